@@ -1,0 +1,1 @@
+"""flowpop command line (installed as flowpop_cli)."""

@@ -1,0 +1,43 @@
+"""The embedded default: the registry API served in-process over the ASGI interface."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import httpx
+
+
+def open_app(db: str) -> Any:
+    """Migrate the local registry (creating it on first use) and build its app."""
+    from flowpop.registry.api import create_app
+    from flowpop.registry.db import migrate
+
+    migrate(db)
+    return create_app(db, embedded=True)
+
+
+class EmbeddedTransport(httpx.BaseTransport):
+    """Sync httpx transport into an ASGI app, run on a private event loop thread."""
+
+    def __init__(self, app: Any) -> None:
+        self._inner = httpx.ASGITransport(app=app)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="flowpop-embedded", daemon=True)
+        self._thread.start()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        async def send() -> httpx.Response:
+            response = await self._inner.handle_async_request(request)
+            content = await response.aread()
+            return httpx.Response(response.status_code, headers=response.headers, content=content, request=request)
+
+        return asyncio.run_coroutine_threadsafe(send(), self._loop).result()
+
+    def close(self) -> None:
+        if self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=5)
+        if not self._loop.is_running():
+            self._loop.close()

@@ -1,0 +1,117 @@
+"""The API's operations as calls, built once and shared by the sync and async clients."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flowpop._base import Call, body, clean_params, creating
+from flowpop.types import (
+    AccessLogEntry,
+    Division,
+    DivisionImportResult,
+    HistoryEntry,
+    Me,
+    Page,
+    Person,
+    PersonDetail,
+    Stay,
+    Token,
+    TokenCreated,
+    User,
+)
+
+
+def _date(value: dt.date | str | None) -> str | None:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def list_persons(cursor: str | None, **filters: Any) -> Call:
+    filters = {k: _date(v) if isinstance(v, dt.date) else v for k, v in filters.items()}
+    return Call("GET", "/v1/persons", params=clean_params({**filters, "cursor": cursor}), model=Page[Person])
+
+
+def get_person(person_id: int, reveal: bool = False) -> Call:
+    return Call("GET", f"/v1/persons/{int(person_id)}", params=clean_params({"reveal": reveal or None}), model=PersonDetail)
+
+
+def create_person(values: dict[str, Any] | Any, idempotency_key: str | None) -> Call:
+    return creating(Call("POST", "/v1/persons", json=body(values), model=PersonDetail), idempotency_key)
+
+
+def update_person(person_id: int, values: dict[str, Any]) -> Call:
+    return Call("PATCH", f"/v1/persons/{int(person_id)}", json=body(values, drop_none=False), model=PersonDetail)
+
+
+def person_status(person_id: int, action: str, version: int, reason: str, date: dt.date | None) -> Call:
+    payload = body({"version": version, "reason": reason, "date": date})
+    return Call("POST", f"/v1/persons/{int(person_id)}/{action}", json=payload, model=PersonDetail)
+
+
+def person_history(person_id: int) -> Call:
+    return Call("GET", f"/v1/persons/{int(person_id)}/history", model=list[HistoryEntry])
+
+
+def list_stays(person_id: int) -> Call:
+    return Call("GET", "/v1/stays", params={"person_id": str(int(person_id))}, model=list[Stay])
+
+
+def get_stay(stay_id: int) -> Call:
+    return Call("GET", f"/v1/stays/{int(stay_id)}", model=Stay)
+
+
+def create_stay(values: dict[str, Any], idempotency_key: str | None) -> Call:
+    return creating(Call("POST", "/v1/stays", json=body(values), model=Stay), idempotency_key)
+
+
+def update_stay(stay_id: int, values: dict[str, Any]) -> Call:
+    return Call("PATCH", f"/v1/stays/{int(stay_id)}", json=body(values, drop_none=False), model=Stay)
+
+
+def close_stay(stay_id: int, version: int, reason: str, date: dt.date | None) -> Call:
+    payload = body({"version": version, "reason": reason, "date": date})
+    return Call("POST", f"/v1/stays/{int(stay_id)}/close", json=payload, model=Stay)
+
+
+def list_divisions(**filters: Any) -> Call:
+    return Call("GET", "/v1/divisions", params=clean_params(filters), model=list[Division])
+
+
+def get_division(code: str) -> Call:
+    return Call("GET", f"/v1/divisions/{code}", model=Division)
+
+
+def import_divisions(rows: list[dict[str, Any]]) -> Call:
+    return Call("POST", "/v1/divisions/import", json=body({"rows": rows}), model=DivisionImportResult)
+
+
+def me() -> Call:
+    return Call("GET", "/v1/me", model=Me)
+
+
+def list_users() -> Call:
+    return Call("GET", "/v1/users", model=list[User])
+
+
+def create_user(values: dict[str, Any]) -> Call:
+    return Call("POST", "/v1/users", json=body(values), model=User)
+
+
+def set_user_disabled(username: str, disabled: bool) -> Call:
+    return Call("POST", f"/v1/users/{username}/{'disable' if disabled else 'enable'}", model=User)
+
+
+def list_tokens() -> Call:
+    return Call("GET", "/v1/tokens", model=list[Token])
+
+
+def create_token(values: dict[str, Any]) -> Call:
+    return Call("POST", "/v1/tokens", json=body(values), model=TokenCreated)
+
+
+def revoke_token(token_id: int) -> Call:
+    return Call("DELETE", f"/v1/tokens/{int(token_id)}", model=Token)
+
+
+def access_log(limit: int = 100) -> Call:
+    return Call("GET", "/v1/access-log", params={"limit": str(limit)}, model=list[AccessLogEntry])

@@ -1,0 +1,351 @@
+"""flowpop.Client and flowpop.AsyncClient: the same surface, sync and async.
+
+    client = flowpop.Client()                 # embedded: a local registry file
+    client = flowpop.Client(url=..., token=...)  # a `flowpop serve` server
+    for p in client.persons.list(q="zhangs", direction="inflow"):
+        print(p.name, p.id_number)           # masked unless reveal=True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any
+
+import httpx
+from tenacity import AsyncRetrying, Retrying
+
+from flowpop import calls
+from flowpop._base import Call, decode, headers, retry_kwargs, transport_error
+from flowpop._embedded import EmbeddedTransport, open_app
+from flowpop.config import Settings, resolve
+from flowpop.pagination import AsyncPager, SyncPager
+from flowpop.types import (
+    AccessLogEntry,
+    Division,
+    DivisionImportResult,
+    HistoryEntry,
+    Me,
+    Page,
+    Person,
+    PersonDetail,
+    Stay,
+    Token,
+    TokenCreated,
+    User,
+)
+
+EMBEDDED_BASE = "http://flowpop.embedded"
+
+
+def _values(data: Any, fields: dict[str, Any]) -> Any:
+    if data is None:
+        return fields
+    if isinstance(data, dict):
+        return {**data, **fields}
+    return data  # a contract model
+
+
+# ------------------------------------------------------------------------------------------ sync
+
+
+class _Sync:
+    def __init__(self, client: Client) -> None:
+        self._c = client
+
+
+class Persons(_Sync):
+    def list(self, q: str | None = None, **filters: Any) -> SyncPager[Person]:
+        """Filters: id_number, name, division, status, category, key_target, arrived_from, arrived_to,
+        direction (inflow/outflow/local), sort, limit (page size), with_total, reveal."""
+        return SyncPager(lambda cursor: self._c._run(calls.list_persons(cursor, q=q, **filters)))
+
+    def get(self, person_id: int, *, reveal: bool = False) -> PersonDetail:
+        return self._c._run(calls.get_person(person_id, reveal))
+
+    def create(self, data: Any = None, /, *, idempotency_key: str | None = None, **fields: Any) -> PersonDetail:
+        return self._c._run(calls.create_person(_values(data, fields), idempotency_key))
+
+    def update(self, person_id: int, *, version: int, **fields: Any) -> PersonDetail:
+        return self._c._run(calls.update_person(person_id, {"version": version, **fields}))
+
+    def deregister(self, person_id: int, *, version: int, reason: str, date: dt.date | None = None) -> PersonDetail:
+        return self._c._run(calls.person_status(person_id, "deregister", version, reason, date))
+
+    def archive(self, person_id: int, *, version: int, reason: str) -> PersonDetail:
+        return self._c._run(calls.person_status(person_id, "archive", version, reason, None))
+
+    def restore(self, person_id: int, *, version: int, reason: str) -> PersonDetail:
+        return self._c._run(calls.person_status(person_id, "restore", version, reason, None))
+
+    def history(self, person_id: int) -> list[HistoryEntry]:
+        return self._c._run(calls.person_history(person_id))
+
+
+class Stays(_Sync):
+    def list(self, person_id: int) -> list[Stay]:
+        return self._c._run(calls.list_stays(person_id))
+
+    def get(self, stay_id: int) -> Stay:
+        return self._c._run(calls.get_stay(stay_id))
+
+    def create(self, data: Any = None, /, *, idempotency_key: str | None = None, **fields: Any) -> Stay:
+        return self._c._run(calls.create_stay(_values(data, fields), idempotency_key))
+
+    def update(self, stay_id: int, *, version: int, **fields: Any) -> Stay:
+        return self._c._run(calls.update_stay(stay_id, {"version": version, **fields}))
+
+    def close(self, stay_id: int, *, version: int, reason: str, date: dt.date | None = None) -> Stay:
+        return self._c._run(calls.close_stay(stay_id, version, reason, date))
+
+
+class Divisions(_Sync):
+    def list(self, **filters: Any) -> list[Division]:
+        """Filters: parent, level, q, include_retired, limit."""
+        return self._c._run(calls.list_divisions(**filters))
+
+    def get(self, code: str) -> Division:
+        return self._c._run(calls.get_division(code))
+
+    def import_rows(self, rows: list[dict[str, Any]]) -> DivisionImportResult:
+        return self._c._run(calls.import_divisions(rows))
+
+
+class Users(_Sync):
+    def list(self) -> list[User]:
+        return self._c._run(calls.list_users())
+
+    def create(self, **fields: Any) -> User:
+        return self._c._run(calls.create_user(fields))
+
+    def disable(self, username: str) -> User:
+        return self._c._run(calls.set_user_disabled(username, True))
+
+    def enable(self, username: str) -> User:
+        return self._c._run(calls.set_user_disabled(username, False))
+
+
+class Tokens(_Sync):
+    def list(self) -> list[Token]:
+        return self._c._run(calls.list_tokens())
+
+    def create(self, **fields: Any) -> TokenCreated:
+        return self._c._run(calls.create_token(fields))
+
+    def revoke(self, token_id: int) -> Token:
+        return self._c._run(calls.revoke_token(token_id))
+
+
+class Audit(_Sync):
+    def access_log(self, limit: int = 100) -> list[AccessLogEntry]:
+        return self._c._run(calls.access_log(limit))
+
+
+class Client:
+    """Synchronous client. With no URL configured it opens the embedded registry."""
+
+    def __init__(
+        self,
+        *,
+        url: str | None = None,
+        token: str | None = None,
+        db: str | os.PathLike[str] | None = None,
+        profile: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        settings: Settings | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.settings = settings or resolve(url=url, token=token, db=db, profile=profile, timeout=timeout,
+                                            max_retries=max_retries)
+        if transport is None and self.settings.embedded:
+            transport = EmbeddedTransport(open_app(self.settings.db or ""))
+        base = self.settings.url or EMBEDDED_BASE
+        self._http = httpx.Client(base_url=base, headers=headers(self.settings), timeout=self.settings.timeout,
+                                  transport=transport)
+        self.persons = Persons(self)
+        self.stays = Stays(self)
+        self.divisions = Divisions(self)
+        self.users = Users(self)
+        self.tokens = Tokens(self)
+        self.audit = Audit(self)
+
+    def me(self) -> Me:
+        return self._run(calls.me())
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The raw response, for anything the typed surface does not cover."""
+        try:
+            return self._http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise transport_error(exc) from exc
+
+    def _run(self, call: Call) -> Any:
+        for attempt in Retrying(**retry_kwargs(self.settings, call)):
+            with attempt:
+                response = self.request(call.method, call.path, params=call.params, json=call.json, headers=call.headers)
+                return decode(call, response)
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        transport = self._http._transport
+        self._http.close()
+        if isinstance(transport, EmbeddedTransport):
+            transport.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+# ------------------------------------------------------------------------------------------ async
+
+
+class _Async:
+    def __init__(self, client: AsyncClient) -> None:
+        self._c = client
+
+
+class AsyncPersons(_Async):
+    def list(self, q: str | None = None, **filters: Any) -> AsyncPager[Person]:
+        async def fetch(cursor: str | None) -> Page[Person]:
+            return await self._c._run(calls.list_persons(cursor, q=q, **filters))
+
+        return AsyncPager(fetch)
+
+    async def get(self, person_id: int, *, reveal: bool = False) -> PersonDetail:
+        return await self._c._run(calls.get_person(person_id, reveal))
+
+    async def create(self, data: Any = None, /, *, idempotency_key: str | None = None, **fields: Any) -> PersonDetail:
+        return await self._c._run(calls.create_person(_values(data, fields), idempotency_key))
+
+    async def update(self, person_id: int, *, version: int, **fields: Any) -> PersonDetail:
+        return await self._c._run(calls.update_person(person_id, {"version": version, **fields}))
+
+    async def deregister(self, person_id: int, *, version: int, reason: str, date: dt.date | None = None) -> PersonDetail:
+        return await self._c._run(calls.person_status(person_id, "deregister", version, reason, date))
+
+    async def archive(self, person_id: int, *, version: int, reason: str) -> PersonDetail:
+        return await self._c._run(calls.person_status(person_id, "archive", version, reason, None))
+
+    async def restore(self, person_id: int, *, version: int, reason: str) -> PersonDetail:
+        return await self._c._run(calls.person_status(person_id, "restore", version, reason, None))
+
+    async def history(self, person_id: int) -> list[HistoryEntry]:
+        return await self._c._run(calls.person_history(person_id))
+
+
+class AsyncStays(_Async):
+    async def list(self, person_id: int) -> list[Stay]:
+        return await self._c._run(calls.list_stays(person_id))
+
+    async def get(self, stay_id: int) -> Stay:
+        return await self._c._run(calls.get_stay(stay_id))
+
+    async def create(self, data: Any = None, /, *, idempotency_key: str | None = None, **fields: Any) -> Stay:
+        return await self._c._run(calls.create_stay(_values(data, fields), idempotency_key))
+
+    async def update(self, stay_id: int, *, version: int, **fields: Any) -> Stay:
+        return await self._c._run(calls.update_stay(stay_id, {"version": version, **fields}))
+
+    async def close(self, stay_id: int, *, version: int, reason: str, date: dt.date | None = None) -> Stay:
+        return await self._c._run(calls.close_stay(stay_id, version, reason, date))
+
+
+class AsyncDivisions(_Async):
+    async def list(self, **filters: Any) -> list[Division]:
+        return await self._c._run(calls.list_divisions(**filters))
+
+    async def get(self, code: str) -> Division:
+        return await self._c._run(calls.get_division(code))
+
+    async def import_rows(self, rows: list[dict[str, Any]]) -> DivisionImportResult:
+        return await self._c._run(calls.import_divisions(rows))
+
+
+class AsyncUsers(_Async):
+    async def list(self) -> list[User]:
+        return await self._c._run(calls.list_users())
+
+    async def create(self, **fields: Any) -> User:
+        return await self._c._run(calls.create_user(fields))
+
+    async def disable(self, username: str) -> User:
+        return await self._c._run(calls.set_user_disabled(username, True))
+
+    async def enable(self, username: str) -> User:
+        return await self._c._run(calls.set_user_disabled(username, False))
+
+
+class AsyncTokens(_Async):
+    async def list(self) -> list[Token]:
+        return await self._c._run(calls.list_tokens())
+
+    async def create(self, **fields: Any) -> TokenCreated:
+        return await self._c._run(calls.create_token(fields))
+
+    async def revoke(self, token_id: int) -> Token:
+        return await self._c._run(calls.revoke_token(token_id))
+
+
+class AsyncAudit(_Async):
+    async def access_log(self, limit: int = 100) -> list[AccessLogEntry]:
+        return await self._c._run(calls.access_log(limit))
+
+
+class AsyncClient:
+    """Asynchronous client with the same surface as :class:`Client`."""
+
+    def __init__(
+        self,
+        *,
+        url: str | None = None,
+        token: str | None = None,
+        db: str | os.PathLike[str] | None = None,
+        profile: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        settings: Settings | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.settings = settings or resolve(url=url, token=token, db=db, profile=profile, timeout=timeout,
+                                            max_retries=max_retries)
+        if transport is None and self.settings.embedded:
+            transport = httpx.ASGITransport(app=open_app(self.settings.db or ""))
+        base = self.settings.url or EMBEDDED_BASE
+        self._http = httpx.AsyncClient(base_url=base, headers=headers(self.settings), timeout=self.settings.timeout,
+                                       transport=transport)
+        self.persons = AsyncPersons(self)
+        self.stays = AsyncStays(self)
+        self.divisions = AsyncDivisions(self)
+        self.users = AsyncUsers(self)
+        self.tokens = AsyncTokens(self)
+        self.audit = AsyncAudit(self)
+
+    async def me(self) -> Me:
+        return await self._run(calls.me())
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            return await self._http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise transport_error(exc) from exc
+
+    async def _run(self, call: Call) -> Any:
+        async for attempt in AsyncRetrying(**retry_kwargs(self.settings, call)):
+            with attempt:
+                response = await self.request(call.method, call.path, params=call.params, json=call.json,
+                                              headers=call.headers)
+                return decode(call, response)
+        raise AssertionError("unreachable")
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()

@@ -1,0 +1,47 @@
+"""The ASGI app factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from flowpop import __version__
+from flowpop.registry.api import problems, routes_admin, routes_persons
+from flowpop.registry.core import Registry
+from flowpop.types import Problem
+
+MAX_BODY = 20 * 1024 * 1024
+
+
+def create_app(db: str | Path | Registry, *, embedded: bool = False) -> FastAPI:
+    """``embedded``: requests without a token act as the local administrator (in-process use only)."""
+    app = FastAPI(
+        title="flowpop registry",
+        version=__version__,
+        description="流动人口服务管理 registry API. Errors are application/problem+json.",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.registry = db if isinstance(db, Registry) else Registry(db)
+    app.state.embedded = embedded
+    problems.install(app)
+
+    @app.middleware("http")
+    async def _limit_body(request: Request, call_next):  # type: ignore[no-untyped-def]
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > MAX_BODY:
+            p = Problem(title="Content Too Large", status=413, code="body_too_large",
+                        message="请求体过大（最多20MB）", message_en="request body too large (20 MB at most)")
+            return JSONResponse(p.model_dump(exclude_none=True), status_code=413, media_type=problems.PROBLEM)
+        return await call_next(request)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.include_router(routes_persons.router)
+    app.include_router(routes_admin.router)
+    return app

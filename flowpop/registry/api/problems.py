@@ -1,0 +1,87 @@
+"""Every error leaves as application/problem+json with a stable code and Chinese/English text."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from flowpop.registry.errors import ApiError, Invalid, field_error
+from flowpop.types import FieldError, Problem
+
+log = logging.getLogger("flowpop.registry")
+PROBLEM = "application/problem+json"
+
+# pydantic error types → (Chinese, English) templates
+_MESSAGES: dict[str, tuple[str, str]] = {
+    "missing": ("必填", "is required"),
+    "string_too_long": ("过长（最多 {max_length} 个字符）", "is too long (at most {max_length} characters)"),
+    "string_too_short": ("过短（至少 {min_length} 个字符）", "is too short (at least {min_length} characters)"),
+    "string_pattern_mismatch": ("格式不正确", "has the wrong format"),
+    "string_type": ("应为文本", "must be text"),
+    "int_parsing": ("应为整数", "must be a whole number"),
+    "int_type": ("应为整数", "must be a whole number"),
+    "bool_parsing": ("应为是/否", "must be true or false"),
+    "date_from_datetime_parsing": ("日期格式应为 YYYY-MM-DD", "must be a date as YYYY-MM-DD"),
+    "date_parsing": ("日期格式应为 YYYY-MM-DD", "must be a date as YYYY-MM-DD"),
+    "date_type": ("日期格式应为 YYYY-MM-DD", "must be a date as YYYY-MM-DD"),
+    "literal_error": ("取值不在允许范围内：{expected}", "must be one of {expected}"),
+    "extra_forbidden": ("不是可接受的字段", "is not an accepted field"),
+    "greater_than_equal": ("不能小于 {ge}", "must be at least {ge}"),
+    "less_than_equal": ("不能大于 {le}", "must be at most {le}"),
+    "too_long": ("条目过多（最多 {max_length} 条）", "has too many items (at most {max_length})"),
+    "model_attributes_type": ("应为对象", "must be an object"),
+    "dict_type": ("应为对象", "must be an object"),
+    "list_type": ("应为列表", "must be a list"),
+    "json_invalid": ("JSON 格式错误", "is not valid JSON"),
+}
+
+
+def _field(loc: tuple[object, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def from_validation(exc: RequestValidationError) -> ApiError:
+    errors: list[FieldError] = []
+    for err in exc.errors():
+        kind = err.get("type", "value_error")
+        if kind == "json_invalid":
+            return ApiError("malformed_json", "请求体不是有效的 JSON", "request body is not valid JSON", status=400)
+        ctx = {k: v for k, v in (err.get("ctx") or {}).items()}
+        zh, en = _MESSAGES.get(kind, ("无效：" + str(err.get("msg", "")), str(err.get("msg", "invalid"))))
+        try:
+            zh, en = zh.format(**ctx), en.format(**ctx)
+        except (KeyError, IndexError):
+            pass
+        errors.append(field_error(_field(tuple(err.get("loc", ()))), kind, zh, en))
+    return Invalid(errors or [field_error("body", "invalid", "请求无效", "invalid request")])
+
+
+def respond(problem: Problem) -> JSONResponse:
+    return JSONResponse(problem.model_dump(exclude_none=True), status_code=problem.status, media_type=PROBLEM)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return respond(exc.problem())
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return respond(from_validation(exc).problem())
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: ("not_found", "找不到该资源", "no such resource"), 405: ("method_not_allowed", "不支持该方法", "method not allowed")}
+        code, zh, en = codes.get(exc.status_code, ("http_error", str(exc.detail), str(exc.detail)))
+        return respond(Problem(title=str(exc.detail), status=exc.status_code, code=code, message=zh, message_en=en))
+
+    @app.exception_handler(Exception)
+    async def _crash(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return respond(Problem(title="Internal Server Error", status=500, code="internal_error",
+                               message="服务器内部错误，已记录", message_en="internal error; it has been logged"))

@@ -1,0 +1,133 @@
+"""/v1/persons and /v1/stays."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import JSONResponse
+
+from flowpop.registry import history, persons, stays
+from flowpop.registry.api import idempotency
+from flowpop.registry.api.deps import Caller, Reg
+from flowpop.registry.search import PersonQuery, search_persons
+from flowpop.types import (
+    Category,
+    Direction,
+    HistoryEntry,
+    Page,
+    Person,
+    PersonCreate,
+    PersonDetail,
+    PersonStatus,
+    PersonUpdate,
+    StatusChange,
+    Stay,
+    StayCreate,
+    StayUpdate,
+)
+
+router = APIRouter(prefix="/v1")
+IdemKey = Annotated[str | None, Header(alias="Idempotency-Key")]
+Sort = Literal["id", "-id", "name", "-name", "arrived_on", "-arrived_on", "updated_at", "-updated_at"]
+
+
+@router.get("/persons", response_model=Page[Person], tags=["persons"])
+def list_persons(
+    reg: Reg,
+    who: Caller,
+    q: Annotated[str | None, Query(max_length=64, description="ID number or its last digits, name, pinyin or initials")] = None,
+    id_number: Annotated[str | None, Query(max_length=40)] = None,
+    name: Annotated[str | None, Query(max_length=64)] = None,
+    division: Annotated[str | None, Query(pattern=r"^\d{6}(\d{6}(\d{3})?)?$")] = None,
+    status: PersonStatus | None = None,
+    category: Category | None = None,
+    key_target: bool | None = None,
+    arrived_from: dt.date | None = None,
+    arrived_to: dt.date | None = None,
+    direction: Direction | None = None,
+    sort: Sort = "-id",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    with_total: bool = False,
+    reveal: bool = False,
+) -> Page[Person]:
+    if division and len(division) == 6:
+        division = division + "000000"
+    query = PersonQuery(q=q, id_number=id_number, name=name, division=division, status=status, category=category,
+                        key_target=key_target, arrived_from=arrived_from, arrived_to=arrived_to, direction=direction,
+                        sort=sort, limit=limit, cursor=cursor, with_total=with_total, reveal=reveal)
+    with (reg.writing() if reveal else reg.reading()) as session:
+        return search_persons(reg, session, who, query)
+
+
+@router.post("/persons", response_model=PersonDetail, status_code=201, tags=["persons"])
+def create_person(body: PersonCreate, reg: Reg, who: Caller, key: IdemKey = None) -> PersonDetail | JSONResponse:
+    return idempotency.run(reg, who, key, "/v1/persons", body, lambda s: persons.create(reg, s, who, body))  # type: ignore[return-value]
+
+
+@router.get("/persons/{person_id}", response_model=PersonDetail, tags=["persons"])
+def get_person(person_id: int, reg: Reg, who: Caller, reveal: bool = False) -> PersonDetail:
+    with (reg.writing() if reveal else reg.reading()) as session:
+        return persons.get(reg, session, who, person_id, reveal=reveal)
+
+
+@router.patch("/persons/{person_id}", response_model=PersonDetail, tags=["persons"])
+def update_person(person_id: int, body: PersonUpdate, reg: Reg, who: Caller) -> PersonDetail:
+    with reg.writing() as session:
+        return persons.update_person(reg, session, who, person_id, body)
+
+
+@router.post("/persons/{person_id}/deregister", response_model=PersonDetail, tags=["persons"])
+def deregister_person(person_id: int, body: StatusChange, reg: Reg, who: Caller) -> PersonDetail:
+    with reg.writing() as session:
+        return persons.change_status(reg, session, who, person_id, "deregister", body)
+
+
+@router.post("/persons/{person_id}/archive", response_model=PersonDetail, tags=["persons"])
+def archive_person(person_id: int, body: StatusChange, reg: Reg, who: Caller) -> PersonDetail:
+    with reg.writing() as session:
+        return persons.change_status(reg, session, who, person_id, "archive", body)
+
+
+@router.post("/persons/{person_id}/restore", response_model=PersonDetail, tags=["persons"])
+def restore_person(person_id: int, body: StatusChange, reg: Reg, who: Caller) -> PersonDetail:
+    with reg.writing() as session:
+        return persons.change_status(reg, session, who, person_id, "restore", body)
+
+
+@router.get("/persons/{person_id}/history", response_model=list[HistoryEntry], tags=["persons"])
+def person_history(person_id: int, reg: Reg, who: Caller) -> list[HistoryEntry]:
+    with reg.reading() as session:
+        persons.load(session, who, person_id)
+        return [HistoryEntry.model_validate(h) for h in history.for_person(session, person_id)]
+
+
+@router.get("/stays", response_model=list[Stay], tags=["stays"])
+def list_stays(person_id: int, reg: Reg, who: Caller) -> list[Stay]:
+    with reg.reading() as session:
+        return persons.get(reg, session, who, person_id, reveal=False).stays
+
+
+@router.post("/stays", response_model=Stay, status_code=201, tags=["stays"])
+def create_stay(body: StayCreate, reg: Reg, who: Caller, key: IdemKey = None) -> Stay | JSONResponse:
+    return idempotency.run(reg, who, key, "/v1/stays", body, lambda s: stays.create(reg, s, who, body))  # type: ignore[return-value]
+
+
+@router.get("/stays/{stay_id}", response_model=Stay, tags=["stays"])
+def get_stay(stay_id: int, reg: Reg, who: Caller) -> Stay:
+    with reg.reading() as session:
+        return stays.get(reg, session, who, stay_id)
+
+
+@router.patch("/stays/{stay_id}", response_model=Stay, tags=["stays"])
+def update_stay(stay_id: int, body: StayUpdate, reg: Reg, who: Caller) -> Stay:
+    with reg.writing() as session:
+        return stays.update_stay(reg, session, who, stay_id, body)
+
+
+@router.post("/stays/{stay_id}/close", response_model=Stay, tags=["stays"])
+def close_stay(stay_id: int, body: StatusChange, reg: Reg, who: Caller) -> Stay:
+    with reg.writing() as session:
+        return stays.close(reg, session, who, stay_id, body.version, body.reason, body.date)

@@ -1,0 +1,68 @@
+"""The append-only history of every change: who, when, what, why."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from flowpop.registry import tables as t
+from flowpop.registry.auth import Actor
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    return {k: [jsonable(before.get(k)), jsonable(v)] for k, v in after.items() if before.get(k) != v}
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    *,
+    entity: str,
+    entity_id: int,
+    person_id: int | None,
+    action: str,
+    changes: dict[str, Any],
+    reason: str | None = None,
+    scope_code: str | None = None,
+    changeset_id: str | None = None,
+) -> None:
+    session.add(
+        t.HistoryEntry(
+            entity=entity,
+            entity_id=entity_id,
+            person_id=person_id,
+            action=action,
+            user_id=actor.user_id,
+            username=actor.username,
+            reason=reason,
+            changes=changes,
+            scope_code=scope_code,
+            changeset_id=changeset_id,
+        )
+    )
+
+
+def for_person(session: Session, person_id: int, limit: int = 1000) -> list[t.HistoryEntry]:
+    return list(
+        session.execute(
+            select(t.HistoryEntry)
+            .where(t.HistoryEntry.person_id == person_id)
+            .order_by(t.HistoryEntry.id.desc())
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def log_access(session: Session, actor: Actor, action: str, entity: str, ids: list[int], detail: str | None = None) -> None:
+    session.add(
+        t.AccessLog(user_id=actor.user_id, username=actor.username, action=action, entity=entity, entity_ids=ids, detail=detail)
+    )

@@ -1,0 +1,187 @@
+"""Finding persons: by ID number (whole or last digits), name, pinyin or initials, place,
+status, category, arrival dates and direction; keyset pages, so deep pages cost what the first does."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select
+from sqlalchemy.orm import Session
+
+from flowpop.registry import history, present
+from flowpop.registry import tables as t
+from flowpop.registry.auth import Actor, code_range
+from flowpop.registry.core import Registry, today
+from flowpop.registry.errors import ApiError, Invalid, field_error
+from flowpop.rules.divisions_source import prefix_of
+from flowpop.rules.idnumber import normalize
+from flowpop.rules.names import clean_name
+from flowpop.types import Page, Person
+
+SORTS = {"id": t.Person.id, "name": t.Person.name_pinyin, "arrived_on": t.Person.arrived_on, "updated_at": t.Person.updated_at}
+ID_CHARS = re.compile(r"^[0-9X]+$")
+LATIN = re.compile(r"^[a-z]+$")
+
+
+@dataclass
+class PersonQuery:
+    q: str | None = None
+    id_number: str | None = None
+    name: str | None = None
+    division: str | None = None
+    status: str | None = None
+    category: str | None = None
+    key_target: bool | None = None
+    arrived_from: dt.date | None = None
+    arrived_to: dt.date | None = None
+    direction: str | None = None
+    sort: str = "-id"
+    limit: int = 50
+    cursor: str | None = None
+    with_total: bool = False
+    reveal: bool = False
+
+
+def _prefix_range(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
+    return and_(column >= text, column < text + "\uffff")
+
+
+def _text_filter(q: str) -> ColumnElement[bool]:
+    """What a user types in one box: an ID number or its tail, pinyin or initials, or Chinese characters."""
+    compact = normalize(q)
+    if ID_CHARS.match(compact):
+        if len(compact) == 18:
+            return t.Person.id_number == compact
+        if len(compact) < 4:
+            raise Invalid([field_error("q", "too_short", "按身份证号查找至少输入末4位", "type at least the last 4 characters of an ID number")])
+        return _prefix_range(t.Person.id_rev, compact[::-1])
+    low = q.strip().lower().replace(" ", "")
+    if LATIN.match(low):
+        return or_(_prefix_range(t.Person.name_pinyin, low), _prefix_range(t.Person.name_initials, low))
+    name = clean_name(q)
+    return _prefix_range(t.Person.name, name)
+
+
+def encode_cursor(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values, default=history.jsonable).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> list[Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+        if not isinstance(values, list) or len(values) != 2 or not isinstance(values[1], int):
+            raise ValueError
+        return values
+    except ValueError as exc:
+        raise ApiError("bad_cursor", "分页游标无效", "invalid page cursor") from exc
+
+
+def _after(column: Any, descending: bool, value: Any, last_id: int) -> ColumnElement[bool]:
+    """Rows after (value, id) in an order that puts NULL values last."""
+    ident = t.Person.id
+    if column is ident:
+        return ident < last_id if descending else ident > last_id
+    if value is None:
+        return and_(column.is_(None), ident < last_id if descending else ident > last_id)
+    beyond = column < value if descending else column > value
+    tie = and_(column == value, ident < last_id if descending else ident > last_id)
+    return or_(beyond, tie, column.is_(None))
+
+
+def _scope(prefix: str, direction: str | None) -> ColumnElement[bool]:
+    res = code_range(t.Person.residence_code, prefix)
+    hh = code_range(t.Person.household_code, prefix)
+    if not prefix:
+        return and_(res, hh)
+    if direction == "inflow":
+        return and_(res, not_(hh))
+    if direction == "outflow":
+        return and_(hh, or_(t.Person.residence_code.is_(None), not_(res)))
+    if direction == "local":
+        return and_(res, hh)
+    return or_(res, hh)
+
+
+def _coerce(column: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    if column is t.Person.arrived_on:
+        return dt.date.fromisoformat(value)
+    if column is t.Person.updated_at:
+        return dt.datetime.fromisoformat(value)
+    return value
+
+
+def search_persons(reg: Registry, session: Session, actor: Actor, query: PersonQuery) -> Page[Person]:
+    actor.require("read")
+    if query.reveal:
+        actor.require("reveal")
+    descending = query.sort.startswith("-")
+    key = query.sort.lstrip("-")
+    if key not in SORTS:
+        raise Invalid([field_error("sort", "unknown_sort", f"不支持的排序：{query.sort}", f"unknown sort {query.sort}; use {', '.join(SORTS)}")])
+    column = SORTS[key]
+    prefix = actor.prefix
+    view_prefix = prefix
+    if query.division:
+        node = reg.divisions.get(query.division)
+        if node is None:
+            raise Invalid([field_error("division", "unknown_division", f"行政区划代码 {query.division} 不存在", f"unknown division {query.division}")])
+        wanted = prefix_of(node.code, node.level)
+        if wanted.startswith(prefix):
+            view_prefix = wanted
+        elif not prefix.startswith(wanted):
+            view_prefix = None  # disjoint from the caller's jurisdiction: nothing to see
+    conditions: list[ColumnElement[bool]] = []
+    if view_prefix is None:
+        conditions.append(false())
+    else:
+        conditions.append(_scope(view_prefix, query.direction))
+        if view_prefix != prefix and prefix:
+            conditions.append(_scope(prefix, None))
+    if query.q:
+        conditions.append(_text_filter(query.q))
+    if query.id_number:
+        conditions.append(_text_filter(normalize(query.id_number)))
+    if query.name:
+        conditions.append(_text_filter(query.name))
+    if query.status:
+        conditions.append(t.Person.status == query.status)
+    if query.category:
+        conditions.append(t.Person.category == query.category)
+    if query.key_target is not None:
+        day = today()
+        oldest, youngest = day.replace(year=day.year - 50), day.replace(year=day.year - 15)
+        target = and_(t.Person.category == "married_female", t.Person.birth_date > oldest, t.Person.birth_date <= youngest)
+        conditions.append(target if query.key_target else not_(target))
+    if query.arrived_from:
+        conditions.append(t.Person.arrived_on >= query.arrived_from)
+    if query.arrived_to:
+        conditions.append(t.Person.arrived_on <= query.arrived_to)
+    where = and_(*conditions)
+    stmt = select(t.Person).where(where)
+    if query.cursor:
+        value, last_id = decode_cursor(query.cursor)
+        stmt = stmt.where(_after(column, descending, _coerce(column, value), last_id))
+    order = [column.desc().nulls_last() if descending else column.asc().nulls_last()]
+    if column is not t.Person.id:
+        order.append(t.Person.id.desc() if descending else t.Person.id.asc())
+    rows = list(session.execute(stmt.order_by(*order).limit(query.limit + 1)).scalars())
+    has_more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    total = session.execute(select(func.count()).select_from(t.Person).where(where)).scalar_one() if query.with_total else None
+    next_cursor = None
+    if has_more and rows:
+        last = rows[-1]
+        next_cursor = encode_cursor([history.jsonable(getattr(last, column.key)), last.id])
+    if query.reveal and rows:
+        history.log_access(session, actor, "reveal", "person", [r.id for r in rows], detail="list")
+    shown_prefix = view_prefix if query.division and view_prefix else prefix
+    data = [present.person(reg, actor, r, reveal=query.reveal, prefix=shown_prefix) for r in rows]
+    return Page[Person](data=data, next_cursor=next_cursor, has_more=has_more, total=total)

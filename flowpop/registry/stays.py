@@ -1,0 +1,188 @@
+"""Stays (流动记录): one episode of living away from the household place; at most one open."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from flowpop.registry import history, present
+from flowpop.registry import tables as t
+from flowpop.registry.auth import Actor
+from flowpop.registry.core import Registry, today
+from flowpop.registry.errors import Conflict, Invalid, NotFound, VersionConflict, field_error
+from flowpop.registry.validation import check_stay_dates
+from flowpop.types import FieldError, Stay, StayCreate, StayFields, StayUpdate
+
+FIELDS = (
+    "household_code", "household_address", "residence_code", "residence_address", "grid_code", "house_code",
+    "room", "reason", "left_home_on", "arrived_on", "expected_return_on", "occupation", "employer",
+)
+ENDED = {"deregister": "deregistered", "archive": "archived"}
+
+
+def visible(actor: Actor, row: t.Stay) -> bool:
+    return not actor.prefix or actor.covers(row.residence_code) or actor.covers(row.household_code)
+
+
+def check_fields(
+    reg: Registry, actor: Actor, data: StayFields | dict[str, Any], *, born: dt.date | None, prefix: str = "",
+    household_code: str | None,
+) -> list[FieldError]:
+    values = data if isinstance(data, dict) else data.model_dump()
+    errors: list[FieldError] = []
+    errors += reg.divisions.check(household_code, prefix + "household_code")
+    errors += reg.divisions.check(values.get("residence_code"), prefix + "residence_code", levels=("village",), current=True)
+    grid = values.get("grid_code")
+    if grid:
+        errors += reg.divisions.check(grid, prefix + "grid_code", levels=("grid",))
+        if not errors and values.get("residence_code") and not grid.startswith(values["residence_code"]):
+            errors.append(field_error(prefix + "grid_code", "grid_outside_residence", "网格不属于现居住村/居", "grid is not in the residence village"))
+    errors += check_stay_dates(
+        born=born, left_home_on=values.get("left_home_on"), arrived_on=values.get("arrived_on"),
+        expected_return_on=values.get("expected_return_on"), today=today(), prefix=prefix,
+    )
+    if not errors and actor.prefix and not (actor.covers(values.get("residence_code")) or actor.covers(household_code)):
+        errors.append(field_error(prefix + "residence_code", "outside_jurisdiction",
+                                  "现居住地和户籍地都不在您的管辖范围内", "neither residence nor household place is in your jurisdiction"))
+    return errors
+
+
+def insert(reg: Registry, session: Session, actor: Actor, person: t.Person, data: StayFields) -> t.Stay:
+    open_stay = session.execute(
+        select(t.Stay.id).where(t.Stay.person_id == person.id, t.Stay.status == "open").limit(1)
+    ).scalar_one_or_none()
+    if open_stay is not None:
+        raise Conflict("stay_open", f"该人员已有未结束的流动记录（{open_stay}），请先结束它",
+                       f"person already has an open stay ({open_stay}); close it first")
+    values = data.model_dump(exclude={"person_id"})
+    values["household_code"] = values.get("household_code") or person.household_code
+    row = t.Stay(person_id=person.id, status="open", version=1, created_by=actor.username, **values)
+    session.add(row)
+    session.flush()
+    history.record(session, actor, entity="stay", entity_id=row.id, person_id=person.id, action="create",
+                   changes={k: [None, history.jsonable(v)] for k, v in values.items() if v is not None},
+                   scope_code=row.residence_code)
+    _point_person(session, person.id, row)
+    return row
+
+
+def _point_person(session: Session, person_id: int, row: t.Stay) -> None:
+    """Keep the person's denormalised current-stay fields in step (not a user edit: no version bump)."""
+    session.execute(
+        update(t.Person).where(t.Person.id == person_id)
+        .values(residence_code=row.residence_code, arrived_on=row.arrived_on, current_stay_id=row.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def load(session: Session, actor: Actor, stay_id: int) -> t.Stay:
+    row = session.get(t.Stay, stay_id)
+    if row is None or not visible(actor, row):
+        raise NotFound("stay", stay_id)
+    return row
+
+
+def create(reg: Registry, session: Session, actor: Actor, data: StayCreate) -> Stay:
+    from flowpop.registry import persons
+
+    actor.require("write")
+    person = persons.load(session, actor, data.person_id)
+    if person.status != "active":
+        raise Conflict("person_not_active", "人员不在册，不能登记流动记录", "person is not active")
+    errors = check_fields(reg, actor, data, born=person.birth_date, household_code=data.household_code or person.household_code)
+    if errors:
+        raise Invalid(errors)
+    row = insert(reg, session, actor, person, data)
+    return present.stay(reg, actor, row)
+
+
+def get(reg: Registry, session: Session, actor: Actor, stay_id: int) -> Stay:
+    actor.require("read")
+    return present.stay(reg, actor, load(session, actor, stay_id))
+
+
+def _cas(session: Session, row: t.Stay, version: int, values: dict[str, Any]) -> None:
+    result = session.execute(
+        update(t.Stay).where(t.Stay.id == row.id, t.Stay.version == version)
+        .values(**values, version=version + 1, updated_at=t.utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        current = session.execute(select(t.Stay.version).where(t.Stay.id == row.id)).scalar_one()
+        raise VersionConflict("stay", current, version)
+    session.expire(row)
+
+
+def update_stay(reg: Registry, session: Session, actor: Actor, stay_id: int, data: StayUpdate) -> Stay:
+    from flowpop.registry import persons
+
+    actor.require("write")
+    row = load(session, actor, stay_id)
+    if row.version != data.version:
+        raise VersionConflict("stay", row.version, data.version)
+    if row.status != "open":
+        raise Conflict("stay_not_open", "流动记录已结束，不能修改", "stay is closed; it can no longer be edited")
+    changes = data.model_dump(exclude_unset=True, exclude={"version", "change_reason"})
+    errors = [field_error(k, "required", "不能为空", "may not be empty")
+              for k in ("residence_code", "household_code", "reason", "arrived_on") if k in changes and changes[k] is None]
+    if errors:
+        raise Invalid(errors)
+    merged = {k: changes.get(k, getattr(row, k)) for k in FIELDS}
+    person = persons.load(session, actor, row.person_id)
+    errors = check_fields(reg, actor, merged, born=person.birth_date, household_code=merged["household_code"])
+    if errors:
+        raise Invalid(errors)
+    before = {k: getattr(row, k) for k in FIELDS}
+    delta = history.diff(before, {k: merged[k] for k in changes})
+    if not delta:
+        return present.stay(reg, actor, row)
+    _cas(session, row, data.version, {k: merged[k] for k in changes})
+    history.record(session, actor, entity="stay", entity_id=row.id, person_id=row.person_id, action="update",
+                   changes=delta, reason=data.change_reason, scope_code=row.residence_code)
+    session.refresh(row)
+    if person.current_stay_id == row.id:
+        _point_person(session, person.id, row)
+    return present.stay(reg, actor, row)
+
+
+def close(reg: Registry, session: Session, actor: Actor, stay_id: int, version: int, reason: str, day: dt.date | None) -> Stay:
+    """End a stay (moved on or returned home) without deregistering the person."""
+    actor.require("write")
+    row = load(session, actor, stay_id)
+    if row.version != version:
+        raise VersionConflict("stay", row.version, version)
+    if row.status != "open":
+        raise Conflict("stay_not_open", "流动记录已结束", "stay is already closed")
+    day = day or today()
+    if day > today() or day < row.arrived_on:
+        raise Invalid([field_error("date", "date_range", "结束日期须在流入日期与今天之间", "end date must lie between arrival and today")])
+    _cas(session, row, version, {"status": "closed", "returned_on": day, "end_reason": reason})
+    history.record(session, actor, entity="stay", entity_id=row.id, person_id=row.person_id, action="close",
+                   changes={"status": ["open", "closed"], "returned_on": [None, day.isoformat()]}, reason=reason,
+                   scope_code=row.residence_code)
+    session.refresh(row)
+    return present.stay(reg, actor, row)
+
+
+def follow_person(session: Session, actor: Actor, stay_id: int, action: str, day: dt.date, reason: str) -> None:
+    """The current stay follows the person: ended on deregister/archive, reopened on restore."""
+    row = session.get(t.Stay, stay_id)
+    if row is None:
+        return
+    if action in ENDED and row.status == "open":
+        values: dict[str, Any] = {"status": ENDED[action], "end_reason": reason}
+        if action == "deregister":
+            values["returned_on"] = day
+    elif action == "restore" and row.status in ENDED.values():
+        values = {"status": "open", "returned_on": None, "end_reason": None}
+    else:
+        return
+    before = {k: history.jsonable(getattr(row, k)) for k in values}
+    _cas(session, row, row.version, values)
+    history.record(session, actor, entity="stay", entity_id=row.id, person_id=row.person_id, action=action,
+                   changes={k: [before[k], history.jsonable(v)] for k, v in values.items()}, reason=reason,
+                   scope_code=row.residence_code)

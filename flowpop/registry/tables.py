@@ -1,0 +1,192 @@
+"""The store: SQLAlchemy tables. Schema changes go through Alembic (migrations/).
+
+Every table that a shard key would need carries a division code (``scope_code``
+or the residence/household codes), so the registry can be distributed by
+division on Citus without reshaping (see README, "Past one machine").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets BIGINT.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def CStr(length: int) -> String:  # noqa: N802
+    """Byte-order collation on PostgreSQL, so prefix ranges over codes and pinyin use the index as on SQLite."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")  # type: ignore[return-value]
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Division(Base):
+    __tablename__ = "divisions"
+    code: Mapped[str] = mapped_column(CStr(15), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(10))
+    parent_code: Mapped[str | None] = mapped_column(CStr(15), index=True)
+    full_name: Mapped[str] = mapped_column(String(300), default="")
+    valid_from: Mapped[int | None] = mapped_column(Integer)
+    valid_to: Mapped[int | None] = mapped_column(Integer)
+    successor_code: Mapped[str | None] = mapped_column(CStr(15))
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    role: Mapped[str] = mapped_column(String(32))
+    # None: nationwide (the local administrator of an embedded registry)
+    jurisdiction_code: Mapped[str | None] = mapped_column(CStr(15))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Token(Base):
+    __tablename__ = "tokens"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    # sha256 of the secret; the secret itself is shown once and never stored
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class Person(Base):
+    __tablename__ = "persons"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    id_number: Mapped[str] = mapped_column(CStr(18), index=True)
+    # reversed ID number: "search by its last digits" becomes an indexed prefix search
+    id_rev: Mapped[str] = mapped_column(CStr(18), index=True)
+    name: Mapped[str] = mapped_column(CStr(64), index=True)
+    name_pinyin: Mapped[str] = mapped_column(CStr(200), index=True)
+    name_initials: Mapped[str] = mapped_column(CStr(64), index=True)
+    sex: Mapped[str] = mapped_column(String(1))
+    birth_date: Mapped[dt.date] = mapped_column(Date)
+    ethnicity: Mapped[str | None] = mapped_column(String(20))
+    education: Mapped[str | None] = mapped_column(String(20))
+    hukou_type: Mapped[str | None] = mapped_column(String(20))
+    marital_status: Mapped[str | None] = mapped_column(String(8))
+    category: Mapped[str] = mapped_column(String(20), index=True)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    household_code: Mapped[str] = mapped_column(CStr(15), index=True)
+    household_address: Mapped[str | None] = mapped_column(String(200))
+    # denormalised from the current stay, for scoped search and sorting
+    residence_code: Mapped[str | None] = mapped_column(CStr(15), index=True)
+    arrived_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    current_stay_id: Mapped[int | None] = mapped_column(BigId)
+    status: Mapped[str] = mapped_column(String(16), default="active", index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    warnings: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_persons_res_status", "residence_code", "status"),
+        Index("ix_persons_hh_status", "household_code", "status"),
+    )
+
+
+class Stay(Base):
+    __tablename__ = "stays"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    household_code: Mapped[str] = mapped_column(CStr(15), index=True)
+    household_address: Mapped[str | None] = mapped_column(String(200))
+    residence_code: Mapped[str] = mapped_column(CStr(15), index=True)
+    residence_address: Mapped[str | None] = mapped_column(String(200))
+    grid_code: Mapped[str | None] = mapped_column(CStr(15))
+    house_code: Mapped[str | None] = mapped_column(CStr(32))
+    room: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(16))
+    left_home_on: Mapped[dt.date | None] = mapped_column(Date)
+    arrived_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    expected_return_on: Mapped[dt.date | None] = mapped_column(Date)
+    returned_on: Mapped[dt.date | None] = mapped_column(Date)
+    occupation: Mapped[str | None] = mapped_column(String(50))
+    employer: Mapped[str | None] = mapped_column(String(100))
+    # open | closed | deregistered | archived
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    end_reason: Mapped[str | None] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class HistoryEntry(Base):
+    """Append-only: who changed what, when and why. Never updated or deleted."""
+
+    __tablename__ = "history"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    entity: Mapped[str] = mapped_column(String(16))
+    entity_id: Mapped[int] = mapped_column(BigId)
+    person_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[int | None] = mapped_column(BigId)
+    username: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    changeset_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    scope_code: Mapped[str | None] = mapped_column(CStr(15))
+
+    __table_args__ = (Index("ix_history_entity", "entity", "entity_id"),)
+
+
+class AccessLog(Base):
+    """Reveals of masked data and exports (个人信息保护法)."""
+
+    __tablename__ = "access_log"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(BigId)
+    username: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(20))
+    entity: Mapped[str] = mapped_column(String(16))
+    entity_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    detail: Mapped[str | None] = mapped_column(String(500))
+
+
+class IdempotencyKey(Base):
+    __tablename__ = "idempotency_keys"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_key: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("user_key", "key", name="uq_idempotency_user_key"),)

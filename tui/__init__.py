@@ -1,0 +1,1 @@
+"""flowpop console (installed as flowpop_tui)."""
