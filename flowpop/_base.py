@@ -99,7 +99,7 @@ def retry_kwargs(settings: Settings, call: Call) -> dict[str, Any]:
     return {
         "retry": should_retry(call),
         "stop": stop_after_attempt(settings.max_retries + 1),
-        "wait": wait_exponential_jitter(initial=0.25, max=8),
+        "wait": wait_exponential_jitter(multiplier=0.25, max=8),
         "reraise": True,
         "before_sleep": _note_retry,
     }

@@ -95,7 +95,7 @@ class Person(Base):
     ethnicity: Mapped[str | None] = mapped_column(String(20))
     education: Mapped[str | None] = mapped_column(String(20))
     hukou_type: Mapped[str | None] = mapped_column(String(20))
-    marital_status: Mapped[str | None] = mapped_column(String(8))
+    marital_status: Mapped[str | None] = mapped_column(String(20))
     category: Mapped[str] = mapped_column(String(20), index=True)
     phone: Mapped[str | None] = mapped_column(String(20))
     household_code: Mapped[str] = mapped_column(CStr(15), index=True)

@@ -89,7 +89,7 @@ def upgrade() -> None:
     sa.Column('ethnicity', sa.String(length=20), nullable=True),
     sa.Column('education', sa.String(length=20), nullable=True),
     sa.Column('hukou_type', sa.String(length=20), nullable=True),
-    sa.Column('marital_status', sa.String(length=8), nullable=True),
+    sa.Column('marital_status', sa.String(length=20), nullable=True),
     sa.Column('category', sa.String(length=20), nullable=False),
     sa.Column('phone', sa.String(length=20), nullable=True),
     sa.Column('household_code', sa.String(length=15).with_variant(sa.String(length=15, collation='C'), 'postgresql'), nullable=False),

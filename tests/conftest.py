@@ -1,0 +1,148 @@
+"""Fixtures: a real registry (SQLite file, or PostgreSQL when FLOWPOP_TEST_DATABASE_URL is set),
+embedded clients, clients for users of each role, and a real server on a socket."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+import shutil
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from sqlalchemy import create_engine, text
+
+import flowpop
+from flowpop.registry.db import migrate, normalize_url
+from flowpop.rules import idnumber
+from tests import tree
+
+PG_URL = os.environ.get("FLOWPOP_TEST_DATABASE_URL")
+_serial = itertools.count(1)
+
+
+def _pg_schema_url(schema: str) -> str:
+    base = normalize_url(PG_URL or "")
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """SQLite: one migrated registry with the test tree, copied for each test."""
+    if PG_URL:
+        return None
+    path = tmp_path_factory.mktemp("template") / "registry.db"
+    with flowpop.Client(db=str(path)) as c:
+        c.divisions.import_rows(tree.rows())
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def db_url(tmp_path: Path, template_db: Path | None) -> Iterator[str]:
+    if template_db is not None:
+        target = tmp_path / "registry.db"
+        shutil.copy(template_db, target)
+        yield str(target)
+        return
+    schema = "t_" + uuid.uuid4().hex[:12]
+    engine = create_engine(normalize_url(PG_URL or ""))
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    url = _pg_schema_url(schema)
+    migrate(url)
+    with flowpop.Client(db=url) as c:
+        c.divisions.import_rows(tree.rows())
+    try:
+        yield url
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
+
+
+@pytest.fixture
+def client(db_url: str) -> Iterator[flowpop.Client]:
+    """The local administrator of an embedded registry."""
+    with flowpop.Client(db=db_url, max_retries=0) as c:
+        yield c
+
+
+def new_id_number(born: dt.date = dt.date(1990, 5, 6), *, sex: str = "F", region: str = "360102") -> str:
+    n = next(_serial) % 499
+    order = n * 2 + (1 if sex == "M" else 0)
+    return idnumber.make(region, born.replace(day=1 + next(_serial) % 28), order)
+
+
+def person_fields(**overrides: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "id_number": new_id_number(sex=overrides.pop("sex", "F"), region=overrides.pop("region", "360102")),
+        "name": "王秀英",
+        "household_code": tree.COUNTY_DONGHU,
+        "marital_status": "first_marriage",
+        "stay": {"residence_code": tree.VILLAGE_A1, "reason": "work", "arrived_on": "2026-03-01"},
+    }
+    fields.update(overrides)
+    return fields
+
+
+@pytest.fixture
+def make_person(client: flowpop.Client) -> Callable[..., flowpop.types.PersonDetail]:
+    def make(**overrides: Any) -> flowpop.types.PersonDetail:
+        return client.persons.create(**person_fields(**overrides))
+
+    return make
+
+
+@pytest.fixture
+def as_user(client: flowpop.Client, db_url: str) -> Iterator[Callable[[str, str | None], flowpop.Client]]:
+    """as_user(role, jurisdiction) → an embedded client acting with that user's token."""
+    opened: list[flowpop.Client] = []
+
+    def make(role: str, jurisdiction: str | None) -> flowpop.Client:
+        name = f"{role[:10]}_{next(_serial)}"
+        client.users.create(username=name, role=role, jurisdiction_code=jurisdiction)
+        secret = client.tokens.create(username=name, name="test").token
+        c = flowpop.Client(db=db_url, token=secret, max_retries=0)
+        opened.append(c)
+        return c
+
+    yield make
+    for c in opened:
+        c.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(db_url: str) -> Iterator[str]:
+    """`flowpop serve`'s app on a real socket; tokens required."""
+    from flowpop.registry.api import create_app
+
+    port = _free_port()
+    config = uvicorn.Config(create_app(db_url), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 10
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.02)
+    assert srv.started, "server did not start"
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
