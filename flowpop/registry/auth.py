@@ -79,7 +79,8 @@ def new_token_secret() -> str:
     return "fp_" + secrets.token_urlsafe(32)
 
 
-def actor_for_token(session: Session, secret: str) -> Actor:
+def actor_for_token(session: Session, secret: str) -> tuple[Actor, int | None]:
+    """The token's user, and the token's id when its last use should be recorded."""
     row = session.execute(
         select(t.Token, t.User).join(t.User, t.User.id == t.Token.user_id).where(t.Token.token_hash == hash_token(secret))
     ).first()
@@ -89,11 +90,13 @@ def actor_for_token(session: Session, secret: str) -> Actor:
     now = t.utcnow()
     if token.revoked_at or user.disabled or (token.expires_at and token.expires_at < now):
         raise Unauthorized()
-    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
-        # coarse, so that reads do not write on every request
-        session.execute(update(t.Token).where(t.Token.id == token.id).values(last_used_at=now))
-        session.commit()
-    return Actor(user.id, user.username, user.role, user.jurisdiction_code)
+    # coarse, so that reads do not write on every request
+    stale = token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5)
+    return Actor(user.id, user.username, user.role, user.jurisdiction_code), token.id if stale else None
+
+
+def touch_token(session: Session, token_id: int) -> None:
+    session.execute(update(t.Token).where(t.Token.id == token_id).values(last_used_at=t.utcnow()))
 
 
 def local_admin() -> Actor:

@@ -138,6 +138,9 @@ def search_persons(reg: Registry, session: Session, actor: Actor, query: PersonQ
             view_prefix = wanted
         elif not prefix.startswith(wanted):
             view_prefix = None  # disjoint from the caller's jurisdiction: nothing to see
+    if query.direction and not view_prefix and view_prefix is not None:
+        raise Invalid([field_error("direction", "direction_needs_place", "按流入/流出筛选需指定区划",
+                                   "inflow/outflow needs a division (you have no single jurisdiction)")])
     conditions: list[ColumnElement[bool]] = []
     if view_prefix is None:
         conditions.append(false())

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from functools import lru_cache
-
-from pypinyin import Style, lazy_pinyin
 
 _LATIN = re.compile(r"^[a-z]+$")
 
@@ -20,9 +19,22 @@ def clean_name(raw: str) -> str:
     return text
 
 
+# Readings of polyphonic characters as surnames (the first character of a name).
+SURNAMES = {
+    "曾": "zeng", "单": "shan", "解": "xie", "仇": "qiu", "区": "ou", "朴": "piao", "查": "zha", "盖": "ge",
+    "乐": "yue", "覃": "qin", "尉": "yu", "召": "shao", "缪": "miao", "翟": "zhai", "秘": "bi", "长": "chang",
+    "种": "chong", "员": "yun", "贲": "ben", "黑": "he", "万": "wan", "尧": "yao", "宿": "su", "沈": "shen",
+    "重": "chong", "藏": "zang", "俞": "yu", "折": "she", "洗": "xian", "冼": "xian", "阚": "kan", "隗": "wei",
+}
+
+
 @lru_cache(maxsize=65536)
 def _char_keys(ch: str) -> tuple[str, str]:
     if "\u3400" <= ch <= "\u9fff":
+        # single characters only: skip loading pypinyin's phrase dictionary (half a second at start-up)
+        os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
+        from pypinyin import Style, lazy_pinyin
+
         full = lazy_pinyin(ch, style=Style.NORMAL)[0].lower()
         return full, full[:1]
     low = ch.lower()
@@ -33,7 +45,11 @@ def _char_keys(ch: str) -> tuple[str, str]:
 
 def name_keys(name: str) -> tuple[str, str]:
     """(full pinyin, initials) of a name, lower-case ASCII."""
-    parts = [_char_keys(c) for c in clean_name(name)]
+    text = clean_name(name)
+    parts = [_char_keys(c) for c in text]
+    if text and text[0] in SURNAMES:
+        full = SURNAMES[text[0]]
+        parts[0] = (full, full[0])
     return "".join(p[0] for p in parts), "".join(p[1] for p in parts)
 
 

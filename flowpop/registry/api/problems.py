@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from fastapi import FastAPI, Request
@@ -53,10 +54,8 @@ def from_validation(exc: RequestValidationError) -> ApiError:
             return ApiError("malformed_json", "请求体不是有效的 JSON", "request body is not valid JSON", status=400)
         ctx = {k: v for k, v in (err.get("ctx") or {}).items()}
         zh, en = _MESSAGES.get(kind, ("无效：" + str(err.get("msg", "")), str(err.get("msg", "invalid"))))
-        try:
+        with contextlib.suppress(KeyError, IndexError):
             zh, en = zh.format(**ctx), en.format(**ctx)
-        except (KeyError, IndexError):
-            pass
         errors.append(field_error(_field(tuple(err.get("loc", ()))), kind, zh, en))
     return Invalid(errors or [field_error("body", "invalid", "请求无效", "invalid request")])
 
