@@ -27,7 +27,8 @@ class Call:
     path: str
     params: dict[str, Any] | None = None
     json: Any = None
-    model: Any = None  # a pydantic model or type for TypeAdapter; None keeps JSON
+    model: Any = None  # a pydantic model or type for TypeAdapter; str keeps the text; None keeps JSON
+    content: bytes | None = None  # a raw body instead of JSON
     headers: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -81,6 +82,8 @@ def decode(call: Call, response: httpx.Response) -> Any:
         raise from_response(response)
     if call.model is None:
         return response.json() if response.content else None
+    if call.model is str:
+        return response.text
     return TypeAdapter(call.model).validate_python(response.json())
 
 

@@ -8,10 +8,16 @@ from typing import Any
 from flowpop._base import Call, body, clean_params, creating
 from flowpop.types import (
     AccessLogEntry,
+    BulkResult,
     Division,
     DivisionImportResult,
+    ExchangeImportResult,
     HistoryEntry,
+    InboxFigures,
+    InboxSummary,
     Me,
+    Message,
+    MessageDetail,
     Page,
     Person,
     PersonDetail,
@@ -115,3 +121,51 @@ def revoke_token(token_id: int) -> Call:
 
 def access_log(limit: int = 100) -> Call:
     return Call("GET", "/v1/access-log", params={"limit": str(limit)}, model=list[AccessLogEntry])
+
+
+# ---------------------------------------------------------------- inbox and exchange
+
+
+def list_inbox(cursor: str | None, **filters: Any) -> Call:
+    return Call("GET", "/v1/inbox", params=clean_params({**filters, "cursor": cursor}), model=Page[Message])
+
+
+def inbox_summary() -> Call:
+    return Call("GET", "/v1/inbox/summary", model=InboxSummary)
+
+
+def inbox_figures(level: str) -> Call:
+    return Call("GET", "/v1/inbox/figures", params={"level": level}, model=list[InboxFigures])
+
+
+def get_message(message_id: int) -> Call:
+    return Call("GET", f"/v1/inbox/{int(message_id)}", model=MessageDetail)
+
+
+def send_message(values: dict[str, Any]) -> Call:
+    return Call("POST", "/v1/inbox", json=body(values), model=Message)
+
+
+def message_action(message_id: int, action: str, values: dict[str, Any]) -> Call:
+    return Call("POST", f"/v1/inbox/{int(message_id)}/{action}", json=body(values), model=MessageDetail)
+
+
+def acknowledge(ids: list[int]) -> Call:
+    return Call("POST", "/v1/inbox/ack", json={"ids": [int(i) for i in ids]}, model=BulkResult)
+
+
+def verification_sheet(message_id: int) -> Call:
+    return Call("GET", f"/v1/inbox/{int(message_id)}/sheet", model=str)
+
+
+def transfer_stay(stay_id: int, values: dict[str, Any]) -> Call:
+    return Call("POST", f"/v1/stays/{int(stay_id)}/transfer", json=body(values), model=Message)
+
+
+def export_outbox(include_sent: bool) -> Call:
+    return Call("GET", "/v1/exchange/outbox", params=clean_params({"include_sent": include_sent or None}), model=str)
+
+
+def import_batch(text: str) -> Call:
+    return Call("POST", "/v1/exchange/import", content=text.encode("utf-8"), model=ExchangeImportResult,
+                headers={"Content-Type": "application/x-ndjson"})

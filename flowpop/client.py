@@ -22,10 +22,16 @@ from flowpop.config import Settings, resolve
 from flowpop.pagination import AsyncPager, SyncPager
 from flowpop.types import (
     AccessLogEntry,
+    BulkResult,
     Division,
     DivisionImportResult,
+    ExchangeImportResult,
     HistoryEntry,
+    InboxFigures,
+    InboxSummary,
     Me,
+    Message,
+    MessageDetail,
     Page,
     Person,
     PersonDetail,
@@ -98,6 +104,12 @@ class Stays(_Sync):
     def close(self, stay_id: int, *, version: int, reason: str, date: dt.date | None = None) -> Stay:
         return self._c._run(calls.close_stay(stay_id, version, reason, date))
 
+    def transfer(self, stay_id: int, *, version: int, to_residence_code: str, reason: str,
+                 residence_address: str | None = None) -> Message:
+        """Ask another township to take the stay over; it moves when they accept (迁入申请/移交)."""
+        return self._c._run(calls.transfer_stay(stay_id, {"version": version, "to_residence_code": to_residence_code,
+                                                          "reason": reason, "residence_address": residence_address}))
+
 
 class Divisions(_Sync):
     def list(self, **filters: Any) -> list[Division]:
@@ -141,6 +153,45 @@ class Audit(_Sync):
         return self._c._run(calls.access_log(limit))
 
 
+class Inbox(_Sync):
+    """The daily inbox (信息交换): list by due date, act on messages, acknowledge in bulk."""
+
+    def list(self, **filters: Any) -> SyncPager[Message]:
+        """Filters: box (in/out/all), status (open/all/a status), kind, overdue, q, division, limit."""
+        return SyncPager(lambda cursor: self._c._run(calls.list_inbox(cursor, **filters)))
+
+    def summary(self) -> InboxSummary:
+        return self._c._run(calls.inbox_summary())
+
+    def figures(self, level: str = "township") -> list[InboxFigures]:
+        return self._c._run(calls.inbox_figures(level))
+
+    def get(self, message_id: int) -> MessageDetail:
+        return self._c._run(calls.get_message(message_id))
+
+    def send(self, **fields: Any) -> Message:
+        return self._c._run(calls.send_message(fields))
+
+    def act(self, message_id: int, action: str, *, version: int, **fields: Any) -> MessageDetail:
+        """read, verify, return, escalate, close, match (person_id=), forward (to_code=), reply (facts=, text=,
+        update_person=), accept, refuse (reason=), register (person=)."""
+        return self._c._run(calls.message_action(message_id, action, {"version": version, **fields}))
+
+    def acknowledge(self, ids: list[int]) -> BulkResult:
+        return self._c._run(calls.acknowledge(ids))
+
+    def sheet(self, message_id: int) -> str:
+        return self._c._run(calls.verification_sheet(message_id))
+
+
+class Exchange(_Sync):
+    def export(self, *, include_sent: bool = False) -> str:
+        return self._c._run(calls.export_outbox(include_sent))
+
+    def import_batch(self, text: str) -> ExchangeImportResult:
+        return self._c._run(calls.import_batch(text))
+
+
 class Client:
     """Synchronous client. With no URL configured it opens the embedded registry."""
 
@@ -169,6 +220,8 @@ class Client:
         self.users = Users(self)
         self.tokens = Tokens(self)
         self.audit = Audit(self)
+        self.inbox = Inbox(self)
+        self.exchange = Exchange(self)
 
     def me(self) -> Me:
         return self._run(calls.me())
@@ -183,7 +236,8 @@ class Client:
     def _run(self, call: Call) -> Any:
         for attempt in Retrying(**retry_kwargs(self.settings, call)):
             with attempt:
-                response = self.request(call.method, call.path, params=call.params, json=call.json, headers=call.headers)
+                response = self.request(call.method, call.path, params=call.params, json=call.json,
+                                        content=call.content, headers=call.headers)
                 return decode(call, response)
         raise AssertionError("unreachable")
 
@@ -253,6 +307,11 @@ class AsyncStays(_Async):
     async def close(self, stay_id: int, *, version: int, reason: str, date: dt.date | None = None) -> Stay:
         return await self._c._run(calls.close_stay(stay_id, version, reason, date))
 
+    async def transfer(self, stay_id: int, *, version: int, to_residence_code: str, reason: str,
+                       residence_address: str | None = None) -> Message:
+        return await self._c._run(calls.transfer_stay(stay_id, {"version": version, "to_residence_code": to_residence_code,
+                                                                "reason": reason, "residence_address": residence_address}))
+
 
 class AsyncDivisions(_Async):
     async def list(self, **filters: Any) -> list[Division]:
@@ -295,6 +354,43 @@ class AsyncAudit(_Async):
         return await self._c._run(calls.access_log(limit))
 
 
+class AsyncInbox(_Async):
+    def list(self, **filters: Any) -> AsyncPager[Message]:
+        async def fetch(cursor: str | None) -> Page[Message]:
+            return await self._c._run(calls.list_inbox(cursor, **filters))
+
+        return AsyncPager(fetch)
+
+    async def summary(self) -> InboxSummary:
+        return await self._c._run(calls.inbox_summary())
+
+    async def figures(self, level: str = "township") -> list[InboxFigures]:
+        return await self._c._run(calls.inbox_figures(level))
+
+    async def get(self, message_id: int) -> MessageDetail:
+        return await self._c._run(calls.get_message(message_id))
+
+    async def send(self, **fields: Any) -> Message:
+        return await self._c._run(calls.send_message(fields))
+
+    async def act(self, message_id: int, action: str, *, version: int, **fields: Any) -> MessageDetail:
+        return await self._c._run(calls.message_action(message_id, action, {"version": version, **fields}))
+
+    async def acknowledge(self, ids: list[int]) -> BulkResult:
+        return await self._c._run(calls.acknowledge(ids))
+
+    async def sheet(self, message_id: int) -> str:
+        return await self._c._run(calls.verification_sheet(message_id))
+
+
+class AsyncExchange(_Async):
+    async def export(self, *, include_sent: bool = False) -> str:
+        return await self._c._run(calls.export_outbox(include_sent))
+
+    async def import_batch(self, text: str) -> ExchangeImportResult:
+        return await self._c._run(calls.import_batch(text))
+
+
 class AsyncClient:
     """Asynchronous client with the same surface as :class:`Client`."""
 
@@ -323,6 +419,8 @@ class AsyncClient:
         self.users = AsyncUsers(self)
         self.tokens = AsyncTokens(self)
         self.audit = AsyncAudit(self)
+        self.inbox = AsyncInbox(self)
+        self.exchange = AsyncExchange(self)
 
     async def me(self) -> Me:
         return await self._run(calls.me())
@@ -337,7 +435,7 @@ class AsyncClient:
         async for attempt in AsyncRetrying(**retry_kwargs(self.settings, call)):
             with attempt:
                 response = await self.request(call.method, call.path, params=call.params, json=call.json,
-                                              headers=call.headers)
+                                              content=call.content, headers=call.headers)
                 return decode(call, response)
         raise AssertionError("unreachable")
 

@@ -336,3 +336,151 @@ class Problem(BaseModel):
     message_en: str
     errors: list[FieldError] = []
     current_version: int | None = None
+
+
+# ---------------------------------------------------------------- inbox (信息交换)
+
+MessageKind = Literal["assist_request", "assist_reply", "notification", "transfer", "not_found", "dispute"]
+MessageStatus = Literal["new", "read", "matched", "verifying", "answered", "closed", "returned", "forwarded", "escalated"]
+NotificationTopic = Literal["stay_registered", "stay_ended", "deregistered", "certificate_verified", "service_provided"]
+
+
+class Subject(Model):
+    """The person as the sender knows them."""
+
+    id_number: IdNumberIn | None = None
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
+    sex: Sex | None = None
+    birth_date: dt.date | None = None
+    household_code: Code | None = None
+    household_address: Address | None = None
+    residence_code: Code | None = None
+    residence_address: Address | None = None
+    phone: Phone | None = None
+
+
+class MessageCreate(Model):
+    kind: Literal["assist_request", "not_found", "dispute", "notification"]
+    topic: NotificationTopic | None = None
+    addressee_code: Code
+    sender_code: Code | None = Field(None, description="defaults to the caller's jurisdiction")
+    person_id: int | None = Field(None, description="a local record to describe the subject from")
+    subject: Subject | None = None
+    items: dict[str, Any] = Field(default_factory=dict, description="requested items or reported facts")
+    text: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class Candidate(BaseModel):
+    person_id: int
+    name: str
+    id_number: str
+    birth_date: dt.date
+    residence_name: str | None = None
+    score: int
+    reason: str
+
+
+class Message(Out):
+    id: int
+    uid: str
+    kind: MessageKind
+    topic: str | None = None
+    thread_uid: str
+    in_reply_to: str | None = None
+    sender_code: str
+    sender_name: str | None = None
+    addressee_code: str
+    addressee_name: str | None = None
+    box: Literal["in", "out", "both", "other"] | None = Field(None, description="as seen from the caller")
+    subject: dict[str, Any]
+    items: dict[str, Any]
+    text: str | None = None
+    stay_id: int | None = None
+    status: MessageStatus
+    outcome: str | None = None
+    matched_person_id: int | None = None
+    match_score: int | None = None
+    candidates: list[Candidate] = []
+    assignee: str | None = None
+    event_on: dt.date | None = None
+    created_at: dt.datetime
+    due_on: dt.date | None = None
+    overdue: bool = False
+    working_days_left: int | None = None
+    accountable_code: str | None = Field(None, description="who answers for an overdue item")
+    accountable_side: Literal["residence", "household", "county"] | None = None
+    external: bool = False
+    exported_at: dt.datetime | None = None
+    version: int
+
+
+class MessageDetail(Message):
+    thread: list[Message] = []
+
+
+class MessageAction(Model):
+    version: int
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+
+class MatchAction(MessageAction):
+    person_id: int
+
+
+class ForwardAction(MessageAction):
+    to_code: Code
+
+
+class ReplyAction(MessageAction):
+    facts: dict[str, Any] = Field(default_factory=dict, description="the verified facts")
+    text: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    update_person: PersonUpdate | None = Field(None, description="change the matched local record in the same step")
+
+
+class RegisterFromMessage(MessageAction):
+    person: PersonCreate
+
+
+class BulkAck(Model):
+    ids: list[int] = Field(min_length=1, max_length=50_000)
+
+
+class BulkResult(BaseModel):
+    done: int
+    skipped: list[dict[str, Any]] = []
+
+
+class InboxSummary(BaseModel):
+    new: int
+    open: int
+    overdue: int
+    due_today: int
+    by_kind: dict[str, int]
+    outbox_unsent: int
+
+
+class InboxFigures(BaseModel):
+    division_code: str
+    division_name: str | None = None
+    received: int
+    acknowledged: int
+    requests: int
+    answered: int
+    answered_on_time: int
+    overdue: int
+    received_rate: float | None = None
+    answered_rate: float | None = None
+    on_time_rate: float | None = None
+
+
+class TransferCreate(Model):
+    version: int
+    to_residence_code: Code
+    residence_address: Address | None = None
+    reason: Why
+
+
+class ExchangeImportResult(BaseModel):
+    inserted: int
+    skipped: int
+    rejected: list[dict[str, Any]] = []

@@ -56,6 +56,16 @@ class DivisionCache:
                 self._nodes = nodes
         return nodes
 
+    @property
+    def home_counties(self) -> frozenset[str]:
+        """County prefixes this registry manages in detail: those with townships loaded."""
+        nodes = self.nodes
+        cached = getattr(self, "_home", None)
+        if cached is None or cached[0] is not nodes:
+            cached = (nodes, frozenset(n.code[:6] for n in nodes.values() if n.level == "township"))
+            self._home = cached
+        return cached[1]
+
     def get(self, code: str | None) -> Node | None:
         return self.nodes.get(code) if code else None
 

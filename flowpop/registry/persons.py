@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from flowpop.registry import history, present, stays
+from flowpop.registry import history, inbox, present, stays
 from flowpop.registry import tables as t
 from flowpop.registry.auth import Actor
 from flowpop.registry.core import Registry, today
@@ -69,8 +69,11 @@ def create(reg: Registry, session: Session, actor: Actor, data: PersonCreate) ->
     if not name:
         errors.append(field_error("name", "required", "姓名不能为空", "name is required"))
     if data.stay is not None:
-        errors += stays.check_fields(reg, actor, data.stay, born=check.birth_date, prefix="stay.",
-                                     household_code=data.stay.household_code or data.household_code)
+        stay_errors = stays.check_fields(reg, actor, data.stay, born=check.birth_date, prefix="stay.",
+                                         household_code=data.stay.household_code or data.household_code)
+        if data.stay.household_code is None:  # defaulted to the person's, whose errors are reported once above
+            stay_errors = [e for e in stay_errors if e.field != "stay.household_code"]
+        errors += stay_errors
     elif not errors and not actor.covers(data.household_code) and actor.prefix:
         errors.append(_outside("household_code"))
     if errors:
@@ -218,4 +221,8 @@ def change_status(
                    reason=data.reason, scope_code=row.household_code)
     if row.current_stay_id:
         stays.follow_person(session, actor, row.current_stay_id, action, day, data.reason)
+        if action == "deregister":
+            stay = session.get(t.Stay, row.current_stay_id)
+            if stay is not None:
+                inbox.on_stay(reg, session, actor, row, stay, "deregistered")
     return get(reg, session, actor, row.id, reveal=False)

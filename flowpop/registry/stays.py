@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from flowpop.registry import history, present
+from flowpop.registry import history, inbox, present
 from flowpop.registry import tables as t
 from flowpop.registry.auth import Actor
 from flowpop.registry.core import Registry, today
@@ -66,6 +66,7 @@ def insert(reg: Registry, session: Session, actor: Actor, person: t.Person, data
                    changes={k: [None, history.jsonable(v)] for k, v in values.items() if v is not None},
                    scope_code=row.residence_code)
     _point_person(session, person.id, row)
+    inbox.on_stay(reg, session, actor, person, row, "stay_registered")
     return row
 
 
@@ -132,6 +133,11 @@ def update_stay(reg: Registry, session: Session, actor: Actor, stay_id: int, dat
     if errors:
         raise Invalid(errors)
     merged = {k: changes.get(k, getattr(row, k)) for k in FIELDS}
+    new_res = merged["residence_code"]
+    if (actor.prefix and new_res and inbox.township_of(new_res) != inbox.township_of(row.residence_code)
+            and not actor.covers(new_res)):
+        raise Conflict("transfer_required", "迁往其他乡镇须发起移交，由接收方确认",
+                       "moving to a township outside your jurisdiction needs a transfer the receiving side accepts")
     person = persons.load(session, actor, row.person_id)
     errors = check_fields(reg, actor, merged, born=person.birth_date, household_code=merged["household_code"])
     if errors:
@@ -186,3 +192,49 @@ def follow_person(session: Session, actor: Actor, stay_id: int, action: str, day
     history.record(session, actor, entity="stay", entity_id=row.id, person_id=row.person_id, action=action,
                    changes={k: [before[k], history.jsonable(v)] for k, v in values.items()}, reason=reason,
                    scope_code=row.residence_code)
+
+
+def move(reg: Registry, session: Session, actor: Actor, stay_id: int, to_code: str, address: str | None, reason: str) -> None:
+    """The residence changes because the receiving side accepted a transfer (迁入)."""
+    row = session.get(t.Stay, stay_id)
+    if row is None or row.status != "open":
+        raise Conflict("stay_not_open", "流动记录已结束，无法迁入", "the stay is no longer open")
+    values = {"residence_code": to_code, "residence_address": address, "grid_code": None, "house_code": None, "room": None}
+    before = {k: getattr(row, k) for k in values}
+    _cas(session, row, row.version, values)
+    history.record(session, actor, entity="stay", entity_id=row.id, person_id=row.person_id, action="transfer",
+                   changes=history.diff(before, values), reason=reason, scope_code=to_code)
+    session.refresh(row)
+    _point_person(session, row.person_id, row)
+
+
+def request_transfer(reg: Registry, session: Session, actor: Actor, stay_id: int, version: int, to_code: str,
+                     address: str | None, reason: str) -> t.Message:
+    """Moving a stay to another township: a transfer request (移交); the stay moves when it is accepted."""
+    from flowpop.registry import persons
+
+    actor.require("write")
+    row = load(session, actor, stay_id)
+    if row.version != version:
+        raise VersionConflict("stay", row.version, version)
+    if row.status != "open":
+        raise Conflict("stay_not_open", "流动记录已结束", "the stay is closed")
+    errors = reg.divisions.check(to_code, "to_residence_code", levels=("village",), current=True)
+    if not errors and inbox.township_of(to_code) == inbox.township_of(row.residence_code):
+        errors.append(field_error("to_residence_code", "same_township", "目标在同一乡镇，直接修改现居住地即可",
+                                  "same township: edit the residence instead"))
+    if errors:
+        raise Invalid(errors)
+    pending = session.execute(
+        select(t.Message.id).where(t.Message.stay_id == row.id, t.Message.kind == "transfer",
+                                   t.Message.status.in_(("new", "read", "matched", "verifying", "forwarded", "escalated")))
+    ).first()
+    if pending is not None:
+        raise Conflict("transfer_pending", f"已有待处理的移交（消息 {pending[0]}）", f"a transfer is already pending (message {pending[0]})")
+    person = persons.load(session, actor, row.person_id)
+    return inbox.new_message(
+        reg, session, actor, kind="transfer", sender_code=inbox.township_of(row.residence_code),
+        addressee_code=inbox.township_of(to_code), subject=inbox.subject_of(person, row), stay_id=row.id,
+        person_id=person.id, text=reason,
+        items={"from_residence_code": row.residence_code, "to_residence_code": to_code, "residence_address": address},
+    )

@@ -190,3 +190,49 @@ class IdempotencyKey(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("user_key", "key", name="uq_idempotency_user_key"),)
+
+
+class Message(Base):
+    """The exchange between places (信息交换): requests, notifications, transfers, not-found, disputes."""
+
+    __tablename__ = "messages"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # stable across registries: batch files carry it, importing twice changes nothing
+    uid: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    topic: Mapped[str | None] = mapped_column(String(30))
+    thread_uid: Mapped[str] = mapped_column(String(40), index=True)
+    in_reply_to: Mapped[str | None] = mapped_column(String(40))
+    sender_code: Mapped[str] = mapped_column(CStr(15), index=True)
+    addressee_code: Mapped[str] = mapped_column(CStr(15))
+    # the person as the sender knows them
+    subject: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    subject_id_number: Mapped[str | None] = mapped_column(CStr(18), index=True)
+    subject_name: Mapped[str | None] = mapped_column(CStr(64))
+    subject_birth_date: Mapped[dt.date | None] = mapped_column(Date)
+    items: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    text: Mapped[str | None] = mapped_column(Text)
+    stay_id: Mapped[int | None] = mapped_column(BigId)
+    sender_person_id: Mapped[int | None] = mapped_column(BigId)
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    matched_person_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    match_score: Mapped[int | None] = mapped_column(Integer)
+    candidates: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    assignee: Mapped[str | None] = mapped_column(String(64))
+    event_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # outside this registry: waiting in the outbox / came from a batch file
+    external: Mapped[bool] = mapped_column(Boolean, default=False)
+    exported_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    imported: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (
+        Index("ix_messages_inbox", "addressee_code", "status", "due_on"),
+        Index("ix_messages_outbox", "external", "exported_at"),
+    )

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from flowpop import __version__
-from flowpop.registry.api import problems, routes_admin, routes_persons
+from flowpop.registry.api import problems, routes_admin, routes_inbox, routes_persons
 from flowpop.registry.core import Registry
 from flowpop.types import Problem
 
@@ -44,4 +44,5 @@ def create_app(db: str | Path | Registry, *, embedded: bool = False) -> FastAPI:
 
     app.include_router(routes_persons.router)
     app.include_router(routes_admin.router)
+    app.include_router(routes_inbox.router)
     return app

@@ -1,0 +1,180 @@
+"""/v1/inbox, /v1/exchange and /v1/stays/{id}/transfer."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse
+
+from flowpop.registry import exchange, inbox, inbox_views, persons, stays
+from flowpop.registry.api.deps import Caller, Reg
+from flowpop.registry.errors import ApiError
+from flowpop.types import (
+    BulkAck,
+    BulkResult,
+    ExchangeImportResult,
+    ForwardAction,
+    InboxFigures,
+    InboxSummary,
+    MatchAction,
+    Message,
+    MessageAction,
+    MessageCreate,
+    MessageDetail,
+    MessageKind,
+    Page,
+    RegisterFromMessage,
+    ReplyAction,
+    TransferCreate,
+)
+
+router = APIRouter(prefix="/v1", tags=["inbox"])
+
+
+@router.get("/inbox", response_model=Page[Message])
+def list_inbox(
+    reg: Reg,
+    who: Caller,
+    box: Literal["in", "out", "all"] = "in",
+    status: Annotated[str | None, Query(pattern=r"^(open|all|new|read|matched|verifying|answered|closed|returned|forwarded|escalated)$")] = None,
+    kind: MessageKind | None = None,
+    overdue: bool | None = None,
+    q: Annotated[str | None, Query(max_length=64)] = None,
+    division: Annotated[str | None, Query(pattern=r"^\d{12}(\d{3})?$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> Page[Message]:
+    query = inbox_views.InboxQuery(box=box, status=status, kind=kind, overdue=overdue, q=q, division=division,
+                                   limit=limit, cursor=cursor)
+    with reg.reading() as session:
+        return inbox_views.list_messages(reg, session, who, query)
+
+
+@router.get("/inbox/summary", response_model=InboxSummary)
+def inbox_summary(reg: Reg, who: Caller) -> InboxSummary:
+    with reg.reading() as session:
+        return inbox_views.summary(reg, session, who)
+
+
+@router.get("/inbox/figures", response_model=list[InboxFigures])
+def inbox_figures(reg: Reg, who: Caller, level: Literal["county", "township", "village"] = "township") -> list[InboxFigures]:
+    with reg.reading() as session:
+        return inbox_views.figures(reg, session, who, level)
+
+
+@router.post("/inbox", response_model=Message, status_code=201)
+def send_message(body: MessageCreate, reg: Reg, who: Caller) -> Message:
+    with reg.writing() as session:
+        row = inbox.send(reg, session, who, body)
+        return inbox_views.present(reg, who, row)
+
+
+@router.post("/inbox/ack", response_model=BulkResult)
+def acknowledge(body: BulkAck, reg: Reg, who: Caller) -> BulkResult:
+    with reg.writing() as session:
+        done, skipped = inbox.acknowledge(reg, session, who, body.ids)
+    return BulkResult(done=done, skipped=skipped)
+
+
+@router.get("/inbox/{message_id}", response_model=MessageDetail)
+def get_message(message_id: int, reg: Reg, who: Caller) -> MessageDetail:
+    with reg.reading() as session:
+        return inbox_views.get(reg, session, who, message_id)
+
+
+@router.get("/inbox/{message_id}/sheet", response_class=HTMLResponse)
+def verification_sheet(message_id: int, reg: Reg, who: Caller) -> HTMLResponse:
+    with reg.reading() as session:
+        return HTMLResponse(inbox_views.sheet(reg, session, who, message_id))
+
+
+def _simple(action: str):  # type: ignore[no-untyped-def]
+    def handler(message_id: int, body: MessageAction, reg: Reg, who: Caller) -> MessageDetail:
+        with reg.writing() as session:
+            inbox.act(reg, session, who, message_id, action, body.version, body.reason)
+            return inbox_views.get(reg, session, who, message_id)
+
+    handler.__name__ = f"{action}_message"
+    return handler
+
+
+for _action in ("read", "verify", "return", "escalate", "close"):
+    router.add_api_route(f"/inbox/{{message_id}}/{_action}", _simple(_action), methods=["POST"],
+                         response_model=MessageDetail, name=f"{_action}_message")
+
+
+@router.post("/inbox/{message_id}/match", response_model=MessageDetail)
+def match_message(message_id: int, body: MatchAction, reg: Reg, who: Caller) -> MessageDetail:
+    with reg.writing() as session:
+        inbox.match(reg, session, who, message_id, body.version, body.person_id)
+        return inbox_views.get(reg, session, who, message_id)
+
+
+@router.post("/inbox/{message_id}/forward", response_model=MessageDetail)
+def forward_message(message_id: int, body: ForwardAction, reg: Reg, who: Caller) -> MessageDetail:
+    with reg.writing() as session:
+        inbox.forward(reg, session, who, message_id, body.version, body.to_code, body.reason)
+        return inbox_views.get(reg, session, who, message_id)
+
+
+@router.post("/inbox/{message_id}/reply", response_model=MessageDetail)
+def reply_message(message_id: int, body: ReplyAction, reg: Reg, who: Caller) -> MessageDetail:
+    with reg.writing() as session:
+        inbox.reply(reg, session, who, message_id, body.version, body.facts, body.text, body.update_person)
+        return inbox_views.get(reg, session, who, message_id)
+
+
+@router.post("/inbox/{message_id}/accept", response_model=MessageDetail)
+def accept_transfer(message_id: int, body: MessageAction, reg: Reg, who: Caller) -> MessageDetail:
+    with reg.writing() as session:
+        inbox.decide_transfer(reg, session, who, message_id, body.version, True, body.reason)
+        return inbox_views.get(reg, session, who, message_id)
+
+
+@router.post("/inbox/{message_id}/refuse", response_model=MessageDetail)
+def refuse_transfer(message_id: int, body: MessageAction, reg: Reg, who: Caller) -> MessageDetail:
+    with reg.writing() as session:
+        inbox.decide_transfer(reg, session, who, message_id, body.version, False, body.reason)
+        return inbox_views.get(reg, session, who, message_id)
+
+
+@router.post("/inbox/{message_id}/register", response_model=MessageDetail)
+def register_from_message(message_id: int, body: RegisterFromMessage, reg: Reg, who: Caller) -> MessageDetail:
+    """引用建档: create a local record from the message and match the message to it."""
+    with reg.writing() as session:
+        created = persons.create(reg, session, who, body.person)
+        inbox.match(reg, session, who, message_id, body.version, created.id)
+        return inbox_views.get(reg, session, who, message_id)
+
+
+@router.post("/stays/{stay_id}/transfer", response_model=Message, status_code=201, tags=["stays"])
+def transfer_stay(stay_id: int, body: TransferCreate, reg: Reg, who: Caller) -> Message:
+    with reg.writing() as session:
+        row = stays.request_transfer(reg, session, who, stay_id, body.version, body.to_residence_code,
+                                     body.residence_address, body.reason)
+        return inbox_views.present(reg, who, row)
+
+
+@router.get("/exchange/outbox", response_class=PlainTextResponse, tags=["exchange"])
+def export_outbox(reg: Reg, who: Caller, include_sent: bool = False) -> PlainTextResponse:
+    with reg.writing() as session:
+        text = exchange.export(reg, session, who, include_sent=include_sent)
+    return PlainTextResponse(text, media_type="application/x-ndjson")
+
+
+@router.post("/exchange/import", response_model=ExchangeImportResult, tags=["exchange"])
+async def import_batch(request: Request, reg: Reg, who: Caller) -> ExchangeImportResult:
+    raw = await request.body()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ApiError("bad_encoding", "批次文件须为 UTF-8 编码", "batch files must be UTF-8") from exc
+
+    def run() -> ExchangeImportResult:
+        with reg.writing() as session:
+            return exchange.import_batch(reg, session, who, text)
+
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(run)
