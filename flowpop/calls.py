@@ -21,6 +21,7 @@ from flowpop.types import (
     Page,
     Person,
     PersonDetail,
+    ServiceRecord,
     Stay,
     Token,
     TokenCreated,
@@ -169,3 +170,11 @@ def export_outbox(include_sent: bool) -> Call:
 def import_batch(text: str) -> Call:
     return Call("POST", "/v1/exchange/import", content=text.encode("utf-8"), model=ExchangeImportResult,
                 headers={"Content-Type": "application/x-ndjson"})
+
+
+def record_service(person_id: int, values: dict[str, Any]) -> Call:
+    return Call("POST", f"/v1/persons/{int(person_id)}/services", json=body(values), model=ServiceRecord)
+
+
+def list_services(person_id: int) -> Call:
+    return Call("GET", f"/v1/persons/{int(person_id)}/services", model=list[ServiceRecord])

@@ -35,6 +35,7 @@ from flowpop.types import (
     Page,
     Person,
     PersonDetail,
+    ServiceRecord,
     Stay,
     Token,
     TokenCreated,
@@ -86,6 +87,13 @@ class Persons(_Sync):
 
     def history(self, person_id: int) -> list[HistoryEntry]:
         return self._c._run(calls.person_history(person_id))
+
+    def record_service(self, person_id: int, **fields: Any) -> ServiceRecord:
+        """A service for a key target; notifies the household side when it lies in another county."""
+        return self._c._run(calls.record_service(person_id, fields))
+
+    def services(self, person_id: int) -> list[ServiceRecord]:
+        return self._c._run(calls.list_services(person_id))
 
 
 class Stays(_Sync):
@@ -289,6 +297,12 @@ class AsyncPersons(_Async):
 
     async def history(self, person_id: int) -> list[HistoryEntry]:
         return await self._c._run(calls.person_history(person_id))
+
+    async def record_service(self, person_id: int, **fields: Any) -> ServiceRecord:
+        return await self._c._run(calls.record_service(person_id, fields))
+
+    async def services(self, person_id: int) -> list[ServiceRecord]:
+        return await self._c._run(calls.list_services(person_id))
 
 
 class AsyncStays(_Async):

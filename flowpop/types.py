@@ -484,3 +484,27 @@ class ExchangeImportResult(BaseModel):
     inserted: int
     skipped: int
     rejected: list[dict[str, Any]] = []
+
+
+# ---------------------------------------------------------------- services for key targets
+
+ServiceKind = Literal["checkup", "first_child", "surgery"]
+
+
+class ServiceCreate(Model):
+    kind: ServiceKind = Field(description="checkup 孕环情检查 | first_child 一孩生育服务登记 | surgery 计划生育手术")
+    provided_on: dt.date
+    provider_code: Code | None = Field(None, description="defaults to the residence township")
+    detail: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+
+class ServiceRecord(Out):
+    id: int
+    person_id: int
+    stay_id: int | None = None
+    kind: ServiceKind
+    provided_on: dt.date
+    provider_code: str
+    detail: str | None = None
+    created_at: dt.datetime
+    created_by: str | None = None

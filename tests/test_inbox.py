@@ -178,3 +178,19 @@ def test_verification_sheet_is_printable(townships) -> None:
     req = d.inbox.send(kind="assist_request", addressee_code=tree.TOWNSHIP_A, person_id=p.id, items={"verify": ["在住"]})
     html = a.inbox.sheet(req.id)
     assert "流动人口信息核实表" in html and p.name in html and p.id_number in html
+
+
+def test_recording_a_service_notifies_the_household_side(townships, as_user) -> None:
+    a, d = townships
+    p = a.persons.create(**person_fields(household_code=tree.VILLAGE_D1))
+    today = dt.date.today()
+    s = a.persons.record_service(p.id, kind="checkup", provided_on=today)
+    assert s.provider_code == tree.TOWNSHIP_A
+    topics = [m.topic for m in d.inbox.list(kind="notification")]
+    assert sorted(topics) == ["service_provided", "stay_registered"]
+    assert [x.kind for x in a.persons.services(p.id)] == ["checkup"]
+    viewer = as_user("village_assistant", tree.VILLAGE_A1)
+    with pytest.raises(flowpop.PermissionDeniedError):
+        viewer.persons.services(p.id)
+    with pytest.raises(flowpop.ValidationError):
+        a.persons.record_service(p.id, kind="checkup", provided_on=today + dt.timedelta(days=3))

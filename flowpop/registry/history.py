@@ -55,7 +55,7 @@ def for_person(session: Session, person_id: int, limit: int = 1000) -> list[t.Hi
     return list(
         session.execute(
             select(t.HistoryEntry)
-            .where(t.HistoryEntry.person_id == person_id, t.HistoryEntry.entity.in_(("person", "stay")))
+            .where(t.HistoryEntry.person_id == person_id, t.HistoryEntry.entity.in_(("person", "stay", "service")))
             .order_by(t.HistoryEntry.id.desc())
             .limit(limit)
         ).scalars()

@@ -236,3 +236,18 @@ class Message(Base):
         Index("ix_messages_inbox", "addressee_code", "status", "due_on"),
         Index("ix_messages_outbox", "external", "exported_at"),
     )
+
+
+class ServiceRecord(Base):
+    """Services for key targets (孕环情检查, 一孩生育服务登记, 计划生育手术): sensitive personal data."""
+
+    __tablename__ = "services"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    stay_id: Mapped[int | None] = mapped_column(BigId)
+    kind: Mapped[str] = mapped_column(String(20))
+    provided_on: Mapped[dt.date] = mapped_column(Date)
+    provider_code: Mapped[str] = mapped_column(CStr(15), index=True)
+    detail: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(64))

@@ -1,4 +1,4 @@
-"""/v1/inbox, /v1/exchange and /v1/stays/{id}/transfer."""
+"""/v1/inbox, /v1/exchange, /v1/stays/{id}/transfer and /v1/persons/{id}/services (they raise messages)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
-from flowpop.registry import exchange, inbox, inbox_views, persons, stays
+from flowpop.registry import exchange, inbox, inbox_views, persons, services, stays
 from flowpop.registry.api.deps import Caller, Reg
 from flowpop.registry.errors import ApiError
 from flowpop.types import (
@@ -26,6 +26,8 @@ from flowpop.types import (
     Page,
     RegisterFromMessage,
     ReplyAction,
+    ServiceCreate,
+    ServiceRecord,
     TransferCreate,
 )
 
@@ -154,6 +156,18 @@ def transfer_stay(stay_id: int, body: TransferCreate, reg: Reg, who: Caller) -> 
         row = stays.request_transfer(reg, session, who, stay_id, body.version, body.to_residence_code,
                                      body.residence_address, body.reason)
         return inbox_views.present(reg, who, row)
+
+
+@router.post("/persons/{person_id}/services", response_model=ServiceRecord, status_code=201, tags=["services"])
+def record_service(person_id: int, body: ServiceCreate, reg: Reg, who: Caller) -> ServiceRecord:
+    with reg.writing() as session:
+        return services.record(reg, session, who, person_id, body)
+
+
+@router.get("/persons/{person_id}/services", response_model=list[ServiceRecord], tags=["services"])
+def list_services(person_id: int, reg: Reg, who: Caller) -> list[ServiceRecord]:
+    with reg.writing() as session:  # the read is logged
+        return services.list_for(reg, session, who, person_id)
 
 
 @router.get("/exchange/outbox", response_class=PlainTextResponse, tags=["exchange"])
