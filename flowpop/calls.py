@@ -9,12 +9,17 @@ from flowpop._base import Call, body, clean_params, creating
 from flowpop.types import (
     AccessLogEntry,
     BulkResult,
+    Declaration,
     Division,
     DivisionImportResult,
+    Employer,
     ExchangeImportResult,
     HistoryEntry,
+    House,
+    HouseResidents,
     InboxFigures,
     InboxSummary,
+    LateDeclaration,
     Me,
     Message,
     MessageDetail,
@@ -178,3 +183,54 @@ def record_service(person_id: int, values: dict[str, Any]) -> Call:
 
 def list_services(person_id: int) -> Call:
     return Call("GET", f"/v1/persons/{int(person_id)}/services", model=list[ServiceRecord])
+
+
+# ---------------------------------------------------------------- houses and employers
+
+
+def list_houses(**filters: Any) -> Call:
+    return Call("GET", "/v1/houses", params=clean_params(filters), model=list[House])
+
+
+def create_house(values: dict[str, Any]) -> Call:
+    return Call("POST", "/v1/houses", json=body(values), model=House)
+
+
+def house_residents(code: str) -> Call:
+    return Call("GET", f"/v1/houses/{code}", model=HouseResidents)
+
+
+def update_house(code: str, values: dict[str, Any]) -> Call:
+    return Call("PATCH", f"/v1/houses/{code}", json=body(values, drop_none=False), model=House)
+
+
+def declare_tenant(code: str, values: dict[str, Any]) -> Call:
+    return Call("POST", f"/v1/houses/{code}/declarations", json=body(values), model=Declaration)
+
+
+def landlord_notice(code: str) -> Call:
+    return Call("GET", f"/v1/houses/{code}/notice", model=str)
+
+
+def late_declarations(**filters: Any) -> Call:
+    return Call("GET", "/v1/declarations/late", params=clean_params(filters), model=list[LateDeclaration])
+
+
+def list_employers(**filters: Any) -> Call:
+    return Call("GET", "/v1/employers", params=clean_params(filters), model=list[Employer])
+
+
+def create_employer(values: dict[str, Any]) -> Call:
+    return Call("POST", "/v1/employers", json=body(values), model=Employer)
+
+
+def get_employer(code: str) -> Call:
+    return Call("GET", f"/v1/employers/{code}", model=Employer)
+
+
+def update_employer(code: str, values: dict[str, Any]) -> Call:
+    return Call("PATCH", f"/v1/employers/{code}", json=body(values, drop_none=False), model=Employer)
+
+
+def employer_roster(code: str) -> Call:
+    return Call("GET", f"/v1/employers/{code}/roster", model=list[Person])

@@ -23,12 +23,17 @@ from flowpop.pagination import AsyncPager, SyncPager
 from flowpop.types import (
     AccessLogEntry,
     BulkResult,
+    Declaration,
     Division,
     DivisionImportResult,
+    Employer,
     ExchangeImportResult,
     HistoryEntry,
+    House,
+    HouseResidents,
     InboxFigures,
     InboxSummary,
+    LateDeclaration,
     Me,
     Message,
     MessageDetail,
@@ -200,6 +205,51 @@ class Exchange(_Sync):
         return self._c._run(calls.import_batch(text))
 
 
+class Houses(_Sync):
+    """Houses and landlords (以房管人)."""
+
+    def list(self, **filters: Any) -> list[House]:
+        """Filters: q (code, address fragment or landlord), division, use, vacant, over_capacity, limit, after."""
+        return self._c._run(calls.list_houses(**filters))
+
+    def create(self, **fields: Any) -> House:
+        return self._c._run(calls.create_house(fields))
+
+    def get(self, code: str) -> HouseResidents:
+        """The house with its rooms: who lives there, and who is registered there."""
+        return self._c._run(calls.house_residents(code))
+
+    def update(self, code: str, *, version: int, **fields: Any) -> House:
+        return self._c._run(calls.update_house(code, {"version": version, **fields}))
+
+    def declare(self, code: str, **fields: Any) -> Declaration:
+        return self._c._run(calls.declare_tenant(code, fields))
+
+    def notice(self, code: str) -> str:
+        return self._c._run(calls.landlord_notice(code))
+
+    def late_declarations(self, **filters: Any) -> list[LateDeclaration]:
+        return self._c._run(calls.late_declarations(**filters))
+
+
+class Employers(_Sync):
+    def list(self, **filters: Any) -> list[Employer]:
+        """Filters: q (credit code or name), needs_agreement, limit."""
+        return self._c._run(calls.list_employers(**filters))
+
+    def create(self, **fields: Any) -> Employer:
+        return self._c._run(calls.create_employer(fields))
+
+    def get(self, code: str) -> Employer:
+        return self._c._run(calls.get_employer(code))
+
+    def update(self, code: str, *, version: int, **fields: Any) -> Employer:
+        return self._c._run(calls.update_employer(code, {"version": version, **fields}))
+
+    def roster(self, code: str) -> list[Person]:
+        return self._c._run(calls.employer_roster(code))
+
+
 class Client:
     """Synchronous client. With no URL configured it opens the embedded registry."""
 
@@ -230,6 +280,8 @@ class Client:
         self.audit = Audit(self)
         self.inbox = Inbox(self)
         self.exchange = Exchange(self)
+        self.houses = Houses(self)
+        self.employers = Employers(self)
 
     def me(self) -> Me:
         return self._run(calls.me())
@@ -405,6 +457,46 @@ class AsyncExchange(_Async):
         return await self._c._run(calls.import_batch(text))
 
 
+class AsyncHouses(_Async):
+    async def list(self, **filters: Any) -> list[House]:
+        return await self._c._run(calls.list_houses(**filters))
+
+    async def create(self, **fields: Any) -> House:
+        return await self._c._run(calls.create_house(fields))
+
+    async def get(self, code: str) -> HouseResidents:
+        return await self._c._run(calls.house_residents(code))
+
+    async def update(self, code: str, *, version: int, **fields: Any) -> House:
+        return await self._c._run(calls.update_house(code, {"version": version, **fields}))
+
+    async def declare(self, code: str, **fields: Any) -> Declaration:
+        return await self._c._run(calls.declare_tenant(code, fields))
+
+    async def notice(self, code: str) -> str:
+        return await self._c._run(calls.landlord_notice(code))
+
+    async def late_declarations(self, **filters: Any) -> list[LateDeclaration]:
+        return await self._c._run(calls.late_declarations(**filters))
+
+
+class AsyncEmployers(_Async):
+    async def list(self, **filters: Any) -> list[Employer]:
+        return await self._c._run(calls.list_employers(**filters))
+
+    async def create(self, **fields: Any) -> Employer:
+        return await self._c._run(calls.create_employer(fields))
+
+    async def get(self, code: str) -> Employer:
+        return await self._c._run(calls.get_employer(code))
+
+    async def update(self, code: str, *, version: int, **fields: Any) -> Employer:
+        return await self._c._run(calls.update_employer(code, {"version": version, **fields}))
+
+    async def roster(self, code: str) -> list[Person]:
+        return await self._c._run(calls.employer_roster(code))
+
+
 class AsyncClient:
     """Asynchronous client with the same surface as :class:`Client`."""
 
@@ -435,6 +527,8 @@ class AsyncClient:
         self.audit = AsyncAudit(self)
         self.inbox = AsyncInbox(self)
         self.exchange = AsyncExchange(self)
+        self.houses = AsyncHouses(self)
+        self.employers = AsyncEmployers(self)
 
     async def me(self) -> Me:
         return await self._run(calls.me())

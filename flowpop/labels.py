@@ -66,6 +66,19 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "auditor": ("审计员", "auditor"),
         "admin": ("系统管理员", "system administrator"),
     },
+    "house_use": {
+        "rented": ("出租", "rented"),
+        "own": ("自住", "own home"),
+        "dormitory": ("集体宿舍", "dormitory"),
+        "site": ("工地/场所", "work site"),
+    },
+    "house_mode": {
+        "hotel_style": ("旅业式", "hotel-style (whole building let)"),
+        "property": ("物业式", "property-managed estate"),
+        "company": ("单位自管式", "company-managed"),
+        "scattered": ("散居包片式", "scattered sites"),
+        "compound": ("院区围合式", "village compound"),
+    },
     "service": {
         "checkup": ("孕环情检查", "contraception/pregnancy check"),
         "first_child": ("一孩生育服务登记", "first-child service registration"),

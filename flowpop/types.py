@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
 
 T = TypeVar("T")
 
@@ -38,10 +39,19 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Why = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)]
 IdNumberIn = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+HouseCodeIn = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold NUL: refuse it on every store, naming the field
+        if isinstance(value, str) and "\x00" in value:
+            raise PydanticCustomError("nul_character", "must not contain NUL characters")
+        return value
 
 
 class Out(BaseModel):
@@ -74,6 +84,9 @@ class StayFields(Model):
     expected_return_on: dt.date | None = None
     occupation: Short | None = None
     employer: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    employer_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = Field(
+        None, description="the employer's unified social credit code")
+    over_capacity_ok: bool = Field(False, description="register even though the house is full (a warning was shown)")
 
 
 class StayCreate(StayFields):
@@ -96,6 +109,8 @@ class StayUpdate(Model):
     expected_return_on: dt.date | None = None
     occupation: Short | None = None
     employer: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    employer_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
+    over_capacity_ok: bool = False
 
 
 class Stay(Out):
@@ -117,6 +132,8 @@ class Stay(Out):
     returned_on: dt.date | None = None
     occupation: str | None = None
     employer: str | None = None
+    employer_code: str | None = None
+    declare_due_on: dt.date | None = None
     status: StayStatus
     end_reason: str | None = None
     direction: Direction | None = Field(None, description="as seen from the caller's jurisdiction")
@@ -140,6 +157,8 @@ class PersonCreate(Model):
     phone: Phone | None = None
     household_code: Code = Field(description="户籍地区划代码")
     household_address: Address | None = None
+    household_house_code: HouseCodeIn | None = Field(None, description="the house the hukou is registered at")
+    household_room: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] | None = None
     note: Annotated[str, StringConstraints(max_length=1000)] | None = None
     stay: StayFields | None = Field(None, description="register the current stay in the same step")
 
@@ -156,6 +175,8 @@ class PersonUpdate(Model):
     phone: Phone | None = None
     household_code: Code | None = None
     household_address: Address | None = None
+    household_house_code: HouseCodeIn | None = None
+    household_room: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] | None = None
     note: Annotated[str, StringConstraints(max_length=1000)] | None = None
 
 
@@ -184,6 +205,8 @@ class Person(Out):
     household_code: str
     household_name: str | None = None
     household_address: str | None = None
+    household_house_code: str | None = None
+    household_room: str | None = None
     residence_code: str | None = None
     residence_name: str | None = None
     arrived_on: dt.date | None = None
@@ -508,3 +531,154 @@ class ServiceRecord(Out):
     detail: str | None = None
     created_at: dt.datetime
     created_by: str | None = None
+
+
+# ---------------------------------------------------------------- houses and employers (以房管人)
+
+HouseUse = Literal["rented", "own", "dormitory", "site"]
+HouseMode = Literal["hotel_style", "property", "company", "scattered", "compound"]
+UsccIn = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+
+
+class HouseCreate(Model):
+    code: HouseCodeIn | None = Field(None, description="18 characters; generated when left out")
+    legacy_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
+    division_code: Code = Field(description="the village (村/居)")
+    grid_code: Code | None = None
+    address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    rooms: int = Field(1, ge=1, le=5000)
+    capacity: int | None = Field(None, ge=1, le=20000)
+    use: HouseUse
+    mode: HouseMode
+    landlord_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
+    landlord_id_number: IdNumberIn | None = None
+    landlord_phone: Phone | None = None
+
+
+class HouseUpdate(Model):
+    version: int
+    change_reason: Why | None = None
+    grid_code: Code | None = None
+    address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
+    rooms: int | None = Field(None, ge=1, le=5000)
+    capacity: int | None = Field(None, ge=1, le=20000)
+    use: HouseUse | None = None
+    mode: HouseMode | None = None
+    landlord_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
+    landlord_id_number: IdNumberIn | None = None
+    landlord_phone: Phone | None = None
+
+
+class House(Out):
+    id: int
+    code: str
+    legacy_code: str | None = None
+    division_code: str
+    division_name: str | None = None
+    grid_code: str | None = None
+    address: str
+    rooms: int
+    capacity: int | None = None
+    occupants: int = 0
+    over_capacity: bool = False
+    use: HouseUse
+    mode: HouseMode
+    landlord_name: str | None = None
+    landlord_id_number: str | None = Field(None, description="masked")
+    landlord_phone: str | None = None
+    status: str
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class Occupant(BaseModel):
+    person_id: int
+    name: str
+    id_number: str
+    sex: Sex
+    age: int
+    stay_id: int | None = None
+    arrived_on: dt.date | None = None
+    registered_here: bool = Field(description="hukou registered at this house (户籍在此)")
+    where_now: str | None = Field(None, description="for household members living elsewhere")
+    declared_on: dt.date | None = None
+
+
+class Room(BaseModel):
+    room: str
+    living: list[Occupant] = Field(description="everyone living in the room now")
+    household_members: list[Occupant] = Field(description="registered here, wherever they live now")
+
+
+class HouseResidents(BaseModel):
+    house: House
+    rooms: list[Room]
+
+
+class DeclarationCreate(Model):
+    stay_id: int
+    declared_on: dt.date
+    declared_by: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
+
+
+class Declaration(Out):
+    id: int
+    house_code: str
+    stay_id: int
+    declared_on: dt.date
+    declared_by: str | None = None
+    created_at: dt.datetime
+
+
+class LateDeclaration(BaseModel):
+    house_code: str
+    address: str
+    landlord_name: str | None = None
+    landlord_phone: str | None = None
+    stay_id: int
+    person_id: int
+    name: str
+    arrived_on: dt.date
+    due_on: dt.date
+    declared_on: dt.date | None = None
+    state: Literal["late", "missing"]
+    penalty_yuan: int
+
+
+class EmployerCreate(Model):
+    uscc: UsccIn = Field(description="统一社会信用代码, 18 characters with a check character")
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    address: Address | None = None
+    division_code: Code
+    contact_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
+    contact_phone: Phone | None = None
+    agreement_signed_on: dt.date | None = None
+
+
+class EmployerUpdate(Model):
+    version: int
+    change_reason: Why | None = None
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+    address: Address | None = None
+    contact_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
+    contact_phone: Phone | None = None
+    agreement_signed_on: dt.date | None = None
+
+
+class Employer(Out):
+    id: int
+    uscc: str
+    name: str
+    address: str | None = None
+    division_code: str
+    division_name: str | None = None
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    agreement_signed_on: dt.date | None = None
+    floating_workers: int = 0
+    needs_agreement: bool = False
+    status: str
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime

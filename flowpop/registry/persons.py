@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from flowpop.registry import history, inbox, present, stays
+from flowpop.registry import history, houses, inbox, present, stays
 from flowpop.registry import tables as t
 from flowpop.registry.auth import Actor
 from flowpop.registry.core import Registry, today
@@ -16,9 +16,10 @@ from flowpop.registry.validation import category, check_id, check_phone
 from flowpop.rules.names import clean_name, name_keys
 from flowpop.types import FieldError, PersonCreate, PersonDetail, PersonUpdate, StatusChange
 
+NAME_MAX = 64  # persons.name column
 EDITABLE = (
     "id_number", "name", "ethnicity", "education", "hukou_type", "marital_status", "phone",
-    "household_code", "household_address", "note",
+    "household_code", "household_address", "household_house_code", "household_room", "note",
 )
 
 
@@ -65,9 +66,7 @@ def create(reg: Registry, session: Session, actor: Actor, data: PersonCreate) ->
             )
     errors += check_phone(data.phone)
     errors += reg.divisions.check(data.household_code, "household_code")
-    name = clean_name(data.name)
-    if not name:
-        errors.append(field_error("name", "required", "姓名不能为空", "name is required"))
+    name = _clean_name(data.name, errors)
     if data.stay is not None:
         stay_errors = stays.check_fields(reg, actor, data.stay, born=check.birth_date, prefix="stay.",
                                          household_code=data.stay.household_code or data.household_code)
@@ -76,6 +75,8 @@ def create(reg: Registry, session: Session, actor: Actor, data: PersonCreate) ->
         errors += stay_errors
     elif not errors and not actor.covers(data.household_code) and actor.prefix:
         errors.append(_outside("household_code"))
+    house_code, house_errors = houses.house_ref(session, data.household_house_code, "household_house_code")
+    errors += house_errors
     if errors:
         raise Invalid(errors)
     _duplicate(session, actor, check.number)
@@ -96,6 +97,8 @@ def create(reg: Registry, session: Session, actor: Actor, data: PersonCreate) ->
         phone=data.phone,
         household_code=data.household_code,
         household_address=data.household_address,
+        household_house_code=house_code,
+        household_room=data.household_room,
         note=data.note,
         status="active",
         warnings=[n.model_dump() for n in notices],
@@ -108,8 +111,19 @@ def create(reg: Registry, session: Session, actor: Actor, data: PersonCreate) ->
                    changes={k: [None, history.jsonable(v)] for k, v in snapshot(row).items() if v is not None},
                    scope_code=row.household_code)
     if data.stay is not None:
-        stays.insert(reg, session, actor, row, data.stay)
+        stays.insert(reg, session, actor, row, data.stay, prefix="stay.")
     return get(reg, session, actor, row.id, reveal=False)
+
+
+def _clean_name(raw: str, errors: list[FieldError]) -> str:
+    """The stored form of a name; NFKC may lengthen it (ﷺ is 18 letters), so the length is checked after."""
+    name = clean_name(raw)
+    if not name:
+        errors.append(field_error("name", "required", "姓名不能为空", "name is required"))
+    elif len(name) > NAME_MAX:
+        errors.append(field_error("name", "string_too_long", f"姓名过长（最多 {NAME_MAX} 个字符）",
+                                  f"name is too long (at most {NAME_MAX} characters)"))
+    return name
 
 
 def _outside(field: str) -> FieldError:
@@ -160,7 +174,7 @@ def update_person(reg: Registry, session: Session, actor: Actor, person_id: int,
             values.update(id_number=check.number, id_rev=check.number[::-1], sex=check.sex, birth_date=check.birth_date,
                           warnings=[n.model_dump() for n in notices])
     if "name" in changes and changes["name"]:
-        name = clean_name(changes["name"])
+        name = _clean_name(changes["name"], errors)
         pinyin, initials = name_keys(name)
         values.update(name=name, name_pinyin=pinyin, name_initials=initials)
     if changes.get("household_code"):
@@ -168,9 +182,14 @@ def update_person(reg: Registry, session: Session, actor: Actor, person_id: int,
         if not errors and actor.prefix and not (actor.covers(changes["household_code"]) or actor.covers(row.residence_code)):
             errors.append(_outside("household_code"))
     errors += check_phone(changes.get("phone"))
+    if changes.get("household_house_code"):
+        changes["household_house_code"], house_errors = houses.house_ref(session, changes["household_house_code"],
+                                                                         "household_house_code")
+        errors += house_errors
     if errors:
         raise Invalid(errors)
-    for key in ("ethnicity", "education", "hukou_type", "marital_status", "phone", "household_address", "note", "household_code"):
+    for key in ("ethnicity", "education", "hukou_type", "marital_status", "phone", "household_address", "note",
+                "household_code", "household_house_code", "household_room"):
         if key in changes:
             values[key] = changes[key]
     if "id_number" in values:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from flowpop.registry import history, inbox, present
+from flowpop.registry import history, houses, inbox, present
 from flowpop.registry import tables as t
 from flowpop.registry.auth import Actor
 from flowpop.registry.core import Registry, today
@@ -18,7 +18,7 @@ from flowpop.types import FieldError, Stay, StayCreate, StayFields, StayUpdate
 
 FIELDS = (
     "household_code", "household_address", "residence_code", "residence_address", "grid_code", "house_code",
-    "room", "reason", "left_home_on", "arrived_on", "expected_return_on", "occupation", "employer",
+    "room", "reason", "left_home_on", "arrived_on", "expected_return_on", "occupation", "employer", "employer_code",
 )
 ENDED = {"deregister": "deregistered", "archive": "archived"}
 
@@ -50,15 +50,20 @@ def check_fields(
     return errors
 
 
-def insert(reg: Registry, session: Session, actor: Actor, person: t.Person, data: StayFields) -> t.Stay:
+def insert(reg: Registry, session: Session, actor: Actor, person: t.Person, data: StayFields, prefix: str = "") -> t.Stay:
     open_stay = session.execute(
         select(t.Stay.id).where(t.Stay.person_id == person.id, t.Stay.status == "open").limit(1)
     ).scalar_one_or_none()
     if open_stay is not None:
         raise Conflict("stay_open", f"该人员已有未结束的流动记录（{open_stay}），请先结束它",
                        f"person already has an open stay ({open_stay}); close it first")
-    values = data.model_dump(exclude={"person_id"})
+    values = data.model_dump(exclude={"person_id", "over_capacity_ok"})
     values["household_code"] = values.get("household_code") or person.household_code
+    errors, extra = houses.stay_links(reg, session, actor, {**values, "over_capacity_ok": data.over_capacity_ok},
+                                      prefix=prefix)
+    if errors:
+        raise Invalid(errors)
+    values.update(extra)
     row = t.Stay(person_id=person.id, status="open", version=1, created_by=actor.username, **values)
     session.add(row)
     session.flush()
@@ -142,7 +147,15 @@ def update_stay(reg: Registry, session: Session, actor: Actor, stay_id: int, dat
     errors = check_fields(reg, actor, merged, born=person.birth_date, household_code=merged["household_code"])
     if errors:
         raise Invalid(errors)
-    before = {k: getattr(row, k) for k in FIELDS}
+    over_ok = changes.pop("over_capacity_ok", False)
+    if {"house_code", "employer_code", "arrived_on", "residence_code"} & set(changes):
+        errors, extra = houses.stay_links(reg, session, actor, {**merged, "over_capacity_ok": over_ok}, stay_id=row.id)
+        if errors:
+            raise Invalid(errors)
+        for key, value in extra.items():
+            merged[key] = value
+            changes[key] = value
+    before = {k: getattr(row, k) for k in (*FIELDS, "declare_due_on")}
     delta = history.diff(before, {k: merged[k] for k in changes})
     if not delta:
         return present.stay(reg, actor, row)

@@ -100,6 +100,9 @@ class Person(Base):
     phone: Mapped[str | None] = mapped_column(String(20))
     household_code: Mapped[str] = mapped_column(CStr(15), index=True)
     household_address: Mapped[str | None] = mapped_column(String(200))
+    # where the hukou is registered, when it is a house this registry knows (户籍在此)
+    household_house_code: Mapped[str | None] = mapped_column(CStr(18), index=True)
+    household_room: Mapped[str | None] = mapped_column(String(20))
     # denormalised from the current stay, for scoped search and sorting
     residence_code: Mapped[str | None] = mapped_column(CStr(15), index=True)
     arrived_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
@@ -127,8 +130,11 @@ class Stay(Base):
     residence_code: Mapped[str] = mapped_column(CStr(15), index=True)
     residence_address: Mapped[str | None] = mapped_column(String(200))
     grid_code: Mapped[str | None] = mapped_column(CStr(15))
-    house_code: Mapped[str | None] = mapped_column(CStr(32))
+    house_code: Mapped[str | None] = mapped_column(CStr(32), index=True)
     room: Mapped[str | None] = mapped_column(String(20))
+    # the landlord's declaration is due by then (3 working days after arrival)
+    declare_due_on: Mapped[dt.date | None] = mapped_column(Date)
+    employer_code: Mapped[str | None] = mapped_column(CStr(18), index=True)
     reason: Mapped[str] = mapped_column(String(16))
     left_home_on: Mapped[dt.date | None] = mapped_column(Date)
     arrived_on: Mapped[dt.date] = mapped_column(Date, index=True)
@@ -251,3 +257,58 @@ class ServiceRecord(Base):
     detail: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class House(Base):
+    """A dwelling (房屋), managed through its landlord (以房管人)."""
+
+    __tablename__ = "houses"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(CStr(18), unique=True)
+    legacy_code: Mapped[str | None] = mapped_column(CStr(40))
+    division_code: Mapped[str] = mapped_column(CStr(15), index=True)
+    grid_code: Mapped[str | None] = mapped_column(CStr(15))
+    address: Mapped[str] = mapped_column(String(200))
+    rooms: Mapped[int] = mapped_column(Integer, default=1)
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    use: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[str] = mapped_column(String(16))
+    landlord_name: Mapped[str | None] = mapped_column(CStr(64), index=True)
+    landlord_id_number: Mapped[str | None] = mapped_column(CStr(18))
+    landlord_phone: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class Declaration(Base):
+    """A landlord's declaration of a tenant (租住登记申报), due within 3 working days of arrival."""
+
+    __tablename__ = "declarations"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    house_code: Mapped[str] = mapped_column(CStr(18), index=True)
+    stay_id: Mapped[int] = mapped_column(BigId, unique=True)
+    declared_on: Mapped[dt.date] = mapped_column(Date)
+    declared_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class Employer(Base):
+    """An employer (用人单位), known by its unified social credit code."""
+
+    __tablename__ = "employers"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    uscc: Mapped[str] = mapped_column(CStr(18), unique=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    address: Mapped[str | None] = mapped_column(String(200))
+    division_code: Mapped[str] = mapped_column(CStr(15), index=True)
+    contact_name: Mapped[str | None] = mapped_column(String(64))
+    contact_phone: Mapped[str | None] = mapped_column(String(20))
+    agreement_signed_on: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -8,8 +8,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from flowpop import __version__
-from flowpop.registry.api import problems, routes_admin, routes_inbox, routes_persons
+from flowpop.registry.api import problems, routes_admin, routes_inbox, routes_persons, routes_places
 from flowpop.registry.core import Registry
+from flowpop.registry.errors import Invalid, field_error
 from flowpop.types import Problem
 
 MAX_BODY = 20 * 1024 * 1024
@@ -38,6 +39,16 @@ def create_app(db: str | Path | Registry, *, embedded: bool = False) -> FastAPI:
             return JSONResponse(p.model_dump(exclude_none=True), status_code=413, media_type=problems.PROBLEM)
         return await call_next(request)
 
+    @app.middleware("http")
+    async def _no_nul(request: Request, call_next):  # type: ignore[no-untyped-def]
+        # bodies are checked by the contract (types.Model); paths and query strings here
+        bad = [k for k, v in request.query_params.multi_items() if "\x00" in k + v]
+        bad += ["path"] if "\x00" in request.url.path else []
+        if bad:
+            errors = [field_error(k, "nul_character", "不能包含空字符（NUL）", "must not contain NUL characters") for k in bad]
+            return problems.respond(Invalid(errors).problem())
+        return await call_next(request)
+
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -45,4 +56,5 @@ def create_app(db: str | Path | Registry, *, embedded: bool = False) -> FastAPI:
     app.include_router(routes_persons.router)
     app.include_router(routes_admin.router)
     app.include_router(routes_inbox.router)
+    app.include_router(routes_places.router)
     return app

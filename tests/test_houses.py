@@ -1,0 +1,135 @@
+"""Houses, landlords and employers (以房管人) through the SDK."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from stdnum.cn import uscc
+
+import flowpop
+from flowpop.rules import housecode
+from tests import tree
+from tests.conftest import person_fields
+
+TODAY = dt.date.today()
+
+
+def _house(client: flowpop.Client, **overrides):
+    fields = {"division_code": tree.VILLAGE_A1, "address": "新市北路12号", "rooms": 3, "capacity": 4, "use": "rented",
+              "mode": "scattered", "landlord_name": "陈建国", "landlord_phone": "13905981234"}
+    fields.update(overrides)
+    return client.houses.create(**fields)
+
+
+def _credit_code(serial: int) -> str:
+    body = f"91350404MA{serial:07d}"
+    return body + uscc.calc_check_digit(body)
+
+
+def test_house_codes_are_generated_and_checked(client) -> None:
+    first, second = _house(client), _house(client, address="新市北路14号")
+    assert housecode.check(first.code)[1] is None and first.code.startswith(tree.VILLAGE_A1)
+    assert int(second.code[12:17]) == int(first.code[12:17]) + 1
+    bad = first.code[:-1] + ("0" if first.code[-1] != "0" else "1")
+    with pytest.raises(flowpop.ValidationError) as exc:
+        _house(client, code=bad)
+    assert exc.value.errors[0].field == "code"
+    other_village = housecode.make(tree.VILLAGE_A2, 7)
+    with pytest.raises(flowpop.ValidationError) as exc2:
+        _house(client, code=other_village)
+    assert exc2.value.errors[0].code == "house_code_village"
+    with pytest.raises(flowpop.ConflictError):
+        _house(client, code=first.code)
+
+
+def test_rooms_show_residents_and_household_members(client) -> None:
+    h = _house(client, capacity=None)
+    tenant = client.persons.create(**person_fields(stay={"residence_code": tree.VILLAGE_A1, "reason": "work",
+                                                         "arrived_on": "2026-03-01", "house_code": h.code, "room": "201"}))
+    # a local resident registered at this house, now living elsewhere (outflow to 东湖区)
+    local = client.persons.create(**person_fields(household_code=tree.VILLAGE_A1, household_house_code=h.code,
+                                                  household_room="101", region="350404",
+                                                  stay={"residence_code": tree.VILLAGE_D1, "reason": "work",
+                                                        "arrived_on": "2025-06-01"}))
+    view = client.houses.get(h.code)
+    rooms = {r.room: r for r in view.rooms}
+    assert [o.person_id for o in rooms["201"].living] == [tenant.id]
+    assert not rooms["201"].living[0].registered_here
+    member = rooms["101"].household_members[0]
+    assert member.person_id == local.id and "东湖区" in (member.where_now or "")
+    assert view.house.occupants == 1
+
+
+def test_capacity_is_a_clear_conflict_with_an_override(client) -> None:
+    h = _house(client, capacity=1)
+    stay = {"residence_code": tree.VILLAGE_A1, "reason": "work", "arrived_on": "2026-03-01", "house_code": h.code}
+    client.persons.create(**person_fields(stay=stay))
+    before = sum(1 for _ in client.persons.list())
+    with pytest.raises(flowpop.ConflictError) as exc:
+        client.persons.create(**person_fields(stay=stay))
+    assert exc.value.code == "house_over_capacity"
+    assert sum(1 for _ in client.persons.list()) == before  # nothing half-written
+    client.persons.create(**person_fields(stay={**stay, "over_capacity_ok": True}))
+    assert [x.code for x in client.houses.list(over_capacity=True)] == [h.code]
+
+
+def test_tenant_in_a_house_outside_ones_jurisdiction(client, as_user) -> None:
+    h = _house(client)
+    d = as_user("township_operator", tree.TOWNSHIP_D)
+    with pytest.raises(flowpop.ValidationError) as exc:
+        d.persons.create(**person_fields(household_code=tree.VILLAGE_D1,
+                                         stay={"residence_code": tree.VILLAGE_A1, "reason": "work",
+                                               "arrived_on": "2026-03-01", "house_code": h.code}))
+    assert {(e.field, e.code) for e in exc.value.errors} == {("stay.house_code", "outside_jurisdiction")}
+    with pytest.raises(flowpop.NotFoundError):
+        d.houses.get(h.code)
+
+
+def test_late_and_missing_declarations_with_penalty(client) -> None:
+    h = _house(client, capacity=None)
+    arrived = TODAY - dt.timedelta(days=30)
+    stays = []
+    for _ in range(3):
+        p = client.persons.create(**person_fields(stay={"residence_code": tree.VILLAGE_A1, "reason": "work",
+                                                        "arrived_on": arrived.isoformat(), "house_code": h.code}))
+        stays.append(p.stays[0])
+    due = stays[0].declare_due_on
+    assert due is not None and due > arrived
+    client.houses.declare(h.code, stay_id=stays[0].id, declared_on=due.isoformat())  # on time
+    client.houses.declare(h.code, stay_id=stays[1].id, declared_on=(due + dt.timedelta(days=5)).isoformat())  # late
+    late = {x.stay_id: x for x in client.houses.late_declarations(division=tree.TOWNSHIP_A)}
+    assert set(late) == {stays[1].id, stays[2].id}
+    assert (late[stays[1].id].state, late[stays[1].id].penalty_yuan) == ("late", 0)
+    assert (late[stays[2].id].state, late[stays[2].id].penalty_yuan) == ("missing", 200)
+    text = client.houses.notice(h.code)
+    assert "陈建国" in text and "200" in text and "未申报" in text
+    with pytest.raises(flowpop.ConflictError):
+        client.houses.declare(h.code, stay_id=stays[0].id, declared_on=due.isoformat())
+
+
+def test_search_houses_and_vacant_rentals(client) -> None:
+    empty = _house(client, address="东安新村3幢", landlord_name="林秀兰")
+    _house(client, use="own", address="东安新村5幢", landlord_name=None)
+    assert [x.code for x in client.houses.list(q="东安新村3")] == [empty.code]
+    assert [x.code for x in client.houses.list(q="林秀")] == [empty.code]
+    assert [x.code for x in client.houses.list(q=empty.code)] == [empty.code]
+    assert empty.code in [x.code for x in client.houses.list(use="rented", vacant=True)]
+
+
+def test_employers_rosters_and_agreements(client) -> None:
+    with pytest.raises(flowpop.ValidationError) as exc:
+        client.employers.create(uscc="91350404MA0000001X", name="坏代码公司", division_code=tree.TOWNSHIP_A)
+    assert exc.value.errors[0].field == "uscc"
+    code = _credit_code(1234)
+    e = client.employers.create(uscc=code, name="三明测试纺织有限公司", division_code=tree.TOWNSHIP_A)
+    stay = {"residence_code": tree.VILLAGE_A1, "reason": "work", "arrived_on": "2026-03-01", "employer_code": code}
+    ids = [client.persons.create(**person_fields(stay=stay)).id for _ in range(10)]
+    with pytest.raises(flowpop.ValidationError) as exc2:
+        client.persons.create(**person_fields(stay={**stay, "employer_code": _credit_code(99)}))
+    assert exc2.value.errors[0].code == "unknown_employer"
+    assert sorted(p.id for p in client.employers.roster(code)) == sorted(ids)
+    needing = client.employers.list(needs_agreement=True)
+    assert [x.uscc for x in needing] == [code] and needing[0].floating_workers == 10
+    client.employers.update(code, version=e.version, agreement_signed_on=TODAY.isoformat())
+    assert client.employers.list(needs_agreement=True) == []
