@@ -9,6 +9,8 @@ from flowpop._base import Call, body, clean_params, creating
 from flowpop.types import (
     AccessLogEntry,
     BulkResult,
+    Changeset,
+    ChangesetPreview,
     Declaration,
     Division,
     DivisionImportResult,
@@ -234,3 +236,26 @@ def update_employer(code: str, values: dict[str, Any]) -> Call:
 
 def employer_roster(code: str) -> Call:
     return Call("GET", f"/v1/employers/{code}/roster", model=list[Person])
+
+
+# ---------------------------------------------------------------- bulk changes
+
+
+def plan_changeset(values: dict[str, Any]) -> Call:
+    return Call("POST", "/v1/changesets", json=body(values), model=ChangesetPreview)
+
+
+def list_changesets(limit: int) -> Call:
+    return Call("GET", "/v1/changesets", params={"limit": str(limit)}, model=list[Changeset])
+
+
+def get_changeset(cs_id: str) -> Call:
+    return Call("GET", f"/v1/changesets/{cs_id}", model=ChangesetPreview)
+
+
+def apply_changeset(cs_id: str, values: dict[str, Any]) -> Call:
+    return Call("POST", f"/v1/changesets/{cs_id}/apply", json=body(values), model=Changeset)
+
+
+def revert_changeset(cs_id: str) -> Call:
+    return Call("POST", f"/v1/changesets/{cs_id}/revert", model=Changeset)

@@ -23,6 +23,8 @@ from flowpop.pagination import AsyncPager, SyncPager
 from flowpop.types import (
     AccessLogEntry,
     BulkResult,
+    Changeset,
+    ChangesetPreview,
     Declaration,
     Division,
     DivisionImportResult,
@@ -250,6 +252,27 @@ class Employers(_Sync):
         return self._c._run(calls.employer_roster(code))
 
 
+class Changesets(_Sync):
+    """Bulk changes: plan (and preview), apply all-or-nothing or in resumable chunks, revert."""
+
+    def plan(self, *, operation: str, selection: dict[str, Any], reason: str, values: dict[str, Any] | None = None,
+             chunk_size: int | None = None) -> ChangesetPreview:
+        return self._c._run(calls.plan_changeset({"operation": operation, "selection": selection, "reason": reason,
+                                                  "values": values or {}, "chunk_size": chunk_size}))
+
+    def list(self, limit: int = 100) -> list[Changeset]:
+        return self._c._run(calls.list_changesets(limit))
+
+    def get(self, cs_id: str) -> ChangesetPreview:
+        return self._c._run(calls.get_changeset(cs_id))
+
+    def apply(self, cs_id: str, *, skip_failing: bool = False, max_chunks: int | None = None) -> Changeset:
+        return self._c._run(calls.apply_changeset(cs_id, {"skip_failing": skip_failing, "max_chunks": max_chunks}))
+
+    def revert(self, cs_id: str) -> Changeset:
+        return self._c._run(calls.revert_changeset(cs_id))
+
+
 class Client:
     """Synchronous client. With no URL configured it opens the embedded registry."""
 
@@ -282,6 +305,7 @@ class Client:
         self.exchange = Exchange(self)
         self.houses = Houses(self)
         self.employers = Employers(self)
+        self.changesets = Changesets(self)
 
     def me(self) -> Me:
         return self._run(calls.me())
@@ -497,6 +521,25 @@ class AsyncEmployers(_Async):
         return await self._c._run(calls.employer_roster(code))
 
 
+class AsyncChangesets(_Async):
+    async def plan(self, *, operation: str, selection: dict[str, Any], reason: str, values: dict[str, Any] | None = None,
+                   chunk_size: int | None = None) -> ChangesetPreview:
+        return await self._c._run(calls.plan_changeset({"operation": operation, "selection": selection, "reason": reason,
+                                                        "values": values or {}, "chunk_size": chunk_size}))
+
+    async def list(self, limit: int = 100) -> list[Changeset]:
+        return await self._c._run(calls.list_changesets(limit))
+
+    async def get(self, cs_id: str) -> ChangesetPreview:
+        return await self._c._run(calls.get_changeset(cs_id))
+
+    async def apply(self, cs_id: str, *, skip_failing: bool = False, max_chunks: int | None = None) -> Changeset:
+        return await self._c._run(calls.apply_changeset(cs_id, {"skip_failing": skip_failing, "max_chunks": max_chunks}))
+
+    async def revert(self, cs_id: str) -> Changeset:
+        return await self._c._run(calls.revert_changeset(cs_id))
+
+
 class AsyncClient:
     """Asynchronous client with the same surface as :class:`Client`."""
 
@@ -529,6 +572,7 @@ class AsyncClient:
         self.exchange = AsyncExchange(self)
         self.houses = AsyncHouses(self)
         self.employers = AsyncEmployers(self)
+        self.changesets = AsyncChangesets(self)
 
     async def me(self) -> Me:
         return await self._run(calls.me())

@@ -359,6 +359,7 @@ class Problem(BaseModel):
     message_en: str
     errors: list[FieldError] = []
     current_version: int | None = None
+    records: list[dict[str, Any]] | None = Field(None, description="the records a bulk operation was refused for")
 
 
 # ---------------------------------------------------------------- inbox (信息交换)
@@ -682,3 +683,69 @@ class Employer(Out):
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+# ---------------------------------------------------------------- bulk changes (changesets)
+
+ChangeOperation = Literal["set", "deregister", "archive", "restore", "move", "merge", "upgrade_id15"]
+
+
+class Selection(Model):
+    """Which persons: the same filters as search, or a list of record ids, or of ID numbers."""
+
+    filters: dict[str, Any] | None = Field(None, description="q, division, status, category, key_target, arrived_from, "
+                                                           "arrived_to, direction, id_number, name")
+    ids: list[int] | None = Field(None, max_length=2_000_000)
+    id_numbers: list[Annotated[str, StringConstraints(max_length=40)]] | None = Field(None, max_length=2_000_000)
+
+
+class ChangesetCreate(Model):
+    operation: ChangeOperation
+    selection: Selection
+    values: dict[str, Any] = Field(default_factory=dict, description="set: fields; deregister: date; move: residence_code, "
+                                   "grid_code, house_code, room; merge: keep (person id) — one group per changeset")
+    reason: Why
+    chunk_size: int | None = Field(None, ge=100, le=1_000_000, description="apply in resumable chunks of this size")
+
+
+class ChangeSample(BaseModel):
+    person_id: int
+    name: str
+    id_number: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+class ChangeFailure(BaseModel):
+    person_id: int
+    name: str
+    id_number: str
+    code: str
+    message: str
+    message_en: str
+
+
+class Changeset(BaseModel):
+    id: str
+    operation: ChangeOperation
+    reason: str
+    status: Literal["planned", "applying", "applied", "reverted", "failed", "cancelled"]
+    total: int
+    failing: int
+    applied: int
+    chunk_size: int | None = None
+    params: dict[str, Any] = {}
+    created_at: dt.datetime
+    created_by: str
+    applied_at: dt.datetime | None = None
+    reverted_at: dt.datetime | None = None
+
+
+class ChangesetPreview(Changeset):
+    samples: list[ChangeSample] = []
+    failures: list[ChangeFailure] = []
+
+
+class ApplyOptions(Model):
+    skip_failing: bool = Field(False, description="apply the rest when some records would fail")
+    max_chunks: int | None = Field(None, ge=1, description="stop after this many chunks (resume later)")

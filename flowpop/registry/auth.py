@@ -18,12 +18,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "village_assistant": frozenset({"read", "write"}),
     "township_operator": frozenset({"read", "write", "deregister", "archive", "restore", "reveal"}),
     "county_admin": frozenset(
-        {"read", "write", "deregister", "archive", "restore", "reveal", "export", "users", "audit", "divisions"}
+        {"read", "write", "deregister", "archive", "restore", "reveal", "export", "users", "audit", "divisions", "bulk"}
     ),
     "city_viewer": frozenset({"read"}),
     "auditor": frozenset({"read", "audit"}),
     "admin": frozenset(
-        {"read", "write", "deregister", "archive", "restore", "reveal", "export", "users", "audit", "divisions"}
+        {"read", "write", "deregister", "archive", "restore", "reveal", "export", "users", "audit", "divisions", "bulk"}
     ),
 }
 # A manager may hand out only roles of no more power than their own.

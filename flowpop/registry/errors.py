@@ -65,7 +65,8 @@ class NotFound(ApiError):
     title = "Not Found"
 
     def __init__(self, what: str, key: object) -> None:
-        names = {"person": "人员", "stay": "流动记录", "division": "行政区划", "user": "用户", "token": "令牌"}
+        names = {"person": "人员", "stay": "流动记录", "division": "行政区划", "user": "用户", "token": "令牌",
+                 "message": "消息", "house": "房屋", "employer": "用人单位", "changeset": "批量变更"}
         super().__init__(
             f"{what}_not_found",
             f"找不到{names.get(what, what)} {key}（或不在您的管辖范围内）",

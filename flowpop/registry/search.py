@@ -47,6 +47,13 @@ class PersonQuery:
     reveal: bool = False
 
 
+def years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
 def _prefix_range(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
     return and_(column >= text, column < text + "\uffff")
 
@@ -75,11 +82,15 @@ def decode_cursor(cursor: str) -> list[Any]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
-        if not isinstance(values, list) or len(values) != 2 or not isinstance(values[1], int):
+        if not isinstance(values, list) or len(values) != 2 or type(values[1]) is not int or not 0 < values[1] < 2**63:
             raise ValueError
         return values
     except ValueError as exc:
-        raise ApiError("bad_cursor", "分页游标无效", "invalid page cursor") from exc
+        raise _bad_cursor() from exc
+
+
+def _bad_cursor() -> ApiError:
+    return ApiError("bad_cursor", "分页游标无效", "invalid page cursor")
 
 
 def _after(column: Any, descending: bool, value: Any, last_id: int) -> ColumnElement[bool]:
@@ -109,24 +120,23 @@ def _scope(prefix: str, direction: str | None) -> ColumnElement[bool]:
 
 
 def _coerce(column: Any, value: Any) -> Any:
-    if value is None:
-        return None
-    if column is t.Person.arrived_on:
-        return dt.date.fromisoformat(value)
-    if column is t.Person.updated_at:
-        return dt.datetime.fromisoformat(value)
+    """The cursor's sort value as the column's type; a cursor that does not fit is refused, not a crash."""
+    if value is None or column is t.Person.id:
+        return value
+    if not isinstance(value, str):
+        raise _bad_cursor()
+    try:
+        if column is t.Person.arrived_on:
+            return dt.date.fromisoformat(value)
+        if column is t.Person.updated_at:
+            return dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise _bad_cursor() from exc
     return value
 
 
-def search_persons(reg: Registry, session: Session, actor: Actor, query: PersonQuery) -> Page[Person]:
-    actor.require("read")
-    if query.reveal:
-        actor.require("reveal")
-    descending = query.sort.startswith("-")
-    key = query.sort.lstrip("-")
-    if key not in SORTS:
-        raise Invalid([field_error("sort", "unknown_sort", f"不支持的排序：{query.sort}", f"unknown sort {query.sort}; use {', '.join(SORTS)}")])
-    column = SORTS[key]
+def person_conditions(reg: Registry, actor: Actor, query: PersonQuery) -> tuple[ColumnElement[bool], str | None]:
+    """The WHERE clause for a query as this caller may see it (search, bulk changes and exports share it)."""
     prefix = actor.prefix
     view_prefix = prefix
     if query.division:
@@ -160,14 +170,27 @@ def search_persons(reg: Registry, session: Session, actor: Actor, query: PersonQ
         conditions.append(t.Person.category == query.category)
     if query.key_target is not None:
         day = today()
-        oldest, youngest = day.replace(year=day.year - 50), day.replace(year=day.year - 15)
+        oldest, youngest = years_before(day, 50), years_before(day, 15)
         target = and_(t.Person.category == "married_female", t.Person.birth_date > oldest, t.Person.birth_date <= youngest)
         conditions.append(target if query.key_target else not_(target))
     if query.arrived_from:
         conditions.append(t.Person.arrived_on >= query.arrived_from)
     if query.arrived_to:
         conditions.append(t.Person.arrived_on <= query.arrived_to)
-    where = and_(*conditions)
+    return and_(*conditions), view_prefix
+
+
+def search_persons(reg: Registry, session: Session, actor: Actor, query: PersonQuery) -> Page[Person]:
+    actor.require("read")
+    if query.reveal:
+        actor.require("reveal")
+    descending = query.sort.startswith("-")
+    key = query.sort.lstrip("-")
+    if key not in SORTS:
+        raise Invalid([field_error("sort", "unknown_sort", f"不支持的排序：{query.sort}", f"unknown sort {query.sort}; use {', '.join(SORTS)}")])
+    column = SORTS[key]
+    where, view_prefix = person_conditions(reg, actor, query)
+    prefix = actor.prefix
     stmt = select(t.Person).where(where)
     if query.cursor:
         value, last_id = decode_cursor(query.cursor)

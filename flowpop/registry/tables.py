@@ -312,3 +312,43 @@ class Employer(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Changeset(Base):
+    """A bulk change: planned (previewable), applied in one transaction or resumable chunks, revertible."""
+
+    __tablename__ = "changesets"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    operation: Mapped[str] = mapped_column(String(20))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    selection: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reason: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16), default="planned")
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    failing: Mapped[int] = mapped_column(Integer, default=0)
+    applied: Mapped[int] = mapped_column(Integer, default=0)
+    chunk_size: Mapped[int | None] = mapped_column(Integer)
+    scope_code: Mapped[str | None] = mapped_column(CStr(15))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64))
+    applied_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    reverted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class ChangesetItem(Base):
+    """One record's planned change: what it was, what it becomes, and whether that happened."""
+
+    __tablename__ = "changeset_items"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    changeset_id: Mapped[str] = mapped_column(String(40))
+    person_id: Mapped[int] = mapped_column(BigId)
+    stay_id: Mapped[int | None] = mapped_column(BigId)
+    # pending | applied | failed | reverted | unchanged
+    state: Mapped[str] = mapped_column(String(12), default="pending")
+    before: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    after: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    person_version: Mapped[int] = mapped_column(Integer)
+    stay_version: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_changeset_items_state", "changeset_id", "state", "id"),)

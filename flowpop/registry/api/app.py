@@ -8,7 +8,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from flowpop import __version__
-from flowpop.registry.api import problems, routes_admin, routes_inbox, routes_persons, routes_places
+from flowpop.registry.api import (
+    problems,
+    routes_admin,
+    routes_bulk,
+    routes_inbox,
+    routes_persons,
+    routes_places,
+)
 from flowpop.registry.core import Registry
 from flowpop.registry.errors import Invalid, field_error
 from flowpop.types import Problem
@@ -57,4 +64,5 @@ def create_app(db: str | Path | Registry, *, embedded: bool = False) -> FastAPI:
     app.include_router(routes_admin.router)
     app.include_router(routes_inbox.router)
     app.include_router(routes_places.router)
+    app.include_router(routes_bulk.router)
     return app

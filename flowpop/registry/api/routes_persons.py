@@ -98,10 +98,15 @@ def restore_person(person_id: int, body: StatusChange, reg: Reg, who: Caller) ->
 
 
 @router.get("/persons/{person_id}/history", response_model=list[HistoryEntry], tags=["persons"])
-def person_history(person_id: int, reg: Reg, who: Caller) -> list[HistoryEntry]:
-    with reg.reading() as session:
+def person_history(person_id: int, reg: Reg, who: Caller, reveal: bool = False) -> list[HistoryEntry]:
+    with (reg.writing() if reveal else reg.reading()) as session:
         persons.load(session, who, person_id)
-        return [HistoryEntry.model_validate(h) for h in history.for_person(session, person_id)]
+        entries = [HistoryEntry.model_validate(h) for h in history.for_person(session, person_id)]
+        if reveal:
+            who.require("reveal")
+            history.log_access(session, who, "reveal", "history", [person_id])
+            return entries
+        return [e.model_copy(update={"changes": history.masked(e.changes)}) for e in entries]
 
 
 @router.get("/stays", response_model=list[Stay], tags=["stays"])

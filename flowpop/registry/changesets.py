@@ -1,0 +1,522 @@
+"""Bulk changes (changesets): select, plan and preview, apply all-or-nothing or in resumable chunks
+that finish exactly once, and revert — refused, with the records named, where later changes would be lost.
+
+A plan materialises one item per record (before, after, the versions it was planned against), so
+apply and revert are set-based statements rather than a loop of single updates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from pydantic import ValidationError as PydanticError
+from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy.orm import Session
+
+from flowpop.registry import history
+from flowpop.registry import tables as t
+from flowpop.registry.auth import Actor, code_range
+from flowpop.registry.core import Registry, today
+from flowpop.registry.errors import ApiError, Conflict, Invalid, NotFound, field_error
+from flowpop.registry.search import PersonQuery, person_conditions
+from flowpop.registry.validation import category, check_phone
+from flowpop.rules import idnumber
+from flowpop.types import (
+    ApplyOptions,
+    ChangeFailure,
+    ChangeSample,
+    Changeset,
+    ChangesetCreate,
+    ChangesetPreview,
+    FieldError,
+    PersonUpdate,
+)
+
+SETTABLE = ("marital_status", "education", "hukou_type", "ethnicity", "phone", "household_address", "note",
+            "household_code")
+PERSON_COLUMNS = ("id", "id_number", "name", "sex", "birth_date", "status", "version", "current_stay_id", "category",
+                  "residence_code", "household_code", "note", *SETTABLE[:-2])
+STAY_COLUMNS = ("id", "status", "version", "residence_code", "grid_code", "house_code", "room", "arrived_on",
+                "returned_on", "end_reason")
+CHUNK = 900  # bound parameters per IN (...) stay well under SQLite's limit
+SAMPLES = 5
+FAILURES_SHOWN = 200
+
+
+def _chunks(values: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _fail(code: str, zh: str, en: str) -> dict[str, str]:
+    return {"code": code, "message": zh, "message_en": en}
+
+
+# ------------------------------------------------------------------------------------------ selecting
+
+
+def _selected_ids(reg: Registry, session: Session, actor: Actor, data: ChangesetCreate) -> list[int]:
+    sel = data.selection
+    given = [x for x in (sel.filters, sel.ids, sel.id_numbers) if x is not None]
+    if len(given) != 1:
+        raise Invalid([field_error("selection", "one_selection", "请只用一种方式选择：筛选条件、记录编号或身份证号",
+                                   "select by exactly one of: filters, ids, id_numbers")])
+    scope = code_range(t.Person.residence_code, actor.prefix) | code_range(t.Person.household_code, actor.prefix)
+    if sel.filters is not None:
+        allowed = {"q", "id_number", "name", "division", "status", "category", "key_target", "arrived_from", "arrived_to",
+                   "direction"}
+        unknown = set(sel.filters) - allowed
+        if unknown:
+            raise Invalid([field_error(f"selection.filters.{k}", "unknown_filter", "不支持的筛选条件", "unknown filter")
+                           for k in sorted(unknown)])
+        filters = dict(sel.filters)
+        for key in ("arrived_from", "arrived_to"):
+            if isinstance(filters.get(key), str):
+                filters[key] = dt.date.fromisoformat(filters[key])
+        if filters.get("division") and len(filters["division"]) == 6:
+            filters["division"] = filters["division"] + "000000"
+        where, _ = person_conditions(reg, actor, PersonQuery(**filters))
+        return list(session.execute(select(t.Person.id).where(where).order_by(t.Person.id)).scalars())
+    ids: list[int] = []
+    if sel.ids is not None:
+        for part in _chunks(sorted(set(sel.ids))):
+            ids += session.execute(select(t.Person.id).where(t.Person.id.in_(part), scope)).scalars().all()
+    else:
+        numbers = sorted({idnumber.normalize(n) for n in sel.id_numbers or []})
+        numbers += [idnumber.upgrade15(n) for n in numbers if len(n) == 15]
+        for part in _chunks(numbers):
+            ids += session.execute(select(t.Person.id).where(t.Person.id_number.in_(part), scope)).scalars().all()
+    return sorted(set(ids))
+
+
+def _rows(session: Session, ids: list[int]) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
+    pcols = [getattr(t.Person, c) for c in PERSON_COLUMNS]
+    scols = [getattr(t.Stay, c).label("stay_" + c) for c in STAY_COLUMNS]
+    for part in _chunks(ids):
+        stmt = select(*pcols, *scols).outerjoin(t.Stay, t.Stay.id == t.Person.current_stay_id).where(t.Person.id.in_(part))
+        for row in session.execute(stmt.order_by(t.Person.id)).mappings():
+            person = {c: row[c] for c in PERSON_COLUMNS}
+            stay = {c: row["stay_" + c] for c in STAY_COLUMNS} if row["stay_id"] is not None else None
+            yield person, stay
+
+
+# ------------------------------------------------------------------------------------------ planning
+
+
+def _plan_set(reg: Registry, values: dict[str, Any]) -> Any:
+    unknown = set(values) - set(SETTABLE)
+    errors: list[FieldError] = [field_error(f"values.{k}", "not_settable", "该字段不能批量修改", "this field cannot be set in bulk")
+                                for k in sorted(unknown)]
+    if not values:
+        errors.append(field_error("values", "required", "请指定要修改的字段", "name the fields to set"))
+    if errors:
+        raise Invalid(errors)
+    try:
+        clean = PersonUpdate(version=0, **values).model_dump(exclude_unset=True, exclude={"version"})
+    except PydanticError as exc:
+        raise Invalid([field_error("values." + ".".join(str(p) for p in e["loc"]), e["type"], "取值无效", e["msg"])
+                       for e in exc.errors()]) from exc
+    errors = check_phone(clean.get("phone"), "values.phone")
+    errors += reg.divisions.check(clean.get("household_code"), "values.household_code")
+    if errors:
+        raise Invalid(errors)
+
+    def plan(person: dict[str, Any], stay: dict[str, Any] | None) -> tuple[dict, dict] | dict[str, str]:
+        if person["status"] != "active":
+            return _fail("person_not_active", "人员不在册", "person is not active")
+        after = dict(clean)
+        if "marital_status" in after:
+            after["category"] = category(person["sex"], after["marital_status"])
+        before = {k: person[k] for k in after}
+        return {"person": before}, {"person": after}
+
+    return plan
+
+
+def _plan_status(action: str, values: dict[str, Any], reason: str) -> Any:
+    day = values.get("date")
+    day = dt.date.fromisoformat(day) if isinstance(day, str) else (day or today())
+    if action == "deregister" and day > today():
+        raise Invalid([field_error("values.date", "date_in_future", "注销日期不能晚于今天", "date is in the future")])
+    target = {"deregister": "deregistered", "archive": "archived", "restore": "active"}[action]
+
+    def plan(person: dict[str, Any], stay: dict[str, Any] | None) -> tuple[dict, dict] | dict[str, str]:
+        if action == "restore" and person["status"] == "active":
+            return _fail("person_active", "人员已在册", "person is already active")
+        if action != "restore" and person["status"] != "active":
+            return _fail("person_not_active", "人员不在册", "person is not active")
+        before: dict[str, Any] = {"person": {"status": person["status"]}}
+        after: dict[str, Any] = {"person": {"status": target}}
+        if stay is not None:
+            if action == "deregister" and stay["status"] == "open":
+                if stay["arrived_on"] and day < stay["arrived_on"]:
+                    return _fail("before_arrival", "注销日期早于流入日期", "deregistration date is before arrival")
+                after["stay"] = {"status": "deregistered", "returned_on": day, "end_reason": reason}
+            elif action == "archive" and stay["status"] == "open":
+                after["stay"] = {"status": "archived", "end_reason": reason}
+            elif action == "restore" and stay["status"] in ("deregistered", "archived"):
+                after["stay"] = {"status": "open", "returned_on": None, "end_reason": None}
+            if "stay" in after:
+                before["stay"] = {k: stay[k] for k in after["stay"]}
+        return before, after
+
+    return plan
+
+
+def _plan_move(reg: Registry, actor: Actor, values: dict[str, Any]) -> Any:
+    allowed = {"residence_code", "grid_code", "house_code", "room"}
+    errors = [field_error(f"values.{k}", "not_movable", "只能修改现居住地、网格、房屋和房间", "only residence, grid, house and room")
+              for k in sorted(set(values) - allowed)]
+    code = values.get("residence_code")
+    if code:
+        errors += reg.divisions.check(code, "values.residence_code", levels=("village",), current=True)
+        if not errors and actor.prefix and not actor.covers(code):
+            errors.append(field_error("values.residence_code", "outside_jurisdiction", "只能在本辖区内迁移（跨辖区请用移交）",
+                                      "moves stay within your jurisdiction (use transfers beyond it)"))
+    grid = values.get("grid_code")
+    if grid:
+        errors += reg.divisions.check(grid, "values.grid_code", levels=("grid",))
+    if not values:
+        errors.append(field_error("values", "required", "请指定迁往何处", "say where to move"))
+    if errors:
+        raise Invalid(errors)
+
+    def plan(person: dict[str, Any], stay: dict[str, Any] | None) -> tuple[dict, dict] | dict[str, str]:
+        if stay is None or stay["status"] != "open":
+            return _fail("no_open_stay", "没有未结束的流动记录", "no open stay to move")
+        target = dict(values)
+        village = target.get("residence_code", stay["residence_code"])
+        if target.get("grid_code") and not target["grid_code"].startswith(village):
+            return _fail("grid_outside_residence", "网格不属于现居住村/居", "grid is not in the residence village")
+        after: dict[str, Any] = {"stay": target}
+        before: dict[str, Any] = {"stay": {k: stay[k] for k in target}}
+        if "residence_code" in target:
+            after["person"] = {"residence_code": target["residence_code"]}
+            before["person"] = {"residence_code": person["residence_code"]}
+        return before, after
+
+    return plan
+
+
+def _plan_upgrade(person: dict[str, Any], stay: dict[str, Any] | None) -> tuple[dict, dict] | dict[str, str]:
+    number = idnumber.normalize(person["id_number"])
+    if len(number) != 15:
+        return _fail("not_15_digit", "不是15位旧号码", "not a 15-digit number")
+    check = idnumber.check(number)
+    if not check.ok:
+        return _fail(check.errors[0][0], check.errors[0][1], check.errors[0][2])
+    after = {"id_number": check.number, "id_rev": check.number[::-1], "birth_date": check.birth_date, "sex": check.sex,
+             "category": category(check.sex or "M", person["marital_status"])}
+    before = {"id_number": person["id_number"], "id_rev": person["id_number"][::-1], "birth_date": person["birth_date"],
+              "sex": person["sex"], "category": person["category"]}
+    return {"person": before}, {"person": after}
+
+
+def _plan_merge(session: Session, values: dict[str, Any], ids: list[int]) -> Any:
+    keep = values.get("keep")
+    if not isinstance(keep, int) or keep not in ids:
+        raise Invalid([field_error("values.keep", "required", "请指定保留的记录（须在所选记录中）",
+                                   "name the record to keep (one of the selected)")])
+    stays_of: dict[int, list[int]] = defaultdict(list)
+    for part in _chunks(ids):
+        for sid, pid in session.execute(select(t.Stay.id, t.Stay.person_id).where(t.Stay.person_id.in_(part))).all():
+            stays_of[pid].append(sid)
+    open_kept = session.execute(select(t.Stay.id).where(t.Stay.person_id == keep, t.Stay.status == "open")).first()
+
+    def plan(person: dict[str, Any], stay: dict[str, Any] | None) -> tuple[dict, dict] | dict[str, str]:
+        if person["id"] == keep:
+            return {}, {}
+        if open_kept is not None and stay is not None and stay["status"] == "open":
+            return _fail("two_open_stays", "两条记录都有未结束的流动记录，请先结束其一",
+                         "both records have an open stay; close one first")
+        moved = stays_of.get(person["id"], [])
+        before = {"person": {"status": person["status"], "note": person["note"]}, "stays_moved": moved}
+        after = {"person": {"status": "archived", "note": f"merged into {keep}"}, "merged_into": keep, "stays_moved": moved}
+        return before, after
+
+    return plan
+
+
+def plan(reg: Registry, session: Session, actor: Actor, data: ChangesetCreate) -> ChangesetPreview:
+    actor.require("bulk")
+    ids = _selected_ids(reg, session, actor, data)
+    op = data.operation
+    if op == "set":
+        planner = _plan_set(reg, data.values)
+    elif op in ("deregister", "archive", "restore"):
+        planner = _plan_status(op, data.values, data.reason)
+    elif op == "move":
+        planner = _plan_move(reg, actor, data.values)
+    elif op == "upgrade_id15":
+        planner = _plan_upgrade
+    else:
+        planner = _plan_merge(session, data.values, ids)
+    cs_id = uuid.uuid4().hex
+    items: list[dict[str, Any]] = []
+    samples: list[ChangeSample] = []
+    failures: list[ChangeFailure] = []
+    failing = 0
+    for person, stay in _rows(session, ids):
+        outcome = planner(person, stay)
+        item = {"changeset_id": cs_id, "person_id": person["id"], "stay_id": stay["id"] if stay else None,
+                "person_version": person["version"], "stay_version": stay["version"] if stay else None,
+                "before": {}, "after": {}, "error": None, "state": "pending"}
+        if isinstance(outcome, dict):
+            failing += 1
+            item.update(state="failed", error=outcome)
+            if len(failures) < FAILURES_SHOWN:
+                failures.append(ChangeFailure(person_id=person["id"], name=person["name"],
+                                              id_number=idnumber.mask(person["id_number"]) or "", **outcome))
+        else:
+            before, after = outcome
+            if not after or before == after:
+                item["state"] = "unchanged"
+            else:
+                item["before"], item["after"] = _json(before), _json(after)
+                if len(samples) < SAMPLES:
+                    samples.append(ChangeSample(person_id=person["id"], name=person["name"],
+                                                id_number=idnumber.mask(person["id_number"]) or "",
+                                                before=item["before"], after=item["after"]))
+        items.append(item)
+    row = t.Changeset(id=cs_id, operation=op, params=_json(data.values), selection=data.selection.model_dump(mode="json"),
+                      reason=data.reason, status="planned", total=len(items), failing=failing, applied=0,
+                      chunk_size=data.chunk_size, scope_code=actor.jurisdiction_code, created_by=actor.username)
+    session.add(row)
+    session.flush()
+    if items:
+        session.execute(t.ChangesetItem.__table__.insert(), items)
+    return ChangesetPreview(**_present(row).model_dump(), samples=samples, failures=failures)
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json(v) for v in value]
+    return history.jsonable(value)
+
+
+def _present(row: t.Changeset) -> Changeset:
+    return Changeset(id=row.id, operation=row.operation, reason=row.reason, status=row.status, total=row.total,  # type: ignore[arg-type]
+                     failing=row.failing, applied=row.applied, chunk_size=row.chunk_size, params=row.params or {},
+                     created_at=row.created_at, created_by=row.created_by, applied_at=row.applied_at,
+                     reverted_at=row.reverted_at)
+
+
+# ------------------------------------------------------------------------------------------ applying
+
+
+def _load(session: Session, actor: Actor, cs_id: str) -> t.Changeset:
+    row = session.get(t.Changeset, cs_id)
+    if row is None or (actor.prefix and not (row.scope_code or "").startswith(actor.prefix)):
+        raise NotFound("changeset", cs_id)
+    return row
+
+
+def _date_values(values: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in values.items():
+        if k in ("returned_on", "birth_date", "arrived_on") and isinstance(v, str):
+            v = dt.date.fromisoformat(v)
+        out[k] = v
+    return out
+
+
+def _stale(session: Session, items: list[t.ChangesetItem], *, after_apply: bool) -> list[dict[str, Any]]:
+    """Records changed since they were planned (apply) or applied (revert)."""
+    bump = 1 if after_apply else 0
+    persons_expected = {i.person_id: i.person_version + (bump if i.after.get("person") else 0)
+                        for i in items if i.after.get("person")}
+    stays_expected = {i.stay_id: (i.stay_version or 0) + (bump if i.after.get("stay") else 0)
+                      for i in items if i.after.get("stay") and i.stay_id}
+    stale: list[dict[str, Any]] = []
+    for part in _chunks(list(persons_expected)):
+        for pid, version in session.execute(select(t.Person.id, t.Person.version).where(t.Person.id.in_(part))).all():
+            if version != persons_expected[pid]:
+                stale.append({"person_id": pid, "expected_version": persons_expected[pid], "version": version})
+    for part in _chunks(list(stays_expected)):
+        for sid, version in session.execute(select(t.Stay.id, t.Stay.version).where(t.Stay.id.in_(part))).all():
+            if version != stays_expected[sid]:
+                stale.append({"stay_id": sid, "expected_version": stays_expected[sid], "version": version})
+    return stale
+
+
+def _write(session: Session, actor: Actor, cs: t.Changeset, items: list[t.ChangesetItem], *, revert: bool) -> None:
+    """Set-based writes: one executemany per (table, columns) shape, plus one history row per record."""
+    now = t.utcnow()
+    person_groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    stay_groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    moved: list[dict[str, Any]] = []
+    hist: list[dict[str, Any]] = []
+    for item in items:
+        src = item.before if revert else item.after
+        other = item.after if revert else item.before
+        if src.get("person"):
+            values = _date_values(src["person"])
+            person_groups[tuple(sorted(values))].append({"b_id": item.person_id, **values})
+        if src.get("stay") and item.stay_id:
+            values = _date_values(src["stay"])
+            stay_groups[tuple(sorted(values))].append({"b_id": item.stay_id, **values})
+        for sid in item.after.get("stays_moved", []):
+            moved.append({"b_id": sid, "person_id": item.person_id if revert else item.after["merged_into"]})
+        changes = {}
+        for part in ("person", "stay"):
+            for k, v in (src.get(part) or {}).items():
+                changes[f"{part}.{k}" if part == "stay" else k] = [(other.get(part) or {}).get(k), v]
+        hist.append({"at": now, "entity": "person", "entity_id": item.person_id, "person_id": item.person_id,
+                     "action": ("revert:" if revert else "bulk:") + cs.operation, "user_id": actor.user_id,
+                     "username": actor.username, "reason": cs.reason, "changes": changes, "changeset_id": cs.id,
+                     "scope_code": None})
+    for cols, rows in person_groups.items():
+        stmt = (update(t.Person.__table__).where(t.Person.__table__.c.id == bindparam("b_id"))
+                .values({**{c: bindparam(c) for c in cols}, "version": t.Person.__table__.c.version + 1, "updated_at": now}))
+        for part in _chunks(rows, 5000):
+            session.execute(stmt, part)
+    for cols, rows in stay_groups.items():
+        stmt = (update(t.Stay.__table__).where(t.Stay.__table__.c.id == bindparam("b_id"))
+                .values({**{c: bindparam(c) for c in cols}, "version": t.Stay.__table__.c.version + 1, "updated_at": now}))
+        for part in _chunks(rows, 5000):
+            session.execute(stmt, part)
+    if moved:
+        stmt = (update(t.Stay.__table__).where(t.Stay.__table__.c.id == bindparam("b_id"))
+                .values(person_id=bindparam("person_id"), version=t.Stay.__table__.c.version + 1, updated_at=now))
+        session.execute(stmt, moved)
+    for part in _chunks(hist, 5000):
+        session.execute(t.HistoryEntry.__table__.insert(), part)
+    if cs.operation == "merge":
+        _repoint_merged(session, items, revert=revert)
+
+
+def _repoint_merged(session: Session, items: list[t.ChangesetItem], *, revert: bool) -> None:
+    """After a merge the kept record's current stay is its newest open (or latest) stay; a revert restores each."""
+    affected = {i.after["merged_into"] for i in items if i.after.get("merged_into")}
+    if revert:
+        affected |= {i.person_id for i in items}
+    for pid in affected:
+        stay = session.execute(select(t.Stay).where(t.Stay.person_id == pid)
+                               .order_by((t.Stay.status == "open").desc(), t.Stay.arrived_on.desc(), t.Stay.id.desc())
+                               .limit(1)).scalar_one_or_none()
+        session.execute(update(t.Person).where(t.Person.id == pid).values(
+            current_stay_id=stay.id if stay else None, residence_code=stay.residence_code if stay else None,
+            arrived_on=stay.arrived_on if stay else None).execution_options(synchronize_session=False))
+
+
+def _pending(session: Session, cs_id: str, limit: int | None) -> list[t.ChangesetItem]:
+    stmt = select(t.ChangesetItem).where(t.ChangesetItem.changeset_id == cs_id, t.ChangesetItem.state == "pending") \
+        .order_by(t.ChangesetItem.id)
+    if limit:
+        stmt = stmt.limit(limit)
+    return list(session.execute(stmt).scalars())
+
+
+def _mark(session: Session, items: Iterable[t.ChangesetItem], state: str) -> None:
+    ids = [i.id for i in items]
+    for part in _chunks(ids):
+        session.execute(update(t.ChangesetItem).where(t.ChangesetItem.id.in_(part)).values(state=state)
+                        .execution_options(synchronize_session=False))
+
+
+def apply(reg: Registry, actor: Actor, cs_id: str, options: ApplyOptions) -> Changeset:
+    """All-or-nothing by default; with a chunk size, each chunk is one transaction and a rerun resumes."""
+    actor.require("bulk")
+    with reg.writing() as session:
+        cs = _load(session, actor, cs_id)
+        if cs.status not in ("planned", "applying"):
+            raise Conflict("changeset_not_pending", f"批量变更状态为“{cs.status}”，不能执行", f"changeset is {cs.status}")
+        if cs.failing and not options.skip_failing:
+            raise Conflict("changeset_has_failures", f"有 {cs.failing} 条记录无法修改；确认跳过请加 skip_failing",
+                           f"{cs.failing} records would fail; pass skip_failing to apply the rest")
+        chunk = cs.chunk_size
+        if not chunk:
+            items = _pending(session, cs_id, None)
+            stale = _stale(session, items, after_apply=False)
+            if stale:
+                raise ApiError("changed_since_preview", f"{len(stale)} 条记录在预览后被修改，未做任何更改；请重新预览",
+                               f"{len(stale)} records changed since the preview; nothing was applied — preview again",
+                               status=409, records=stale[:200])
+            _write(session, actor, cs, items, revert=False)
+            _mark(session, items, "applied")
+            cs.applied, cs.status, cs.applied_at = len(items), "applied", t.utcnow()
+            return _present(cs)
+        cs.status = "applying"
+    done_chunks = 0
+    while True:
+        with reg.writing() as session:
+            cs = _load(session, actor, cs_id)
+            items = _pending(session, cs_id, chunk)
+            if not items:
+                cs.status, cs.applied_at = "applied", t.utcnow()
+                return _present(cs)
+            stale = {s.get("person_id") for s in _stale(session, items, after_apply=False)}
+            stale |= {s.get("stay_id") for s in _stale(session, items, after_apply=False) if "stay_id" in s}
+            good = [i for i in items if i.person_id not in stale and (i.stay_id not in stale or not i.after.get("stay"))]
+            bad = [i for i in items if i not in good]
+            _write(session, actor, cs, good, revert=False)
+            _mark(session, good, "applied")
+            if bad:
+                _mark(session, bad, "failed")
+                cs.failing += len(bad)
+            cs.applied += len(good)
+        done_chunks += 1
+        if options.max_chunks and done_chunks >= options.max_chunks:
+            with reg.reading() as session:
+                return _present(_load(session, actor, cs_id))
+
+
+def revert(reg: Registry, actor: Actor, cs_id: str) -> Changeset:
+    actor.require("bulk")
+    with reg.writing() as session:
+        cs = _load(session, actor, cs_id)
+        if cs.status not in ("applied", "applying"):
+            raise Conflict("changeset_not_applied", f"批量变更状态为“{cs.status}”，不能撤销", f"changeset is {cs.status}")
+        items = list(session.execute(select(t.ChangesetItem).where(t.ChangesetItem.changeset_id == cs_id,
+                                                                   t.ChangesetItem.state == "applied")).scalars())
+        stale = _stale(session, items, after_apply=True)
+        if stale:
+            raise ApiError("changed_since_apply", f"{len(stale)} 条记录在批量变更后又被修改，撤销会覆盖这些修改，已拒绝",
+                           f"{len(stale)} records changed after this changeset; reverting would overwrite them — refused",
+                           status=409, records=stale[:200])
+        _write(session, actor, cs, items, revert=True)
+        _mark(session, items, "reverted")
+        cs.status, cs.reverted_at = "reverted", t.utcnow()
+        return _present(cs)
+
+
+def get(reg: Registry, session: Session, actor: Actor, cs_id: str) -> ChangesetPreview:
+    actor.require("bulk")
+    cs = _load(session, actor, cs_id)
+    sample_rows = session.execute(select(t.ChangesetItem, t.Person.name, t.Person.id_number)
+                                  .join(t.Person, t.Person.id == t.ChangesetItem.person_id)
+                                  .where(t.ChangesetItem.changeset_id == cs_id, t.ChangesetItem.state != "failed",
+                                         t.ChangesetItem.state != "unchanged")
+                                  .order_by(t.ChangesetItem.id).limit(SAMPLES)).all()
+    fail_rows = session.execute(select(t.ChangesetItem, t.Person.name, t.Person.id_number)
+                                .join(t.Person, t.Person.id == t.ChangesetItem.person_id)
+                                .where(t.ChangesetItem.changeset_id == cs_id, t.ChangesetItem.state == "failed")
+                                .order_by(t.ChangesetItem.id).limit(FAILURES_SHOWN)).all()
+    return ChangesetPreview(
+        **_present(cs).model_dump(),
+        samples=[ChangeSample(person_id=i.person_id, name=n, id_number=idnumber.mask(num) or "", before=i.before, after=i.after)
+                 for i, n, num in sample_rows],
+        failures=[ChangeFailure(person_id=i.person_id, name=n, id_number=idnumber.mask(num) or "",
+                                **(i.error or _fail("version_conflict", "记录已被修改", "record changed")))
+                  for i, n, num in fail_rows],
+    )
+
+
+def list_changesets(reg: Registry, session: Session, actor: Actor, limit: int = 100) -> list[Changeset]:
+    actor.require("bulk")
+    stmt = select(t.Changeset).order_by(t.Changeset.created_at.desc()).limit(limit)
+    if actor.prefix:
+        stmt = stmt.where(and_(t.Changeset.scope_code.is_not(None), code_range(t.Changeset.scope_code, actor.prefix)))
+    return [_present(r) for r in session.execute(stmt).scalars()]
+
+
+def count_items(session: Session, cs_id: str) -> dict[str, int]:
+    rows = session.execute(select(t.ChangesetItem.state, func.count()).where(t.ChangesetItem.changeset_id == cs_id)
+                           .group_by(t.ChangesetItem.state)).all()
+    return {state: n for state, n in rows}
