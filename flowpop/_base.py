@@ -84,6 +84,8 @@ def decode(call: Call, response: httpx.Response) -> Any:
         return response.json() if response.content else None
     if call.model is str:
         return response.text
+    if call.model is bytes:
+        return response.content
     return TypeAdapter(call.model).validate_python(response.json())
 
 

@@ -19,6 +19,7 @@ from flowpop.types import (
     HistoryEntry,
     House,
     HouseResidents,
+    ImportResult,
     InboxFigures,
     InboxSummary,
     LateDeclaration,
@@ -259,3 +260,20 @@ def apply_changeset(cs_id: str, values: dict[str, Any]) -> Call:
 
 def revert_changeset(cs_id: str) -> Call:
     return Call("POST", f"/v1/changesets/{cs_id}/revert", model=Changeset)
+
+
+# ---------------------------------------------------------------- files
+
+
+def import_persons(data: bytes, *, filename: str, dry_run: bool, skip_bad: bool, mapping: dict[str, str] | None) -> Call:
+    import json as _json
+
+    params = clean_params({"filename": filename, "dry_run": dry_run or None, "skip_bad": skip_bad or None,
+                           "mapping": _json.dumps(mapping, ensure_ascii=False) if mapping else None})
+    return Call("POST", "/v1/imports/persons", params=params, content=data, model=ImportResult,
+                headers={"Content-Type": "application/octet-stream"})
+
+
+def export_persons(fmt: str, reveal: bool, **filters: Any) -> Call:
+    return Call("GET", "/v1/exports/persons", params=clean_params({"format": fmt, "reveal": reveal or None, **filters}),
+                model=bytes)

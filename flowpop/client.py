@@ -17,7 +17,7 @@ from tenacity import AsyncRetrying, Retrying
 
 from flowpop import calls
 from flowpop._base import Call, decode, headers, retry_kwargs, transport_error
-from flowpop._embedded import EmbeddedTransport, open_app
+from flowpop._embedded import EmbeddedTransport, async_transport, open_app
 from flowpop.config import Settings, resolve
 from flowpop.pagination import AsyncPager, SyncPager
 from flowpop.types import (
@@ -33,6 +33,7 @@ from flowpop.types import (
     HistoryEntry,
     House,
     HouseResidents,
+    ImportResult,
     InboxFigures,
     InboxSummary,
     LateDeclaration,
@@ -94,6 +95,16 @@ class Persons(_Sync):
 
     def history(self, person_id: int) -> list[HistoryEntry]:
         return self._c._run(calls.person_history(person_id))
+
+    def import_file(self, data: bytes, *, filename: str = "", dry_run: bool = False, skip_bad: bool = False,
+                    mapping: dict[str, str] | None = None) -> ImportResult:
+        """Import a legacy CSV (UTF-8 or GB18030) or XLSX file; see ImportResult.problems for bad rows."""
+        return self._c._run(calls.import_persons(data, filename=filename, dry_run=dry_run, skip_bad=skip_bad,
+                                                 mapping=mapping))
+
+    def export(self, format: str = "csv", *, reveal: bool = False, **filters: Any) -> bytes:
+        """csv (UTF-8 with BOM), csv-gb18030, xlsx or jsonl; masked unless reveal; logged."""
+        return self._c._run(calls.export_persons(format, reveal, **filters))
 
     def record_service(self, person_id: int, **fields: Any) -> ServiceRecord:
         """A service for a key target; notifies the household side when it lies in another county."""
@@ -374,6 +385,14 @@ class AsyncPersons(_Async):
     async def history(self, person_id: int) -> list[HistoryEntry]:
         return await self._c._run(calls.person_history(person_id))
 
+    async def import_file(self, data: bytes, *, filename: str = "", dry_run: bool = False, skip_bad: bool = False,
+                          mapping: dict[str, str] | None = None) -> ImportResult:
+        return await self._c._run(calls.import_persons(data, filename=filename, dry_run=dry_run, skip_bad=skip_bad,
+                                                       mapping=mapping))
+
+    async def export(self, format: str = "csv", *, reveal: bool = False, **filters: Any) -> bytes:
+        return await self._c._run(calls.export_persons(format, reveal, **filters))
+
     async def record_service(self, person_id: int, **fields: Any) -> ServiceRecord:
         return await self._c._run(calls.record_service(person_id, fields))
 
@@ -558,7 +577,7 @@ class AsyncClient:
         self.settings = settings or resolve(url=url, token=token, db=db, profile=profile, timeout=timeout,
                                             max_retries=max_retries)
         if transport is None and self.settings.embedded:
-            transport = httpx.ASGITransport(app=open_app(self.settings.db or ""))
+            transport = async_transport(open_app(self.settings.db or ""))
         base = self.settings.url or EMBEDDED_BASE
         self._http = httpx.AsyncClient(base_url=base, headers=headers(self.settings), timeout=self.settings.timeout,
                                        transport=transport)

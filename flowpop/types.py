@@ -749,3 +749,26 @@ class ChangesetPreview(Changeset):
 class ApplyOptions(Model):
     skip_failing: bool = Field(False, description="apply the rest when some records would fail")
     max_chunks: int | None = Field(None, ge=1, description="stop after this many chunks (resume later)")
+
+
+# ---------------------------------------------------------------- import and export
+
+
+class ImportProblem(BaseModel):
+    line: int
+    column: str
+    value: str
+    reason: str
+    reason_en: str
+
+
+class ImportResult(BaseModel):
+    total: int = Field(description="data rows read")
+    inserted: int
+    updated: int
+    unchanged: int
+    duplicates: int = Field(description="exact repeats of an earlier row, ignored")
+    rejected: int = Field(description="rows with at least one problem")
+    problems: list[ImportProblem]
+    dry_run: bool
+    applied: bool = Field(description="false when nothing was written (dry run, or bad rows without skip_bad)")

@@ -12,6 +12,7 @@ from flowpop.registry.api import (
     problems,
     routes_admin,
     routes_bulk,
+    routes_files,
     routes_inbox,
     routes_persons,
     routes_places,
@@ -21,6 +22,7 @@ from flowpop.registry.errors import Invalid, field_error
 from flowpop.types import Problem
 
 MAX_BODY = 20 * 1024 * 1024
+MAX_FILE = 512 * 1024 * 1024  # imports carry whole files
 
 
 def create_app(db: str | Path | Registry, *, embedded: bool = False) -> FastAPI:
@@ -40,7 +42,8 @@ def create_app(db: str | Path | Registry, *, embedded: bool = False) -> FastAPI:
     @app.middleware("http")
     async def _limit_body(request: Request, call_next):  # type: ignore[no-untyped-def]
         length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY:
+        limit = MAX_FILE if request.url.path.startswith(("/v1/imports", "/v1/exchange")) else MAX_BODY
+        if length and length.isdigit() and int(length) > limit:
             p = Problem(title="Content Too Large", status=413, code="body_too_large",
                         message="请求体过大（最多20MB）", message_en="request body too large (20 MB at most)")
             return JSONResponse(p.model_dump(exclude_none=True), status_code=413, media_type=problems.PROBLEM)
@@ -65,4 +68,5 @@ def create_app(db: str | Path | Registry, *, embedded: bool = False) -> FastAPI:
     app.include_router(routes_inbox.router)
     app.include_router(routes_places.router)
     app.include_router(routes_bulk.router)
+    app.include_router(routes_files.router)
     return app

@@ -1,0 +1,62 @@
+"""/v1/imports/persons and /v1/exports/persons: files in and out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from flowpop.registry import exports, imports
+from flowpop.registry.api.deps import Caller, Reg
+from flowpop.registry.errors import Invalid, field_error
+from flowpop.registry.search import PersonQuery
+from flowpop.types import Category, Direction, ImportResult, PersonStatus
+
+router = APIRouter(prefix="/v1", tags=["files"])
+MAX_IMPORT = 512 * 1024 * 1024
+
+
+@router.post("/imports/persons", response_model=ImportResult)
+async def import_persons(
+    request: Request, reg: Reg, who: Caller, dry_run: bool = False, skip_bad: bool = False,
+    filename: Annotated[str, Query(max_length=200)] = "",
+    mapping: Annotated[str | None, Query(max_length=10_000, description="JSON object: header → field")] = None,
+) -> ImportResult:
+    """The body is the file itself (CSV in UTF-8 or GB18030, or XLSX)."""
+    try:
+        extra = json.loads(mapping) if mapping else {}
+        if not isinstance(extra, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in extra.items()):
+            raise ValueError
+    except ValueError as exc:
+        raise Invalid([field_error("mapping", "bad_mapping", "映射须为 JSON 对象：列名 → 字段名",
+                                   "mapping must be a JSON object: header → field")]) from exc
+    data = await request.body()
+    if not data:
+        raise Invalid([field_error("body", "empty_file", "文件为空", "the file is empty")])
+    options = imports.Options(dry_run=dry_run, skip_bad=skip_bad, mapping=extra, filename=filename)
+    return await run_in_threadpool(imports.import_persons, reg, who, data, options)
+
+
+@router.get("/exports/persons")
+def export_persons(
+    reg: Reg, who: Caller, format: Literal["csv", "csv-gb18030", "xlsx", "jsonl"] = "csv", reveal: bool = False,
+    q: Annotated[str | None, Query(max_length=64)] = None,
+    division: Annotated[str | None, Query(pattern=r"^\d{6}(\d{6}(\d{3})?)?$")] = None,
+    status: PersonStatus | None = None, category: Category | None = None, key_target: bool | None = None,
+    arrived_from: dt.date | None = None, arrived_to: dt.date | None = None, direction: Direction | None = None,
+) -> StreamingResponse:
+    if division and len(division) == 6:
+        division += "000000"
+    query = PersonQuery(q=q, division=division, status=status, category=category, key_target=key_target,
+                        arrived_from=arrived_from, arrived_to=arrived_to, direction=direction)
+    who.require("export")
+    if reveal:
+        who.require("reveal")
+    stream = exports.export(reg, who, query, format, reveal)
+    ext = {"csv-gb18030": "csv"}.get(format, format)
+    return StreamingResponse(stream, media_type=exports.FORMATS[format],
+                             headers={"Content-Disposition": f'attachment; filename="persons.{ext}"'})

@@ -1,0 +1,113 @@
+"""Exports of persons: CSV (UTF-8 with BOM for Excel, or GB18030), XLSX and JSON Lines.
+ID numbers are masked unless the caller may reveal and asks to; every export is logged."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import select
+
+from flowpop.labels import label
+from flowpop.registry import history
+from flowpop.registry import tables as t
+from flowpop.registry.auth import Actor
+from flowpop.registry.core import Registry
+from flowpop.registry.search import PersonQuery, person_conditions
+from flowpop.rules.idnumber import mask
+
+COLUMNS = (
+    ("id", "编号"), ("name", "姓名"), ("id_number", "身份证号"), ("sex", "性别"), ("birth_date", "出生日期"),
+    ("ethnicity", "民族"), ("education", "文化程度"), ("hukou_type", "户口性质"), ("marital_status", "婚姻状况"),
+    ("category", "类别"), ("phone", "联系电话"), ("household_code", "户籍地代码"), ("household_name", "户籍地名称"),
+    ("household_address", "户籍地址"), ("residence_code", "现居住地代码"), ("residence_name", "现居住地名称"),
+    ("arrived_on", "流入日期"), ("status", "状态"),
+)
+LABELLED = {"sex": "sex", "education": "education", "hukou_type": "hukou_type", "marital_status": "marital_status",
+            "category": "category", "status": "person_status"}
+FORMATS = {"csv": "text/csv; charset=utf-8", "csv-gb18030": "text/csv; charset=gb18030",
+           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "jsonl": "application/x-ndjson"}
+
+
+def _records(reg: Registry, actor: Actor, query: PersonQuery, reveal: bool, ids: list[int]) -> Iterator[dict[str, Any]]:
+    where, _ = person_conditions(reg, actor, query)
+    last = 0
+    while True:
+        with reg.reading() as session:
+            rows = list(session.execute(select(t.Person).where(where, t.Person.id > last).order_by(t.Person.id)
+                                        .limit(5000)).scalars())
+        if not rows:
+            return
+        for p in rows:
+            ids.append(p.id)
+            yield {
+                "id": p.id, "name": p.name, "id_number": p.id_number if reveal else mask(p.id_number), "sex": p.sex,
+                "birth_date": p.birth_date.isoformat(), "ethnicity": p.ethnicity, "education": p.education,
+                "hukou_type": p.hukou_type, "marital_status": p.marital_status, "category": p.category, "phone": p.phone,
+                "household_code": p.household_code, "household_name": reg.divisions.name(p.household_code),
+                "household_address": p.household_address, "residence_code": p.residence_code,
+                "residence_name": reg.divisions.name(p.residence_code),
+                "arrived_on": p.arrived_on.isoformat() if p.arrived_on else None, "status": p.status,
+            }
+        last = rows[-1].id
+
+
+def _cells(record: dict[str, Any], labelled: bool) -> list[Any]:
+    out = []
+    for key, _ in COLUMNS:
+        value = record[key]
+        if labelled and key in LABELLED:
+            value = label(LABELLED[key], value, "zh")
+        out.append("" if value is None else value)
+    return out
+
+
+def export(reg: Registry, actor: Actor, query: PersonQuery, fmt: str, reveal: bool) -> Iterator[bytes]:
+    """The export as a stream of bytes; the access-log entry is written when the stream ends."""
+    actor.require("export")
+    if reveal:
+        actor.require("reveal")
+    ids: list[int] = []
+    records = _records(reg, actor, query, reveal, ids)
+    if fmt == "jsonl":
+        for r in records:
+            yield (json.dumps(r, ensure_ascii=False) + "\n").encode()
+    elif fmt == "xlsx":
+        yield _xlsx(records)
+    else:
+        encoding = "gb18030" if fmt == "csv-gb18030" else "utf-8"
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow([zh for _, zh in COLUMNS])
+        yield (("\ufeff" if encoding == "utf-8" else "") + _take(buffer)).encode(encoding)
+        for i, r in enumerate(records, start=1):
+            writer.writerow(_cells(r, labelled=True))
+            if i % 2000 == 0:
+                yield _take(buffer).encode(encoding, errors="replace")
+        yield _take(buffer).encode(encoding, errors="replace")
+    with reg.writing() as session:
+        history.log_access(session, actor, "export", "person", ids[:100_000],
+                           detail=f"{fmt}, {len(ids)} persons, {'revealed' if reveal else 'masked'}")
+
+
+def _take(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate(0)
+    return text
+
+
+def _xlsx(records: Iterator[dict[str, Any]]) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("流动人口")
+    sheet.append([zh for _, zh in COLUMNS])
+    for r in records:
+        sheet.append(_cells(r, labelled=True))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -1,0 +1,121 @@
+"""Legacy data as it really arrives: CSV from Excel in GB18030/GBK or UTF-8, XLSX; dates as
+``2012-03-05``, ``2012.3.5``, ``2012年3月5日``, ``20120305`` or Excel serial numbers; full-width
+digits, stray spaces, lowercase ``x``; Chinese column headers."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+# Chinese (and English) headers → field names; a mapping file can add more
+HEADERS: dict[str, tuple[str, ...]] = {
+    "id_number": ("身份证号", "身份证号码", "公民身份号码", "证件号码", "身份证"),
+    "name": ("姓名", "名字"),
+    "sex": ("性别",),
+    "birth_date": ("出生日期", "出生年月"),
+    "ethnicity": ("民族",),
+    "education": ("文化程度", "学历"),
+    "hukou_type": ("户口性质", "户籍性质", "户口类别"),
+    "marital_status": ("婚姻状况", "婚姻状态"),
+    "phone": ("联系电话", "电话", "手机", "手机号码"),
+    "household_code": ("户籍地", "户籍地代码", "户籍地区划", "户籍地区划代码"),
+    "household_address": ("户籍地址", "户籍详址"),
+    "residence_code": ("现居住地", "现居住地代码", "现居住地区划", "现居住地区划代码", "居住地"),
+    "residence_address": ("现居住地址", "居住地址", "现住址"),
+    "grid_code": ("网格", "网格代码"),
+    "house_code": ("房屋编码",),
+    "room": ("房间", "房间号"),
+    "reason": ("流动原因", "外出原因", "流入原因"),
+    "left_home_on": ("流出日期", "离开户籍地日期"),
+    "arrived_on": ("流入日期", "到达日期", "来本地日期"),
+    "expected_return_on": ("预计返回日期", "返回日期"),
+    "occupation": ("职业", "从事职业"),
+    "employer": ("工作单位", "用人单位"),
+    "note": ("备注",),
+}
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})[-./](\d{1,2})[-./](\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+
+
+def clean(value: object) -> str:
+    """NFKC (full-width digits and letters to ASCII), trimmed, inner runs of spaces folded."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = unicodedata.normalize("NFKC", str(value)).replace("\u3000", " ").strip()
+    return re.sub(r"\s+", " ", text)
+
+
+def parse_date(value: object) -> dt.date:
+    """Any of the formats legacy files use; raises ValueError with a bilingual reason."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = clean(value).replace(" ", "")
+    if not text:
+        raise ValueError("日期为空|date is empty")
+    if re.fullmatch(r"\d{4,5}(\.0+)?", text) and not re.fullmatch(r"\d{8}", text):
+        serial = int(float(text))
+        if 1 <= serial <= 80000:
+            return EXCEL_EPOCH + dt.timedelta(days=serial)
+    for pattern in _DATE_PATTERNS:
+        m = pattern.match(text)
+        if m:
+            y, mo, d = (int(g) for g in m.groups())
+            try:
+                return dt.date(y, mo, d)
+            except ValueError as exc:
+                raise ValueError(f"日期不存在：{text}|no such date: {text}") from exc
+    raise ValueError(f"无法识别的日期：{text}|unrecognised date: {text}")
+
+
+def header_map(headers: list[str], extra: dict[str, str] | None = None) -> dict[int, str]:
+    """Column index → field name, from the recognised headers and a user's mapping (header → field)."""
+    lookup = {alias: field for field, aliases in HEADERS.items() for alias in aliases}
+    lookup.update({field: field for field in HEADERS})
+    lookup.update(extra or {})
+    out: dict[int, str] = {}
+    for i, h in enumerate(headers):
+        key = clean(h).replace(" ", "")
+        if key in lookup:
+            out[i] = lookup[key]
+    return out
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM) if it decodes, else GB18030 (a superset of GBK and GB2312)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("gb18030")
+
+
+def read_table(data: bytes, filename: str = "") -> Iterator[list[object]]:
+    """Rows of a CSV or XLSX file, header row first."""
+    if filename.lower().endswith((".xlsx", ".xlsm")) or data[:2] == b"PK":
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            sheet = book.worksheets[0]
+            for row in sheet.iter_rows(values_only=True):
+                yield list(row)
+        finally:
+            book.close()
+        return
+    yield from csv.reader(io.StringIO(decode(data)))
+
+
+def read_path(path: Path) -> Iterator[list[object]]:
+    return read_table(path.read_bytes(), path.name)
