@@ -9,6 +9,10 @@ from flowpop._base import Call, body, clean_params, creating
 from flowpop.types import (
     AccessLogEntry,
     BulkResult,
+    Campaign,
+    CampaignItem,
+    CampaignProgress,
+    Certificate,
     Changeset,
     ChangesetPreview,
     Declaration,
@@ -29,6 +33,8 @@ from flowpop.types import (
     Page,
     Person,
     PersonDetail,
+    QualityReport,
+    RatesReport,
     ServiceRecord,
     Stay,
     Token,
@@ -277,3 +283,80 @@ def import_persons(data: bytes, *, filename: str, dry_run: bool, skip_bad: bool,
 def export_persons(fmt: str, reveal: bool, **filters: Any) -> Call:
     return Call("GET", "/v1/exports/persons", params=clean_params({"format": fmt, "reveal": reveal or None, **filters}),
                 model=bytes)
+
+
+# ---------------------------------------------------------------- inspection, rates, quality, certificates
+
+
+def create_campaign(values: dict[str, Any]) -> Call:
+    return Call("POST", "/v1/campaigns", json=body(values), model=Campaign)
+
+
+def list_campaigns() -> Call:
+    return Call("GET", "/v1/campaigns", model=list[Campaign])
+
+
+def assign_campaign(campaign_id: int, assignments: list[dict[str, str]]) -> Call:
+    return Call("POST", f"/v1/campaigns/{int(campaign_id)}/assign", json={"assignments": assignments}, model=Campaign)
+
+
+def campaign_items(campaign_id: int, **filters: Any) -> Call:
+    return Call("GET", f"/v1/campaigns/{int(campaign_id)}/items", params=clean_params(filters), model=list[CampaignItem])
+
+
+def record_outcome(campaign_id: int, item_id: int, values: dict[str, Any]) -> Call:
+    return Call("POST", f"/v1/campaigns/{int(campaign_id)}/items/{int(item_id)}", json=body(values), model=CampaignItem)
+
+
+def newly_found(campaign_id: int, person: dict[str, Any]) -> Call:
+    return Call("POST", f"/v1/campaigns/{int(campaign_id)}/found", json={"person": body(person)}, model=CampaignItem)
+
+
+def campaign_progress(campaign_id: int) -> Call:
+    return Call("GET", f"/v1/campaigns/{int(campaign_id)}/progress", model=CampaignProgress)
+
+
+def close_campaign(campaign_id: int) -> Call:
+    return Call("POST", f"/v1/campaigns/{int(campaign_id)}/close", model=Campaign)
+
+
+def checklist(campaign_id: int, division: str, fmt: str) -> Call:
+    return Call("GET", f"/v1/campaigns/{int(campaign_id)}/checklist", params={"division": division, "format": fmt},
+                model=bytes)
+
+
+def rates(period: str, level: str, division: str | None) -> Call:
+    return Call("GET", "/v1/rates", params=clean_params({"period": period, "level": level, "division": division}),
+                model=RatesReport)
+
+
+def rates_trend(quarters: list[str], division: str | None) -> Call:
+    params: dict[str, Any] = {"quarters": quarters}
+    if division:
+        params["division"] = division
+    return Call("GET", "/v1/rates/trend", params=params, model=list[RatesReport])
+
+
+def rate_records(key: str, period: str, division: str | None) -> Call:
+    return Call("GET", f"/v1/rates/{key}/records", params=clean_params({"period": period, "division": division}),
+                model=list[Person])
+
+
+def quality() -> Call:
+    return Call("GET", "/v1/quality", model=QualityReport)
+
+
+def quality_persons(key: str, division: str | None) -> Call:
+    return Call("GET", f"/v1/quality/{key}/persons", params=clean_params({"division": division}), model=list[Person])
+
+
+def quality_fix(key: str, division: str | None) -> Call:
+    return Call("POST", f"/v1/quality/{key}/fix", params=clean_params({"division": division}), model=ChangesetPreview)
+
+
+def add_certificate(person_id: int, values: dict[str, Any]) -> Call:
+    return Call("POST", f"/v1/persons/{int(person_id)}/certificates", json=body(values), model=Certificate)
+
+
+def list_certificates(person_id: int) -> Call:
+    return Call("GET", f"/v1/persons/{int(person_id)}/certificates", model=list[Certificate])

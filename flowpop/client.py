@@ -23,6 +23,10 @@ from flowpop.pagination import AsyncPager, SyncPager
 from flowpop.types import (
     AccessLogEntry,
     BulkResult,
+    Campaign,
+    CampaignItem,
+    CampaignProgress,
+    Certificate,
     Changeset,
     ChangesetPreview,
     Declaration,
@@ -43,6 +47,8 @@ from flowpop.types import (
     Page,
     Person,
     PersonDetail,
+    QualityReport,
+    RatesReport,
     ServiceRecord,
     Stay,
     Token,
@@ -105,6 +111,13 @@ class Persons(_Sync):
     def export(self, format: str = "csv", *, reveal: bool = False, **filters: Any) -> bytes:
         """csv (UTF-8 with BOM), csv-gb18030, xlsx or jsonl; masked unless reveal; logged."""
         return self._c._run(calls.export_persons(format, reveal, **filters))
+
+    def add_certificate(self, person_id: int, **fields: Any) -> Certificate:
+        """A 婚育证明 shown (and verified, with verified_on); verifying notifies the household side."""
+        return self._c._run(calls.add_certificate(person_id, fields))
+
+    def certificates(self, person_id: int) -> list[Certificate]:
+        return self._c._run(calls.list_certificates(person_id))
 
     def record_service(self, person_id: int, **fields: Any) -> ServiceRecord:
         """A service for a key target; notifies the household side when it lies in another county."""
@@ -284,6 +297,59 @@ class Changesets(_Sync):
         return self._c._run(calls.revert_changeset(cs_id))
 
 
+class Inspections(_Sync):
+    """Quarterly inspection campaigns (季度清查)."""
+
+    def create(self, **fields: Any) -> Campaign:
+        return self._c._run(calls.create_campaign(fields))
+
+    def list(self) -> list[Campaign]:
+        return self._c._run(calls.list_campaigns())
+
+    def assign(self, campaign_id: int, assignments: list[dict[str, str]]) -> Campaign:
+        return self._c._run(calls.assign_campaign(campaign_id, assignments))
+
+    def items(self, campaign_id: int, **filters: Any) -> list[CampaignItem]:
+        return self._c._run(calls.campaign_items(campaign_id, **filters))
+
+    def record(self, campaign_id: int, item_id: int, *, version: int, outcome: str, **fields: Any) -> CampaignItem:
+        return self._c._run(calls.record_outcome(campaign_id, item_id, {"version": version, "outcome": outcome, **fields}))
+
+    def found(self, campaign_id: int, **person: Any) -> CampaignItem:
+        return self._c._run(calls.newly_found(campaign_id, person))
+
+    def progress(self, campaign_id: int) -> CampaignProgress:
+        return self._c._run(calls.campaign_progress(campaign_id))
+
+    def close(self, campaign_id: int) -> Campaign:
+        return self._c._run(calls.close_campaign(campaign_id))
+
+    def checklist(self, campaign_id: int, division: str, format: str = "html") -> bytes:
+        return self._c._run(calls.checklist(campaign_id, division, format))
+
+
+class Reports(_Sync):
+    """Rates against targets, trends, and data-quality checks."""
+
+    def rates(self, period: str, *, level: str = "township", division: str | None = None) -> RatesReport:
+        return self._c._run(calls.rates(period, level, division))
+
+    def trend(self, quarters: list[str], *, division: str | None = None) -> list[RatesReport]:
+        return self._c._run(calls.rates_trend(quarters, division))
+
+    def rate_records(self, key: str, period: str, *, division: str | None = None) -> list[Person]:
+        return self._c._run(calls.rate_records(key, period, division))
+
+    def quality(self) -> QualityReport:
+        return self._c._run(calls.quality())
+
+    def quality_persons(self, key: str, *, division: str | None = None) -> list[Person]:
+        return self._c._run(calls.quality_persons(key, division))
+
+    def quality_fix(self, key: str, *, division: str | None = None) -> ChangesetPreview:
+        return self._c._run(calls.quality_fix(key, division))
+
+
 class Client:
     """Synchronous client. With no URL configured it opens the embedded registry."""
 
@@ -317,6 +383,8 @@ class Client:
         self.houses = Houses(self)
         self.employers = Employers(self)
         self.changesets = Changesets(self)
+        self.inspections = Inspections(self)
+        self.reports = Reports(self)
 
     def me(self) -> Me:
         return self._run(calls.me())
@@ -392,6 +460,12 @@ class AsyncPersons(_Async):
 
     async def export(self, format: str = "csv", *, reveal: bool = False, **filters: Any) -> bytes:
         return await self._c._run(calls.export_persons(format, reveal, **filters))
+
+    async def add_certificate(self, person_id: int, **fields: Any) -> Certificate:
+        return await self._c._run(calls.add_certificate(person_id, fields))
+
+    async def certificates(self, person_id: int) -> list[Certificate]:
+        return await self._c._run(calls.list_certificates(person_id))
 
     async def record_service(self, person_id: int, **fields: Any) -> ServiceRecord:
         return await self._c._run(calls.record_service(person_id, fields))
@@ -559,6 +633,55 @@ class AsyncChangesets(_Async):
         return await self._c._run(calls.revert_changeset(cs_id))
 
 
+class AsyncInspections(_Async):
+    async def create(self, **fields: Any) -> Campaign:
+        return await self._c._run(calls.create_campaign(fields))
+
+    async def list(self) -> list[Campaign]:
+        return await self._c._run(calls.list_campaigns())
+
+    async def assign(self, campaign_id: int, assignments: list[dict[str, str]]) -> Campaign:
+        return await self._c._run(calls.assign_campaign(campaign_id, assignments))
+
+    async def items(self, campaign_id: int, **filters: Any) -> list[CampaignItem]:
+        return await self._c._run(calls.campaign_items(campaign_id, **filters))
+
+    async def record(self, campaign_id: int, item_id: int, *, version: int, outcome: str, **fields: Any) -> CampaignItem:
+        return await self._c._run(calls.record_outcome(campaign_id, item_id, {"version": version, "outcome": outcome, **fields}))
+
+    async def found(self, campaign_id: int, **person: Any) -> CampaignItem:
+        return await self._c._run(calls.newly_found(campaign_id, person))
+
+    async def progress(self, campaign_id: int) -> CampaignProgress:
+        return await self._c._run(calls.campaign_progress(campaign_id))
+
+    async def close(self, campaign_id: int) -> Campaign:
+        return await self._c._run(calls.close_campaign(campaign_id))
+
+    async def checklist(self, campaign_id: int, division: str, format: str = "html") -> bytes:
+        return await self._c._run(calls.checklist(campaign_id, division, format))
+
+
+class AsyncReports(_Async):
+    async def rates(self, period: str, *, level: str = "township", division: str | None = None) -> RatesReport:
+        return await self._c._run(calls.rates(period, level, division))
+
+    async def trend(self, quarters: list[str], *, division: str | None = None) -> list[RatesReport]:
+        return await self._c._run(calls.rates_trend(quarters, division))
+
+    async def rate_records(self, key: str, period: str, *, division: str | None = None) -> list[Person]:
+        return await self._c._run(calls.rate_records(key, period, division))
+
+    async def quality(self) -> QualityReport:
+        return await self._c._run(calls.quality())
+
+    async def quality_persons(self, key: str, *, division: str | None = None) -> list[Person]:
+        return await self._c._run(calls.quality_persons(key, division))
+
+    async def quality_fix(self, key: str, *, division: str | None = None) -> ChangesetPreview:
+        return await self._c._run(calls.quality_fix(key, division))
+
+
 class AsyncClient:
     """Asynchronous client with the same surface as :class:`Client`."""
 
@@ -592,6 +715,8 @@ class AsyncClient:
         self.houses = AsyncHouses(self)
         self.employers = AsyncEmployers(self)
         self.changesets = AsyncChangesets(self)
+        self.inspections = AsyncInspections(self)
+        self.reports = AsyncReports(self)
 
     async def me(self) -> Me:
         return await self._run(calls.me())

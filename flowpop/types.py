@@ -87,6 +87,10 @@ class StayFields(Model):
     employer_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = Field(
         None, description="the employer's unified social credit code")
     over_capacity_ok: bool = Field(False, description="register even though the house is full (a warning was shown)")
+    permit_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = Field(
+        None, description="居住证/暂住证 number")
+    permit_issued_on: dt.date | None = None
+    permit_expires_on: dt.date | None = None
 
 
 class StayCreate(StayFields):
@@ -111,6 +115,10 @@ class StayUpdate(Model):
     employer: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
     employer_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
     over_capacity_ok: bool = False
+    permit_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = Field(
+        None, description="居住证/暂住证 number")
+    permit_issued_on: dt.date | None = None
+    permit_expires_on: dt.date | None = None
 
 
 class Stay(Out):
@@ -134,6 +142,9 @@ class Stay(Out):
     employer: str | None = None
     employer_code: str | None = None
     declare_due_on: dt.date | None = None
+    permit_number: str | None = None
+    permit_issued_on: dt.date | None = None
+    permit_expires_on: dt.date | None = None
     status: StayStatus
     end_reason: str | None = None
     direction: Direction | None = Field(None, description="as seen from the caller's jurisdiction")
@@ -772,3 +783,142 @@ class ImportResult(BaseModel):
     problems: list[ImportProblem]
     dry_run: bool
     applied: bool = Field(description="false when nothing was written (dry run, or bad rows without skip_bad)")
+
+
+# ---------------------------------------------------------------- certificates, inspections, rates, quality
+
+
+class CertificateCreate(Model):
+    number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
+    issued_by_code: Code | None = None
+    issued_on: dt.date | None = None
+    expires_on: dt.date | None = None
+    verified_on: dt.date | None = Field(None, description="查验 at the residence side")
+
+
+class Certificate(Out):
+    id: int
+    person_id: int
+    number: str | None = None
+    issued_by_code: str | None = None
+    issued_on: dt.date | None = None
+    expires_on: dt.date | None = None
+    verified_on: dt.date | None = None
+    verified_by_code: str | None = None
+
+
+InspectionOutcome = Literal["present", "corrected", "left", "not_found", "new_found", "certificate_missing"]
+
+
+class CampaignCreate(Model):
+    quarter: Annotated[str, StringConstraints(pattern=r"^\d{4}Q[1-4]$")]
+    jurisdiction_code: Code
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+
+
+class Campaign(BaseModel):
+    id: int
+    quarter: str
+    jurisdiction_code: str
+    jurisdiction_name: str | None = None
+    name: str
+    status: Literal["open", "closed"]
+    created_at: dt.datetime
+    created_by: str
+    closed_at: dt.datetime | None = None
+    items: int = 0
+    done: int = 0
+
+
+class Assignment(Model):
+    division_code: Code = Field(description="a village or grid")
+    username: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
+
+
+class CampaignItem(BaseModel):
+    id: int
+    kind: Literal["stay", "house"]
+    person_id: int | None = None
+    name: str | None = None
+    id_number: str | None = None
+    stay_id: int | None = None
+    house_code: str | None = None
+    address: str | None = None
+    village_code: str
+    grid_code: str | None = None
+    assignee: str | None = None
+    outcome: InspectionOutcome | None = None
+    detail: dict[str, Any] = {}
+    recorded_at: dt.datetime | None = None
+    recorded_by: str | None = None
+    version: int
+
+
+class OutcomeRecord(Model):
+    version: int
+    outcome: InspectionOutcome
+    changes: dict[str, Any] = Field(default_factory=dict, description="corrected: person and stay fields that were wrong")
+    date: dt.date | None = Field(None, description="left: the departure date")
+    note: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class NewFound(Model):
+    """Someone found living here who was not registered: registered now, counted in the campaign."""
+
+    person: PersonCreate
+
+
+class Progress(BaseModel):
+    key: str
+    name: str | None = None
+    total: int
+    done: int
+    by_outcome: dict[str, int]
+
+
+class CampaignProgress(BaseModel):
+    campaign: Campaign
+    by_village: list[Progress]
+    by_assignee: list[Progress]
+
+
+class Rate(BaseModel):
+    key: str
+    name: str
+    name_en: str
+    numerator: int
+    denominator: int
+    value: float | None
+    target: float
+    higher_is_better: bool = True
+    meets_target: bool | None
+
+
+class RateRow(BaseModel):
+    division_code: str
+    division_name: str | None = None
+    rates: list[Rate]
+
+
+class RatesReport(BaseModel):
+    period: str
+    start: dt.date
+    end: dt.date
+    level: str
+    rows: list[RateRow]
+    total: RateRow
+
+
+class QualityCheck(BaseModel):
+    key: str
+    name: str
+    name_en: str
+    count: int
+    by_division: dict[str, int] = {}
+    fixable: str | None = Field(None, description="the changeset operation that fixes it, when one does")
+
+
+class QualityReport(BaseModel):
+    checks: list[QualityCheck]
+    persons_checked: int
+    seconds: float

@@ -41,7 +41,7 @@ SETTABLE = ("marital_status", "education", "hukou_type", "ethnicity", "phone", "
 PERSON_COLUMNS = ("id", "id_number", "name", "sex", "birth_date", "status", "version", "current_stay_id", "category",
                   "residence_code", "household_code", "note", *SETTABLE[:-2])
 STAY_COLUMNS = ("id", "status", "version", "residence_code", "grid_code", "house_code", "room", "arrived_on",
-                "returned_on", "end_reason")
+                "returned_on", "end_reason", "ended_at")
 CHUNK = 900  # bound parameters per IN (...) stay well under SQLite's limit
 SAMPLES = 5
 FAILURES_SHOWN = 200
@@ -143,6 +143,7 @@ def _plan_status(action: str, values: dict[str, Any], reason: str) -> Any:
     if action == "deregister" and day > today():
         raise Invalid([field_error("values.date", "date_in_future", "注销日期不能晚于今天", "date is in the future")])
     target = {"deregister": "deregistered", "archive": "archived", "restore": "active"}[action]
+    now = t.utcnow()
 
     def plan(person: dict[str, Any], stay: dict[str, Any] | None) -> tuple[dict, dict] | dict[str, str]:
         if action == "restore" and person["status"] == "active":
@@ -155,11 +156,11 @@ def _plan_status(action: str, values: dict[str, Any], reason: str) -> Any:
             if action == "deregister" and stay["status"] == "open":
                 if stay["arrived_on"] and day < stay["arrived_on"]:
                     return _fail("before_arrival", "注销日期早于流入日期", "deregistration date is before arrival")
-                after["stay"] = {"status": "deregistered", "returned_on": day, "end_reason": reason}
+                after["stay"] = {"status": "deregistered", "returned_on": day, "end_reason": reason, "ended_at": now}
             elif action == "archive" and stay["status"] == "open":
-                after["stay"] = {"status": "archived", "end_reason": reason}
+                after["stay"] = {"status": "archived", "end_reason": reason, "ended_at": now}
             elif action == "restore" and stay["status"] in ("deregistered", "archived"):
-                after["stay"] = {"status": "open", "returned_on": None, "end_reason": None}
+                after["stay"] = {"status": "open", "returned_on": None, "end_reason": None, "ended_at": None}
             if "stay" in after:
                 before["stay"] = {k: stay[k] for k in after["stay"]}
         return before, after
@@ -322,6 +323,8 @@ def _date_values(values: dict[str, Any]) -> dict[str, Any]:
     for k, v in values.items():
         if k in ("returned_on", "birth_date", "arrived_on") and isinstance(v, str):
             v = dt.date.fromisoformat(v)
+        elif k == "ended_at" and isinstance(v, str):
+            v = dt.datetime.fromisoformat(v)
         out[k] = v
     return out
 

@@ -19,6 +19,7 @@ from flowpop.types import FieldError, Stay, StayCreate, StayFields, StayUpdate
 FIELDS = (
     "household_code", "household_address", "residence_code", "residence_address", "grid_code", "house_code",
     "room", "reason", "left_home_on", "arrived_on", "expected_return_on", "occupation", "employer", "employer_code",
+    "permit_number", "permit_issued_on", "permit_expires_on",
 )
 ENDED = {"deregister": "deregistered", "archive": "archived"}
 
@@ -179,7 +180,7 @@ def close(reg: Registry, session: Session, actor: Actor, stay_id: int, version: 
     day = day or today()
     if day > today() or day < row.arrived_on:
         raise Invalid([field_error("date", "date_range", "结束日期须在流入日期与今天之间", "end date must lie between arrival and today")])
-    _cas(session, row, version, {"status": "closed", "returned_on": day, "end_reason": reason})
+    _cas(session, row, version, {"status": "closed", "returned_on": day, "end_reason": reason, "ended_at": t.utcnow()})
     history.record(session, actor, entity="stay", entity_id=row.id, person_id=row.person_id, action="close",
                    changes={"status": ["open", "closed"], "returned_on": [None, day.isoformat()]}, reason=reason,
                    scope_code=row.residence_code)
@@ -193,11 +194,11 @@ def follow_person(session: Session, actor: Actor, stay_id: int, action: str, day
     if row is None:
         return
     if action in ENDED and row.status == "open":
-        values: dict[str, Any] = {"status": ENDED[action], "end_reason": reason}
+        values: dict[str, Any] = {"status": ENDED[action], "end_reason": reason, "ended_at": t.utcnow()}
         if action == "deregister":
             values["returned_on"] = day
     elif action == "restore" and row.status in ENDED.values():
-        values = {"status": "open", "returned_on": None, "end_reason": None}
+        values = {"status": "open", "returned_on": None, "end_reason": None, "ended_at": None}
     else:
         return
     before = {k: history.jsonable(getattr(row, k)) for k in values}

@@ -145,6 +145,12 @@ class Stay(Base):
     # open | closed | deregistered | archived
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     end_reason: Mapped[str | None] = mapped_column(String(200))
+    # when the end was recorded (for the "not deregistered within 7 days" rate)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # residence permit (居住证/暂住证)
+    permit_number: Mapped[str | None] = mapped_column(String(40))
+    permit_issued_on: Mapped[dt.date | None] = mapped_column(Date)
+    permit_expires_on: Mapped[dt.date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -352,3 +358,78 @@ class ChangesetItem(Base):
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     __table_args__ = (Index("ix_changeset_items_state", "changeset_id", "state", "id"),)
+
+
+class Certificate(Base):
+    """婚育证明: issued by the household side, shown at and verified by the residence side."""
+
+    __tablename__ = "certificates"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    number: Mapped[str | None] = mapped_column(String(40))
+    issued_by_code: Mapped[str | None] = mapped_column(CStr(15))
+    issued_on: Mapped[dt.date | None] = mapped_column(Date)
+    expires_on: Mapped[dt.date | None] = mapped_column(Date)
+    verified_on: Mapped[dt.date | None] = mapped_column(Date)
+    verified_by_code: Mapped[str | None] = mapped_column(CStr(15))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Reminder(Base):
+    """A reminder notice (催办通知书) with a deadline, e.g. for a missing certificate."""
+
+    __tablename__ = "reminders"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    person_id: Mapped[int] = mapped_column(BigId, index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    issued_on: Mapped[dt.date] = mapped_column(Date)
+    deadline: Mapped[dt.date] = mapped_column(Date)
+    text: Mapped[str] = mapped_column(Text)
+    resolved_on: Mapped[dt.date | None] = mapped_column(Date)
+    issued_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class Campaign(Base):
+    """A quarterly inspection (季度清查) of a jurisdiction: the list in scope is fixed when it starts."""
+
+    __tablename__ = "campaigns"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    quarter: Mapped[str] = mapped_column(String(6))
+    jurisdiction_code: Mapped[str] = mapped_column(CStr(15), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class CampaignAssignment(Base):
+    __tablename__ = "campaign_assignments"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[int] = mapped_column(BigId, index=True)
+    division_code: Mapped[str] = mapped_column(CStr(15))
+    username: Mapped[str] = mapped_column(String(64))
+
+
+class CampaignItem(Base):
+    """One stay or rented house to check door to door, and what was found."""
+
+    __tablename__ = "campaign_items"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[int] = mapped_column(BigId)
+    kind: Mapped[str] = mapped_column(String(8))  # stay | house
+    person_id: Mapped[int | None] = mapped_column(BigId)
+    stay_id: Mapped[int | None] = mapped_column(BigId)
+    house_code: Mapped[str | None] = mapped_column(CStr(18))
+    village_code: Mapped[str] = mapped_column(CStr(15))
+    grid_code: Mapped[str | None] = mapped_column(CStr(15))
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    recorded_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    recorded_by: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (
+        Index("ix_campaign_items_village", "campaign_id", "village_code", "grid_code"),
+        Index("ix_campaign_items_stay", "campaign_id", "stay_id"),
+    )

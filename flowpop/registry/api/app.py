@@ -14,6 +14,7 @@ from flowpop.registry.api import (
     routes_bulk,
     routes_files,
     routes_inbox,
+    routes_inspect,
     routes_persons,
     routes_places,
 )
@@ -69,4 +70,5 @@ def create_app(db: str | Path | Registry, *, embedded: bool = False) -> FastAPI:
     app.include_router(routes_places.router)
     app.include_router(routes_bulk.router)
     app.include_router(routes_files.router)
+    app.include_router(routes_inspect.router)
     return app
