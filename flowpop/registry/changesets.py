@@ -68,13 +68,13 @@ def _selected_ids(reg: Registry, session: Session, actor: Actor, data: Changeset
     scope = code_range(t.Person.residence_code, actor.prefix) | code_range(t.Person.household_code, actor.prefix)
     if sel.filters is not None:
         allowed = {"q", "id_number", "name", "division", "status", "category", "key_target", "arrived_from", "arrived_to",
-                   "direction"}
+                   "direction", "expected_return_before"}
         unknown = set(sel.filters) - allowed
         if unknown:
             raise Invalid([field_error(f"selection.filters.{k}", "unknown_filter", "不支持的筛选条件", "unknown filter")
                            for k in sorted(unknown)])
         filters = dict(sel.filters)
-        for key in ("arrived_from", "arrived_to"):
+        for key in ("arrived_from", "arrived_to", "expected_return_before"):
             if isinstance(filters.get(key), str):
                 filters[key] = dt.date.fromisoformat(filters[key])
         if filters.get("division") and len(filters["division"]) == 6:

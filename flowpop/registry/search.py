@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select
+from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from flowpop.registry import history, present
@@ -40,6 +40,7 @@ class PersonQuery:
     arrived_from: dt.date | None = None
     arrived_to: dt.date | None = None
     direction: str | None = None
+    expected_return_before: dt.date | None = None
     sort: str = "-id"
     limit: int = 50
     cursor: str | None = None
@@ -61,7 +62,7 @@ def _prefix_range(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
 def _text_filter(q: str) -> ColumnElement[bool]:
     """What a user types in one box: an ID number or its tail, pinyin or initials, or Chinese characters."""
     compact = normalize(q)
-    if ID_CHARS.match(compact):
+    if ID_CHARS.match(compact) and not compact.isalpha():  # "xx" is initials (徐霞), not an ID tail
         if len(compact) == 18:
             return t.Person.id_number == compact
         if len(compact) < 4:
@@ -116,6 +117,8 @@ def _scope(prefix: str, direction: str | None) -> ColumnElement[bool]:
         return and_(hh, or_(t.Person.residence_code.is_(None), not_(res)))
     if direction == "local":
         return and_(res, hh)
+    if direction == "other":  # neither lives nor belongs here
+        return and_(not_(hh), or_(t.Person.residence_code.is_(None), not_(res)))
     return or_(res, hh)
 
 
@@ -156,8 +159,8 @@ def person_conditions(reg: Registry, actor: Actor, query: PersonQuery) -> tuple[
         conditions.append(false())
     else:
         conditions.append(_scope(view_prefix, query.direction))
-        if view_prefix != prefix and prefix:
-            conditions.append(_scope(prefix, None))
+        if prefix and (view_prefix != prefix or query.direction == "other"):
+            conditions.append(_scope(prefix, None))  # never beyond the caller's jurisdiction
     if query.q:
         conditions.append(_text_filter(query.q))
     if query.id_number:
@@ -177,6 +180,9 @@ def person_conditions(reg: Registry, actor: Actor, query: PersonQuery) -> tuple[
         conditions.append(t.Person.arrived_on >= query.arrived_from)
     if query.arrived_to:
         conditions.append(t.Person.arrived_on <= query.arrived_to)
+    if query.expected_return_before:
+        conditions.append(exists().where(t.Stay.id == t.Person.current_stay_id, t.Stay.status == "open",
+                                         t.Stay.expected_return_on < query.expected_return_before))
     return and_(*conditions), view_prefix
 
 

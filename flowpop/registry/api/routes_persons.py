@@ -47,6 +47,7 @@ def list_persons(
     arrived_from: dt.date | None = None,
     arrived_to: dt.date | None = None,
     direction: Direction | None = None,
+    expected_return_before: Annotated[dt.date | None, Query(description="open stays past their expected return")] = None,
     sort: Sort = "-id",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
@@ -57,7 +58,7 @@ def list_persons(
         division = division + "000000"
     query = PersonQuery(q=q, id_number=id_number, name=name, division=division, status=status, category=category,
                         key_target=key_target, arrived_from=arrived_from, arrived_to=arrived_to, direction=direction,
-                        sort=sort, limit=limit, cursor=cursor, with_total=with_total, reveal=reveal)
+                        expected_return_before=expected_return_before, sort=sort, limit=limit, cursor=cursor, with_total=with_total, reveal=reveal)
     with (reg.writing() if reveal else reg.reading()) as session:
         return search_persons(reg, session, who, query)
 
