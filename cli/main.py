@@ -1,2 +1,100 @@
+"""The `flowpop` command: noun then verb, each command a thin layer over one SDK call."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+
+import flowpop
+from flowpop.errors import FlowpopError
+from flowpop.labels import lang
+from flowpop_cli import (
+    cmd_admin,
+    cmd_bulk,
+    cmd_files,
+    cmd_inbox,
+    cmd_inspect,
+    cmd_persons,
+    cmd_places,
+    cmd_setup,
+    cmd_stays,
+)
+from flowpop_cli.state import CommandFailed, State
+
+HELP = """流动人口服务管理登记系统的命令行 / the command line of the floating-population registry.
+
+\b
+连接 / where: --db（本地登记库文件或数据库 URL）或 --url 加 --token（flowpop serve 服务）；
+    也可用环境变量 FLOWPOP_DB, FLOWPOP_URL, FLOWPOP_TOKEN, FLOWPOP_PROFILE, FLOWPOP_LANG。
+\b
+退出码 / exit codes: 0 成功 ok; 1 失败 failure; 2 用法错误 usage; 3 找不到 not found;
+    4 输入有误 invalid input; 5 冲突（含版本冲突）conflict; 6 无权限或未认证 permission.
+\b
+命令补全 / shell completion (bash; zsh, fish alike):
+    eval "$(_FLOWPOP_COMPLETE=bash_source flowpop)"
+"""
+
+
+class FlowpopGroup(click.Group):
+    """Turns SDK errors into a localized message and an exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FlowpopError as exc:
+            raise CommandFailed.from_error(exc) from None
+
+
+def _restore_env(name: str, old: str | None) -> None:
+    if old is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = old
+
+
+@click.group(cls=FlowpopGroup, help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", metavar="PATH_OR_URL", help="本地登记库（文件或数据库 URL）/ local registry (file or database URL)")
+@click.option("--url", metavar="URL", help="登记服务地址 / registry server URL")
+@click.option("--token", metavar="TOKEN", help="API 令牌 / API token")
+@click.option("--profile", metavar="NAME", help="配置文件中的配置名 / profile in the config file")
+@click.option("--lang", "language", type=click.Choice(["zh", "en"]), help="界面语言 / language (default zh)")
+@click.version_option(flowpop.__version__, "--version", prog_name="flowpop")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, url: str | None, token: str | None, profile: str | None,
+        language: str | None) -> None:
+    # flowpop.labels reads FLOWPOP_LANG; set it for this invocation only
+    old = os.environ.get("FLOWPOP_LANG")
+    os.environ["FLOWPOP_LANG"] = language or lang()
+    ctx.call_on_close(lambda: _restore_env("FLOWPOP_LANG", old))
+    state = State(db=db, url=url, token=token, profile=profile)
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+
+
+cli.add_command(cmd_setup.init)
+cli.add_command(cmd_setup.demo)
+cli.add_command(cmd_setup.serve)
+cli.add_command(cmd_setup.console)
+cli.add_command(cmd_admin.me)
+cli.add_command(cmd_persons.persons)
+cli.add_command(cmd_stays.stays)
+cmd_stays.stays.add_command(cmd_inbox.transfer)
+cli.add_command(cmd_inbox.inbox)
+cli.add_command(cmd_places.houses)
+cli.add_command(cmd_places.employers)
+cli.add_command(cmd_admin.divisions)
+cli.add_command(cmd_admin.users)
+cli.add_command(cmd_admin.tokens)
+cli.add_command(cmd_bulk.bulk)
+cli.add_command(cmd_files.import_file)
+cli.add_command(cmd_files.export)
+cli.add_command(cmd_inspect.inspect)
+cmd_persons.persons.add_command(cmd_inspect.add_certificate)
+cmd_persons.persons.add_command(cmd_inspect.certificates)
+cmd_inbox.inbox.add_command(cmd_inspect.register)
+
+
 def main() -> None:
-    print("hi")
+    cli(prog_name="flowpop")

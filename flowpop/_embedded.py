@@ -18,11 +18,24 @@ def open_app(db: str) -> Any:
     return create_app(db, embedded=True)
 
 
+def async_transport(app: Any) -> httpx.ASGITransport:
+    """In-process transport; a crash inside the app answers 500 (problem+json) as a server would,
+    instead of raising the app's own exception into the caller."""
+    return httpx.ASGITransport(app=app, raise_app_exceptions=False)
+
+
+def close_app(app: Any) -> None:
+    """Release the embedded registry's database connections."""
+    registry = getattr(getattr(app, "state", None), "registry", None)
+    if registry is not None:
+        registry.close()
+
+
 class EmbeddedTransport(httpx.BaseTransport):
     """Sync httpx transport into an ASGI app, run on a private event loop thread."""
 
     def __init__(self, app: Any) -> None:
-        self._inner = httpx.ASGITransport(app=app)
+        self._inner = async_transport(app)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="flowpop-embedded", daemon=True)
         self._thread.start()
@@ -36,6 +49,7 @@ class EmbeddedTransport(httpx.BaseTransport):
         return asyncio.run_coroutine_threadsafe(send(), self._loop).result()
 
     def close(self) -> None:
+        close_app(self._inner.app)
         if self._loop.is_running():
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=5)

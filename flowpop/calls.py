@@ -346,8 +346,9 @@ def quality() -> Call:
     return Call("GET", "/v1/quality", model=QualityReport)
 
 
-def quality_persons(key: str, division: str | None) -> Call:
-    return Call("GET", f"/v1/quality/{key}/persons", params=clean_params({"division": division}), model=list[Person])
+def quality_persons(key: str, division: str | None, limit: int | None = None) -> Call:
+    return Call("GET", f"/v1/quality/{key}/persons", params=clean_params({"division": division, "limit": limit}),
+                model=list[Person])
 
 
 def quality_fix(key: str, division: str | None) -> Call:

@@ -17,7 +17,7 @@ from tenacity import AsyncRetrying, Retrying
 
 from flowpop import calls
 from flowpop._base import Call, decode, headers, retry_kwargs, transport_error
-from flowpop._embedded import EmbeddedTransport, async_transport, open_app
+from flowpop._embedded import EmbeddedTransport, async_transport, close_app, open_app
 from flowpop.config import Settings, resolve
 from flowpop.pagination import AsyncPager, SyncPager
 from flowpop.types import (
@@ -343,8 +343,9 @@ class Reports(_Sync):
     def quality(self) -> QualityReport:
         return self._c._run(calls.quality())
 
-    def quality_persons(self, key: str, *, division: str | None = None) -> list[Person]:
-        return self._c._run(calls.quality_persons(key, division))
+    def quality_persons(self, key: str, *, division: str | None = None, limit: int | None = None) -> list[Person]:
+        """The persons behind a check, lowest id first; limit up to 5000 (the registry's default is 500)."""
+        return self._c._run(calls.quality_persons(key, division, limit))
 
     def quality_fix(self, key: str, *, division: str | None = None) -> ChangesetPreview:
         return self._c._run(calls.quality_fix(key, division))
@@ -675,8 +676,8 @@ class AsyncReports(_Async):
     async def quality(self) -> QualityReport:
         return await self._c._run(calls.quality())
 
-    async def quality_persons(self, key: str, *, division: str | None = None) -> list[Person]:
-        return await self._c._run(calls.quality_persons(key, division))
+    async def quality_persons(self, key: str, *, division: str | None = None, limit: int | None = None) -> list[Person]:
+        return await self._c._run(calls.quality_persons(key, division, limit))
 
     async def quality_fix(self, key: str, *, division: str | None = None) -> ChangesetPreview:
         return await self._c._run(calls.quality_fix(key, division))
@@ -736,7 +737,10 @@ class AsyncClient:
         raise AssertionError("unreachable")
 
     async def close(self) -> None:
+        transport = self._http._transport
         await self._http.aclose()
+        if isinstance(transport, httpx.ASGITransport):
+            close_app(transport.app)
 
     async def __aenter__(self) -> AsyncClient:
         return self

@@ -8,7 +8,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 T = TypeVar("T")
@@ -24,6 +34,26 @@ PersonStatus = Literal["active", "deregistered", "archived"]
 StayStatus = Literal["open", "closed", "deregistered", "archived"]
 Direction = Literal["inflow", "outflow", "local", "other"]
 Level = Literal["province", "city", "county", "township", "village", "grid"]
+
+def _iso_day(value: object) -> object:
+    """Dates arrive as ISO strings (YYYY-MM-DD) or dates — never as numbers read as Unix times."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and len(value) == 10:
+        return value
+    raise ValueError("date must be written as YYYY-MM-DD")
+
+
+Day = Annotated[dt.date, BeforeValidator(_iso_day)]
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
+# The store keeps naive UTC; what leaves says so (RFC 3339 with an offset).
+Timestamp = Annotated[dt.datetime, AfterValidator(_utc)]
+
 
 def _pad_code(code: str) -> str:
     return code.ljust(12, "0") if len(code) == 6 else code
@@ -79,26 +109,26 @@ class StayFields(Model):
     house_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
     room: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] | None = None
     reason: Reason
-    left_home_on: dt.date | None = None
-    arrived_on: dt.date
-    expected_return_on: dt.date | None = None
+    left_home_on: Day | None = None
+    arrived_on: Day
+    expected_return_on: Day | None = None
     occupation: Short | None = None
     employer: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
     employer_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = Field(
         None, description="the employer's unified social credit code")
-    over_capacity_ok: bool = Field(False, description="register even though the house is full (a warning was shown)")
+    over_capacity_ok: StrictBool = Field(False, description="register even though the house is full (a warning was shown)")
     permit_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = Field(
         None, description="居住证/暂住证 number")
-    permit_issued_on: dt.date | None = None
-    permit_expires_on: dt.date | None = None
+    permit_issued_on: Day | None = None
+    permit_expires_on: Day | None = None
 
 
 class StayCreate(StayFields):
-    person_id: int
+    person_id: StrictInt
 
 
 class StayUpdate(Model):
-    version: int = Field(description="the version you read; a stale one is refused")
+    version: StrictInt = Field(description="the version you read; a stale one is refused")
     change_reason: Why | None = None
     household_code: Code | None = None
     household_address: Address | None = None
@@ -108,17 +138,17 @@ class StayUpdate(Model):
     house_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
     room: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] | None = None
     reason: Reason | None = None
-    left_home_on: dt.date | None = None
-    arrived_on: dt.date | None = None
-    expected_return_on: dt.date | None = None
+    left_home_on: Day | None = None
+    arrived_on: Day | None = None
+    expected_return_on: Day | None = None
     occupation: Short | None = None
     employer: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
     employer_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
-    over_capacity_ok: bool = False
+    over_capacity_ok: StrictBool = False
     permit_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = Field(
         None, description="居住证/暂住证 number")
-    permit_issued_on: dt.date | None = None
-    permit_expires_on: dt.date | None = None
+    permit_issued_on: Day | None = None
+    permit_expires_on: Day | None = None
 
 
 class Stay(Out):
@@ -134,23 +164,23 @@ class Stay(Out):
     house_code: str | None = None
     room: str | None = None
     reason: Reason
-    left_home_on: dt.date | None = None
-    arrived_on: dt.date
-    expected_return_on: dt.date | None = None
-    returned_on: dt.date | None = None
+    left_home_on: Day | None = None
+    arrived_on: Day
+    expected_return_on: Day | None = None
+    returned_on: Day | None = None
     occupation: str | None = None
     employer: str | None = None
     employer_code: str | None = None
-    declare_due_on: dt.date | None = None
+    declare_due_on: Day | None = None
     permit_number: str | None = None
-    permit_issued_on: dt.date | None = None
-    permit_expires_on: dt.date | None = None
+    permit_issued_on: Day | None = None
+    permit_expires_on: Day | None = None
     status: StayStatus
     end_reason: str | None = None
     direction: Direction | None = Field(None, description="as seen from the caller's jurisdiction")
     version: int
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 # ---------------------------------------------------------------- persons
@@ -160,7 +190,7 @@ class PersonCreate(Model):
     id_number: IdNumberIn = Field(description="18 characters; 15-digit legacy numbers are upgraded")
     name: Name
     sex: Sex | None = Field(None, description="derived from the ID number; a different value is refused")
-    birth_date: dt.date | None = Field(None, description="derived from the ID number")
+    birth_date: Day | None = Field(None, description="derived from the ID number")
     ethnicity: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] | None = None
     education: Education | None = None
     hukou_type: HukouType | None = None
@@ -175,7 +205,7 @@ class PersonCreate(Model):
 
 
 class PersonUpdate(Model):
-    version: int = Field(description="the version you read; a stale one is refused")
+    version: StrictInt = Field(description="the version you read; a stale one is refused")
     change_reason: Why | None = None
     id_number: IdNumberIn | None = None
     name: Name | None = None
@@ -192,9 +222,9 @@ class PersonUpdate(Model):
 
 
 class StatusChange(Model):
-    version: int
+    version: StrictInt
     reason: Why
-    date: dt.date | None = Field(None, description="注销日期 (deregister); defaults to today")
+    date: Day | None = Field(None, description="注销日期 (deregister); defaults to today")
 
 
 class Person(Out):
@@ -204,7 +234,7 @@ class Person(Out):
     name: str
     name_pinyin: str
     sex: Sex
-    birth_date: dt.date
+    birth_date: Day
     age: int
     ethnicity: str | None = None
     education: Education | None = None
@@ -220,15 +250,15 @@ class Person(Out):
     household_room: str | None = None
     residence_code: str | None = None
     residence_name: str | None = None
-    arrived_on: dt.date | None = None
+    arrived_on: Day | None = None
     current_stay_id: int | None = None
     direction: Direction | None = None
     status: PersonStatus
     note: str | None = None
     warnings: list[Notice] = []
     version: int
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class PersonDetail(Person):
@@ -244,7 +274,7 @@ class Page(BaseModel, Generic[T]):
 
 class HistoryEntry(Out):
     id: int
-    at: dt.datetime
+    at: Timestamp
     entity: str
     entity_id: int
     person_id: int | None = None
@@ -263,10 +293,10 @@ class DivisionIn(Model):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     level: Level | None = None
     parent_code: Code | None = None
-    valid_from: int | None = Field(None, ge=1949, le=2100)
-    valid_to: int | None = Field(None, ge=1949, le=2100)
+    valid_from: StrictInt | None = Field(None, ge=1949, le=2100)
+    valid_to: StrictInt | None = Field(None, ge=1949, le=2100)
     successor_code: Code | None = None
-    is_demo: bool = False
+    is_demo: StrictBool = False
 
 
 class DivisionImport(Model):
@@ -309,7 +339,7 @@ class User(Out):
     jurisdiction_code: str | None = None
     jurisdiction_name: str | None = None
     disabled: bool
-    created_at: dt.datetime
+    created_at: Timestamp
 
 
 class Me(User):
@@ -320,7 +350,7 @@ class Me(User):
 class TokenCreate(Model):
     username: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
     name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
-    expires_days: int | None = Field(None, ge=1, le=3650)
+    expires_days: StrictInt | None = Field(None, ge=1, le=3650)
 
 
 class Token(Out):
@@ -329,10 +359,10 @@ class Token(Out):
     username: str | None = None
     name: str
     prefix: str
-    created_at: dt.datetime
-    expires_at: dt.datetime | None = None
-    revoked_at: dt.datetime | None = None
-    last_used_at: dt.datetime | None = None
+    created_at: Timestamp
+    expires_at: Timestamp | None = None
+    revoked_at: Timestamp | None = None
+    last_used_at: Timestamp | None = None
 
 
 class TokenCreated(Token):
@@ -341,7 +371,7 @@ class TokenCreated(Token):
 
 class AccessLogEntry(Out):
     id: int
-    at: dt.datetime
+    at: Timestamp
     username: str
     action: str
     entity: str
@@ -386,7 +416,7 @@ class Subject(Model):
     id_number: IdNumberIn | None = None
     name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
     sex: Sex | None = None
-    birth_date: dt.date | None = None
+    birth_date: Day | None = None
     household_code: Code | None = None
     household_address: Address | None = None
     residence_code: Code | None = None
@@ -399,7 +429,7 @@ class MessageCreate(Model):
     topic: NotificationTopic | None = None
     addressee_code: Code
     sender_code: Code | None = Field(None, description="defaults to the caller's jurisdiction")
-    person_id: int | None = Field(None, description="a local record to describe the subject from")
+    person_id: StrictInt | None = Field(None, description="a local record to describe the subject from")
     subject: Subject | None = None
     items: dict[str, Any] = Field(default_factory=dict, description="requested items or reported facts")
     text: Annotated[str, StringConstraints(max_length=2000)] | None = None
@@ -409,7 +439,7 @@ class Candidate(BaseModel):
     person_id: int
     name: str
     id_number: str
-    birth_date: dt.date
+    birth_date: Day
     residence_name: str | None = None
     score: int
     reason: str
@@ -437,15 +467,15 @@ class Message(Out):
     match_score: int | None = None
     candidates: list[Candidate] = []
     assignee: str | None = None
-    event_on: dt.date | None = None
-    created_at: dt.datetime
-    due_on: dt.date | None = None
+    event_on: Day | None = None
+    created_at: Timestamp
+    due_on: Day | None = None
     overdue: bool = False
     working_days_left: int | None = None
     accountable_code: str | None = Field(None, description="who answers for an overdue item")
     accountable_side: Literal["residence", "household", "county"] | None = None
     external: bool = False
-    exported_at: dt.datetime | None = None
+    exported_at: Timestamp | None = None
     version: int
 
 
@@ -454,12 +484,12 @@ class MessageDetail(Message):
 
 
 class MessageAction(Model):
-    version: int
+    version: StrictInt
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
 
 
 class MatchAction(MessageAction):
-    person_id: int
+    person_id: StrictInt
 
 
 class ForwardAction(MessageAction):
@@ -477,7 +507,7 @@ class RegisterFromMessage(MessageAction):
 
 
 class BulkAck(Model):
-    ids: list[int] = Field(min_length=1, max_length=50_000)
+    ids: list[StrictInt] = Field(min_length=1, max_length=50_000)
 
 
 class BulkResult(BaseModel):
@@ -509,7 +539,7 @@ class InboxFigures(BaseModel):
 
 
 class TransferCreate(Model):
-    version: int
+    version: StrictInt
     to_residence_code: Code
     residence_address: Address | None = None
     reason: Why
@@ -528,7 +558,7 @@ ServiceKind = Literal["checkup", "first_child", "surgery"]
 
 class ServiceCreate(Model):
     kind: ServiceKind = Field(description="checkup 孕环情检查 | first_child 一孩生育服务登记 | surgery 计划生育手术")
-    provided_on: dt.date
+    provided_on: Day
     provider_code: Code | None = Field(None, description="defaults to the residence township")
     detail: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
 
@@ -538,10 +568,10 @@ class ServiceRecord(Out):
     person_id: int
     stay_id: int | None = None
     kind: ServiceKind
-    provided_on: dt.date
+    provided_on: Day
     provider_code: str
     detail: str | None = None
-    created_at: dt.datetime
+    created_at: Timestamp
     created_by: str | None = None
 
 
@@ -558,8 +588,8 @@ class HouseCreate(Model):
     division_code: Code = Field(description="the village (村/居)")
     grid_code: Code | None = None
     address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    rooms: int = Field(1, ge=1, le=5000)
-    capacity: int | None = Field(None, ge=1, le=20000)
+    rooms: StrictInt = Field(1, ge=1, le=5000)
+    capacity: StrictInt | None = Field(None, ge=1, le=20000)
     use: HouseUse
     mode: HouseMode
     landlord_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
@@ -568,12 +598,12 @@ class HouseCreate(Model):
 
 
 class HouseUpdate(Model):
-    version: int
+    version: StrictInt
     change_reason: Why | None = None
     grid_code: Code | None = None
     address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
-    rooms: int | None = Field(None, ge=1, le=5000)
-    capacity: int | None = Field(None, ge=1, le=20000)
+    rooms: StrictInt | None = Field(None, ge=1, le=5000)
+    capacity: StrictInt | None = Field(None, ge=1, le=20000)
     use: HouseUse | None = None
     mode: HouseMode | None = None
     landlord_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
@@ -600,8 +630,8 @@ class House(Out):
     landlord_phone: str | None = None
     status: str
     version: int
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class Occupant(BaseModel):
@@ -611,10 +641,10 @@ class Occupant(BaseModel):
     sex: Sex
     age: int
     stay_id: int | None = None
-    arrived_on: dt.date | None = None
+    arrived_on: Day | None = None
     registered_here: bool = Field(description="hukou registered at this house (户籍在此)")
     where_now: str | None = Field(None, description="for household members living elsewhere")
-    declared_on: dt.date | None = None
+    declared_on: Day | None = None
 
 
 class Room(BaseModel):
@@ -629,8 +659,8 @@ class HouseResidents(BaseModel):
 
 
 class DeclarationCreate(Model):
-    stay_id: int
-    declared_on: dt.date
+    stay_id: StrictInt
+    declared_on: Day
     declared_by: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
 
 
@@ -638,9 +668,9 @@ class Declaration(Out):
     id: int
     house_code: str
     stay_id: int
-    declared_on: dt.date
+    declared_on: Day
     declared_by: str | None = None
-    created_at: dt.datetime
+    created_at: Timestamp
 
 
 class LateDeclaration(BaseModel):
@@ -651,9 +681,9 @@ class LateDeclaration(BaseModel):
     stay_id: int
     person_id: int
     name: str
-    arrived_on: dt.date
-    due_on: dt.date
-    declared_on: dt.date | None = None
+    arrived_on: Day
+    due_on: Day
+    declared_on: Day | None = None
     state: Literal["late", "missing"]
     penalty_yuan: int
 
@@ -665,17 +695,17 @@ class EmployerCreate(Model):
     division_code: Code
     contact_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
     contact_phone: Phone | None = None
-    agreement_signed_on: dt.date | None = None
+    agreement_signed_on: Day | None = None
 
 
 class EmployerUpdate(Model):
-    version: int
+    version: StrictInt
     change_reason: Why | None = None
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
     address: Address | None = None
     contact_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
     contact_phone: Phone | None = None
-    agreement_signed_on: dt.date | None = None
+    agreement_signed_on: Day | None = None
 
 
 class Employer(Out):
@@ -687,13 +717,13 @@ class Employer(Out):
     division_name: str | None = None
     contact_name: str | None = None
     contact_phone: str | None = None
-    agreement_signed_on: dt.date | None = None
+    agreement_signed_on: Day | None = None
     floating_workers: int = 0
     needs_agreement: bool = False
     status: str
     version: int
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 # ---------------------------------------------------------------- bulk changes (changesets)
@@ -706,7 +736,7 @@ class Selection(Model):
 
     filters: dict[str, Any] | None = Field(None, description="q, division, status, category, key_target, arrived_from, "
                                                            "arrived_to, direction, id_number, name")
-    ids: list[int] | None = Field(None, max_length=2_000_000)
+    ids: list[StrictInt] | None = Field(None, max_length=2_000_000)
     id_numbers: list[Annotated[str, StringConstraints(max_length=40)]] | None = Field(None, max_length=2_000_000)
 
 
@@ -714,9 +744,10 @@ class ChangesetCreate(Model):
     operation: ChangeOperation
     selection: Selection
     values: dict[str, Any] = Field(default_factory=dict, description="set: fields; deregister: date; move: residence_code, "
-                                   "grid_code, house_code, room; merge: keep (person id) — one group per changeset")
+                                   "grid_code, house_code, room; merge: keep (person id), archive_open_stays (archive the "
+                                   "merged records' open stays instead of refusing) — one group per changeset")
     reason: Why
-    chunk_size: int | None = Field(None, ge=100, le=1_000_000, description="apply in resumable chunks of this size")
+    chunk_size: StrictInt | None = Field(None, ge=100, le=1_000_000, description="apply in resumable chunks of this size")
 
 
 class ChangeSample(BaseModel):
@@ -746,10 +777,10 @@ class Changeset(BaseModel):
     applied: int
     chunk_size: int | None = None
     params: dict[str, Any] = {}
-    created_at: dt.datetime
+    created_at: Timestamp
     created_by: str
-    applied_at: dt.datetime | None = None
-    reverted_at: dt.datetime | None = None
+    applied_at: Timestamp | None = None
+    reverted_at: Timestamp | None = None
 
 
 class ChangesetPreview(Changeset):
@@ -758,8 +789,8 @@ class ChangesetPreview(Changeset):
 
 
 class ApplyOptions(Model):
-    skip_failing: bool = Field(False, description="apply the rest when some records would fail")
-    max_chunks: int | None = Field(None, ge=1, description="stop after this many chunks (resume later)")
+    skip_failing: StrictBool = Field(False, description="apply the rest when some records would fail")
+    max_chunks: StrictInt | None = Field(None, ge=1, description="stop after this many chunks (resume later)")
 
 
 # ---------------------------------------------------------------- import and export
@@ -791,9 +822,9 @@ class ImportResult(BaseModel):
 class CertificateCreate(Model):
     number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
     issued_by_code: Code | None = None
-    issued_on: dt.date | None = None
-    expires_on: dt.date | None = None
-    verified_on: dt.date | None = Field(None, description="查验 at the residence side")
+    issued_on: Day | None = None
+    expires_on: Day | None = None
+    verified_on: Day | None = Field(None, description="查验 at the residence side")
 
 
 class Certificate(Out):
@@ -801,9 +832,9 @@ class Certificate(Out):
     person_id: int
     number: str | None = None
     issued_by_code: str | None = None
-    issued_on: dt.date | None = None
-    expires_on: dt.date | None = None
-    verified_on: dt.date | None = None
+    issued_on: Day | None = None
+    expires_on: Day | None = None
+    verified_on: Day | None = None
     verified_by_code: str | None = None
 
 
@@ -823,9 +854,9 @@ class Campaign(BaseModel):
     jurisdiction_name: str | None = None
     name: str
     status: Literal["open", "closed"]
-    created_at: dt.datetime
+    created_at: Timestamp
     created_by: str
-    closed_at: dt.datetime | None = None
+    closed_at: Timestamp | None = None
     items: int = 0
     done: int = 0
 
@@ -849,16 +880,16 @@ class CampaignItem(BaseModel):
     assignee: str | None = None
     outcome: InspectionOutcome | None = None
     detail: dict[str, Any] = {}
-    recorded_at: dt.datetime | None = None
+    recorded_at: Timestamp | None = None
     recorded_by: str | None = None
     version: int
 
 
 class OutcomeRecord(Model):
-    version: int
+    version: StrictInt
     outcome: InspectionOutcome
     changes: dict[str, Any] = Field(default_factory=dict, description="corrected: person and stay fields that were wrong")
-    date: dt.date | None = Field(None, description="left: the departure date")
+    date: Day | None = Field(None, description="left: the departure date")
     note: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 
@@ -902,8 +933,8 @@ class RateRow(BaseModel):
 
 class RatesReport(BaseModel):
     period: str
-    start: dt.date
-    end: dt.date
+    start: Day
+    end: Day
     level: str
     rows: list[RateRow]
     total: RateRow

@@ -222,6 +222,11 @@ def _plan_merge(session: Session, values: dict[str, Any], ids: list[int]) -> Any
     if not isinstance(keep, int) or keep not in ids:
         raise Invalid([field_error("values.keep", "required", "请指定保留的记录（须在所选记录中）",
                                    "name the record to keep (one of the selected)")])
+    # duplicates often each have an open stay: archive the merged records' ones instead of refusing
+    archive_open = values.get("archive_open_stays", False)
+    if not isinstance(archive_open, bool):
+        raise Invalid([field_error("values.archive_open_stays", "bool", "须为 true 或 false", "must be true or false")])
+    now = t.utcnow()
     stays_of: dict[int, list[int]] = defaultdict(list)
     for part in _chunks(ids):
         for sid, pid in session.execute(select(t.Stay.id, t.Stay.person_id).where(t.Stay.person_id.in_(part))).all():
@@ -231,12 +236,20 @@ def _plan_merge(session: Session, values: dict[str, Any], ids: list[int]) -> Any
     def plan(person: dict[str, Any], stay: dict[str, Any] | None) -> tuple[dict, dict] | dict[str, str]:
         if person["id"] == keep:
             return {}, {}
-        if open_kept is not None and stay is not None and stay["status"] == "open":
-            return _fail("two_open_stays", "两条记录都有未结束的流动记录，请先结束其一",
-                         "both records have an open stay; close one first")
         moved = stays_of.get(person["id"], [])
-        before = {"person": {"status": person["status"], "note": person["note"]}, "stays_moved": moved}
-        after = {"person": {"status": "archived", "note": f"merged into {keep}"}, "merged_into": keep, "stays_moved": moved}
+        before: dict[str, Any] = {"person": {"status": person["status"], "note": person["note"]}}
+        after: dict[str, Any] = {"person": {"status": "archived", "note": f"merged into {keep}"}, "merged_into": keep}
+        if open_kept is not None and stay is not None and stay["status"] == "open":
+            if not archive_open:
+                return _fail("two_open_stays", "两条记录都有未结束的流动记录，请先结束其一",
+                             "both records have an open stay; close one first")
+            # archived and moved in one update (one version step, so a revert is not refused as stale)
+            moved = [sid for sid in moved if sid != stay["id"]]
+            after["stay"] = {"status": "archived", "end_reason": f"merged into {keep}", "ended_at": now,
+                             "person_id": keep}
+            before["stay"] = {"status": stay["status"], "end_reason": stay["end_reason"], "ended_at": stay["ended_at"],
+                              "person_id": person["id"]}
+        before["stays_moved"] = after["stays_moved"] = moved
         return before, after
 
     return plan

@@ -25,6 +25,8 @@ class Node:
     full_name: str
     valid_to: int | None
     is_demo: bool
+    valid_from: int | None = None
+    successor_code: str | None = None
 
     @property
     def retired(self) -> bool:
@@ -50,7 +52,8 @@ class DivisionCache:
             with self._lock, Session(self._engine) as s:
                 rows = s.execute(select(t.Division)).scalars().all()
                 nodes = {
-                    d.code: Node(d.code, d.name, d.level, d.parent_code, d.full_name, d.valid_to, d.is_demo)
+                    d.code: Node(d.code, d.name, d.level, d.parent_code, d.full_name, d.valid_to, d.is_demo,
+                              d.valid_from, d.successor_code)
                     for d in rows
                 }
                 self._nodes = nodes

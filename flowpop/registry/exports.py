@@ -32,8 +32,7 @@ FORMATS = {"csv": "text/csv; charset=utf-8", "csv-gb18030": "text/csv; charset=g
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "jsonl": "application/x-ndjson"}
 
 
-def _records(reg: Registry, actor: Actor, query: PersonQuery, reveal: bool, ids: list[int]) -> Iterator[dict[str, Any]]:
-    where, _ = person_conditions(reg, actor, query)
+def _records(reg: Registry, where: Any, reveal: bool, ids: list[int]) -> Iterator[dict[str, Any]]:
     last = 0
     while True:
         with reg.reading() as session:
@@ -66,12 +65,18 @@ def _cells(record: dict[str, Any], labelled: bool) -> list[Any]:
 
 
 def export(reg: Registry, actor: Actor, query: PersonQuery, fmt: str, reveal: bool) -> Iterator[bytes]:
-    """The export as a stream of bytes; the access-log entry is written when the stream ends."""
+    """Check rights and the query now (errors before the response starts), then stream the file."""
     actor.require("export")
     if reveal:
         actor.require("reveal")
+    where, _ = person_conditions(reg, actor, query)
+    return _stream(reg, actor, where, fmt, reveal)
+
+
+def _stream(reg: Registry, actor: Actor, where: Any, fmt: str, reveal: bool) -> Iterator[bytes]:
+    """The export as a stream of bytes; the access-log entry is written when the stream ends."""
     ids: list[int] = []
-    records = _records(reg, actor, query, reveal, ids)
+    records = _records(reg, where, reveal, ids)
     if fmt == "jsonl":
         for r in records:
             yield (json.dumps(r, ensure_ascii=False) + "\n").encode()

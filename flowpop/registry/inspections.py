@@ -136,8 +136,9 @@ def _assignee(assignments: dict[str, str], village: str, grid: str | None) -> st
 
 
 def items(reg: Registry, session: Session, actor: Actor, campaign_id: int, *, village: str | None = None,
-          grid: str | None = None, pending: bool | None = None, assignee: str | None = None, after: int = 0,
+          grid: str | None = None, pending: bool | None = None, assignee: str | None = None, after: int | None = None,
           limit: int = 100) -> list[CampaignItem]:
+    """In village/grid order for a checklist; by id when paging with `after` (0 for the first page)."""
     actor.require("read")
     _load(session, actor, campaign_id)
     assignments = _assignees(session, campaign_id)
@@ -145,7 +146,7 @@ def items(reg: Registry, session: Session, actor: Actor, campaign_id: int, *, vi
             .outerjoin(t.Person, t.Person.id == t.CampaignItem.person_id)
             .outerjoin(t.Stay, t.Stay.id == t.CampaignItem.stay_id)
             .outerjoin(t.House, t.House.code == t.CampaignItem.house_code)
-            .where(t.CampaignItem.campaign_id == campaign_id, t.CampaignItem.id > after))
+            .where(t.CampaignItem.campaign_id == campaign_id, t.CampaignItem.id > (after or 0)))
     if actor.prefix:
         stmt = stmt.where(code_range(t.CampaignItem.village_code, actor.prefix))
     if village:
@@ -162,7 +163,7 @@ def items(reg: Registry, session: Session, actor: Actor, campaign_id: int, *, vi
             return []
         stmt = stmt.where(t.CampaignItem.village_code.in_(mine) | t.CampaignItem.grid_code.in_(mine))
     rows = session.execute(stmt.order_by(t.CampaignItem.village_code, t.CampaignItem.grid_code, t.CampaignItem.id)
-                           .limit(limit)).all() if not after else \
+                           .limit(limit)).all() if after is None else \
         session.execute(stmt.order_by(t.CampaignItem.id).limit(limit)).all()
     return [_item(r[0], r[1], r[2], r[3] or r[4], assignments) for r in rows]
 

@@ -224,6 +224,8 @@ def change_status(
         raise _not_active(row.status)
     if action == "restore" and row.status == "active":
         raise Conflict("person_active", "人员已是在册状态", "person is already active")
+    if action == "restore":
+        _duplicate(session, actor, row.id_number, exclude=row.id)  # re-registered meanwhile
     if action == "deregister":
         errors = []
         if day > today():

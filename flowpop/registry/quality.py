@@ -98,7 +98,9 @@ def _sql_checks(prefix: str) -> dict[str, Callable[[], Any]]:
     day = today()
     oldest, youngest = years_before(day, 50), years_before(day, 15)
     dup_active = select(P.id_number).where(P.status == "active").group_by(P.id_number).having(func.count() > 1)
-    dup_exact = select(P.id_number, P.name).group_by(P.id_number, P.name).having(func.count() > 1).subquery()
+    # archived records (退档, and the records a merge retired) are no longer duplicates of anything
+    live = P.status != "archived"
+    dup_exact = select(P.id_number, P.name).where(live).group_by(P.id_number, P.name).having(func.count() > 1).subquery()
     occupants = select(S.house_code, func.count().label("n")).where(S.status == "open", S.house_code.is_not(None)) \
         .group_by(S.house_code).subquery()
     over = select(t.House.code).join(occupants, occupants.c.house_code == t.House.code) \
@@ -107,7 +109,7 @@ def _sql_checks(prefix: str) -> dict[str, Callable[[], Any]]:
     return {
         "duplicate_active_id": lambda: select(P.id, _county()).where(scope, P.status == "active", P.id_number.in_(dup_active)),
         "duplicate_record": lambda: select(P.id, _county()).join(
-            dup_exact, and_(dup_exact.c.id_number == P.id_number, dup_exact.c.name == P.name)).where(scope),
+            dup_exact, and_(dup_exact.c.id_number == P.id_number, dup_exact.c.name == P.name)).where(scope, live),
         "arrival_impossible": lambda: select(P.id, _county()).join(S, S.person_id == P.id).where(
             scope, or_(S.arrived_on > day, S.arrived_on < P.birth_date)),
         "key_target_no_certificate": lambda: select(P.id, _county()).where(

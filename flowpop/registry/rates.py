@@ -45,12 +45,16 @@ RATES: dict[str, tuple[str, str, str, bool]] = {
 def period_bounds(period: str) -> tuple[dt.datetime, dt.datetime, str]:
     """[start, end) as datetimes, and the quarter whose inspections count."""
     m = re.fullmatch(r"(\d{4})Q([1-4])", period)
+    if m and not 1900 <= int(m.group(1)) <= 2999:
+        m = None
     if m:
         year, q = int(m.group(1)), int(m.group(2))
         start = dt.datetime(year, 3 * q - 2, 1)
         end = dt.datetime(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1)
         return start, end, period
     m = re.fullmatch(r"(\d{4})-(\d{2})", period)
+    if m and not 1900 <= int(m.group(1)) <= 2999:
+        m = None
     if m:
         year, month = int(m.group(1)), int(m.group(2))
         if 1 <= month <= 12:

@@ -50,7 +50,8 @@ def name_keys(name: str) -> tuple[str, str]:
     if text and text[0] in SURNAMES:
         full = SURNAMES[text[0]]
         parts[0] = (full, full[0])
-    return "".join(p[0] for p in parts), "".join(p[1] for p in parts)
+    # capped at the store's column sizes (64 characters of 庄 are 384 letters); prefixes need no more
+    return "".join(p[0] for p in parts)[:200], "".join(p[1] for p in parts)[:64]
 
 
 def is_pinyin_query(text: str) -> bool:

@@ -22,6 +22,13 @@ from flowpop.registry.core import Registry
 from flowpop.registry.errors import Invalid, field_error
 from flowpop.types import Problem
 
+# Every operation may answer with these; the OpenAPI document says so (schemathesis checks it).
+ERRORS: dict[int | str, dict[str, object]] = {
+    status: {"model": Problem, "description": text, "content": {"application/problem+json": {}}}
+    for status, text in ((400, "Bad request"), (401, "No valid token"), (403, "Not allowed for this role"),
+                         (404, "Not found, or outside the caller's jurisdiction"), (409, "Conflict (e.g. a stale version)"),
+                         (413, "Body too large"), (422, "Invalid input, field by field"))
+}
 MAX_BODY = 20 * 1024 * 1024
 MAX_FILE = 512 * 1024 * 1024  # imports carry whole files
 
@@ -64,11 +71,6 @@ def create_app(db: str | Path | Registry, *, embedded: bool = False) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    app.include_router(routes_persons.router)
-    app.include_router(routes_admin.router)
-    app.include_router(routes_inbox.router)
-    app.include_router(routes_places.router)
-    app.include_router(routes_bulk.router)
-    app.include_router(routes_files.router)
-    app.include_router(routes_inspect.router)
+    for module in (routes_persons, routes_admin, routes_inbox, routes_places, routes_bulk, routes_files, routes_inspect):
+        app.include_router(module.router, responses=ERRORS)
     return app

@@ -8,6 +8,8 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg.errors import NumericValueOutOfRange
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from flowpop.registry.errors import ApiError, Invalid, field_error
@@ -38,6 +40,7 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "dict_type": ("应为对象", "must be an object"),
     "list_type": ("应为列表", "must be a list"),
     "json_invalid": ("JSON 格式错误", "is not valid JSON"),
+    "nul_character": ("不能包含空字符（NUL）", "must not contain NUL characters"),
 }
 
 
@@ -64,6 +67,20 @@ def respond(problem: Problem) -> JSONResponse:
     return JSONResponse(problem.model_dump(exclude_none=True), status_code=problem.status, media_type=PROBLEM)
 
 
+def _allowed(request: Request) -> list[str]:
+    """Every method some route offers for this path (Starlette names only the first route's)."""
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    scope = dict(request.scope)
+    for route in request.app.routes:
+        for method in getattr(route, "methods", None) or ():
+            match, _ = route.matches({**scope, "method": method})
+            if match == Match.FULL:
+                methods.add(method)
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -74,13 +91,37 @@ def install(app: FastAPI) -> None:
         return respond(from_validation(exc).problem())
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {404: ("not_found", "找不到该资源", "no such resource"), 405: ("method_not_allowed", "不支持该方法", "method not allowed")}
         code, zh, en = codes.get(exc.status_code, ("http_error", str(exc.detail), str(exc.detail)))
-        return respond(Problem(title=str(exc.detail), status=exc.status_code, code=code, message=zh, message_en=en))
+        response = respond(Problem(title=str(exc.detail), status=exc.status_code, code=code, message=zh, message_en=en))
+        for key, value in (exc.headers or {}).items():
+            response.headers[key] = value
+        if exc.status_code == 405:
+            response.headers["Allow"] = ", ".join(_allowed(request))
+        return response
 
     @app.exception_handler(Exception)
     async def _crash(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
         return respond(Problem(title="Internal Server Error", status=500, code="internal_error",
                                message="服务器内部错误，已记录", message_en="internal error; it has been logged"))
+
+    # A number beyond what the store holds (an id of 20 digits): SQLite raises OverflowError, PostgreSQL
+    # NumericValueOutOfRange. One place for every route, instead of a bound on each id parameter.
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:
+        return _out_of_range(request)
+
+    @app.exception_handler(DataError)
+    async def _data_error(request: Request, exc: DataError) -> JSONResponse:
+        if isinstance(exc.orig, NumericValueOutOfRange):
+            return _out_of_range(request)
+        return await _crash(request, exc)
+
+
+def _out_of_range(request: Request) -> JSONResponse:
+    given = [*request.path_params.items(), *request.query_params.items()]
+    fields = [k for k, v in given if str(v).lstrip("-").isdigit() and abs(int(v)) >= 2**63]
+    errors = [field_error(f, "out_of_range", "数值超出范围", "number out of range") for f in fields or ["body"]]
+    return respond(Invalid(errors).problem())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Annotated, Literal
 
@@ -14,7 +13,7 @@ from flowpop.registry import exports, imports
 from flowpop.registry.api.deps import Caller, Reg
 from flowpop.registry.errors import Invalid, field_error
 from flowpop.registry.search import PersonQuery
-from flowpop.types import Category, Direction, ImportResult, PersonStatus
+from flowpop.types import Category, Day, Direction, ImportResult, PersonStatus
 
 router = APIRouter(prefix="/v1", tags=["files"])
 MAX_IMPORT = 512 * 1024 * 1024
@@ -41,13 +40,14 @@ async def import_persons(
     return await run_in_threadpool(imports.import_persons, reg, who, data, options)
 
 
-@router.get("/exports/persons")
+@router.get("/exports/persons", response_class=StreamingResponse, responses={
+    200: {"description": "the file", "content": {media: {} for media in exports.FORMATS.values()}}})
 def export_persons(
     reg: Reg, who: Caller, format: Literal["csv", "csv-gb18030", "xlsx", "jsonl"] = "csv", reveal: bool = False,
     q: Annotated[str | None, Query(max_length=64)] = None,
     division: Annotated[str | None, Query(pattern=r"^\d{6}(\d{6}(\d{3})?)?$")] = None,
     status: PersonStatus | None = None, category: Category | None = None, key_target: bool | None = None,
-    arrived_from: dt.date | None = None, arrived_to: dt.date | None = None, direction: Direction | None = None,
+    arrived_from: Day | None = None, arrived_to: Day | None = None, direction: Direction | None = None,
 ) -> StreamingResponse:
     if division and len(division) == 6:
         division += "000000"

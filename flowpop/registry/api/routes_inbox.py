@@ -79,13 +79,13 @@ def acknowledge(body: BulkAck, reg: Reg, who: Caller) -> BulkResult:
     return BulkResult(done=done, skipped=skipped)
 
 
-@router.get("/inbox/{message_id}", response_model=MessageDetail)
+@router.get("/inbox/{message_id:int}", response_model=MessageDetail)
 def get_message(message_id: int, reg: Reg, who: Caller) -> MessageDetail:
     with reg.reading() as session:
         return inbox_views.get(reg, session, who, message_id)
 
 
-@router.get("/inbox/{message_id}/sheet", response_class=HTMLResponse)
+@router.get("/inbox/{message_id:int}/sheet", response_class=HTMLResponse)
 def verification_sheet(message_id: int, reg: Reg, who: Caller) -> HTMLResponse:
     with reg.reading() as session:
         return HTMLResponse(inbox_views.sheet(reg, session, who, message_id))
@@ -102,46 +102,46 @@ def _simple(action: str):  # type: ignore[no-untyped-def]
 
 
 for _action in ("read", "verify", "return", "escalate", "close"):
-    router.add_api_route(f"/inbox/{{message_id}}/{_action}", _simple(_action), methods=["POST"],
+    router.add_api_route(f"/inbox/{{message_id:int}}/{_action}", _simple(_action), methods=["POST"],
                          response_model=MessageDetail, name=f"{_action}_message")
 
 
-@router.post("/inbox/{message_id}/match", response_model=MessageDetail)
+@router.post("/inbox/{message_id:int}/match", response_model=MessageDetail)
 def match_message(message_id: int, body: MatchAction, reg: Reg, who: Caller) -> MessageDetail:
     with reg.writing() as session:
         inbox.match(reg, session, who, message_id, body.version, body.person_id)
         return inbox_views.get(reg, session, who, message_id)
 
 
-@router.post("/inbox/{message_id}/forward", response_model=MessageDetail)
+@router.post("/inbox/{message_id:int}/forward", response_model=MessageDetail)
 def forward_message(message_id: int, body: ForwardAction, reg: Reg, who: Caller) -> MessageDetail:
     with reg.writing() as session:
         inbox.forward(reg, session, who, message_id, body.version, body.to_code, body.reason)
         return inbox_views.get(reg, session, who, message_id)
 
 
-@router.post("/inbox/{message_id}/reply", response_model=MessageDetail)
+@router.post("/inbox/{message_id:int}/reply", response_model=MessageDetail)
 def reply_message(message_id: int, body: ReplyAction, reg: Reg, who: Caller) -> MessageDetail:
     with reg.writing() as session:
         inbox.reply(reg, session, who, message_id, body.version, body.facts, body.text, body.update_person)
         return inbox_views.get(reg, session, who, message_id)
 
 
-@router.post("/inbox/{message_id}/accept", response_model=MessageDetail)
+@router.post("/inbox/{message_id:int}/accept", response_model=MessageDetail)
 def accept_transfer(message_id: int, body: MessageAction, reg: Reg, who: Caller) -> MessageDetail:
     with reg.writing() as session:
         inbox.decide_transfer(reg, session, who, message_id, body.version, True, body.reason)
         return inbox_views.get(reg, session, who, message_id)
 
 
-@router.post("/inbox/{message_id}/refuse", response_model=MessageDetail)
+@router.post("/inbox/{message_id:int}/refuse", response_model=MessageDetail)
 def refuse_transfer(message_id: int, body: MessageAction, reg: Reg, who: Caller) -> MessageDetail:
     with reg.writing() as session:
         inbox.decide_transfer(reg, session, who, message_id, body.version, False, body.reason)
         return inbox_views.get(reg, session, who, message_id)
 
 
-@router.post("/inbox/{message_id}/register", response_model=MessageDetail)
+@router.post("/inbox/{message_id:int}/register", response_model=MessageDetail)
 def register_from_message(message_id: int, body: RegisterFromMessage, reg: Reg, who: Caller) -> MessageDetail:
     """引用建档: create a local record from the message and match the message to it."""
     with reg.writing() as session:
@@ -170,7 +170,8 @@ def list_services(person_id: int, reg: Reg, who: Caller) -> list[ServiceRecord]:
         return services.list_for(reg, session, who, person_id)
 
 
-@router.get("/exchange/outbox", response_class=PlainTextResponse, tags=["exchange"])
+@router.get("/exchange/outbox", response_class=PlainTextResponse, tags=["exchange"],
+            responses={200: {"content": {"application/x-ndjson": {}}, "description": "JSON Lines"}})
 def export_outbox(reg: Reg, who: Caller, include_sent: bool = False) -> PlainTextResponse:
     with reg.writing() as session:
         text = exchange.export(reg, session, who, include_sent=include_sent)

@@ -31,6 +31,7 @@ from flowpop.types import (
 )
 
 router = APIRouter(prefix="/v1")
+CHECKLIST_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Period = Annotated[str, Query(pattern=r"^\d{4}(Q[1-4]|-\d{2})$", description="2026Q4 or 2026-11")]
 DivisionQ = Annotated[str | None, Query(pattern=r"^\d{12}(\d{3})?$")]
 
@@ -60,7 +61,7 @@ def assign(campaign_id: int, body: Assignments, reg: Reg, who: Caller) -> Campai
 @router.get("/campaigns/{campaign_id}/items", response_model=list[CampaignItem], tags=["inspection"])
 def campaign_items(campaign_id: int, reg: Reg, who: Caller, village: DivisionQ = None, grid: DivisionQ = None,
                    pending: bool | None = None, assignee: Annotated[str | None, Query(max_length=64)] = None,
-                   after: Annotated[int, Query(ge=0)] = 0,
+                   after: Annotated[int | None, Query(ge=0, description="page by id: items after this one")] = None,
                    limit: Annotated[int, Query(ge=1, le=5000)] = 100) -> list[CampaignItem]:
     with reg.reading() as session:
         return inspections.items(reg, session, who, campaign_id, village=village, grid=grid, pending=pending,
@@ -91,11 +92,11 @@ def close_campaign(campaign_id: int, reg: Reg, who: Caller) -> Campaign:
         return inspections.close(reg, session, who, campaign_id)
 
 
-@router.get("/campaigns/{campaign_id}/checklist", tags=["inspection"])
+@router.get("/campaigns/{campaign_id}/checklist", tags=["inspection"], response_class=Response, responses={
+    200: {"description": "the checklist", "content": {"text/html": {}, "text/plain": {}, CHECKLIST_XLSX: {}}}})
 def checklist(campaign_id: int, reg: Reg, who: Caller, division: Annotated[str, Query(pattern=r"^\d{12}(\d{3})?$")],
               format: Literal["html", "xlsx", "text"] = "html") -> Response:
-    media = {"html": "text/html; charset=utf-8", "text": "text/plain; charset=utf-8",
-             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}[format]
+    media = {"html": "text/html; charset=utf-8", "text": "text/plain; charset=utf-8", "xlsx": CHECKLIST_XLSX}[format]
     with reg.reading() as session:
         return Response(inspections.checklist(reg, session, who, campaign_id, division, format), media_type=media)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query
@@ -14,6 +13,7 @@ from flowpop.registry.api.deps import Caller, Reg
 from flowpop.registry.search import PersonQuery, search_persons
 from flowpop.types import (
     Category,
+    Day,
     Direction,
     HistoryEntry,
     Page,
@@ -44,10 +44,10 @@ def list_persons(
     status: PersonStatus | None = None,
     category: Category | None = None,
     key_target: bool | None = None,
-    arrived_from: dt.date | None = None,
-    arrived_to: dt.date | None = None,
+    arrived_from: Day | None = None,
+    arrived_to: Day | None = None,
     direction: Direction | None = None,
-    expected_return_before: Annotated[dt.date | None, Query(description="open stays past their expected return")] = None,
+    expected_return_before: Annotated[Day | None, Query(description="open stays past their expected return")] = None,
     sort: Sort = "-id",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,

@@ -1,0 +1,275 @@
+"""The quarterly report for the city as one self-contained, printable HTML file: inline CSS, charts drawn
+as inline SVG, no scripts and no external assets, so it can be mailed, archived and printed as it is."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from html import escape
+
+from flowpop.labels import lang
+from flowpop.types import CampaignProgress, InboxFigures, QualityReport, Rate, RateRow, RatesReport
+from flowpop_cli.state import t
+from flowpop_cli.views import CAMPAIGN_STATUS, OUTCOMES, labelled, percent
+
+GOOD, BAD, NONE, TOTAL, TARGET = "#2e7d32", "#c62828", "#9e9e9e", "#1f4e79", "#e65100"
+
+CSS = """
+@page { size: A4 landscape; margin: 12mm; }
+body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", SimSun, sans-serif;
+       color: #222; margin: 0 auto; max-width: 1200px; padding: 16px; font-size: 13px; }
+h1 { font-size: 22px; margin: 0 0 4px; }
+h2 { font-size: 17px; border-bottom: 2px solid #1f4e79; padding-bottom: 3px; margin-top: 28px; }
+h3 { font-size: 14px; margin: 16px 0 6px; }
+.meta { color: #555; margin: 0 0 12px; }
+.summary { background: #f3f6fa; border-left: 4px solid #1f4e79; padding: 8px 12px; }
+table { border-collapse: collapse; width: 100%; margin: 6px 0 10px; font-size: 12px; }
+th, td { border: 1px solid #bbb; padding: 3px 6px; text-align: right; white-space: nowrap; }
+th { background: #e8eef5; text-align: center; }
+td.name, th.name { text-align: left; white-space: normal; }
+tr.total td { font-weight: bold; background: #f3f6fa; }
+td.ok { color: #2e7d32; } td.bad { color: #c62828; font-weight: bold; } td.na { color: #9e9e9e; }
+.charts { display: flex; flex-wrap: wrap; gap: 10px 18px; }
+figure { margin: 0; page-break-inside: avoid; break-inside: avoid; }
+figcaption { font-weight: bold; margin-bottom: 2px; }
+.bar { background: #e0e0e0; height: 8px; width: 120px; display: inline-block; vertical-align: middle; }
+.bar span { background: #1f4e79; height: 8px; display: block; }
+.legend { color: #555; font-size: 12px; }
+section { page-break-inside: auto; }
+footer { margin-top: 30px; color: #777; font-size: 11px; border-top: 1px solid #ccc; padding-top: 6px; }
+@media print { body { padding: 0; max-width: none; } h2 { page-break-after: avoid; } }
+"""
+
+
+@dataclass
+class QuarterlyData:
+    quarter: str
+    rates: RatesReport
+    trend: list[RatesReport]
+    figures: list[InboxFigures]
+    campaigns: list[CampaignProgress]
+    quality: QualityReport
+    generated: dt.datetime
+    author: str
+
+
+def _e(value: object) -> str:
+    return escape("" if value is None else str(value))
+
+
+def rate_name(r: Rate) -> str:
+    return r.name_en if lang() == "en" else r.name
+
+
+def target_text(r: Rate) -> str:
+    return ("≥" if r.higher_is_better else "≤") + percent(r.target, 0)
+
+
+def short_name(row: RateRow, parent: str | None) -> str:
+    name = row.division_name or row.division_code
+    return name[len(parent):] if parent and name.startswith(parent) and name != parent else name
+
+
+def _cell(r: Rate) -> str:
+    if r.value is None:
+        return '<td class="na">—</td>'
+    css, mark = ("ok", "✓") if r.meets_target else ("bad", "✗")
+    title = f"{r.numerator}/{r.denominator}"
+    return f'<td class="{css}" title="{_e(title)}">{_e(percent(r.value))} {mark}</td>'
+
+
+# ------------------------------------------------------------------------------------ sections
+
+
+def _summary(report: RatesReport) -> str:
+    rates = report.total.rates
+    met = sum(1 for r in rates if r.meets_target is True)
+    missed = [r for r in rates if r.meets_target is False]
+    empty = sum(1 for r in rates if r.meets_target is None)
+    text = t(f"{len(rates)} 项指标中 {met} 项达标，{len(missed)} 项未达标，{empty} 项本期无数据。",
+             f"Of {len(rates)} rates, {met} met their targets, {len(missed)} missed, {empty} had no data this period.")
+    if missed:
+        names = t("、", ", ").join(f"{rate_name(r)}（{percent(r.value)}，{t('目标', 'target')}{target_text(r)}）"
+                                  if lang() != "en" else f"{rate_name(r)} ({percent(r.value)}, target {target_text(r)})"
+                                  for r in missed)
+        text += t(f"未达标：{names}。", f" Missed: {names}.")
+    return f'<p class="summary">{_e(text)}</p>'
+
+
+def _rates_table(report: RatesReport) -> str:
+    parent = report.total.division_name
+    head = "".join(f"<th>{_e(rate_name(r))}<br><small>{_e(target_text(r))}</small></th>" for r in report.total.rates)
+    rows = []
+    for row in report.rows:
+        cells = "".join(_cell(r) for r in row.rates)
+        rows.append(f'<tr><td class="name">{_e(short_name(row, parent))}</td>{cells}</tr>')
+    total = "".join(_cell(r) for r in report.total.rates)
+    rows.append(f'<tr class="total"><td class="name">{_e(t("合计", "Total"))}</td>{total}</tr>')
+    return (f'<table><thead><tr><th class="name">{_e(t("区划", "Division"))}</th>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>"
+            f'<p class="legend">{_e(t("✓ 达标　✗ 未达标　— 无数据；悬停可见分子/分母", "✓ met  ✗ missed  — no data; hover for numerator/denominator"))}</p>')
+
+
+def bar_chart(title: str, bars: list[tuple[str, float | None, bool | None, bool]], target: float,
+              target_label: str) -> str:
+    """One horizontal bar per division (value 0–1), a dashed line at the target; the total bar in dark blue."""
+    label_w, plot_w, row_h, top = 130, 220, 18, 22
+    height = top + row_h * len(bars) + 6
+    width = label_w + plot_w + 56
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" role="img" aria-label="{_e(title)}" font-size="11">']
+    for i, (name, value, meets, is_total) in enumerate(bars):
+        y = top + i * row_h
+        shown = name if len(name) <= 10 else name[:9] + "…"
+        weight = ' font-weight="bold"' if is_total else ""
+        parts.append(f'<text x="{label_w - 6}" y="{y + 12}" text-anchor="end"{weight}>{_e(shown)}</text>')
+        if value is None:
+            parts.append(f'<text x="{label_w + 4}" y="{y + 12}" fill="{NONE}">{_e(t("无数据", "no data"))}</text>')
+            continue
+        color = TOTAL if is_total else (GOOD if meets else BAD)
+        w = max(min(value, 1.0), 0.0) * plot_w
+        parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" fill="{color}">'
+                     f"<title>{_e(name)} {_e(percent(value))}</title></rect>")
+        parts.append(f'<text x="{label_w + w + 4:.1f}" y="{y + 12}"{weight}>{_e(percent(value))}</text>')
+    x = label_w + max(min(target, 1.0), 0.0) * plot_w
+    parts.append(f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{height - 2}" stroke="{TARGET}" '
+                 f'stroke-width="1.5" stroke-dasharray="4 3"/>')
+    parts.append(f'<text x="{x:.1f}" y="{top - 8}" text-anchor="middle" fill="{TARGET}">{_e(target_label)}</text>')
+    parts.append(f'<line x1="{label_w}" y1="{top - 2}" x2="{label_w}" y2="{height - 2}" stroke="#888"/>')
+    parts.append("</svg>")
+    return f"<figure><figcaption>{_e(title)}</figcaption>{''.join(parts)}</figure>"
+
+
+def _charts(report: RatesReport) -> str:
+    parent = report.total.division_name
+    figures = []
+    for i, first in enumerate(report.total.rates):
+        bars: list[tuple[str, float | None, bool | None, bool]] = [
+            (short_name(row, parent), row.rates[i].value, row.rates[i].meets_target, False) for row in report.rows]
+        total = report.total.rates[i]
+        bars.append((t("合计", "Total"), total.value, total.meets_target, True))
+        figures.append(bar_chart(f"{rate_name(first)}（{t('目标', 'target')} {target_text(first)}）"
+                                 if lang() != "en" else f"{rate_name(first)} (target {target_text(first)})",
+                                 bars, first.target, t(f"目标 {percent(first.target, 0)}", f"target {percent(first.target, 0)}")))
+    return f'<div class="charts">{"".join(figures)}</div>'
+
+
+def sparkline(values: list[float | None], target: float) -> str:
+    """A small line over the quarters (0–100%), with the target dashed."""
+    w, h, pad = 120, 30, 3
+    n = max(len(values) - 1, 1)
+
+    def y(v: float) -> float:
+        return h - pad - max(min(v, 1.0), 0.0) * (h - 2 * pad)
+
+    points = [(pad + i * (w - 2 * pad) / n, y(v)) for i, v in enumerate(values) if v is not None]
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}">',
+             f'<line x1="0" y1="{y(target):.1f}" x2="{w}" y2="{y(target):.1f}" stroke="{TARGET}" stroke-dasharray="3 2"/>']
+    if len(points) > 1:
+        path = " ".join(f"{x:.1f},{yy:.1f}" for x, yy in points)
+        parts.append(f'<polyline points="{path}" fill="none" stroke="{TOTAL}" stroke-width="1.5"/>')
+    parts += [f'<circle cx="{x:.1f}" cy="{yy:.1f}" r="2" fill="{TOTAL}"/>' for x, yy in points]
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _trend(reports: list[RatesReport]) -> str:
+    if not reports:
+        return f"<p>{_e(t('没有数据', 'No data'))}</p>"
+    head = "".join(f"<th>{_e(r.period)}</th>" for r in reports)
+    rows = []
+    for i, first in enumerate(reports[0].total.rates):
+        series = [r.total.rates[i] for r in reports]
+        cells = "".join(_cell(r) for r in series)
+        line = sparkline([r.value for r in series], first.target)
+        rows.append(f'<tr><td class="name">{_e(rate_name(first))}</td><td>{_e(target_text(first))}</td>{cells}'
+                    f"<td>{line}</td></tr>")
+    return (f'<table><thead><tr><th class="name">{_e(t("比率", "Rate"))}</th><th>{_e(t("目标", "Target"))}</th>{head}'
+            f"<th>{_e(t('走势', 'Trend'))}</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+def _ratio(part: int, whole: int) -> str:
+    return percent(part / whole) if whole else "—"
+
+
+def _inbox(figures: list[InboxFigures]) -> str:
+    if not figures:
+        return f"<p>{_e(t('本期没有信息交换', 'No exchange this period'))}</p>"
+    heads = [t("区划", "Division"), t("收到通报", "Notices"), t("已接收", "Acknowledged"), t("接收率", "Received %"),
+             t("协查等请求", "Requests"), t("已反馈", "Answered"), t("反馈率", "Answered %"), t("按时反馈", "On time"),
+             t("及时率", "On time %"), t("逾期", "Overdue")]
+    rows = []
+    for f in figures:
+        rows.append([f.division_name or f.division_code, f.received, f.acknowledged, _ratio(f.acknowledged, f.received),
+                     f.requests, f.answered, _ratio(f.answered, f.requests), f.answered_on_time,
+                     _ratio(f.answered_on_time, f.requests), f.overdue])
+    s = {k: sum(getattr(f, k) for f in figures) for k in ("received", "acknowledged", "requests", "answered",
+                                                          "answered_on_time", "overdue")}
+    total = [t("合计", "Total"), s["received"], s["acknowledged"], _ratio(s["acknowledged"], s["received"]), s["requests"],
+             s["answered"], _ratio(s["answered"], s["requests"]), s["answered_on_time"],
+             _ratio(s["answered_on_time"], s["requests"]), s["overdue"]]
+    body = "".join('<tr><td class="name">' + _e(r[0]) + "</td>" + "".join(f"<td>{_e(c)}</td>" for c in r[1:]) + "</tr>"
+                   for r in rows)
+    body += '<tr class="total"><td class="name">' + _e(total[0]) + "</td>" + \
+        "".join(f"<td>{_e(c)}</td>" for c in total[1:]) + "</tr>"
+    head = f'<th class="name">{_e(heads[0])}</th>' + "".join(f"<th>{_e(h)}</th>" for h in heads[1:])
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _bar(done: int, total: int) -> str:
+    share = done / total if total else 0
+    return f'<span class="bar"><span style="width:{share * 100:.0f}%"></span></span> {_e(_ratio(done, total))}'
+
+
+def _campaigns(campaigns: list[CampaignProgress]) -> str:
+    if not campaigns:
+        return f"<p>{_e(t('本季度没有清查', 'No inspection this quarter'))}</p>"
+    out = []
+    outcome_heads = "".join(f"<th>{_e(labelled(OUTCOMES, code))}</th>" for code in OUTCOMES)
+    for p in campaigns:
+        c = p.campaign
+        out.append(f"<h3>{_e(c.name)}（{_e(labelled(CAMPAIGN_STATUS, c.status))}）</h3>"
+                   f"<p>{_e(t('已查', 'Checked'))} {c.done}/{c.items} {_bar(c.done, c.items)}</p>")
+        rows = []
+        for v in p.by_village:
+            counts = "".join(f"<td>{v.by_outcome.get(code, 0)}</td>" for code in OUTCOMES)
+            rows.append(f'<tr><td class="name">{_e(v.name or v.key)}</td><td>{v.done}/{v.total}</td>'
+                        f"<td>{_bar(v.done, v.total)}</td>{counts}</tr>")
+        out.append(f'<table><thead><tr><th class="name">{_e(t("村居", "Village"))}</th><th>{_e(t("已查/总数", "Done/total"))}'
+                   f"</th><th>{_e(t('完成率', 'Done %'))}</th>{outcome_heads}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+    return "".join(out)
+
+
+def _quality(report: QualityReport) -> str:
+    rows = "".join(
+        f'<tr><td class="name">{_e(c.name_en if lang() == "en" else c.name)}</td><td>{c.count}</td>'
+        f"<td>{_e(_ratio(c.count, report.persons_checked))}</td></tr>" for c in report.checks)
+    total = sum(c.count for c in report.checks)
+    return (f'<table><thead><tr><th class="name">{_e(t("检查项", "Check"))}</th><th>{_e(t("问题数", "Count"))}</th>'
+            f"<th>{_e(t('占检查人数', 'Share of people'))}</th></tr></thead><tbody>{rows}"
+            f'<tr class="total"><td class="name">{_e(t("合计（人次）", "Total (findings)"))}</td><td>{total}</td><td></td></tr>'
+            f"</tbody></table><p class=\"legend\">{_e(t(f'共检查 {report.persons_checked} 人', f'{report.persons_checked} people checked'))}</p>")
+
+
+def render_quarterly(data: QuarterlyData) -> str:
+    r = data.rates
+    place = r.total.division_name or t("全部辖区", "all divisions")
+    title = t(f"{place} {data.quarter} 流动人口服务管理工作季度报告",
+              f"{place}: floating-population service management, quarterly report {data.quarter}")
+    meta = t(f"统计期间：{r.start} 至 {r.end}　生成时间：{data.generated:%Y-%m-%d %H:%M}　制表：{data.author}",
+             f"Period: {r.start} to {r.end}  Generated: {data.generated:%Y-%m-%d %H:%M}  By: {data.author}")
+    sections = [
+        (t("一、主要指标", "1. Rates against targets"), _summary(r) + _rates_table(r)),
+        (t("二、各单位比率", "2. Each rate by division"), _charts(r)),
+        (t("三、近四个季度趋势", "3. The last four quarters"), _trend(data.trend)),
+        (t("四、信息交换", "4. Exchange between places"), _inbox(data.figures)),
+        (t("五、季度清查进度", "5. Quarterly inspection"), _campaigns(data.campaigns)),
+        (t("六、数据质量", "6. Data quality"), _quality(data.quality)),
+    ]
+    body = "".join(f"<section><h2>{_e(head)}</h2>{content}</section>" for head, content in sections)
+    language = "en" if lang() == "en" else "zh-CN"
+    return (f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{_e(title)}</title><style>{CSS}</style></head><body>"
+            f'<h1>{_e(title)}</h1><p class="meta">{_e(meta)}</p>{body}'
+            f"<footer>{_e(t('由 flowpop 生成', 'Generated by flowpop'))}</footer></body></html>\n")
