@@ -15,11 +15,11 @@ from flowpop_cli.state import FAILURE, INVALID, CommandFailed, State, pass_state
 PG_ADVICE_ZH = ("PostgreSQL 登记库请用 PostgreSQL 自己的工具备份：\n"
                 "  pg_dump -Fc -f flowpop-$(date +%F).dump 'postgresql://…'      # 逻辑备份\n"
                 "  pg_restore --clean -d 'postgresql://…' flowpop-YYYY-MM-DD.dump  # 恢复\n"
-                "  持续备份：pg_basebackup 加 WAL 归档（见 README）")
+                "  持续备份：pg_basebackup 加 WAL 归档")
 PG_ADVICE_EN = ("Back up a PostgreSQL registry with PostgreSQL's own tools:\n"
                 "  pg_dump -Fc -f flowpop-$(date +%F).dump 'postgresql://…'      # logical backup\n"
                 "  pg_restore --clean -d 'postgresql://…' flowpop-YYYY-MM-DD.dump  # restore\n"
-                "  continuous: pg_basebackup with WAL archiving (see the README)")
+                "  continuous: pg_basebackup with WAL archiving")
 
 
 def local_sqlite(state: State) -> str:
@@ -33,10 +33,6 @@ def local_sqlite(state: State) -> str:
     if not normalize_url(db).startswith("sqlite"):
         raise CommandFailed(t(PG_ADVICE_ZH, PG_ADVICE_EN), INVALID)
     return db
-
-
-def failed(exc: BackupError) -> CommandFailed:
-    return CommandFailed(t(exc.zh, exc.en), INVALID if "不是" in exc.zh or "损坏" in exc.zh else FAILURE)
 
 
 def _size(path: Path) -> str:
@@ -57,7 +53,7 @@ def backup_command(state: State, file: Path) -> None:
     try:
         target = backup(db, file)
     except BackupError as exc:
-        raise failed(exc) from None
+        raise CommandFailed(t(exc.zh, exc.en), FAILURE) from None
     click.echo(t(f"已备份到 {target}（{_size(target)}）", f"backed up to {target} ({_size(target)})"))
 
 
@@ -73,7 +69,7 @@ def restore_command(state: State, file: Path, yes: bool) -> None:
                    f"replace the registry {db} with {file}? Its current data is overwritten (stop flowpop serve first)", yes)
     try:
         revision = restore(file, db)
-    except BackupError as exc:
-        raise failed(exc) from None
+    except BackupError as exc:  # the file is not a usable backup
+        raise CommandFailed(t(exc.zh, exc.en), INVALID) from None
     click.echo(t(f"已从 {file} 恢复登记库 {db}（结构版本 {revision}；较旧的备份在下次打开时自动升级）",
                  f"restored {db} from {file} (schema {revision}; an older backup is migrated when next opened)"))

@@ -58,7 +58,7 @@ def change_text(before: dict[str, Any], after: dict[str, Any]) -> str:
         old = before.get(part) or {}
         prefix = t("居住记录", "stay ") if part == "stay" else ""
         for name, new in (after.get(part) or {}).items():
-            if name in SKIP_FIELDS:
+            if name in SKIP_FIELDS or (name in old and old[name] == new):
                 continue
             was, now = _value(name, old.get(name), part), _value(name, new, part)
             head = prefix + views.field_label(name)

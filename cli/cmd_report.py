@@ -7,19 +7,20 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import shutil
 from collections.abc import Sequence
 from typing import Any
 
 import click
 
 from flowpop.labels import lang
-from flowpop.rules.divisions_source import pad12
+from flowpop.rules.divisions_source import pad12, prefix_of
 from flowpop.types import QualityCheck, Rate, RateRow, RatesReport
 from flowpop_cli import views
 from flowpop_cli.cmd_bulk import print_preview
 from flowpop_cli.cmd_files import write_bytes, write_text
 from flowpop_cli.cmd_inbox import open_output
-from flowpop_cli.output import dumps, format_options, render, table
+from flowpop_cli.output import dumps, format_options, render, table, width_of
 from flowpop_cli.progress import Progress
 from flowpop_cli.report_html import QuarterlyData, rate_name, render_quarterly, short_name, target_text
 from flowpop_cli.state import State, pass_state, t
@@ -87,6 +88,24 @@ def rates_table(report: RatesReport, keys: list[str]) -> tuple[list[str], list[l
     rows = [[short_name(row, parent)] + [rate_cell(by_key(row)[k]) for k in keys] for row in report.rows]
     rows.append([t("合计", "Total")] + [rate_cell(by_key(report.total)[k]) for k in keys])
     return headers, rows
+
+
+def rates_text(report: RatesReport, keys: list[str], width: int | None) -> str:
+    """The table, one row per division; on a terminal too narrow for it, turned (one row per rate) if that fits."""
+    headers, rows = rates_table(report, keys)
+    text = table(rows, headers)
+    if width is None or width_of(text.splitlines()[0]) <= width:
+        return text
+    turned = table([[headers[i + 1], *[r[i + 1] for r in rows]] for i in range(len(keys))],
+                   [t("比率", "Rate"), *[r[0] for r in rows]])
+    if width_of(turned.splitlines()[0]) <= width:
+        return turned
+    click.echo(t("表格较宽：可用 --rate 只列部分比率", "a wide table: --rate picks some rates"), err=True)
+    return text
+
+
+def _tty() -> bool:
+    return click.get_text_stream("stdout").isatty()
 
 
 def wide_rows(report: RatesReport, keys: list[str]) -> tuple[list[str], list[list[Any]]]:
@@ -200,10 +219,10 @@ def rates(state: State, quarter: str | None, month: str | None, level: str, divi
     elif fmt == "xlsx":
         write_bytes(rates_xlsx(data, keys), output, binary=True)
     else:
-        headers, rows = rates_table(data, keys)
+        text = rates_text(data, keys, shutil.get_terminal_size().columns if output in (None, "-") and _tty() else None)
         title = t(f"{data.period}（{data.start} 至 {data.end}）{data.total.division_name or ''}",
                   f"{data.period} ({data.start} to {data.end}) {data.total.division_name or ''}")
-        write_text(title.strip() + "\n" + table(rows, headers) + "\n", output)
+        write_text(title.strip() + "\n" + text + "\n", output)
         click.echo(t("查看差距背后的人员：flowpop report rates --records 比率代码（如 registration）",
                      "the people behind a gap: flowpop report rates --records KEY (e.g. registration)"), err=True)
     if output not in (None, "-"):
@@ -271,12 +290,12 @@ def quarterly(state: State, quarter: str | None, division: str | None, output: s
         history = client.reports.trend(previous_quarters(q, 4), division=code)
         progress.update(stage, 2, steps)
         figures = client.inbox.figures(level="township")
-        prefix = code.rstrip("0") if code else ""
+        prefix = prefix_of(code) if code else ""
         figures = [f for f in figures if f.division_code.startswith(prefix)]
         progress.update(stage, 3, steps)
-        campaigns = [c for c in client.inspections.list()
-                     if c.quarter == q and (not prefix or c.jurisdiction_code.startswith(prefix)
-                                            or prefix.startswith(c.jurisdiction_code.rstrip("0")))]
+        campaigns = [c for c in client.inspections.list()  # the quarter's campaigns inside, or around, the division
+                     if c.quarter == q and (c.jurisdiction_code.startswith(prefix)
+                                            or prefix.startswith(prefix_of(c.jurisdiction_code)))]
         progress_rows = [client.inspections.progress(c.id) for c in campaigns]
         progress.update(stage, 4, steps)
         quality = client.reports.quality()

@@ -12,12 +12,14 @@ from flowpop.errors import FlowpopError
 from flowpop.labels import lang
 from flowpop_cli import (
     cmd_admin,
+    cmd_backup,
     cmd_bulk,
     cmd_files,
     cmd_inbox,
     cmd_inspect,
     cmd_persons,
     cmd_places,
+    cmd_report,
     cmd_setup,
     cmd_stays,
 )
@@ -94,6 +96,10 @@ cli.add_command(cmd_inspect.inspect)
 cmd_persons.persons.add_command(cmd_inspect.add_certificate)
 cmd_persons.persons.add_command(cmd_inspect.certificates)
 cmd_inbox.inbox.add_command(cmd_inspect.register)
+cli.add_command(cmd_report.report)
+cli.add_command(cmd_report.quality)
+cli.add_command(cmd_backup.backup_command)
+cli.add_command(cmd_backup.restore_command)
 
 
 def main() -> None:

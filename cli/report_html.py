@@ -116,7 +116,7 @@ def bar_chart(title: str, bars: list[tuple[str, float | None, bool | None, bool]
     label_w, plot_w, row_h, top = 130, 220, 18, 22
     height = top + row_h * len(bars) + 6
     width = label_w + plot_w + 56
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+    parts = [f'<svg width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" role="img" aria-label="{_e(title)}" font-size="11">']
     for i, (name, value, meets, is_total) in enumerate(bars):
         y = top + i * row_h
@@ -163,7 +163,7 @@ def sparkline(values: list[float | None], target: float) -> str:
         return h - pad - max(min(v, 1.0), 0.0) * (h - 2 * pad)
 
     points = [(pad + i * (w - 2 * pad) / n, y(v)) for i, v in enumerate(values) if v is not None]
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}">',
+    parts = [f'<svg width="{w}" height="{h}" viewBox="0 0 {w} {h}">',
              f'<line x1="0" y1="{y(target):.1f}" x2="{w}" y2="{y(target):.1f}" stroke="{TARGET}" stroke-dasharray="3 2"/>']
     if len(points) > 1:
         path = " ".join(f"{x:.1f},{yy:.1f}" for x, yy in points)
@@ -194,7 +194,7 @@ def _ratio(part: int, whole: int) -> str:
 
 def _inbox(figures: list[InboxFigures]) -> str:
     if not figures:
-        return f"<p>{_e(t('本期没有信息交换', 'No exchange this period'))}</p>"
+        return f"<p>{_e(t('没有信息交换记录', 'No exchange recorded'))}</p>"
     heads = [t("区划", "Division"), t("收到通报", "Notices"), t("已接收", "Acknowledged"), t("接收率", "Received %"),
              t("协查等请求", "Requests"), t("已反馈", "Answered"), t("反馈率", "Answered %"), t("按时反馈", "On time"),
              t("及时率", "On time %"), t("逾期", "Overdue")]
@@ -231,9 +231,12 @@ def _campaigns(campaigns: list[CampaignProgress]) -> str:
         out.append(f"<h3>{_e(c.name)}（{_e(labelled(CAMPAIGN_STATUS, c.status))}）</h3>"
                    f"<p>{_e(t('已查', 'Checked'))} {c.done}/{c.items} {_bar(c.done, c.items)}</p>")
         rows = []
+        parent = c.jurisdiction_name or ""
         for v in p.by_village:
             counts = "".join(f"<td>{v.by_outcome.get(code, 0)}</td>" for code in OUTCOMES)
-            rows.append(f'<tr><td class="name">{_e(v.name or v.key)}</td><td>{v.done}/{v.total}</td>'
+            name = v.name or v.key
+            name = name[len(parent):] if parent and name.startswith(parent) and name != parent else name
+            rows.append(f'<tr><td class="name">{_e(name)}</td><td>{v.done}/{v.total}</td>'
                         f"<td>{_bar(v.done, v.total)}</td>{counts}</tr>")
         out.append(f'<table><thead><tr><th class="name">{_e(t("村居", "Village"))}</th><th>{_e(t("已查/总数", "Done/total"))}'
                    f"</th><th>{_e(t('完成率', 'Done %'))}</th>{outcome_heads}</tr></thead><tbody>{''.join(rows)}</tbody></table>")

@@ -41,7 +41,7 @@ def _iso_day(value: object) -> object:
         return value
     if isinstance(value, str) and len(value) == 10:
         return value
-    raise ValueError("date must be written as YYYY-MM-DD")
+    raise PydanticCustomError("date_format", "date must be written as YYYY-MM-DD")
 
 
 Day = Annotated[dt.date, BeforeValidator(_iso_day)]

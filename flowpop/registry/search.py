@@ -19,7 +19,7 @@ from flowpop.registry.auth import Actor, code_range
 from flowpop.registry.core import Registry, today
 from flowpop.registry.errors import ApiError, Invalid, field_error
 from flowpop.rules.divisions_source import prefix_of
-from flowpop.rules.idnumber import normalize
+from flowpop.rules.idnumber import normalize, upgrade15
 from flowpop.rules.names import clean_name
 from flowpop.types import Page, Person
 
@@ -65,6 +65,8 @@ def _text_filter(q: str) -> ColumnElement[bool]:
     if ID_CHARS.match(compact) and not compact.isalpha():  # "xx" is initials (徐霞), not an ID tail
         if len(compact) == 18:
             return t.Person.id_number == compact
+        if len(compact) == 15 and compact.isdigit():  # a legacy number: as stored, or upgraded
+            return t.Person.id_number.in_((compact, upgrade15(compact)))
         if len(compact) < 4:
             raise Invalid([field_error("q", "too_short", "按身份证号查找至少输入末4位", "type at least the last 4 characters of an ID number")])
         return _prefix_range(t.Person.id_rev, compact[::-1])

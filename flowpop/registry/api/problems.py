@@ -41,6 +41,7 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "list_type": ("应为列表", "must be a list"),
     "json_invalid": ("JSON 格式错误", "is not valid JSON"),
     "nul_character": ("不能包含空字符（NUL）", "must not contain NUL characters"),
+    "date_format": ("日期格式应为 YYYY-MM-DD", "must be a date as YYYY-MM-DD"),
 }
 
 
