@@ -242,6 +242,7 @@ def apply_changeset(client: flowpop.Client, out: Out, preview: ChangesetPreview,
 
 def revert_hint(out: Out, ids: list[str]) -> str:
     if len(ids) == 1:
-        return out.t(f"如需撤销：client.changesets.revert(\"{ids[0]}\")", f"to undo: client.changesets.revert(\"{ids[0]}\")")
-    return out.t("如需撤销：对上面列出的每个批量变更调用 client.changesets.revert(ID)",
-                 "to undo: client.changesets.revert(ID) for each changeset listed above")
+        return out.t(f"如需撤销：flowpop bulk revert {ids[0]}（或 client.changesets.revert(\"{ids[0]}\")）",
+                     f"to undo: flowpop bulk revert {ids[0]} (or client.changesets.revert(\"{ids[0]}\"))")
+    return out.t("如需撤销：对上面列出的每个批量变更运行 flowpop bulk revert ID（或 client.changesets.revert(ID)）",
+                 "to undo: flowpop bulk revert ID (or client.changesets.revert(ID)) for each changeset listed above")

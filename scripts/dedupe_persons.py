@@ -119,7 +119,8 @@ def job(args: argparse.Namespace, client: flowpop.Client, out: c.Out) -> int:
             code = c.EXIT_FAILING
             continue
         out.summary["applied"].append(c.preview_json(done))
-        out.say(out.t(f"已合并：批量变更 {done.id}（{done.applied} 条）", f"merged: changeset {done.id} ({done.applied} records)"))
+        out.say(out.t(f"已合并：批量变更 {done.id}（归档 {done.applied} 条重复记录）",
+                      f"merged: changeset {done.id} ({done.applied} duplicate records archived)"))
     ids = [a["id"] for a in out.summary["applied"]]
     if ids:
         out.say(c.revert_hint(out, ids))

@@ -101,8 +101,12 @@ class Records:
     def get(self, notice: Notice) -> Record | None:
         key = notice.message.id
         if key not in self.cache:
-            stay = self.client.stays.get(notice.message.stay_id or 0)
-            person = self.client.persons.get(stay.person_id, reveal=True)
+            try:
+                stay = self.client.stays.get(notice.message.stay_id or 0)
+                person = self.client.persons.get(stay.person_id, reveal=True)
+            except flowpop.NotFoundError:  # moved out of the caller's jurisdiction since
+                self.cache[key] = None
+                return None
             live = stay.status == "open" and person.status == "active" and person.current_stay_id == stay.id
             self.cache[key] = Record(notice, stay, person) if live else None
         return self.cache[key]

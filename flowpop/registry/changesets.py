@@ -294,7 +294,7 @@ def plan(reg: Registry, session: Session, actor: Actor, data: ChangesetCreate) -
                 if len(samples) < SAMPLES:
                     samples.append(ChangeSample(person_id=person["id"], name=person["name"],
                                                 id_number=idnumber.mask(person["id_number"]) or "",
-                                                before=item["before"], after=item["after"]))
+                                                before=_shown(item["before"]), after=_shown(item["after"])))
         items.append(item)
     row = t.Changeset(id=cs_id, operation=op, params=_json(data.values), selection=data.selection.model_dump(mode="json"),
                       reason=data.reason, status="planned", total=len(items), failing=failing, applied=0,
@@ -304,6 +304,17 @@ def plan(reg: Registry, session: Session, actor: Actor, data: ChangesetCreate) -
     if items:
         session.execute(t.ChangesetItem.__table__.insert(), items)
     return ChangesetPreview(**_present(row).model_dump(), samples=samples, failures=failures)
+
+
+def _shown(values: dict[str, Any]) -> dict[str, Any]:
+    """A sample as a previewer may see it: ID numbers masked, internal keys left out."""
+    out: dict[str, Any] = {}
+    for part, fields in values.items():
+        if isinstance(fields, dict):
+            fields = {k: (idnumber.mask(v) if k == "id_number" and isinstance(v, str) else v)
+                      for k, v in fields.items() if k != "id_rev"}
+        out[part] = fields
+    return out
 
 
 def _json(value: Any) -> Any:
@@ -516,7 +527,8 @@ def get(reg: Registry, session: Session, actor: Actor, cs_id: str) -> ChangesetP
                                 .order_by(t.ChangesetItem.id).limit(FAILURES_SHOWN)).all()
     return ChangesetPreview(
         **_present(cs).model_dump(),
-        samples=[ChangeSample(person_id=i.person_id, name=n, id_number=idnumber.mask(num) or "", before=i.before, after=i.after)
+        samples=[ChangeSample(person_id=i.person_id, name=n, id_number=idnumber.mask(num) or "", before=_shown(i.before),
+                              after=_shown(i.after))
                  for i, n, num in sample_rows],
         failures=[ChangeFailure(person_id=i.person_id, name=n, id_number=idnumber.mask(num) or "",
                                 **(i.error or _fail("version_conflict", "记录已被修改", "record changed")))
