@@ -269,7 +269,7 @@ def console(db: str, runs: int) -> list[Row]:
 # ------------------------------------------------------------------ main
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--db", help="SQLite path or database URL (default: a temporary file)")
@@ -277,7 +277,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="time an existing registry, do not build")
     parser.add_argument("--lookups", type=int, default=300)
     parser.add_argument("--console-runs", type=int, default=5)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     tmpdir = None
     db = args.db
     if db is None:
@@ -303,7 +303,8 @@ def main() -> None:
     missed = [r.what for r in rows if r.cells()[6] == "MISSED"]
     if missed:
         print(f"\n{len(missed)} figure(s) missed the target.")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -21,9 +21,9 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
-from flowpop.registry import demo_bulk, divisions
+from flowpop.registry import demo_bulk, demo_ops, divisions
 from flowpop.registry import tables as t
-from flowpop.registry.core import today
+from flowpop.registry.core import Registry, today
 from flowpop.registry.db import make_engine, migrate, normalize_url
 from flowpop.registry.demo_people import Chunk, PeopleGenerator, make_plan
 from flowpop.registry.demo_places import CITY, Places, build_places
@@ -65,6 +65,7 @@ class DemoSummary:
     key_targets: int = 0
     errors: dict[str, int] = field(default_factory=dict)
     users: list[str] = field(default_factory=list)
+    operations: dict[str, int] = field(default_factory=dict)  # employers, permits, messages, campaigns …
     seconds: float = 0.0
 
 
@@ -159,7 +160,8 @@ def _bulk_mode(conn: Connection) -> None:
         return
     raw = conn.connection.driver_connection
     raw.commit()  # out of the transaction begun above, to switch the journal mode
-    for pragma in ("journal_mode=DELETE", "cache_size=-262144", "temp_store=MEMORY"):
+    # a demo file that a crash leaves half-written is simply built again: no fsync
+    for pragma in ("journal_mode=DELETE", "synchronous=OFF", "cache_size=-262144", "temp_store=MEMORY"):
         raw.execute(f"PRAGMA {pragma}")
     raw.execute("BEGIN IMMEDIATE")
 
@@ -250,12 +252,19 @@ def _build(db: str, size: int, seed: int, replace: bool, report: Progress) -> De
     report("analyze", 0, 1)
     _finish(url)
     report("analyze", 1, 1)
+    registry = Registry(url)
+    try:
+        summary.operations = demo_ops.add(registry, seed, report)
+        with registry.reading() as session:  # inspections deregistered some: count statuses as they are now
+            statuses = dict(session.execute(select(t.Person.status, func.count()).group_by(t.Person.status)).all())
+    finally:
+        registry.close()
     tally = people.tally
     summary.persons, summary.stays, summary.history = tally.persons, tally.stays, tally.history
     summary.declarations = tally.declarations
     summary.inflow, summary.outflow = tally.directions["inflow"], tally.directions["outflow"]
     summary.local, summary.cross_county = tally.directions["local"], tally.directions["cross_county"]
-    summary.statuses = dict(tally.statuses)
+    summary.statuses = {k: int(v) for k, v in sorted(statuses.items())}
     summary.categories = dict(sorted(tally.categories.items()))
     summary.key_targets = tally.key_targets
     summary.errors = dict(sorted(tally.errors.items()))

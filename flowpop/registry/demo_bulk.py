@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import JSON, Column, Connection, Date, DateTime, Table
@@ -19,15 +19,35 @@ from sqlalchemy import JSON, Column, Connection, Date, DateTime, Table
 Encoder = Callable[[Any], Any]
 
 
+@cache  # a few thousand distinct days
 def _date(value: dt.date) -> str:
     return value.isoformat()
 
 
+@lru_cache(maxsize=1 << 16)  # the same moment is stored on a person, its first stay and their history
 def _datetime(value: dt.datetime) -> str:
     return value.isoformat(" ", "microseconds")
 
 
-_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # one encoder: json.dumps builds one per call
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_text = json.encoder.encode_basestring  # a JSON string literal (C)
+
+
+def _json(value: Any) -> str:
+    """History's ``{"field": [before, after]}`` maps of strings by hand (3x json's speed), the rest by json."""
+    if type(value) is dict:
+        try:
+            parts = []
+            for key, pair in value.items():
+                if type(pair) is not list or len(pair) != 2:
+                    break
+                a, b = pair
+                parts.append(f'{_text(key)}:[{"null" if a is None else _text(a)},{"null" if b is None else _text(b)}]')
+            else:
+                return "{" + ",".join(parts) + "}"
+        except TypeError:  # a value that is not a string
+            pass
+    return _encode(value)
 
 
 def _encoder(column: Column[Any]) -> Encoder | None:

@@ -143,8 +143,10 @@ def compute(reg: Registry, session: Session, actor: Actor, period: str, level: s
     results["certificate_verified"] = _group(session, res_key, verified, has_cert, targets_where,
                                              select_from=S.__table__.join(P.__table__, P.id == S.person_id))
     acknowledged = exists().where(M.stay_id == S.id, M.topic == "stay_registered", M.status.in_(("closed", "matched", "answered")))
+    # both sides in this registry: for places elsewhere, whether they registered it is not known here
+    both_here = func.substr(S.household_code, 1, 6).in_(sorted(reg.divisions.home_counties) or [""])
     results["co_management"] = _group(session, res_key, acknowledged, S.id.is_not(None),
-                                      and_(open_at_end, cross, in_scope, S.status == "open"))
+                                      and_(open_at_end, cross, in_scope, S.status == "open", both_here))
 
     # the inbox, by addressee
     m_key = func.substr(M.addressee_code, 1, width)
@@ -222,6 +224,7 @@ def shortfall(reg: Registry, session: Session, actor: Actor, key: str, period: s
             not_(exists().where(t.Certificate.person_id == P.id, t.Certificate.verified_on.is_not(None)))),
         "co_management": lambda: select(S.person_id).where(
             open_at_end, cross, in_scope, S.status == "open",
+            func.substr(S.household_code, 1, 6).in_(sorted(reg.divisions.home_counties) or [""]),
             not_(exists().where(t.Message.stay_id == S.id, t.Message.topic == "stay_registered",
                                 t.Message.status.in_(("closed", "matched", "answered"))))),
         "person_address_match": lambda: select(CI.person_id).where(

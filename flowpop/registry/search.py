@@ -108,9 +108,13 @@ def _after(column: Any, descending: bool, value: Any, last_id: int) -> ColumnEle
     return or_(beyond, tie, column.is_(None))
 
 
-def _scope(prefix: str, direction: str | None) -> ColumnElement[bool]:
-    res = code_range(t.Person.residence_code, prefix)
-    hh = code_range(t.Person.household_code, prefix)
+def _scope(prefix: str, direction: str | None, *, broad: bool = False) -> ColumnElement[bool]:
+    """``broad``: a county or more on SQLite, whose planner (without range statistics) would walk the
+    code index and sort thousands of rows; written as an expression it walks the sort order instead."""
+    residence = t.Person.residence_code.concat("") if broad else t.Person.residence_code
+    household = t.Person.household_code.concat("") if broad else t.Person.household_code
+    res = code_range(residence, prefix)
+    hh = code_range(household, prefix)
     if not prefix:
         return and_(res, hh)
     if direction == "inflow":
@@ -160,7 +164,9 @@ def person_conditions(reg: Registry, actor: Actor, query: PersonQuery) -> tuple[
     if view_prefix is None:
         conditions.append(false())
     else:
-        conditions.append(_scope(view_prefix, query.direction))
+        broad = reg.engine.dialect.name == "sqlite" and 0 < len(view_prefix) <= 6 and not (query.q or query.name
+                                                                                          or query.id_number)
+        conditions.append(_scope(view_prefix, query.direction, broad=broad))
         if prefix and (view_prefix != prefix or query.direction == "other"):
             conditions.append(_scope(prefix, None))  # never beyond the caller's jurisdiction
     if query.q:
