@@ -60,8 +60,9 @@ def new_message(
     subject: dict[str, Any], items: dict[str, Any] | None = None, topic: str | None = None, text: str | None = None,
     stay_id: int | None = None, person_id: int | None = None, thread_uid: str | None = None,
     in_reply_to: str | None = None, event_on: dt.date | None = None, uid: str | None = None,
-    created_at: dt.datetime | None = None, imported: bool = False,
+    created_at: dt.datetime | None = None, imported: bool = False, batch: bool = False,
 ) -> t.Message:
+    """``batch``: the caller matches, flushes and writes history for many messages at once."""
     uid = uid or str(uuid.uuid4())
     sent = (created_at or t.utcnow()).date()
     external = addressee_code[:6] not in reg.divisions.home_counties if reg.divisions.home_counties else False
@@ -75,9 +76,11 @@ def new_message(
         event_on=event_on, due_on=deadlines.due_on(kind, sent), external=external and not imported,
         imported=imported, candidates=[], version=1, **({"created_at": created_at} if created_at else {}),
     )
+    session.add(row)
+    if batch:
+        return row
     if not row.external:
         matching.apply(session, reg.divisions, row)
-    session.add(row)
     session.flush()
     history.record(session, actor, entity="message", entity_id=row.id, person_id=person_id, action="send",
                    changes={"kind": [None, kind], "to": [None, addressee_code]}, scope_code=addressee_code)

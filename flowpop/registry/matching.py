@@ -88,3 +88,30 @@ def apply(session: Session, divisions: DivisionCache, row: t.Message) -> None:
     row.matched_person_id, row.match_score = best(ranked)
 
 
+
+
+def apply_many(session: Session, divisions: DivisionCache, rows: list[t.Message]) -> None:
+    """Match many arriving messages: ID numbers looked up in bulk, names and birth dates one by one."""
+    numbers: dict[str, str] = {}
+    for row in rows:
+        raw = (row.subject or {}).get("id_number")
+        if raw:
+            numbers[row.uid] = idnumber.check(raw).number
+    found: dict[str, list[t.Person]] = {}
+    wanted = sorted(set(numbers.values()))
+    for start in range(0, len(wanted), 900):
+        for person in session.execute(select(t.Person).where(t.Person.id_number.in_(wanted[start:start + 900]))).scalars():
+            found.setdefault(person.id_number, []).append(person)
+    for row in rows:
+        scope = scope_prefix(row.sender_code if row.kind == "transfer" else row.addressee_code)
+        people = [p for p in found.get(numbers.get(row.uid, ""), [])
+                  if (p.residence_code or "").startswith(scope) or p.household_code.startswith(scope)]
+        if people:
+            ranked = sorted(({"person_id": p.id, "name": p.name, "id_number": idnumber.mask(p.id_number) or "",
+                              "birth_date": p.birth_date.isoformat(), "residence_name": divisions.name(p.residence_code),
+                              "score": 98 + (2 if p.status == "active" else 0), "reason": "id_number"} for p in people),
+                            key=lambda c: (-c["score"], c["person_id"]))[:LIMIT]
+        else:
+            ranked = candidates(session, divisions, row.subject or {}, scope)
+        row.candidates = ranked
+        row.matched_person_id, row.match_score = best(ranked)

@@ -32,6 +32,13 @@ class Calendar:
         return day.weekday() < 5
 
     def is_workday(self, day: dt.date) -> bool:
+        cache = self.__dict__.setdefault("_cache", {})
+        known = cache.get(day)
+        if known is None:
+            known = cache[day] = self._is_workday(day)
+        return known
+
+    def _is_workday(self, day: dt.date) -> bool:
         configured = self._extra(day)
         if configured is not None:
             return configured
