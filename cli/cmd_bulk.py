@@ -26,6 +26,7 @@ OPERATIONS = tuple(views.OPERATIONS)
 FILTER_KINDS = {"status": "person_status", "category": "category", "direction": "direction"}
 SKIP_FIELDS = {"id_rev", "ended_at"}  # bookkeeping columns a reader need not see
 SHOWN_FAILURES = 20
+STALE = "version_conflict"  # the code of records a chunk found changed since the preview
 NAMED_RECORDS = 20  # records listed (with a lookup each for the name) when a refusal names many
 
 
@@ -259,13 +260,21 @@ def preview(state: State, operation: str, fmt: str, **options: Any) -> None:
     print_preview(cs, fmt)
 
 
+def planned_failures(cs: ChangesetPreview) -> int:
+    """Records that fail by the plan itself, not because a chunk found them changed since the preview."""
+    if cs.status == "planned" or len(cs.failures) < cs.failing:  # not all listed: cannot tell them apart
+        return cs.failing
+    return sum(1 for f in cs.failures if f.code != STALE)
+
+
 def _apply(state: State, cs: ChangesetPreview, skip_failing: bool, yes: bool, fmt: str) -> Changeset:
     if cs.status not in ("planned", "applying"):
         raise CommandFailed(t(f"批量变更 {cs.id} 状态为“{labelled(views.CHANGESET_STATUS, cs.status)}”，不能执行",
                               f"changeset {cs.id} is {cs.status}; nothing to apply"), CONFLICT)
-    if cs.failing and not skip_failing:
-        raise CommandFailed(t(f"有 {cs.failing} 条记录无法修改（见预览）；加 --skip-failing 修改其余记录",
-                              f"{cs.failing} records would fail (see the preview); add --skip-failing to apply the rest"),
+    planned = planned_failures(cs)
+    if planned and not skip_failing:
+        raise CommandFailed(t(f"有 {planned} 条记录无法修改（见预览）；加 --skip-failing 修改其余记录",
+                              f"{planned} records would fail (see the preview); add --skip-failing to apply the rest"),
                             CONFLICT)
     todo = cs.total - cs.failing - cs.applied
     inputs.confirm(f"执行批量变更 {cs.id}（{labelled(views.OPERATIONS, cs.operation)}，修改 {todo} 条"
@@ -280,13 +289,17 @@ def _apply(state: State, cs: ChangesetPreview, skip_failing: bool, yes: bool, fm
             raise
     # chunk by chunk: each is committed on its own, so an interrupted run resumes with the same command
     start_failing = cs.failing
+    # records a chunk found changed since the preview were skipped by the registry itself (and counted as
+    # failing): going on past them needs no consent beyond the one asked for the planned failures
+    skip = skip_failing or cs.failing > 0
     result: Changeset = cs
     stage = t(f"批量变更 {cs.id[:8]}", f"changeset {cs.id[:8]}")
     with Progress() as progress:
         progress.update(stage, cs.applied, todo + cs.applied)
         while result.status != "applied":
             before = (result.applied, result.failing)
-            result = state.client.changesets.apply(cs.id, skip_failing=skip_failing, max_chunks=1)
+            result = state.client.changesets.apply(cs.id, skip_failing=skip, max_chunks=1)
+            skip = skip or result.failing > 0
             progress.update(stage, result.applied + result.failing - start_failing, todo + cs.applied)
             if result.status != "applied" and (result.applied, result.failing) == before:
                 raise CommandFailed(t(f"批量变更 {cs.id} 没有进展，已停止", f"changeset {cs.id} made no progress; stopped"),

@@ -6,6 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import sys
+import zipfile
 from pathlib import Path
 from typing import Any, get_args
 
@@ -33,9 +36,9 @@ def write_bytes(data: bytes, output: str | None, *, binary: bool) -> None:
     if output in (None, "-"):
         if binary:
             raise click.UsageError(t("xlsx 需用 -o 指定输出文件", "xlsx needs an output file: -o FILE"))
-        stream = click.get_binary_stream("stdout")
-        stream.write(data)
-        stream.flush()
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
         return
     try:
         Path(output).write_bytes(data)
@@ -175,7 +178,11 @@ def import_file(state: State, file: Path, dry_run: bool, skip_bad: bool, mapping
         if more > 0:
             click.echo(t(f"  ……另有 {more} 处", f"  … {more} more"), err=True)
         click.echo(t(f"错误报告：{target}", f"error report: {target}"), err=True)
-    if result.rejected and not skip_bad:
+    good = result.total - result.rejected - result.duplicates
+    if result.rejected and (not skip_bad or good <= 0):  # rows were rejected and nothing was (or would be) imported
+        if skip_bad:
+            raise CommandFailed(t(f"全部 {result.rejected} 行有错误，未导入任何记录", f"all {result.rejected} rows rejected"),
+                                INVALID)
         raise CommandFailed(t(f"{result.rejected} 行有错误，未导入任何记录；改正后重试，或加 --skip-bad 导入其余",
                               f"{result.rejected} rows rejected, nothing imported; fix them, or add --skip-bad"),
                             INVALID)
@@ -185,11 +192,10 @@ def import_file(state: State, file: Path, dry_run: bool, skip_bad: bool, mapping
 
 
 def _count_rows(data: bytes, fmt: str) -> int:
-    if fmt == "xlsx":
-        from openpyxl import load_workbook
-
-        book = load_workbook(io.BytesIO(data), read_only=True)
-        return max(sum(1 for _ in book.worksheets[0].iter_rows()) - 1, 0)
+    if fmt == "xlsx":  # count the first sheet's <row> elements rather than loading the workbook
+        with zipfile.ZipFile(io.BytesIO(data)) as book:
+            sheet = min(n for n in book.namelist() if n.startswith("xl/worksheets/sheet"))
+            return max(len(re.findall(rb"<row[ >]", book.read(sheet))) - 1, 0)
     text = data.decode("gb18030" if fmt == "csv-gb18030" else "utf-8-sig")
     if fmt == "jsonl":
         return sum(1 for line in text.splitlines() if line.strip())

@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import io
 import shutil
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,7 +16,7 @@ import click
 
 from flowpop.labels import lang
 from flowpop.rules.divisions_source import pad12, prefix_of
-from flowpop.types import QualityCheck, Rate, RateRow, RatesReport
+from flowpop.types import QualityCheck, QualityReport, Rate, RateRow, RatesReport
 from flowpop_cli import views
 from flowpop_cli.cmd_bulk import print_preview
 from flowpop_cli.cmd_files import write_bytes, write_text
@@ -105,7 +106,7 @@ def rates_text(report: RatesReport, keys: list[str], width: int | None) -> str:
 
 
 def _tty() -> bool:
-    return click.get_text_stream("stdout").isatty()
+    return sys.stdout.isatty()
 
 
 def wide_rows(report: RatesReport, keys: list[str]) -> tuple[list[str], list[list[Any]]]:
@@ -257,7 +258,7 @@ def trend(state: State, quarters: str | None, division: str | None, rate_keys: t
         headers, rows = trend_rows(reports, keys)
         click.echo(table(rows, headers))
     elif fmt == "csv":
-        out = csv.writer(click.get_text_stream("stdout"), lineterminator="\n")
+        out = csv.writer(sys.stdout, lineterminator="\n")
         out.writerow(["period", "key", "name", "numerator", "denominator", "value", "target", "meets_target"])
         for r in reports:
             for rate in r.total.rates:
@@ -267,6 +268,17 @@ def trend(state: State, quarters: str | None, division: str | None, rate_keys: t
                                   "" if rate.meets_target is None else rate.meets_target])
     else:
         render(reports, fmt)
+
+
+def scoped_quality(report: QualityReport, prefix: str) -> tuple[QualityReport, str | None]:
+    """The checks counted (by county, as the registry groups them) for the counties the division lies in or covers."""
+    if not prefix:
+        return report, None
+    counties = sorted({k for c in report.checks for k in c.by_division
+                       if k.startswith(prefix) or prefix.startswith(prefix_of(k))})
+    checks = [c.model_copy(update={"count": sum(n for k, n in c.by_division.items() if k in counties)})
+              for c in report.checks]
+    return report.model_copy(update={"checks": checks}), "、".join(k[:6] for k in counties) or prefix
 
 
 @report.command("quarterly")
@@ -298,12 +310,12 @@ def quarterly(state: State, quarter: str | None, division: str | None, output: s
                                             or prefix.startswith(prefix_of(c.jurisdiction_code)))]
         progress_rows = [client.inspections.progress(c.id) for c in campaigns]
         progress.update(stage, 4, steps)
-        quality = client.reports.quality()
+        quality, scope = scoped_quality(client.reports.quality(), prefix)
         progress.update(stage, 5, steps)
         me = client.me()
         html = render_quarterly(QuarterlyData(
             quarter=q, rates=rates_now, trend=history, figures=figures, campaigns=progress_rows, quality=quality,
-            generated=dt.datetime.now(), author=me.display_name or me.username))
+            generated=dt.datetime.now(), author=me.display_name or me.username, quality_scope=scope))
         write_text(html, output)
         progress.update(stage, 6, steps)
     click.echo(t(f"已生成季度报告：{output}（用浏览器打开打印）", f"quarterly report saved: {output} (print from a browser)"),

@@ -29,8 +29,7 @@ th { background: #e8eef5; text-align: center; }
 td.name, th.name { text-align: left; white-space: normal; }
 tr.total td { font-weight: bold; background: #f3f6fa; }
 td.ok { color: #2e7d32; } td.bad { color: #c62828; font-weight: bold; } td.na { color: #9e9e9e; }
-.charts { display: flex; flex-wrap: wrap; gap: 10px 18px; }
-figure { margin: 0; page-break-inside: avoid; break-inside: avoid; }
+figure { display: inline-block; vertical-align: top; margin: 0 16px 12px 0; page-break-inside: avoid; break-inside: avoid; }
 figcaption { font-weight: bold; margin-bottom: 2px; }
 .bar { background: #e0e0e0; height: 8px; width: 120px; display: inline-block; vertical-align: middle; }
 .bar span { background: #1f4e79; height: 8px; display: block; }
@@ -51,6 +50,7 @@ class QuarterlyData:
     quality: QualityReport
     generated: dt.datetime
     author: str
+    quality_scope: str | None = None  # the counties the quality counts were narrowed to, when they were
 
 
 def _e(value: object) -> str:
@@ -243,15 +243,18 @@ def _campaigns(campaigns: list[CampaignProgress]) -> str:
     return "".join(out)
 
 
-def _quality(report: QualityReport) -> str:
+def _quality(report: QualityReport, scope: str | None) -> str:
     rows = "".join(
-        f'<tr><td class="name">{_e(c.name_en if lang() == "en" else c.name)}</td><td>{c.count}</td>'
-        f"<td>{_e(_ratio(c.count, report.persons_checked))}</td></tr>" for c in report.checks)
+        f'<tr><td class="name">{_e(c.name_en if lang() == "en" else c.name)}</td><td>{c.count}</td></tr>'
+        for c in report.checks)
     total = sum(c.count for c in report.checks)
+    note = t(f"共检查 {report.persons_checked} 人", f"{report.persons_checked} people checked")
+    if scope:
+        note += t(f"；问题数按所在县统计：{scope}", f"; counts for the county: {scope}")
     return (f'<table><thead><tr><th class="name">{_e(t("检查项", "Check"))}</th><th>{_e(t("问题数", "Count"))}</th>'
-            f"<th>{_e(t('占检查人数', 'Share of people'))}</th></tr></thead><tbody>{rows}"
-            f'<tr class="total"><td class="name">{_e(t("合计（人次）", "Total (findings)"))}</td><td>{total}</td><td></td></tr>'
-            f"</tbody></table><p class=\"legend\">{_e(t(f'共检查 {report.persons_checked} 人', f'{report.persons_checked} people checked'))}</p>")
+            f"</tr></thead><tbody>{rows}"
+            f'<tr class="total"><td class="name">{_e(t("合计（人次）", "Total (findings)"))}</td><td>{total}</td></tr>'
+            f'</tbody></table><p class="legend">{_e(note)}</p>')
 
 
 def render_quarterly(data: QuarterlyData) -> str:
@@ -267,7 +270,7 @@ def render_quarterly(data: QuarterlyData) -> str:
         (t("三、近四个季度趋势", "3. The last four quarters"), _trend(data.trend)),
         (t("四、信息交换", "4. Exchange between places"), _inbox(data.figures)),
         (t("五、季度清查进度", "5. Quarterly inspection"), _campaigns(data.campaigns)),
-        (t("六、数据质量", "6. Data quality"), _quality(data.quality)),
+        (t("六、数据质量", "6. Data quality"), _quality(data.quality, data.quality_scope)),
     ]
     body = "".join(f"<section><h2>{_e(head)}</h2>{content}</section>" for head, content in sections)
     language = "en" if lang() == "en" else "zh-CN"

@@ -140,11 +140,14 @@ def test_chunked_apply_resumes_and_completes(run: Run, client: flowpop.Client) -
     preview = jsonout(run("bulk", "preview", "set", *selection, "--json"))
     first = client.changesets.apply(preview["id"], max_chunks=1)  # as if an earlier run stopped after one chunk
     assert (first.status, first.applied) == ("applying", 100)
+    edited = max(p.id for p in people)  # someone edits a record of a later chunk in between
+    client.persons.update(edited, version=1, hukou_type="non_agricultural")
     done = run("bulk", "apply", preview["id"], "--yes")
     assert "230/230" in done.stderr  # progress per chunk on stderr
-    assert "修改 230 条" in done.stdout
+    assert "修改 229 条" in done.stdout and "未修改 1 条" in done.stdout
     people = list(client.persons.list(division=tree.VILLAGE_A2, limit=500))
-    assert {(p.hukou_type, p.version) for p in people} == {("agricultural", 2)}  # each record changed once
+    assert {(p.hukou_type, p.version) for p in people if p.id != edited} == {("agricultural", 2)}  # changed once
+    assert client.persons.get(edited).hukou_type == "non_agricultural"  # the later edit is kept
 
 
 def test_bulk_usage_errors(run: Run, client: flowpop.Client, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Input, Static
 
 import flowpop
 from flowpop import labels
-from flowpop_tui import i18n
+from flowpop_tui import i18n, ops
 from flowpop_tui.app import FlowpopApp
 from flowpop_tui.detail import DetailScreen
 from flowpop_tui.forms import ConfirmScreen, PersonForm, StatusForm, StayForm
@@ -29,6 +29,12 @@ def chinese(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     i18n.set_lang(None)
     yield
     i18n.set_lang(None)
+
+
+@pytest.fixture(autouse=True)
+def search_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about the search screen: open on it even when ops names a home screen."""
+    monkeypatch.setattr(ops, "HOME", None)
 
 
 @pytest.fixture

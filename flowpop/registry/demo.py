@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
-from flowpop.registry import demo_bulk, demo_ops, divisions
+from flowpop.registry import bulk_insert, demo_ops, divisions
 from flowpop.registry import tables as t
 from flowpop.registry.core import Registry, today
 from flowpop.registry.db import make_engine, migrate, normalize_url
@@ -142,7 +142,7 @@ def _insert(conn: Connection, table: type[t.Base], rows: list[dict[str, Any]]) -
     if not rows:
         return
     if conn.dialect.name == "sqlite":
-        demo_bulk.insert_sqlite(conn, table.__table__, rows)  # type: ignore[arg-type]
+        bulk_insert.insert_sqlite(conn, table.__table__, rows)  # type: ignore[arg-type]
     else:
         conn.execute(insert(table), rows)
 

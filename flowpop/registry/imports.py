@@ -9,10 +9,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from flowpop.labels import code_for
+from flowpop.registry import bulk_insert
 from flowpop.registry import tables as t
 from flowpop.registry.auth import Actor
 from flowpop.registry.core import Registry, today
@@ -204,7 +205,7 @@ def import_persons(reg: Registry, actor: Actor, data: bytes, options: Options, p
                                               for k in header_missing], dry_run=options.dry_run, applied=False)
         row, row_problems = _check_row(reg, actor, places, line, values, day)
         if row is not None:
-            fingerprint = tuple(sorted((k, str(v)) for k, v in {**row.person, **row.stay}.items()))
+            fingerprint = tuple(values.items())
             if row.number in seen:
                 if seen[row.number][1] == fingerprint:
                     duplicates += 1
@@ -276,7 +277,10 @@ def _write(session: Session, actor: Actor, rows: list[_Row], result: ImportResul
                 "household_address": p.get("household_address"), "note": p.get("note"), "status": "active",
                 "warnings": r.warnings, "version": 1, "created_at": now, "updated_at": now, "created_by": actor.username,
             })
-        ids = session.execute(insert(t.Person).returning(t.Person.id, sort_by_parameter_order=True), person_values).scalars().all()
+        ids = allocate_ids(session, t.Person, len(person_values))
+        for pid, values in zip(ids, person_values, strict=True):
+            values["id"] = pid
+        _insert(session, t.Person, person_values)
         stay_values, owners = [], []
         for pid, r in zip(ids, batch, strict=True):
             history_rows.append({"at": now, "entity": "person", "entity_id": pid, "person_id": pid, "action": "import",
@@ -289,18 +293,44 @@ def _write(session: Session, actor: Actor, rows: list[_Row], result: ImportResul
                                     "created_at": now, "updated_at": now, "created_by": actor.username})
                 owners.append(pid)
         if stay_values:
-            stay_ids = session.execute(insert(t.Stay).returning(t.Stay.id, sort_by_parameter_order=True), stay_values).scalars().all()
+            stay_ids = allocate_ids(session, t.Stay, len(stay_values))
+            for sid, values in zip(stay_ids, stay_values, strict=True):
+                values["id"] = sid
+            pointers = [{"pid": pid, "sid": sid, "res": sv["residence_code"], "arr": sv["arrived_on"]}
+                        for pid, sid, sv in zip(owners, stay_ids, stay_values, strict=True)]
+            _insert(session, t.Stay, stay_values)  # (encodes the rows in place on SQLite)
             session.execute(update(t.Person.__table__).where(t.Person.__table__.c.id == _b("pid")).values(
-                current_stay_id=_b("sid"), residence_code=_b("res"), arrived_on=_b("arr")),
-                [{"pid": pid, "sid": sid, "res": sv["residence_code"], "arr": sv["arrived_on"]}
-                 for pid, sid, sv in zip(owners, stay_ids, stay_values, strict=True)])
+                current_stay_id=_b("sid"), residence_code=_b("res"), arrived_on=_b("arr")), pointers)
         result.inserted += len(batch)
         if progress:
             progress("write", start + len(batch), total)
     for r in old_rows:
         _update_existing(session, actor, r, existing[r.number], now, result, history_rows)
     for start in range(0, len(history_rows), 5000):
-        session.execute(t.HistoryEntry.__table__.insert(), history_rows[start:start + 5000])
+        _insert(session, t.HistoryEntry, history_rows[start:start + 5000])
+
+
+def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """SQLite: straight to the driver's executemany (SQLAlchemy's per-row work costs more than SQLite's)."""
+    if session.get_bind().dialect.name == "sqlite":
+        bulk_insert.insert_sqlite(session.connection(), table.__table__, rows)
+    else:
+        session.execute(insert(table), rows)
+
+
+def allocate_ids(session: Session, table: Any, n: int) -> list[int]:
+    """Ids for a bulk insert without RETURNING (which SQLite would run row by row).
+
+    SQLite: the write lock is held (BEGIN IMMEDIATE), so max(id)+1… is ours. PostgreSQL: taken from the
+    table's sequence, so concurrent writers never collide."""
+    if n == 0:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        name = table.__tablename__
+        return list(session.execute(text(f"SELECT nextval(pg_get_serial_sequence('{name}', 'id')) "
+                                         "FROM generate_series(1, :n)"), {"n": n}).scalars())
+    start = int(session.execute(select(func.coalesce(func.max(table.id), 0))).scalar_one()) + 1
+    return list(range(start, start + n))
 
 
 def _b(name: str) -> Any:

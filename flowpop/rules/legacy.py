@@ -39,6 +39,8 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "note": ("备注",),
 }
 EXCEL_EPOCH = dt.date(1899, 12, 30)
+_SPACES = re.compile(r"\s+")
+_WIDE = re.compile("[\u3000\uff01-\uff5e\u2000-\u200b\u00a0]")
 _DATE_PATTERNS = (
     re.compile(r"^(\d{4})[-./](\d{1,2})[-./](\d{1,2})$"),
     re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
@@ -52,8 +54,13 @@ def clean(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = unicodedata.normalize("NFKC", str(value)).replace("\u3000", " ").strip()
-    return re.sub(r"\s+", " ", text)
+    text = str(value)
+    if text.isascii():
+        text = text.strip()
+        return _SPACES.sub(" ", text) if "  " in text or "\t" in text or "\n" in text else text
+    if _WIDE.search(text):  # full-width forms and the ideographic space
+        text = unicodedata.normalize("NFKC", text).replace("\u3000", " ")
+    return _SPACES.sub(" ", text.strip())
 
 
 def parse_date(value: object) -> dt.date:
