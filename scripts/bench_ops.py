@@ -89,8 +89,7 @@ def bench_inbox(c: flowpop.Client, db: str) -> None:
     # acknowledgement applies to notifications and replies: turn 5k of the requests into notifications first
     engine = create_engine(normalize_url(db))
     with engine.begin() as conn:
-        conn.execute(text("UPDATE messages SET kind = 'notification', topic = 'stay_registered' WHERE id IN (%s)"
-                          % ",".join(str(i) for i in notices)))
+        conn.execute(text("UPDATE messages SET kind = 'notification', topic = 'stay_registered' WHERE id IN ({})".format(",".join(str(i) for i in notices))))
     engine.dispose()
     seconds, done = timed(lambda: c.inbox.acknowledge(notices))
     record(f"acknowledge {done.done} in bulk", seconds, 5)
@@ -161,7 +160,7 @@ def bench_houses(c: flowpop.Client, db: str) -> None:
             "SELECT id FROM stays WHERE status = 'open' AND residence_code = :v LIMIT 200"), {"v": house.division_code})]
         if len(ids) < 200:
             ids = [r[0] for r in conn.execute(text("SELECT id FROM stays WHERE status = 'open' LIMIT 200"))]
-        conn.execute(text("UPDATE stays SET house_code = :h WHERE id IN (%s)" % ",".join(map(str, ids))),
+        conn.execute(text("UPDATE stays SET house_code = :h WHERE id IN ({})".format(",".join(map(str, ids)))),
                      {"h": house.code})
     engine.dispose()
     c.houses.get(house.code)
