@@ -246,6 +246,8 @@ def console(db: str, runs: int) -> list[Row]:
         return [Row("console ready", [], 1500, "max", note="n/a: no flowpop_tui.app")]
     if not hasattr(tui_app, "FlowpopApp") or not hasattr(tui_app, "run"):
         return [Row("console ready", [], 1500, "max", note="n/a: flowpop_tui.app has no FlowpopApp/run")]
+    if runs <= 0:
+        return []
     log(f"timing the console's start ({runs} fresh processes) …")
     screen: list[float] = []
     results: list[float] = []

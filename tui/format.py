@@ -9,8 +9,18 @@ from rich.cells import cell_len
 from rich.text import Text
 
 from flowpop.rules.idnumber import mask
-from flowpop.types import HistoryEntry, Person, Stay
-from flowpop_tui.i18n import FIELD_KINDS, action_name, field_name, label, lang
+from flowpop.types import Employer, HistoryEntry, House, LateDeclaration, Message, Occupant, Person, Stay
+from flowpop_tui.i18n import (
+    FIELD_KINDS,
+    ITEM_KINDS,
+    action_name,
+    field_name,
+    item_name,
+    kind_short,
+    label,
+    lang,
+    t,
+)
 
 
 def plain(cells: tuple[str, ...]) -> list[Text]:
@@ -111,3 +121,98 @@ def history_cells(h: HistoryEntry, places: dict[str, str] | None = None) -> tupl
     entity = "" if h.entity == "person" else ("流动·" if lang() == "zh" else "stay ")
     return (when(h.at), h.username, entity + action_name(h.action), changes_text(h.changes, h.entity, places),
             h.reason or "")
+
+
+# ---------------------------------------------------------------- inbox, houses, employers
+
+def short_day(value: dt.date | None) -> str:
+    """A due date in a narrow column: month and day (the working days left say how near it is)."""
+    return value.strftime("%m-%d") if value else ""
+
+
+def item_text(key: str, value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ("、" if lang() == "zh" else ", ").join(item_text(key, v) for v in value)
+    if value is None or value == "":
+        return "–"
+    kind = ITEM_KINDS.get(key)
+    if kind:
+        return label(kind, str(value))
+    return str(value)
+
+
+def items_text(items: dict[str, Any]) -> str:
+    """'核实事项：现居住地址、婚育情况；…' — what a message asks or reports, keys named where known."""
+    sep, colon = ("; ", ": ") if lang() == "en" else ("；", "：")
+    return sep.join(f"{item_name(k)}{colon}{item_text(k, v)}" for k, v in items.items() if v not in (None, "", [], {}))
+
+
+def topic_text(m: Message) -> str:
+    """What a message is about: a notification's topic, else what it asks (the items to verify) or says."""
+    if m.topic:
+        return label("topic", m.topic)
+    verify = m.items.get("verify")
+    if isinstance(verify, list) and verify:
+        return item_text("verify", verify)
+    return items_text(m.items) or (m.text or "")
+
+
+def message_cells(m: Message, selected: bool) -> list[Text]:
+    name = Text(clip(str(m.subject.get("name") or ""), 8))
+    if m.overdue:
+        name.stylize("bold red")
+        left = Text(t("overdue_mark"), style="bold red")
+    elif m.working_days_left is None:
+        left = Text("")
+    else:
+        left = Text(str(m.working_days_left), style="yellow" if m.working_days_left <= 1 else "")
+    return [
+        Text("✓" if selected else "", style="bold green"),
+        Text(clip(kind_short(m.kind), 8)),
+        Text(clip(topic_text(m), 8)),
+        name,
+        Text(str(m.subject.get("id_number") or "")),
+        Text(tail(m.sender_name or m.sender_code, 10)),
+        Text(short_day(m.due_on)),
+        left,
+        Text(label("message_status", m.status), style="dim" if m.status in ("closed", "answered") else ""),
+    ]
+
+
+def occupant_cells(room: str, o: Occupant, living: bool, where_width: int) -> list[Text]:
+    """A tenant (declared or not) or a household member registered in the room (and where they are now)."""
+    if living:
+        kind = Text(t("occ_living") + ("·" + t("occ_hukou") if o.registered_here else ""))
+        last = Text(t("declared_on", day=day(o.declared_on))) if o.declared_on else Text(t("undeclared"), style="bold red")
+    else:
+        kind = Text(t("occ_hukou"), style="cyan")
+        last = Text(t("now_at", place=tail(o.where_now, where_width - 6)) if o.where_now else t("where_unknown"))
+    return [Text(clip(room or "–", 5)), kind, Text(clip(o.name, 8)), Text(o.id_number), Text(day(o.arrived_on)), last]
+
+
+def occupancy_text(h: House) -> Text:
+    """'居住 3 人 / 核定 4 人', red when over capacity."""
+    text = t("occupancy", n=h.occupants, cap=h.capacity) if h.capacity else t("occupancy_open", n=h.occupants)
+    return Text(text, style="bold red" if h.over_capacity else "")
+
+
+def house_cells(h: House) -> list[Text]:
+    occ = f"{h.occupants}/{h.capacity}" if h.capacity else str(h.occupants)
+    return [Text(h.code), Text(clip(h.address, 19)), Text(tail(h.division_name, 10)),
+            Text(clip(label("house_use", h.use), 6)),
+            Text(occ, style="bold red" if h.over_capacity else ""), Text(clip(h.landlord_name or "", 8))]
+
+
+def late_cells(x: LateDeclaration) -> list[Text]:
+    state = Text(t("undeclared"), style="bold red") if x.state == "missing" else Text(t("declared_late"), style="yellow")
+    return [Text(clip(x.name, 8)), Text(clip(x.address, 15)), Text(clip(x.landlord_name or "", 8)),
+            Text(day(x.due_on)), Text(day(x.declared_on)), state, Text(str(x.penalty_yuan))]
+
+
+def employer_cells(e: Employer) -> list[Text]:
+    if e.agreement_signed_on:
+        agreement = Text(day(e.agreement_signed_on))
+    else:
+        agreement = Text(t("unsigned"), style="bold red" if e.needs_agreement else "dim")
+    return [Text(clip(e.name, 19)), Text(e.uscc), Text(tail(e.division_name, 10)), Text(str(e.floating_workers)),
+            agreement]

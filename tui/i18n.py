@@ -105,6 +105,151 @@ UI: dict[str, tuple[str, str]] = {
     "cmd_refresh_help": ("重新查询当前条件", "Run the current search again"),
     "cmd_key_targets": ("只看重点对象 / Key targets only", "Key targets only / 只看重点对象"),
     "cmd_key_targets_help": ("切换重点服务管理对象筛选", "Toggle the key service target filter"),
+    # ---- inbox, houses, employers (flowpop_tui.inbox, inbox_message, inbox_actions, places, listing)
+    "nav_inbox": ("收件箱", "Inbox"),
+    "nav_houses": ("房屋", "Houses"),
+    "nav_employers": ("用人单位", "Employers"),
+    "nav_persons": ("人员查询", "Persons"),
+    "cmd_inbox": ("收件箱 / Inbox", "Inbox / 收件箱"),
+    "cmd_inbox_help": ("协查、通报、移交：按截止日期办理", "Requests, notifications, transfers by due date"),
+    "cmd_houses": ("房屋查询 / Houses", "Houses / 房屋查询"),
+    "cmd_houses_help": ("按房屋编码、地址或房东查找；逐间查看住户", "Find by code, address or landlord; who lives in each room"),
+    "cmd_late": ("逾期未申报 / Late declarations", "Late declarations / 逾期未申报"),
+    "cmd_late_help": ("房东逾期或未申报的租住人员及罚款", "Tenants declared late or not at all, with the penalty"),
+    "cmd_employers": ("用人单位 / Employers", "Employers / 用人单位"),
+    "cmd_employers_help": ("流动人员数、责任书签订情况、职工名册", "Floating workers, agreements, rosters"),
+    "cmd_persons": ("人员查询 / Persons", "Persons / 人员查询"),
+    "cmd_persons_help": ("按姓名、拼音或身份证号查找人员", "Find people by name, pinyin or ID number"),
+    "inbox_placeholder": ("对象姓名 / 身份证号", "name / ID number"),
+    "kind": ("类型", "Kind"),
+    "overdue": ("逾期", "Overdue"),
+    "only_overdue": ("仅逾期", "only"),
+    "status_open": ("未办结", "open"),
+    "count_new": ("新到", "new"),
+    "count_open": ("未办结", "open"),
+    "count_overdue": ("逾期", "overdue"),
+    "count_due_today": ("今日到期", "due today"),
+    "count_outbox": ("待发外地", "outbox waiting"),
+    "n_selected": ("已选 {n} 条", "{n} selected"),
+    "acknowledged_all": ("已接收 {done} 条", "{done} acknowledged"),
+    "acknowledged": ("已接收 {done} 条，跳过 {skipped} 条", "{done} acknowledged, {skipped} skipped"),
+    "step_done": ("{name}：{status}", "{name}: {status}"),
+    "overdue_mark": ("逾期", "late"),
+    "accountable": ("责任方：{side}", "accountable: {side}"),
+    "col_sel": ("", ""),
+    "col_kind": ("类型", "Kind"),
+    "col_topic": ("事项", "Topic"),
+    "col_subject": ("对象", "Name"),
+    "col_from": ("发件单位", "From"),
+    "col_to": ("收件单位", "To"),
+    "col_due": ("截止", "Due"),
+    "col_left": ("剩余", "Left"),
+    "col_msg_status": ("状态", "Status"),
+    "col_sent": ("发出时间", "Sent"),
+    "col_same": ("", ""),
+    "col_item": ("项目", "Item"),
+    "col_in_message": ("来件所述", "In the message"),
+    "col_local": ("本地记录", "Local record"),
+    "col_birth": ("出生日期", "Born"),
+    "col_score": ("匹配", "Score"),
+    "col_basis": ("依据", "Basis"),
+    "compare_title": ("来件与本地记录比对（≠ 为不一致）", "Message against the local record (≠ differs)"),
+    "candidates_title": ("候选人员（按匹配分；回车配对）", "Candidates by score (Enter matches)"),
+    "no_candidates": ("没有候选人员（可按 m 输入人员编号配对）", "No candidates (m to match by person number)"),
+    "thread_title": ("往来消息", "Conversation"),
+    "not_matched": ("尚未配对本地记录", "not matched to a local record"),
+    "from": ("发件", "From"),
+    "to": ("收件", "To"),
+    "sent": ("发出", "Sent"),
+    "due": ("截止", "Due"),
+    "items": ("事项", "Items"),
+    "outcome": ("办理结果", "Outcome"),
+    "key_read": ("已读", "Read"),
+    "key_match": ("配对", "Match"),
+    "key_verify": ("核实", "Verify"),
+    "key_reply": ("反馈", "Reply"),
+    "key_accept": ("接收", "Accept"),
+    "key_refuse": ("拒绝", "Refuse"),
+    "key_forward": ("转办", "Forward"),
+    "key_return": ("退回", "Return"),
+    "key_escalate": ("上报", "Escalate"),
+    "key_close": ("办结", "Close"),
+    "key_sheet": ("核实表", "Sheet"),
+    "key_select": ("选择", "Select"),
+    "key_select_all": ("全选通报", "All notices"),
+    "key_kind": ("类型", "Kind"),
+    "key_overdue": ("逾期", "Overdue"),
+    "key_msg_status": ("状态", "Status"),
+    "key_open_person": ("本地记录", "Local record"),
+    "title_match": ("配对本地记录", "Match to a local record"),
+    "title_reply": ("协查反馈", "Reply"),
+    "title_refuse": ("拒绝移交", "Refuse the transfer"),
+    "title_return": ("退回", "Return"),
+    "title_escalate": ("上报县级", "Escalate to the county"),
+    "title_forward": ("转办", "Forward"),
+    "f_candidate": ("候选人员", "Candidate"),
+    "f_person_id": ("或人员编号", "or person no."),
+    "person_id_hint": ("不在候选中时填写", "when not among the candidates"),
+    "not_a_number": ("应为数字", "must be a number"),
+    "score": ("匹配分", "score"),
+    "f_to_code": ("转给（区划代码）", "To (division code)"),
+    "to_code_hint": ("本辖区内的村居或乡镇代码", "a village or township within your jurisdiction"),
+    "f_facts": ("核实结果", "Verified facts"),
+    "facts_hint": ("每行一项：事项=结果", "one per line: item=result"),
+    "f_text": ("附言", "Note"),
+    "bad_fact_line": ("应写成“事项=结果”：{line}", "write it as item=result: {line}"),
+    "sheet_saved": ("核实表已保存：{path}", "Verification sheet saved: {path}"),
+    "file_saved": ("已保存：{path}", "Saved: {path}"),
+    "cannot_write": ("无法写入 {path}：{error}", "Cannot write {path}: {error}"),
+    "house_placeholder": ("房屋编码 / 地址 / 房东姓名", "house code / address / landlord"),
+    "employer_placeholder": ("单位名称 / 统一社会信用代码", "employer name / credit code"),
+    "vacant": ("空置出租房", "Vacant rentals"),
+    "over_capacity": ("超员", "Over capacity"),
+    "needs_agreement": ("需签责任书", "Needs agreement"),
+    "key_late": ("逾期申报", "Late"),
+    "key_vacant": ("空置", "Vacant"),
+    "key_over": ("超员", "Over"),
+    "key_notice": ("告知书", "Notice"),
+    "key_save_file": ("存为文件", "Save to file"),
+    "key_needs_agreement": ("需签责任书", "Needs agreement"),
+    "col_house_code": ("房屋编码", "House code"),
+    "col_address": ("地址", "Address"),
+    "col_village": ("所在村居", "Village"),
+    "col_use": ("用途", "Use"),
+    "col_occupants": ("居住", "Living"),
+    "col_landlord": ("房东", "Landlord"),
+    "col_room": ("房间", "Room"),
+    "col_occ_kind": ("关系", "Relation"),
+    "col_declared_where": ("申报 / 现在何处", "Declared / where now"),
+    "col_declare_due": ("应申报日", "Due"),
+    "col_declared_on": ("申报日期", "Declared"),
+    "col_state": ("情况", "State"),
+    "col_penalty": ("罚款", "Yuan"),
+    "col_employer": ("单位名称", "Employer"),
+    "col_uscc": ("统一社会信用代码", "Credit code"),
+    "col_division": ("所在地", "Area"),
+    "col_workers": ("流动人员", "Workers"),
+    "col_agreement": ("责任书", "Agreement"),
+    "mode": ("管理模式", "Mode"),
+    "address": ("地址", "Address"),
+    "contact": ("联系人", "Contact"),
+    "occ_living": ("居住", "living"),
+    "occ_hukou": ("户籍", "hukou"),
+    "declared_on": ("已申报 {day}", "declared {day}"),
+    "undeclared": ("未申报", "undeclared"),
+    "declared_late": ("逾期申报", "late"),
+    "now_at": ("现居 {place}", "now {place}"),
+    "where_unknown": ("去向不详", "whereabouts unknown"),
+    "occupancy": ("居住 {n} 人 / 核定 {cap} 人", "{n} living / capacity {cap}"),
+    "occupancy_open": ("居住 {n} 人（未核定人数）", "{n} living (no capacity set)"),
+    "house_counts": ("居住 {living} 人 · 户籍在此 {registered} 人", "{living} living · {registered} registered here"),
+    "late_help": ("回车：查看房屋   n：房东告知书", "Enter: the house   n: landlord notice"),
+    "late_counts": ("共 {n} 人 · 未申报 {missing} 人 · 罚款合计 {yuan} 元",
+                    "{n} tenants · {missing} undeclared · penalties {yuan} yuan"),
+    "none_late": ("没有逾期或未申报的租住人员", "No late or missing declarations"),
+    "unsigned": ("未签", "unsigned"),
+    "agreement_needed": ("（10人以上，应签责任书）", " (10 or more: an agreement is due)"),
+    "narrow_query": ("仅显示前 1000 个，请缩小查询", "only the first 1000: narrow the query"),
 }
 
 ACTIONS: dict[str, tuple[str, str]] = {
@@ -217,3 +362,66 @@ def error_text(exc: BaseException) -> str:
     if callable(localized):
         return str(localized(lang()))
     return str(exc) or type(exc).__name__
+
+
+# ---- inbox, houses, employers
+
+KIND_SHORT: dict[str, tuple[str, str]] = {
+    "assist_request": ("协查", "request"), "assist_reply": ("协查反馈", "reply"), "notification": ("通报", "notice"),
+    "transfer": ("移交", "transfer"), "not_found": ("查无此人", "not found"), "dispute": ("申诉", "dispute"),
+}
+MATCH_REASONS: dict[str, tuple[str, str]] = {
+    "id_number": ("身份证号", "ID number"), "name_birth_date": ("姓名+出生日期", "name + born"),
+    "pinyin_birth_date": ("拼音+出生日期", "pinyin + born"),
+}
+SIDES: dict[str, tuple[str, str]] = {
+    "residence": ("现居住地", "residence side"), "household": ("户籍地", "household side"), "county": ("县级", "county"),
+}
+OUTCOMES: dict[str, tuple[str, str]] = {
+    "answered": ("已反馈", "answered"), "accepted": ("已接收", "accepted"), "refused": ("已拒绝", "refused"),
+}
+# What the keys of a message's items are called (written by the registry and by senders)
+ITEMS: dict[str, tuple[str, str]] = {
+    "verify": ("核实事项", "to verify"), "arrived_on": ("流入日期", "arrived"), "returned_on": ("返回日期", "returned"),
+    "reason": ("原因", "reason"), "from_residence_code": ("原现居住地", "from"), "to_residence_code": ("迁往", "to"),
+    "residence_address": ("居住地址", "address"), "service": ("服务项目", "service"),
+    "provided_on": ("服务日期", "provided"), "number": ("证明编号", "certificate"), "verified_on": ("查验日期", "verified"),
+    "checked_on": ("清查日期", "checked"), "residence_code": ("现居住地", "residence"),
+    "transfer": ("移交消息", "transfer"), "outcome": ("结果", "outcome"),
+}
+ITEM_KINDS = {"reason": "reason", "service": "service"}
+
+
+def _pick(table: dict[str, tuple[str, str]], code: str | None) -> str:
+    pair = table.get(code or "")
+    if pair is None:
+        return code or ""
+    return pair[1] if lang() == "en" else pair[0]
+
+
+def kind_short(kind: str | None) -> str:
+    """A message kind in a narrow column."""
+    return _pick(KIND_SHORT, kind)
+
+
+def match_reason(reason: str) -> str:
+    return _pick(MATCH_REASONS, reason)
+
+
+def side_name(side: str) -> str:
+    return _pick(SIDES, side)
+
+
+def outcome_name(outcome: str) -> str:
+    return _pick(OUTCOMES, outcome)
+
+
+def item_name(key: str) -> str:
+    return _pick(ITEMS, key) if key in ITEMS else key
+
+
+def step_done(m: object) -> str:
+    """'张三：已读' — whom a step was about and where the message stands now."""
+    subject = getattr(m, "subject", {}) or {}
+    return t("step_done", name=subject.get("name") or f"#{getattr(m, 'id', '')}",
+             status=label("message_status", getattr(m, "status", "")))

@@ -15,7 +15,9 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from flowpop.rules.idnumber import mask
 from flowpop_tui.format import person_cells, plain
-from flowpop_tui.i18n import colon, error_text, label, lang, t, translate_bindings
+from flowpop_tui.i18n import colon, error_text, label, lang, t
+from flowpop_tui.ops_i18n import t as ops_t
+from flowpop_tui.ops_i18n import translate_bindings
 
 if TYPE_CHECKING:
     from flowpop.pagination import AsyncPager
@@ -42,6 +44,8 @@ class SearchScreen(Screen[None]):
         Binding("f3", "cycle_status", "key_status", key_display="F3"),
         Binding("f4", "toggle_key_target", "key_key_target", key_display="F4"),
         Binding("ctrl+r", "refresh", "key_refresh"),
+        Binding("space", "toggle_select", "key_select", key_display="␣"),
+        Binding("B", "bulk", "key_bulk", key_display="B"),
         Binding("escape", "focus_filter", show=False),
     ]
 
@@ -62,6 +66,8 @@ class SearchScreen(Screen[None]):
         self._cursor: str | None = None
         self._generation = 0
         self._loading_more = False
+        self.selected: set[int] = set()  # rows marked with space for a bulk change (kept across searches)
+        self._rows: dict[str, Person] = {}
 
     def compose(self) -> ComposeResult:
         yield Header(icon="☰")
@@ -178,6 +184,7 @@ class SearchScreen(Screen[None]):
         self._pager = pager
         table = self.query_one("#persons", DataTable)
         table.clear()
+        self._rows = {}
         self._append(page.data)
         self._cursor, self.has_more = page.next_cursor, page.has_more and page.next_cursor is not None
         self._update_status()
@@ -211,7 +218,15 @@ class SearchScreen(Screen[None]):
             key = str(p.id)
             if key in table.rows:
                 continue
-            table.add_row(*self._cells(p), key=key)
+            self._rows[key] = p
+            table.add_row(*self._marked(p), key=key)
+
+    def _marked(self, p: Person) -> list[Any]:
+        cells = self._cells(p)
+        if p.id in self.selected:
+            cells[0] = Text("✓", style="bold green") + cells[0]
+            cells[0].stylize("reverse", 1)
+        return cells
 
     @staticmethod
     def _cells(p: Person) -> list[Any]:
@@ -246,8 +261,47 @@ class SearchScreen(Screen[None]):
         key = str(person.id)
         if key not in table.rows:
             return
-        for (column, _width), value in zip(COLUMNS[lang()], self._cells(person), strict=True):
+        for (column, _width), value in zip(COLUMNS[lang()], self._marked(person), strict=True):
             table.update_cell(key, column, value)
+        self._rows[key] = person
+
+    # ------------------------------------------------------------------ selection and bulk changes
+
+    def action_toggle_select(self) -> None:
+        """Space on a row marks it for a bulk change (and again unmarks it); the cursor moves on."""
+        table = self.query_one("#persons", DataTable)
+        if not isinstance(self.focused, DataTable) or table.row_count == 0:
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        person = self._rows.get(str(key))
+        if person is None:
+            return
+        self.selected.symmetric_difference_update({person.id})
+        table.update_cell(str(key), COLUMNS[lang()][0][0], self._marked(person)[0])
+        if table.cursor_row + 1 < table.row_count:
+            table.move_cursor(row=table.cursor_row + 1)
+        self._update_status()
+
+    def bulk_selection(self) -> dict[str, Any]:
+        """The rows marked, else the current search (its filters, as the registry reads them)."""
+        if self.selected:
+            return {"ids": sorted(self.selected)}
+        return {"filters": {k: v for k, v in self._filters().items() if k != "limit" and v is not None}}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "bulk":
+            return bool(self.app.allowed("bulk"))  # type: ignore[attr-defined]
+        return True
+
+    def action_bulk(self) -> None:
+        from flowpop_tui.ops_bulk import start_bulk
+
+        start_bulk(self.app, self.bulk_selection(), self._after_bulk)
+
+    def _after_bulk(self, result: object | None) -> None:
+        if result is not None:
+            self.selected.clear()
+            self.search()
 
     # ------------------------------------------------------------------ status line
 
@@ -260,7 +314,10 @@ class SearchScreen(Screen[None]):
         self._update_status()
 
     def _update_status(self) -> None:
-        status = self.query_one("#status", Static)
+        found = self.query("#status")
+        if not found:
+            return  # the screen was closed while a search ran (its worker's finally still runs)
+        status = found.first(Static)
         if self.error:
             status.update(Text(self.error.replace("\n", " "), style="bold red"))
             return
@@ -271,6 +328,8 @@ class SearchScreen(Screen[None]):
             text = t("none_found")
         else:
             text = t("loaded_more", n=n) if self.has_more else t("loaded_all", n=n)
+        if self.selected:
+            text += "  " + ops_t("search_selected", n=len(self.selected))
         status.update(text)
 
     @property

@@ -1,0 +1,228 @@
+"""The day at a glance: the inbox's counts and what is overdue, inspection progress, data quality, and
+this quarter's rates as bars against their targets. Each part loads in its own worker and fills in."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Footer, Header, Static
+
+from flowpop.rules.divisions_source import level_of
+from flowpop_tui.format import clip
+from flowpop_tui.i18n import error_text, label, lang
+from flowpop_tui.ops_base import OpsScreen, bar, pad, share, short_place
+from flowpop_tui.ops_i18n import t
+
+if TYPE_CHECKING:
+    from flowpop.types import (
+        Campaign,
+        CampaignProgress,
+        InboxSummary,
+        Message,
+        QualityReport,
+        Rate,
+        RatesReport,
+    )
+
+OVERDUE_SHOWN = 5
+CAMPAIGNS_SHOWN = 2
+RATE_NAME = 14  # cells: the longest Chinese rate name (信息采集及时率)
+RATE_BAR = 14
+LEFT_TEXT = 28  # the left column's text width at 80 columns (with its scroll bar)
+
+
+def quarter_of(day: dt.date) -> str:
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def rate_line(rate: Rate) -> Text:
+    """``登记率        ███████▌░░░░░░  53.3% ≥90%`` — green when it meets the target, red when not;
+    a ┃ marks the target on the bar."""
+    name = rate.name_en if lang() == "en" else rate.name
+    style = "dim" if rate.meets_target is None else ("green" if rate.meets_target else "red")
+    cells = list(bar(rate.value, RATE_BAR))
+    mark = min(RATE_BAR - 1, round(rate.target * RATE_BAR))
+    line = Text(pad(name, RATE_NAME) + " ")
+    for i, ch in enumerate(cells):
+        line.append("┃" if i == mark else ch, "bold yellow" if i == mark else style)
+    value = "–" if rate.value is None else t("percent", value=rate.value * 100)
+    line.append(f" {value:>6}", style)
+    line.append(f" {'≥' if rate.higher_is_better else '≤'}{rate.target * 100:g}%", "dim")
+    return line
+
+
+class DashboardScreen(OpsScreen):
+    # the other screens are one key away from anywhere (the app binds each key of ``ops.SCREENS``)
+    BINDINGS = [Binding("ctrl+r", "refresh", "key_refresh")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.quarter = quarter_of(dt.date.today())
+        self.summary: InboxSummary | None = None
+        self.overdue: list[Message] = []
+        self.campaigns: list[tuple[Campaign, CampaignProgress | None]] = []
+        self.quality: QualityReport | None = None
+        self.rates: RatesReport | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="☰")
+        with Horizontal(id="dash"):
+            with VerticalScroll(id="dash-left"):
+                for part in ("inbox", "overdue", "inspect", "quality"):
+                    yield self._panel(part, t(f"dash_{part}"))
+            yield self._panel("rates", t("dash_rates", period=self.quarter))
+        yield Footer()
+
+    @staticmethod
+    def _panel(part: str, title: str) -> Static:
+        panel = Static(t("loading"), id=f"dash-{part}", classes="panel", markup=False)
+        panel.border_title = Text(title)  # Text: never read as markup
+        return panel
+
+    def load(self) -> None:
+        self.load_inbox()
+        self.load_overdue()
+        self.load_inspections()
+        self.load_quality()
+        self.load_rates()
+
+    def show(self, part: str, content: Text | str) -> None:
+        self.query_one(f"#dash-{part}", Static).update(content)
+
+    def show_error(self, part: str, exc: BaseException) -> None:
+        self.show(part, Text(t("failed", error=error_text(exc)), style="red"))
+
+    # ------------------------------------------------------------------ the parts
+
+    @work(group="dash-inbox", exclusive=True)
+    async def load_inbox(self) -> None:
+        client = await self.get_client()
+        if client is None:
+            return
+        try:
+            s = await client.inbox.summary()
+        except Exception as exc:
+            self.show_error("inbox", exc)
+            return
+        self.summary = s
+        text = Text(t("dash_inbox_open", new=s.new, open=s.open) + "\n" + t("dash_inbox_due", overdue=s.overdue,
+                                                                           due_today=s.due_today))
+        if s.outbox_unsent:
+            text.append(" · " + t("dash_outbox", n=s.outbox_unsent))
+        if s.by_kind:
+            sep = ", " if lang() == "en" else "，"
+            text.append("\n" + sep.join(f"{label('message_kind', k)} {n}" for k, n in sorted(s.by_kind.items())),
+                        "dim")
+        text.highlight_regex(r"\d+", "bold")
+        self.query_one("#dash-inbox", Static).set_class(s.overdue > 0, "alert")
+        self.query_one("#dash-overdue", Static).border_title = Text(f"{t('dash_overdue')} {s.overdue}")
+        self.show("inbox", text)
+
+    @work(group="dash-overdue", exclusive=True)
+    async def load_overdue(self) -> None:
+        client = await self.get_client()
+        if client is None:
+            return
+        try:
+            page = await client.inbox.list(overdue=True, limit=OVERDUE_SHOWN).first_page()
+        except Exception as exc:
+            self.show_error("overdue", exc)
+            return
+        self.overdue = page.data
+        if not page.data:
+            self.show("overdue", Text(t("dash_overdue_none"), style="green"))
+            return
+        today = dt.date.today()
+        lines = []
+        for m in page.data:
+            late = t("dash_overdue_days", n=(today - m.due_on).days) if m.due_on else ""
+            who = str(m.subject.get("name") or "")
+            lines.append(Text.assemble((pad(late, 9), "red"), pad(label("message_kind", m.kind), 9),
+                                       clip(who, LEFT_TEXT - 18)))
+        if page.has_more:
+            lines.append(Text("…", style="dim"))
+        self.show("overdue", Text("\n").join(lines))
+
+    @work(group="dash-inspect", exclusive=True)
+    async def load_inspections(self) -> None:
+        client = await self.get_client()
+        if client is None:
+            return
+        try:
+            campaigns = [c for c in await client.inspections.list() if c.status == "open"]
+            first = await client.inspections.progress(campaigns[0].id) if campaigns else None
+        except Exception as exc:
+            self.show_error("inspect", exc)
+            return
+        self.campaigns = [(c, first if n == 0 else None) for n, c in enumerate(campaigns)]
+        if not campaigns:
+            self.show("inspect", Text(t("dash_inspect_none"), style="dim"))
+            return
+        lines = []
+        for c, p in self.campaigns[:CAMPAIGNS_SHOWN]:
+            lines.append(Text(clip(c.name, LEFT_TEXT), style="bold"))
+            lines.append(self._progress_line(c.done, c.items, 12))
+            if p is None:  # the villages furthest behind, for the first campaign only
+                continue
+            lagging = sorted((v for v in p.by_village if v.done < v.total), key=lambda v: v.done / v.total)[:2]
+            for v in lagging:
+                lines.append(Text.assemble("  ", pad(short_place(v.name, c.jurisdiction_name, 10) or v.key, 11),
+                                           f"{v.done}/{v.total}"))
+        if len(campaigns) > CAMPAIGNS_SHOWN:
+            lines.append(Text(t("dash_inspect_more", n=len(campaigns) - CAMPAIGNS_SHOWN), style="dim"))
+        self.show("inspect", Text("\n").join(lines))
+
+    @staticmethod
+    def _progress_line(done: int, total: int, width: int) -> Text:
+        fraction = share(done, total)
+        pct = "" if fraction is None else " " + t("percent", value=fraction * 100)
+        return Text.assemble((bar(fraction, width), "cyan"), f" {done}/{total}{pct}")
+
+    @work(group="dash-quality", exclusive=True)
+    async def load_quality(self) -> None:
+        client = await self.get_client()
+        if client is None:
+            return
+        try:
+            report = await client.reports.quality()
+        except Exception as exc:
+            self.show_error("quality", exc)
+            return
+        self.quality = report
+        flagged = sorted((c for c in report.checks if c.count), key=lambda c: -c.count)
+        if not flagged:
+            self.show("quality", Text(t("dash_quality_ok", n=report.persons_checked), style="green"))
+            return
+        lines = [Text(t("dash_quality_sum", checks=len(flagged), n=sum(c.count for c in flagged)), style="yellow")]
+        for c in flagged[:3]:
+            name = c.name_en if lang() == "en" else c.name
+            lines.append(Text.assemble(pad(name, LEFT_TEXT - 7), (f"{c.count:>6}", "bold")))
+        self.show("quality", Text("\n").join(lines))
+
+    @work(group="dash-rates", exclusive=True)
+    async def load_rates(self) -> None:
+        client = await self.get_client()
+        if client is None:
+            return
+        try:
+            me = self.app.me or await client.me()  # type: ignore[attr-defined]
+            code = me.jurisdiction_code
+            level = "township" if code and level_of(code) in ("township", "village", "grid") else "county"
+            report = await client.reports.rates(self.quarter, level=level)
+        except Exception as exc:
+            self.show_error("rates", exc)
+            return
+        self.rates = report
+        panel = self.query_one("#dash-rates", Static)
+        place = report.total.division_name or ""
+        panel.border_title = Text(t("dash_rates", period=report.period) + (f" · {place}" if place else ""))
+        if not report.total.rates:
+            self.show("rates", Text(t("dash_rates_none"), style="dim"))
+            return
+        self.show("rates", Text("\n").join(rate_line(r) for r in report.total.rates))
