@@ -123,10 +123,10 @@ def import_counts(r: ImportResult) -> list[tuple[str, str]]:
 
 
 def _send(state: State, data: bytes, filename: str, *, dry_run: bool, skip_bad: bool,
-          mapping: dict[str, str]) -> ImportResult:
+          mapping: dict[str, str], resource: str = "persons") -> ImportResult:
     click.echo(t(f"正在导入 {filename}（{len(data):,} 字节）…", f"importing {filename} ({len(data):,} bytes)…"), err=True)
-    return state.client.persons.import_file(data, filename=filename, dry_run=dry_run, skip_bad=skip_bad,
-                                            mapping=mapping or None)
+    return getattr(state.client, resource).import_file(data, filename=filename, dry_run=dry_run, skip_bad=skip_bad,
+                                                       mapping=mapping or None)
 
 
 @click.command("import")
@@ -147,20 +147,46 @@ def import_file(state: State, file: Path, dry_run: bool, skip_bad: bool, mapping
 
     有错误行且未导入时退出码为 4；错误报告可用 Excel 打开 /
     exits 4 when rows were rejected and nothing was imported; the error report opens in Excel."""
+    run_import(state, "persons", file, dry_run, skip_bad, mapping, errors_path, yes, fmt)
+
+
+def import_command(resource: str, doc: str) -> click.Command:
+    """`flowpop houses import` / `flowpop employers import`: the same options and report as `flowpop import`."""
+
+    @click.command("import", help=doc)
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--dry-run", is_flag=True, help="只检查，不写入 / check only, write nothing")
+    @click.option("--skip-bad", is_flag=True, help="跳过错误行，导入其余 / import the good rows, skip the bad ones")
+    @click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="MAP.csv|MAP.json",
+                  help="列名映射：列名 → 字段 / column mapping: header → field")
+    @click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path), metavar="ERRORS.csv",
+                  help="错误报告（默认：<文件>.errors.csv）/ error report (default: <file>.errors.csv)")
+    @click.option("--yes", "-y", is_flag=True, help="不再确认 / do not ask")
+    @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", help="输出格式 / output format")
+    @pass_state
+    def command(state: State, file: Path, dry_run: bool, skip_bad: bool, mapping: Path | None, errors_path: Path | None,
+                yes: bool, fmt: str) -> None:
+        run_import(state, resource, file, dry_run, skip_bad, mapping, errors_path, yes, fmt)
+
+    return command
+
+
+def run_import(state: State, resource: str, file: Path, dry_run: bool, skip_bad: bool, mapping: Path | None,
+               errors_path: Path | None, yes: bool, fmt: str) -> None:
     data = file.read_bytes()
     columns = read_mapping(mapping) if mapping else {}
     if not dry_run and not yes and is_tty():
         # on a terminal: check first, show what would happen, then ask
-        check = _send(state, data, file.name, dry_run=True, skip_bad=skip_bad, mapping=columns)
+        check = _send(state, data, file.name, dry_run=True, skip_bad=skip_bad, mapping=columns, resource=resource)
         click.echo(card(import_counts(check)))
         if check.rejected and not skip_bad:
             result = check
         else:
             inputs.confirm(f"写入登记库（{check.total - check.rejected - check.duplicates} 行）？",
                            f"write to the registry ({check.total - check.rejected - check.duplicates} rows)?", yes)
-            result = _send(state, data, file.name, dry_run=False, skip_bad=skip_bad, mapping=columns)
+            result = _send(state, data, file.name, dry_run=False, skip_bad=skip_bad, mapping=columns, resource=resource)
     else:
-        result = _send(state, data, file.name, dry_run=dry_run, skip_bad=skip_bad, mapping=columns)
+        result = _send(state, data, file.name, dry_run=dry_run, skip_bad=skip_bad, mapping=columns, resource=resource)
     if fmt == "json":
         click.echo(dumps(result, indent=2))
     else:

@@ -363,3 +363,15 @@ def edit_employer(state: State, uscc: str, sets: tuple[str, ...], reason: str | 
     click.echo(t(f"已修改用人单位 {e.name}，版本 {e.version}", f"employer {e.name} updated, version {e.version}"), err=True)
     show_employer(e, fmt)
 
+
+
+def _register_imports() -> None:
+    from flowpop_cli.cmd_files import import_command
+
+    houses.add_command(import_command("houses", "导入房屋清单（CSV/XLSX）/ import a house list (CSV or XLSX): 所在村居, 地址, "
+                                                  "房间数, 核定人数, 用途, 管理模式, 房东姓名, 房东身份证号, 房东电话"))
+    employers.add_command(import_command("employers", "导入用人单位清单 / import an employer list: 统一社会信用代码, "
+                                                        "单位名称, 所在区划, 联系人, 联系电话, 责任书签订日期"))
+
+
+_register_imports()

@@ -271,12 +271,13 @@ def revert_changeset(cs_id: str) -> Call:
 # ---------------------------------------------------------------- files
 
 
-def import_persons(data: bytes, *, filename: str, dry_run: bool, skip_bad: bool, mapping: dict[str, str] | None) -> Call:
+def import_table(data: bytes, *, filename: str, dry_run: bool, skip_bad: bool, mapping: dict[str, str] | None,
+                   what: str = "persons") -> Call:
     import json as _json
 
     params = clean_params({"filename": filename, "dry_run": dry_run or None, "skip_bad": skip_bad or None,
                            "mapping": _json.dumps(mapping, ensure_ascii=False) if mapping else None})
-    return Call("POST", "/v1/imports/persons", params=params, content=data, model=ImportResult,
+    return Call("POST", f"/v1/imports/{what}", params=params, content=data, model=ImportResult,
                 headers={"Content-Type": "application/octet-stream"})
 
 

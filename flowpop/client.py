@@ -105,7 +105,7 @@ class Persons(_Sync):
     def import_file(self, data: bytes, *, filename: str = "", dry_run: bool = False, skip_bad: bool = False,
                     mapping: dict[str, str] | None = None) -> ImportResult:
         """Import a legacy CSV (UTF-8 or GB18030) or XLSX file; see ImportResult.problems for bad rows."""
-        return self._c._run(calls.import_persons(data, filename=filename, dry_run=dry_run, skip_bad=skip_bad,
+        return self._c._run(calls.import_table(data, filename=filename, dry_run=dry_run, skip_bad=skip_bad,
                                                  mapping=mapping))
 
     def export(self, format: str = "csv", *, reveal: bool = False, **filters: Any) -> bytes:
@@ -234,6 +234,12 @@ class Exchange(_Sync):
 class Houses(_Sync):
     """Houses and landlords (以房管人)."""
 
+    def import_file(self, data: bytes, *, filename: str = "", dry_run: bool = False, skip_bad: bool = False,
+                    mapping: dict[str, str] | None = None) -> ImportResult:
+        """Import a house list (CSV in UTF-8 or GB18030, or XLSX); bad rows come back in .problems."""
+        return self._c._run(calls.import_table(data, filename=filename, dry_run=dry_run, skip_bad=skip_bad,
+                                                 mapping=mapping, what="houses"))
+
     def list(self, **filters: Any) -> list[House]:
         """Filters: q (code, address fragment or landlord), division, use, vacant, over_capacity, limit, after."""
         return self._c._run(calls.list_houses(**filters))
@@ -259,6 +265,13 @@ class Houses(_Sync):
 
 
 class Employers(_Sync):
+
+    def import_file(self, data: bytes, *, filename: str = "", dry_run: bool = False, skip_bad: bool = False,
+                    mapping: dict[str, str] | None = None) -> ImportResult:
+        """Import a employer list (CSV in UTF-8 or GB18030, or XLSX); bad rows come back in .problems."""
+        return self._c._run(calls.import_table(data, filename=filename, dry_run=dry_run, skip_bad=skip_bad,
+                                                 mapping=mapping, what="employers"))
+
     def list(self, **filters: Any) -> list[Employer]:
         """Filters: q (credit code or name), needs_agreement, limit."""
         return self._c._run(calls.list_employers(**filters))
@@ -456,7 +469,7 @@ class AsyncPersons(_Async):
 
     async def import_file(self, data: bytes, *, filename: str = "", dry_run: bool = False, skip_bad: bool = False,
                           mapping: dict[str, str] | None = None) -> ImportResult:
-        return await self._c._run(calls.import_persons(data, filename=filename, dry_run=dry_run, skip_bad=skip_bad,
+        return await self._c._run(calls.import_table(data, filename=filename, dry_run=dry_run, skip_bad=skip_bad,
                                                        mapping=mapping))
 
     async def export(self, format: str = "csv", *, reveal: bool = False, **filters: Any) -> bytes:
@@ -576,6 +589,13 @@ class AsyncExchange(_Async):
 
 
 class AsyncHouses(_Async):
+
+    async def import_file(self, data: bytes, *, filename: str = "", dry_run: bool = False, skip_bad: bool = False,
+                    mapping: dict[str, str] | None = None) -> ImportResult:
+        """Import a house list (CSV in UTF-8 or GB18030, or XLSX); bad rows come back in .problems."""
+        return await self._c._run(calls.import_table(data, filename=filename, dry_run=dry_run, skip_bad=skip_bad,
+                                                 mapping=mapping, what="houses"))
+
     async def list(self, **filters: Any) -> list[House]:
         return await self._c._run(calls.list_houses(**filters))
 
@@ -599,6 +619,13 @@ class AsyncHouses(_Async):
 
 
 class AsyncEmployers(_Async):
+
+    async def import_file(self, data: bytes, *, filename: str = "", dry_run: bool = False, skip_bad: bool = False,
+                    mapping: dict[str, str] | None = None) -> ImportResult:
+        """Import a employer list (CSV in UTF-8 or GB18030, or XLSX); bad rows come back in .problems."""
+        return await self._c._run(calls.import_table(data, filename=filename, dry_run=dry_run, skip_bad=skip_bad,
+                                                 mapping=mapping, what="employers"))
+
     async def list(self, **filters: Any) -> list[Employer]:
         return await self._c._run(calls.list_employers(**filters))
 

@@ -133,3 +133,32 @@ def test_employers_rosters_and_agreements(client) -> None:
     assert [x.uscc for x in needing] == [code] and needing[0].floating_workers == 10
     client.employers.update(code, version=e.version, agreement_signed_on=TODAY.isoformat())
     assert client.employers.list(needs_agreement=True) == []
+
+
+def test_import_house_and_employer_lists(client) -> None:
+    import csv as _csv
+    import io as _io
+
+    out = _io.StringIO()
+    w = _csv.writer(out)
+    w.writerow(["所在村居", "地址", "房间数", "核定人数", "用途", "管理模式", "房东姓名", "房东身份证号", "房东电话"])
+    w.writerow([tree.VILLAGE_A1, "列东街8号", "４", "6", "出租", "散居包片式", "陈建国", "", "13905981234"])
+    w.writerow([tree.VILLAGE_A2, "列东街9号", "2", "", "自住", "院区围合式", "", "", ""])
+    w.writerow(["999999999999", "无名地址", "1", "", "出租", "旅业式", "", "", "12"])  # unknown village, bad phone
+    data = out.getvalue().encode("gb18030")
+    refused = client.houses.import_file(data, filename="houses.csv")
+    assert not refused.applied and refused.rejected == 1
+    assert {(p.line, p.column) for p in refused.problems} >= {(4, "division_code")}
+    assert client.houses.list(q="列东街") == []  # nothing half-imported
+    done = client.houses.import_file(data, filename="houses.csv", skip_bad=True)
+    assert done.applied and done.inserted == 2
+    got = {h.address: h for h in client.houses.list(q="列东街")}
+    assert got["列东街8号"].rooms == 4 and got["列东街8号"].mode == "scattered" and got["列东街9号"].use == "own"
+    out = _io.StringIO()
+    w = _csv.writer(out)
+    w.writerow(["统一社会信用代码", "单位名称", "所在区划", "责任书签订日期"])
+    w.writerow([_credit_code(77), "列东纺织有限公司", tree.TOWNSHIP_A, "2025年3月1日"])
+    w.writerow(["91350404MA0000001X", "坏代码公司", tree.TOWNSHIP_A, ""])
+    result = client.employers.import_file(out.getvalue().encode("utf-8"), filename="employers.csv", skip_bad=True)
+    assert (result.inserted, result.rejected) == (1, 1) and result.problems[0].column == "uscc"
+    assert str(client.employers.get(_credit_code(77)).agreement_signed_on) == "2025-03-01"

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from flowpop.registry import exports, imports
+from flowpop.registry import exports, imports, imports_places
 from flowpop.registry.api.deps import Caller, Reg
 from flowpop.registry.errors import Invalid, field_error
 from flowpop.registry.search import PersonQuery
@@ -38,6 +38,43 @@ async def import_persons(
         raise Invalid([field_error("body", "empty_file", "文件为空", "the file is empty")])
     options = imports.Options(dry_run=dry_run, skip_bad=skip_bad, mapping=extra, filename=filename)
     return await run_in_threadpool(imports.import_persons, reg, who, data, options)
+
+
+async def _place_import(request: Request, reg: Reg, who: Caller, dry_run: bool, skip_bad: bool, filename: str,
+                        mapping: str | None, run: object) -> ImportResult:
+    try:
+        extra = json.loads(mapping) if mapping else {}
+        if not isinstance(extra, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in extra.items()):
+            raise ValueError
+    except ValueError as exc:
+        raise Invalid([field_error("mapping", "bad_mapping", "映射须为 JSON 对象：列名 → 字段名",
+                                   "mapping must be a JSON object: header → field")]) from exc
+    data = await request.body()
+    if not data:
+        raise Invalid([field_error("body", "empty_file", "文件为空", "the file is empty")])
+    options = imports.Options(dry_run=dry_run, skip_bad=skip_bad, mapping=extra, filename=filename)
+    return await run_in_threadpool(run, reg, who, data, options)  # type: ignore[arg-type]
+
+
+@router.post("/imports/houses", response_model=ImportResult)
+async def import_houses(
+    request: Request, reg: Reg, who: Caller, dry_run: bool = False, skip_bad: bool = False,
+    filename: Annotated[str, Query(max_length=200)] = "",
+    mapping: Annotated[str | None, Query(max_length=10_000)] = None,
+) -> ImportResult:
+    """A house list (CSV or XLSX): 房屋编码, 所在村居, 地址, 房间数, 核定人数, 用途, 管理模式, 房东姓名, 房东身份证号, 房东电话."""
+    return await _place_import(request, reg, who, dry_run, skip_bad, filename, mapping, imports_places.import_houses)
+
+
+@router.post("/imports/employers", response_model=ImportResult)
+async def import_employers(
+    request: Request, reg: Reg, who: Caller, dry_run: bool = False, skip_bad: bool = False,
+    filename: Annotated[str, Query(max_length=200)] = "",
+    mapping: Annotated[str | None, Query(max_length=10_000)] = None,
+) -> ImportResult:
+    """An employer list: 统一社会信用代码, 单位名称, 地址, 所在区划, 联系人, 联系电话, 责任书签订日期."""
+    return await _place_import(request, reg, who, dry_run, skip_bad, filename, mapping,
+                               imports_places.import_employers)
 
 
 @router.get("/exports/persons", response_class=StreamingResponse, responses={
