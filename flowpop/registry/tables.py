@@ -247,6 +247,8 @@ class Message(Base):
     __table_args__ = (
         Index("ix_messages_inbox", "addressee_code", "status", "due_on"),
         Index("ix_messages_outbox", "external", "exported_at"),
+        # "was this stay announced and acknowledged" (co-management rate, reconciliation)
+        Index("ix_messages_stay", "stay_id", "topic"),
     )
 
 
