@@ -1,14 +1,16 @@
 """One long registry operation through the embedded SDK, in a process of its own for tests/test_faults.py to kill.
 
-    python tests/fault_worker.py OP DB MARKERS ARG [--pause-at K]
+    python tests/fault_worker.py OP DB MARKERS ARG [--pause-at K] [--count]
 
 OP is apply (ARG: a changeset id), import (ARG: a CSV file for client.persons.import_file) or batch
 (ARG: a JSON Lines file for client.exchange.import_batch). The worker writes MARKERS/started just before
-the call and MARKERS/done (the result as JSON) after it. With --pause-at K it also watches the SQL the
-registry sends: just before the K-th INSERT, UPDATE or DELETE of the operation it writes MARKERS/paused
-and waits there, inside the operation's transaction, for the kill. Nothing of the registry is replaced:
-the worker only observes, and holds still at one moment. With --count it prints how many writes the
-operation sent (to choose K).
+the call and MARKERS/done (the result as JSON) after it.
+
+With --pause-at K it watches what the registry sends the store — each INSERT, UPDATE or DELETE statement
+and each COMMIT is one step — and just before the operation's K-th step writes MARKERS/paused and holds
+still there for the test to kill it: after some writes and before the commit that would keep them, or
+with every write sent and the commit not yet. Nothing of the registry is replaced: the worker only
+observes, and holds still at one moment. --count prints how many steps the operation took.
 """
 
 from __future__ import annotations
@@ -32,20 +34,34 @@ import flowpop  # noqa: E402
 WRITES = ("INSERT", "UPDATE", "DELETE")
 
 
+def mark(path: Path, content: str) -> None:
+    """Write a marker whole: the test may look at any moment."""
+    part = path.with_suffix(".part")
+    part.write_text(content, encoding="utf-8")
+    part.replace(path)
+
+
 class Watch:
     def __init__(self, markers: Path, pause_at: int | None) -> None:
         self.markers = markers
         self.pause_at = pause_at
         self.armed = False
-        self.writes = 0
+        self.steps = 0
 
-    def __call__(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
-        if not self.armed or not statement.lstrip().upper().startswith(WRITES):
-            return
-        self.writes += 1
-        if self.writes == self.pause_at:
-            (self.markers / "paused").write_text(" ".join(statement.split()[:3]))
-            time.sleep(120)  # the test kills us here; if it does not, carry on
+    def statement(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if self.armed and statement.lstrip().upper().startswith(WRITES):
+            self.step("before " + " ".join(statement.split()[:3]))
+
+    def commit(self, conn: Any) -> None:
+        if self.armed:
+            self.step("before COMMIT")
+
+    def step(self, what: str) -> None:
+        self.steps += 1
+        if self.steps == self.pause_at:
+            self.armed = False
+            mark(self.markers / "paused", f"step {self.steps}, {what}")
+            time.sleep(120)  # the test kills us here
 
 
 def run(client: flowpop.Client, op: str, arg: str) -> Any:
@@ -68,16 +84,17 @@ def main() -> None:
     parser.add_argument("--count", action="store_true")
     args = parser.parse_args()
     watch = Watch(args.markers, args.pause_at)
-    event.listen(Engine, "before_cursor_execute", watch)
+    event.listen(Engine, "before_cursor_execute", watch.statement)
+    event.listen(Engine, "commit", watch.commit)
     with flowpop.Client(db=args.db, max_retries=0, timeout=600) as client:
-        client.me()  # the registry is open and its division tree loaded before the operation starts
-        (args.markers / "started").write_text("")
+        client.me()  # the registry is open before the operation starts
+        mark(args.markers / "started", "")
         watch.armed = True
         result = run(client, args.op, args.arg)
         watch.armed = False
-        (args.markers / "done").write_text(json.dumps(result, ensure_ascii=False))
+        mark(args.markers / "done", json.dumps(result, ensure_ascii=False))
     if args.count:
-        print(watch.writes)
+        print(watch.steps)
 
 
 if __name__ == "__main__":

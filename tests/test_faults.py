@@ -3,10 +3,11 @@ all-or-nothing apply, a legacy import and an inbox batch import leave the regist
 changed, never half, and running them again completes them exactly once.
 
 The operation runs in tests/fault_worker.py, a process of its own using the embedded SDK on the same
-registry. The worker holds still just before its K-th write statement of the operation (K drawn at random
-over the writes the operation sends on this store), so the kill lands inside the operation's transaction
-at a different depth each run; whatever K is — even past the end, when the kill comes after the operation
-finished — the same assertions hold.
+registry. The worker counts the steps the operation sends the store (each write statement and each commit)
+and holds still just before the K-th, where the test kills it. K is drawn at random over the operation's
+steps (log-uniformly: as often early as deep), so the kill lands at a different moment each run: between
+two writes, or with every write sent and the commit not yet. Which moment it hits changes nothing in what
+is asserted: were it to come after the operation finished, the same assertions hold.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import csv
 import datetime as dt
 import io
 import json
+import math
 import random
 import signal
 import subprocess
@@ -102,8 +104,12 @@ def store(db_url: str) -> Any:
 @dataclass
 class Kill:
     pause_at: int
-    landed: str  # "inside": killed while held inside the operation; "after": it had finished
+    where: str  # where the worker held when killed, or "after it finished"
     result: dict[str, Any] | None
+
+    @property
+    def inside(self) -> bool:
+        return self.result is None
 
 
 def _worker_url(db_url: str) -> str:
@@ -114,26 +120,30 @@ def _worker_url(db_url: str) -> str:
 
 
 def kill_during(op: str, db_url: str, work: Path, arg: str, pause_range: tuple[int, int]) -> Kill:
-    pause_at = random.randint(*pause_range)
+    """Run the operation in a worker and kill -9 it where it holds (see the module's docstring)."""
+    low, high = pause_range
+    pause_at = round(math.exp(random.uniform(math.log(low), math.log(high))))  # as often early as deep
     markers = work / f"markers-{op}-{time.monotonic_ns()}"
     markers.mkdir(parents=True)
-    proc = subprocess.Popen([sys.executable, str(WORKER), op, _worker_url(db_url), str(markers), arg,
-                             "--pause-at", str(pause_at)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + WAIT
-    while not (markers / "paused").exists() and not (markers / "done").exists() and proc.poll() is None:
-        assert time.monotonic() < deadline, "the worker neither paused nor finished"
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGKILL)
-    _, err = proc.communicate()
+    command = [sys.executable, str(WORKER), op, _worker_url(db_url), str(markers), arg, "--pause-at", str(pause_at)]
+    with (markers / "stderr").open("wb") as err:
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        deadline = time.monotonic() + WAIT
+        while not (markers / "paused").exists() and not (markers / "done").exists() and proc.poll() is None:
+            assert time.monotonic() < deadline, "the worker neither paused nor finished"
+            time.sleep(0.01)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
     done = markers / "done"
     if proc.returncode != -signal.SIGKILL and not done.exists():
-        raise AssertionError(f"the worker failed before the kill:\n{err.decode()[-3000:]}")
+        raise AssertionError(f"the worker failed before the kill:\n{(markers / 'stderr').read_text()[-3000:]}")
     settle(db_url)
     landed = "after" if done.exists() else "inside"
-    if landed == "inside":
-        assert (markers / "paused").exists()
-    print(f"kill -9 during {op}: held before write {pause_at}, landed {landed}")  # shown with pytest -s
-    return Kill(pause_at, landed, json.loads(done.read_text()) if done.exists() else None)
+    where = (markers / "paused").read_text() if landed == "inside" else "after it finished"
+    print(f"kill -9 during {op} (K={pause_at}): {where}")  # shown with pytest -s
+    return Kill(pause_at, where, json.loads(done.read_text()) if done.exists() else None)
 
 
 def settle(db_url: str) -> None:
@@ -172,8 +182,8 @@ def test_kill_during_chunked_apply_then_resume(client: flowpop.Client, db_url: s
     cs = client.changesets.plan(operation="set", selection={"ids": ids}, values={"note": "清查核对"}, reason="批量备注",
                                 chunk_size=CHUNK)
     assert (cs.total, cs.failing) == (PEOPLE, 0)
-    # writes: 1 to start applying, then 4 per chunk; pause somewhere after the first chunk committed
-    kill = kill_during("apply", db_url, tmp_path, cs.id, (6, 4 * PEOPLE // CHUNK))
+    # steps: a write and a commit to start, then 4 writes and a commit a chunk; hold after the first chunk
+    kill = kill_during("apply", db_url, tmp_path, cs.id, (8, 2 + 5 * PEOPLE // CHUNK))
     # after the kill: whole chunks applied, each record of them changed once, the rest untouched
     seen = client.changesets.get(cs.id)
     state = persons_state(client)
@@ -183,8 +193,8 @@ def test_kill_during_chunked_apply_then_resume(client: flowpop.Client, db_url: s
     assert len(changed) == seen.applied and seen.applied % CHUNK == 0
     assert set(history_per_person(store, cs.id)) == changed
     assert set(history_per_person(store, cs.id).values()) <= {1}
-    if kill.landed == "inside":
-        assert seen.status == "applying" and 0 < seen.applied < PEOPLE, kill
+    if kill.inside:  # held after the first chunk: some applied, the changeset still applying
+        assert seen.status == "applying" and 0 < seen.applied <= PEOPLE, kill
     # apply again: it resumes where the kill left it and finishes exactly once
     if seen.status != "applied":
         done = client.changesets.apply(cs.id)
@@ -198,11 +208,10 @@ def test_kill_during_chunked_apply_then_resume(client: flowpop.Client, db_url: s
 def test_kill_during_all_or_nothing_apply(client: flowpop.Client, db_url: str, store: Store, tmp_path: Path) -> None:
     ids = people(client, PEOPLE)
     cs = client.changesets.plan(operation="set", selection={"ids": ids}, values={"note": "统一备注"}, reason="全部或全不")
-    # writes: the persons, their history, the items (900 a statement), the changeset
-    kill = kill_during("apply", db_url, tmp_path, cs.id, (1, 6))
+    kill = kill_during("apply", db_url, tmp_path, cs.id, (2, 7))  # 6 writes, 1 commit
     seen = client.changesets.get(cs.id)
     state = persons_state(client)
-    if kill.landed == "inside":
+    if kill.inside:
         assert seen.status == "planned", kill
     if seen.status == "planned":  # nothing at all happened
         assert set(state.values()) == {(1, None)} and seen.applied == 0
@@ -213,6 +222,8 @@ def test_kill_during_all_or_nothing_apply(client: flowpop.Client, db_url: str, s
         assert (seen.status, seen.applied) == ("applied", PEOPLE)
     assert set(persons_state(client).values()) == {(2, "统一备注")}
     assert history_per_person(store, cs.id) == Counter({pid: 1 for pid in ids})
+    with pytest.raises(flowpop.ConflictError):
+        client.changesets.apply(cs.id)
 
 
 # ------------------------------------------------------------------------------------------ files in
@@ -221,13 +232,12 @@ def test_kill_during_all_or_nothing_apply(client: flowpop.Client, db_url: str, s
 def test_kill_during_legacy_import(client: flowpop.Client, db_url: str, store: Store, tmp_path: Path) -> None:
     path = tmp_path / "legacy.csv"
     path.write_bytes(legacy_csv(0, FILE_ROWS))
-    # SQLite sends persons and stays a row at a time (2 per row and 3 more), PostgreSQL in a few batches
-    kill = kill_during("import", db_url, tmp_path, str(path), (1, 9) if PG_URL else (1, 2 * FILE_ROWS + 3))
+    kill = kill_during("import", db_url, tmp_path, str(path), (2, 8))  # 7 writes, 1 commit
     count = store.scalar(select(func.count()).select_from(t.Person))
     stays = store.scalar(select(func.count()).select_from(t.Stay))
     imported = store.scalar(select(func.count()).where(t.HistoryEntry.action == "import"))
     assert (count, stays, imported) in {(0, 0, 0), (FILE_ROWS, FILE_ROWS, FILE_ROWS)}, kill
-    if kill.landed == "inside":
+    if kill.inside:
         assert count == 0, kill
     # the same file again: what is there already is unchanged, the rest comes in, nobody twice
     again = client.persons.import_file(path.read_bytes(), filename="legacy.csv")
@@ -243,12 +253,12 @@ def test_kill_during_legacy_import(client: flowpop.Client, db_url: str, store: S
 def test_kill_during_inbox_batch_import(client: flowpop.Client, db_url: str, store: Store, tmp_path: Path) -> None:
     path = tmp_path / "batch.jsonl"
     path.write_text(batch_jsonl(MESSAGES), encoding="utf-8")
-    # SQLite inserts the messages one at a time (and 2 more writes), PostgreSQL in a few batches
-    kill = kill_during("batch", db_url, tmp_path, str(path), (1, 4) if PG_URL else (1, MESSAGES + 2))
+    # a write or two for each message, two more, 1 commit
+    kill = kill_during("batch", db_url, tmp_path, str(path), (2, 2 * MESSAGES + 3))
     messages = store.scalar(select(func.count()).where(t.Message.uid.like("fault-%")))
     received = store.scalar(select(func.count()).where(t.HistoryEntry.entity == "message"))
     assert (messages, received) in {(0, 0), (MESSAGES, MESSAGES)}, kill
-    if kill.landed == "inside":
+    if kill.inside:
         assert messages == 0, kill
     again = client.exchange.import_batch(path.read_text(encoding="utf-8"))
     assert (again.inserted, again.skipped, again.rejected) == (MESSAGES - messages, messages, [])
