@@ -749,8 +749,6 @@ def _blank(problem: dict[str, Any], key: str) -> dict[str, Any]:
     return {k: v.replace(key, "?") if k in ("message", "message_en") else v for k, v in problem.items()}
 
 
-@pytest.mark.xfail(strict=True, reason="each open registry caches the division tree; an import elsewhere is not seen "
-                                       "until it is reopened")
 def test_division_import_reaches_registries_already_open(world: World) -> None:
     code = f"{tree.VILLAGE_A1}{world.n() % 900 + 100}"
     world.admin.divisions.get(tree.VILLAGE_A1)  # the administrator's registry has its tree loaded

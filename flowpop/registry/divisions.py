@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from flowpop.registry import tables as t
@@ -36,20 +37,40 @@ class Node:
 class DivisionCache:
     """All divisions in memory: a county has thousands, the whole country some 700k villages (~100 MB)."""
 
+    RECHECK_SECONDS = 10.0
+
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._lock = threading.Lock()
         self._nodes: dict[str, Node] | None = None
+        self._signature: tuple[int, int] | None = None
+        self._checked = 0.0
 
     def invalidate(self) -> None:
         with self._lock:
             self._nodes = None
 
+    def _current_signature(self) -> tuple[int, int]:
+        with Session(self._engine) as s:
+            count, size = s.execute(select(func.count(), func.coalesce(func.sum(func.length(t.Division.full_name)), 0))
+                                    ).one()
+        return int(count), int(size)
+
+    def _stale(self) -> bool:
+        """Another process (a server worker, the console, the CLI) may have loaded divisions: a cheap look."""
+        self._checked = time.monotonic()
+        return self._current_signature() != self._signature
+
     @property
     def nodes(self) -> dict[str, Node]:
         nodes = self._nodes
+        if nodes is not None and time.monotonic() - self._checked > self.RECHECK_SECONDS and self._stale():
+            self.invalidate()
+            nodes = None
         if nodes is None:
             with self._lock, Session(self._engine) as s:
+                self._signature = self._current_signature()
+                self._checked = time.monotonic()
                 rows = s.execute(select(t.Division)).scalars().all()
                 nodes = {
                     d.code: Node(d.code, d.name, d.level, d.parent_code, d.full_name, d.valid_to, d.is_demo,
@@ -70,7 +91,13 @@ class DivisionCache:
         return cached[1]
 
     def get(self, code: str | None) -> Node | None:
-        return self.nodes.get(code) if code else None
+        if not code:
+            return None
+        node = self.nodes.get(code)
+        if node is None and self._stale():  # a code we have not seen: maybe just loaded elsewhere
+            self.invalidate()
+            node = self.nodes.get(code)
+        return node
 
     def name(self, code: str | None) -> str | None:
         node = self.get(code)
