@@ -729,6 +729,9 @@ class Employer(Out):
 # ---------------------------------------------------------------- bulk changes (changesets)
 
 ChangeOperation = Literal["set", "deregister", "archive", "restore", "move", "merge", "upgrade_id15"]
+# the person fields a bulk "set" may change (front ends offer these; the registry refuses others)
+BULK_SETTABLE = ("marital_status", "education", "hukou_type", "ethnicity", "phone", "household_address", "note",
+                 "household_code")
 
 
 class Selection(Model):

@@ -18,7 +18,7 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, ProgressBa
 
 from flowpop import labels
 from flowpop.errors import APIStatusError, ConflictError
-from flowpop.registry.changesets import SETTABLE
+from flowpop.types import BULK_SETTABLE as SETTABLE
 from flowpop_tui.format import changes_text, clip, when
 from flowpop_tui.forms import Field, FormScreen
 from flowpop_tui.i18n import FIELD_KINDS, error_text, field_name, label, lang, message

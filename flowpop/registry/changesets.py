@@ -26,6 +26,7 @@ from flowpop.registry.search import PersonQuery, person_conditions
 from flowpop.registry.validation import category, check_phone
 from flowpop.rules import idnumber
 from flowpop.types import (
+    BULK_SETTABLE,
     ApplyOptions,
     ChangeFailure,
     ChangeSample,
@@ -36,8 +37,7 @@ from flowpop.types import (
     PersonUpdate,
 )
 
-SETTABLE = ("marital_status", "education", "hukou_type", "ethnicity", "phone", "household_address", "note",
-            "household_code")
+SETTABLE = BULK_SETTABLE
 PERSON_COLUMNS = ("id", "id_number", "name", "sex", "birth_date", "status", "version", "current_stay_id", "category",
                   "residence_code", "household_code", "note", *SETTABLE[:-2])
 STAY_COLUMNS = ("id", "status", "version", "residence_code", "grid_code", "house_code", "room", "arrived_on",

@@ -22,7 +22,6 @@ from flowpop.rules.divisions_source import prefix_of
 from flowpop.types import Rate, RateRow, RatesReport
 
 WIDTH = {"county": 6, "township": 9, "village": 12}
-COLLECTION_DAYS = 5  # "registered within N days of arrival": settings deadlines.notification_send
 CENSUS_DAYS = 182  # six months away: counted where they live (六普口径)
 
 RATES: dict[str, tuple[str, str, str, bool]] = {
@@ -126,7 +125,7 @@ def compute(reg: Registry, session: Session, actor: Actor, period: str, level: s
     # stays
     created_in = and_(S.created_at >= start, S.created_at < end, in_scope)
     results["collection_timeliness"] = _group(
-        session, res_key, _days(S.created_at, S.arrived_on, dialect) <= COLLECTION_DAYS, S.id.is_not(None), created_in)
+        session, res_key, _days(S.created_at, S.arrived_on, dialect) <= settings_mod.load().deadline("collection_days"), S.id.is_not(None), created_in)
     stale_days = settings_mod.load().deadline("stale_departure_days")
     departed = and_(S.returned_on >= start.date(), S.returned_on <= end_day, in_scope, S.ended_at.is_not(None))
     results["stale_departures"] = _group(session, res_key, _days(S.ended_at, S.returned_on, dialect) > stale_days,
@@ -209,7 +208,7 @@ def shortfall(reg: Registry, session: Session, actor: Actor, key: str, period: s
     key_target = and_(P.category == "married_female", P.birth_date > oldest, P.birth_date <= youngest)
     builders: dict[str, Callable[[], Any]] = {
         "collection_timeliness": lambda: select(S.person_id).where(
-            S.created_at >= start, S.created_at < end, in_scope, _days(S.created_at, S.arrived_on, dialect) > COLLECTION_DAYS),
+            S.created_at >= start, S.created_at < end, in_scope, _days(S.created_at, S.arrived_on, dialect) > settings_mod.load().deadline("collection_days")),
         "stale_departures": lambda: select(S.person_id).where(
             S.returned_on >= start.date(), S.returned_on <= end_day, in_scope, S.ended_at.is_not(None),
             _days(S.ended_at, S.returned_on, dialect) > settings_mod.load().deadline("stale_departure_days")),

@@ -28,6 +28,7 @@ DEFAULTS: dict[str, Any] = {
         "landlord_declare": 3,
         "certificate_show_days": 10,  # calendar days after arrival
         "stale_departure_days": 7,
+        "collection_days": 5,  # calendar days: registered within N days of arrival (信息采集及时)
     },
     "penalties": {"undeclared_tenant_yuan": 200},
     "targets": {

@@ -1,8 +1,9 @@
-"""/v1/imports/persons and /v1/exports/persons: files in and out."""
+"""/v1/imports/{persons,houses,employers} and /v1/exports/persons: files in and out."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -26,6 +27,12 @@ async def import_persons(
     mapping: Annotated[str | None, Query(max_length=10_000, description="JSON object: header → field")] = None,
 ) -> ImportResult:
     """The body is the file itself (CSV in UTF-8 or GB18030, or XLSX)."""
+    return await _run_import(request, reg, who, dry_run, skip_bad, filename, mapping, imports.import_persons)
+
+
+async def _run_import(request: Request, reg: Reg, who: Caller, dry_run: bool, skip_bad: bool, filename: str,
+                      mapping: str | None, run: Callable[..., ImportResult]) -> ImportResult:
+    """What every import shares: the mapping (JSON: header → field), the file as the body, a worker thread."""
     try:
         extra = json.loads(mapping) if mapping else {}
         if not isinstance(extra, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in extra.items()):
@@ -37,23 +44,7 @@ async def import_persons(
     if not data:
         raise Invalid([field_error("body", "empty_file", "文件为空", "the file is empty")])
     options = imports.Options(dry_run=dry_run, skip_bad=skip_bad, mapping=extra, filename=filename)
-    return await run_in_threadpool(imports.import_persons, reg, who, data, options)
-
-
-async def _place_import(request: Request, reg: Reg, who: Caller, dry_run: bool, skip_bad: bool, filename: str,
-                        mapping: str | None, run: object) -> ImportResult:
-    try:
-        extra = json.loads(mapping) if mapping else {}
-        if not isinstance(extra, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in extra.items()):
-            raise ValueError
-    except ValueError as exc:
-        raise Invalid([field_error("mapping", "bad_mapping", "映射须为 JSON 对象：列名 → 字段名",
-                                   "mapping must be a JSON object: header → field")]) from exc
-    data = await request.body()
-    if not data:
-        raise Invalid([field_error("body", "empty_file", "文件为空", "the file is empty")])
-    options = imports.Options(dry_run=dry_run, skip_bad=skip_bad, mapping=extra, filename=filename)
-    return await run_in_threadpool(run, reg, who, data, options)  # type: ignore[arg-type]
+    return await run_in_threadpool(run, reg, who, data, options)
 
 
 @router.post("/imports/houses", response_model=ImportResult)
@@ -63,7 +54,7 @@ async def import_houses(
     mapping: Annotated[str | None, Query(max_length=10_000)] = None,
 ) -> ImportResult:
     """A house list (CSV or XLSX): 房屋编码, 所在村居, 地址, 房间数, 核定人数, 用途, 管理模式, 房东姓名, 房东身份证号, 房东电话."""
-    return await _place_import(request, reg, who, dry_run, skip_bad, filename, mapping, imports_places.import_houses)
+    return await _run_import(request, reg, who, dry_run, skip_bad, filename, mapping, imports_places.import_houses)
 
 
 @router.post("/imports/employers", response_model=ImportResult)
@@ -73,7 +64,7 @@ async def import_employers(
     mapping: Annotated[str | None, Query(max_length=10_000)] = None,
 ) -> ImportResult:
     """An employer list: 统一社会信用代码, 单位名称, 地址, 所在区划, 联系人, 联系电话, 责任书签订日期."""
-    return await _place_import(request, reg, who, dry_run, skip_bad, filename, mapping,
+    return await _run_import(request, reg, who, dry_run, skip_bad, filename, mapping,
                                imports_places.import_employers)
 
 
