@@ -20,6 +20,7 @@ from flowpop.types import Category, ImportResult, PersonStatus
 from flowpop_cli import inputs, views
 from flowpop_cli.inputs import CodeChoice
 from flowpop_cli.output import card, dumps
+from flowpop_cli.progress import Progress
 from flowpop_cli.state import FAILURE, INVALID, CommandFailed, State, bad_input, is_tty, pass_state, t
 
 EXPORT_FORMATS = ("csv", "csv-gb18030", "xlsx", "jsonl")
@@ -122,11 +123,17 @@ def import_counts(r: ImportResult) -> list[tuple[str, str]]:
     ]
 
 
+LARGE_FILE = 1 << 20  # about 10k rows: a few seconds of work
+
+
 def _send(state: State, data: bytes, filename: str, *, dry_run: bool, skip_bad: bool,
           mapping: dict[str, str], resource: str = "persons") -> ImportResult:
     click.echo(t(f"正在导入 {filename}（{len(data):,} 字节）…", f"importing {filename} ({len(data):,} bytes)…"), err=True)
-    return getattr(state.client, resource).import_file(data, filename=filename, dry_run=dry_run, skip_bad=skip_bad,
-                                                       mapping=mapping or None)
+    # one request: on a terminal, a running bar with the time taken so far while the registry works
+    with Progress(enabled=len(data) > LARGE_FILE) as progress:
+        progress.update(t("检查并写入", "checking and writing"), 0, None)
+        return getattr(state.client, resource).import_file(data, filename=filename, dry_run=dry_run,
+                                                           skip_bad=skip_bad, mapping=mapping or None)
 
 
 @click.command("import")

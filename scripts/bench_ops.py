@@ -5,7 +5,7 @@
 - inbox: import (and match) 10k incoming messages; first inbox page with 10k pending; acknowledge 5k
 - bulk: set one field on every person of a city (~size) with history; revert it
 - import: a legacy CSV of --import-rows rows into a fresh registry, and `sqlite-utils insert --csv`
-  on the same file for the ratio (when sqlite-utils is installed: pip install sqlite-utils)
+  on the same file for the ratio (when sqlite-utils is installed: pip install -e '.[bench]')
 - houses: a house view with 200 residents; the late-declaration list of a county
 - inspection and reports: all rates of a county; all quality checks; recording one outcome
 """
@@ -37,7 +37,11 @@ from flowpop.registry.db import normalize_url
 from flowpop.registry.demo import build
 from flowpop.rules import idnumber
 
-ROWS: list[tuple[str, str, str, str]] = []  # (figure, measured, target, verdict)
+ROWS: list[tuple[str, str, str, str]] = []
+# the commonest surnames and a few hundred given-name characters: about as many distinct names as a county has
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+GIVEN = ("秀英华玉兰桂芳珍凤梅丽红霞云莲春燕琴敏静娟艳萍玲婷雪慧颖佳欣怡涵晓明伟强军勇杰涛斌超波辉刚健平"
+         "东文华国建志永林海峰鹏宇浩然博文轩子豪俊杰思远嘉懿晨阳泽洋瑞航磊鑫宏亮德福贵荣兴旺发财")  # (figure, measured, target, verdict)
 COUNTY = "350404000000"
 
 
@@ -117,7 +121,7 @@ def write_csv(path: Path, rows: int) -> None:
         for i in range(rows):  # unique numbers: region, day of birth and order vary with i
             born = dt.date(1960, 1, 1) + dt.timedelta(days=(i // 1000) % 16000)
             number = idnumber.make(regions[(i // 16_000_000) % 4], born, i % 1000)
-            w.writerow([rnd.choice("王李张刘陈杨黄赵") + rnd.choice("秀英伟芳娜敏静丽强磊军洋"), number,
+            w.writerow([rnd.choice(SURNAMES) + "".join(rnd.choice(GIVEN) for _ in range(rnd.choice((1, 2, 2)))), number,
                         "360102", rnd.choice(villages), f"{rnd.randrange(2015, 2026)}.{rnd.randrange(1, 13)}.{rnd.randrange(1, 28)}",
                         rnd.choice(("务工", "经商", "投亲")), rnd.choice(("未婚", "初婚")), f"139{rnd.randrange(10**8):08d}"])
 
@@ -138,9 +142,9 @@ def bench_import(rows: int, workdir: Path) -> None:
     if not result.applied:
         log(f"  import refused: {result.rejected} rows with problems, e.g. {result.problems[:3]}")
     record(f"import {result.inserted} legacy rows (GB18030 CSV)", seconds, 60)
-    utils = shutil.which("sqlite-utils")
+    utils = shutil.which("sqlite-utils", path=str(Path(sys.executable).parent)) or shutil.which("sqlite-utils")
     if utils is None:
-        ROWS.append(("sqlite-utils insert --csv, same file", "n/a (pip install sqlite-utils)", "", ""))
+        ROWS.append(("sqlite-utils insert --csv, same file", "n/a (pip install -e '.[bench]')", "", ""))
         return
     utf8 = workdir / "legacy-utf8.csv"
     utf8.write_text(path.read_text(encoding="gb18030"), encoding="utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 
@@ -122,3 +123,72 @@ def test_exports_are_masked_logged_and_read_back(client, make_person, as_user) -
     operator = as_user("township_operator", tree.TOWNSHIP_A)
     with pytest.raises(flowpop.PermissionDeniedError):
         operator.persons.export("csv")
+
+
+def _large_file(n: int) -> tuple[bytes, set[int], int, int]:
+    """n rows: every 97th has a bad check character, every 89th is repeated exactly on the next line.
+    Returns the file, the lines that must be refused, how many rows must be stored and how many lines
+    are exact repeats of a good one."""
+    rows: list[list[str]] = []
+    bad_lines: set[int] = set()
+    kept = repeats = 0
+    for i in range(n):
+        born = dt.date(1970, 1, 1) + dt.timedelta(days=i // 500)
+        number = idnumber.make("360102", born, (i % 500) * 2)
+        bad = i % 97 == 5
+        if bad:
+            number = number[:-1] + ("1" if number[-1] != "1" else "2")
+        row = [f"{'王李张刘陈'[i % 5]}{'秀英伟芳娜敏'[i % 6]}{i % 7}", number, "女", "初婚", "360102",
+               tree.VILLAGE_A1, "2021.3.5", "务工", ""]
+        for _ in range(2 if i % 89 == 3 else 1):
+            rows.append(row)
+            if bad:
+                bad_lines.add(len(rows) + 1)
+        kept += not bad
+        repeats += i % 89 == 3 and not bad
+    return _csv(rows, "utf-8"), bad_lines, kept, repeats
+
+
+@pytest.mark.parametrize("size", [3000])
+def test_a_large_file_is_checked_by_helper_processes_with_the_same_outcome(client, db_url, monkeypatch,
+                                                                           size) -> None:
+    """Past PARALLEL_ROWS the rows are checked in helper processes and (SQLite) the indexes are built at
+    the end: every bad line is still reported, nothing is half-imported, and the indexes come back."""
+    from sqlalchemy import create_engine, text
+
+    from flowpop.registry import imports
+    from flowpop.registry.db import normalize_url
+
+    monkeypatch.setattr(imports, "PARALLEL_ROWS", 100)
+    monkeypatch.setattr(imports, "BULK_ROWS", 100)
+    monkeypatch.setattr(imports, "CHUNK", 250)
+    data, bad_lines, kept, repeats = _large_file(size)
+    engine = create_engine(normalize_url(db_url))
+
+    def indexes() -> set[str]:
+        with engine.connect() as conn:
+            if engine.dialect.name != "sqlite":
+                return set(conn.execute(text("SELECT indexname FROM pg_indexes WHERE tablename IN "
+                                             "('persons', 'stays', 'history')")).scalars())
+            return set(conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'index' AND "
+                                         "tbl_name IN ('persons', 'stays', 'history')")).scalars())
+
+    before, people = indexes(), sum(1 for _ in client.persons.list())
+    refused = client.persons.import_file(data, filename="big.csv")
+    assert not refused.applied and {p.line for p in refused.problems} == bad_lines
+    assert (refused.inserted, refused.duplicates, refused.rejected) == (kept, repeats, len(bad_lines))
+    assert sum(1 for _ in client.persons.list()) == people and indexes() == before
+
+    done = client.persons.import_file(data, filename="big.csv", skip_bad=True)
+    assert done.applied and done.inserted == kept and done.rejected == len(bad_lines)
+    assert done.total == refused.total == size + repeats + sum(1 for line in bad_lines if line - 1 in bad_lines)
+    assert indexes() == before
+    listed = client.persons.list(division=tree.VILLAGE_A1, with_total=True).first_page()
+    assert listed.total == kept
+    # the rebuilt indexes answer searches: by name keys and by the last digits of an ID number
+    number = next(r[1] for r in csv.reader(io.StringIO(data.decode())) if r[0] == "张芳2")
+    assert {p.name for p in client.persons.list(q="zhangfang")} >= {"张芳2"}
+    assert any(p.name == "张芳2" for p in client.persons.list(q=number[-6:]))
+    again = client.persons.import_file(data, filename="big.csv", skip_bad=True)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, kept)
+    engine.dispose()

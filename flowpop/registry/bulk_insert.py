@@ -9,9 +9,12 @@ Columns the rows leave out get their Python-side defaults, as a Core insert woul
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache, lru_cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Column, Connection, Date, DateTime, Table
@@ -62,7 +65,7 @@ def _encoder(column: Column[Any]) -> Encoder | None:
 
 @cache
 def _plan(table: Table, keys: tuple[str, ...], quote: Callable[[str], str]) -> tuple[
-        str, tuple[tuple[str, Encoder], ...], tuple[tuple[str, Any, Encoder | None], ...]]:
+        str, tuple[tuple[str, Encoder], ...], tuple[tuple[str, Any, Encoder | None], ...], Callable[[Any], Any]]:
     given = [c for c in table.columns if c.key in keys]
     defaults = tuple((c.key, c.default.arg, _encoder(c)) for c in table.columns  # type: ignore[union-attr]
                      if c.key not in keys and c.default is not None
@@ -71,15 +74,15 @@ def _plan(table: Table, keys: tuple[str, ...], quote: Callable[[str], str]) -> t
     names = [c.name for c in given] + [table.columns[key].name for key, _, _ in defaults]
     params = [c.key for c in given] + [key for key, _, _ in defaults]
     sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
-           f"VALUES ({', '.join(':' + p for p in params)})")
-    return sql, encoders, defaults
+           f"VALUES ({', '.join('?' for _ in params)})")
+    return sql, encoders, defaults, itemgetter(*params) if len(params) > 1 else lambda row: (row[params[0]],)
 
 
 def insert_sqlite(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert rows (dicts with the same keys) in one executemany; the dicts are encoded in place."""
     if not rows:
         return
-    sql, encoders, defaults = _plan(table, tuple(rows[0]), conn.dialect.identifier_preparer.quote)
+    sql, encoders, defaults, values = _plan(table, tuple(rows[0]), conn.dialect.identifier_preparer.quote)
     for key, encode in encoders:
         for row in rows:
             value = row[key]
@@ -90,4 +93,39 @@ def insert_sqlite(conn: Connection, table: Table, rows: list[dict[str, Any]]) ->
         value = encode(value) if encode and value is not None else value
         for row in rows:
             row[key] = value
-    conn.exec_driver_sql(sql, rows)  # type: ignore[arg-type]
+    # positional parameters: the driver binds a named one by building its name as a string, row by row
+    conn.exec_driver_sql(sql, list(map(values, rows)))  # type: ignore[arg-type]
+
+
+@contextmanager
+def no_gc() -> Iterator[None]:
+    """Millions of short-lived rows: the cyclic collector would take a third of the time."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+@contextmanager
+def indexes_deferred(conn: Connection, tables: tuple[str, ...], keep: tuple[str, ...] = (),
+                     report: Callable[[int, int], None] | None = None) -> Iterator[None]:
+    """SQLite: drop the secondary indexes of ``tables`` for a large insert and build them again at the end.
+
+    Building an index once from sorted rows beats keeping it sorted row by row. The drop is part of the
+    caller's transaction: an error (or a killed process) rolls it back with the rows, indexes intact.
+    The definitions are read back from the schema, so whatever the migrations made is rebuilt as it was."""
+    marks = ",".join("?" * len(tables))
+    found = conn.exec_driver_sql(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks})",
+        tables).all()
+    indexes = [(name, sql) for name, sql in found if name not in keep]
+    for name, _ in indexes:
+        conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    yield
+    for n, (_, sql) in enumerate(indexes, 1):
+        conn.exec_driver_sql(sql)
+        if report:
+            report(n, len(indexes))

@@ -1,36 +1,48 @@
 """Importing legacy person lists (CSV in UTF-8 or GB18030, XLSX): normalise, validate every row
 with the registry's own rules, report each bad row (line, column, value, reason), then insert or
-update by ID number in one transaction — nothing is imported partially unless asked to skip bad rows."""
+update by ID number in one transaction — nothing is imported partially unless asked to skip bad rows.
+
+A large file is checked by worker processes (``import_rows``) while this process writes what they
+have passed, and its indexes are built once at the end instead of row by row."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from flowpop.labels import code_for
 from flowpop.registry import bulk_insert
 from flowpop.registry import tables as t
 from flowpop.registry.auth import Actor
 from flowpop.registry.core import Registry, today
-from flowpop.registry.validation import LANDLINE, MOBILE, category
-from flowpop.rules import idnumber, legacy
-from flowpop.rules.divisions_source import pad12
-from flowpop.rules.names import clean_name, name_keys
-from flowpop.types import ImportProblem, ImportResult
+from flowpop.registry.import_rows import (
+    PERSON_FIELDS,
+    STAY_FIELDS,
+    Checked,
+    Context,
+    Row,
+    check_chunk,
+    problem,
+)
+from flowpop.registry.import_workers import checked_in_helpers
+from flowpop.registry.validation import category
+from flowpop.rules import legacy
+from flowpop.rules.names import name_keys
+from flowpop.types import ImportResult
 
-PERSON_FIELDS = ("name", "ethnicity", "education", "hukou_type", "marital_status", "phone", "household_code",
-                 "household_address", "note")
-STAY_FIELDS = ("residence_code", "residence_address", "grid_code", "house_code", "room", "reason", "left_home_on",
-               "arrived_on", "expected_return_on", "occupation", "employer")
-ENUMS = {"education": "education", "hukou_type": "hukou_type", "marital_status": "marital_status", "reason": "reason"}
-LIMITS = {"name": 64, "ethnicity": 20, "household_address": 200, "residence_address": 200, "occupation": 50,
-          "employer": 100, "room": 20, "note": 1000, "house_code": 32}
-BATCH = 2000
+CHUNK = 5000
+HISTORY_BATCH = 20_000
+PARALLEL_ROWS = 20_000  # from this many rows, worker processes check them
+BULK_ROWS = 50_000  # from this many rows (and at least half the persons stored), indexes are built at the end
+KEPT_INDEXES = ("ix_persons_id_number",)  # rows already stored are still found by their ID number
+STAY_DEFAULTS: dict[str, Any] = {k: None for k in (*STAY_FIELDS, "household_address", "returned_on", "end_reason",
+                                                 "declare_due_on", "employer_code")}
 Progress = Callable[[str, int, int], None]
 
 
@@ -42,204 +54,185 @@ class Options:
     filename: str = ""
 
 
-class _Row:
-    __slots__ = ("line", "person", "stay", "number", "warnings")
-
-    def __init__(self, line: int) -> None:
-        self.line = line
-        self.person: dict[str, Any] = {}
-        self.stay: dict[str, Any] = {}
-        self.number = ""
-        self.warnings: list[dict[str, str]] = []
-
-
-class _Places:
-    """Division codes or full names (江西省南昌市东湖区) to codes."""
-
-    def __init__(self, reg: Registry) -> None:
-        self.nodes = reg.divisions.nodes
-        self.by_name = {n.full_name: n.code for n in self.nodes.values()}
-
-    def resolve(self, text: str) -> str | None:
-        compact = text.replace(" ", "")
-        if compact.isascii() and compact.isdigit():
-            code = pad12(compact) if len(compact) == 6 else compact
-            return code if code in self.nodes else None
-        return self.by_name.get(compact)
-
-
-def _problem(line: int, column: str, value: object, reason: str) -> ImportProblem:
-    zh, _, en = reason.partition("|")
-    return ImportProblem(line=line, column=column, value=str(value)[:100], reason=zh, reason_en=en or zh)
-
-
-def _check_row(reg: Registry, actor: Actor, places: _Places, line: int, values: dict[str, str],
-               day: dt.date) -> tuple[_Row | None, list[ImportProblem]]:
-    row = _Row(line)
-    problems: list[ImportProblem] = []
-
-    def bad(column: str, reason: str) -> None:
-        problems.append(_problem(line, column, values.get(column, ""), reason))
-
-    raw_id = values.get("id_number", "")
-    if not raw_id:
-        bad("id_number", "身份证号为空|ID number is empty")
-    else:
-        check = idnumber.check(raw_id, today=day)
-        if not check.ok:
-            bad("id_number", f"{check.errors[0][1]}|{check.errors[0][2]}")
-        else:
-            row.number = check.number
-            row.person.update(id_number=check.number, id_rev=check.number[::-1], sex=check.sex, birth_date=check.birth_date)
-            row.warnings = [{"code": c, "message": zh, "message_en": en, "field": "id_number"} for c, zh, en in check.warnings]
-            sex = values.get("sex")
-            if sex and {"男": "M", "女": "F", "M": "M", "F": "F"}.get(sex.upper() if sex.isascii() else sex) != check.sex:
-                bad("sex", "性别与身份证号码不符|sex disagrees with the ID number")
-            if values.get("birth_date"):
-                try:
-                    if legacy.parse_date(values["birth_date"]) != check.birth_date:
-                        bad("birth_date", "出生日期与身份证号码不符|birth date disagrees with the ID number")
-                except ValueError as exc:
-                    bad("birth_date", str(exc))
-    name = clean_name(values.get("name", ""))
-    if not name:
-        bad("name", "姓名为空|name is empty")
-    row.person["name"] = name
-    for key, limit in LIMITS.items():
-        if len(values.get(key, "")) > limit:
-            bad(key, f"过长（最多 {limit} 个字符）|too long (at most {limit} characters)")
-    for key, kind in ENUMS.items():
-        if values.get(key):
-            code = code_for(kind, values[key])
-            if code is None:
-                bad(key, f"无法识别的取值：{values[key]}|unrecognised value: {values[key]}")
-            target = row.stay if key == "reason" else row.person
-            target[key] = code
-    for key in ("ethnicity", "household_address", "note"):
-        if values.get(key):
-            row.person[key] = values[key]
-    phone = values.get("phone", "").replace(" ", "")
-    if phone:
-        if not (MOBILE.match(phone) or LANDLINE.match(phone)):
-            bad("phone", "电话号码格式不正确|malformed phone number")
-        row.person["phone"] = phone
-    household = values.get("household_code", "")
-    if not household:
-        bad("household_code", "户籍地为空|household place is empty")
-    else:
-        code = places.resolve(household)
-        if code is None:
-            bad("household_code", f"未知的行政区划：{household}|unknown division: {household}")
-        row.person["household_code"] = code
-    has_stay = any(values.get(k) for k in STAY_FIELDS)
-    if has_stay:
-        residence = values.get("residence_code", "")
-        code = places.resolve(residence) if residence else None
-        node = places.nodes.get(code or "")
-        if not residence:
-            bad("residence_code", "有流动信息但现居住地为空|stay details without a residence")
-        elif node is None:
-            bad("residence_code", f"未知的行政区划：{residence}|unknown division: {residence}")
-        elif node.level != "village":
-            bad("residence_code", "现居住地须到村/居|residence must be a village or community")
-        row.stay["residence_code"] = code
-        for key in ("left_home_on", "arrived_on", "expected_return_on"):
-            if values.get(key):
-                try:
-                    row.stay[key] = legacy.parse_date(values[key])
-                except ValueError as exc:
-                    bad(key, str(exc))
-        arrived = row.stay.get("arrived_on")
-        if not values.get("arrived_on"):
-            bad("arrived_on", "流入日期为空|arrival date is empty")
-        elif arrived and arrived > day:
-            bad("arrived_on", "流入日期晚于今天|arrival date is in the future")
-        elif arrived and row.person.get("birth_date") and arrived < row.person["birth_date"]:
-            bad("arrived_on", "流入日期早于出生日期|arrival is before birth")
-        for key in ("residence_address", "grid_code", "house_code", "room", "occupation", "employer"):
-            if values.get(key):
-                row.stay[key] = values[key]
-        row.stay["household_code"] = row.person.get("household_code")
-    if not problems and actor.prefix:
-        places_here = [row.person.get("household_code"), row.stay.get("residence_code")]
-        if not any(p and actor.covers(p) for p in places_here):
-            bad("residence_code" if has_stay else "household_code",
-                "现居住地和户籍地都不在您的管辖范围内|neither residence nor household place is in your jurisdiction")
-    return (None if problems else row), problems
-
-
-def _rows(data: bytes, options: Options) -> Iterable[tuple[int, dict[str, str]]]:
-    table = legacy.read_table(data, options.filename)
-    header = next(table, None)
-    if header is None:
-        return
-    columns = legacy.header_map([str(h or "") for h in header], options.mapping)
-    for line, raw in enumerate(table, start=2):
-        if not any(str(v or "").strip() for v in raw):
-            continue
-        values = {}
-        for i, key in columns.items():
-            if i < len(raw):
-                v = raw[i]
-                values[key] = v.isoformat() if isinstance(v, dt.date | dt.datetime) else legacy.clean(v)
-        yield line, values
+class _Refused(Exception):
+    """Bad rows without --skip-bad: the transaction rolls back, the counts say what would have happened."""
 
 
 def import_persons(reg: Registry, actor: Actor, data: bytes, options: Options, progress: Progress | None = None) -> ImportResult:
+    """Good rows are written as they come; if any row is bad and bad rows are not to be skipped, the one
+    transaction rolls back, so the counts still say what the import would have done."""
     actor.require("write")
     actor.require("bulk")
-    places = _Places(reg)
-    day = today()
-    good: list[_Row] = []
-    problems: list[ImportProblem] = []
-    seen: dict[str, tuple[int, tuple]] = {}
-    duplicates = total = 0
-    header_missing: list[str] = []
-    for line, values in _rows(data, options):
-        total += 1
-        if total == 1:
-            header_missing = [k for k in ("id_number", "name", "household_code") if k not in values]
-            if header_missing:
-                return ImportResult(total=0, inserted=0, updated=0, unchanged=0, duplicates=0, rejected=1,
-                                    problems=[_problem(1, k, "", "缺少必需的列|a required column is missing")
-                                              for k in header_missing], dry_run=options.dry_run, applied=False)
-        row, row_problems = _check_row(reg, actor, places, line, values, day)
-        if row is not None:
-            fingerprint = tuple(values.items())
-            if row.number in seen:
-                if seen[row.number][1] == fingerprint:
-                    duplicates += 1
-                    continue
-                row_problems = [_problem(line, "id_number", row.number,
-                                         f"与第 {seen[row.number][0]} 行身份证号相同但内容不同|same ID number as line "
-                                         f"{seen[row.number][0]} with different details")]
-                row = None
-            else:
-                seen[row.number] = (line, fingerprint)
-        if row is None:
-            problems += row_problems
-        else:
-            good.append(row)
-        if progress and total % 20000 == 0:
-            progress("check", total, 0)
-    rejected_lines = len({p.line for p in problems})
-    result = ImportResult(total=total, inserted=0, updated=0, unchanged=0, duplicates=duplicates,
-                          rejected=rejected_lines, problems=problems, dry_run=options.dry_run, applied=False)
-    if options.dry_run or (problems and not options.skip_bad) or not good:
-        if not options.dry_run:
-            _plan_counts(reg, good, result)
+    result = ImportResult(total=0, inserted=0, updated=0, unchanged=0, duplicates=0, rejected=0, problems=[],
+                          dry_run=options.dry_run, applied=False)
+    table = legacy.read_table(data, options.filename)
+    header = next(table, None)
+    if header is None:
         return result
-    with reg.writing() as session:
-        _write(session, actor, good, result, progress)
-    result.applied = True
+    columns = legacy.header_map([str(h or "") for h in header], options.mapping)
+    missing = [k for k in ("id_number", "name", "household_code") if k not in columns.values()]
+    if missing:
+        result.rejected = 1
+        result.problems = [problem(1, k, "", "缺少必需的列|a required column is missing") for k in missing]
+        return result
+    nodes = reg.divisions.nodes
+    ctx = Context(levels={code: n.level for code, n in nodes.items()},
+                  by_name={n.full_name: n.code for n in nodes.values()},
+                  actor=actor, day=today(), columns=sorted(columns.items()))
+    expected = legacy.count_rows(data, options.filename)
+    good = _good_rows(_checked(ctx, table, expected), result)
+    with bulk_insert.no_gc():
+        if options.dry_run:
+            for _ in good:
+                _report(progress, "check", result.total, expected)
+        else:
+            try:
+                with reg.writing() as session:
+                    _store(session, actor, good, result, expected, progress)
+                    if (result.problems and not options.skip_bad) or not (result.inserted or result.updated
+                                                                          or result.unchanged):
+                        raise _Refused
+                result.applied = True
+            except _Refused:
+                pass
+    result.rejected = len({p.line for p in result.problems})
     return result
 
 
-def _plan_counts(reg: Registry, rows: list[_Row], result: ImportResult) -> None:
-    """What would have happened (for a refused import's report)."""
-    with reg.reading() as session:
-        existing = _existing(session, [r.number for r in rows])
-    result.inserted = sum(1 for r in rows if r.number not in existing)
+def _report(progress: Progress | None, stage: str, done: int, total: int) -> None:
+    if progress:
+        progress(stage, done, max(done, total))
+
+
+def _raw_chunks(table: Iterator[list[Any]]) -> Iterator[list[tuple[int, list[Any]]]]:
+    chunk: list[tuple[int, list[Any]]] = []
+    for line, raw in enumerate(table, start=2):
+        chunk.append((line, raw))
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _checked(ctx: Context, table: Iterator[list[Any]], expected: int) -> Iterator[list[Checked]]:
+    """Checked chunks in file order: here for a small file, else by worker processes, a few chunks ahead."""
+    workers = min(2, os.cpu_count() or 1)
+    if expected < PARALLEL_ROWS or (os.cpu_count() or 1) < 2:
+        for chunk in _raw_chunks(table):
+            yield check_chunk(ctx, chunk)
+        return
+    yield from checked_in_helpers(ctx, _raw_chunks(table), workers)
+
+
+def _good_rows(chunks: Iterator[list[Checked]], result: ImportResult) -> Iterator[list[Row]]:
+    """The rows to store, chunk by chunk; problems, and lines repeating an earlier one, are counted."""
+    seen: dict[str, tuple[int, bytes]] = {}
+    total = 0
+    for checked in chunks:
+        good: list[Row] = []
+        for row, problems in checked:
+            total += 1
+            if row is not None:
+                earlier = seen.get(row.number)
+                if earlier is None:
+                    seen[row.number] = (row.line, row.digest)
+                    good.append(row)
+                    continue
+                if earlier[1] == row.digest:
+                    result.duplicates += 1
+                    continue
+                problems = [problem(row.line, "id_number", row.number,
+                                    f"与第 {earlier[0]} 行身份证号相同但内容不同|same ID number as line {earlier[0]} "
+                                    "with different details")]
+            result.problems += problems
+        result.total = total
+        yield good
+
+
+def _store(session: Session, actor: Actor, chunks: Iterator[list[Row]], result: ImportResult, expected: int,
+           progress: Progress | None) -> None:
+    writer = _Writer(session, actor, result)
+    deferred = (bulk_insert.indexes_deferred(session.connection(), ("persons", "stays", "history"),
+                                             keep=KEPT_INDEXES,
+                                             report=lambda n, total: _report(progress, "indexes", n, total))
+                if writer.bulk(expected) else contextlib.nullcontext())
+    with deferred:
+        for chunk in chunks:
+            writer.write(chunk)
+            _report(progress, "import", result.total, expected)
+        writer.finish()
+
+
+class _Writer:
+    """Stores checked rows: new ID numbers inserted in bulk (person, open stay, history), known ones updated."""
+
+    def __init__(self, session: Session, actor: Actor, result: ImportResult) -> None:
+        self.session, self.actor, self.result = session, actor, result
+        self.now = t.utcnow()
+        self.known: set[str] | None = None  # every ID number already stored, when loaded up front
+        self.history: list[dict[str, Any]] = []
+
+    def bulk(self, expected: int) -> bool:
+        """A large import into a SQLite registry not much bigger than it: defer the indexes, and learn the
+        stored ID numbers up front instead of looking each chunk up."""
+        if self.session.get_bind().dialect.name != "sqlite" or expected < BULK_ROWS:
+            return False
+        stored = int(self.session.execute(select(func.count()).select_from(t.Person)).scalar_one())
+        if expected < stored // 2:
+            return False
+        self.known = set(self.session.execute(select(t.Person.id_number)).scalars())
+        return True
+
+    def write(self, chunk: list[Row]) -> None:
+        numbers = [r.number for r in chunk]
+        if self.known is not None:
+            numbers = [n for n in numbers if n in self.known]
+        existing = _existing(self.session, numbers) if numbers else {}
+        fresh = [r for r in chunk if r.number not in existing]
+        if fresh:
+            self._insert(fresh)
+        for r in chunk:
+            if r.number in existing:
+                _update_existing(self.session, self.actor, r, existing[r.number], self.now, self.result, self.history)
+        if len(self.history) >= HISTORY_BATCH:
+            self.finish()
+
+    def _insert(self, rows: list[Row]) -> None:
+        session, now, username = self.session, self.now, self.actor.username
+        ids = allocate_ids(session, t.Person, len(rows))
+        owners = [i for i, r in enumerate(rows) if r.stay]
+        stay_ids = dict(zip(owners, allocate_ids(session, t.Stay, len(owners)), strict=True))
+        persons, stays = [], []
+        for i, (pid, r) in enumerate(zip(ids, rows, strict=True)):
+            p, stay, sid = r.person, r.stay, stay_ids.get(i)
+            persons.append({
+                "id": pid, "id_number": p["id_number"], "id_rev": p["id_rev"], "name": p["name"],
+                "name_pinyin": p["name_pinyin"], "name_initials": p["name_initials"], "sex": p["sex"],
+                "birth_date": p["birth_date"], "ethnicity": p.get("ethnicity"), "education": p.get("education"),
+                "hukou_type": p.get("hukou_type"), "marital_status": p.get("marital_status"),
+                "category": p["category"], "phone": p.get("phone"), "household_code": p["household_code"],
+                "household_address": p.get("household_address"), "note": p.get("note"), "status": "active",
+                "residence_code": stay.get("residence_code"), "arrived_on": stay.get("arrived_on"),
+                "current_stay_id": sid, "warnings": r.warnings, "version": 1, "created_at": now, "updated_at": now,
+                "created_by": username,
+            })
+            if sid is not None:
+                stays.append({**STAY_DEFAULTS, **stay, "reason": stay.get("reason") or "other", "id": sid,
+                              "person_id": pid, "status": "open", "version": 1, "created_at": now, "updated_at": now,
+                              "created_by": username})
+            self.history.append({"at": now, "entity": "person", "entity_id": pid, "person_id": pid,
+                                 "action": "import", "user_id": self.actor.user_id, "username": username,
+                                 "reason": "legacy import", "changes": {"line": [None, r.line]},
+                                 "changeset_id": None, "scope_code": p["household_code"]})
+        _insert(session, t.Person, persons)
+        _insert(session, t.Stay, stays)
+        self.result.inserted += len(persons)
+
+    def finish(self) -> None:
+        if self.history:
+            _insert(self.session, t.HistoryEntry, self.history)
+            self.history = []
 
 
 def _existing(session: Session, numbers: list[str]) -> dict[str, dict[str, Any]]:
@@ -253,61 +246,6 @@ def _existing(session: Session, numbers: list[str]) -> dict[str, dict[str, Any]]
             if current is None or (current["status"] != "active" and row["status"] == "active"):
                 found[row["id_number"]] = dict(row)
     return found
-
-
-def _write(session: Session, actor: Actor, rows: list[_Row], result: ImportResult, progress: Progress | None) -> None:
-    now = t.utcnow()
-    existing = _existing(session, [r.number for r in rows])
-    new_rows = [r for r in rows if r.number not in existing]
-    old_rows = [r for r in rows if r.number in existing]
-    history_rows: list[dict[str, Any]] = []
-    total = len(rows)
-    for start in range(0, len(new_rows), BATCH):
-        batch = new_rows[start:start + BATCH]
-        person_values = []
-        for r in batch:
-            p = r.person
-            pinyin, initials = name_keys(p["name"])
-            person_values.append({
-                "id_number": p["id_number"], "id_rev": p["id_rev"], "name": p["name"], "name_pinyin": pinyin,
-                "name_initials": initials, "sex": p["sex"], "birth_date": p["birth_date"],
-                "ethnicity": p.get("ethnicity"), "education": p.get("education"), "hukou_type": p.get("hukou_type"),
-                "marital_status": p.get("marital_status"), "category": category(p["sex"], p.get("marital_status")),
-                "phone": p.get("phone"), "household_code": p["household_code"],
-                "household_address": p.get("household_address"), "note": p.get("note"), "status": "active",
-                "warnings": r.warnings, "version": 1, "created_at": now, "updated_at": now, "created_by": actor.username,
-            })
-        ids = allocate_ids(session, t.Person, len(person_values))
-        for pid, values in zip(ids, person_values, strict=True):
-            values["id"] = pid
-        _insert(session, t.Person, person_values)
-        stay_values, owners = [], []
-        for pid, r in zip(ids, batch, strict=True):
-            history_rows.append({"at": now, "entity": "person", "entity_id": pid, "person_id": pid, "action": "import",
-                                 "user_id": actor.user_id, "username": actor.username, "reason": "legacy import",
-                                 "changes": {"line": [None, r.line]}, "changeset_id": None,
-                                 "scope_code": r.person["household_code"]})
-            if r.stay:
-                stay_values.append({**_stay_defaults(), **r.stay, "reason": r.stay.get("reason") or "other",
-                                    "person_id": pid, "status": "open", "version": 1,
-                                    "created_at": now, "updated_at": now, "created_by": actor.username})
-                owners.append(pid)
-        if stay_values:
-            stay_ids = allocate_ids(session, t.Stay, len(stay_values))
-            for sid, values in zip(stay_ids, stay_values, strict=True):
-                values["id"] = sid
-            pointers = [{"pid": pid, "sid": sid, "res": sv["residence_code"], "arr": sv["arrived_on"]}
-                        for pid, sid, sv in zip(owners, stay_ids, stay_values, strict=True)]
-            _insert(session, t.Stay, stay_values)  # (encodes the rows in place on SQLite)
-            session.execute(update(t.Person.__table__).where(t.Person.__table__.c.id == _b("pid")).values(
-                current_stay_id=_b("sid"), residence_code=_b("res"), arrived_on=_b("arr")), pointers)
-        result.inserted += len(batch)
-        if progress:
-            progress("write", start + len(batch), total)
-    for r in old_rows:
-        _update_existing(session, actor, r, existing[r.number], now, result, history_rows)
-    for start in range(0, len(history_rows), 5000):
-        _insert(session, t.HistoryEntry, history_rows[start:start + 5000])
 
 
 def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -333,25 +271,14 @@ def allocate_ids(session: Session, table: Any, n: int) -> list[int]:
     return list(range(start, start + n))
 
 
-def _b(name: str) -> Any:
-    from sqlalchemy import bindparam
-
-    return bindparam(name)
-
-
-def _stay_defaults() -> dict[str, Any]:
-    return {k: None for k in (*STAY_FIELDS, "household_address", "returned_on", "end_reason", "declare_due_on",
-                              "employer_code")}
-
-
-def _update_existing(session: Session, actor: Actor, r: _Row, current: dict[str, Any], now: dt.datetime,
+def _update_existing(session: Session, actor: Actor, r: Row, current: dict[str, Any], now: dt.datetime,
                      result: ImportResult, history_rows: list[dict[str, Any]]) -> None:
     changes = {k: v for k, v in r.person.items() if k in PERSON_FIELDS and v not in (None, "") and current.get(k) != v}
     stay_changed = False
     if r.stay:
         open_stay = session.execute(select(t.Stay).where(t.Stay.person_id == current["id"], t.Stay.status == "open")).scalar_one_or_none()
         if open_stay is None:
-            stay = t.Stay(**{**_stay_defaults(), **r.stay, "reason": r.stay.get("reason") or "other"},
+            stay = t.Stay(**{**STAY_DEFAULTS, **r.stay, "reason": r.stay.get("reason") or "other"},
                           person_id=current["id"], status="open", version=1,
                           created_by=actor.username)
             session.add(stay)

@@ -18,7 +18,9 @@ MASK = "********"
 
 def normalize(raw: str) -> str:
     """Full-width digits and letters to ASCII, spaces removed, `x` upper-cased."""
-    text = unicodedata.normalize("NFKC", raw or "")
+    text = raw or ""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
     return "".join(text.split()).replace("-", "").upper()
 
 
@@ -48,7 +50,7 @@ class IdCheck:
 
 def _ascii_digits(text: str) -> bool:
     # str.isdigit() accepts full-width and other Unicode digits: be strict.
-    return all("0" <= c <= "9" for c in text)
+    return text.isascii() and text.isdigit()
 
 
 def check(raw: str, *, today: dt.date | None = None, upgrade: bool = True) -> IdCheck:

@@ -10,6 +10,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 
 # Chinese (and English) headers → field names; a mapping file can add more
@@ -87,6 +88,12 @@ def parse_date(value: object) -> dt.date:
     raise ValueError(f"无法识别的日期：{text}|unrecognised date: {text}")
 
 
+@lru_cache(maxsize=16384)
+def parse_date_text(text: str) -> dt.date:
+    """parse_date for text cells, remembered: a file holds a few thousand distinct dates at most."""
+    return parse_date(text)
+
+
 def header_map(headers: list[str], extra: dict[str, str] | None = None) -> dict[int, str]:
     """Column index → field name, from the recognised headers and a user's mapping (header → field)."""
     lookup = {alias: field for field, aliases in HEADERS.items() for alias in aliases}
@@ -122,6 +129,13 @@ def read_table(data: bytes, filename: str = "") -> Iterator[list[object]]:
             book.close()
         return
     yield from csv.reader(io.StringIO(decode(data)))
+
+
+def count_rows(data: bytes, filename: str = "") -> int:
+    """About how many data rows a file holds (for progress and for choosing how to write): CSV lines; 0 for XLSX."""
+    if filename.lower().endswith((".xlsx", ".xlsm")) or data[:2] == b"PK":
+        return 0
+    return max(0, data.count(b"\n") - 1)
 
 
 def read_path(path: Path) -> Iterator[list[object]]:

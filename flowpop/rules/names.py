@@ -12,7 +12,10 @@ _LATIN = re.compile(r"^[a-z]+$")
 
 def clean_name(raw: str) -> str:
     """NFKC, inner spaces removed for Chinese names, the middle dot unified (维吾尔族姓名)."""
-    text = unicodedata.normalize("NFKC", raw or "").strip()
+    text = raw or ""
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    text = text.strip()
     text = text.replace("•", "·").replace("．", "·").replace("・", "·")
     if any("\u4e00" <= c <= "\u9fff" for c in text):
         text = "".join(text.split())

@@ -1,0 +1,206 @@
+"""Checking legacy person rows with the registry's rules: cleaning the cells, the ID number, names,
+places, dates and codes. Pure work on a small picklable context, so that a large import can spread it
+over worker processes while the registry writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from flowpop.labels import code_for
+from flowpop.registry.auth import Actor
+from flowpop.registry.validation import LANDLINE, MOBILE, category
+from flowpop.rules import idnumber, legacy
+from flowpop.rules.divisions_source import pad12
+from flowpop.rules.names import clean_name, name_keys
+from flowpop.types import ImportProblem
+
+PERSON_FIELDS = ("name", "ethnicity", "education", "hukou_type", "marital_status", "phone", "household_code",
+                 "household_address", "note")
+STAY_FIELDS = ("residence_code", "residence_address", "grid_code", "house_code", "room", "reason", "left_home_on",
+               "arrived_on", "expected_return_on", "occupation", "employer")
+PLAIN_PERSON_FIELDS = frozenset(("ethnicity", "household_address", "note"))
+ENUMS = {"education": "education", "hukou_type": "hukou_type", "marital_status": "marital_status", "reason": "reason"}
+LIMITS = {"name": 64, "ethnicity": 20, "household_address": 200, "residence_address": 200, "occupation": 50,
+          "employer": 100, "room": 20, "note": 1000, "house_code": 32}
+Checked = tuple["Row | None", list[ImportProblem]]
+
+
+class Row:
+    """A good row: the person and stay it describes, and a digest of its cleaned cells (to tell an exact
+    duplicate line from a different one with the same ID number)."""
+
+    __slots__ = ("line", "person", "stay", "number", "warnings", "digest")
+
+    def __init__(self, line: int) -> None:
+        self.line = line
+        self.person: dict[str, Any] = {}
+        self.stay: dict[str, Any] = {}
+        self.number = ""
+        self.warnings: list[dict[str, str]] = []
+        self.digest = b""
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, k) for k in self.__slots__)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        for key, value in zip(self.__slots__, state, strict=True):
+            setattr(self, key, value)
+
+
+@dataclass
+class Context:
+    """What checking needs, and nothing that cannot travel to a worker process: the division tree as
+    code → level and full name → code, the caller, today, and which column holds which field."""
+
+    levels: dict[str, str]
+    by_name: dict[str, str]
+    actor: Actor
+    day: dt.date
+    columns: list[tuple[int, str]]
+
+    def resolve(self, text: str) -> str | None:
+        """A division code (6 or 12 digits) or full name (江西省南昌市东湖区) to its code."""
+        compact = text.replace(" ", "")
+        if compact.isascii() and compact.isdigit():
+            code = pad12(compact) if len(compact) == 6 else compact
+            return code if code in self.levels else None
+        return self.by_name.get(compact)
+
+
+def problem(line: int, column: str, value: object, reason: str) -> ImportProblem:
+    zh, _, en = reason.partition("|")
+    return ImportProblem(line=line, column=column, value=str(value)[:100], reason=zh, reason_en=en or zh)
+
+
+def check_row(ctx: Context, line: int, values: dict[str, str]) -> tuple[Row | None, list[ImportProblem]]:
+    """One row against the registry's rules: the row to store, or the problems that refuse it."""
+    day, actor = ctx.day, ctx.actor
+    row = Row(line)
+    problems: list[ImportProblem] = []
+
+    def bad(column: str, reason: str) -> None:
+        problems.append(problem(line, column, values.get(column, ""), reason))
+
+    raw_id = values.get("id_number", "")
+    if not raw_id:
+        bad("id_number", "身份证号为空|ID number is empty")
+    else:
+        check = idnumber.check(raw_id, today=day)
+        if not check.ok:
+            bad("id_number", f"{check.errors[0][1]}|{check.errors[0][2]}")
+        else:
+            row.number = check.number
+            row.person.update(id_number=check.number, id_rev=check.number[::-1], sex=check.sex, birth_date=check.birth_date)
+            row.warnings = [{"code": c, "message": zh, "message_en": en, "field": "id_number"} for c, zh, en in check.warnings]
+            sex = values.get("sex")
+            if sex and {"男": "M", "女": "F", "M": "M", "F": "F"}.get(sex.upper() if sex.isascii() else sex) != check.sex:
+                bad("sex", "性别与身份证号码不符|sex disagrees with the ID number")
+            if values.get("birth_date"):
+                try:
+                    if legacy.parse_date(values["birth_date"]) != check.birth_date:
+                        bad("birth_date", "出生日期与身份证号码不符|birth date disagrees with the ID number")
+                except ValueError as exc:
+                    bad("birth_date", str(exc))
+    name = clean_name(values.get("name", ""))
+    if not name:
+        bad("name", "姓名为空|name is empty")
+    row.person["name"] = name
+    for key, value in values.items():
+        if not value:
+            continue
+        limit = LIMITS.get(key)
+        if limit is not None and len(value) > limit:
+            bad(key, f"过长（最多 {limit} 个字符）|too long (at most {limit} characters)")
+        kind = ENUMS.get(key)
+        if kind is not None:
+            code = code_for(kind, value)
+            if code is None:
+                bad(key, f"无法识别的取值：{value}|unrecognised value: {value}")
+            (row.stay if key == "reason" else row.person)[key] = code
+        elif key in PLAIN_PERSON_FIELDS:
+            row.person[key] = value
+    phone = values.get("phone", "").replace(" ", "")
+    if phone:
+        if not (MOBILE.match(phone) or LANDLINE.match(phone)):
+            bad("phone", "电话号码格式不正确|malformed phone number")
+        row.person["phone"] = phone
+    household = values.get("household_code", "")
+    if not household:
+        bad("household_code", "户籍地为空|household place is empty")
+    else:
+        code = ctx.resolve(household)
+        if code is None:
+            bad("household_code", f"未知的行政区划：{household}|unknown division: {household}")
+        row.person["household_code"] = code
+    has_stay = any(values.get(k) for k in STAY_FIELDS if k in values)
+    if has_stay:
+        residence = values.get("residence_code", "")
+        code = ctx.resolve(residence) if residence else None
+        level = ctx.levels.get(code or "")
+        if not residence:
+            bad("residence_code", "有流动信息但现居住地为空|stay details without a residence")
+        elif level is None:
+            bad("residence_code", f"未知的行政区划：{residence}|unknown division: {residence}")
+        elif level != "village":
+            bad("residence_code", "现居住地须到村/居|residence must be a village or community")
+        row.stay["residence_code"] = code
+        for key in ("left_home_on", "arrived_on", "expected_return_on"):
+            if values.get(key):
+                try:
+                    row.stay[key] = legacy.parse_date_text(values[key])
+                except ValueError as exc:
+                    bad(key, str(exc))
+        arrived = row.stay.get("arrived_on")
+        if not values.get("arrived_on"):
+            bad("arrived_on", "流入日期为空|arrival date is empty")
+        elif arrived and arrived > day:
+            bad("arrived_on", "流入日期晚于今天|arrival date is in the future")
+        elif arrived and row.person.get("birth_date") and arrived < row.person["birth_date"]:
+            bad("arrived_on", "流入日期早于出生日期|arrival is before birth")
+        for key in ("residence_address", "grid_code", "house_code", "room", "occupation", "employer"):
+            if values.get(key):
+                row.stay[key] = values[key]
+        row.stay["household_code"] = row.person.get("household_code")
+    if not problems and actor.prefix:
+        places_here = [row.person.get("household_code"), row.stay.get("residence_code")]
+        if not any(p and actor.covers(p) for p in places_here):
+            bad("residence_code" if has_stay else "household_code",
+                "现居住地和户籍地都不在您的管辖范围内|neither residence nor household place is in your jurisdiction")
+    return (None if problems else row), problems
+
+
+def cells(columns: list[tuple[int, str]], raw: list[Any]) -> dict[str, str]:
+    """The cells of a raw row by field name, cleaned (full-width forms, stray spaces, Excel dates)."""
+    values = {}
+    width = len(raw)
+    for i, key in columns:
+        if i < width:
+            v = raw[i]
+            if type(v) is str and v.isascii() and v.isprintable() and "  " not in v:
+                values[key] = v.strip()  # most cells: nothing else to clean
+            elif isinstance(v, dt.date | dt.datetime):
+                values[key] = v.isoformat()
+            else:
+                values[key] = legacy.clean(v)
+    return values
+
+
+def check_chunk(ctx: Context, raw_rows: list[tuple[int, list[Any]]]) -> list[Checked]:
+    """Rows of a file (line number, raw cells), blank ones left out: each checked, and a good one made
+    ready to store (name keys, category)."""
+    out: list[Checked] = []
+    for line, raw in raw_rows:
+        values = cells(ctx.columns, raw)
+        if not any(values.values()) and not any(str(v or "").strip() for v in raw):
+            continue
+        row, problems = check_row(ctx, line, values)
+        if row is not None:
+            person = row.person
+            person["name_pinyin"], person["name_initials"] = name_keys(person["name"])
+            person["category"] = category(person["sex"], person.get("marital_status"))
+            row.digest = hashlib.blake2b(repr(sorted(values.items())).encode(), digest_size=16).digest()
+        out.append((row, problems))
+    return out

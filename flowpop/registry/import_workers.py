@@ -1,0 +1,104 @@
+"""Helper processes that check a large import's rows while the importing process writes.
+
+Each helper is a fresh interpreter (``python -m flowpop.registry.import_workers``) talking pickle over
+its standard input and output: a context once, then chunks of raw rows in, checked chunks out, in order.
+Not multiprocessing: its spawn would run the caller's main script again in every helper, and fork is
+unsafe in a process with threads (the embedded server's event loop, the database pool)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import queue
+import subprocess
+import sys
+import threading
+from collections import deque
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from flowpop.registry.import_rows import Checked, Context, check_chunk
+
+Chunk = list[tuple[int, list[Any]]]
+AHEAD = 2  # chunks handed to each helper before its first answer is awaited
+
+
+class _Helper:
+    def __init__(self, ctx: Context) -> None:
+        package_root = str(Path(__file__).resolve().parents[2])
+        env_path = ":".join(p for p in (package_root, *sys.path) if p)
+        self.proc = subprocess.Popen([sys.executable, "-m", "flowpop.registry.import_workers"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     env={**os.environ, "PYTHONPATH": env_path})
+        self.inbox: queue.Queue[Chunk | None] = queue.Queue()
+        self.feeder = threading.Thread(target=self._feed, args=(ctx,), daemon=True, name="import-feeder")
+        self.feeder.start()
+
+    def _feed(self, ctx: Context) -> None:
+        """Writes on a thread of its own, so that a helper blocked on a full pipe never blocks the reader."""
+        stdin = self.proc.stdin
+        assert stdin is not None
+        try:
+            pickle.dump(ctx, stdin, pickle.HIGHEST_PROTOCOL)
+            while (chunk := self.inbox.get()) is not None:
+                pickle.dump(chunk, stdin, pickle.HIGHEST_PROTOCOL)
+                stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass  # the helper died: the reader finds out
+        finally:
+            with contextlib.suppress(OSError):
+                stdin.close()
+
+    def answer(self) -> list[Checked]:
+        try:
+            return pickle.load(self.proc.stdout)  # type: ignore[arg-type]
+        except EOFError as exc:
+            raise RuntimeError(f"an import helper process ended early (exit code {self.proc.poll()})") from exc
+
+    def close(self) -> None:
+        self.inbox.put(None)
+        self.feeder.join(timeout=5)
+        if self.proc.poll() is None:
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.proc.wait()
+
+
+def checked_in_helpers(ctx: Context, chunks: Iterable[Chunk], helpers: int) -> Iterator[list[Checked]]:
+    """Checked chunks in file order; chunk k goes to helper k mod n."""
+    started = [_Helper(ctx) for _ in range(helpers)]
+    try:
+        waiting: deque[_Helper] = deque()
+        for k, chunk in enumerate(chunks):
+            helper = started[k % helpers]
+            helper.inbox.put(chunk)
+            waiting.append(helper)
+            if len(waiting) > AHEAD * helpers:
+                yield waiting.popleft().answer()
+        while waiting:
+            yield waiting.popleft().answer()
+    finally:
+        for helper in started:
+            if helper.proc.poll() is None and helper.proc.stdout is not None:
+                helper.proc.stdout.close()  # an early stop: the helper sees a broken pipe and ends
+            helper.close()
+
+
+def serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
+    ctx: Context = pickle.load(stdin)
+    while True:
+        try:
+            chunk: Chunk = pickle.load(stdin)
+        except EOFError:
+            return
+        pickle.dump(check_chunk(ctx, chunk), stdout, pickle.HIGHEST_PROTOCOL)
+        stdout.flush()
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(BrokenPipeError):
+        serve(sys.stdin.buffer, sys.stdout.buffer)
