@@ -73,6 +73,20 @@ def test_campaign_fixes_its_scope_and_records_each_outcome(client, campaign, as_
         assistant.inspections.record(c.id, items[a.id].id, version=items[a.id].version + 1, outcome="present")
 
 
+def test_progress_shows_a_village_its_own_area_only(client, as_user) -> None:
+    for village in (tree.VILLAGE_A1, tree.VILLAGE_A2, tree.VILLAGE_A2):
+        client.persons.create(**person_fields(household_code=tree.VILLAGE_D1,
+                                              stay={"residence_code": village, "reason": "work",
+                                                    "arrived_on": "2026-03-01"}))
+    c = client.inspections.create(quarter=QUARTER, jurisdiction_code=tree.TOWNSHIP_A)
+    assistant = as_user("village_assistant", tree.VILLAGE_A1)
+    whole = client.inspections.progress(c.id)
+    assert {v.key: v.total for v in whole.by_village} == {tree.VILLAGE_A1: 1, tree.VILLAGE_A2: 2}
+    own = assistant.inspections.progress(c.id)
+    assert {v.key: v.total for v in own.by_village} == {tree.VILLAGE_A1: 1}
+    assert own.campaign.items == 1 and sum(a.total for a in own.by_assignee) == 1
+
+
 def test_checklists_for_the_door_to_door_round(client, campaign) -> None:
     c, people, house, _ = campaign
     html = client.inspections.checklist(c.id, tree.VILLAGE_A1, "html").decode()

@@ -51,6 +51,10 @@ def test_close_then_open_a_new_one(client: flowpop.Client, make_person: Any) -> 
     closed = client.stays.close(first.id, version=first.version, reason="搬往他处", date=dt.date(2026, 5, 9))
     assert (closed.status, closed.returned_on, closed.end_reason, closed.version) == (
         "closed", dt.date(2026, 5, 9), "搬往他处", first.version + 1)
+    gone = client.persons.get(p.id)
+    assert (gone.current_stay_id, gone.residence_code, gone.status) == (None, None, "active")
+    assert p.id not in {x.id for x in client.persons.list(division=first.residence_code)}
+    assert p.id in {x.id for x in client.persons.list(division=first.household_code)}  # still known at home
     second = client.stays.create(**stay_fields(p.id))
     person = client.persons.get(p.id)
     assert person.current_stay_id == second.id and person.residence_code == tree.VILLAGE_A2

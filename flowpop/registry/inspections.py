@@ -269,8 +269,9 @@ def progress(reg: Registry, session: Session, actor: Actor, campaign_id: int) ->
     assignments = _assignees(session, campaign_id)
     rows = session.execute(
         select(t.CampaignItem.village_code, t.CampaignItem.grid_code, t.CampaignItem.outcome, func.count())
-        .where(t.CampaignItem.campaign_id == campaign_id).group_by(t.CampaignItem.village_code, t.CampaignItem.grid_code,
-                                                                     t.CampaignItem.outcome)
+        # a township or village sees the progress of its own area only, not its neighbours'
+        .where(t.CampaignItem.campaign_id == campaign_id, code_range(t.CampaignItem.village_code, actor.prefix))
+        .group_by(t.CampaignItem.village_code, t.CampaignItem.grid_code, t.CampaignItem.outcome)
     ).all()
     by_village: dict[str, Counter[str]] = defaultdict(Counter)
     by_user: dict[str, Counter[str]] = defaultdict(Counter)

@@ -181,6 +181,12 @@ def close(reg: Registry, session: Session, actor: Actor, stay_id: int, version: 
     if day > today() or day < row.arrived_on:
         raise Invalid([field_error("date", "date_range", "结束日期须在流入日期与今天之间", "end date must lie between arrival and today")])
     _cas(session, row, version, {"status": "closed", "returned_on": day, "end_reason": reason, "ended_at": t.utcnow()})
+    # the person no longer lives there: out of that village's lists until a new stay is registered
+    session.execute(
+        update(t.Person).where(t.Person.id == row.person_id, t.Person.current_stay_id == row.id)
+        .values(residence_code=None, arrived_on=None, current_stay_id=None)
+        .execution_options(synchronize_session=False)
+    )
     history.record(session, actor, entity="stay", entity_id=row.id, person_id=row.person_id, action="close",
                    changes={"status": ["open", "closed"], "returned_on": [None, day.isoformat()]}, reason=reason,
                    scope_code=row.residence_code)
