@@ -137,3 +137,29 @@ def test_quality_checks_count_and_open_the_people(client, db_url) -> None:
     assert fix.operation == "upgrade_id15" and fix.total == 1
     client.changesets.apply(fix.id)
     assert {c.key: c.count for c in client.reports.quality().checks}["id_15_digits"] == 0
+
+
+def test_quality_finds_duplicates_and_house_problems(client, db_url) -> None:
+    people = [client.persons.create(**person_fields()) for _ in range(7)]
+    a, b, c, d, e, f, g = people
+    house = client.houses.create(division_code=tree.VILLAGE_A1, address="超员路1号", use="rented", mode="scattered",
+                                 capacity=1)
+    engine = create_engine(normalize_url(db_url))
+    with engine.begin() as conn:  # as legacy systems left them
+        number = conn.execute(text("SELECT id_number FROM persons WHERE id = :id"), {"id": a.id}).scalar_one()
+        # b holds a's number under another name; c is an exact copy of a; d an exact copy, archived (退档)
+        conn.execute(text("UPDATE persons SET id_number = :n, name = '别名' WHERE id = :id"), {"n": number, "id": b.id})
+        conn.execute(text("UPDATE persons SET id_number = :n, name = :m WHERE id IN (:c, :d)"),
+                     {"n": number, "m": a.name, "c": c.id, "d": d.id})
+        conn.execute(text("UPDATE persons SET status = 'archived' WHERE id = :id"), {"id": d.id})
+        # two open stays in a house for one; one stay naming a house nobody registered
+        conn.execute(text("UPDATE stays SET house_code = :h WHERE person_id IN (:e, :f)"),
+                     {"h": house.code, "e": e.id, "f": f.id})
+        conn.execute(text("UPDATE stays SET house_code = '350404001001999999' WHERE person_id = :g"), {"g": g.id})
+    engine.dispose()
+    report = {k.key: k for k in client.reports.quality().checks}
+    assert report["duplicate_active_id"].count == 3  # a, b and c: d is archived
+    assert report["duplicate_record"].count == 2  # a and c: same name and number, both live
+    assert report["house_problem"].count == 3
+    assert sorted(p.id for p in client.reports.quality_persons("house_problem")) == sorted([e.id, f.id, g.id])
+    assert sorted(p.id for p in client.reports.quality_persons("duplicate_record")) == sorted([a.id, c.id])

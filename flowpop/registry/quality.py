@@ -8,15 +8,17 @@ import datetime as dt
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from sqlalchemy import and_, exists, func, not_, or_, select
+from sqlalchemy import String, and_, cast, exists, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from flowpop.registry import tables as t
 from flowpop.registry.auth import Actor, code_range
 from flowpop.registry.core import Registry, today
 from flowpop.registry.errors import Invalid, field_error
+from flowpop.registry.scans import unindexed
 from flowpop.registry.search import years_before
 from flowpop.registry.validation import LANDLINE, MARRIED, MOBILE
 from flowpop.rules import idnumber
@@ -49,8 +51,9 @@ def _scan(reg: Registry, session: Session, prefix: str) -> tuple[dict[str, list[
     nodes = reg.divisions.nodes
     day = today()
     scope = or_(code_range(t.Person.residence_code, prefix), code_range(t.Person.household_code, prefix))
-    cols = (t.Person.id, t.Person.id_number, t.Person.sex, t.Person.birth_date, t.Person.phone, t.Person.household_code,
-            t.Person.residence_code, t.Person.marital_status, t.Person.status)
+    # the birth date as text (YYYY-MM-DD in both stores): compared with the ID number's digits as it is
+    cols = (t.Person.id, t.Person.id_number, t.Person.sex, cast(t.Person.birth_date, String), t.Person.phone,
+            t.Person.household_code, t.Person.residence_code, t.Person.marital_status, t.Person.status)
     last = 0
     scanned = 0
     while True:
@@ -65,7 +68,7 @@ def _scan(reg: Registry, session: Session, prefix: str) -> tuple[dict[str, list[
                 found["id_15_digits"].append((pid, county))
             elif len(number) != 18 or idnumber.check_char(number[:17]) != number[17:]:
                 found["id_checksum"].append((pid, county))
-            elif number[6:14] != born.strftime("%Y%m%d") or (int(number[16]) % 2 == 1) != (sex == "M"):
+            elif number[6:14] != born.replace("-", "") or (int(number[16]) % 2 == 1) != (sex == "M"):
                 found["id_disagrees"].append((pid, county))
             for code in (household, residence):
                 node = nodes.get(code) if code else None
@@ -76,11 +79,16 @@ def _scan(reg: Registry, session: Session, prefix: str) -> tuple[dict[str, list[
                 node = nodes.get(residence)
                 if node is not None and node.level != "village":
                     found["residence_not_village"].append((pid, county))
-            if marital in MARRIED and born and _age(born, day) < LEGAL_AGE.get(sex, 22):
+            if marital in MARRIED and born and _age(dt.date.fromisoformat(born), day) < LEGAL_AGE.get(sex, 22):
                 found["underage_marriage"].append((pid, county))
             if phone and not (MOBILE.match(phone) or LANDLINE.match(phone)):
                 found["bad_phone"].append((pid, county))
     return found, scanned
+
+
+def _scan_apart(reg: Registry, prefix: str) -> tuple[dict[str, list[tuple[int, str]]], int]:
+    with reg.reading() as session:
+        return _scan(reg, session, prefix)
 
 
 def _age(born: dt.date, day: dt.date) -> int:
@@ -97,14 +105,21 @@ def _sql_checks(prefix: str) -> dict[str, Callable[[], Any]]:
     scope = or_(code_range(P.residence_code, prefix), code_range(P.household_code, prefix))
     day = today()
     oldest, youngest = years_before(day, 50), years_before(day, 15)
-    dup_active = select(P.id_number).where(P.status == "active").group_by(P.id_number).having(func.count() > 1)
+    # ID numbers held more than once, whatever the status: read from the ID-number index alone, then the
+    # (few) records holding them are looked at
+    repeated = select(P.id_number).group_by(P.id_number).having(func.count() > 1)
+    dup_active = select(P.id_number).where(P.id_number.in_(repeated), P.status == "active") \
+        .group_by(P.id_number).having(func.count() > 1)
     # archived records (退档, and the records a merge retired) are no longer duplicates of anything
     live = P.status != "archived"
-    dup_exact = select(P.id_number, P.name).where(live).group_by(P.id_number, P.name).having(func.count() > 1).subquery()
-    occupants = select(S.house_code, func.count().label("n")).where(S.status == "open", S.house_code.is_not(None)) \
-        .group_by(S.house_code).subquery()
-    over = select(t.House.code).join(occupants, occupants.c.house_code == t.House.code) \
-        .where(t.House.capacity.is_not(None), occupants.c.n > t.House.capacity)
+    dup_exact = select(P.id_number, P.name).where(P.id_number.in_(repeated), live) \
+        .group_by(P.id_number, P.name).having(func.count() > 1).subquery()
+    # one pass over the open stays that name a house: codes no house has, and houses over capacity
+    code = unindexed(S.house_code)
+    occupants = select(code.label("house_code"), func.count().label("n")) \
+        .where(unindexed(S.status) == "open", code.is_not(None)).group_by(code).subquery()
+    problem_houses = select(occupants.c.house_code).outerjoin(t.House, t.House.code == occupants.c.house_code) \
+        .where(or_(t.House.code.is_(None), and_(t.House.capacity.is_not(None), occupants.c.n > t.House.capacity)))
     month_ago = t.utcnow() - dt.timedelta(days=30)
     return {
         "duplicate_active_id": lambda: select(P.id, _county()).where(scope, P.status == "active", P.id_number.in_(dup_active)),
@@ -117,8 +132,7 @@ def _sql_checks(prefix: str) -> dict[str, Callable[[], Any]]:
             P.residence_code.is_not(None), func.substr(P.residence_code, 1, 6) != func.substr(P.household_code, 1, 6),
             not_(exists().where(t.Certificate.person_id == P.id))),
         "house_problem": lambda: select(P.id, _county()).join(S, S.person_id == P.id).where(
-            scope, S.status == "open", S.house_code.is_not(None),
-            or_(not_(exists().where(t.House.code == S.house_code)), S.house_code.in_(over))),
+            scope, S.status == "open", S.house_code.in_(problem_houses)),
         "deregistered_before_arrival": lambda: select(P.id, _county()).join(S, S.person_id == P.id).where(
             scope, S.returned_on.is_not(None), S.returned_on < S.arrived_on),
         "unmanaged_outflow": lambda: select(P.id, _county()).join(t.Message, t.Message.sender_person_id == P.id).where(
@@ -131,9 +145,14 @@ def _sql_checks(prefix: str) -> dict[str, Callable[[], Any]]:
 def run(reg: Registry, session: Session, actor: Actor) -> QualityReport:
     actor.require("read")
     started = time.perf_counter()
-    found, scanned = _scan(reg, session, actor.prefix)
-    for key, build in _sql_checks(actor.prefix).items():
-        found[key] = [(pid, county) for pid, county in session.execute(build().distinct()).all()]
+    # the Python pass reads on a session of its own while the SQL checks run here: the store works
+    # without the GIL, so the two overlap (on SQLite as on PostgreSQL)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="quality-scan") as pool:
+        scan = pool.submit(_scan_apart, reg, actor.prefix)
+        sql_found = {key: [(pid, county) for pid, county in session.execute(build().distinct()).all()]
+                     for key, build in _sql_checks(actor.prefix).items()}
+        found, scanned = scan.result()
+    found.update(sql_found)
     checks = []
     for key, (zh, en, fix) in CHECKS.items():
         hits = found.get(key, [])

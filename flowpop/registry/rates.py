@@ -17,6 +17,7 @@ from flowpop.registry import tables as t
 from flowpop.registry.auth import Actor, code_range
 from flowpop.registry.core import Registry
 from flowpop.registry.errors import Invalid, field_error
+from flowpop.registry.scans import unindexed
 from flowpop.registry.search import years_before
 from flowpop.rules.divisions_source import prefix_of
 from flowpop.types import Rate, RateRow, RatesReport
@@ -73,10 +74,22 @@ Counts = dict[str, list[int]]  # division prefix → [numerator, denominator]
 
 
 def _group(session: Session, key: Any, num: Any, den: Any, where: Any, select_from: Any = None) -> Counts:
-    stmt = select(key, func.sum(case((num, 1), else_=0)), func.sum(case((den, 1), else_=0))).where(where).group_by(key)
+    return _groups(session, key, {"": (num, den)}, where, select_from)[""]
+
+
+def _groups(session: Session, key: Any, rates: dict[str, tuple[Any, Any]], where: Any,
+            select_from: Any = None) -> dict[str, Counts]:
+    """Several rates over the same rows in one pass: numerator and denominator of each, by division."""
+    sums = [func.sum(case((cond, 1), else_=0)) for num, den in rates.values() for cond in (num, den)]
+    stmt = select(key, *sums).where(where).group_by(key)
     if select_from is not None:
         stmt = stmt.select_from(select_from)
-    return {k: [int(n or 0), int(d or 0)] for k, n, d in session.execute(stmt).all()}
+    out: dict[str, Counts] = {name: {} for name in rates}
+    for k, *values in session.execute(stmt).all():
+        for i, name in enumerate(rates):
+            out[name][k] = [int(values[2 * i] or 0), int(values[2 * i + 1] or 0)]
+    return out
+
 
 
 def compute(reg: Registry, session: Session, actor: Actor, period: str, level: str = "township",
@@ -100,8 +113,8 @@ def compute(reg: Registry, session: Session, actor: Actor, period: str, level: s
     res_key = func.substr(S.residence_code, 1, width)
     in_scope = code_range(S.residence_code, prefix)
     cross = func.substr(S.household_code, 1, 6) != func.substr(S.residence_code, 1, 6)
-    open_at_end = and_(S.arrived_on <= end_day, or_(S.returned_on.is_(None), S.returned_on >= end_day),
-                       S.status.in_(("open", "closed", "deregistered")))
+    open_at_end = and_(unindexed(S.arrived_on) <= end_day, or_(S.returned_on.is_(None), S.returned_on >= end_day),
+                       unindexed(S.status).in_(("open", "closed", "deregistered")))
     results: dict[str, Counts] = {}
 
     # inspections of the quarter
@@ -130,33 +143,34 @@ def compute(reg: Registry, session: Session, actor: Actor, period: str, level: s
     departed = and_(S.returned_on >= start.date(), S.returned_on <= end_day, in_scope, S.ended_at.is_not(None))
     results["stale_departures"] = _group(session, res_key, _days(S.ended_at, S.returned_on, dialect) > stale_days,
                                          S.id.is_not(None), departed)
-    census = and_(open_at_end, cross, in_scope, S.arrived_on <= end_day - dt.timedelta(days=CENSUS_DAYS))
-    results["residence_permit"] = _group(session, res_key, S.permit_expires_on >= end_day, S.id.is_not(None), census)
+    census = unindexed(S.arrived_on) <= end_day - dt.timedelta(days=CENSUS_DAYS)
     oldest, youngest = years_before(end_day, 50), years_before(end_day, 15)
     key_target = and_(P.category == "married_female", P.birth_date > oldest, P.birth_date <= youngest)
     has_cert = exists().where(t.Certificate.person_id == P.id)
     verified = exists().where(t.Certificate.person_id == P.id, t.Certificate.verified_on.is_not(None))
     targets_where = and_(open_at_end, cross, in_scope, key_target)
-    results["certificate_held"] = _group(session, res_key, has_cert, S.id.is_not(None), targets_where,
-                                         select_from=S.__table__.join(P.__table__, P.id == S.person_id))
-    results["certificate_verified"] = _group(session, res_key, verified, has_cert, targets_where,
-                                             select_from=S.__table__.join(P.__table__, P.id == S.person_id))
+    results |= _groups(session, res_key, {"certificate_held": (has_cert, S.id.is_not(None)),
+                                          "certificate_verified": (verified, has_cert)}, targets_where,
+                       select_from=S.__table__.join(P.__table__, P.id == S.person_id))
     acknowledged = exists().where(M.stay_id == S.id, M.topic == "stay_registered", M.status.in_(("closed", "matched", "answered")))
     # both sides in this registry: for places elsewhere, whether they registered it is not known here
     both_here = func.substr(S.household_code, 1, 6).in_(sorted(reg.divisions.home_counties) or [""])
-    results["co_management"] = _group(session, res_key, acknowledged, S.id.is_not(None),
-                                      and_(open_at_end, cross, in_scope, S.status == "open", both_here))
+    managed_here = and_(unindexed(S.status) == "open", both_here)
+    results |= _groups(session, res_key, {"residence_permit": (and_(census, S.permit_expires_on >= end_day), census),
+                                          "co_management": (and_(managed_here, acknowledged), managed_here)},
+                       and_(open_at_end, cross, in_scope))
 
     # the inbox, by addressee
     m_key = func.substr(M.addressee_code, 1, width)
     m_where = and_(M.created_at >= start, M.created_at < end, code_range(M.addressee_code, prefix), M.external.is_(False))
     request = M.kind.in_(("assist_request", "not_found", "transfer"))
     answered = M.status.in_(("answered", "closed"))
-    results["requests_answered"] = _group(session, m_key, and_(request, answered), request, m_where)
     on_time = and_(request, answered, cast(M.answered_at, Date) <= M.due_on)
-    results["requests_on_time"] = _group(session, m_key, on_time, request, m_where)
     notice = M.kind.in_(("notification", "assist_reply"))
-    results["notifications_received"] = _group(session, m_key, and_(notice, M.status == "closed"), notice, m_where)
+    results |= _groups(session, m_key, {"requests_answered": (and_(request, answered), request),
+                                        "requests_on_time": (on_time, request),
+                                        "notifications_received": (and_(notice, M.status == "closed"), notice)},
+                       m_where)
 
     keys = sorted({k for counts in results.values() for k in counts if k and len(k) >= width})
     rows = [RateRow(division_code=k.ljust(12, "0"), division_name=reg.divisions.name(k.ljust(12, "0")),
