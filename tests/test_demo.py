@@ -186,6 +186,13 @@ def test_stays_history_and_houses(built: Built, admin: flowpop.Client) -> None:
     assert any(h.action == "create" and h.entity == "person" and h.username == "demo" for h in history)
     ended = next(p for p in built.persons if p.status == "deregistered")
     assert all(s.status != "open" for s in admin.stays.list(ended.id))
+    # a household registered at a house (户籍在此), living elsewhere: a registered member there, and where now
+    away = next(p for p in (admin.persons.get(q.id) for q in built.persons if q.status == "active"
+                            and q.household_code.startswith("3504") and q.residence_code
+                            and not q.residence_code.startswith(q.household_code[:9])) if p.household_house_code)
+    home = admin.houses.get(away.household_house_code)
+    member = next(o for room in home.rooms for o in room.household_members if o.person_id == away.id)
+    assert member.where_now and member.where_now == admin.divisions.get(away.residence_code).full_name
 
 
 def test_same_seed_same_registry(tmp_path: Path) -> None:

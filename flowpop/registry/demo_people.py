@@ -177,6 +177,7 @@ class PeopleGenerator:
         self._home_cum = {c: list(itertools.accumulate(1 if v.name.endswith("社区") else 3 for v in vs))
                           for c, vs in self._villages.items()}
         self._houses: dict[str, list[HouseSlot]] = {}
+        self._village_grids = {v.code: v.grids for vs in self._villages.values() for v in vs}
         self._declarations = Declarations(rng, today)
         self._declared: list[tuple[dict[str, Any], dt.date, str]] = []
 
@@ -399,6 +400,7 @@ class PeopleGenerator:
             "ethnicity": ethnicity, "education": edu, "hukou_type": self._pick(*self._hukou),
             "marital_status": marital, "category": category, "phone": phone,
             "household_code": hh_code, "household_address": hh_address,
+            **self._household_house(hh_code),
             "residence_code": current["residence_code"], "arrived_on": current["arrived_on"],
             "current_stay_id": current["id"], "status": status, "note": None, "warnings": [],
             "version": 1 if status == "active" else 2, "created_at": created,
@@ -414,6 +416,17 @@ class PeopleGenerator:
                 "created_by": "demo"})
         self._declared.clear()
         self._count(person, direction, error)
+
+    def _household_house(self, hh_code: str) -> dict[str, Any]:
+        """Most 三明 households are registered at a known house and room (户籍在此): the house view lists them
+        as registered members, with where they live now."""
+        grids = self._village_grids.get(hh_code)
+        if not grids or self._random() >= 0.7:
+            return {"household_house_code": None, "household_room": None}
+        houses = self._houses.get(self._rc(grids))
+        house = self._rc(houses) if houses else None
+        return {"household_house_code": house.code if house else None,
+                "household_room": self._rc(house.rooms) if house else None}
 
     def _wrong_birth(self, born: dt.date) -> dt.date:
         if born.day <= 12 and born.day != born.month:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -101,7 +102,7 @@ class Person(Base):
     household_code: Mapped[str] = mapped_column(CStr(15), index=True)
     household_address: Mapped[str | None] = mapped_column(String(200))
     # where the hukou is registered, when it is a house this registry knows (户籍在此)
-    household_house_code: Mapped[str | None] = mapped_column(CStr(18), index=True)
+    household_house_code: Mapped[str | None] = mapped_column(CStr(18))
     household_room: Mapped[str | None] = mapped_column(String(20))
     # denormalised from the current stay, for scoped search and sorting
     residence_code: Mapped[str | None] = mapped_column(CStr(15), index=True)
@@ -118,6 +119,10 @@ class Person(Base):
     __table_args__ = (
         Index("ix_persons_res_status", "residence_code", "status"),
         Index("ix_persons_hh_status", "household_code", "status"),
+        # most persons have none: a partial index keeps the planner's statistics true (migration 0008)
+        Index("ix_persons_household_house_code", "household_house_code",
+              sqlite_where=text("household_house_code IS NOT NULL"),
+              postgresql_where=text("household_house_code IS NOT NULL")),
     )
 
 
