@@ -45,7 +45,7 @@ def test_at_most_one_open_stay(client: flowpop.Client, make_person: Any) -> None
     assert len(client.stays.list(p.id)) == 1
 
 
-def test_close_then_open_a_new_one(client: flowpop.Client, make_person: Any) -> None:
+def test_close_then_open_a_new_one(client: flowpop.Client, make_person: Any, as_user: Any) -> None:
     p = make_person()
     first = client.stays.get(p.current_stay_id)
     closed = client.stays.close(first.id, version=first.version, reason="搬往他处", date=dt.date(2026, 5, 9))
@@ -55,6 +55,10 @@ def test_close_then_open_a_new_one(client: flowpop.Client, make_person: Any) -> 
     assert (gone.current_stay_id, gone.residence_code, gone.status) == (None, None, "active")
     assert p.id not in {x.id for x in client.persons.list(division=first.residence_code)}
     assert p.id in {x.id for x in client.persons.list(division=first.household_code)}  # still known at home
+    # the residence side still opens the person (by the stay it had here), to register them when they return
+    operator = as_user("township_operator", tree.TOWNSHIP_A)
+    assert operator.persons.get(p.id).id == p.id
+    assert p.id not in {x.id for x in operator.persons.list()}
     second = client.stays.create(**stay_fields(p.id))
     person = client.persons.get(p.id)
     assert person.current_stay_id == second.id and person.residence_code == tree.VILLAGE_A2

@@ -322,7 +322,10 @@ def late_declarations(reg: Registry, session: Session, actor: Actor, *, division
         .join(t.House, t.House.code == t.Stay.house_code)
         .join(t.Person, t.Person.id == t.Stay.person_id)
         .outerjoin(t.Declaration, t.Declaration.stay_id == t.Stay.id)
-        .where(code_range(t.Stay.residence_code, prefix), t.Stay.declare_due_on.is_not(None),
+        # a house code starts with its village's code: walking the house-code index over the area gives
+        # the order wanted, and the first `limit` rows end the walk
+        .where(code_range(t.Stay.house_code, prefix), code_range(t.Stay.residence_code, prefix),
+               t.Stay.declare_due_on.is_not(None),
                or_(t.Declaration.declared_on > t.Stay.declare_due_on,
                    and_(t.Declaration.id.is_(None), t.Stay.declare_due_on < day, t.Stay.status == "open")))
         .order_by(t.Stay.house_code, t.Stay.id).limit(limit)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from flowpop.registry import history, houses, inbox, present, stays
 from flowpop.registry import tables as t
-from flowpop.registry.auth import Actor
+from flowpop.registry.auth import Actor, code_range
 from flowpop.registry.core import Registry, today
 from flowpop.registry.errors import ApiError, Conflict, Invalid, NotFound, VersionConflict, field_error
 from flowpop.registry.validation import category, check_id, check_phone
@@ -32,9 +32,18 @@ def load(session: Session, actor: Actor, person_id: int, *, for_update: bool = F
     if for_update:
         stmt = stmt.with_for_update()
     row = session.execute(stmt).scalar_one_or_none()
-    if row is None or not visible(actor, row):
+    if row is None or not sees(session, actor, row):
         raise NotFound("person", person_id)
     return row
+
+
+def sees(session: Session, actor: Actor, row: t.Person) -> bool:
+    """Visible by household or current residence, or by a past stay here: a person whose stay here was
+    closed (returned home, moved on) can still be opened, and registered again when they come back."""
+    if visible(actor, row):
+        return True
+    return session.execute(select(t.Stay.id).where(t.Stay.person_id == row.id,
+                                                   code_range(t.Stay.residence_code, actor.prefix)).limit(1)).first() is not None
 
 
 def snapshot(row: t.Person) -> dict[str, Any]:
@@ -49,8 +58,9 @@ def _duplicate(session: Session, actor: Actor, id_number: str, exclude: int | No
     if other is not None:
         raise Conflict(
             "duplicate_id_number",
-            "该身份证号码已有在册人员" + (f"（编号 {other.id}）" if visible(actor, other) else "（在其他辖区）"),
-            "an active person with this ID number exists" + (f" (id {other.id})" if visible(actor, other) else " (in another jurisdiction)"),
+            "该身份证号码已有在册人员" + (f"（编号 {other.id}）" if sees(session, actor, other) else "（在其他辖区）"),
+            "an active person with this ID number exists" + (f" (id {other.id})" if sees(session, actor, other)
+                                                             else " (in another jurisdiction)"),
         )
 
 
