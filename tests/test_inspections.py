@@ -163,3 +163,31 @@ def test_quality_finds_duplicates_and_house_problems(client, db_url) -> None:
     assert report["house_problem"].count == 3
     assert sorted(p.id for p in client.reports.quality_persons("house_problem")) == sorted([e.id, f.id, g.id])
     assert sorted(p.id for p in client.reports.quality_persons("duplicate_record")) == sorted([a.id, c.id])
+
+
+def test_exact_duplicates_are_fixed_by_merging_each_group(client, db_url) -> None:
+    people = [client.persons.create(**person_fields()) for _ in range(5)]
+    a, b, c, d, e = people
+    engine = create_engine(normalize_url(db_url))
+    with engine.begin() as conn:  # two groups of exact copies: {a, b, c} and {d, e}
+        for keep, copies in ((a, (b, c)), (d, (e,))):
+            number = conn.execute(text("SELECT id_number FROM persons WHERE id = :id"), {"id": keep.id}).scalar_one()
+            for copy in copies:
+                conn.execute(text("UPDATE persons SET id_number = :n, name = :m WHERE id = :id"),
+                             {"n": number, "m": keep.name, "id": copy.id})
+    engine.dispose()
+    checks = {k.key: k for k in client.reports.quality().checks}
+    assert (checks["duplicate_record"].count, checks["duplicate_record"].fixable) == (5, "merge")
+    assert checks["duplicate_active_id"].fixable is None  # different names need a person's judgement
+    fix = client.reports.quality_fix("duplicate_record")
+    assert fix.operation == "merge" and fix.total == 5
+    client.changesets.apply(fix.id)
+    kept = {p.id: p.status for p in (client.persons.get(x.id) for x in people)}
+    assert kept == {a.id: "active", b.id: "archived", c.id: "archived", d.id: "active", e.id: "archived"}
+    assert {s.person_id for s in client.stays.list(a.id)} == {a.id} and len(client.stays.list(a.id)) == 3
+    assert {k.key: k.count for k in client.reports.quality().checks}["duplicate_record"] == 0
+    client.changesets.revert(fix.id)
+    assert all(client.persons.get(x.id).status == "active" for x in people)
+    with pytest.raises(flowpop.ValidationError):
+        client.changesets.plan(operation="merge", selection={"ids": [a.id, b.id]}, values={"groups": [[a.id, 999]]},
+                               reason="bad group")

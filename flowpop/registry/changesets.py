@@ -217,11 +217,30 @@ def _plan_upgrade(person: dict[str, Any], stay: dict[str, Any] | None) -> tuple[
     return {"person": before}, {"person": after}
 
 
-def _plan_merge(session: Session, values: dict[str, Any], ids: list[int]) -> Any:
+def _keepers(values: dict[str, Any], ids: list[int]) -> dict[int, int]:
+    """Record → the record it is merged into: one group (`keep` among the selected), or several (`groups`:
+    lists whose first record is kept, every record among the selected, none in two groups)."""
+    selected = set(ids)
+    if "groups" in values:
+        groups = values["groups"]
+        if groups == [] and not selected:
+            return {}  # nothing to merge: an empty changeset
+        flat = [x for g in groups for x in g] if isinstance(groups, list) and all(
+            isinstance(g, list) and len(g) >= 2 for g in groups) else None
+        if not flat or not all(isinstance(x, int) and x in selected for x in flat) or len(set(flat)) != len(flat):
+            raise Invalid([field_error("values.groups", "bad_groups", "分组须为记录编号列表（每组至少两条，首条保留，"
+                                       "均在所选记录中且不重复）", "groups are lists of selected record ids (two or "
+                                       "more each, the first kept, none repeated)")])
+        return {x: g[0] for g in groups for x in g}
     keep = values.get("keep")
-    if not isinstance(keep, int) or keep not in ids:
+    if not isinstance(keep, int) or keep not in selected:
         raise Invalid([field_error("values.keep", "required", "请指定保留的记录（须在所选记录中）",
                                    "name the record to keep (one of the selected)")])
+    return dict.fromkeys(ids, keep)
+
+
+def _plan_merge(session: Session, values: dict[str, Any], ids: list[int]) -> Any:
+    keeper = _keepers(values, ids)
     # duplicates often each have an open stay: archive the merged records' ones instead of refusing
     archive_open = values.get("archive_open_stays", False)
     if not isinstance(archive_open, bool):
@@ -231,15 +250,20 @@ def _plan_merge(session: Session, values: dict[str, Any], ids: list[int]) -> Any
     for part in _chunks(ids):
         for sid, pid in session.execute(select(t.Stay.id, t.Stay.person_id).where(t.Stay.person_id.in_(part))).all():
             stays_of[pid].append(sid)
-    open_kept = session.execute(select(t.Stay.id).where(t.Stay.person_id == keep, t.Stay.status == "open")).first()
+    kept = sorted(set(keeper.values()))
+    open_kept: set[int] = set()
+    for part in _chunks(kept):
+        open_kept.update(session.execute(select(t.Stay.person_id).where(t.Stay.person_id.in_(part),
+                                                                        t.Stay.status == "open")).scalars())
 
     def plan(person: dict[str, Any], stay: dict[str, Any] | None) -> tuple[dict, dict] | dict[str, str]:
-        if person["id"] == keep:
+        keep = keeper.get(person["id"])
+        if keep is None or person["id"] == keep:
             return {}, {}
         moved = stays_of.get(person["id"], [])
         before: dict[str, Any] = {"person": {"status": person["status"], "note": person["note"]}}
         after: dict[str, Any] = {"person": {"status": "archived", "note": f"merged into {keep}"}, "merged_into": keep}
-        if open_kept is not None and stay is not None and stay["status"] == "open":
+        if keep in open_kept and stay is not None and stay["status"] == "open":
             if not archive_open:
                 return _fail("two_open_stays", "两条记录都有未结束的流动记录，请先结束其一",
                              "both records have an open stay; close one first")

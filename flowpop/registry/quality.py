@@ -29,7 +29,8 @@ CHECKS: dict[str, tuple[str, str, str | None]] = {
     "id_checksum": ("身份证号校验位错误", "ID number check character wrong", None),
     "id_15_digits": ("15位旧身份证号", "legacy 15-digit ID number", "upgrade_id15"),
     "id_disagrees": ("出生日期或性别与身份证号不符", "birth date or sex disagrees with the ID number", None),
-    "duplicate_active_id": ("在册人员身份证号重复", "duplicate active ID number", "merge"),
+    # different names under one number: a person must judge which record is right
+    "duplicate_active_id": ("在册人员身份证号重复", "duplicate active ID number", None),
     "duplicate_record": ("姓名与身份证号完全重复", "exact duplicate records (name + ID number)", "merge"),
     "unknown_division": ("区划代码未知或已撤销", "unknown or retired division code", None),
     "arrival_impossible": ("流入日期在未来或早于出生", "arrival in the future or before birth", None),
@@ -176,3 +177,15 @@ def persons_behind(reg: Registry, session: Session, actor: Actor, key: str, divi
     wanted = division[:6] if division else None
     ids = sorted({pid for pid, county in hits if wanted is None or county == wanted})
     return ids[:limit]
+
+
+def merge_groups(session: Session, ids: list[int]) -> list[list[int]]:
+    """Exact duplicates (same ID number and name) as merge groups, the record to keep first: an active
+    one before others, then the oldest."""
+    groups: dict[tuple[str, str], list[tuple[bool, int]]] = defaultdict(list)
+    for start in range(0, len(ids), 900):
+        part = ids[start:start + 900]
+        for pid, number, name, status in session.execute(
+                select(t.Person.id, t.Person.id_number, t.Person.name, t.Person.status).where(t.Person.id.in_(part))):
+            groups[(number, name)].append((status != "active", pid))
+    return [[pid for _, pid in sorted(members)] for members in groups.values() if len(members) > 1]

@@ -141,11 +141,18 @@ def quality_persons(key: str, reg: Reg, who: Caller, division: DivisionQ = None,
 def quality_fix(key: str, reg: Reg, who: Caller, division: DivisionQ = None) -> ChangesetPreview:
     """Plan the changeset that fixes a check, where one does (preview it, then apply it under /v1/changesets)."""
     fix = quality.CHECKS.get(key, (None, None, None))[2]
-    if fix != "upgrade_id15":
+    if fix not in ("upgrade_id15", "merge"):
         raise Invalid([field_error("key", "not_fixable", "该检查项不能自动修复", "this check has no automatic fix")])
     with reg.writing() as session:
         ids = quality.persons_behind(reg, session, who, key, division, limit=2_000_000)
-        data = ChangesetCreate(operation="upgrade_id15", selection=Selection(ids=ids or [0]), reason=f"质量检查修复：{key}")
+        reason = f"质量检查修复：{key}"
+        if fix == "merge":
+            groups = quality.merge_groups(session, ids)
+            data = ChangesetCreate(operation="merge", selection=Selection(ids=[x for g in groups for x in g] or [0]),
+                                   values={"groups": groups, "archive_open_stays": True},
+                                   reason=reason)
+        else:
+            data = ChangesetCreate(operation="upgrade_id15", selection=Selection(ids=ids or [0]), reason=reason)
         return changesets.plan(reg, session, who, data)
 
 
