@@ -100,7 +100,8 @@ def build(db: str, size: int, replace: bool) -> Row:
     seconds, cpu = time.perf_counter() - start, _cpu() - cpu
     log(f"  done in {seconds:.1f} s: {summary.persons} persons, {summary.stays} stays, {summary.history} history rows, "
         f"{summary.houses} houses, {summary.divisions} divisions")
-    return Row(f"demo --size {size}", [seconds * 1000], target_ms=30_000, stat="max",
+    # issue #2's target is for 100k persons; larger builds are reported without one
+    return Row(f"demo --size {size}", [seconds * 1000], target_ms=30_000 if size <= 100_000 else None, stat="max",
                note=f"CPU {cpu:.1f} s, load {os.getloadavg()[0]:.1f}")
 
 
