@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -118,7 +119,8 @@ def _raw_chunks(table: Iterator[list[Any]]) -> Iterator[list[tuple[int, list[Any
 def _checked(ctx: Context, table: Iterator[list[Any]], expected: int) -> Iterator[list[Checked]]:
     """Checked chunks in file order: here for a small file, else by worker processes, a few chunks ahead."""
     workers = min(2, os.cpu_count() or 1)
-    if expected < PARALLEL_ROWS or (os.cpu_count() or 1) < 2:
+    # one core, or no interpreter to start (an embedding host): check here
+    if expected < PARALLEL_ROWS or workers < 2 or not sys.executable:
         for chunk in _raw_chunks(table):
             yield check_chunk(ctx, chunk)
         return
