@@ -105,6 +105,8 @@ def _after(column: Any, descending: bool, value: Any, last_id: int) -> ColumnEle
         return and_(column.is_(None), ident < last_id if descending else ident > last_id)
     beyond = column < value if descending else column > value
     tie = and_(column == value, ident < last_id if descending else ident > last_id)
+    if not column.nullable:
+        return or_(beyond, tie)
     return or_(beyond, tie, column.is_(None))
 
 
@@ -209,7 +211,11 @@ def search_persons(reg: Registry, session: Session, actor: Actor, query: PersonQ
     if query.cursor:
         value, last_id = decode_cursor(query.cursor)
         stmt = stmt.where(_after(column, descending, _coerce(column, value), last_id))
-    order = [column.desc().nulls_last() if descending else column.asc().nulls_last()]
+    # NULLS LAST only where there can be NULLs: on PostgreSQL `id DESC NULLS LAST` is not the primary key
+    # read backwards (that is DESC NULLS FIRST), and it sorted a whole county instead of reading 50 rows
+    order = [column.desc() if descending else column.asc()]
+    if column.nullable:
+        order = [order[0].nulls_last()]
     if column is not t.Person.id:
         order.append(t.Person.id.desc() if descending else t.Person.id.asc())
     rows = list(session.execute(stmt.order_by(*order).limit(query.limit + 1)).scalars())
