@@ -423,15 +423,9 @@ def _write(session: Session, actor: Actor, cs: t.Changeset, items: list[t.Change
                      "username": actor.username, "reason": cs.reason, "changes": changes, "changeset_id": cs.id,
                      "scope_code": None})
     for cols, rows in person_groups.items():
-        stmt = (update(t.Person.__table__).where(t.Person.__table__.c.id == bindparam("b_id"))
-                .values({**{c: bindparam(c) for c in cols}, "version": t.Person.__table__.c.version + 1, "updated_at": now}))
-        for part in _chunks(rows, 5000):
-            session.execute(stmt, part)
+        _update_rows(session, t.Person.__table__, cols, rows, now)
     for cols, rows in stay_groups.items():
-        stmt = (update(t.Stay.__table__).where(t.Stay.__table__.c.id == bindparam("b_id"))
-                .values({**{c: bindparam(c) for c in cols}, "version": t.Stay.__table__.c.version + 1, "updated_at": now}))
-        for part in _chunks(rows, 5000):
-            session.execute(stmt, part)
+        _update_rows(session, t.Stay.__table__, cols, rows, now)
     if moved:
         stmt = (update(t.Stay.__table__).where(t.Stay.__table__.c.id == bindparam("b_id"))
                 .values(person_id=bindparam("person_id"), version=t.Stay.__table__.c.version + 1, updated_at=now))
@@ -440,6 +434,28 @@ def _write(session: Session, actor: Actor, cs: t.Changeset, items: list[t.Change
         session.execute(t.HistoryEntry.__table__.insert(), part)
     if cs.operation == "merge":
         _repoint_merged(session, items, revert=revert)
+
+
+def _update_rows(session: Session, table: Any, cols: tuple[str, ...], rows: list[dict[str, Any]],
+                 now: dt.datetime) -> None:
+    """Each row's new values, a version step and the time. Rows sharing their values (a bulk "set", or
+    its revert back to a few old values) go as one UPDATE per value and 5000 ids; the rest row by row."""
+    by_values: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    try:
+        for row in rows:
+            by_values[tuple(row[c] for c in cols)].append(row["b_id"])
+    except TypeError:  # a value that cannot be a key (a list or a mapping): row by row
+        by_values.clear()
+    step = {"version": table.c.version + 1, "updated_at": now}
+    if by_values and len(by_values) * 20 <= len(rows):
+        for values, ids in by_values.items():
+            for part in _chunks(ids, 5000):
+                session.execute(update(table).where(table.c.id.in_(part)).values({**dict(zip(cols, values, strict=True)),
+                                                                                  **step}))
+        return
+    stmt = update(table).where(table.c.id == bindparam("b_id")).values({**{c: bindparam(c) for c in cols}, **step})
+    for part in _chunks(rows, 5000):
+        session.execute(stmt, part)
 
 
 def _repoint_merged(session: Session, items: list[t.ChangesetItem], *, revert: bool) -> None:
