@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from flowpop.registry import bulk_insert
@@ -176,15 +176,16 @@ class _Writer:
         self.history: list[dict[str, Any]] = []
 
     def bulk(self, expected: int) -> bool:
-        """A large import into a SQLite registry not much bigger than it: defer the indexes, and learn the
-        stored ID numbers up front instead of looking each chunk up."""
-        if self.session.get_bind().dialect.name != "sqlite" or expected < BULK_ROWS:
+        """A large import into a registry not much bigger than it learns the stored ID numbers up front
+        instead of looking each chunk up (on PostgreSQL, statistics taken before the import would have
+        the planner read the whole growing table for each look-up); on SQLite it also defers the indexes."""
+        if expected < BULK_ROWS:
             return False
         stored = int(self.session.execute(select(func.count()).select_from(t.Person)).scalar_one())
         if expected < stored // 2:
             return False
         self.known = set(self.session.execute(select(t.Person.id_number)).scalars())
-        return True
+        return self.session.get_bind().dialect.name == "sqlite"
 
     def write(self, chunk: list[Row]) -> None:
         numbers = [r.number for r in chunk]
@@ -251,11 +252,12 @@ def _existing(session: Session, numbers: list[str]) -> dict[str, dict[str, Any]]
 
 
 def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
-    """SQLite: straight to the driver's executemany (SQLAlchemy's per-row work costs more than SQLite's)."""
+    """Straight to the driver: SQLite's executemany, PostgreSQL's COPY (SQLAlchemy's per-row work costs more
+    than the store's)."""
     if session.get_bind().dialect.name == "sqlite":
         bulk_insert.insert_sqlite(session.connection(), table.__table__, rows)
     else:
-        session.execute(insert(table), rows)
+        bulk_insert.copy_postgresql(session.connection(), table.__table__, rows)
 
 
 def allocate_ids(session: Session, table: Any, n: int) -> list[int]:
