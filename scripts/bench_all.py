@@ -2,6 +2,7 @@
 
     python scripts/bench_all.py --size 1000000 [--pg postgresql://postgres@127.0.0.1:5432/flowpop_bench]
                                 [--import-rows 1000000] [--skip-sqlite] [--console-runs 3]
+                                [--sqlite registry.db --reuse]   # time registries built before
 
 For each store: build the demo registry (--size persons), then time through the SDK, as users and scripts
 meet them: look-ups and searches, deep pages, the console's start (scripts/bench.py); rates, quality, the
@@ -11,7 +12,7 @@ Where a figure rests on raw database speed, the same work is also done as plain 
 the registry sent for it are recorded and replayed on a bare driver connection (no HTTP, no models), and
 for the import, `sqlite-utils insert --csv` (SQLite) or COPY into an unindexed table (PostgreSQL) on the
 same file. The ratio ours / plain is what the registry adds. The PostgreSQL database named by --pg is
-dropped and created anew. Progress goes to stderr; the tables to stdout.
+dropped and created anew (unless --reuse). Progress goes to stderr; the tables to stdout.
 """
 
 from __future__ import annotations
@@ -158,7 +159,7 @@ def fresh_pg(url: str) -> str:
 
 def run_store(label: str, db: str, args: argparse.Namespace, workdir: Path) -> None:
     print(f"\n## {label}: {args.size} persons\n", flush=True)
-    rows: list[Any] = [bench.build(db, args.size, replace="://" not in db)]
+    rows: list[Any] = [] if args.reuse else [bench.build(db, args.size, replace="://" not in db)]
     rows += bench.searches(db, args.lookups)
     rows += bench.console(db, args.console_runs)
     print(tabulate([r.cells() for r in rows], headers=["search and console (ms)", "n", "p50", "p95", "max", "target",
@@ -187,6 +188,8 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--pg", help="a PostgreSQL database URL to run on as well (dropped and created anew)")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--sqlite", help="a SQLite registry file to use (default: a temporary one)")
+    parser.add_argument("--reuse", action="store_true", help="time the registries as they are, build nothing")
     parser.add_argument("--import-rows", type=int, default=1_000_000, help="0 to skip the import")
     parser.add_argument("--bulk-records", type=int, default=100_000)
     parser.add_argument("--lookups", type=int, default=300)
@@ -197,9 +200,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="flowpop-bench-all-") as tmp:
         workdir = Path(tmp)
         if not args.skip_sqlite:
-            run_store("SQLite (embedded)", str(workdir / "registry.db"), args, workdir)
+            run_store("SQLite (embedded)", args.sqlite or str(workdir / "registry.db"), args, workdir)
         if args.pg:
-            run_store("PostgreSQL", fresh_pg(args.pg), args, workdir)
+            run_store("PostgreSQL", args.pg if args.reuse else fresh_pg(args.pg), args, workdir)
     return 0
 
 
