@@ -14,10 +14,11 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from pydantic import ValidationError as PydanticError
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import BigInteger, and_, any_, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from flowpop.registry import history
+from flowpop.registry import bulk_insert, history
 from flowpop.registry import tables as t
 from flowpop.registry.auth import Actor, code_range
 from flowpop.registry.core import Registry, today
@@ -36,6 +37,8 @@ from flowpop.types import (
     FieldError,
     PersonUpdate,
 )
+
+Item = Any  # a changeset_items row: id, person_id, stay_id, before, after, person_version, stay_version
 
 SETTABLE = BULK_SETTABLE
 PERSON_COLUMNS = ("id", "id_number", "name", "sex", "birth_date", "status", "version", "current_stay_id", "category",
@@ -377,7 +380,7 @@ def _date_values(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _stale(session: Session, items: list[t.ChangesetItem], *, after_apply: bool) -> list[dict[str, Any]]:
+def _stale(session: Session, items: list[Item], *, after_apply: bool) -> list[dict[str, Any]]:
     """Records changed since they were planned (apply) or applied (revert)."""
     bump = 1 if after_apply else 0
     persons_expected = {i.person_id: i.person_version + (bump if i.after.get("person") else 0)
@@ -396,7 +399,7 @@ def _stale(session: Session, items: list[t.ChangesetItem], *, after_apply: bool)
     return stale
 
 
-def _write(session: Session, actor: Actor, cs: t.Changeset, items: list[t.ChangesetItem], *, revert: bool) -> None:
+def _write(session: Session, actor: Actor, cs: t.Changeset, items: list[Item], *, revert: bool) -> None:
     """Set-based writes: one executemany per (table, columns) shape, plus one history row per record."""
     now = t.utcnow()
     person_groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
@@ -431,7 +434,7 @@ def _write(session: Session, actor: Actor, cs: t.Changeset, items: list[t.Change
                 .values(person_id=bindparam("person_id"), version=t.Stay.__table__.c.version + 1, updated_at=now))
         session.execute(stmt, moved)
     for part in _chunks(hist, 5000):
-        session.execute(t.HistoryEntry.__table__.insert(), part)
+        bulk_insert.insert_rows(session.connection(), t.HistoryEntry.__table__, part)
     if cs.operation == "merge":
         _repoint_merged(session, items, revert=revert)
 
@@ -448,17 +451,20 @@ def _update_rows(session: Session, table: Any, cols: tuple[str, ...], rows: list
         by_values.clear()
     step = {"version": table.c.version + 1, "updated_at": now}
     if by_values and len(by_values) * 20 <= len(rows):
+        postgres = session.get_bind().dialect.name == "postgresql"
         for values, ids in by_values.items():
             for part in _chunks(ids, 5000):
-                session.execute(update(table).where(table.c.id.in_(part)).values({**dict(zip(cols, values, strict=True)),
-                                                                                  **step}))
+                # PostgreSQL: one array parameter, not 5000 (the driver parses every placeholder)
+                which = (table.c.id == any_(bindparam("ids", part, type_=ARRAY(BigInteger)))) if postgres \
+                    else table.c.id.in_(part)
+                session.execute(update(table).where(which).values({**dict(zip(cols, values, strict=True)), **step}))
         return
     stmt = update(table).where(table.c.id == bindparam("b_id")).values({**{c: bindparam(c) for c in cols}, **step})
     for part in _chunks(rows, 5000):
         session.execute(stmt, part)
 
 
-def _repoint_merged(session: Session, items: list[t.ChangesetItem], *, revert: bool) -> None:
+def _repoint_merged(session: Session, items: list[Item], *, revert: bool) -> None:
     """After a merge the kept record's current stay is its newest open (or latest) stay; a revert restores each."""
     affected = {i.after["merged_into"] for i in items if i.after.get("merged_into")}
     if revert:
@@ -472,15 +478,25 @@ def _repoint_merged(session: Session, items: list[t.ChangesetItem], *, revert: b
             arrived_on=stay.arrived_on if stay else None).execution_options(synchronize_session=False))
 
 
-def _pending(session: Session, cs_id: str, limit: int | None) -> list[t.ChangesetItem]:
-    stmt = select(t.ChangesetItem).where(t.ChangesetItem.changeset_id == cs_id, t.ChangesetItem.state == "pending") \
-        .order_by(t.ChangesetItem.id)
+def _items(session: Session, cs_id: str, state: str, limit: int | None = None) -> list[Item]:
+    """Plain rows, not ORM objects: a changeset of 100k records would spend seconds building them."""
+    table = t.ChangesetItem.__table__
+    stmt = select(table).where(table.c.changeset_id == cs_id, table.c.state == state).order_by(table.c.id)
     if limit:
         stmt = stmt.limit(limit)
-    return list(session.execute(stmt).scalars())
+    return list(session.execute(stmt).all())
 
 
-def _mark(session: Session, items: Iterable[t.ChangesetItem], state: str) -> None:
+def _pending(session: Session, cs_id: str, limit: int | None) -> list[Item]:
+    return _items(session, cs_id, "pending", limit)
+
+
+def _mark_all(session: Session, cs_id: str, state: str, to: str) -> None:
+    session.execute(update(t.ChangesetItem).where(t.ChangesetItem.changeset_id == cs_id, t.ChangesetItem.state == state)
+                    .values(state=to).execution_options(synchronize_session=False))
+
+
+def _mark(session: Session, items: Iterable[Item], state: str) -> None:
     ids = [i.id for i in items]
     for part in _chunks(ids):
         session.execute(update(t.ChangesetItem).where(t.ChangesetItem.id.in_(part)).values(state=state)
@@ -506,7 +522,7 @@ def apply(reg: Registry, actor: Actor, cs_id: str, options: ApplyOptions) -> Cha
                                f"{len(stale)} records changed since the preview; nothing was applied — preview again",
                                status=409, records=stale[:200])
             _write(session, actor, cs, items, revert=False)
-            _mark(session, items, "applied")
+            _mark_all(session, cs_id, "pending", "applied")  # the items just written: every pending one
             cs.applied, cs.status, cs.applied_at = len(items), "applied", t.utcnow()
             return _present(cs)
         cs.status = "applying"
@@ -521,7 +537,8 @@ def apply(reg: Registry, actor: Actor, cs_id: str, options: ApplyOptions) -> Cha
             stale = {s.get("person_id") for s in _stale(session, items, after_apply=False)}
             stale |= {s.get("stay_id") for s in _stale(session, items, after_apply=False) if "stay_id" in s}
             good = [i for i in items if i.person_id not in stale and (i.stay_id not in stale or not i.after.get("stay"))]
-            bad = [i for i in items if i not in good]
+            kept = {i.id for i in good}
+            bad = [i for i in items if i.id not in kept]
             _write(session, actor, cs, good, revert=False)
             _mark(session, good, "applied")
             if bad:
@@ -540,15 +557,14 @@ def revert(reg: Registry, actor: Actor, cs_id: str) -> Changeset:
         cs = _load(session, actor, cs_id)
         if cs.status not in ("applied", "applying"):
             raise Conflict("changeset_not_applied", f"批量变更状态为“{cs.status}”，不能撤销", f"changeset is {cs.status}")
-        items = list(session.execute(select(t.ChangesetItem).where(t.ChangesetItem.changeset_id == cs_id,
-                                                                   t.ChangesetItem.state == "applied")).scalars())
+        items = _items(session, cs_id, "applied")
         stale = _stale(session, items, after_apply=True)
         if stale:
             raise ApiError("changed_since_apply", f"{len(stale)} 条记录在批量变更后又被修改，撤销会覆盖这些修改，已拒绝",
                            f"{len(stale)} records changed after this changeset; reverting would overwrite them — refused",
                            status=409, records=stale[:200])
         _write(session, actor, cs, items, revert=True)
-        _mark(session, items, "reverted")
+        _mark_all(session, cs_id, "applied", "reverted")  # the items just written: every applied one
         cs.status, cs.reverted_at = "reverted", t.utcnow()
         return _present(cs)
 

@@ -252,12 +252,7 @@ def _existing(session: Session, numbers: list[str]) -> dict[str, dict[str, Any]]
 
 
 def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
-    """Straight to the driver: SQLite's executemany, PostgreSQL's COPY (SQLAlchemy's per-row work costs more
-    than the store's)."""
-    if session.get_bind().dialect.name == "sqlite":
-        bulk_insert.insert_sqlite(session.connection(), table.__table__, rows)
-    else:
-        bulk_insert.copy_postgresql(session.connection(), table.__table__, rows)
+    bulk_insert.insert_rows(session.connection(), table.__table__, rows)
 
 
 def allocate_ids(session: Session, table: Any, n: int) -> list[int]:
