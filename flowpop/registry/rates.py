@@ -136,13 +136,11 @@ def compute(reg: Registry, session: Session, actor: Actor, period: str, level: s
     results["person_address_match"] = _group(session, ci_key, and_(checked, CI.outcome == "present"), checked, ci_where)
 
     # stays
-    created_in = and_(S.created_at >= start, S.created_at < end, in_scope)
-    results["collection_timeliness"] = _group(
-        session, res_key, _days(S.created_at, S.arrived_on, dialect) <= settings_mod.load().deadline("collection_days"), S.id.is_not(None), created_in)
+    created_in = and_(S.created_at >= start, S.created_at < end)
+    timely = _days(S.created_at, S.arrived_on, dialect) <= settings_mod.load().deadline("collection_days")
     stale_days = settings_mod.load().deadline("stale_departure_days")
-    departed = and_(S.returned_on >= start.date(), S.returned_on <= end_day, in_scope, S.ended_at.is_not(None))
-    results["stale_departures"] = _group(session, res_key, _days(S.ended_at, S.returned_on, dialect) > stale_days,
-                                         S.id.is_not(None), departed)
+    departed = and_(S.returned_on >= start.date(), S.returned_on <= end_day, S.ended_at.is_not(None))
+    stale = _days(S.ended_at, S.returned_on, dialect) > stale_days
     census = unindexed(S.arrived_on) <= end_day - dt.timedelta(days=CENSUS_DAYS)
     oldest, youngest = years_before(end_day, 50), years_before(end_day, 15)
     key_target = and_(P.category == "married_female", P.birth_date > oldest, P.birth_date <= youngest)
@@ -156,9 +154,14 @@ def compute(reg: Registry, session: Session, actor: Actor, period: str, level: s
     # both sides in this registry: for places elsewhere, whether they registered it is not known here
     both_here = func.substr(S.household_code, 1, 6).in_(sorted(reg.divisions.home_counties) or [""])
     managed_here = and_(unindexed(S.status) == "open", both_here)
-    results |= _groups(session, res_key, {"residence_permit": (and_(census, S.permit_expires_on >= end_day), census),
-                                          "co_management": (and_(managed_here, acknowledged), managed_here)},
-                       and_(open_at_end, cross, in_scope))
+    living = and_(open_at_end, cross)
+    # one pass over the stays for the rates that count them: each rate's own rows are a condition inside
+    results |= _groups(session, res_key, {
+        "collection_timeliness": (and_(created_in, timely), created_in),
+        "stale_departures": (and_(departed, stale), departed),
+        "residence_permit": (and_(living, census, S.permit_expires_on >= end_day), and_(living, census)),
+        "co_management": (and_(living, managed_here, acknowledged), and_(living, managed_here)),
+    }, and_(in_scope, or_(created_in, departed, living)))
 
     # the inbox, by addressee
     m_key = func.substr(M.addressee_code, 1, width)
