@@ -97,6 +97,13 @@ CHANGESET_COLUMNS = [
 ]
 
 
+
+def _param(name: str, value: object) -> str:
+    """A parameter as a line can hold it: a long list (merge groups) is counted, not spelt out."""
+    if isinstance(value, list) and len(value) > 5:
+        return t(f"{len(value)} 项", f"{len(value)} items")
+    return views.field_value(name, value)
+
 def changeset_pairs(cs: Changeset) -> list[tuple[str, str]]:
     pairs: list[tuple[tuple[str, str], Any]] = [
         (("编号", "ID"), cs.id),
@@ -107,7 +114,7 @@ def changeset_pairs(cs: Changeset) -> list[tuple[str, str]]:
         (("无法修改", "Failing"), cs.failing),
         (("已修改", "Applied"), cs.applied),
         (("分块大小", "Chunk size"), cs.chunk_size),
-        (("参数", "Values"), ", ".join(f"{views.field_label(k)}={views.field_value(k, v)}" for k, v in cs.params.items())),
+        (("参数", "Values"), ", ".join(f"{views.field_label(k)}={_param(k, v)}" for k, v in cs.params.items())),
         (("建立人", "By"), cs.created_by),
         (("建立时间", "Created"), cs.created_at),
         (("执行时间", "Applied at"), cs.applied_at),
