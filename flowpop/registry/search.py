@@ -106,7 +106,9 @@ def _after(column: Any, descending: bool, value: Any, last_id: int) -> ColumnEle
     beyond = column < value if descending else column > value
     tie = and_(column == value, ident < last_id if descending else ident > last_id)
     if not column.nullable:
-        return or_(beyond, tie)
+        # the plain bound in front lets the store start its walk of the sort index at the cursor (PostgreSQL
+        # does not take a range from the OR alone and read the index from its first entry)
+        return and_(column <= value if descending else column >= value, or_(beyond, tie))
     return or_(beyond, tie, column.is_(None))
 
 
