@@ -13,6 +13,10 @@ from flowpop.rules.idnumber import mask
 # field → (Chinese, English); shared by cards, history and `--set` (which accepts either as a field name)
 FIELDS: dict[str, tuple[str, str]] = {
     "id": ("编号", "ID"),
+    # parameters of bulk changes
+    "keep": ("保留记录", "Record kept"),
+    "groups": ("合并分组", "Merge groups"),
+    "archive_open_stays": ("退档被并记录的在住流动", "Archive the merged records' open stays"),
     "id_number": ("身份证号", "ID number"),
     "id_revealed": ("已显示完整号码", "ID revealed"),
     "name": ("姓名", "Name"),
