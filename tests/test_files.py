@@ -162,6 +162,14 @@ def test_a_large_file_is_checked_by_helper_processes_with_the_same_outcome(clien
     monkeypatch.setattr(imports, "PARALLEL_ROWS", 100)
     monkeypatch.setattr(imports, "BULK_ROWS", 100)
     monkeypatch.setattr(imports, "CHUNK", 250)
+    helper_runs: list[int] = []
+    real = imports.checked_in_helpers
+
+    def counted(*args, **kwargs):  # the real helpers, counted: the test must go down this path
+        helper_runs.append(1)
+        yield from real(*args, **kwargs)
+
+    monkeypatch.setattr(imports, "checked_in_helpers", counted)
     data, bad_lines, kept, repeats = _large_file(size)
     engine = create_engine(normalize_url(db_url))
 
@@ -191,4 +199,5 @@ def test_a_large_file_is_checked_by_helper_processes_with_the_same_outcome(clien
     assert any(p.name == "张芳2" for p in client.persons.list(q=number[-6:]))
     again = client.persons.import_file(data, filename="big.csv", skip_bad=True)
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, kept)
+    assert len(helper_runs) == 3  # every import of the file was checked by the helper processes
     engine.dispose()

@@ -78,6 +78,17 @@ def _plan(table: Table, keys: tuple[str, ...], quote: Callable[[str], str]) -> t
     return sql, encoders, defaults, itemgetter(*params) if len(params) > 1 else lambda row: (row[params[0]],)
 
 
+def _fill_defaults(rows: list[dict[str, Any]], defaults: tuple[tuple[str, Any, Encoder | None], ...], *,
+                   encoded: bool) -> None:
+    """The Python-side defaults of the columns the rows leave out (as stored text when ``encoded``)."""
+    for key, arg, encode in defaults:
+        value = arg(None) if callable(arg) else arg  # SQLAlchemy wraps callable defaults to take a context
+        if encoded and encode and value is not None:
+            value = encode(value)
+        for row in rows:
+            row[key] = value
+
+
 def insert_sqlite(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert rows (dicts with the same keys) in one executemany; the dicts are encoded in place."""
     if not rows:
@@ -88,11 +99,7 @@ def insert_sqlite(conn: Connection, table: Table, rows: list[dict[str, Any]]) ->
             value = row[key]
             if value is not None:
                 row[key] = encode(value)
-    for key, arg, encode in defaults:
-        value = arg(None) if callable(arg) else arg  # SQLAlchemy wraps callable defaults to take a context
-        value = encode(value) if encode and value is not None else value
-        for row in rows:
-            row[key] = value
+    _fill_defaults(rows, defaults, encoded=True)
     # positional parameters: the driver binds a named one by building its name as a string, row by row
     conn.exec_driver_sql(sql, list(map(values, rows)))  # type: ignore[arg-type]
 
@@ -104,10 +111,7 @@ def copy_postgresql(conn: Connection, table: Table, rows: list[dict[str, Any]]) 
         return
     quote = conn.dialect.identifier_preparer.quote
     _, _, defaults, _ = _plan(table, tuple(rows[0]), quote)
-    for key, arg, _ in defaults:
-        value = arg(None) if callable(arg) else arg
-        for row in rows:
-            row[key] = value
+    _fill_defaults(rows, defaults, encoded=False)
     for column in table.columns:
         if isinstance(column.type, JSON) and column.key in rows[0]:
             for row in rows:

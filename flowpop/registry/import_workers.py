@@ -28,7 +28,7 @@ AHEAD = 2  # chunks handed to each helper before its first answer is awaited
 class _Helper:
     def __init__(self, ctx: Context) -> None:
         package_root = str(Path(__file__).resolve().parents[2])
-        env_path = ":".join(p for p in (package_root, *sys.path) if p)
+        env_path = os.pathsep.join(p for p in (package_root, *sys.path) if p)
         self.proc = subprocess.Popen([sys.executable, "-m", "flowpop.registry.import_workers"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      env={**os.environ, "PYTHONPATH": env_path})

@@ -161,9 +161,9 @@ def run(reg: Registry, session: Session, actor: Actor) -> QualityReport:
     checked = session.execute(select(func.count()).select_from(t.Person).where(scope)).scalar_one()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="quality-persons") as pool:
         person_pass = pool.submit(_person_pass, reg, actor.prefix, dialect)
+        in_pass = set(_person_conditions(dialect))
         others = _sql_checks(reg, session, actor.prefix, dialect)
-        found = {key: session.execute(build().distinct()).all() for key, build in others.items()
-                 if key not in _person_conditions(dialect)}
+        found = {key: session.execute(build().distinct()).all() for key, build in others.items() if key not in in_pass}
         found |= person_pass.result()
     checks = []
     for key, (zh, en, fix) in CHECKS.items():
