@@ -805,6 +805,8 @@ class ImportProblem(BaseModel):
     value: str
     reason: str
     reason_en: str
+    code: str | None = Field(None, description="a stable code where the registry has one (held_elsewhere: the ID "
+                                               "number is registered outside your jurisdiction, as create says)")
 
 
 class ImportResult(BaseModel):

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from flowpop.registry import bulk_insert
 from flowpop.registry import tables as t
-from flowpop.registry.auth import Actor
+from flowpop.registry.auth import Actor, code_range
 from flowpop.registry.core import Registry, today
 from flowpop.registry.import_rows import (
     PERSON_FIELDS,
@@ -32,10 +32,11 @@ from flowpop.registry.import_rows import (
     problem,
 )
 from flowpop.registry.import_workers import checked_in_helpers
+from flowpop.registry.persons import HELD_ELSEWHERE
 from flowpop.registry.validation import category
 from flowpop.rules import legacy
 from flowpop.rules.names import name_keys
-from flowpop.types import ImportResult
+from flowpop.types import ImportProblem, ImportResult
 
 CHUNK = 5000
 HISTORY_BATCH = 20_000
@@ -84,8 +85,10 @@ def import_persons(reg: Registry, actor: Actor, data: bytes, options: Options, p
     good = _good_rows(_checked(ctx, table, expected), result)
     with bulk_insert.no_gc():
         if options.dry_run:
-            for _ in good:
-                _report(progress, "check", result.total, expected)
+            with reg.reading() as session:
+                for chunk in good:
+                    _refuse_held(result, chunk, _existing(session, actor, [r.number for r in chunk])[1])
+                    _report(progress, "check", result.total, expected)
         else:
             try:
                 with reg.writing() as session:
@@ -191,7 +194,8 @@ class _Writer:
         numbers = [r.number for r in chunk]
         if self.known is not None:
             numbers = [n for n in numbers if n in self.known]
-        existing = _existing(self.session, numbers) if numbers else {}
+        existing, held = _existing(self.session, self.actor, numbers) if numbers else ({}, set())
+        chunk = _refuse_held(self.result, chunk, held)
         fresh = [r for r in chunk if r.number not in existing]
         if fresh:
             self._insert(fresh)
@@ -238,17 +242,52 @@ class _Writer:
             self.history = []
 
 
-def _existing(session: Session, numbers: list[str]) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
+def _existing(session: Session, actor: Actor, numbers: list[str]) -> tuple[dict[str, dict[str, Any]], set[str]]:
+    """The stored record each number updates (an active one in the caller's area, else an ended one there),
+    and the numbers held by an active record outside it only: refused, as create refuses them. Records
+    outside the area are never updated; a number held there only by ended ones is new here, as for create."""
     cols = [t.Person.id, t.Person.id_number, t.Person.version, t.Person.status, t.Person.current_stay_id,
-            *[getattr(t.Person, f) for f in PERSON_FIELDS if f != "name"], t.Person.name]
+            t.Person.residence_code, *[getattr(t.Person, f) for f in PERSON_FIELDS if f != "name"], t.Person.name]
+    rows: list[dict[str, Any]] = []
     for start in range(0, len(numbers), 900):
         part = numbers[start:start + 900]
-        for row in session.execute(select(*cols).where(t.Person.id_number.in_(part)).order_by(t.Person.id)).mappings():
-            current = found.get(row["id_number"])
-            if current is None or (current["status"] != "active" and row["status"] == "active"):
-                found[row["id_number"]] = dict(row)
-    return found
+        rows += map(dict, session.execute(select(*cols).where(t.Person.id_number.in_(part)).order_by(t.Person.id)).mappings())
+    ours = _in_area(session, actor, rows)
+    found: dict[str, dict[str, Any]] = {}
+    held: set[str] = set()
+    for row in rows:
+        if row["id"] not in ours:
+            if row["status"] == "active":
+                held.add(row["id_number"])
+            continue
+        current = found.get(row["id_number"])
+        if current is None or (current["status"] != "active" and row["status"] == "active"):
+            found[row["id_number"]] = row
+    held -= {n for n, row in found.items() if row["status"] == "active"}
+    return {n: row for n, row in found.items() if n not in held}, held
+
+
+def _in_area(session: Session, actor: Actor, rows: list[dict[str, Any]]) -> set[int]:
+    """Ids of the records the caller may change: household or residence in its area, or a past stay there
+    (as ``persons.sees``)."""
+    if not actor.prefix:
+        return {row["id"] for row in rows}
+    ours = {row["id"] for row in rows if actor.covers(row["household_code"]) or actor.covers(row["residence_code"])}
+    rest = [row["id"] for row in rows if row["id"] not in ours]
+    for start in range(0, len(rest), 900):
+        ours.update(session.execute(select(t.Stay.person_id).where(
+            t.Stay.person_id.in_(rest[start:start + 900]), code_range(t.Stay.residence_code, actor.prefix))).scalars())
+    return ours
+
+
+def _refuse_held(result: ImportResult, chunk: list[Row], held: set[str]) -> list[Row]:
+    """Rows whose number is held outside the caller's area are refused with create's code and words."""
+    if not held:
+        return chunk
+    code, zh, en = HELD_ELSEWHERE
+    result.problems += [ImportProblem(line=r.line, column="id_number", value=r.number, reason=zh, reason_en=en, code=code)
+                        for r in chunk if r.number in held]
+    return [r for r in chunk if r.number not in held]
 
 
 def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:

@@ -28,7 +28,8 @@ def _in_scope(prefix: str) -> Any:
     return or_(code_range(t.Person.residence_code, prefix), code_range(t.Person.household_code, prefix))
 
 
-def candidates(session: Session, divisions: DivisionCache, subject: dict[str, Any], scope: str) -> list[dict[str, Any]]:
+def candidates(session: Session, divisions: DivisionCache, subject: dict[str, Any], scope: str, *,
+               by_name: bool = True) -> list[dict[str, Any]]:
     found: dict[int, dict[str, Any]] = {}
 
     def add(rows: list[t.Person], score: int, reason: str) -> None:
@@ -49,7 +50,7 @@ def candidates(session: Session, divisions: DivisionCache, subject: dict[str, An
         add(rows, 98, "id_number")
     name = clean_name(subject.get("name") or "")
     born = parse_date(subject.get("birth_date"))
-    if name and born:
+    if name and born and by_name:
         pinyin, _ = name_keys(name)
         rows = list(session.execute(
             select(t.Person).where(
@@ -81,9 +82,12 @@ def best(ranked: list[dict[str, Any]]) -> tuple[int | None, int | None]:
 
 
 def apply(session: Session, divisions: DivisionCache, row: t.Message) -> None:
-    """Match one arriving message (fills candidates; matched_person_id when clear)."""
-    scope = scope_prefix(row.sender_code) if row.kind == "transfer" else scope_prefix(row.addressee_code)
-    ranked = candidates(session, divisions, row.subject or {}, scope)
+    """Match one arriving message (fills candidates; matched_person_id when clear). A transfer raised here
+    is matched on the sending side, by the moving person's ID number only: a name and birth date there
+    would show the receiving side other people of the sender's county."""
+    transfer = row.kind == "transfer"
+    scope = scope_prefix(row.sender_code) if transfer else scope_prefix(row.addressee_code)
+    ranked = candidates(session, divisions, row.subject or {}, scope, by_name=not transfer)
     row.candidates = ranked
     row.matched_person_id, row.match_score = best(ranked)
 
@@ -91,7 +95,8 @@ def apply(session: Session, divisions: DivisionCache, row: t.Message) -> None:
 
 
 def apply_many(session: Session, divisions: DivisionCache, rows: list[t.Message]) -> None:
-    """Match many arriving messages: ID numbers looked up in bulk, names and birth dates one by one."""
+    """Match many arriving messages (an exchange batch): ID numbers looked up in bulk, names and birth dates one
+    by one, always among the addressee's records, whatever sender a batch line claims."""
     numbers: dict[str, str] = {}
     for row in rows:
         raw = (row.subject or {}).get("id_number")
@@ -103,7 +108,7 @@ def apply_many(session: Session, divisions: DivisionCache, rows: list[t.Message]
         for person in session.execute(select(t.Person).where(t.Person.id_number.in_(wanted[start:start + 900]))).scalars():
             found.setdefault(person.id_number, []).append(person)
     for row in rows:
-        scope = scope_prefix(row.sender_code if row.kind == "transfer" else row.addressee_code)
+        scope = scope_prefix(row.addressee_code)
         people = [p for p in found.get(numbers.get(row.uid, ""), [])
                   if (p.residence_code or "").startswith(scope) or p.household_code.startswith(scope)]
         if people:

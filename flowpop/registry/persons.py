@@ -50,18 +50,27 @@ def snapshot(row: t.Person) -> dict[str, Any]:
     return {k: getattr(row, k) for k in (*EDITABLE, "sex", "birth_date", "category", "status")}
 
 
+# What a caller may learn about an ID number registered outside its area: that one bit (so that no second
+# record is made), never who, where or any field of it. Create and every import row say it this same way.
+HELD_ELSEWHERE = ("held_elsewhere", "该身份证号码已在其他辖区登记", "this ID number is registered outside your jurisdiction")
+
+
+def held_elsewhere(field: str = "id_number") -> Conflict:
+    return Conflict(*HELD_ELSEWHERE, errors=[field_error(field, *HELD_ELSEWHERE)])
+
+
 def _duplicate(session: Session, actor: Actor, id_number: str, exclude: int | None = None) -> None:
     stmt = select(t.Person).where(t.Person.id_number == id_number, t.Person.status == "active")
     if exclude is not None:
         stmt = stmt.where(t.Person.id != exclude)
-    other = session.execute(stmt.limit(1)).scalar_one_or_none()
-    if other is not None:
-        raise Conflict(
-            "duplicate_id_number",
-            "该身份证号码已有在册人员" + (f"（编号 {other.id}）" if sees(session, actor, other) else "（在其他辖区）"),
-            "an active person with this ID number exists" + (f" (id {other.id})" if sees(session, actor, other)
-                                                             else " (in another jurisdiction)"),
-        )
+    others = list(session.execute(stmt.order_by(t.Person.id)).scalars())
+    if not others:
+        return
+    other = next((o for o in others if sees(session, actor, o)), None)
+    if other is None:
+        raise held_elsewhere()
+    raise Conflict("duplicate_id_number", f"该身份证号码已有在册人员（编号 {other.id}）",
+                   f"an active person with this ID number exists (id {other.id})")
 
 
 def create(reg: Registry, session: Session, actor: Actor, data: PersonCreate) -> PersonDetail:
