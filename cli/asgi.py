@@ -11,6 +11,7 @@ from flowpop.config import resolve
 
 
 def create() -> Any:
-    from flowpop.registry.api import create_app
+    from flowpop.registry.api import create_app, logs
 
+    logs.install()  # uvicorn has set up its logging by now; its lines leave redacted
     return create_app(resolve().db or "")

@@ -115,6 +115,7 @@ def serve(state: State, serve_db: str | None, host: str, port: int, workers: int
     create users and tokens first with flowpop users add and flowpop tokens create."""
     import uvicorn
 
+    from flowpop.registry.api import logs
     from flowpop.registry.db import migrate
 
     db = serve_db or local_db(state)
@@ -124,11 +125,12 @@ def serve(state: State, serve_db: str | None, host: str, port: int, workers: int
     if workers == 1:
         from flowpop.registry.api import create_app
 
-        uvicorn.run(create_app(db), host=host, port=port)
+        uvicorn.run(create_app(db), host=host, port=port, log_config=logs.config())
         return
     # several processes each build their own app from the environment
     os.environ["FLOWPOP_DB"] = db
-    uvicorn.run("flowpop_cli.asgi:create", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run("flowpop_cli.asgi:create", factory=True, host=host, port=port, workers=workers,
+                log_config=logs.config())
 
 
 @click.command()

@@ -98,11 +98,20 @@ def create(reg: Registry, session: Session, actor: Actor, data: CampaignCreate) 
 def list_campaigns(reg: Registry, session: Session, actor: Actor) -> list[Campaign]:
     actor.require("read")
     rows = session.execute(select(t.Campaign).order_by(t.Campaign.quarter.desc(), t.Campaign.id)).scalars().all()
-    counts = dict(session.execute(select(t.CampaignItem.campaign_id, func.count()).group_by(t.CampaignItem.campaign_id)).all())
-    done = dict(session.execute(select(t.CampaignItem.campaign_id, func.count()).where(t.CampaignItem.outcome.is_not(None))
-                                .group_by(t.CampaignItem.campaign_id)).all())
     visible = [r for r in rows if _overlaps(actor, r)]
-    return [_present(reg, r, counts.get(r.id, 0), done.get(r.id, 0)) for r in visible]
+    counts = _counts(session, actor, [r.id for r in visible])
+    return [_present(reg, r, *counts.get(r.id, (0, 0))) for r in visible]
+
+
+def _counts(session: Session, actor: Actor, campaign_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Items and items done per campaign, within the caller's area only (as progress counts them)."""
+    if not campaign_ids:
+        return {}
+    rows = session.execute(
+        select(t.CampaignItem.campaign_id, func.count(), func.count(t.CampaignItem.outcome))
+        .where(t.CampaignItem.campaign_id.in_(campaign_ids), code_range(t.CampaignItem.village_code, actor.prefix))
+        .group_by(t.CampaignItem.campaign_id)).all()
+    return {cid: (n, done) for cid, n, done in rows}
 
 
 def assign(reg: Registry, session: Session, actor: Actor, campaign_id: int, assignments: list[Assignment]) -> Campaign:
@@ -123,7 +132,7 @@ def assign(reg: Registry, session: Session, actor: Actor, campaign_id: int, assi
             t.CampaignAssignment.campaign_id == campaign_id, t.CampaignAssignment.division_code == a.division_code))
         session.add(t.CampaignAssignment(campaign_id=campaign_id, division_code=a.division_code, username=a.username))
     session.flush()
-    return _present(reg, row)
+    return _present(reg, row, *_counts(session, actor, [row.id]).get(row.id, (0, 0)))
 
 
 def _assignees(session: Session, campaign_id: int) -> dict[str, str]:

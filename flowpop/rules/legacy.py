@@ -4,6 +4,7 @@ digits, stray spaces, lowercase ``x``; Chinese column headers."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -115,27 +116,62 @@ def decode(data: bytes) -> str:
         return data.decode("gb18030")
 
 
-def read_table(data: bytes, filename: str = "") -> Iterator[list[object]]:
-    """Rows of a CSV or XLSX file, header row first."""
-    if filename.lower().endswith((".xlsx", ".xlsm")) or data[:2] == b"PK":
+def _decodes(path: Path, encoding: str) -> None:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            decoder.decode(block)
+    decoder.decode(b"", final=True)
+
+
+def _file_encoding(path: Path) -> str:
+    """What decode would choose for the file's bytes, found by reading it in blocks (and failing as it would)."""
+    try:
+        _decodes(path, "utf-8")
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        _decodes(path, "gb18030")
+        return "gb18030"
+
+
+def _is_xlsx(data: bytes | Path, filename: str) -> bool:
+    if filename.lower().endswith((".xlsx", ".xlsm")):
+        return True
+    if isinstance(data, bytes):
+        return data[:2] == b"PK"
+    with data.open("rb") as f:
+        return f.read(2) == b"PK"
+
+
+def read_table(data: bytes | Path, filename: str = "") -> Iterator[list[object]]:
+    """Rows of a CSV or XLSX file, header row first; a file on disk (a large upload) is read as it goes."""
+    if _is_xlsx(data, filename):
         from openpyxl import load_workbook
 
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        try:
-            sheet = book.worksheets[0]
-            for row in sheet.iter_rows(values_only=True):
-                yield list(row)
-        finally:
-            book.close()
+        with io.BytesIO(data) if isinstance(data, bytes) else data.open("rb") as source:
+            book = load_workbook(source, read_only=True, data_only=True)
+            try:
+                sheet = book.worksheets[0]
+                for row in sheet.iter_rows(values_only=True):
+                    yield list(row)
+            finally:
+                book.close()
         return
-    yield from csv.reader(io.StringIO(decode(data)))
+    if isinstance(data, bytes):
+        yield from csv.reader(io.StringIO(decode(data)))
+        return
+    with data.open(encoding=_file_encoding(data), newline="") as f:
+        yield from csv.reader(f)
 
 
-def count_rows(data: bytes, filename: str = "") -> int:
+def count_rows(data: bytes | Path, filename: str = "") -> int:
     """About how many data rows a file holds (for progress and for choosing how to write): CSV lines; 0 for XLSX."""
-    if filename.lower().endswith((".xlsx", ".xlsm")) or data[:2] == b"PK":
+    if _is_xlsx(data, filename):
         return 0
-    return max(0, data.count(b"\n") - 1)
+    if isinstance(data, bytes):
+        return max(0, data.count(b"\n") - 1)
+    with data.open("rb") as f:
+        return max(0, sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 20), b"")) - 1)
 
 
 def read_path(path: Path) -> Iterator[list[object]]:

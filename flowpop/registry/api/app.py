@@ -6,6 +6,9 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flowpop import __version__
 from flowpop.registry.api import (
@@ -31,6 +34,60 @@ ERRORS: dict[int | str, dict[str, object]] = {
 }
 MAX_BODY = 20 * 1024 * 1024
 MAX_FILE = 512 * 1024 * 1024  # imports carry whole files
+FILE_PATHS = ("/v1/imports", "/v1/exchange")
+
+
+class BodyTooLarge(HTTPException):
+    # an HTTPException, so that FastAPI passes it on from reading a body instead of making it a 400
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, "Content Too Large")
+        self.limit = limit
+
+
+def _too_large(limit: int) -> JSONResponse:
+    mb = limit // (1024 * 1024)
+    response = problems.respond(Problem(title="Content Too Large", status=413, code="body_too_large",
+                                        message=f"请求体过大（最多{mb}MB）", message_en=f"request body too large ({mb} MB at most)"))
+    response.headers["Connection"] = "close"  # the rest of the body is not wanted: neither read nor sent
+    return response
+
+
+class BodyLimit:
+    """Counts a body's bytes as they are read, so that a chunked body gets no further than one whose
+    Content-Length says it is too large: refused as soon as it passes the limit, never read whole."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        limit = MAX_FILE if scope["path"].startswith(FILE_PATHS) else MAX_BODY
+        length = Headers(scope=scope).get("content-length", "")
+        if length.isdigit() and int(length) > limit:
+            return await _too_large(limit)(scope, receive, send)
+        received, started = 0, False
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise BodyTooLarge(limit)
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except BodyTooLarge:
+            if started:
+                raise
+            await _too_large(limit)(scope, receive, send)
+
 
 
 def create_app(db: str | Path | Registry, *, embedded: bool = False) -> FastAPI:
@@ -47,15 +104,13 @@ def create_app(db: str | Path | Registry, *, embedded: bool = False) -> FastAPI:
     app.state.embedded = embedded
     problems.install(app)
 
-    @app.middleware("http")
-    async def _limit_body(request: Request, call_next):  # type: ignore[no-untyped-def]
-        length = request.headers.get("content-length")
-        limit = MAX_FILE if request.url.path.startswith(("/v1/imports", "/v1/exchange")) else MAX_BODY
-        if length and length.isdigit() and int(length) > limit:
-            p = Problem(title="Content Too Large", status=413, code="body_too_large",
-                        message="请求体过大（最多20MB）", message_en="request body too large (20 MB at most)")
-            return JSONResponse(p.model_dump(exclude_none=True), status_code=413, media_type=problems.PROBLEM)
-        return await call_next(request)
+    @app.exception_handler(BodyTooLarge)
+    async def _body_too_large(_request: Request, exc: BodyTooLarge) -> JSONResponse:
+        return _too_large(exc.limit)
+
+    # added first, so it runs inside _no_nul: an error raised from a receive that a BaseHTTPMiddleware wraps
+    # reaches the route as an ExceptionGroup, which FastAPI turns into a 400
+    app.add_middleware(BodyLimit)
 
     @app.middleware("http")
     async def _no_nul(request: Request, call_next):  # type: ignore[no-untyped-def]

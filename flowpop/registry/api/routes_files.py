@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -17,7 +19,6 @@ from flowpop.registry.search import PersonQuery
 from flowpop.types import Category, Day, Direction, ImportResult, PersonStatus
 
 router = APIRouter(prefix="/v1", tags=["files"])
-MAX_IMPORT = 512 * 1024 * 1024
 
 
 @router.post("/imports/persons", response_model=ImportResult)
@@ -40,11 +41,16 @@ async def _run_import(request: Request, reg: Reg, who: Caller, dry_run: bool, sk
     except ValueError as exc:
         raise Invalid([field_error("mapping", "bad_mapping", "映射须为 JSON 对象：列名 → 字段名",
                                    "mapping must be a JSON object: header → field")]) from exc
-    data = await request.body()
-    if not data:
-        raise Invalid([field_error("body", "empty_file", "文件为空", "the file is empty")])
     options = imports.Options(dry_run=dry_run, skip_bad=skip_bad, mapping=extra, filename=filename)
-    return await run_in_threadpool(run, reg, who, data, options)
+    # the file goes to disk as it arrives and is read from there row by row, never held whole in memory
+    with tempfile.TemporaryDirectory(prefix="flowpop-import-") as folder:
+        path = Path(folder) / "upload"
+        with path.open("wb") as f:
+            async for chunk in request.stream():
+                await run_in_threadpool(f.write, chunk)
+        if not path.stat().st_size:
+            raise Invalid([field_error("body", "empty_file", "文件为空", "the file is empty")])
+        return await run_in_threadpool(run, reg, who, path, options)
 
 
 @router.post("/imports/houses", response_model=ImportResult)
