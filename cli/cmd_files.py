@@ -16,6 +16,7 @@ import click
 
 from flowpop.labels import lang
 from flowpop.rules import legacy
+from flowpop.rules.cells import csv_row
 from flowpop.types import Category, ImportResult, PersonStatus
 from flowpop_cli import inputs, views
 from flowpop_cli.inputs import CodeChoice
@@ -103,7 +104,7 @@ def write_errors(result: ImportResult, path: Path, columns: dict[str, str]) -> N
     writer.writerow([t("行号", "line"), t("列", "column"), t("值", "value"), t("原因", "reason")])
     for p in result.problems:
         column = columns.get(p.column) or views.field_label(p.column)
-        writer.writerow([p.line, column, p.value, p.reason_en if lang() == "en" else p.reason])
+        writer.writerow(csv_row([p.line, column, p.value, p.reason_en if lang() == "en" else p.reason]))
     try:
         path.write_text(BOM + out.getvalue(), encoding="utf-8", newline="")
     except OSError as exc:

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from flowpop.labels import lang
+from flowpop.rules.cells import csv_row, xlsx_row
 from flowpop.rules.divisions_source import pad12, prefix_of
 from flowpop.types import QualityCheck, QualityReport, Rate, RateRow, RatesReport
 from flowpop_cli import views
@@ -137,7 +138,7 @@ def rates_csv(report: RatesReport, keys: list[str]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(headers)
-    writer.writerows([["" if c is None else c for c in r] for r in rows])
+    writer.writerows([csv_row(r) for r in rows])
     return out.getvalue()
 
 
@@ -154,8 +155,8 @@ def rates_xlsx(report: RatesReport, keys: list[str]) -> bytes:
         cell.font = Font(bold=True)
     good, bad = PatternFill("solid", fgColor="C6EFCE"), PatternFill("solid", fgColor="FFC7CE")
     all_rows = [*report.rows, report.total]
-    for i, cells in enumerate(rows):
-        sheet.append(cells)
+    for i, row in enumerate(rows):
+        sheet.append(xlsx_row(sheet, row))
         if i == 0:
             continue
         rates = by_key(all_rows[i - 1])
@@ -263,9 +264,9 @@ def trend(state: State, quarters: str | None, division: str | None, rate_keys: t
         for r in reports:
             for rate in r.total.rates:
                 if rate.key in keys:
-                    out.writerow([r.period, rate.key, rate_name(rate), rate.numerator, rate.denominator,
-                                  "" if rate.value is None else round(rate.value, 4), rate.target,
-                                  "" if rate.meets_target is None else rate.meets_target])
+                    out.writerow(csv_row([r.period, rate.key, rate_name(rate), rate.numerator, rate.denominator,
+                                          None if rate.value is None else round(rate.value, 4), rate.target,
+                                          rate.meets_target]))
     else:
         render(reports, fmt)
 

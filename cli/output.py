@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from tabulate import tabulate
 from wcwidth import wcswidth, wcwidth
 
+from flowpop.rules.cells import csv_cell
 from flowpop_cli.state import t
 from flowpop_cli.views import Column
 
@@ -159,7 +160,7 @@ def render(items: Iterable[Any], fmt: str, columns: Sequence[Column] | None = No
             if writer is None:
                 writer = csv.DictWriter(out, fieldnames=list(data), extrasaction="ignore", lineterminator="\n")
                 writer.writeheader()
-            writer.writerow({k: _csv_cell(v) for k, v in data.items()})
+            writer.writerow({k: csv_cell(_csv_cell(v)) for k, v in data.items()})  # opened in Excel too
             count += 1
     else:
         raise click.BadParameter(fmt, param_hint="--format")

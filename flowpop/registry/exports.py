@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 
 from flowpop.labels import label
 from flowpop.registry import history
@@ -17,6 +17,7 @@ from flowpop.registry import tables as t
 from flowpop.registry.auth import Actor
 from flowpop.registry.core import Registry
 from flowpop.registry.search import PersonQuery, person_conditions
+from flowpop.rules import cells
 from flowpop.rules.idnumber import mask
 
 COLUMNS = (
@@ -30,6 +31,7 @@ LABELLED = {"sex": "sex", "education": "education", "hukou_type": "hukou_type", 
             "category": "category", "status": "person_status"}
 FORMATS = {"csv": "text/csv; charset=utf-8", "csv-gb18030": "text/csv; charset=gb18030",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "jsonl": "application/x-ndjson"}
+LOGGED_IDS = 100_000  # the access log names at most this many persons of one export (the count is always there)
 
 
 def _records(reg: Registry, where: Any, reveal: bool, ids: list[int]) -> Iterator[dict[str, Any]]:
@@ -65,16 +67,24 @@ def _cells(record: dict[str, Any], labelled: bool) -> list[Any]:
 
 
 def export(reg: Registry, actor: Actor, query: PersonQuery, fmt: str, reveal: bool) -> Iterator[bytes]:
-    """Check rights and the query now (errors before the response starts), then stream the file."""
+    """Check rights and the query now (errors before the response starts), log the export, then stream the file.
+
+    The access-log entry is committed before the first byte leaves, so a download cut short is logged too;
+    it names the persons selected now, and the stream leaves out anyone added after."""
     actor.require("export")
     if reveal:
         actor.require("reveal")
     where, _ = person_conditions(reg, actor, query)
-    return _stream(reg, actor, where, fmt, reveal)
+    with reg.writing() as session:
+        count, last = session.execute(select(func.count(), func.max(t.Person.id)).where(where)).one()
+        ids = list(session.execute(select(t.Person.id).where(where).order_by(t.Person.id).limit(LOGGED_IDS)).scalars())
+        history.log_access(session, actor, "export", "person", ids,
+                           detail=f"{fmt}, {count} persons, {'revealed' if reveal else 'masked'}")
+    return _stream(reg, and_(where, t.Person.id <= (last or 0)), fmt, reveal)
 
 
-def _stream(reg: Registry, actor: Actor, where: Any, fmt: str, reveal: bool) -> Iterator[bytes]:
-    """The export as a stream of bytes; the access-log entry is written when the stream ends."""
+def _stream(reg: Registry, where: Any, fmt: str, reveal: bool) -> Iterator[bytes]:
+    """The export as a stream of bytes; text that a spreadsheet would run as a formula is made inert."""
     ids: list[int] = []
     records = _records(reg, where, reveal, ids)
     if fmt == "jsonl":
@@ -89,13 +99,10 @@ def _stream(reg: Registry, actor: Actor, where: Any, fmt: str, reveal: bool) -> 
         writer.writerow([zh for _, zh in COLUMNS])
         yield (("\ufeff" if encoding == "utf-8" else "") + _take(buffer)).encode(encoding)
         for i, r in enumerate(records, start=1):
-            writer.writerow(_cells(r, labelled=True))
+            writer.writerow(cells.csv_row(_cells(r, labelled=True)))
             if i % 2000 == 0:
                 yield _take(buffer).encode(encoding, errors="replace")
         yield _take(buffer).encode(encoding, errors="replace")
-    with reg.writing() as session:
-        history.log_access(session, actor, "export", "person", ids[:100_000],
-                           detail=f"{fmt}, {len(ids)} persons, {'revealed' if reveal else 'masked'}")
 
 
 def _take(buffer: io.StringIO) -> str:
@@ -112,7 +119,7 @@ def _xlsx(records: Iterator[dict[str, Any]]) -> bytes:
     sheet = book.create_sheet("流动人口")
     sheet.append([zh for _, zh in COLUMNS])
     for r in records:
-        sheet.append(_cells(r, labelled=True))
+        sheet.append(cells.xlsx_row(sheet, _cells(r, labelled=True)))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -11,11 +11,12 @@ from typing import Any
 from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
-from flowpop.registry import certificates, houses, inbox, persons, stays
+from flowpop.registry import certificates, history, houses, inbox, persons, stays
 from flowpop.registry import tables as t
 from flowpop.registry.auth import Actor, code_range
 from flowpop.registry.core import Registry, today
 from flowpop.registry.errors import Conflict, Invalid, NotFound, VersionConflict, field_error
+from flowpop.rules import cells
 from flowpop.rules.divisions_source import prefix_of
 from flowpop.rules.idnumber import mask
 from flowpop.types import (
@@ -324,15 +325,19 @@ def checklist(reg: Registry, session: Session, actor: Actor, campaign_id: int, v
     lines = [[str(i), "人员" if r.kind == "stay" else "出租屋", r.name or "", r.id_number or "",
               " ".join(x for x in (r.address, r.house_code) if x), r.grid_code or "", "", ""]
              for i, r in enumerate(rows, start=1)]
+    # names and addresses leave in a file: logged (committed) before it is sent, like an export
+    with reg.writing() as log:
+        history.log_access(log, actor, "export", "person", [r.person_id for r in rows if r.person_id],
+                           detail=f"checklist, campaign {campaign_id}, {village}, {fmt}, {len(rows)} items")
     if fmt == "xlsx":
         from openpyxl import Workbook
 
         book = Workbook(write_only=True)
         sheet = book.create_sheet("核查清单")
-        sheet.append([title])
+        sheet.append(cells.xlsx_row(sheet, [title]))
         sheet.append(head)
         for line in lines:
-            sheet.append(line)
+            sheet.append(cells.xlsx_row(sheet, line))
         out = io.BytesIO()
         book.save(out)
         return out.getvalue()
