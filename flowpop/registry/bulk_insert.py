@@ -17,7 +17,8 @@ from functools import cache, lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Column, Connection, Date, DateTime, Table
+from sqlalchemy import JSON, Column, Connection, Date, DateTime, Table, func, select, text
+from sqlalchemy.orm import Session
 
 Encoder = Callable[[Any], Any]
 
@@ -133,6 +134,21 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
         insert_sqlite(conn, table, rows)
     else:
         copy_postgresql(conn, table, rows)
+
+
+def allocate_ids(session: Session, table: Any, n: int) -> list[int]:
+    """Ids for a bulk insert without RETURNING (which SQLite would run row by row).
+
+    SQLite: the write lock is held (BEGIN IMMEDIATE), so max(id)+1… is ours. PostgreSQL: taken from the
+    table's sequence, so concurrent writers never collide."""
+    if n == 0:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        name = table.__tablename__
+        return list(session.execute(text(f"SELECT nextval(pg_get_serial_sequence('{name}', 'id')) "
+                                         "FROM generate_series(1, :n)"), {"n": n}).scalars())
+    start = int(session.execute(select(func.coalesce(func.max(table.id), 0))).scalar_one()) + 1
+    return list(range(start, start + n))
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -11,6 +12,18 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest revision in migrations/versions (tests/test_migrations.py keeps this honest):
 # opening an up-to-date registry then needs no Alembic at all.
 SCHEMA_HEAD = "0008"
+# How long a statement waits for a lock another writer holds (SQLite's busy timeout, PostgreSQL's
+# lock_timeout) before the request answers 503 with Retry-After: short enough for an HTTP request, so
+# that a long import makes others retry instead of hanging and failing. FLOWPOP_LOCK_WAIT overrides it.
+LOCK_WAIT = 5.0
+
+
+def lock_wait() -> float:
+    """Seconds a statement waits for a lock (FLOWPOP_LOCK_WAIT, else LOCK_WAIT)."""
+    try:
+        return max(0.001, float(os.environ.get("FLOWPOP_LOCK_WAIT", LOCK_WAIT)))
+    except ValueError:
+        return LOCK_WAIT
 
 
 def normalize_url(db: str | Path) -> str:
@@ -25,8 +38,11 @@ def normalize_url(db: str | Path) -> str:
 
 def make_engine(db: str | Path, **kwargs: object) -> Engine:
     url = normalize_url(db)
+    wait = lock_wait()
+    # a request also waits this long for a free connection, then answers 503 like a busy store
+    kwargs = {"pool_timeout": wait, **kwargs}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": wait}, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -34,7 +50,7 @@ def make_engine(db: str | Path, **kwargs: object) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
             cur.execute("PRAGMA cache_size=-65536")
             cur.close()
             # pysqlite's own transaction handling would emit a deferred BEGIN: we do it below
@@ -46,7 +62,17 @@ def make_engine(db: str | Path, **kwargs: object) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _lock_timeout(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        # a session setting, outside any transaction (SET inside one would end with its rollback)
+        autocommit = dbapi_conn.autocommit
+        dbapi_conn.autocommit = True
+        dbapi_conn.execute(f"SET lock_timeout = {int(wait * 1000)}")
+        dbapi_conn.autocommit = autocommit
+
+    return engine
 
 
 def sessions(engine: Engine, *, write: bool = False) -> sessionmaker[Session]:

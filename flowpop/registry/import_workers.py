@@ -57,8 +57,11 @@ class _Helper:
         except EOFError as exc:
             raise RuntimeError(f"an import helper process ended early (exit code {self.proc.poll()})") from exc
 
-    def close(self) -> None:
+    def stop(self) -> None:
+        """No more chunks: the helper ends once it has answered those it has."""
         self.inbox.put(None)
+
+    def close(self) -> None:
         self.feeder.join(timeout=5)
         if self.proc.poll() is None:
             try:
@@ -85,6 +88,8 @@ def checked_in_helpers(ctx: Context, chunks: Iterable[Chunk], helpers: int) -> I
         for helper in started:
             if helper.proc.poll() is None and helper.proc.stdout is not None:
                 helper.proc.stdout.close()  # an early stop: the helper sees a broken pipe and ends
+            helper.stop()
+        for helper in started:  # all told first, so that they end side by side
             helper.close()
 
 
@@ -102,3 +107,5 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
 if __name__ == "__main__":
     with contextlib.suppress(BrokenPipeError):
         serve(sys.stdin.buffer, sys.stdout.buffer)
+        sys.stdout.flush()
+    os._exit(0)  # nothing left to clean up: tearing down the checked rows' objects would keep the importer waiting

@@ -8,43 +8,40 @@ have passed, and its indexes are built once at the end instead of row by row."""
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from flowpop.registry import bulk_insert
 from flowpop.registry import tables as t
 from flowpop.registry.auth import Actor, code_range
+from flowpop.registry.bulk_insert import allocate_ids
 from flowpop.registry.core import Registry, today
 from flowpop.registry.import_rows import (
     PERSON_FIELDS,
-    STAY_FIELDS,
     Checked,
     Context,
     Row,
     check_chunk,
     problem,
 )
+from flowpop.registry.import_updates import STAY_DEFAULTS, Updates
 from flowpop.registry.import_workers import checked_in_helpers
 from flowpop.registry.persons import HELD_ELSEWHERE
-from flowpop.registry.validation import category
 from flowpop.rules import legacy
-from flowpop.rules.names import name_keys
 from flowpop.types import ImportProblem, ImportResult
 
 CHUNK = 5000
 HISTORY_BATCH = 20_000
 PARALLEL_ROWS = 20_000  # from this many rows, worker processes check them
 BULK_ROWS = 50_000  # from this many rows (and at least half the persons stored), indexes are built at the end
-KEPT_INDEXES = ("ix_persons_id_number",)  # rows already stored are still found by their ID number
-STAY_DEFAULTS: dict[str, Any] = {k: None for k in (*STAY_FIELDS, "household_address", "returned_on", "end_reason",
-                                                 "declare_due_on", "employer_code")}
+# rows already stored are still found by their ID number, their open stays by person
+KEPT_INDEXES = ("ix_persons_id_number", "ix_stays_person_id")
 Progress = Callable[[str, int, int], None]
 
 
@@ -158,11 +155,11 @@ def _good_rows(chunks: Iterator[list[Checked]], result: ImportResult) -> Iterato
 def _store(session: Session, actor: Actor, chunks: Iterator[list[Row]], result: ImportResult, expected: int,
            progress: Progress | None) -> None:
     writer = _Writer(session, actor, result)
-    deferred = (bulk_insert.indexes_deferred(session.connection(), ("persons", "stays", "history"),
-                                             keep=KEPT_INDEXES,
-                                             report=lambda n, total: _report(progress, "indexes", n, total))
-                if writer.bulk(expected) else contextlib.nullcontext())
-    with deferred:
+    with contextlib.ExitStack() as deferred:
+        if writer.bulk(expected):
+            writer.defer_indexes = lambda: deferred.enter_context(bulk_insert.indexes_deferred(
+                session.connection(), ("persons", "stays", "history"), keep=KEPT_INDEXES,
+                report=lambda n, total: _report(progress, "indexes", n, total)))
         for chunk in chunks:
             writer.write(chunk)
             _report(progress, "import", result.total, expected)
@@ -177,6 +174,7 @@ class _Writer:
         self.now = t.utcnow()
         self.known: set[str] | None = None  # every ID number already stored, when loaded up front
         self.history: list[dict[str, Any]] = []
+        self.defer_indexes: Callable[[], object] | None = None  # SQLite: drop them, to build once at the end
 
     def bulk(self, expected: int) -> bool:
         """A large import into a registry not much bigger than it learns the stored ID numbers up front
@@ -198,10 +196,16 @@ class _Writer:
         chunk = _refuse_held(self.result, chunk, held)
         fresh = [r for r in chunk if r.number not in existing]
         if fresh:
+            # only once a chunk is mostly new: rebuilding every index costs more than re-importing known rows
+            if self.defer_indexes is not None and 2 * len(fresh) >= len(chunk):
+                self.defer_indexes()
+                self.defer_indexes = None
             self._insert(fresh)
-        for r in chunk:
-            if r.number in existing:
-                _update_existing(self.session, self.actor, r, existing[r.number], self.now, self.result, self.history)
+        stored = [r for r in chunk if r.number in existing]
+        if stored:
+            updates = Updates(self.session, self.actor, self.now)
+            updates.compare(stored, existing, self.result, self.history)
+            updates.write()
         if len(self.history) >= HISTORY_BATCH:
             self.finish()
 
@@ -292,68 +296,3 @@ def _refuse_held(result: ImportResult, chunk: list[Row], held: set[str]) -> list
 
 def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
     bulk_insert.insert_rows(session.connection(), table.__table__, rows)
-
-
-def allocate_ids(session: Session, table: Any, n: int) -> list[int]:
-    """Ids for a bulk insert without RETURNING (which SQLite would run row by row).
-
-    SQLite: the write lock is held (BEGIN IMMEDIATE), so max(id)+1… is ours. PostgreSQL: taken from the
-    table's sequence, so concurrent writers never collide."""
-    if n == 0:
-        return []
-    if session.get_bind().dialect.name == "postgresql":
-        name = table.__tablename__
-        return list(session.execute(text(f"SELECT nextval(pg_get_serial_sequence('{name}', 'id')) "
-                                         "FROM generate_series(1, :n)"), {"n": n}).scalars())
-    start = int(session.execute(select(func.coalesce(func.max(table.id), 0))).scalar_one()) + 1
-    return list(range(start, start + n))
-
-
-def _update_existing(session: Session, actor: Actor, r: Row, current: dict[str, Any], now: dt.datetime,
-                     result: ImportResult, history_rows: list[dict[str, Any]]) -> None:
-    changes = {k: v for k, v in r.person.items() if k in PERSON_FIELDS and v not in (None, "") and current.get(k) != v}
-    stay_changed = False
-    if r.stay:
-        open_stay = session.execute(select(t.Stay).where(t.Stay.person_id == current["id"], t.Stay.status == "open")).scalar_one_or_none()
-        if open_stay is None:
-            stay = t.Stay(**{**STAY_DEFAULTS, **r.stay, "reason": r.stay.get("reason") or "other"},
-                          person_id=current["id"], status="open", version=1,
-                          created_by=actor.username)
-            session.add(stay)
-            session.flush()
-            session.execute(update(t.Person).where(t.Person.id == current["id"]).values(
-                current_stay_id=stay.id, residence_code=stay.residence_code, arrived_on=stay.arrived_on))
-            stay_changed = True
-        else:
-            delta = {k: v for k, v in r.stay.items() if k in STAY_FIELDS and v is not None and getattr(open_stay, k) != v}
-            if delta:
-                session.execute(update(t.Stay).where(t.Stay.id == open_stay.id).values(
-                    **delta, version=open_stay.version + 1, updated_at=now))
-                if "residence_code" in delta or "arrived_on" in delta:
-                    session.execute(update(t.Person).where(t.Person.id == current["id"]).values(
-                        residence_code=r.stay.get("residence_code", open_stay.residence_code),
-                        arrived_on=r.stay.get("arrived_on", open_stay.arrived_on)))
-                changes.update({f"stay.{k}": v for k, v in delta.items()})
-                stay_changed = True
-    person_changes = {k: v for k, v in changes.items() if not k.startswith("stay.")}
-    if "name" in person_changes:
-        person_changes["name_pinyin"], person_changes["name_initials"] = name_keys(person_changes["name"])
-    if "marital_status" in person_changes:
-        person_changes["category"] = category(r.person["sex"], person_changes["marital_status"])
-    if person_changes:
-        session.execute(update(t.Person).where(t.Person.id == current["id"]).values(
-            **person_changes, version=current["version"] + 1, updated_at=now))
-    if not changes and not stay_changed:
-        result.unchanged += 1
-        return
-    result.updated += 1
-    history_rows.append({"at": now, "entity": "person", "entity_id": current["id"], "person_id": current["id"],
-                         "action": "import", "user_id": actor.user_id, "username": actor.username,
-                         "reason": f"legacy import, line {r.line}",
-                         "changes": {k: [None if k.startswith("stay.") else _json(current.get(k)), _json(v)]
-                                     for k, v in changes.items()},
-                         "changeset_id": None, "scope_code": r.person.get("household_code")})
-
-
-def _json(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.date) else value

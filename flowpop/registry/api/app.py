@@ -30,7 +30,8 @@ ERRORS: dict[int | str, dict[str, object]] = {
     status: {"model": Problem, "description": text, "content": {"application/problem+json": {}}}
     for status, text in ((400, "Bad request"), (401, "No valid token"), (403, "Not allowed for this role"),
                          (404, "Not found, or outside the caller's jurisdiction"), (409, "Conflict (e.g. a stale version)"),
-                         (413, "Body too large"), (422, "Invalid input, field by field"))
+                         (413, "Body too large"), (422, "Invalid input, field by field"),
+                         (503, "Store busy with another writer: nothing written, retry after Retry-After seconds"))
 }
 MAX_BODY = 20 * 1024 * 1024
 MAX_FILE = 512 * 1024 * 1024  # imports carry whole files

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from psycopg.errors import NumericValueOutOfRange
-from sqlalchemy.exc import DataError
+from psycopg.errors import DeadlockDetected, LockNotAvailable, NumericValueOutOfRange, SerializationFailure
+from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from flowpop.registry.db import lock_wait
 from flowpop.registry.errors import ApiError, Invalid, field_error
 from flowpop.types import FieldError, Problem
 
@@ -43,6 +46,29 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "nul_character": ("不能包含空字符（NUL）", "must not contain NUL characters"),
     "date_format": ("日期格式应为 YYYY-MM-DD", "must be a date as YYYY-MM-DD"),
 }
+
+
+# SQLite's SQLITE_BUSY and SQLITE_LOCKED (primary codes); PostgreSQL's lock_timeout, serialization failure
+# and deadlock: another writer holds what this request needs, and a retry soon will most likely pass.
+_SQLITE_BUSY = {5, 6}
+_PG_BUSY = (LockNotAvailable, SerializationFailure, DeadlockDetected)
+
+
+def busy(exc: BaseException) -> bool:
+    """Whether a store error only means another writer was in the way."""
+    orig = getattr(exc, "orig", None)
+    if isinstance(orig, _PG_BUSY):
+        return True
+    code = getattr(orig, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in _SQLITE_BUSY
+
+
+def store_busy() -> JSONResponse:
+    response = respond(Problem(title="Service Unavailable", status=503, code="store_busy",
+                               message="登记系统正忙（另一项写入尚未完成），请稍后重试，本次未写入任何内容",
+                               message_en="the registry is busy with another write; nothing was written, retry shortly"))
+    response.headers["Retry-After"] = str(max(1, math.ceil(lock_wait())))
+    return response
 
 
 def _field(loc: tuple[object, ...]) -> str:
@@ -119,6 +145,14 @@ def install(app: FastAPI) -> None:
         if isinstance(exc.orig, NumericValueOutOfRange):
             return _out_of_range(request)
         return await _crash(request, exc)
+
+    # A store busy with another writer (a long import holds SQLite's write lock) past the lock wait
+    # (db.lock_wait), or no free connection in that time: 503 and Retry-After, which clients retry.
+    @app.exception_handler(OperationalError)
+    async def _operational(request: Request, exc: OperationalError) -> JSONResponse:
+        if busy(exc):
+            log.warning("store busy (%s): answered 503", type(exc.orig).__name__)
+            return store_busy()
 
 
 def _out_of_range(request: Request) -> JSONResponse:
