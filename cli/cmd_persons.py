@@ -68,7 +68,8 @@ def field_options(specs: list[tuple[str, str, str]]) -> Callable[[F], F]:
 
 
 def show_person(person: PersonDetail | Person, fmt: str) -> None:
-    render_one(person, fmt, lambda: views.card_rows(person, views.PERSON_CARD, views.PERSON_KINDS))
+    fields = [f for f in views.PERSON_CARD if f != "birth_date" or person.birth_date]  # shown only when revealed
+    render_one(person, fmt, lambda: views.card_rows(person, fields, views.PERSON_KINDS))
     if fmt == "table":
         for w in person.warnings:
             click.echo(t(f"提示：{w.message}", f"Note: {w.message_en}"), err=True)
@@ -101,8 +102,8 @@ def persons() -> None:
 @format_options
 @pass_state
 def list_persons(state: State, query: str | None, limit: int, everything: bool, fmt: str, **filters: Any) -> None:
-    """列出人员；QUERY 可为身份证号（或尾号）、姓名、拼音或首字母 /
-    list people; QUERY matches an ID number (or its last digits), a name, pinyin or initials."""
+    """列出人员；QUERY 可为身份证号（可查看完整号码者可输尾号）、姓名、拼音或首字母 /
+    list people; QUERY matches an ID number (its last digits with the reveal right), a name, pinyin or initials."""
     page_size = PAGE_MAX if everything else min(limit, PAGE_MAX)
     pager = state.client.persons.list(query, limit=page_size, **{k: v for k, v in filters.items() if v is not None})
     more = False

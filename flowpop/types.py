@@ -229,13 +229,13 @@ class StatusChange(Model):
 
 class Person(Out):
     id: int
-    id_number: str = Field(description="masked unless revealed")
+    id_number: str = Field(description="masked unless revealed: region and last character, 350402***********X")
     id_revealed: bool = False
     name: str
     name_pinyin: str
     sex: Sex
-    birth_date: Day
-    age: int
+    birth_date: Day | None = Field(None, description="only when revealed; null otherwise (see age)")
+    age: int = Field(description="whole years today")
     ethnicity: str | None = None
     education: Education | None = None
     hukou_type: HukouType | None = None
@@ -438,8 +438,9 @@ class MessageCreate(Model):
 class Candidate(BaseModel):
     person_id: int
     name: str
-    id_number: str
-    birth_date: Day
+    id_number: str = Field(description="masked")
+    birth_date: Day | None = Field(None, description="never shown in the inbox (see age)")
+    age: int | None = Field(None, description="whole years today")
     residence_name: str | None = None
     score: int
     reason: str

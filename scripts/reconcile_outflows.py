@@ -85,8 +85,8 @@ def notices(client: flowpop.Client, scope: c.Scope) -> list[Notice]:
         sender = m.sender_code[:6]
         side = "residence" if sender == residence[:6] else "household" if sender == household[:6] else None
         if side:
-            found.append(Notice(m, side, m.subject.get("name") or "", str(m.subject.get("birth_date") or ""),
-                                m.subject.get("id_number") or ""))
+            born = m.subject.get("birth_date") or m.subject.get("age")  # the inbox shows age, not the birth date
+            found.append(Notice(m, side, m.subject.get("name") or "", str(born or ""), m.subject.get("id_number") or ""))
     return found
 
 

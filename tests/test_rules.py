@@ -71,11 +71,13 @@ def test_fifteen_digit_upgrade_round_trip(region: str, born: dt.date, order: int
 
 
 @given(regions, births, orders)
-def test_mask_keeps_six_and_four(region: str, born: dt.date, order: int) -> None:
+def test_mask_keeps_region_and_last_character(region: str, born: dt.date, order: int) -> None:
     number = idnumber.make(region, born, order)
     masked = idnumber.mask(number)
-    assert masked == number[:6] + "*" * 8 + number[-4:]
+    assert masked == number[:6] + "*" * 11 + number[-1]
     assert born.strftime("%Y%m%d") not in (masked or "")
+    legacy = number[:6] + number[8:17]  # the 15-digit form: region, 2-digit year, month, day, sequence
+    assert idnumber.mask(legacy) == number[:6] + "*" * 8 + legacy[-1]
 
 
 def test_mask_of_short_or_empty_values() -> None:

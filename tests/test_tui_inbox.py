@@ -261,7 +261,7 @@ async def test_preview_shows_the_matched_record_with_differences_and_candidates(
         assert table[i18n.t("f_name")] == ("≠", "张三丰", "张三峰")
         mark, theirs, ours = table[i18n.t("col_id")]
         assert mark == "=" and theirs == ours == d.persons.get(p.id).id_number and "*" in ours
-        assert table[i18n.t("col_birth")] == ("=", p.birth_date.isoformat(), p.birth_date.isoformat())
+        assert table[i18n.t("col_age")] == ("=", str(p.age), str(p.age))  # ages: no birth date leaves unrevealed
         assert table[i18n.t("f_household")][0] == table[i18n.t("f_residence")][0] == "="
         candidates = view.query_one("#candidates", DataTable)
         assert rows(candidates) == [str(c.person_id) for c in detail.candidates]

@@ -57,6 +57,11 @@ def day(value: dt.date | None) -> str:
     return value.isoformat() if value else ""
 
 
+def age(value: Any) -> str:
+    """Whole years, or nothing when unknown."""
+    return "" if value is None else str(value)
+
+
 def when(value: dt.datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M")
 

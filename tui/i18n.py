@@ -12,7 +12,8 @@ UI: dict[str, tuple[str, str]] = {
     "connect_failed": ("无法打开登记系统：{error}", "Could not open the registry: {error}"),
     "embedded": ("本地登记库", "local registry"),
     "all_areas": ("全部辖区", "all areas"),
-    "search_placeholder": ("姓名 / 拼音 / 首字母 / 身份证号（或末几位）", "name / pinyin / initials / ID number (or its last digits)"),
+    "search_placeholder": ("姓名 / 拼音 / 首字母 / 身份证号（可查看完整号码者可输末几位）",
+                           "name / pinyin / initials / ID number (its last digits with the reveal right)"),
     # filters
     "direction": ("方向", "Direction"),
     "status": ("状态", "Status"),

@@ -1,5 +1,6 @@
 """Exports of persons: CSV (UTF-8 with BOM for Excel, or GB18030), XLSX and JSON Lines.
-ID numbers are masked unless the caller may reveal and asks to; every export is logged."""
+ID numbers are masked and birth dates left out (age instead) unless the caller may reveal and asks to;
+every export is logged."""
 
 from __future__ import annotations
 
@@ -15,14 +16,15 @@ from flowpop.labels import label
 from flowpop.registry import history
 from flowpop.registry import tables as t
 from flowpop.registry.auth import Actor
-from flowpop.registry.core import Registry
+from flowpop.registry.core import Registry, today
 from flowpop.registry.search import PersonQuery, person_conditions
+from flowpop.registry.validation import age_on
 from flowpop.rules import cells
 from flowpop.rules.idnumber import mask
 
 COLUMNS = (
     ("id", "编号"), ("name", "姓名"), ("id_number", "身份证号"), ("sex", "性别"), ("birth_date", "出生日期"),
-    ("ethnicity", "民族"), ("education", "文化程度"), ("hukou_type", "户口性质"), ("marital_status", "婚姻状况"),
+    ("age", "年龄"), ("ethnicity", "民族"), ("education", "文化程度"), ("hukou_type", "户口性质"), ("marital_status", "婚姻状况"),
     ("category", "类别"), ("phone", "联系电话"), ("household_code", "户籍地代码"), ("household_name", "户籍地名称"),
     ("household_address", "户籍地址"), ("residence_code", "现居住地代码"), ("residence_name", "现居住地名称"),
     ("arrived_on", "流入日期"), ("status", "状态"),
@@ -35,7 +37,7 @@ LOGGED_IDS = 100_000  # the access log names at most this many persons of one ex
 
 
 def _records(reg: Registry, where: Any, reveal: bool, ids: list[int]) -> Iterator[dict[str, Any]]:
-    last = 0
+    last, day = 0, today()
     while True:
         with reg.reading() as session:
             rows = list(session.execute(select(t.Person).where(where, t.Person.id > last).order_by(t.Person.id)
@@ -46,7 +48,9 @@ def _records(reg: Registry, where: Any, reveal: bool, ids: list[int]) -> Iterato
             ids.append(p.id)
             yield {
                 "id": p.id, "name": p.name, "id_number": p.id_number if reveal else mask(p.id_number), "sex": p.sex,
-                "birth_date": p.birth_date.isoformat(), "ethnicity": p.ethnicity, "education": p.education,
+                # masked: no birth date, which with region, sex and check character rebuilds the number
+                "birth_date": p.birth_date.isoformat() if reveal else None, "age": age_on(p.birth_date, day),
+                "ethnicity": p.ethnicity, "education": p.education,
                 "hukou_type": p.hukou_type, "marital_status": p.marital_status, "category": p.category, "phone": p.phone,
                 "household_code": p.household_code, "household_name": reg.divisions.name(p.household_code),
                 "household_address": p.household_address, "residence_code": p.residence_code,

@@ -55,12 +55,15 @@ SENSITIVE = ("id_number", "id_rev", "landlord_id_number")
 
 
 def masked(changes: dict[str, Any]) -> dict[str, Any]:
-    """History as shown to someone who did not ask to reveal: ID numbers masked, like everywhere else."""
+    """History as shown to someone who did not ask to reveal: ID numbers masked and birth dates left out,
+    like everywhere else."""
     from flowpop.rules.idnumber import mask
 
     out = {}
     for key, pair in changes.items():
-        if key in SENSITIVE and isinstance(pair, list):
+        if key == "birth_date":
+            pair = [None, None] if isinstance(pair, list) else None
+        elif key in SENSITIVE and isinstance(pair, list):
             pair = [mask(v) if isinstance(v, str) and key != "id_rev" else ("*" * len(v) if isinstance(v, str) else v)
                     for v in pair]
         out[key] = pair

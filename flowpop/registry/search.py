@@ -1,4 +1,4 @@
-"""Finding persons: by ID number (whole or last digits), name, pinyin or initials, place,
+"""Finding persons: by ID number (whole, or last digits with the reveal right), name, pinyin or initials, place,
 status, category, arrival dates and direction; keyset pages, so deep pages cost what the first does."""
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def _prefix_range(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
     return and_(column >= text, column < text + "\uffff")
 
 
-def _text_filter(q: str) -> ColumnElement[bool]:
+def _text_filter(q: str, actor: Actor, field: str = "q") -> ColumnElement[bool]:
     """What a user types in one box: an ID number or its tail, pinyin or initials, or Chinese characters."""
     compact = normalize(q)
     if ID_CHARS.match(compact) and not compact.isalpha():  # "xx" is initials (徐霞), not an ID tail
@@ -67,8 +67,13 @@ def _text_filter(q: str) -> ColumnElement[bool]:
             return t.Person.id_number == compact
         if len(compact) == 15 and compact.isdigit():  # a legacy number: as stored, or upgraded
             return t.Person.id_number.in_((compact, upgrade15(compact)))
+        if not actor.can("reveal"):
+            # a tail search answers "does a number end like this?": a character at a time it rebuilds a number
+            raise Invalid([field_error(field, "partial_id_needs_reveal",
+                                       "按部分身份证号查找需要查看完整号码的权限，请输入完整的18位号码",
+                                       "searching by part of an ID number needs the reveal right; type the whole 18-character number")])
         if len(compact) < 4:
-            raise Invalid([field_error("q", "too_short", "按身份证号查找至少输入末4位", "type at least the last 4 characters of an ID number")])
+            raise Invalid([field_error(field, "too_short", "按身份证号查找至少输入末4位", "type at least the last 4 characters of an ID number")])
         return _prefix_range(t.Person.id_rev, compact[::-1])
     low = q.strip().lower().replace(" ", "")
     if LATIN.match(low):
@@ -174,11 +179,11 @@ def person_conditions(reg: Registry, actor: Actor, query: PersonQuery) -> tuple[
         if prefix and (view_prefix != prefix or query.direction == "other"):
             conditions.append(_scope(prefix, None))  # never beyond the caller's jurisdiction
     if query.q:
-        conditions.append(_text_filter(query.q))
+        conditions.append(_text_filter(query.q, actor))
     if query.id_number:
-        conditions.append(_text_filter(normalize(query.id_number)))
+        conditions.append(_text_filter(normalize(query.id_number), actor, "id_number"))
     if query.name:
-        conditions.append(_text_filter(query.name))
+        conditions.append(_text_filter(query.name, actor, "name"))
     if query.status:
         conditions.append(t.Person.status == query.status)
     if query.category:

@@ -10,6 +10,7 @@ from flowpop.registry import tables as t
 from flowpop.registry.auth import Actor
 from flowpop.registry.core import Registry, today
 from flowpop.registry.errors import Conflict, Invalid, field_error
+from flowpop.registry.validation import birth_as_seen
 from flowpop.types import ServiceCreate, ServiceRecord
 
 
@@ -27,7 +28,7 @@ def record(reg: Registry, session: Session, actor: Actor, person_id: int, data: 
         errors += reg.divisions.check(provider, "provider_code")
         if not errors and actor.prefix and not actor.covers(provider):
             errors.append(field_error("provider_code", "outside_jurisdiction", "服务单位不在您的管辖范围内", "provider is outside your jurisdiction"))
-    if data.provided_on > today() or data.provided_on < person.birth_date:
+    if data.provided_on > today() or data.provided_on < birth_as_seen(person.birth_date, actor.can("reveal"), today()):
         errors.append(field_error("provided_on", "date_range", "服务日期须在出生日期与今天之间", "service date must lie between birth and today"))
     if errors:
         raise Invalid(errors)

@@ -13,7 +13,7 @@ from flowpop.registry import tables as t
 from flowpop.registry.auth import Actor
 from flowpop.registry.core import Registry, today
 from flowpop.registry.errors import Conflict, Invalid, NotFound, VersionConflict, field_error
-from flowpop.registry.validation import check_stay_dates
+from flowpop.registry.validation import birth_as_seen, check_stay_dates
 from flowpop.types import FieldError, Stay, StayCreate, StayFields, StayUpdate
 
 FIELDS = (
@@ -99,7 +99,8 @@ def create(reg: Registry, session: Session, actor: Actor, data: StayCreate) -> S
     person = persons.load(session, actor, data.person_id)
     if person.status != "active":
         raise Conflict("person_not_active", "人员不在册，不能登记流动记录", "person is not active")
-    errors = check_fields(reg, actor, data, born=person.birth_date, household_code=data.household_code or person.household_code)
+    born = birth_as_seen(person.birth_date, actor.can("reveal"), today())
+    errors = check_fields(reg, actor, data, born=born, household_code=data.household_code or person.household_code)
     if errors:
         raise Invalid(errors)
     row = insert(reg, session, actor, person, data)
@@ -145,7 +146,8 @@ def update_stay(reg: Registry, session: Session, actor: Actor, stay_id: int, dat
         raise Conflict("transfer_required", "迁往其他乡镇须发起移交，由接收方确认",
                        "moving to a township outside your jurisdiction needs a transfer the receiving side accepts")
     person = persons.load(session, actor, row.person_id)
-    errors = check_fields(reg, actor, merged, born=person.birth_date, household_code=merged["household_code"])
+    born = birth_as_seen(person.birth_date, actor.can("reveal"), today())
+    errors = check_fields(reg, actor, merged, born=born, household_code=merged["household_code"])
     if errors:
         raise Invalid(errors)
     over_ok = changes.pop("over_capacity_ok", False)

@@ -68,5 +68,17 @@ def age_on(born: dt.date, day: dt.date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
+def birth_as_seen(born: dt.date, can_reveal: bool, day: dt.date) -> dt.date:
+    """The birth date a date check compares with. Without the reveal right, the latest one the visible age
+    allows: refusing exactly at the hidden date would tell it, a request at a time."""
+    if can_reveal:
+        return born
+    years = age_on(born, day)
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
 def is_key_target(category_code: str, born: dt.date, day: dt.date) -> bool:
     return category_code == "married_female" and 15 <= age_on(born, day) <= 49

@@ -37,7 +37,7 @@ Sort = Literal["id", "-id", "name", "-name", "arrived_on", "-arrived_on", "updat
 def list_persons(
     reg: Reg,
     who: Caller,
-    q: Annotated[str | None, Query(max_length=64, description="ID number or its last digits, name, pinyin or initials")] = None,
+    q: Annotated[str | None, Query(max_length=64, description="ID number (its last digits only with the reveal right), name, pinyin or initials")] = None,
     id_number: Annotated[str | None, Query(max_length=40)] = None,
     name: Annotated[str | None, Query(max_length=64)] = None,
     division: Annotated[str | None, Query(pattern=r"^\d{6}(\d{6}(\d{3})?)?$")] = None,
