@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
@@ -27,20 +27,35 @@ def check_uscc(raw: str) -> tuple[str, tuple[str, str] | None]:
         return number, ("统一社会信用代码无效（18位，含校验位）", "not a valid unified social credit code (18 characters with a check character)")
 
 
-def workers(session: Session, codes: list[str]) -> dict[str, int]:
+Workers = tuple[int, int]  # (those the caller may see, all of them)
+
+
+def _sees(actor: Actor) -> ColumnElement[bool]:
+    """Workers the caller may see (persons.visible in SQL): living or registered in its area."""
+    return or_(code_range(t.Person.residence_code, actor.prefix), code_range(t.Person.household_code, actor.prefix))
+
+
+def _counts(actor: Actor) -> tuple[ColumnElement[int], ColumnElement[int]]:
+    return func.sum(case((_sees(actor), 1), else_=0)).label("seen"), func.count().label("n")
+
+
+def workers(session: Session, actor: Actor, codes: list[str]) -> dict[str, Workers]:
     if not codes:
         return {}
-    rows = session.execute(select(t.Stay.employer_code, func.count()).where(t.Stay.employer_code.in_(codes), t.Stay.status == "open")
+    rows = session.execute(select(t.Stay.employer_code, *_counts(actor)).join(t.Person, t.Person.id == t.Stay.person_id)
+                           .where(t.Stay.employer_code.in_(codes), t.Stay.status == "open")
                            .group_by(t.Stay.employer_code)).all()
-    return {c: n for c, n in rows}
+    return {c: (int(seen or 0), n) for c, seen, n in rows}
 
 
-def present(reg: Registry, row: t.Employer, workers: int) -> Employer:
+def present(reg: Registry, row: t.Employer, workers: Workers = (0, 0)) -> Employer:
+    seen, total = workers
     return Employer(
         id=row.id, uscc=row.uscc, name=row.name, address=row.address, division_code=row.division_code,
         division_name=reg.divisions.name(row.division_code), contact_name=row.contact_name, contact_phone=row.contact_phone,
-        agreement_signed_on=row.agreement_signed_on, floating_workers=workers,
-        needs_agreement=workers >= AGREEMENT_THRESHOLD and row.agreement_signed_on is None, status=row.status,
+        agreement_signed_on=row.agreement_signed_on, floating_workers=seen,
+        # the agreement is the employer's duty, owed for all its workers wherever they live
+        needs_agreement=total >= AGREEMENT_THRESHOLD and row.agreement_signed_on is None, status=row.status,
         version=row.version, created_at=row.created_at, updated_at=row.updated_at,
     )
 
@@ -71,7 +86,7 @@ def create(reg: Registry, session: Session, actor: Actor, data: EmployerCreate) 
     session.flush()
     history.record(session, actor, entity="employer", entity_id=row.id, person_id=None, action="create",
                    changes={"uscc": [None, number], "name": [None, data.name]}, scope_code=data.division_code)
-    return present(reg, row, 0)
+    return present(reg, row)
 
 
 def update_employer(reg: Registry, session: Session, actor: Actor, code: str, data: EmployerUpdate) -> Employer:
@@ -93,32 +108,33 @@ def update_employer(reg: Registry, session: Session, actor: Actor, code: str, da
         history.record(session, actor, entity="employer", entity_id=row.id, person_id=None, action="update",
                        changes=delta, reason=data.change_reason, scope_code=row.division_code)
         session.refresh(row)
-    return present(reg, row, workers(session, [row.uscc]).get(row.uscc, 0))
+    return present(reg, row, workers(session, actor, [row.uscc]).get(row.uscc, (0, 0)))
 
 
 def list_employers(reg: Registry, session: Session, actor: Actor, *, q: str | None = None, needs_agreement: bool = False,
                    limit: int = 100) -> list[Employer]:
     actor.require("read")
-    workers = select(t.Stay.employer_code, func.count().label("n")).where(t.Stay.status == "open", t.Stay.employer_code.is_not(None)) \
-        .group_by(t.Stay.employer_code).subquery()
-    stmt = select(t.Employer, func.coalesce(workers.c.n, 0)).outerjoin(workers, workers.c.employer_code == t.Employer.uscc) \
+    workers = select(t.Stay.employer_code, *_counts(actor)).join(t.Person, t.Person.id == t.Stay.person_id) \
+        .where(t.Stay.status == "open", t.Stay.employer_code.is_not(None)).group_by(t.Stay.employer_code).subquery()
+    stmt = select(t.Employer, func.coalesce(workers.c.seen, 0), func.coalesce(workers.c.n, 0)) \
+        .outerjoin(workers, workers.c.employer_code == t.Employer.uscc) \
         .where(code_range(t.Employer.division_code, actor.prefix))
     if q:
         stmt = stmt.where((t.Employer.uscc == normalize(q)) | t.Employer.name.contains(q.strip(), autoescape=True))
     if needs_agreement:
         stmt = stmt.where(and_(workers.c.n >= AGREEMENT_THRESHOLD, t.Employer.agreement_signed_on.is_(None)))
     rows = session.execute(stmt.order_by(t.Employer.name).limit(limit)).all()
-    return [present(reg, e, n) for e, n in rows]
+    return [present(reg, e, (int(seen), n)) for e, seen, n in rows]
 
 
 def roster(reg: Registry, session: Session, actor: Actor, code: str) -> list[Person]:
-    """The employer's floating workers: persons with an open stay at this employer."""
+    """The employer's floating workers that the caller may see: persons with an open stay at this employer."""
     from flowpop.registry import present as present_mod
 
     actor.require("read")
     row = load(session, actor, code)
     persons = session.execute(
         select(t.Person).join(t.Stay, t.Stay.person_id == t.Person.id)
-        .where(t.Stay.employer_code == row.uscc, t.Stay.status == "open").order_by(t.Person.name_pinyin)
+        .where(t.Stay.employer_code == row.uscc, t.Stay.status == "open", _sees(actor)).order_by(t.Person.name_pinyin)
     ).scalars().all()
     return [present_mod.person(reg, actor, p) for p in persons]

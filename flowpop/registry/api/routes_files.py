@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, BinaryIO, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
@@ -31,6 +32,21 @@ async def import_persons(
     return await _run_import(request, reg, who, dry_run, skip_bad, filename, mapping, imports.import_persons)
 
 
+@contextlib.contextmanager
+def _spooled() -> Iterator[tuple[BinaryIO, Path]]:
+    """A temporary file for an upload, and a path that opens it anew (each reader keeps its own position).
+    On Linux the file has no name: not even a killed server leaves a copy of the upload behind."""
+    with tempfile.TemporaryFile(prefix="flowpop-import-") as f:
+        path = Path(f"/proc/self/fd/{f.fileno()}")
+        if path.exists():
+            yield f, path
+            return
+    with tempfile.TemporaryDirectory(prefix="flowpop-import-") as folder:
+        path = Path(folder) / "upload"
+        with path.open("w+b") as f:
+            yield f, path
+
+
 async def _run_import(request: Request, reg: Reg, who: Caller, dry_run: bool, skip_bad: bool, filename: str,
                       mapping: str | None, run: Callable[..., ImportResult]) -> ImportResult:
     """What every import shares: the mapping (JSON: header → field), the file as the body, a worker thread."""
@@ -43,11 +59,10 @@ async def _run_import(request: Request, reg: Reg, who: Caller, dry_run: bool, sk
                                    "mapping must be a JSON object: header → field")]) from exc
     options = imports.Options(dry_run=dry_run, skip_bad=skip_bad, mapping=extra, filename=filename)
     # the file goes to disk as it arrives and is read from there row by row, never held whole in memory
-    with tempfile.TemporaryDirectory(prefix="flowpop-import-") as folder:
-        path = Path(folder) / "upload"
-        with path.open("wb") as f:
-            async for chunk in request.stream():
-                await run_in_threadpool(f.write, chunk)
+    with _spooled() as (f, path):
+        async for chunk in request.stream():
+            await run_in_threadpool(f.write, chunk)
+        f.flush()
         if not path.stat().st_size:
             raise Invalid([field_error("body", "empty_file", "文件为空", "the file is empty")])
         return await run_in_threadpool(run, reg, who, path, options)

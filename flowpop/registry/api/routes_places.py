@@ -93,7 +93,7 @@ def create_employer(body: EmployerCreate, reg: Reg, who: Caller) -> Employer:
 def get_employer(code: str, reg: Reg, who: Caller) -> Employer:
     with reg.reading() as session:
         row = employers.load(session, who, code)
-        return employers.present(reg, row, employers.workers(session, [row.uscc]).get(row.uscc, 0))
+        return employers.present(reg, row, employers.workers(session, who, [row.uscc]).get(row.uscc, (0, 0)))
 
 
 @router.patch("/employers/{code}", response_model=Employer, tags=["employers"])
