@@ -157,8 +157,8 @@ def get_message(message_id: int) -> Call:
     return Call("GET", f"/v1/inbox/{int(message_id)}", model=MessageDetail)
 
 
-def send_message(values: dict[str, Any]) -> Call:
-    return Call("POST", "/v1/inbox", json=body(values), model=Message)
+def send_message(values: dict[str, Any], idempotency_key: str | None = None) -> Call:
+    return creating(Call("POST", "/v1/inbox", json=body(values), model=Message), idempotency_key)
 
 
 def message_action(message_id: int, action: str, values: dict[str, Any]) -> Call:

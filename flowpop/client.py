@@ -208,8 +208,9 @@ class Inbox(_Sync):
     def get(self, message_id: int) -> MessageDetail:
         return self._c._run(calls.get_message(message_id))
 
-    def send(self, **fields: Any) -> Message:
-        return self._c._run(calls.send_message(fields))
+    def send(self, *, idempotency_key: str | None = None, **fields: Any) -> Message:
+        """Sent once even when retried: the same Idempotency-Key (one is made when none is given) answers as the first."""
+        return self._c._run(calls.send_message(fields, idempotency_key))
 
     def act(self, message_id: int, action: str, *, version: int, **fields: Any) -> MessageDetail:
         """read, verify, return, escalate, close, match (person_id=), forward (to_code=), reply (facts=, text=,
@@ -567,8 +568,8 @@ class AsyncInbox(_Async):
     async def get(self, message_id: int) -> MessageDetail:
         return await self._c._run(calls.get_message(message_id))
 
-    async def send(self, **fields: Any) -> Message:
-        return await self._c._run(calls.send_message(fields))
+    async def send(self, *, idempotency_key: str | None = None, **fields: Any) -> Message:
+        return await self._c._run(calls.send_message(fields, idempotency_key))
 
     async def act(self, message_id: int, action: str, *, version: int, **fields: Any) -> MessageDetail:
         return await self._c._run(calls.message_action(message_id, action, {"version": version, **fields}))

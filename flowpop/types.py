@@ -6,6 +6,7 @@ The OpenAPI document is generated from these; the SDK parses responses into them
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
@@ -72,16 +73,118 @@ IdNumberIn = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
 HouseCodeIn = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 
 
+def text_fault(text: str) -> str | None:
+    """What makes text unstorable: NUL (PostgreSQL text cannot hold it) or a lone surrogate (no UTF-8 for it,
+    so neither the store nor an answer could carry it)."""
+    if "\x00" in text:
+        return "nul_character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "unicode_surrogate"
+    return None
+
+
+_FAULTS = {"nul_character": "must not contain NUL characters",
+           "unicode_surrogate": "must not contain lone surrogates (invalid Unicode)"}
+
+
+def _check_text(value: Any) -> None:
+    """Every string in a value (nested lists and mappings too, keys included); models check their own."""
+    if isinstance(value, str):
+        fault = text_fault(value)
+        if fault:
+            raise PydanticCustomError(fault, _FAULTS[fault])
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key)
+            _check_text(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            if isinstance(item, str | dict | list | tuple):
+                _check_text(item)
+
+
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     @field_validator("*", mode="after")
     @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        # PostgreSQL text cannot hold NUL: refuse it on every store, naming the field
-        if isinstance(value, str) and "\x00" in value:
-            raise PydanticCustomError("nul_character", "must not contain NUL characters")
+    def _storable_text(cls, value: Any) -> Any:
+        # refused on every store, naming the field, before anything is written
+        _check_text(value)
         return value
+
+
+# Free-form JSON (message items, reply facts, corrections): bounded, and only what JSON and the store carry
+FREE_DEPTH = 4
+FREE_ENTRIES = 500
+FREE_TEXT = 2000
+FREE_KEY = 100
+_FREE_PROBLEMS = {
+    "depth": ("嵌套过深（最多 {n} 层）", "is nested too deeply (at most {n} levels)"),
+    "entries": ("条目过多（最多 {n} 个）", "has too many entries (at most {n})"),
+    "text": ("文本过长（最多 {n} 个字符）", "text is too long (at most {n} characters)"),
+    "key": ("键名过长（最多 {n} 个字符）", "key is too long (at most {n} characters)"),
+    "nul_character": ("不能包含空字符（NUL）", "must not contain NUL characters"),
+    "unicode_surrogate": ("不能包含孤立代理字符（无效的 Unicode）", "must not contain lone surrogates (invalid Unicode)"),
+    "number": ("数值须为有限数且不超过 2^53", "numbers must be finite and within 2^53"),
+    "type": ("只能是文本、数字、是/否、空值、列表或对象", "must be text, a number, true/false, null, a list or an object"),
+}
+
+
+def _free_problem(path: str, kind: str, n: int = 0) -> PydanticCustomError:
+    zh, en = _FREE_PROBLEMS[kind]
+    return PydanticCustomError("free_json", "{path}: {problem}",
+                               {"path": path, "problem": en.format(n=n), "problem_zh": zh.format(n=n)})
+
+
+def _free_json(value: dict[str, Any]) -> dict[str, Any]:
+    """Checked whole before anything is written: one value that cannot be stored or sent back would
+    otherwise break every later read of the record (an inbox that answers 500 to a whole township)."""
+    seen = 0
+
+    def walk(item: Any, path: str, depth: int) -> None:
+        nonlocal seen
+        seen += 1
+        if seen > FREE_ENTRIES:
+            raise _free_problem(path, "entries", FREE_ENTRIES)
+        if isinstance(item, str):
+            fault = text_fault(item)
+            if fault:
+                raise _free_problem(path, fault)
+            if len(item) > FREE_TEXT:
+                raise _free_problem(path, "text", FREE_TEXT)
+        elif item is None or isinstance(item, bool):
+            return
+        elif isinstance(item, int):
+            if abs(item) > 2**53:
+                raise _free_problem(path, "number")
+        elif isinstance(item, float):
+            if not math.isfinite(item) or abs(item) > 2**53:
+                raise _free_problem(path, "number")
+        elif isinstance(item, dict | list):
+            if depth >= FREE_DEPTH:
+                raise _free_problem(path, "depth", FREE_DEPTH)
+            pairs = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, sub in pairs:
+                if isinstance(item, list):
+                    where = f"{path}[{key}]"
+                else:  # the path goes back in the answer: only what an answer can carry
+                    fault = text_fault(key)
+                    shown = key[:FREE_KEY].encode("utf-8", "backslashreplace").decode().replace("\x00", "\\x00")
+                    where = f"{path}.{shown}" if path else shown
+                    if fault or len(key) > FREE_KEY:
+                        raise _free_problem(where, fault or "key", FREE_KEY)
+                walk(sub, where, depth + 1)
+        else:
+            raise _free_problem(path, "type")
+
+    walk(value, "", 0)
+    return value
+
+
+FreeJson = Annotated[dict[str, Any], AfterValidator(_free_json)]
 
 
 class Out(BaseModel):
@@ -431,7 +534,8 @@ class MessageCreate(Model):
     sender_code: Code | None = Field(None, description="defaults to the caller's jurisdiction")
     person_id: StrictInt | None = Field(None, description="a local record to describe the subject from")
     subject: Subject | None = None
-    items: dict[str, Any] = Field(default_factory=dict, description="requested items or reported facts")
+    items: FreeJson = Field(default_factory=dict, description="requested items or reported facts: text, numbers, "
+                            "true/false, null, lists and objects (4 levels, 500 entries, 2000 characters a text)")
     text: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
@@ -498,7 +602,7 @@ class ForwardAction(MessageAction):
 
 
 class ReplyAction(MessageAction):
-    facts: dict[str, Any] = Field(default_factory=dict, description="the verified facts")
+    facts: FreeJson = Field(default_factory=dict, description="the verified facts (bounded like a message's items)")
     text: Annotated[str, StringConstraints(max_length=2000)] | None = None
     update_person: PersonUpdate | None = Field(None, description="change the matched local record in the same step")
 
@@ -735,11 +839,27 @@ BULK_SETTABLE = ("marital_status", "education", "hukou_type", "ethnicity", "phon
                  "household_code")
 
 
+class PersonFilters(Model):
+    """The search filters over persons (GET /v1/persons takes them as query parameters), as a bulk change selects by them."""
+
+    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = Field(
+        None, description="ID number (its last digits only with the reveal right), name, pinyin or initials")
+    id_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
+    division: Code | None = None
+    status: PersonStatus | None = None
+    category: Category | None = None
+    key_target: StrictBool | None = None
+    arrived_from: Day | None = None
+    arrived_to: Day | None = None
+    direction: Direction | None = None
+    expected_return_before: Day | None = Field(None, description="open stays past their expected return")
+
+
 class Selection(Model):
     """Which persons: the same filters as search, or a list of record ids, or of ID numbers."""
 
-    filters: dict[str, Any] | None = Field(None, description="q, division, status, category, key_target, arrived_from, "
-                                                           "arrived_to, direction, id_number, name")
+    filters: PersonFilters | None = None
     ids: list[StrictInt] | None = Field(None, max_length=2_000_000)
     id_numbers: list[Annotated[str, StringConstraints(max_length=40)]] | None = Field(None, max_length=2_000_000)
 
@@ -747,11 +867,19 @@ class Selection(Model):
 class ChangesetCreate(Model):
     operation: ChangeOperation
     selection: Selection
-    values: dict[str, Any] = Field(default_factory=dict, description="set: fields; deregister: date; move: residence_code, "
-                                   "grid_code, house_code, room; merge: keep (person id), archive_open_stays (archive the "
-                                   "merged records' open stays instead of refusing) — one group per changeset")
+    values: dict[str, Any] = Field(default_factory=dict, description="set: fields (as PersonUpdate); deregister: date; "
+                                   "move: residence_code, grid_code, house_code, room, over_capacity_ok (as StayUpdate, "
+                                   "with the same checks); merge: MergeValues")
     reason: Why
     chunk_size: StrictInt | None = Field(None, ge=100, le=1_000_000, description="apply in resumable chunks of this size")
+
+
+class MergeValues(Model):
+    """A merge's values: one group (`keep`, among the selected) or several (`groups`: lists whose first record is kept)."""
+
+    keep: StrictInt | None = Field(None, description="the record the selected ones are merged into")
+    groups: list[list[StrictInt]] | None = Field(None, max_length=1_000_000)
+    archive_open_stays: StrictBool = Field(False, description="archive the merged records' open stays instead of refusing")
 
 
 class ChangeSample(BaseModel):
@@ -848,7 +976,7 @@ InspectionOutcome = Literal["present", "corrected", "left", "not_found", "new_fo
 
 
 class CampaignCreate(Model):
-    quarter: Annotated[str, StringConstraints(pattern=r"^\d{4}Q[1-4]$")]
+    quarter: Annotated[str, StringConstraints(pattern=r"^20\d{2}Q[1-4]$")] = Field(description="2000Q1 to 2099Q4")
     jurisdiction_code: Code
     name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
 
@@ -894,7 +1022,7 @@ class CampaignItem(BaseModel):
 class OutcomeRecord(Model):
     version: StrictInt
     outcome: InspectionOutcome
-    changes: dict[str, Any] = Field(default_factory=dict, description="corrected: person and stay fields that were wrong")
+    changes: FreeJson = Field(default_factory=dict, description="corrected: person and stay fields that were wrong")
     date: Day | None = Field(None, description="left: the departure date")
     note: Annotated[str, StringConstraints(max_length=500)] | None = None
 

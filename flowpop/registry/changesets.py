@@ -13,12 +13,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from pydantic import BaseModel
 from pydantic import ValidationError as PydanticError
 from sqlalchemy import BigInteger, and_, any_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from flowpop.registry import bulk_insert, history
+from flowpop.registry import bulk_insert, history, houses, stays
 from flowpop.registry import tables as t
 from flowpop.registry.auth import Actor, code_range
 from flowpop.registry.core import Registry, today
@@ -35,7 +36,10 @@ from flowpop.types import (
     ChangesetCreate,
     ChangesetPreview,
     FieldError,
+    MergeValues,
     PersonUpdate,
+    StatusChange,
+    StayUpdate,
 )
 
 Item = Any  # a changeset_items row: id, person_id, stay_id, before, after, person_version, stay_version
@@ -43,8 +47,9 @@ Item = Any  # a changeset_items row: id, person_id, stay_id, before, after, pers
 SETTABLE = BULK_SETTABLE
 PERSON_COLUMNS = ("id", "id_number", "name", "sex", "birth_date", "status", "version", "current_stay_id", "category",
                   "residence_code", "household_code", "note", *SETTABLE[:-2])
-STAY_COLUMNS = ("id", "status", "version", "residence_code", "grid_code", "house_code", "room", "arrived_on",
-                "returned_on", "end_reason", "ended_at")
+STAY_COLUMNS = tuple(dict.fromkeys(("id", "status", "version", *stays.FIELDS, "declare_due_on", "returned_on",
+                                    "end_reason", "ended_at")))
+DATES = {"returned_on", "birth_date", "arrived_on", "declare_due_on"}  # kept as text in a plan's items
 CHUNK = 900  # bound parameters per IN (...) stay well under SQLite's limit
 SAMPLES = 5
 FAILURES_SHOWN = 200
@@ -69,20 +74,8 @@ def _selected_ids(reg: Registry, session: Session, actor: Actor, data: Changeset
         raise Invalid([field_error("selection", "one_selection", "请只用一种方式选择：筛选条件、记录编号或身份证号",
                                    "select by exactly one of: filters, ids, id_numbers")])
     scope = code_range(t.Person.residence_code, actor.prefix) | code_range(t.Person.household_code, actor.prefix)
-    if sel.filters is not None:
-        allowed = {"q", "id_number", "name", "division", "status", "category", "key_target", "arrived_from", "arrived_to",
-                   "direction", "expected_return_before"}
-        unknown = set(sel.filters) - allowed
-        if unknown:
-            raise Invalid([field_error(f"selection.filters.{k}", "unknown_filter", "不支持的筛选条件", "unknown filter")
-                           for k in sorted(unknown)])
-        filters = dict(sel.filters)
-        for key in ("arrived_from", "arrived_to", "expected_return_before"):
-            if isinstance(filters.get(key), str):
-                filters[key] = dt.date.fromisoformat(filters[key])
-        if filters.get("division") and len(filters["division"]) == 6:
-            filters["division"] = filters["division"] + "000000"
-        where, _ = person_conditions(reg, actor, PersonQuery(**filters))
+    if sel.filters is not None:  # typed by the contract (PersonFilters): what search takes, nothing else
+        where, _ = person_conditions(reg, actor, PersonQuery(**sel.filters.model_dump(exclude_none=True)))
         return list(session.execute(select(t.Person.id).where(where).order_by(t.Person.id)).scalars())
     ids: list[int] = []
     if sel.ids is not None:
@@ -110,19 +103,26 @@ def _rows(session: Session, ids: list[int]) -> Iterator[tuple[dict[str, Any], di
 # ------------------------------------------------------------------------------------------ planning
 
 
-def _plan_set(reg: Registry, values: dict[str, Any]) -> Any:
-    unknown = set(values) - set(SETTABLE)
-    errors: list[FieldError] = [field_error(f"values.{k}", "not_settable", "该字段不能批量修改", "this field cannot be set in bulk")
-                                for k in sorted(unknown)]
-    if not values:
-        errors.append(field_error("values", "required", "请指定要修改的字段", "name the fields to set"))
+def _typed(model: type[BaseModel], values: dict[str, Any], allowed: tuple[str, ...], refusal: tuple[str, str, str],
+           **fixed: Any) -> dict[str, Any]:
+    """An operation's values, typed by the contract of the single edit it repeats (``fixed`` fills what a bulk
+    change gives elsewhere); keys outside ``allowed`` are refused with ``refusal`` (code, Chinese, English)."""
+    errors: list[FieldError] = [field_error(f"values.{k}", *refusal) for k in sorted(set(values) - set(allowed))]
     if errors:
         raise Invalid(errors)
     try:
-        clean = PersonUpdate(version=0, **values).model_dump(exclude_unset=True, exclude={"version"})
+        typed = model.model_validate({**values, **fixed})
     except PydanticError as exc:
         raise Invalid([field_error("values." + ".".join(str(p) for p in e["loc"]), e["type"], "取值无效", e["msg"])
                        for e in exc.errors()]) from exc
+    return typed.model_dump(exclude_unset=True, exclude=set(fixed))
+
+
+def _plan_set(reg: Registry, values: dict[str, Any]) -> Any:
+    if not values:
+        raise Invalid([field_error("values", "required", "请指定要修改的字段", "name the fields to set")])
+    clean = _typed(PersonUpdate, values, SETTABLE, ("not_settable", "该字段不能批量修改", "this field cannot be set in bulk"),
+                   version=0)
     errors = check_phone(clean.get("phone"), "values.phone")
     errors += reg.divisions.check(clean.get("household_code"), "values.household_code")
     if errors:
@@ -141,8 +141,9 @@ def _plan_set(reg: Registry, values: dict[str, Any]) -> Any:
 
 
 def _plan_status(action: str, values: dict[str, Any], reason: str) -> Any:
-    day = values.get("date")
-    day = dt.date.fromisoformat(day) if isinstance(day, str) else (day or today())
+    typed = _typed(StatusChange, values, ("date",), ("not_accepted", "只能指定日期（date）", "only a date is accepted"),
+                   version=0, reason=reason)
+    day = typed.get("date") or today()
     if action == "deregister" and day > today():
         raise Invalid([field_error("values.date", "date_in_future", "注销日期不能晚于今天", "date is in the future")])
     target = {"deregister": "deregistered", "archive": "archived", "restore": "active"}[action]
@@ -171,39 +172,61 @@ def _plan_status(action: str, values: dict[str, Any], reason: str) -> Any:
     return plan
 
 
-def _plan_move(reg: Registry, actor: Actor, values: dict[str, Any]) -> Any:
-    allowed = {"residence_code", "grid_code", "house_code", "room"}
-    errors = [field_error(f"values.{k}", "not_movable", "只能修改现居住地、网格、房屋和房间", "only residence, grid, house and room")
-              for k in sorted(set(values) - allowed)]
-    code = values.get("residence_code")
-    if code:
-        errors += reg.divisions.check(code, "values.residence_code", levels=("village",), current=True)
-        if not errors and actor.prefix and not actor.covers(code):
-            errors.append(field_error("values.residence_code", "outside_jurisdiction", "只能在本辖区内迁移（跨辖区请用移交）",
-                                      "moves stay within your jurisdiction (use transfers beyond it)"))
-    grid = values.get("grid_code")
-    if grid:
-        errors += reg.divisions.check(grid, "values.grid_code", levels=("grid",))
+class _Refusals(list[tuple[dict[str, Any], ApiError]]):
+    """Records a bulk edit refuses as the single edit would refuse them: the plan is refused, each named."""
+
+    def error(self) -> ApiError:
+        errors = [field_error(e.field, e.code, f"人员 {p['id']}：{e.message}", f"person {p['id']}: {e.message_en}")
+                  for p, exc in self for e in exc.errors][:FAILURES_SHOWN]
+        first = self[0][1]
+        out = Invalid(errors) if isinstance(first, Invalid) else first
+        out.errors = errors
+        out.extra["records"] = [{"person_id": p["id"], "code": exc.code, "fields": [e.field for e in exc.errors]}
+                                for p, exc in self]
+        return out
+
+
+def _plan_move(reg: Registry, session: Session, actor: Actor, values: dict[str, Any], refusals: _Refusals) -> Any:
+    """Each record is checked by the single edit's rules and rights (stays.check_edit): what a PATCH of the stay
+    would refuse refuses the plan, naming the records."""
     if not values:
-        errors.append(field_error("values", "required", "请指定迁往何处", "say where to move"))
-    if errors:
-        raise Invalid(errors)
+        raise Invalid([field_error("values", "required", "请指定迁往何处", "say where to move")])
+    target = _typed(StayUpdate, values, ("residence_code", "grid_code", "house_code", "room", "over_capacity_ok"),
+                    ("not_movable", "只能修改现居住地、网格、房屋和房间", "only residence, grid, house and room"), version=0)
+    over_ok = target.pop("over_capacity_ok", False)
 
     def plan(person: dict[str, Any], stay: dict[str, Any] | None) -> tuple[dict, dict] | dict[str, str]:
         if stay is None or stay["status"] != "open":
             return _fail("no_open_stay", "没有未结束的流动记录", "no open stay to move")
-        target = dict(values)
-        village = target.get("residence_code", stay["residence_code"])
-        if target.get("grid_code") and not target["grid_code"].startswith(village):
-            return _fail("grid_outside_residence", "网格不属于现居住村/居", "grid is not in the residence village")
-        after: dict[str, Any] = {"stay": target}
-        before: dict[str, Any] = {"stay": {k: stay[k] for k in target}}
-        if "residence_code" in target:
-            after["person"] = {"residence_code": target["residence_code"]}
+        try:
+            _, writes = stays.check_edit(reg, session, actor, stay, dict(target), born=person["birth_date"],
+                                         stay_id=stay["id"], over_capacity_ok=over_ok, prefix="values.")
+        except ApiError as exc:
+            refusals.append((person, exc))
+            return _fail(exc.code, exc.message, exc.message_en)
+        after: dict[str, Any] = {"stay": writes}
+        before: dict[str, Any] = {"stay": {k: stay[k] for k in writes}}
+        if "residence_code" in writes:
+            after["person"] = {"residence_code": writes["residence_code"]}
             before["person"] = {"residence_code": person["residence_code"]}
         return before, after
 
     return plan
+
+
+def _check_capacity(session: Session, items: list[dict[str, Any]]) -> None:
+    """Each record passed the house's capacity alone; everyone a move brings in at once must fit too."""
+    moving = [i for i in items if i["state"] == "pending" and i["after"].get("stay", {}).get("house_code")]
+    if not moving:
+        return
+    code = moving[0]["after"]["stay"]["house_code"]
+    arriving = [i for i in moving if i["before"]["stay"]["house_code"] != code]
+    house = session.execute(select(t.House).where(t.House.code == code)).scalar_one()
+    living = session.execute(select(func.count()).where(t.Stay.house_code == code, t.Stay.status == "open")).scalar_one()
+    refused = houses.capacity_conflict(house, living, len(arriving))
+    if refused:
+        refused.extra["records"] = [{"person_id": i["person_id"]} for i in arriving[:FAILURES_SHOWN]]
+        raise refused
 
 
 def _plan_upgrade(person: dict[str, Any], stay: dict[str, Any] | None) -> tuple[dict, dict] | dict[str, str]:
@@ -236,18 +259,18 @@ def _keepers(values: dict[str, Any], ids: list[int]) -> dict[int, int]:
                                        "more each, the first kept, none repeated)")])
         return {x: g[0] for g in groups for x in g}
     keep = values.get("keep")
-    if not isinstance(keep, int) or keep not in selected:
+    if keep not in selected:
         raise Invalid([field_error("values.keep", "required", "请指定保留的记录（须在所选记录中）",
                                    "name the record to keep (one of the selected)")])
     return dict.fromkeys(ids, keep)
 
 
 def _plan_merge(session: Session, values: dict[str, Any], ids: list[int]) -> Any:
+    values = _typed(MergeValues, values, tuple(MergeValues.model_fields),
+                    ("not_accepted", "只能指定 keep、groups、archive_open_stays", "only keep, groups, archive_open_stays"))
     keeper = _keepers(values, ids)
     # duplicates often each have an open stay: archive the merged records' ones instead of refusing
     archive_open = values.get("archive_open_stays", False)
-    if not isinstance(archive_open, bool):
-        raise Invalid([field_error("values.archive_open_stays", "bool", "须为 true 或 false", "must be true or false")])
     now = t.utcnow()
     stays_of: dict[int, list[int]] = defaultdict(list)
     for part in _chunks(ids):
@@ -286,12 +309,13 @@ def plan(reg: Registry, session: Session, actor: Actor, data: ChangesetCreate) -
     actor.require("bulk")
     ids = _selected_ids(reg, session, actor, data)
     op = data.operation
+    refusals = _Refusals()
     if op == "set":
         planner = _plan_set(reg, data.values)
     elif op in ("deregister", "archive", "restore"):
         planner = _plan_status(op, data.values, data.reason)
     elif op == "move":
-        planner = _plan_move(reg, actor, data.values)
+        planner = _plan_move(reg, session, actor, data.values, refusals)
     elif op == "upgrade_id15":
         planner = _plan_upgrade
     else:
@@ -303,6 +327,8 @@ def plan(reg: Registry, session: Session, actor: Actor, data: ChangesetCreate) -
     failing = 0
     for person, stay in _rows(session, ids):
         outcome = planner(person, stay)
+        if len(refusals) >= FAILURES_SHOWN:
+            break
         item = {"changeset_id": cs_id, "person_id": person["id"], "stay_id": stay["id"] if stay else None,
                 "person_version": person["version"], "stay_version": stay["version"] if stay else None,
                 "before": {}, "after": {}, "error": None, "state": "pending"}
@@ -323,6 +349,10 @@ def plan(reg: Registry, session: Session, actor: Actor, data: ChangesetCreate) -
                                                 id_number=idnumber.mask(person["id_number"]) or "",
                                                 before=_shown(item["before"]), after=_shown(item["after"])))
         items.append(item)
+    if refusals:
+        raise refusals.error()
+    if op == "move" and not data.values.get("over_capacity_ok"):
+        _check_capacity(session, items)
     row = t.Changeset(id=cs_id, operation=op, params=_json(data.values), selection=data.selection.model_dump(mode="json"),
                       reason=data.reason, status="planned", total=len(items), failing=failing, applied=0,
                       chunk_size=data.chunk_size, scope_code=actor.jurisdiction_code, created_by=actor.username)
@@ -372,7 +402,7 @@ def _load(session: Session, actor: Actor, cs_id: str) -> t.Changeset:
 def _date_values(values: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for k, v in values.items():
-        if k in ("returned_on", "birth_date", "arrived_on") and isinstance(v, str):
+        if k in DATES and isinstance(v, str):
             v = dt.date.fromisoformat(v)
         elif k == "ended_at" and isinstance(v, str):
             v = dt.datetime.fromisoformat(v)

@@ -95,7 +95,8 @@ def update_employer(reg: Registry, session: Session, actor: Actor, code: str, da
     if row.version != data.version:
         raise VersionConflict("employer", row.version, data.version)
     changes = data.model_dump(exclude_unset=True, exclude={"version", "change_reason"})
-    errors = check_phone(changes.get("contact_phone"), "contact_phone")
+    errors = [field_error("name", "required", "不能为空", "may not be empty")] if "name" in changes and changes["name"] is None else []
+    errors += check_phone(changes.get("contact_phone"), "contact_phone")
     if errors:
         raise Invalid(errors)
     delta = history.diff({k: getattr(row, k) for k in changes}, changes)

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import BeforeValidator, ConfigDict, StringConstraints
+from pydantic import ValidationError as PydanticError
+from pydantic_core import PydanticCustomError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -14,11 +17,48 @@ from flowpop.registry import history, inbox, matching
 from flowpop.registry import tables as t
 from flowpop.registry.auth import Actor, code_range
 from flowpop.registry.core import Registry
-from flowpop.types import ExchangeImportResult
+from flowpop.types import Code, ExchangeImportResult, FreeJson, MessageKind, Model, Subject, text_fault
 
 FORMAT = "flowpop.message/1"
 FIELDS = ("uid", "kind", "topic", "thread_uid", "in_reply_to", "sender_code", "addressee_code", "subject", "items", "text")
-KINDS = {"assist_request", "assist_reply", "notification", "transfer", "not_found", "dispute"}
+
+
+def _timestamp(value: object) -> object:
+    """created_at as ISO 8601 text (stored naive, in UTC) — never a number read as a Unix time."""
+    if not isinstance(value, str):
+        raise PydanticCustomError("datetime_format", "must be an ISO 8601 timestamp")
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise PydanticCustomError("datetime_format", "must be an ISO 8601 timestamp") from exc
+    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+Uid = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+Text = Annotated[str, StringConstraints(max_length=2000)]
+
+
+class _Subject(Subject):
+    model_config = ConfigDict(extra="ignore")  # another registry may know more about the person
+
+
+class Record(Model):
+    """One line of a batch, typed before anything is written: text only where text is expected, bounded free
+    parts (the same contract as a message sent here), nothing the store or an answer cannot carry."""
+
+    model_config = ConfigDict(extra="ignore")  # due_on and what later versions add
+
+    uid: Uid
+    kind: MessageKind
+    topic: Annotated[str, StringConstraints(max_length=30)] | None = None
+    thread_uid: Uid | None = None
+    in_reply_to: Uid | None = None
+    sender_code: Code
+    addressee_code: Code
+    subject: _Subject
+    items: FreeJson | None = None
+    text: Text | None = None
+    created_at: Annotated[dt.datetime, BeforeValidator(_timestamp)] | None = None
 
 
 def export(reg: Registry, session: Session, actor: Actor, *, include_sent: bool = False) -> str:
@@ -42,8 +82,20 @@ def export(reg: Registry, session: Session, actor: Actor, *, include_sent: bool 
     return "".join(line + "\n" for line in lines)
 
 
-def _problem(line_no: int, reason: str, uid: str | None = None) -> dict[str, Any]:
-    return {"line": line_no, "uid": uid, "reason": reason}
+def _problem(line_no: int, reason: str, uid: str | None = None, field: str | None = None) -> dict[str, Any]:
+    return {"line": line_no, "uid": uid, "reason": reason, **({"field": field} if field else {})}
+
+
+def _refusal(line_no: int, rec: dict[str, Any], exc: PydanticError) -> dict[str, Any]:
+    """The line's first bad field, named; its uid only when it is one (the answer must carry it)."""
+    err = exc.errors()[0]
+    ctx = err.get("ctx") or {}
+    where = ".".join([*(str(p) for p in err["loc"]), *([str(ctx["path"])] if ctx.get("path") else [])])
+    uid = rec.get("uid")
+    ok_uid = uid if isinstance(uid, str) and len(uid) <= 40 and text_fault(uid) is None else None
+    zh = ctx.get("problem_zh") or ("缺少字段" if err["type"] == "missing" else "取值无效")
+    en = ctx.get("problem") or err["msg"]
+    return _problem(line_no, f"{where}：{zh} / {where}: {en}", ok_uid, where)
 
 
 def import_batch(reg: Registry, session: Session, actor: Actor, text: str) -> ExchangeImportResult:
@@ -66,15 +118,13 @@ def import_batch(reg: Registry, session: Session, actor: Actor, text: str) -> Ex
         if not isinstance(rec, dict) or rec.get("format") != FORMAT:
             rejected.append(_problem(line_no, f"不是 {FORMAT} 记录 / not a {FORMAT} record"))
             continue
-        uid = rec.get("uid")
-        missing = [k for k in ("uid", "kind", "sender_code", "addressee_code", "subject") if not rec.get(k)]
-        if missing:
-            rejected.append(_problem(line_no, f"缺少字段 / missing: {', '.join(missing)}", uid))
+        try:
+            msg = Record.model_validate(rec)
+        except PydanticError as exc:
+            rejected.append(_refusal(line_no, rec, exc))
             continue
-        if rec["kind"] not in KINDS or not isinstance(rec["subject"], dict) or not isinstance(rec.get("items") or {}, dict):
-            rejected.append(_problem(line_no, "类型或内容无效 / bad kind, subject or items", uid))
-            continue
-        addressee = str(rec["addressee_code"])
+        uid = msg.uid
+        addressee = msg.addressee_code
         if reg.divisions.get(addressee) is None or addressee[:6] not in reg.divisions.home_counties:
             rejected.append(_problem(line_no, f"收件单位 {addressee} 不在本系统 / addressee is not served here", uid))
             continue
@@ -85,15 +135,10 @@ def import_batch(reg: Registry, session: Session, actor: Actor, text: str) -> Ex
             skipped += 1
             continue
         seen.add(uid)
-        try:
-            created = dt.datetime.fromisoformat(rec["created_at"]) if rec.get("created_at") else None
-        except ValueError:
-            rejected.append(_problem(line_no, "created_at 日期无效 / bad created_at", uid))
-            continue
         batch.append(inbox.new_message(
-            reg, session, actor, kind=rec["kind"], topic=rec.get("topic"), sender_code=str(rec["sender_code"])[:15],
-            addressee_code=addressee, subject=rec["subject"], items=rec.get("items") or {}, text=rec.get("text"),
-            thread_uid=rec.get("thread_uid"), in_reply_to=rec.get("in_reply_to"), uid=uid, created_at=created,
+            reg, session, actor, kind=msg.kind, topic=msg.topic, sender_code=msg.sender_code, addressee_code=addressee,
+            subject=msg.subject.model_dump(mode="json", exclude_none=True), items=msg.items or {}, text=msg.text,
+            thread_uid=msg.thread_uid, in_reply_to=msg.in_reply_to, uid=uid, created_at=msg.created_at,
             imported=True, batch=True,
         ))
         inserted += 1

@@ -32,6 +32,7 @@ from flowpop.types import (
 )
 
 LANDLORD_DECLARES = frozenset({"rented"})
+REQUIRED = ("address", "rooms", "use", "mode")  # an update may leave them out, not empty them
 
 
 def _code_error(field: str, reason: str) -> FieldError:
@@ -129,6 +130,9 @@ def update_house(reg: Registry, session: Session, actor: Actor, code: str, data:
     if row.version != data.version:
         raise VersionConflict("house", row.version, data.version)
     changes = data.model_dump(exclude_unset=True, exclude={"version", "change_reason"})
+    errors = [field_error(k, "required", "不能为空", "may not be empty") for k in REQUIRED if k in changes and changes[k] is None]
+    if errors:
+        raise Invalid(errors)
     errors, number = _landlord_errors(data)
     if changes.get("grid_code"):
         errors += reg.divisions.check(changes["grid_code"], "grid_code", levels=("grid",))
@@ -230,6 +234,15 @@ def house_ref(session: Session, raw: str | None, field: str) -> tuple[str | None
     return code, []
 
 
+def capacity_conflict(house: t.House, count: int, arriving: int = 1) -> Conflict | None:
+    """``arriving`` more at a house where ``count`` others live: refused past its capacity (a stay's edit, or a
+    bulk move of many at once)."""
+    if house.capacity is None or count + arriving <= house.capacity:
+        return None
+    return Conflict("house_over_capacity", f"该房屋已住 {count} 人，核定 {house.capacity} 人；确认超员登记请加 over_capacity_ok",
+                    f"house holds {count} of {house.capacity}; send over_capacity_ok to register anyway")
+
+
 def stay_links(reg: Registry, session: Session, actor: Actor, values: dict[str, Any], *, prefix: str = "",
                stay_id: int | None = None) -> tuple[list[FieldError], dict[str, Any]]:
     """Check a stay's house and employer; returns errors and the values to store with it."""
@@ -259,11 +272,9 @@ def stay_links(reg: Registry, session: Session, actor: Actor, values: dict[str, 
                 count_stmt = select(func.count()).where(t.Stay.house_code == code, t.Stay.status == "open")
                 if stay_id is not None:
                     count_stmt = count_stmt.where(t.Stay.id != stay_id)
-                count = session.execute(count_stmt).scalar_one()
-                if count >= house.capacity:
-                    raise Conflict("house_over_capacity",
-                                   f"该房屋已住 {count} 人，核定 {house.capacity} 人；确认超员登记请加 over_capacity_ok",
-                                   f"house holds {count} of {house.capacity}; send over_capacity_ok to register anyway")
+                refused = capacity_conflict(house, session.execute(count_stmt).scalar_one())
+                if refused:
+                    raise refused
     employer = values.get("employer_code")
     if employer:
         from flowpop.registry import employers

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select, update
@@ -125,6 +126,41 @@ def _cas(session: Session, row: t.Stay, version: int, values: dict[str, Any]) ->
     session.expire(row)
 
 
+REQUIRED = ("residence_code", "household_code", "reason", "arrived_on")
+
+
+def check_edit(
+    reg: Registry, session: Session, actor: Actor, current: Mapping[str, Any], changes: dict[str, Any], *,
+    born: dt.date, stay_id: int, over_capacity_ok: bool = False, prefix: str = "",
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The rules and rights every edit of an open stay meets — one stay's PATCH, or each record of a bulk move:
+    required fields stay filled, a move to a township outside the caller's area is a transfer, the edited stay
+    passes check_fields, and its house and employer are registered, in the caller's area and where it lives
+    (houses.stay_links). Raises as the PATCH answers; returns the stay as edited and the values to write."""
+    errors = [field_error(prefix + k, "required", "不能为空", "may not be empty")
+              for k in REQUIRED if k in changes and changes[k] is None]
+    if errors:
+        raise Invalid(errors)
+    merged = {k: changes.get(k, current[k]) for k in FIELDS}
+    new_res = merged["residence_code"]
+    if (actor.prefix and new_res and inbox.township_of(new_res) != inbox.township_of(current["residence_code"])
+            and not actor.covers(new_res)):
+        raise Conflict("transfer_required", "迁往其他乡镇须发起移交，由接收方确认",
+                       "moving to a township outside your jurisdiction needs a transfer the receiving side accepts")
+    errors = check_fields(reg, actor, merged, born=born, household_code=merged["household_code"], prefix=prefix)
+    if errors:
+        raise Invalid(errors)
+    writes = dict(changes)
+    if {"house_code", "employer_code", "arrived_on", "residence_code"} & set(changes):
+        errors, extra = houses.stay_links(reg, session, actor, {**merged, "over_capacity_ok": over_capacity_ok},
+                                          prefix=prefix, stay_id=stay_id)
+        if errors:
+            raise Invalid(errors)
+        merged.update(extra)
+        writes.update(extra)
+    return merged, writes
+
+
 def update_stay(reg: Registry, session: Session, actor: Actor, stay_id: int, data: StayUpdate) -> Stay:
     from flowpop.registry import persons
 
@@ -135,29 +171,11 @@ def update_stay(reg: Registry, session: Session, actor: Actor, stay_id: int, dat
     if row.status != "open":
         raise Conflict("stay_not_open", "流动记录已结束，不能修改", "stay is closed; it can no longer be edited")
     changes = data.model_dump(exclude_unset=True, exclude={"version", "change_reason"})
-    errors = [field_error(k, "required", "不能为空", "may not be empty")
-              for k in ("residence_code", "household_code", "reason", "arrived_on") if k in changes and changes[k] is None]
-    if errors:
-        raise Invalid(errors)
-    merged = {k: changes.get(k, getattr(row, k)) for k in FIELDS}
-    new_res = merged["residence_code"]
-    if (actor.prefix and new_res and inbox.township_of(new_res) != inbox.township_of(row.residence_code)
-            and not actor.covers(new_res)):
-        raise Conflict("transfer_required", "迁往其他乡镇须发起移交，由接收方确认",
-                       "moving to a township outside your jurisdiction needs a transfer the receiving side accepts")
+    over_ok = changes.pop("over_capacity_ok", False)
     person = persons.load(session, actor, row.person_id)
     born = birth_as_seen(person.birth_date, actor.can("reveal"), today())
-    errors = check_fields(reg, actor, merged, born=born, household_code=merged["household_code"])
-    if errors:
-        raise Invalid(errors)
-    over_ok = changes.pop("over_capacity_ok", False)
-    if {"house_code", "employer_code", "arrived_on", "residence_code"} & set(changes):
-        errors, extra = houses.stay_links(reg, session, actor, {**merged, "over_capacity_ok": over_ok}, stay_id=row.id)
-        if errors:
-            raise Invalid(errors)
-        for key, value in extra.items():
-            merged[key] = value
-            changes[key] = value
+    merged, changes = check_edit(reg, session, actor, {k: getattr(row, k) for k in FIELDS}, changes, born=born,
+                                 stay_id=row.id, over_capacity_ok=over_ok)
     before = {k: getattr(row, k) for k in (*FIELDS, "declare_due_on")}
     delta = history.diff(before, {k: merged[k] for k in changes})
     if not delta:

@@ -143,7 +143,44 @@ def _is_xlsx(data: bytes | Path, filename: str) -> bool:
         return f.read(2) == b"PK"
 
 
+class UnreadableFile(ValueError):
+    """The file as a whole is no table: not an XLSX workbook, or not text in UTF-8 or GB18030."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(f"{zh}|{en}")
+        self.zh, self.en = zh, en
+
+
+NOT_XLSX = ("文件不是有效的 XLSX 工作簿（或已损坏），请另存为 XLSX 或 CSV 后重试",
+            "the file is not a readable XLSX workbook (or it is damaged); save it as XLSX or CSV and try again")
+NOT_TEXT = ("文件既不是 CSV 文本（UTF-8 或 GB18030 编码），也不是 XLSX 工作簿",
+            "the file is neither CSV text (UTF-8 or GB18030) nor an XLSX workbook")
+
+
 def read_table(data: bytes | Path, filename: str = "") -> Iterator[list[object]]:
+    """Rows of a CSV or XLSX file, header row first. A file that is no table raises UnreadableFile (when the
+    first row is asked for), never a parser's own error."""
+    xlsx = _is_xlsx(data, filename)
+    if not xlsx and _has_nul(data):  # text has none: a binary file, even one that happens to decode
+        raise UnreadableFile(*NOT_TEXT)
+    try:
+        yield from _table(data, filename)
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(*NOT_TEXT) from exc
+    except Exception as exc:  # whatever a damaged or foreign zip makes openpyxl raise
+        if not xlsx:
+            raise
+        raise UnreadableFile(*NOT_XLSX) from exc
+
+
+def _has_nul(data: bytes | Path) -> bool:
+    if isinstance(data, bytes):
+        return b"\x00" in data
+    with data.open("rb") as f:
+        return any(b"\x00" in block for block in iter(lambda: f.read(1 << 20), b""))
+
+
+def _table(data: bytes | Path, filename: str = "") -> Iterator[list[object]]:
     """Rows of a CSV or XLSX file, header row first; a file on disk (a large upload) is read as it goes."""
     if _is_xlsx(data, filename):
         from openpyxl import load_workbook

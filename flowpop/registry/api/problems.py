@@ -31,6 +31,7 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "int_parsing": ("应为整数", "must be a whole number"),
     "int_type": ("应为整数", "must be a whole number"),
     "bool_parsing": ("应为是/否", "must be true or false"),
+    "bool_type": ("应为是/否", "must be true or false"),
     "date_from_datetime_parsing": ("日期格式应为 YYYY-MM-DD", "must be a date as YYYY-MM-DD"),
     "date_parsing": ("日期格式应为 YYYY-MM-DD", "must be a date as YYYY-MM-DD"),
     "date_type": ("日期格式应为 YYYY-MM-DD", "must be a date as YYYY-MM-DD"),
@@ -44,6 +45,8 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "list_type": ("应为列表", "must be a list"),
     "json_invalid": ("JSON 格式错误", "is not valid JSON"),
     "nul_character": ("不能包含空字符（NUL）", "must not contain NUL characters"),
+    "unicode_surrogate": ("不能包含孤立代理字符（无效的 Unicode）", "must not contain lone surrogates (invalid Unicode)"),
+    "free_json": ("{problem_zh}", "{problem}"),
     "date_format": ("日期格式应为 YYYY-MM-DD", "must be a date as YYYY-MM-DD"),
 }
 
@@ -86,7 +89,10 @@ def from_validation(exc: RequestValidationError) -> ApiError:
         zh, en = _MESSAGES.get(kind, ("无效：" + str(err.get("msg", "")), str(err.get("msg", "invalid"))))
         with contextlib.suppress(KeyError, IndexError):
             zh, en = zh.format(**ctx), en.format(**ctx)
-        errors.append(field_error(_field(tuple(err.get("loc", ()))), kind, zh, en))
+        where = _field(tuple(err.get("loc", ())))
+        if ctx.get("path"):  # free-form JSON names the entry inside the field
+            where += "." + str(ctx["path"])
+        errors.append(field_error(where, kind, zh, en))
     return Invalid(errors or [field_error("body", "invalid", "请求无效", "invalid request")])
 
 

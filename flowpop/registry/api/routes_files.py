@@ -17,6 +17,7 @@ from flowpop.registry import exports, imports, imports_places
 from flowpop.registry.api.deps import Caller, Reg
 from flowpop.registry.errors import Invalid, field_error
 from flowpop.registry.search import PersonQuery
+from flowpop.rules import legacy
 from flowpop.types import Category, Day, Direction, ImportResult, PersonStatus
 
 router = APIRouter(prefix="/v1", tags=["files"])
@@ -65,7 +66,10 @@ async def _run_import(request: Request, reg: Reg, who: Caller, dry_run: bool, sk
         f.flush()
         if not path.stat().st_size:
             raise Invalid([field_error("body", "empty_file", "文件为空", "the file is empty")])
-        return await run_in_threadpool(run, reg, who, path, options)
+        try:
+            return await run_in_threadpool(run, reg, who, path, options)
+        except legacy.UnreadableFile as exc:
+            raise Invalid([field_error("body", "unreadable_file", exc.zh, exc.en)]) from exc
 
 
 @router.post("/imports/houses", response_model=ImportResult)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
 from flowpop.registry import exchange, inbox, inbox_views, persons, services, stays
+from flowpop.registry.api import idempotency
 from flowpop.registry.api.deps import Caller, Reg
+from flowpop.registry.api.routes_persons import IdemKey
 from flowpop.registry.errors import ApiError
 from flowpop.types import (
     BulkAck,
@@ -66,10 +68,10 @@ def inbox_figures(reg: Reg, who: Caller, level: Literal["county", "township", "v
 
 
 @router.post("/inbox", response_model=Message, status_code=201)
-def send_message(body: MessageCreate, reg: Reg, who: Caller) -> Message:
-    with reg.writing() as session:
-        row = inbox.send(reg, session, who, body)
-        return inbox_views.present(reg, who, row)
+def send_message(body: MessageCreate, reg: Reg, who: Caller, key: IdemKey = None) -> Message | JSONResponse:
+    """With an Idempotency-Key, a retry of the same message answers as the first send did and sends nothing more."""
+    return idempotency.run(reg, who, key, "/v1/inbox", body,  # type: ignore[return-value]
+                           lambda s: inbox_views.present(reg, who, inbox.send(reg, s, who, body)))
 
 
 @router.post("/inbox/ack", response_model=BulkResult)
