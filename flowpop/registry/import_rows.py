@@ -30,9 +30,10 @@ Checked = tuple["Row | None", list[ImportProblem]]
 
 class Row:
     """A good row: the person and stay it describes, and a digest of its cleaned cells (to tell an exact
-    duplicate line from a different one with the same ID number)."""
+    duplicate line from a different one with the same ID number). ``same``: the row repeats what is
+    stored (``same_as_stored``), so it carries only its line, number and digest."""
 
-    __slots__ = ("line", "person", "stay", "number", "warnings", "digest")
+    __slots__ = ("line", "person", "stay", "number", "warnings", "digest", "same")
 
     def __init__(self, line: int) -> None:
         self.line = line
@@ -41,6 +42,7 @@ class Row:
         self.number = ""
         self.warnings: list[dict[str, str]] = []
         self.digest = b""
+        self.same = False
 
     def __getstate__(self) -> tuple[Any, ...]:
         return tuple(getattr(self, k) for k in self.__slots__)
@@ -172,6 +174,69 @@ def check_row(ctx: Context, line: int, values: dict[str, str]) -> tuple[Row | No
     return (None if problems else row), problems
 
 
+_SEX = {"男": "M", "女": "F", "M": "M", "F": "F"}
+_STAY_DATES = frozenset(("left_home_on", "arrived_on", "expected_return_on"))
+
+
+def same_as_stored(ctx: Context, values: dict[str, str], check: idnumber.IdCheck, person: dict[str, Any],
+                   stay: dict[str, Any] | None) -> bool:
+    """Whether a row says exactly what is stored, each cell read as ``check_row`` reads it: the person's
+    fields, and those of its open stay when the row has stay cells. Such a row passes ``check_row`` (the
+    stored values did, and its valid ID number ``check`` is the stored one's) and changes nothing, so it
+    needs neither. Any doubt answers False, and the row is checked in full."""
+    has_stay = any(values.get(k) for k in STAY_FIELDS)
+    if not (values.get("name") and values.get("household_code")) or (
+            has_stay and (stay is None or not (values.get("residence_code") and values.get("arrived_on")))):
+        return False
+    actor = ctx.actor
+    if actor.prefix and not (actor.covers(person["household_code"])
+                             or (has_stay and actor.covers(stay["residence_code"]))):  # type: ignore[index]
+        return False
+    try:
+        for key, value in values.items():
+            if not value or key == "id_number":
+                continue
+            limit = LIMITS.get(key)
+            if limit is not None and len(value) > limit:
+                return False
+            if key in STAY_FIELDS:
+                stored = stay[key]  # type: ignore[index]
+                if key == "residence_code":
+                    same = ctx.resolve(value) == stored and ctx.levels.get(stored) == "village"
+                elif key in _STAY_DATES:
+                    same = legacy.parse_date_text(value) == stored
+                elif key == "reason":
+                    same = stored is not None and code_for("reason", value) == stored
+                else:
+                    same = value == stored
+            elif key == "name":
+                same = clean_name(value) == person["name"]
+            elif key == "sex":
+                same = _SEX.get(value.upper() if value.isascii() else value) == check.sex
+            elif key == "birth_date":
+                same = legacy.parse_date(value) == check.birth_date
+            elif key == "phone":
+                same = value.replace(" ", "") == person["phone"]
+            elif key == "household_code":
+                same = ctx.resolve(value) == person["household_code"]
+            elif key in ENUMS:
+                same = person[key] is not None and code_for(ENUMS[key], value) == person[key]
+            elif key in PLAIN_PERSON_FIELDS:
+                same = value == person[key]
+            else:
+                continue  # a column check_row does not read either
+            if not same:
+                return False
+    except (KeyError, ValueError):
+        return False
+    return True
+
+
+def digest(values: dict[str, str]) -> bytes:
+    """The same for two lines with the same cells (in one file, cells come in the same column order)."""
+    return hashlib.blake2b(repr(values).encode(), digest_size=16).digest()
+
+
 def cells(columns: list[tuple[int, str]], raw: list[Any]) -> dict[str, str]:
     """The cells of a raw row by field name, cleaned (full-width forms, stray spaces, Excel dates)."""
     values = {}
@@ -201,6 +266,6 @@ def check_chunk(ctx: Context, raw_rows: list[tuple[int, list[Any]]]) -> list[Che
             person = row.person
             person["name_pinyin"], person["name_initials"] = name_keys(person["name"])
             person["category"] = category(person["sex"], person.get("marital_status"))
-            row.digest = hashlib.blake2b(repr(sorted(values.items())).encode(), digest_size=16).digest()
+            row.digest = digest(values)
         out.append((row, problems))
     return out

@@ -1,11 +1,14 @@
-"""Rows of a legacy import whose ID number is already stored: compared with the stored person and open
-stay a chunk at a time, so that an unchanged row costs no write and no history, and a changed one writes
-only the fields that differ (in one statement per set of changed columns, not one per row)."""
+"""Rows of a legacy import whose ID number is already stored, read a chunk at a time with the stored
+persons and open stays: a row that repeats what is stored is recognised before it is even checked and
+costs no check, no write and no history; a changed one writes only the fields that differ (in one
+statement per set of changed columns, not one per row)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -14,10 +17,22 @@ from sqlalchemy.orm import Session
 from flowpop.registry import bulk_insert
 from flowpop.registry import tables as t
 from flowpop.registry.auth import Actor
-from flowpop.registry.import_rows import PERSON_FIELDS, STAY_FIELDS, Row
+from flowpop.registry.import_rows import (
+    PERSON_FIELDS,
+    STAY_FIELDS,
+    Checked,
+    Context,
+    Row,
+    cells,
+    digest,
+    same_as_stored,
+)
 from flowpop.registry.validation import category
+from flowpop.rules import idnumber
 from flowpop.rules.names import name_keys
 from flowpop.types import ImportResult
+
+Lookup = Callable[[Session, list[str]], dict[str, dict[str, Any]]]  # ID numbers → the stored records they update
 
 STAY_DEFAULTS: dict[str, Any] = {k: None for k in (*STAY_FIELDS, "household_address", "returned_on", "end_reason",
                                                  "declare_due_on", "employer_code")}
@@ -35,6 +50,65 @@ def open_stays(session: Session, person_ids: list[int]) -> dict[int, dict[str, A
             if row.status == "open" and row.person_id not in found:
                 found[row.person_id] = dict(zip(_STAY_KEYS, row, strict=True))
     return found
+
+
+class Reader:
+    """Where an import reads stored records: a read session until the import writes (no lock taken, no
+    snapshot kept from one chunk to the next), then the import's own write transaction."""
+
+    def __init__(self) -> None:
+        self.session: Session | None = None
+        self.writing = False
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        assert self.session is not None
+        try:
+            yield self.session
+        finally:
+            if not self.writing:
+                self.session.rollback()
+
+
+class Repeats:
+    """Splits each chunk of raw rows, before any check, into the rows that repeat what is stored (made
+    ``Row(same=True)``) and the rest. It stops trying once a chunk is mostly new rows (a first import)."""
+
+    def __init__(self, ctx: Context, reader: Reader, lookup: Lookup) -> None:
+        self.ctx, self.reader, self.lookup = ctx, reader, lookup
+        self.active = True
+
+    def split(self, chunk: list[tuple[int, list[Any]]]) -> tuple[list[Checked], list[tuple[int, list[Any]]]]:
+        if not self.active or not chunk:
+            return [], chunk
+        ctx = self.ctx
+        rest: list[tuple[int, list[Any]]] = []
+        known: list[tuple[int, list[Any], dict[str, str], idnumber.IdCheck]] = []
+        for line, raw in chunk:
+            values = cells(ctx.columns, raw)
+            check = idnumber.check(values["id_number"], today=ctx.day) if values.get("id_number") else None
+            if check is not None and check.ok:
+                known.append((line, raw, values, check))
+            else:
+                rest.append((line, raw))
+        same: list[Checked] = []
+        found = 0
+        if known:
+            with self.reader.reading() as session:
+                stored = self.lookup(session, [k[3].number for k in known])
+                stays = open_stays(session, [p["id"] for p in stored.values()])
+            found = sum(1 for k in known if k[3].number in stored)
+            for line, raw, values, check in known:
+                person = stored.get(check.number)
+                if person is not None and same_as_stored(ctx, values, check, person, stays.get(person["id"])):
+                    row = Row(line)
+                    row.number, row.digest, row.same = check.number, digest(values), True
+                    same.append((row, []))
+                else:
+                    rest.append((line, raw))
+            rest.sort(key=lambda item: item[0])
+        self.active = 2 * found >= len(chunk)
+        return same, rest
 
 
 class Updates:

@@ -2,6 +2,8 @@
 
 Each helper is a fresh interpreter (``python -m flowpop.registry.import_workers``) talking pickle over
 its standard input and output: a context once, then chunks of raw rows in, checked chunks out, in order.
+A helper takes about a second to start (its imports); until one says it is ready, the importing process
+checks the first chunks itself, so that a file of known rows is not left waiting on the start-up.
 Not multiprocessing: its spawn would run the caller's main script again in every helper, and fork is
 unsafe in a process with threads (the embedded server's event loop, the database pool)."""
 
@@ -11,6 +13,7 @@ import contextlib
 import os
 import pickle
 import queue
+import select
 import subprocess
 import sys
 import threading
@@ -23,6 +26,8 @@ from flowpop.registry.import_rows import Checked, Context, check_chunk
 
 Chunk = list[tuple[int, list[Any]]]
 AHEAD = 2  # chunks handed to each helper before its first answer is awaited
+HERE_AT_MOST = 4  # chunks checked in the importing process while the helpers start
+READY = "ready"
 
 
 class _Helper:
@@ -35,6 +40,7 @@ class _Helper:
         self.inbox: queue.Queue[Chunk | None] = queue.Queue()
         self.feeder = threading.Thread(target=self._feed, args=(ctx,), daemon=True, name="import-feeder")
         self.feeder.start()
+        self.started = False
 
     def _feed(self, ctx: Context) -> None:
         """Writes on a thread of its own, so that a helper blocked on a full pipe never blocks the reader."""
@@ -51,7 +57,20 @@ class _Helper:
             with contextlib.suppress(OSError):
                 stdin.close()
 
+    def ready(self) -> bool:
+        """Whether the helper has started: its marker is waiting (never blocks)."""
+        if not self.started and select.select([self.proc.stdout], [], [], 0)[0]:
+            self._started()
+        return self.started
+
+    def _started(self) -> None:
+        self.started = True
+        with contextlib.suppress(EOFError):  # a helper that died: answer() says so
+            pickle.load(self.proc.stdout)  # type: ignore[arg-type]
+
     def answer(self) -> list[Checked]:
+        if not self.started:
+            self._started()
         try:
             return pickle.load(self.proc.stdout)  # type: ignore[arg-type]
         except EOFError as exc:
@@ -75,6 +94,11 @@ def checked_in_helpers(ctx: Context, chunks: Iterable[Chunk], helpers: int) -> I
     """Checked chunks in file order; chunk k goes to helper k mod n."""
     started = [_Helper(ctx) for _ in range(helpers)]
     try:
+        chunks = iter(chunks)
+        for _ in range(HERE_AT_MOST):
+            if any(helper.ready() for helper in started) or (chunk := next(chunks, None)) is None:
+                break
+            yield check_chunk(ctx, chunk)
         waiting: deque[_Helper] = deque()
         for k, chunk in enumerate(chunks):
             helper = started[k % helpers]
@@ -94,6 +118,8 @@ def checked_in_helpers(ctx: Context, chunks: Iterable[Chunk], helpers: int) -> I
 
 
 def serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
+    pickle.dump(READY, stdout, pickle.HIGHEST_PROTOCOL)
+    stdout.flush()
     ctx: Context = pickle.load(stdin)
     while True:
         try:

@@ -2,14 +2,18 @@
 with the registry's own rules, report each bad row (line, column, value, reason), then insert or
 update by ID number in one transaction — nothing is imported partially unless asked to skip bad rows.
 
-A large file is checked by worker processes (``import_rows``) while this process writes what they
-have passed, and its indexes are built once at the end instead of row by row."""
+Rows that repeat what is stored are recognised a chunk at a time before any check (``import_updates``)
+and cost nothing more. The others of a large file are checked by worker processes (``import_rows``) while
+this process writes what they have passed, and its indexes are built once at the end instead of row by row."""
 
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
 import os
 import sys
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +34,7 @@ from flowpop.registry.import_rows import (
     check_chunk,
     problem,
 )
-from flowpop.registry.import_updates import STAY_DEFAULTS, Updates
+from flowpop.registry.import_updates import STAY_DEFAULTS, Reader, Repeats, Updates
 from flowpop.registry.import_workers import checked_in_helpers
 from flowpop.registry.persons import HELD_ELSEWHERE
 from flowpop.rules import legacy
@@ -79,17 +83,21 @@ def import_persons(reg: Registry, actor: Actor, data: bytes, options: Options, p
                   by_name={n.full_name: n.code for n in nodes.values()},
                   actor=actor, day=today(), columns=sorted(columns.items()))
     expected = legacy.count_rows(data, options.filename)
-    good = _good_rows(_checked(ctx, table, expected), result)
+    reader = Reader()
+    repeats = Repeats(ctx, reader, lambda session, numbers: _existing(session, actor, numbers)[0])
+    good = _good_rows(_checked(ctx, table, expected, repeats), result)
     with bulk_insert.no_gc():
         if options.dry_run:
             with reg.reading() as session:
+                reader.session = session
                 for chunk in good:
                     _refuse_held(result, chunk, _existing(session, actor, [r.number for r in chunk])[1])
                     _report(progress, "check", result.total, expected)
         else:
             try:
-                with reg.writing() as session:
-                    _store(session, actor, good, result, expected, progress)
+                with reg.reading() as look, reg.writing() as session:
+                    reader.session = look
+                    _store(session, reader, actor, good, result, expected, progress)
                     if (result.problems and not options.skip_bad) or not (result.inserted or result.updated
                                                                           or result.unchanged):
                         raise _Refused
@@ -116,15 +124,35 @@ def _raw_chunks(table: Iterator[list[Any]]) -> Iterator[list[tuple[int, list[Any
         yield chunk
 
 
-def _checked(ctx: Context, table: Iterator[list[Any]], expected: int) -> Iterator[list[Checked]]:
-    """Checked chunks in file order: here for a small file, else by worker processes, a few chunks ahead."""
+def _checked(ctx: Context, table: Iterator[list[Any]], expected: int, repeats: Repeats) -> Iterator[list[Checked]]:
+    """Checked chunks in file order. Rows repeating what is stored need no check; the others are checked
+    here, or, in a large file and from its first chunk with much to check, by helper processes."""
+    same: deque[list[Checked]] = deque()
+
+    def to_check() -> Iterator[list[tuple[int, list[Any]]]]:
+        for chunk in _raw_chunks(table):
+            repeated, rest = repeats.split(chunk)
+            same.append(repeated)
+            yield rest
+
+    def merged(checked: list[Checked]) -> list[Checked]:
+        return list(heapq.merge(same.popleft(), checked, key=_line))
+
     workers = min(2, os.cpu_count() or 1)
     # one core, or no interpreter to start (an embedding host): check here
-    if expected < PARALLEL_ROWS or workers < 2 or not sys.executable:
-        for chunk in _raw_chunks(table):
-            yield check_chunk(ctx, chunk)
-        return
-    yield from checked_in_helpers(ctx, _raw_chunks(table), workers)
+    parallel = expected >= PARALLEL_ROWS and workers >= 2 and bool(sys.executable)
+    rests = to_check()
+    for rest in rests:
+        if parallel and 10 * len(rest) >= CHUNK:
+            for checked in checked_in_helpers(ctx, itertools.chain([rest], rests), workers):
+                yield merged(checked)
+            return
+        yield merged(check_chunk(ctx, rest))
+
+
+def _line(checked: Checked) -> int:
+    row, problems = checked
+    return row.line if row is not None else problems[0].line
 
 
 def _good_rows(chunks: Iterator[list[Checked]], result: ImportResult) -> Iterator[list[Row]]:
@@ -152,14 +180,13 @@ def _good_rows(chunks: Iterator[list[Checked]], result: ImportResult) -> Iterato
         yield good
 
 
-def _store(session: Session, actor: Actor, chunks: Iterator[list[Row]], result: ImportResult, expected: int,
-           progress: Progress | None) -> None:
-    writer = _Writer(session, actor, result)
+def _store(session: Session, reader: Reader, actor: Actor, chunks: Iterator[list[Row]], result: ImportResult,
+           expected: int, progress: Progress | None) -> None:
+    writer = _Writer(session, reader, actor, result, expected)
     with contextlib.ExitStack() as deferred:
-        if writer.bulk(expected):
-            writer.defer_indexes = lambda: deferred.enter_context(bulk_insert.indexes_deferred(
-                session.connection(), ("persons", "stays", "history"), keep=KEPT_INDEXES,
-                report=lambda n, total: _report(progress, "indexes", n, total)))
+        writer.deferrable = lambda: deferred.enter_context(bulk_insert.indexes_deferred(
+            session.connection(), ("persons", "stays", "history"), keep=KEPT_INDEXES,
+            report=lambda n, total: _report(progress, "indexes", n, total)))
         for chunk in chunks:
             writer.write(chunk)
             _report(progress, "import", result.total, expected)
@@ -167,14 +194,43 @@ def _store(session: Session, actor: Actor, chunks: Iterator[list[Row]], result: 
 
 
 class _Writer:
-    """Stores checked rows: new ID numbers inserted in bulk (person, open stay, history), known ones updated."""
+    """Stores checked rows: new ID numbers inserted in bulk (person, open stay, history), known ones updated.
 
-    def __init__(self, session: Session, actor: Actor, result: ImportResult) -> None:
-        self.session, self.actor, self.result = session, actor, result
+    Until a chunk has something to write, chunks are compared with the store in a read session (``reader``),
+    so that re-importing a file of unchanged rows never takes the write lock (SQLite's is the whole store's).
+    The first chunk with a new or changed row starts the write transaction and is read again in it; from
+    there on every chunk is read and written under the lock, and the whole import commits or rolls back."""
+
+    def __init__(self, session: Session, reader: Reader, actor: Actor, result: ImportResult, expected: int) -> None:
+        self.session, self.reader, self.actor, self.result = session, reader, actor, result
+        self.expected = expected
+        self.writing = False
         self.now = t.utcnow()
         self.known: set[str] | None = None  # every ID number already stored, when loaded up front
         self.history: list[dict[str, Any]] = []
-        self.defer_indexes: Callable[[], object] | None = None  # SQLite: drop them, to build once at the end
+        self.deferrable: Callable[[], object] | None = None  # drops the indexes, to build them once at the end
+        self.defer_indexes: Callable[[], object] | None = None  # the same, once a large import writes (SQLite)
+
+    def _only_repeats(self, chunk: list[Row]) -> bool:
+        """Whether the chunk only repeats what is stored, read without the write lock (its rows are then
+        counted here); otherwise nothing is counted, and the caller writes the chunk."""
+        with self.reader.reading() as look:
+            existing, held = _existing(look, self.actor, [r.number for r in chunk])
+            if any(r.number not in existing and r.number not in held for r in chunk):
+                return False
+            probe = self.result.model_copy(update={"unchanged": 0, "updated": 0})
+            Updates(look, self.actor, self.now).compare([r for r in chunk if r.number in existing], existing, probe, [])
+            if probe.updated:
+                return False
+        _refuse_held(self.result, chunk, held)
+        self.result.unchanged += probe.unchanged
+        return True
+
+    def _start(self) -> None:
+        self.writing = self.reader.writing = True
+        self.reader.session = self.session
+        if self.bulk(self.expected):
+            self.defer_indexes = self.deferrable
 
     def bulk(self, expected: int) -> bool:
         """A large import into a registry not much bigger than it learns the stored ID numbers up front
@@ -189,6 +245,16 @@ class _Writer:
         return self.session.get_bind().dialect.name == "sqlite"
 
     def write(self, chunk: list[Row]) -> None:
+        repeated = sum(1 for r in chunk if r.same)
+        if repeated:
+            self.result.unchanged += repeated
+            chunk = [r for r in chunk if not r.same]
+            if not chunk:
+                return
+        if not self.writing:
+            if self._only_repeats(chunk):
+                return
+            self._start()
         numbers = [r.number for r in chunk]
         if self.known is not None:
             numbers = [n for n in numbers if n in self.known]

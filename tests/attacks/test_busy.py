@@ -154,16 +154,25 @@ def large_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(imports, "CHUNK", 100)
 
 
-def test_an_unchanged_reimport_writes_nothing(client: flowpop.Client, db_url: str, large_path: None) -> None:
+def _fullwidth(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if c.isdigit() else c for c in text)
+
+
+def test_an_unchanged_reimport_writes_nothing_and_waits_for_no_lock(client: flowpop.Client, db_url: str,
+                                                                    large_path: None, as_user) -> None:
     rows = _rows(400)
-    data = _csv(rows)
-    first = client.persons.import_file(data, filename="big.csv")
+    first = client.persons.import_file(_csv(rows), filename="big.csv")
     assert first.applied and first.inserted == len(rows), first.problems
     history = _count(db_url, t.HistoryEntry)
     watcher = sqlite3.connect(db_url, isolation_level=None) if not PG_URL else None
     seen = watcher.execute("PRAGMA data_version").fetchone() if watcher else None
+    # the same people in other words: another date form, the place by name, full-width digits
+    for row in rows[::7]:
+        row[1], row[4], row[6] = _fullwidth(row[1]), "江西省南昌市东湖区", "2021.5.1"
 
-    again = client.persons.import_file(data, filename="big.csv")
+    # it needs no write lock at all: another writer may hold it meanwhile
+    with write_lock_held(db_url):
+        again = client.persons.import_file(_csv(rows), filename="big.csv")
 
     assert (again.applied, again.inserted, again.updated, again.unchanged) == (True, 0, 0, len(rows))
     assert not again.problems
@@ -172,13 +181,17 @@ def test_an_unchanged_reimport_writes_nothing(client: flowpop.Client, db_url: st
         assert watcher.execute("PRAGMA data_version").fetchone() == seen
         watcher.close()
     assert {p.version for p in client.persons.list(division=tree.TOWNSHIP_A)} == {1}
+    # unchanged is no pass for a caller whose area holds none of these people: every row is refused
+    with as_user("county_admin", tree.COUNTY_SHAXIAN) as other:
+        outside = other.persons.import_file(_csv(rows), filename="big.csv")
+    assert (outside.applied, outside.unchanged, outside.rejected) == (False, 0, len(rows))
 
 
 def test_a_changed_reimport_writes_only_what_changed(client: flowpop.Client, db_url: str, large_path: None) -> None:
     rows = _rows(300)
     client.persons.import_file(_csv(rows), filename="big.csv")
     by_number = {p.id_number: p for p in client.persons.list(division=tree.TOWNSHIP_A, reveal=True)}
-    phone, moved, ended = rows[10], rows[150], rows[250]
+    phone, moved, ended = rows[120], rows[150], rows[250]  # the first chunk (100 rows) is unchanged
     # one person's stay ends before the re-import: the file registers them again
     gone = client.persons.get(by_number[ended[1]].id)
     client.stays.close(gone.stays[0].id, version=gone.stays[0].version, reason="moved on")
@@ -187,10 +200,15 @@ def test_a_changed_reimport_writes_only_what_changed(client: flowpop.Client, db_
     old_phone, phone[8] = phone[8], "13700000000"
     moved[5] = tree.VILLAGE_B1 if moved[5] != tree.VILLAGE_B1 else tree.VILLAGE_A1
     before_village = by_number[moved[1]].residence_code
+    # still checked, though stored as they are: a sex the ID number contradicts, and a later line with
+    # the same ID number and another phone
+    rows[200][2] = "男"
+    rows.append([*rows[30][:8], "13600000000"])
 
-    again = client.persons.import_file(_csv(rows), filename="big.csv")
+    again = client.persons.import_file(_csv(rows), filename="big.csv", skip_bad=True)
 
-    assert (again.applied, again.inserted, again.updated, again.unchanged) == (True, 0, 3, len(rows) - 3)
+    assert {(p.line, p.column) for p in again.problems} == {(202, "sex"), (len(rows) + 1, "id_number")}
+    assert (again.applied, again.inserted, again.updated, again.unchanged) == (True, 0, 3, len(rows) - 5)
     assert _count(db_url, t.HistoryEntry) == history + 3
     assert _count(db_url, t.Stay) == stays + 1
     after = {p.id_number: p for p in client.persons.list(division=tree.COUNTY_SANYUAN, reveal=True)}
