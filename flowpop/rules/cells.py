@@ -38,10 +38,14 @@ def xlsx_row(sheet: Any, values: Iterable[Any]) -> list[Any]:
     """A row for ``sheet.append`` (openpyxl, write-only or not) where no text is a formula or an error value:
     openpyxl makes a formula of any text that starts with ``=``, and an error cell of ``#N/A``."""
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ERROR_CODES
+    from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 
     out: list[Any] = []
     for value in values:
+        if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
+            # control characters a name or title may hold (inputs accept them) that XLSX cannot: openpyxl
+            # would raise mid-file, a 500 or a download cut short for everyone; each shows as U+FFFD
+            value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
         if isinstance(value, str) and (starts_formula(value) or value in ERROR_CODES):
             cell = WriteOnlyCell(sheet, value=value)
             cell.data_type = "s"
