@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = p.parse_args(argv)
     budget = Budget(examples=args.examples, scenarios=args.scenarios, steps=args.steps, minutes=args.minutes,
-                    seed=None if args.random else 1)
+                    seed=None if args.random else Budget().seed)
     figures = fuzz(budget, workdir=args.workdir)
     if args.json:
         data = asdict(figures)
