@@ -199,7 +199,7 @@ def test_a_large_file_is_checked_by_helper_processes_with_the_same_outcome(clien
     assert any(p.name == "张芳2" for p in client.persons.list(q=number[-6:]))
     again = client.persons.import_file(data, filename="big.csv", skip_bad=True)
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, kept)
-    # the first two imports were checked by the helper processes; the third repeats what is stored
-    # and needs no check (tests/attacks/test_busy.py)
+    # the first two imports were checked by the helper processes; the third repeats what is stored,
+    # which is recognised here without them (tests/attacks/test_busy.py)
     assert len(helper_runs) == 2
     engine.dispose()

@@ -17,18 +17,8 @@ from sqlalchemy.orm import Session
 from flowpop.registry import bulk_insert
 from flowpop.registry import tables as t
 from flowpop.registry.auth import Actor
-from flowpop.registry.import_rows import (
-    PERSON_FIELDS,
-    STAY_FIELDS,
-    Checked,
-    Context,
-    Row,
-    cells,
-    digest,
-    same_as_stored,
-)
+from flowpop.registry.import_rows import PERSON_FIELDS, STAY_FIELDS, Context, Row, Stored, lookup_key
 from flowpop.registry.validation import category
-from flowpop.rules import idnumber
 from flowpop.rules.names import name_keys
 from flowpop.types import ImportResult
 
@@ -46,7 +36,8 @@ def open_stays(session: Session, person_ids: list[int]) -> dict[int, dict[str, A
     for start in range(0, len(person_ids), 900):
         part = person_ids[start:start + 900]
         # the status is tested here: as a condition, SQLite (no statistics) would walk every open stay instead
-        for row in session.execute(select(*_STAY_COLUMNS).where(t.Stay.person_id.in_(part)).order_by(t.Stay.id)):
+        stmt = select(*_STAY_COLUMNS).where(t.Stay.person_id.in_(part)).order_by(t.Stay.id)
+        for row in session.connection().execute(stmt):
             if row.status == "open" and row.person_id not in found:
                 found[row.person_id] = dict(zip(_STAY_KEYS, row, strict=True))
     return found
@@ -71,44 +62,25 @@ class Reader:
 
 
 class Repeats:
-    """Splits each chunk of raw rows, before any check, into the rows that repeat what is stored (made
-    ``Row(same=True)``) and the rest. It stops trying once a chunk is mostly new rows (a first import)."""
+    """Reads, for each chunk of raw rows and before any check, the stored records their ID numbers would
+    update, so that the check (``check_chunk``) can recognise the rows that repeat them. It stops once a
+    chunk is mostly new numbers (a first import), where it would find nothing."""
 
     def __init__(self, ctx: Context, reader: Reader, lookup: Lookup) -> None:
         self.ctx, self.reader, self.lookup = ctx, reader, lookup
         self.active = True
+        self.column = max((i for i, key in ctx.columns if key == "id_number"), default=None)
 
-    def split(self, chunk: list[tuple[int, list[Any]]]) -> tuple[list[Checked], list[tuple[int, list[Any]]]]:
-        if not self.active or not chunk:
-            return [], chunk
-        ctx = self.ctx
-        rest: list[tuple[int, list[Any]]] = []
-        known: list[tuple[int, list[Any], dict[str, str], idnumber.IdCheck]] = []
-        for line, raw in chunk:
-            values = cells(ctx.columns, raw)
-            check = idnumber.check(values["id_number"], today=ctx.day) if values.get("id_number") else None
-            if check is not None and check.ok:
-                known.append((line, raw, values, check))
-            else:
-                rest.append((line, raw))
-        same: list[Checked] = []
-        found = 0
-        if known:
-            with self.reader.reading() as session:
-                stored = self.lookup(session, [k[3].number for k in known])
-                stays = open_stays(session, [p["id"] for p in stored.values()])
-            found = sum(1 for k in known if k[3].number in stored)
-            for line, raw, values, check in known:
-                person = stored.get(check.number)
-                if person is not None and same_as_stored(ctx, values, check, person, stays.get(person["id"])):
-                    row = Row(line)
-                    row.number, row.digest, row.same = check.number, digest(values), True
-                    same.append((row, []))
-                else:
-                    rest.append((line, raw))
-            rest.sort(key=lambda item: item[0])
-        self.active = 2 * found >= len(chunk)
-        return same, rest
+    def stored(self, chunk: list[tuple[int, list[Any]]]) -> Stored:
+        col = self.column
+        if not self.active or not chunk or col is None:
+            return {}
+        numbers = {lookup_key(raw[col]) for _, raw in chunk if col < len(raw) and raw[col] not in (None, "")}
+        with self.reader.reading() as session:
+            persons = self.lookup(session, sorted(numbers))
+            stays = open_stays(session, [p["id"] for p in persons.values()])
+        self.active = 2 * len(persons) >= len(chunk)
+        return {number: (person, stays.get(person["id"])) for number, person in persons.items()}
 
 
 class Updates:

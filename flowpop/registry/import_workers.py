@@ -1,7 +1,8 @@
 """Helper processes that check a large import's rows while the importing process writes.
 
 Each helper is a fresh interpreter (``python -m flowpop.registry.import_workers``) talking pickle over
-its standard input and output: a context once, then chunks of raw rows in, checked chunks out, in order.
+its standard input and output: a context once, then chunks of raw rows (with the stored records of their
+ID numbers) in, checked chunks out, in order.
 A helper takes about a second to start (its imports); until one says it is ready, the importing process
 checks the first chunks itself, so that a file of known rows is not left waiting on the start-up.
 Not multiprocessing: its spawn would run the caller's main script again in every helper, and fork is
@@ -22,9 +23,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from flowpop.registry.import_rows import Checked, Context, check_chunk
+from flowpop.registry.import_rows import Checked, Context, Stored, check_chunk
 
-Chunk = list[tuple[int, list[Any]]]
+Chunk = tuple[list[tuple[int, list[Any]]], Stored]  # raw rows (line, cells), and what is stored for them
 AHEAD = 2  # chunks handed to each helper before its first answer is awaited
 HERE_AT_MOST = 4  # chunks checked in the importing process while the helpers start
 READY = "ready"
@@ -98,7 +99,7 @@ def checked_in_helpers(ctx: Context, chunks: Iterable[Chunk], helpers: int) -> I
         for _ in range(HERE_AT_MOST):
             if any(helper.ready() for helper in started) or (chunk := next(chunks, None)) is None:
                 break
-            yield check_chunk(ctx, chunk)
+            yield check_chunk(ctx, *chunk)
         waiting: deque[_Helper] = deque()
         for k, chunk in enumerate(chunks):
             helper = started[k % helpers]
@@ -126,7 +127,7 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
             chunk: Chunk = pickle.load(stdin)
         except EOFError:
             return
-        pickle.dump(check_chunk(ctx, chunk), stdout, pickle.HIGHEST_PROTOCOL)
+        pickle.dump(check_chunk(ctx, *chunk), stdout, pickle.HIGHEST_PROTOCOL)
         stdout.flush()
 
 

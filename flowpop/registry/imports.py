@@ -2,23 +2,22 @@
 with the registry's own rules, report each bad row (line, column, value, reason), then insert or
 update by ID number in one transaction — nothing is imported partially unless asked to skip bad rows.
 
-Rows that repeat what is stored are recognised a chunk at a time before any check (``import_updates``)
-and cost nothing more. The others of a large file are checked by worker processes (``import_rows``) while
-this process writes what they have passed, and its indexes are built once at the end instead of row by row."""
+Each chunk of rows is read with the stored records of its ID numbers (``import_updates``): a row that
+repeats its record is recognised without a check and costs no write. A large file is checked by worker
+processes (``import_rows``) while this process writes what they have passed, and its indexes are built
+once at the end instead of row by row."""
 
 from __future__ import annotations
 
 import contextlib
-import heapq
 import itertools
 import os
 import sys
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from flowpop.registry import bulk_insert
@@ -125,34 +124,20 @@ def _raw_chunks(table: Iterator[list[Any]]) -> Iterator[list[tuple[int, list[Any
 
 
 def _checked(ctx: Context, table: Iterator[list[Any]], expected: int, repeats: Repeats) -> Iterator[list[Checked]]:
-    """Checked chunks in file order. Rows repeating what is stored need no check; the others are checked
-    here, or, in a large file and from its first chunk with much to check, by helper processes."""
-    same: deque[list[Checked]] = deque()
-
-    def to_check() -> Iterator[list[tuple[int, list[Any]]]]:
-        for chunk in _raw_chunks(table):
-            repeated, rest = repeats.split(chunk)
-            same.append(repeated)
-            yield rest
-
-    def merged(checked: list[Checked]) -> list[Checked]:
-        return list(heapq.merge(same.popleft(), checked, key=_line))
-
+    """Checked chunks in file order, each with the stored records of its ID numbers (rows that repeat them
+    need no check): here for a small file, else by worker processes, a few chunks ahead."""
+    chunks = ((chunk, repeats.stored(chunk)) for chunk in _raw_chunks(table))
     workers = min(2, os.cpu_count() or 1)
     # one core, or no interpreter to start (an embedding host): check here
     parallel = expected >= PARALLEL_ROWS and workers >= 2 and bool(sys.executable)
-    rests = to_check()
-    for rest in rests:
-        if parallel and 10 * len(rest) >= CHUNK:
-            for checked in checked_in_helpers(ctx, itertools.chain([rest], rests), workers):
-                yield merged(checked)
+    for chunk, stored in chunks:
+        # A chunk of mostly stored numbers is checked here: its repeats cost little, and helpers would only
+        # add their start-up and the pickling of the records. From the first chunk of mostly new numbers,
+        # helper processes check the rest.
+        if parallel and 2 * len(stored) < len(chunk):
+            yield from checked_in_helpers(ctx, itertools.chain([(chunk, stored)], chunks), workers)
             return
-        yield merged(check_chunk(ctx, rest))
-
-
-def _line(checked: Checked) -> int:
-    row, problems = checked
-    return row.line if row is not None else problems[0].line
+        yield check_chunk(ctx, chunk, stored)
 
 
 def _good_rows(chunks: Iterator[list[Checked]], result: ImportResult) -> Iterator[list[Row]]:
@@ -191,6 +176,10 @@ def _store(session: Session, reader: Reader, actor: Actor, chunks: Iterator[list
             writer.write(chunk)
             _report(progress, "import", result.total, expected)
         writer.finish()
+        if writer.known is not None and session.get_bind().dialect.name == "postgresql":
+            # a large load: fresh statistics, or the planner would scan whole tables where an index serves
+            # (the look-ups of the next import of the same file among them)
+            session.execute(text("ANALYZE persons, stays, history"))
 
 
 class _Writer:
@@ -319,9 +308,11 @@ def _existing(session: Session, actor: Actor, numbers: list[str]) -> tuple[dict[
     cols = [t.Person.id, t.Person.id_number, t.Person.version, t.Person.status, t.Person.current_stay_id,
             t.Person.residence_code, *[getattr(t.Person, f) for f in PERSON_FIELDS if f != "name"], t.Person.name]
     rows: list[dict[str, Any]] = []
+    keys = [c.key for c in cols]
     for start in range(0, len(numbers), 900):
         part = numbers[start:start + 900]
-        rows += map(dict, session.execute(select(*cols).where(t.Person.id_number.in_(part)).order_by(t.Person.id)).mappings())
+        stmt = select(*cols).where(t.Person.id_number.in_(part)).order_by(t.Person.id)
+        rows += [dict(zip(keys, row, strict=True)) for row in session.connection().execute(stmt)]
     ours = _in_area(session, actor, rows)
     found: dict[str, dict[str, Any]] = {}
     held: set[str] = set()
