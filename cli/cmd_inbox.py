@@ -47,7 +47,7 @@ ITEM_LABELS = {
     "outcome": ("结果", "Outcome"),
 }
 ITEM_KINDS = {"service": "service"}
-SUBJECT_FIELDS = ("name", "id_number", "sex", "birth_date", "age", "household_code", "household_address",
+SUBJECT_FIELDS = ("name", "id_number", "sex", "birth_date", "birth_year", "household_code", "household_address",
                   "residence_code", "residence_address", "phone")
 OUTPUT_HELP = "写入文件（默认标准输出）/ write to a file (default: stdout)"
 FORMAT_ONE = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
@@ -131,7 +131,7 @@ CANDIDATE_COLUMNS = [
     Column("人员编号", "Person ID", lambda c: c.person_id),
     Column("姓名", "Name", lambda c: c.name),
     Column("身份证号", "ID number", lambda c: c.id_number),
-    Column("年龄", "Age", lambda c: views.show(c.age)),
+    Column("出生年份", "Birth year", lambda c: views.show(c.birth_year)),
     Column("现居住地", "Residence", lambda c: c.residence_name or "", flex="end"),
     Column("匹配分", "Score", lambda c: c.score),
     Column("依据", "Why", lambda c: views.field_label(c.reason)),

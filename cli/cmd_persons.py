@@ -68,7 +68,9 @@ def field_options(specs: list[tuple[str, str, str]]) -> Callable[[F], F]:
 
 
 def show_person(person: PersonDetail | Person, fmt: str) -> None:
-    fields = [f for f in views.PERSON_CARD if f != "birth_date" or person.birth_date]  # shown only when revealed
+    # revealed: birth date and age; otherwise the birth year alone
+    hidden = {"birth_year"} if person.age is not None else {"birth_date", "age"}
+    fields = [f for f in views.PERSON_CARD if f not in hidden]
     render_one(person, fmt, lambda: views.card_rows(person, fields, views.PERSON_KINDS))
     if fmt == "table":
         for w in person.warnings:
@@ -122,7 +124,7 @@ def list_persons(state: State, query: str | None, limit: int, everything: bool, 
                 more = page.has_more
                 return
 
-    render(rows(), fmt, views.PERSON_COLUMNS)
+    render(rows(), fmt, views.person_columns(revealed=bool(filters.get("reveal"))))
     if more:
         click.echo(t(f"只显示了前 {limit} 条；用 --limit N 或 --all 显示更多",
                      f"showing the first {limit}; use --limit N or --all for more"), err=True)

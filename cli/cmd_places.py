@@ -66,7 +66,7 @@ def _occupant_columns(*, living: bool) -> list[Column]:
         Column("姓名", "Name", lambda o: o[1].name),
         Column("身份证号", "ID number", lambda o: o[1].id_number),
         Column("性别", "Sex", lambda o: label("sex", o[1].sex)),
-        Column("年龄", "Age", lambda o: o[1].age),
+        Column("出生年份", "Birth year", lambda o: o[1].birth_year),
     ]
     if living:
         columns += [

@@ -23,6 +23,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "name_pinyin": ("拼音", "Pinyin"),
     "sex": ("性别", "Sex"),
     "birth_date": ("出生日期", "Birth date"),
+    "birth_year": ("出生年份", "Birth year"),
     "age": ("年龄", "Age"),
     "ethnicity": ("民族", "Ethnicity"),
     "education": ("文化程度", "Education"),
@@ -233,12 +234,17 @@ def place(name_attr: str, code_attr: str, header: tuple[str, str]) -> Column:
     return Column(*header, lambda m: getattr(m, name_attr) or getattr(m, code_attr) or "", flex="end")
 
 
-PERSON_COLUMNS = [
-    col("id"), col("name"), col("id_number"), col("sex"), col("age"), col("category"),
-    place("household_name", "household_code", ("户籍地", "Household")),
-    place("residence_name", "residence_code", ("现居住地", "Residence")),
-    col("arrived_on"), col("status", kind="person_status"),
-]
+def person_columns(revealed: bool = False) -> list[Column]:
+    """Unrevealed rows carry the birth year, not the age (which goes up on the birthday)."""
+    return [
+        col("id"), col("name"), col("id_number"), col("sex"), col("age" if revealed else "birth_year"), col("category"),
+        place("household_name", "household_code", ("户籍地", "Household")),
+        place("residence_name", "residence_code", ("现居住地", "Residence")),
+        col("arrived_on"), col("status", kind="person_status"),
+    ]
+
+
+PERSON_COLUMNS = person_columns()
 
 STAY_COLUMNS = [
     col("id"), col("status", kind="stay_status"),
@@ -301,7 +307,7 @@ def card_rows(model: Any, fields: Iterable[str], kinds: dict[str, str] | None = 
 
 
 PERSON_CARD = [
-    "id", "name", "id_number", "sex", "birth_date", "age", "ethnicity", "education", "hukou_type",
+    "id", "name", "id_number", "sex", "birth_date", "birth_year", "age", "ethnicity", "education", "hukou_type",
     "marital_status", "category", "key_target", "phone", "household_name", "household_address",
     "residence_name", "arrived_on", "direction", "status", "note", "version", "created_at", "updated_at",
 ]

@@ -71,6 +71,10 @@ Why = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)]
 IdNumberIn = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 HouseCodeIn = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+# What is shown of a birth date without a reveal: beside a masked number (region and last character) a birth
+# date leaves a handful of candidates, and an age betrays the birthday the day it goes up
+BirthYear = Annotated[int, Field(description="year of birth; without a reveal the birth date and the age are null "
+                                             "and this is all that is shown of them")]
 
 
 def text_fault(text: str) -> str | None:
@@ -337,8 +341,9 @@ class Person(Out):
     name: str
     name_pinyin: str
     sex: Sex
-    birth_date: Day | None = Field(None, description="only when revealed; null otherwise (see age)")
-    age: int = Field(description="whole years today")
+    birth_date: Day | None = Field(None, description="only when revealed (see birth_year)")
+    birth_year: BirthYear
+    age: int | None = Field(None, description="whole years today; only when revealed (see birth_year)")
     ethnicity: str | None = None
     education: Education | None = None
     hukou_type: HukouType | None = None
@@ -543,8 +548,9 @@ class Candidate(BaseModel):
     person_id: int
     name: str
     id_number: str = Field(description="masked")
-    birth_date: Day | None = Field(None, description="never shown in the inbox (see age)")
-    age: int | None = Field(None, description="whole years today")
+    birth_date: Day | None = Field(None, description="never shown in the inbox (see birth_year)")
+    birth_year: BirthYear
+    age: int | None = Field(None, description="never shown in the inbox (see birth_year)")
     residence_name: str | None = None
     score: int
     reason: str
@@ -744,7 +750,8 @@ class Occupant(BaseModel):
     name: str
     id_number: str
     sex: Sex
-    age: int
+    birth_year: BirthYear
+    age: int | None = Field(None, description="never shown in a roster (see birth_year)")
     stay_id: int | None = None
     arrived_on: Day | None = None
     registered_here: bool = Field(description="hukou registered at this house (户籍在此)")

@@ -176,7 +176,7 @@ def person_line(out: Out, p: Person, *, extra: str = "") -> str:
 
 def person_json(p: Person) -> dict[str, Any]:
     return {"id": p.id, "name": p.name, "id_number": masked(p.id_number), "status": p.status,
-            "birth_date": p.birth_date, "household_code": p.household_code, "residence_code": p.residence_code,
+            "birth_year": p.birth_year, "household_code": p.household_code, "residence_code": p.residence_code,
             "updated_at": p.updated_at, "version": p.version}
 
 

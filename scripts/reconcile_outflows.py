@@ -85,7 +85,7 @@ def notices(client: flowpop.Client, scope: c.Scope) -> list[Notice]:
         sender = m.sender_code[:6]
         side = "residence" if sender == residence[:6] else "household" if sender == household[:6] else None
         if side:
-            born = m.subject.get("birth_date") or m.subject.get("age")  # the inbox shows age, not the birth date
+            born = m.subject.get("birth_date") or m.subject.get("birth_year")  # the inbox shows the year only
             found.append(Notice(m, side, m.subject.get("name") or "", str(born or ""), m.subject.get("id_number") or ""))
     return found
 
@@ -155,7 +155,7 @@ def pair_lines(out: c.Out, pair: Pair) -> list[str]:
     for rec, who, mark in ((pair.household, out.t("户籍地登记", "household side"), ""),
                            (pair.residence, out.t("现居住地登记", "residence side"), out.t("  ← 保留", "  ← keep"))):
         p, s = rec.person, rec.stay
-        lines.append(f"    {who}: #{p.id} {p.name} {c.masked(p.id_number)} {p.birth_date} "
+        lines.append(f"    {who}: #{p.id} {p.name} {c.masked(p.id_number)} {p.birth_year} "
                      f"{s.household_name or s.household_code} → {s.residence_name or s.residence_code}{mark}")
     if pair.preview:
         lines += c.preview_lines(out, pair.preview, indent="    ")

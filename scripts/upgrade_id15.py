@@ -36,7 +36,7 @@ def sample_lines(out: c.Out, preview: ChangesetPreview) -> list[str]:
     for s in preview.samples:
         before, after = s.before.get("person", {}), s.after.get("person", {})
         lines.append(f"  #{s.person_id} {s.name}: {c.masked(before.get('id_number'))} → {c.masked(after.get('id_number'))}"
-                     f"  {out.t('出生日期', 'born')} {after.get('birth_date')} {out.label('sex', after.get('sex'))}")
+                     f"  {out.t('出生年份', 'born')} {after.get('birth_year')} {out.label('sex', after.get('sex'))}")
     return lines
 
 

@@ -171,21 +171,25 @@ def test_formats_parse_back(run: Run, client: flowpop.Client, make_person: Calla
 
 def test_ids_masked_unless_revealed_and_reveals_logged(run: Run, client: flowpop.Client, make_person) -> None:
     p = make_person()
-    full = client.persons.get(p.id, reveal=True).id_number
+    seen = client.persons.get(p.id, reveal=True)
+    full, born = seen.id_number, seen.birth_date.isoformat()  # type: ignore[union-attr]
     client_log = len(client.audit.access_log())
 
     masked = run("persons", "list").stdout
     assert idnumber.mask(full) in masked and full not in masked
+    assert "出生年份" in masked and "年龄" not in masked  # the birth year, not the age that moves on the birthday
     assert len(client.audit.access_log()) == client_log
 
     revealed = run("persons", "list", "--reveal").stdout
-    assert full in revealed
+    assert full in revealed and "年龄" in revealed and "出生年份" not in revealed
     log = client.audit.access_log()
     assert len(log) == client_log + 1
     assert log[0].action == "reveal" and p.id in log[0].entity_ids
 
-    assert full in run("persons", "show", str(p.id), "--reveal").stdout
-    assert full not in run("persons", "show", str(p.id)).stdout
+    shown = run("persons", "show", str(p.id), "--reveal").stdout
+    assert full in shown and born in shown and ["年龄", str(seen.age)] in [line.split() for line in shown.splitlines()]
+    shown = run("persons", "show", str(p.id)).stdout
+    assert full not in shown and born not in shown and "年龄" not in shown and str(seen.birth_year) in shown
 
 
 def test_pinyin_query(run: Run, make_person) -> None:

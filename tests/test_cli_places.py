@@ -70,9 +70,12 @@ def test_houses_rooms_declarations_and_notice(run: Run, client: flowpop.Client, 
 
     shown = run("houses", "show", code).stdout
     assert "在住人员" in shown and "户籍登记在此的人员" in shown
+    assert "出生年份" in shown and "年龄" not in shown  # a roster never shows the age, which moves on the birthday
     assert all(name in shown for name in ("林小红", "郑小明", "陈家豪", "东湖区"))
     rooms = {r["room"]: r for r in jsonout(run("houses", "show", code, "--json"))["rooms"]}
     assert [o["person_id"] for o in rooms["201"]["living"]] == [on_time.id]
+    assert rooms["201"]["living"][0]["age"] is None
+    assert rooms["201"]["living"][0]["birth_year"] == client.persons.get(on_time.id, reveal=True).birth_date.year
     assert [o["person_id"] for o in rooms["101"]["household_members"]] == [local.id]
 
     stay = on_time.stays[0]

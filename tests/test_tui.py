@@ -166,6 +166,8 @@ async def test_enter_opens_stays_and_history(
         detail = await open_detail(pilot, p.id)
         assert detail.person is not None and detail.person.name == "赵敏"
         assert "*" in detail.person.id_number
+        summary = str(detail.query_one("#summary", Static).render())  # the birth year until revealed, then the age
+        assert i18n.t("born_in", year=detail.person.birth_year) in summary
         stays = detail.query_one("#stays", DataTable)
         history = detail.query_one("#history", DataTable)
         assert rows(stays) == [str(s.id) for s in client.persons.get(p.id).stays]
@@ -175,6 +177,7 @@ async def test_enter_opens_stays_and_history(
         await pilot.press("r")  # reveal the whole ID number: allowed for the local admin, and logged
         await settle(pilot)
         assert detail.person.id_revealed
+        assert i18n.t("aged", age=detail.person.age) in str(detail.query_one("#summary", Static).render())
         log = client.audit.access_log()
         assert [(e.action, e.entity_ids) for e in log] == [("reveal", [p.id])]
         assert detail.person.id_number == client.persons.get(p.id, reveal=True).id_number

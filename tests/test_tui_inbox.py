@@ -261,11 +261,13 @@ async def test_preview_shows_the_matched_record_with_differences_and_candidates(
         assert table[i18n.t("f_name")] == ("≠", "张三丰", "张三峰")
         mark, theirs, ours = table[i18n.t("col_id")]
         assert mark == "=" and theirs == ours == d.persons.get(p.id).id_number and "*" in ours
-        assert table[i18n.t("col_age")] == ("=", str(p.age), str(p.age))  # ages: no birth date leaves unrevealed
+        # birth years: unrevealed, no birth date nor age leaves the registry
+        assert table[i18n.t("col_birth_year")] == ("=", str(p.birth_year), str(p.birth_year))
         assert table[i18n.t("f_household")][0] == table[i18n.t("f_residence")][0] == "="
         candidates = view.query_one("#candidates", DataTable)
         assert rows(candidates) == [str(c.person_id) for c in detail.candidates]
         assert str(candidates.get_row_at(0)[0]) == "✓"  # the matched one
+        assert str(candidates.get_row_at(0)[3]) == str(p.birth_year)
         assert labels.label("message_kind", "assist_request") in str(view.query_one("#msg-summary", Static).render())
 
         await pilot.press("o")  # the local record itself

@@ -123,7 +123,8 @@ class DetailScreen(Screen["PersonDetail | None"]):
             return Text.assemble((title + colon(), "dim"), value or "–", "   ")
 
         status_style = "bold green" if p.status == "active" else "bold yellow"
-        head = Text.assemble((p.name, "bold"), "  ", p.id_number, "  ", label("sex", p.sex), f" {p.age}  ",
+        years = t("born_in", year=p.birth_year) if p.age is None else t("aged", age=p.age)  # the age when revealed
+        head = Text.assemble((p.name, "bold"), "  ", p.id_number, "  ", label("sex", p.sex), f" {years}  ",
                              label("category", p.category))
         if p.key_target:
             head.append("  " + t("key_target_yes"), style="magenta")

@@ -57,8 +57,8 @@ def day(value: dt.date | None) -> str:
     return value.isoformat() if value else ""
 
 
-def age(value: Any) -> str:
-    """Whole years, or nothing when unknown."""
+def optional(value: Any) -> str:
+    """A value (a birth year), or nothing when unknown."""
     return "" if value is None else str(value)
 
 
@@ -68,7 +68,7 @@ def when(value: dt.datetime) -> str:
 
 def person_cells(p: Person, residence_width: int) -> tuple[str, ...]:
     status = label("person_status", p.status)
-    return (p.name, p.id_number, label("sex", p.sex), str(p.age), label("category", p.category),
+    return (p.name, p.id_number, label("sex", p.sex), str(p.birth_year), label("category", p.category),
             tail(p.residence_name, residence_width), day(p.arrived_on), status)
 
 

@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from flowpop.rules.divisions_source import pad12
-from flowpop_tui.format import age, clip, day, items_text, tail, topic_text, when
+from flowpop_tui.format import clip, day, items_text, optional, tail, topic_text, when
 from flowpop_tui.i18n import (
     colon,
     error_text,
@@ -36,9 +36,9 @@ if TYPE_CHECKING:
 
 COMPARE_COLUMNS = {"zh": (("col_same", 2), ("col_item", 9), ("col_in_message", 33), ("col_local", 33)),
                    "en": (("col_same", 2), ("col_item", 11), ("col_in_message", 32), ("col_local", 32))}
-CANDIDATE_COLUMNS = {"zh": (("col_sel", 2), ("col_name", 9), ("col_id", 19), ("col_age", 5), ("col_place", 21),
+CANDIDATE_COLUMNS = {"zh": (("col_sel", 2), ("col_name", 9), ("col_id", 19), ("col_birth_year", 9), ("col_place", 17),
                             ("col_score", 5), ("col_basis", 13)),
-                     "en": (("col_sel", 2), ("col_name", 9), ("col_id", 19), ("col_age", 5), ("col_place", 20),
+                     "en": (("col_sel", 2), ("col_name", 9), ("col_id", 19), ("col_birth_year", 5), ("col_place", 20),
                             ("col_score", 6), ("col_basis", 14))}
 THREAD_COLUMNS = (("col_sent", 17), ("col_kind", 9), ("col_from", 11), ("col_to", 11), ("col_msg_status", 7),
                   ("col_topic", 22))
@@ -136,10 +136,11 @@ class MessageScreen(Screen["Message | None"], MessageActions):
         candidates = self.query_one("#candidates", DataTable)
         keep = candidates.cursor_row
         candidates.clear()
+        place_width = dict(CANDIDATE_COLUMNS[lang()])["col_place"] - 1
         for c in m.candidates:
             mark = Text("✓", style="bold green") if c.person_id == m.matched_person_id else Text("")
-            candidates.add_row(mark, Text(clip(c.name, 8)), Text(c.id_number), Text(age(c.age)),
-                               Text(tail(c.residence_name, 20)), Text(str(c.score)),
+            candidates.add_row(mark, Text(clip(c.name, 8)), Text(c.id_number), Text(optional(c.birth_year)),
+                               Text(tail(c.residence_name, place_width)), Text(str(c.score)),
                                Text(clip(match_reason(c.reason), 12)), key=str(c.person_id))
         if m.candidates:
             candidates.move_cursor(row=min(keep, len(m.candidates) - 1))
@@ -202,9 +203,9 @@ class MessageScreen(Screen["Message | None"], MessageActions):
             ("f_name", str(s.get("name") or ""), p.name if p else "", bool(p) and s.get("name") != p.name),
             ("col_id", str(s.get("id_number") or ""), p.id_number if p else "",
              bool(p) and bool(s.get("id_number")) and s.get("id_number") != p.id_number),
-            # ages, not birth dates: a birth date beside a masked number rebuilds it
-            ("col_age", age(s.get("age")), age(p.age) if p else "",
-             bool(p) and s.get("age") is not None and s.get("age") != p.age),
+            # birth years, not birth dates (beside a masked number one rebuilds it) nor ages (they move on birthdays)
+            ("col_birth_year", optional(s.get("birth_year")), optional(p.birth_year) if p else "",
+             bool(p) and s.get("birth_year") is not None and s.get("birth_year") != p.birth_year),
             ("f_household", place(s.get("household_code"), s.get("household_address")),
              " ".join(x for x in (tail(p.household_name, 18), p.household_address or "") if x) if p else "",
              bool(p) and bool(s.get("household_code")) and pad12(str(s.get("household_code"))) != p.household_code),

@@ -29,9 +29,9 @@ STATUSES: tuple[str | None, ...] = ("active", "deregistered", "archived", None)
 # that all eight columns fit in 80 columns (CJK characters count two cells; Textual measures them).
 # English labels are longer: the sex column shows M/F there and the place column gives way.
 COLUMNS = {
-    "zh": (("col_name", 9), ("col_id", 19), ("col_sex", 5), ("col_age", 5), ("col_category", 9),
-           ("col_place", 13), ("col_arrived", 11), ("col_status", 6)),
-    "en": (("col_name", 8), ("col_id", 19), ("col_sex", 4), ("col_age", 4), ("col_category", 16),
+    "zh": (("col_name", 9), ("col_id", 19), ("col_sex", 5), ("col_birth_year", 9), ("col_category", 9),
+           ("col_place", 11), ("col_arrived", 11), ("col_status", 6)),
+    "en": (("col_name", 8), ("col_id", 19), ("col_sex", 4), ("col_birth_year", 5), ("col_category", 16),
            ("col_place", 8), ("col_arrived", 11), ("col_status", 8)),
 }
 DEBOUNCE = 0.25

@@ -364,11 +364,14 @@ def plan(reg: Registry, session: Session, actor: Actor, data: ChangesetCreate) -
 
 
 def _shown(values: dict[str, Any]) -> dict[str, Any]:
-    """A sample as a previewer may see it: ID numbers masked, birth dates and internal keys left out."""
+    """A sample as a previewer may see it: ID numbers masked, birth dates (their years instead) and internal keys
+    left out."""
     out: dict[str, Any] = {}
     for part, fields in values.items():
         if isinstance(fields, dict):
-            fields = {k: (idnumber.mask(v) if k == "id_number" and isinstance(v, str) else None if k == "birth_date" else v)
+            if "birth_date" in fields:
+                fields = {**fields, "birth_date": None, "birth_year": history.birth_year(fields["birth_date"])}
+            fields = {k: (idnumber.mask(v) if k == "id_number" and isinstance(v, str) else v)
                       for k, v in fields.items() if k != "id_rev"}
         out[part] = fields
     return out

@@ -1,6 +1,6 @@
 """Exports of persons: CSV (UTF-8 with BOM for Excel, or GB18030), XLSX and JSON Lines.
-ID numbers are masked and birth dates left out (age instead) unless the caller may reveal and asks to;
-every export is logged."""
+ID numbers are masked, birth dates and ages left out (the birth year instead) unless the caller may reveal and
+asks to; every export is logged."""
 
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ COLUMNS = (
     ("household_address", "户籍地址"), ("residence_code", "现居住地代码"), ("residence_name", "现居住地名称"),
     ("arrived_on", "流入日期"), ("status", "状态"),
 )
+# masked: the birth year instead of the age, which goes up on the birthday (the birth date column stays empty)
+MASKED_COLUMNS = tuple(("birth_year", "出生年份") if key == "age" else (key, zh) for key, zh in COLUMNS)
 LABELLED = {"sex": "sex", "education": "education", "hukou_type": "hukou_type", "marital_status": "marital_status",
             "category": "category", "status": "person_status"}
 FORMATS = {"csv": "text/csv; charset=utf-8", "csv-gb18030": "text/csv; charset=gb18030",
@@ -49,7 +51,8 @@ def _records(reg: Registry, where: Any, reveal: bool, ids: list[int]) -> Iterato
             yield {
                 "id": p.id, "name": p.name, "id_number": p.id_number if reveal else mask(p.id_number), "sex": p.sex,
                 # masked: no birth date, which with region, sex and check character rebuilds the number
-                "birth_date": p.birth_date.isoformat() if reveal else None, "age": age_on(p.birth_date, day),
+                "birth_date": p.birth_date.isoformat() if reveal else None, "birth_year": p.birth_date.year,
+                "age": age_on(p.birth_date, day) if reveal else None,
                 "ethnicity": p.ethnicity, "education": p.education,
                 "hukou_type": p.hukou_type, "marital_status": p.marital_status, "category": p.category, "phone": p.phone,
                 "household_code": p.household_code, "household_name": reg.divisions.name(p.household_code),
@@ -60,11 +63,11 @@ def _records(reg: Registry, where: Any, reveal: bool, ids: list[int]) -> Iterato
         last = rows[-1].id
 
 
-def _cells(record: dict[str, Any], labelled: bool) -> list[Any]:
+def _cells(record: dict[str, Any], columns: tuple[tuple[str, str], ...]) -> list[Any]:
     out = []
-    for key, _ in COLUMNS:
+    for key, _ in columns:
         value = record[key]
-        if labelled and key in LABELLED:
+        if key in LABELLED:
             value = label(LABELLED[key], value, "zh")
         out.append("" if value is None else value)
     return out
@@ -91,19 +94,20 @@ def _stream(reg: Registry, where: Any, fmt: str, reveal: bool) -> Iterator[bytes
     """The export as a stream of bytes; text that a spreadsheet would run as a formula is made inert."""
     ids: list[int] = []
     records = _records(reg, where, reveal, ids)
+    columns = COLUMNS if reveal else MASKED_COLUMNS
     if fmt == "jsonl":
         for r in records:
             yield (json.dumps(r, ensure_ascii=False) + "\n").encode()
     elif fmt == "xlsx":
-        yield _xlsx(records)
+        yield _xlsx(records, columns)
     else:
         encoding = "gb18030" if fmt == "csv-gb18030" else "utf-8"
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow([zh for _, zh in COLUMNS])
+        writer.writerow([zh for _, zh in columns])
         yield (("\ufeff" if encoding == "utf-8" else "") + _take(buffer)).encode(encoding)
         for i, r in enumerate(records, start=1):
-            writer.writerow(cells.csv_row(_cells(r, labelled=True)))
+            writer.writerow(cells.csv_row(_cells(r, columns)))
             if i % 2000 == 0:
                 yield _take(buffer).encode(encoding, errors="replace")
         yield _take(buffer).encode(encoding, errors="replace")
@@ -116,14 +120,14 @@ def _take(buffer: io.StringIO) -> str:
     return text
 
 
-def _xlsx(records: Iterator[dict[str, Any]]) -> bytes:
+def _xlsx(records: Iterator[dict[str, Any]], columns: tuple[tuple[str, str], ...]) -> bytes:
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("流动人口")
-    sheet.append([zh for _, zh in COLUMNS])
+    sheet.append([zh for _, zh in columns])
     for r in records:
-        sheet.append(cells.xlsx_row(sheet, _cells(r, labelled=True)))
+        sheet.append(cells.xlsx_row(sheet, _cells(r, columns)))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -55,19 +55,27 @@ SENSITIVE = ("id_number", "id_rev", "landlord_id_number")
 
 
 def masked(changes: dict[str, Any]) -> dict[str, Any]:
-    """History as shown to someone who did not ask to reveal: ID numbers masked and birth dates left out,
-    like everywhere else."""
+    """History as shown to someone who did not ask to reveal: ID numbers masked, birth dates left out and
+    their years shown instead, like everywhere else."""
     from flowpop.rules.idnumber import mask
 
     out = {}
     for key, pair in changes.items():
         if key == "birth_date":
+            out["birth_year"] = [birth_year(v) for v in pair] if isinstance(pair, list) else birth_year(pair)
             pair = [None, None] if isinstance(pair, list) else None
         elif key in SENSITIVE and isinstance(pair, list):
             pair = [mask(v) if isinstance(v, str) and key != "id_rev" else ("*" * len(v) if isinstance(v, str) else v)
                     for v in pair]
         out[key] = pair
     return out
+
+
+def birth_year(value: Any) -> int | None:
+    """The year of a birth date as stored in history, changesets and messages (ISO text or a date)."""
+    if isinstance(value, dt.date):
+        return value.year
+    return int(value[:4]) if isinstance(value, str) and value[:4].isdigit() else None
 
 
 def for_person(session: Session, person_id: int, limit: int = 1000) -> list[t.HistoryEntry]:

@@ -15,7 +15,7 @@ from flowpop.registry import tables as t
 from flowpop.registry.auth import Actor, code_range
 from flowpop.registry.core import Registry, today
 from flowpop.registry.errors import Conflict, Invalid, NotFound, VersionConflict, field_error
-from flowpop.registry.validation import age_on, check_id, check_phone
+from flowpop.registry.validation import check_id, check_phone
 from flowpop.rules import housecode
 from flowpop.rules.idnumber import mask
 from flowpop.types import (
@@ -190,7 +190,6 @@ def residents(reg: Registry, session: Session, actor: Actor, code: str) -> House
     """Room by room: who lives there now, and who is registered there (and where they are now)."""
     actor.require("read")
     house = load(session, actor, code)
-    day = today()
     living = session.execute(
         select(t.Stay, t.Person, t.Declaration.declared_on)
         .join(t.Person, t.Person.id == t.Stay.person_id)
@@ -204,7 +203,7 @@ def residents(reg: Registry, session: Session, actor: Actor, code: str) -> House
         rooms[key].room = key
         rooms[key].living.append(Occupant(
             person_id=person.id, name=person.name, id_number=mask(person.id_number) or "", sex=person.sex,  # type: ignore[arg-type]
-            age=age_on(person.birth_date, day), stay_id=stay.id, arrived_on=stay.arrived_on,
+            birth_year=person.birth_date.year, stay_id=stay.id, arrived_on=stay.arrived_on,
             registered_here=person.household_house_code == house.code, declared_on=declared_on,
         ))
     for person in registered:
@@ -212,7 +211,7 @@ def residents(reg: Registry, session: Session, actor: Actor, code: str) -> House
         rooms[key].room = key
         rooms[key].household_members.append(Occupant(
             person_id=person.id, name=person.name, id_number=mask(person.id_number) or "", sex=person.sex,  # type: ignore[arg-type]
-            age=age_on(person.birth_date, day), stay_id=person.current_stay_id, arrived_on=person.arrived_on,
+            birth_year=person.birth_date.year, stay_id=person.current_stay_id, arrived_on=person.arrived_on,
             registered_here=True, where_now=reg.divisions.name(person.residence_code) if person.residence_code else None,
         ))
     ordered = [rooms[k] for k in sorted(rooms)]

@@ -17,7 +17,6 @@ from flowpop.registry.auth import Actor, code_range
 from flowpop.registry.core import Registry, today
 from flowpop.registry.errors import Invalid, field_error
 from flowpop.registry.search import decode_cursor, encode_cursor
-from flowpop.registry.validation import age_on
 from flowpop.rules.divisions_source import prefix_of
 from flowpop.rules.idnumber import mask
 from flowpop.types import Candidate, InboxFigures, InboxSummary, Message, MessageDetail, Page
@@ -31,7 +30,7 @@ def present(reg: Registry, actor: Actor, row: t.Message) -> Message:
     if subject.get("id_number"):
         subject["id_number"] = mask(subject["id_number"])
     if "birth_date" in subject:
-        subject = _aged(subject, day)
+        subject = _year_only(subject)
     overdue = deadlines.overdue(row, day)
     acc_code, acc_side = deadlines.accountable(row) if overdue else (None, None)
     box_in = not actor.prefix or actor.covers(row.addressee_code)
@@ -46,17 +45,18 @@ def present(reg: Registry, actor: Actor, row: t.Message) -> Message:
         subject=subject, items=row.items or {}, text=row.text, stay_id=row.stay_id, status=row.status,  # type: ignore[arg-type]
         outcome=row.outcome, matched_person_id=row.matched_person_id if box_in else None,
         match_score=row.match_score if box_in else None,
-        candidates=[Candidate(**_aged(c, day)) for c in found], assignee=row.assignee, event_on=row.event_on,
+        candidates=[Candidate(**_year_only(c)) for c in found], assignee=row.assignee, event_on=row.event_on,
         created_at=row.created_at, due_on=row.due_on, overdue=overdue,
         working_days_left=deadlines.working_days_left(row, day), accountable_code=acc_code,
         accountable_side=acc_side, external=row.external, exported_at=row.exported_at, version=row.version,  # type: ignore[arg-type]
     )
 
 
-def _aged(values: dict[str, Any], day: dt.date) -> dict[str, Any]:
-    """Age instead of the birth date: with region, sex and check character a birth date rebuilds a masked number."""
+def _year_only(values: dict[str, Any]) -> dict[str, Any]:
+    """The birth year instead of the birth date (with region, sex and check character it rebuilds a masked
+    number) and no age (it goes up on the birthday)."""
     born = matching.parse_date(values.get("birth_date"))
-    return {**values, "birth_date": None, "age": age_on(born, day) if born else None}
+    return {**values, "birth_date": None, "birth_year": born.year if born else None, "age": None}
 
 
 @dataclass
@@ -197,7 +197,7 @@ def sheet(reg: Registry, session: Session, actor: Actor, message_id: int) -> str
     rows = [
         ("消息类型", KIND_ZH.get(m.kind, m.kind)), ("发件单位", m.sender_name or m.sender_code),
         ("收件单位", m.addressee_name or m.addressee_code), ("办理期限", m.due_on.isoformat() if m.due_on else ""),
-        ("姓名", subj.get("name", "")), ("公民身份号码", subj.get("id_number", "")), ("年龄", subj.get("age", "")),
+        ("姓名", subj.get("name", "")), ("公民身份号码", subj.get("id_number", "")), ("出生年份", subj.get("birth_year", "")),
         ("户籍地", reg.divisions.name(subj.get("household_code")) or subj.get("household_code", "")),
         ("户籍地址", subj.get("household_address", "")),
         ("现居住地", reg.divisions.name(subj.get("residence_code")) or subj.get("residence_code", "")),

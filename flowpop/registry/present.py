@@ -67,8 +67,11 @@ def person(reg: Registry, actor: Actor, row: t.Person, *, reveal: bool = False, 
         name=row.name,
         name_pinyin=row.name_pinyin,
         sex=row.sex,  # type: ignore[arg-type]
-        birth_date=row.birth_date if reveal else None,  # with region, sex and check character it rebuilds the number
-        age=age_on(row.birth_date, day),
+        # unrevealed, the year only: a birth date beside the masked number rebuilds it, and an age polled daily
+        # tells the birthday the day it goes up
+        birth_date=row.birth_date if reveal else None,
+        birth_year=row.birth_date.year,
+        age=age_on(row.birth_date, day) if reveal else None,
         ethnicity=row.ethnicity,
         education=row.education,  # type: ignore[arg-type]
         hukou_type=row.hukou_type,  # type: ignore[arg-type]

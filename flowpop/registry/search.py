@@ -19,7 +19,7 @@ from flowpop.registry.auth import Actor, code_range
 from flowpop.registry.core import Registry, today
 from flowpop.registry.errors import ApiError, Invalid, field_error
 from flowpop.rules.divisions_source import prefix_of
-from flowpop.rules.idnumber import normalize, upgrade15
+from flowpop.rules.idnumber import mask, normalize, upgrade15
 from flowpop.rules.names import clean_name
 from flowpop.types import Page, Person
 
@@ -57,6 +57,24 @@ def years_before(day: dt.date, years: int) -> dt.date:
 
 def _prefix_range(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
     return and_(column >= text, column < text + "\uffff")
+
+
+def _whole_number(text: str) -> str | None:
+    """The text as a whole ID number (18 characters, or a legacy 15 digits) if _text_filter searches it as one."""
+    compact = normalize(text)
+    if not ID_CHARS.match(compact) or compact.isalpha():
+        return None
+    return compact if len(compact) == 18 or (len(compact) == 15 and compact.isdigit()) else None
+
+
+def lookups(actor: Actor, query: PersonQuery) -> list[tuple[str, str]]:
+    """(field, number) for every whole ID number a caller without the reveal right looks up. Each answer says
+    whether a guess is right, and some 16,000 guesses rebuild a number from its masked form: every one is
+    written to the access log, so an auditor sees the guessing."""
+    if actor.can("reveal"):
+        return []
+    wanted = (("q", query.q), ("id_number", query.id_number), ("name", query.name))
+    return [(field, number) for field, text in wanted if text and (number := _whole_number(text))]
 
 
 def _text_filter(q: str, actor: Actor, field: str = "q") -> ColumnElement[bool]:
@@ -203,6 +221,11 @@ def person_conditions(reg: Registry, actor: Actor, query: PersonQuery) -> tuple[
     return and_(*conditions), view_prefix
 
 
+def needs_writing(actor: Actor, query: PersonQuery) -> bool:
+    """A search that writes to the access log: a reveal, or a whole-number lookup without the reveal right."""
+    return query.reveal or bool(lookups(actor, query))
+
+
 def search_persons(reg: Registry, session: Session, actor: Actor, query: PersonQuery) -> Page[Person]:
     actor.require("read")
     if query.reveal:
@@ -235,6 +258,10 @@ def search_persons(reg: Registry, session: Session, actor: Actor, query: PersonQ
         next_cursor = encode_cursor([history.jsonable(getattr(last, column.key)), last.id])
     if query.reveal and rows:
         history.log_access(session, actor, "reveal", "person", [r.id for r in rows], detail="list")
+    if looked_up := lookups(actor, query):  # the route gave a writing session for it (needs_writing)
+        found = f"{len(rows)}{'+' if has_more else ''} found"
+        history.log_access(session, actor, "lookup", "person", [r.id for r in rows],
+                           detail="; ".join(f"{field}={mask(number)}" for field, number in looked_up) + f"; {found}")
     shown_prefix = view_prefix if query.division and view_prefix else prefix
     data = [present.person(reg, actor, r, reveal=query.reveal, prefix=shown_prefix) for r in rows]
     return Page[Person](data=data, next_cursor=next_cursor, has_more=has_more, total=total)

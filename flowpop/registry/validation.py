@@ -69,15 +69,13 @@ def age_on(born: dt.date, day: dt.date) -> int:
 
 
 def birth_as_seen(born: dt.date, can_reveal: bool, day: dt.date) -> dt.date:
-    """The birth date a date check compares with. Without the reveal right, the latest one the visible age
-    allows: refusing exactly at the hidden date would tell it, a request at a time."""
+    """The birth date a date check compares with. Without the reveal right only the birth year is visible, so
+    the latest date it allows: 31 December of that year, or today for someone born this year. A refusal is then
+    decided by the year alone (refusing at the hidden date would tell it, a request at a time), and no date
+    accepted lies before birth (the quality check's "arrival before birth" list would tell it otherwise)."""
     if can_reveal:
         return born
-    years = age_on(born, day)
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
+    return min(dt.date(born.year, 12, 31), day)
 
 
 def is_key_target(category_code: str, born: dt.date, day: dt.date) -> bool:

@@ -94,7 +94,7 @@ def check(raw: str, *, today: dt.date | None = None, upgrade: bool = True) -> Id
 
 def mask(number: str | None) -> str | None:
     """Region (6) and last character only: the birth date and sequence stay hidden, so what a masked
-    number shows, with sex and age beside it, leaves some 16,000 candidates per person."""
+    number shows, with sex and birth year beside it, leaves some 16,600 candidates per person."""
     if not number:
         return number
     if len(number) < 10:

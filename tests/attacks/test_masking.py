@@ -1,8 +1,10 @@
 """Issue 11, item 2: what a role without the reveal right sees must not rebuild an ID number.
 
-A masked number keeps the region (6) and the last character; no birth date leaves the registry unrevealed
-(age instead). The rebuild below is the attacker's: every date the visible age allows, every sequence
-number of the visible sex, kept when its check character is the visible one."""
+A masked number keeps the region (6) and the last character; unrevealed, neither the birth date nor the age
+leaves the registry (the age goes up on the birthday: polled daily it tells the date), only the birth year.
+The rebuild below is the attacker's: every date of the visible birth year, every sequence number of the
+visible sex, kept when its check character is the visible one. Guessing whole numbers one lookup at a time
+is what is left: each such lookup is written to the access log."""
 
 from __future__ import annotations
 
@@ -19,7 +21,6 @@ import pytest
 import flowpop
 from flowpop.labels import LABELS
 from flowpop.registry.core import today
-from flowpop.registry.search import years_before
 from flowpop.registry.validation import age_on
 from flowpop.rules import idnumber
 from tests import tree
@@ -33,15 +34,13 @@ SEX_OF_LABEL = {zh: code for code, (zh, _en) in LABELS["sex"].items()}
 
 
 @functools.cache
-def candidates(masked: str, sex: str, age: int, day: dt.date) -> frozenset[str]:
-    """Every number that agrees with what is visible: region and last character, sex and age."""
+def candidates(masked: str, sex: str, year: int) -> frozenset[str]:
+    """Every number that agrees with what is visible: region and last character, sex and birth year."""
     assert len(masked) == 18 and masked[6:17] == "*" * 11, masked
     region, last = masked[:6], masked[-1]
-    born = dt.date(day.year - age - 1, 1, 1)
-    dates = []
-    while born.year <= day.year - age:
-        if age_on(born, day) == age:
-            dates.append(f"{born:%Y%m%d}")
+    born, dates = dt.date(year, 1, 1), []
+    while born.year == year:
+        dates.append(f"{born:%Y%m%d}")
         born += dt.timedelta(days=1)
     found = set()
     for digits in dates:
@@ -70,10 +69,10 @@ def _no_birth_date(shown: str, born: dt.date) -> None:
         assert form not in shown, (form, shown)
 
 
-def _hard_to_rebuild(masked: str, sex: str, age: int, number: str) -> None:
-    found = candidates(masked, sex, age, today())
+def _hard_to_rebuild(masked: str, sex: str, year: int, number: str) -> None:
+    found = candidates(masked, sex, year)
     assert number in found  # the rebuild is the right one: the true number is among what it finds
-    assert len(found) > 1000, (masked, len(found))
+    assert len(found) > 15_000, (masked, len(found))  # 365 days × 500 sequence numbers ÷ 11 check characters
 
 
 @pytest.mark.parametrize("role, jurisdiction", [("city_viewer", CITY), ("village_assistant", tree.VILLAGE_A1)])
@@ -85,29 +84,72 @@ def test_lists_and_details_show_no_birth_date_and_leave_thousands_of_candidates(
     assert set(people) <= set(listed)
     for pid, (number, born) in people.items():
         for shown in (listed[pid], viewer.persons.get(pid)):
-            assert shown.birth_date is None and not shown.id_revealed
-            assert shown.age == age_on(born, today())
+            assert (shown.birth_date, shown.birth_year, shown.age, shown.id_revealed) == (None, born.year, None, False)
             assert shown.id_number == number[:6] + "*" * 11 + number[-1]
             _no_birth_date(shown.model_dump_json(), born)
-            _hard_to_rebuild(shown.id_number, shown.sex, shown.age, number)
+            _hard_to_rebuild(shown.id_number, shown.sex, shown.birth_year, number)
     operator = as_user("township_operator", tree.TOWNSHIP_A)  # may reveal: sees everything, logged
+    revealed = {p.id: p for p in operator.persons.list(limit=100, reveal=True)}
     for pid, (number, born) in people.items():
-        shown = operator.persons.get(pid, reveal=True)
-        assert (shown.id_number, shown.birth_date, shown.id_revealed) == (number, born, True)
+        for shown in (operator.persons.get(pid, reveal=True), revealed[pid]):
+            assert (shown.id_number, shown.birth_date, shown.birth_year, shown.age, shown.id_revealed) == \
+                (number, born, born.year, age_on(born, today()), True)
+        assert operator.persons.get(pid).age is None  # the right alone shows nothing: the reveal does
 
 
-def test_masked_export_shows_age_not_birth_date(as_user: Maker, people: dict[int, tuple[str, dt.date]]) -> None:
+def test_nothing_shown_unrevealed_changes_on_the_birthday(
+    client: flowpop.Client, as_user: Maker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Polled daily, a list would tell each birthday the day the age goes up: the day before and the birthday
+    itself must look the same, in lists, details, house rosters, messages and masked exports."""
+    born = dt.date(1990, 6, 15)
+    house = client.houses.create(division_code=tree.VILLAGE_A1, address="新市北路8号", rooms=2, capacity=4, use="rented",
+                                 mode="scattered", landlord_name="陈建国", landlord_phone="13905981234")
+    p = client.persons.create(**person_fields(
+        id_number=idnumber.make("360102", born, 41), household_code=tree.VILLAGE_D1,
+        stay={"residence_code": tree.VILLAGE_A1, "reason": "work", "arrived_on": "2026-03-01", "house_code": house.code}))
+    a = as_user("township_operator", tree.TOWNSHIP_A)
+    sent = a.inbox.send(kind="assist_request", addressee_code=tree.TOWNSHIP_D, person_id=p.id, items={"verify": ["在住"]})
+    viewer, county = as_user("city_viewer", CITY), as_user("county_admin", tree.COUNTY_SANYUAN)
+
+    def seen() -> list[Any]:
+        listed = next(x for x in viewer.persons.list(limit=100) if x.id == p.id)
+        occupant = next(o for r in viewer.houses.get(house.code).rooms for o in r.living if o.person_id == p.id)
+        exported = next(r for r in csv.DictReader(io.StringIO(county.persons.export("csv").decode("utf-8-sig")))
+                        if int(r["编号"]) == p.id)
+        return [listed.model_dump(), viewer.persons.get(p.id).model_dump(exclude={"stays"}), occupant.model_dump(),
+                a.inbox.get(sent.id).subject, exported]
+
+    monkeypatch.setenv("FLOWPOP_TODAY", "2026-06-14")
+    eve = seen()
+    monkeypatch.setenv("FLOWPOP_TODAY", "2026-06-15")
+    assert seen() == eve
+    assert eve[0]["birth_year"] == eve[2]["birth_year"] == eve[3]["birth_year"] == 1990
+    assert eve[4]["出生年份"] == "1990" and "年龄" not in eve[4]
+
+
+def test_masked_export_shows_the_birth_year_not_birth_date_or_age(
+    as_user: Maker, people: dict[int, tuple[str, dt.date]]
+) -> None:
     # city viewers and village assistants may not export at all: a county admin's masked export
     county = as_user("county_admin", tree.COUNTY_SANYUAN)
-    rows = {int(r["编号"]): r for r in csv.DictReader(io.StringIO(county.persons.export("csv").decode("utf-8-sig")))}
+    reader = csv.DictReader(io.StringIO(county.persons.export("csv").decode("utf-8-sig")))
+    rows = {int(r["编号"]): r for r in reader}
+    assert "年龄" not in (reader.fieldnames or []) and "出生年份" in (reader.fieldnames or [])
     for pid, (number, born) in people.items():
         row = rows[pid]
-        assert row["出生日期"] == "" and int(row["年龄"]) == age_on(born, today())
+        assert row["出生日期"] == "" and int(row["出生年份"]) == born.year
         _no_birth_date(",".join(row.values()), born)
-        _hard_to_rebuild(row["身份证号"], SEX_OF_LABEL[row["性别"]], int(row["年龄"]), number)
+        _hard_to_rebuild(row["身份证号"], SEX_OF_LABEL[row["性别"]], int(row["出生年份"]), number)
     for line in county.persons.export("jsonl").decode().splitlines():
         record: dict[str, Any] = json.loads(line)
-        assert record["birth_date"] is None and record["id_number"][6:17] == "*" * 11
+        assert record["birth_date"] is None and record["age"] is None and record["id_number"][6:17] == "*" * 11
+        assert record["birth_year"] == people[record["id"]][1].year
+    revealed = {int(r["编号"]): r for r in
+                csv.DictReader(io.StringIO(county.persons.export("csv", reveal=True).decode("utf-8-sig")))}
+    for pid, (number, born) in people.items():
+        assert (revealed[pid]["身份证号"], revealed[pid]["出生日期"], revealed[pid]["年龄"]) == \
+            (number, born.isoformat(), str(age_on(born, today())))
 
 
 def test_partial_number_search_needs_the_reveal_right(as_user: Maker, people: dict[int, tuple[str, dt.date]]) -> None:
@@ -135,7 +177,7 @@ def test_history_of_a_new_number_shows_no_birth_date(
     entries = viewer.persons.history(pid)
     change = next(e.changes for e in entries if "id_number" in e.changes and e.changes["id_number"][0])
     assert change["id_number"] == [idnumber.mask(old), idnumber.mask(new)]
-    assert change["birth_date"] == [None, None]
+    assert (change["birth_date"], change["birth_year"]) == ([None, None], [old_born.year, new_born.year])
     text = "".join(e.model_dump_json() for e in entries)
     for born in (old_born, new_born):
         _no_birth_date(text, born)
@@ -143,7 +185,7 @@ def test_history_of_a_new_number_shows_no_birth_date(
     assert [old_born.isoformat(), new_born.isoformat()] in [e["changes"].get("birth_date") for e in revealed]
 
 
-def test_messages_show_age_not_birth_date(as_user: Maker) -> None:
+def test_messages_show_the_birth_year_not_birth_date_or_age(as_user: Maker) -> None:
     a = as_user("township_operator", tree.TOWNSHIP_A)
     d = as_user("township_operator", tree.TOWNSHIP_D)
     born = dt.date(1983, 8, 19)
@@ -152,29 +194,71 @@ def test_messages_show_age_not_birth_date(as_user: Maker) -> None:
     sent = a.inbox.send(kind="assist_request", addressee_code=tree.TOWNSHIP_D, person_id=p.id, items={"verify": ["现居住地址"]})
     messages = [d.inbox.get(m.id) for m in d.inbox.list(box="in", status="all")] + [a.inbox.get(sent.id)]
     assert len(messages) >= 2  # the stay's notice to D and the request
+    assert any(m.candidates for m in messages)
     for m in messages:
-        assert m.subject["birth_date"] is None and m.subject["age"] == age_on(born, today())
-        assert all(c.birth_date is None and c.age == age_on(born, today()) for c in m.candidates)
+        assert (m.subject["birth_date"], m.subject["birth_year"], m.subject["age"]) == (None, born.year, None)
+        assert all((c.birth_date, c.birth_year, c.age) == (None, born.year, None) for c in m.candidates)
         _no_birth_date(m.model_dump_json(), born)
-    _no_birth_date(d.inbox.sheet(sent.id), born)
+    sheet = d.inbox.sheet(sent.id)
+    _no_birth_date(sheet, born)
+    assert "<th>出生年份</th><td>1983</td>" in sheet and "年龄" not in sheet
 
 
 def test_dates_before_birth_do_not_tell_the_birth_date(client: flowpop.Client, as_user: Maker) -> None:
-    """A writer without the reveal right is refused the same below the latest birth date its visible age allows,
-    so refusals do not find the hidden date by halving."""
+    """A writer without the reveal right is refused the same for every date before the last day of the visible
+    birth year (or today, for someone born this year), so refusals do not find the hidden date by halving, and
+    no date it writes lies before birth (the quality check's list would tell it)."""
     day = today()
-    born = years_before(day - dt.timedelta(days=100), 30)
+    born = dt.date(day.year - 30, 6, 15)
     p = client.persons.create(**person_fields(id_number=idnumber.make("350402", born, 21)))
     village = as_user("village_assistant", tree.VILLAGE_A1)
     shown = village.persons.get(p.id)
-    latest = years_before(day, shown.age)
-    assert born + dt.timedelta(days=2) < latest
-    answers = []
-    for arrived in (born - dt.timedelta(days=1), born + dt.timedelta(days=1), latest - dt.timedelta(days=1)):
-        stay = village.stays.get(shown.current_stay_id)
-        with pytest.raises(flowpop.ValidationError) as exc:
-            village.stays.update(stay.id, version=stay.version, arrived_on=arrived)
-        answers.append([(e.field, e.code, e.message_en) for e in exc.value.errors])
-    assert answers[0] == answers[1] == answers[2] == [("arrived_on", "before_birth", "arrival date is before birth")]
+    latest = dt.date(shown.birth_year, 12, 31)
+
+    def refusals(person_id: int, dates: list[dt.date]) -> list[list[tuple[str, str, str]]]:
+        answers = []
+        for arrived in dates:
+            stay = village.stays.get(village.persons.get(person_id).current_stay_id)
+            with pytest.raises(flowpop.ValidationError) as exc:
+                village.stays.update(stay.id, version=stay.version, arrived_on=arrived)
+            answers.append([(e.field, e.code, e.message_en) for e in exc.value.errors])
+        return answers
+
+    before_birth = [("arrived_on", "before_birth", "arrival date is before birth")]
+    tries = [born - dt.timedelta(days=1), born + dt.timedelta(days=1), latest - dt.timedelta(days=1)]
+    assert refusals(p.id, tries) == [before_birth] * 3
     stay = village.stays.get(shown.current_stay_id)
     assert village.stays.update(stay.id, version=stay.version, arrived_on=latest).arrived_on == latest
+    operator = as_user("township_operator", tree.TOWNSHIP_A)  # with the reveal right: the true birth date
+    stay = operator.stays.get(shown.current_stay_id)
+    assert operator.stays.update(stay.id, version=stay.version, arrived_on=born).arrived_on == born
+    # born this year: the last day the year allows is still to come, so today is the one date open
+    baby_born = dt.date(day.year, 1, 1)
+    baby = client.persons.create(**person_fields(
+        id_number=idnumber.make("350402", baby_born, 23), marital_status="unmarried",
+        stay={"residence_code": tree.VILLAGE_A1, "reason": "family", "arrived_on": baby_born.isoformat()}))
+    assert refusals(baby.id, [day - dt.timedelta(days=1)]) == [before_birth]
+    stay = village.stays.get(baby.current_stay_id)
+    assert village.stays.update(stay.id, version=stay.version, arrived_on=day).arrived_on == day
+
+
+def test_whole_number_lookups_without_the_reveal_right_are_logged(
+    client: flowpop.Client, as_user: Maker, people: dict[int, tuple[str, dt.date]]
+) -> None:
+    """Some 16,000 guesses of a whole number rebuild one from what is shown: each lookup by someone without
+    the reveal right leaves an access-log row (the number masked, what it found) that an auditor reads."""
+    pid, (number, born) = next(iter(people.items()))
+    guess = idnumber.make(number[:6], born + dt.timedelta(days=1), 37)  # a wrong guess: same region, next day
+    viewer = as_user("city_viewer", CITY)
+    assert [p.id for p in viewer.persons.list(q=number)] == [pid]
+    assert list(viewer.persons.list(id_number=guess)) == []
+    operator = as_user("township_operator", tree.TOWNSHIP_A)  # with the reveal right: searches stay unlogged
+    assert [p.id for p in operator.persons.list(q=number)] == [pid]
+    name = viewer.me().username
+    for reader in (as_user("auditor", CITY), client):
+        log = reader.audit.access_log()
+        lookups = [(e.username, e.entity, e.entity_ids, e.detail) for e in log if e.action == "lookup"]
+        assert lookups == [(name, "person", [], f"id_number={idnumber.mask(guess)}; 0 found"),
+                           (name, "person", [pid], f"q={idnumber.mask(number)}; 1 found")]
+        text = "".join(e.model_dump_json() for e in log)
+        assert number not in text and guess not in text

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from flowpop.registry import history, persons, stays
 from flowpop.registry.api import idempotency
 from flowpop.registry.api.deps import Caller, Reg
-from flowpop.registry.search import PersonQuery, search_persons
+from flowpop.registry.search import PersonQuery, needs_writing, search_persons
 from flowpop.types import (
     Category,
     Day,
@@ -37,8 +37,8 @@ Sort = Literal["id", "-id", "name", "-name", "arrived_on", "-arrived_on", "updat
 def list_persons(
     reg: Reg,
     who: Caller,
-    q: Annotated[str | None, Query(max_length=64, description="ID number (its last digits only with the reveal right), name, pinyin or initials")] = None,
-    id_number: Annotated[str | None, Query(max_length=40)] = None,
+    q: Annotated[str | None, Query(max_length=64, description="ID number (its last digits only with the reveal right; a whole number looked up without it is written to the access log), name, pinyin or initials")] = None,
+    id_number: Annotated[str | None, Query(max_length=40, description="as q: a whole number without the reveal right is access-logged")] = None,
     name: Annotated[str | None, Query(max_length=64)] = None,
     division: Annotated[str | None, Query(pattern=r"^\d{6}(\d{6}(\d{3})?)?$")] = None,
     status: PersonStatus | None = None,
@@ -59,7 +59,7 @@ def list_persons(
     query = PersonQuery(q=q, id_number=id_number, name=name, division=division, status=status, category=category,
                         key_target=key_target, arrived_from=arrived_from, arrived_to=arrived_to, direction=direction,
                         expected_return_before=expected_return_before, sort=sort, limit=limit, cursor=cursor, with_total=with_total, reveal=reveal)
-    with (reg.writing() if reveal else reg.reading()) as session:
+    with (reg.writing() if needs_writing(who, query) else reg.reading()) as session:
         return search_persons(reg, session, who, query)
 
 
