@@ -91,6 +91,8 @@ def decode(call: Call, response: httpx.Response) -> Any:
 
 def should_retry(call: Call) -> Any:
     def check(exc: BaseException) -> bool:
+        if isinstance(exc, APIStatusError) and exc.status_code == 503 and exc.code == "store_busy":
+            return True  # the store was busy and nothing was written: any call may be sent again
         if not call.retryable:
             return False
         if isinstance(exc, APIConnectionError):

@@ -1,7 +1,7 @@
-"""Rows of a legacy import whose ID number is already stored, read a chunk at a time with the stored
-persons and open stays: a row that repeats what is stored is recognised before it is even checked and
-costs no check, no write and no history; a changed one writes only the fields that differ (in one
-statement per set of changed columns, not one per row)."""
+"""Rows of a legacy import whose ID number is already stored. The stored persons and open stays are read
+a chunk at a time before the chunk is checked, so that a row repeating them is recognised cheaply
+(``import_rows.same_as_stored``) and costs no full check, no write and no history; a changed one writes
+only the fields that differ (in one statement per set of changed columns, not one per row)."""
 
 from __future__ import annotations
 
