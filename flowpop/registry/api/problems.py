@@ -159,6 +159,12 @@ def install(app: FastAPI) -> None:
         if busy(exc):
             log.warning("store busy (%s): answered 503", type(exc.orig).__name__)
             return store_busy()
+        return await _crash(request, exc)
+
+    @app.exception_handler(PoolTimeout)
+    async def _no_connection(_request: Request, _exc: PoolTimeout) -> JSONResponse:
+        log.warning("no free store connection: answered 503")
+        return store_busy()
 
 
 def _out_of_range(request: Request) -> JSONResponse:
