@@ -15,7 +15,7 @@ import argparse
 import json
 import sys
 from collections import Counter
-from dataclasses import asdict
+from dataclasses import fields
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
                     seed=None if args.random else Budget().seed)
     figures = fuzz(budget, workdir=args.workdir)
     if args.json:
-        data = asdict(figures)
+        data = {f.name: getattr(figures, f.name) for f in fields(figures)}  # asdict() would garble the Counters
         data["tested"] = sorted(figures.tested)
         data["server_error_count"] = sum(n for code, n in figures.statuses.items() if code >= 500)
         print(json.dumps(data, ensure_ascii=False, indent=1))
@@ -49,9 +49,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {n:5d}  {label}")
         for title, lines in (("5xx", figures.server_errors), ("failed checks", figures.failures),
                              ("engine errors", figures.errors)):
-            if lines:
+            if lines:  # each distinct line once, with how often it came
                 print(f"\n{title}:")
-                print("\n".join(f"  {line}" for line in lines))
+                print("\n".join(f"  {n}× {line}" if n > 1 else f"  {line}" for line, n in Counter(lines).items()))
     return 1 if figures.server_errors or figures.failures or figures.errors else 0
 
 
