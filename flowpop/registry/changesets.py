@@ -8,6 +8,7 @@ apply and revert are set-based statements rather than a loop of single updates.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -60,6 +61,9 @@ def _chunks(values: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
         yield values[start:start + size]
 
 
+_ID_SHAPE = re.compile(r"[0-9]{15}|[0-9]{17}[0-9X]")
+
+
 def _fail(code: str, zh: str, en: str) -> dict[str, str]:
     return {"code": code, "message": zh, "message_en": en}
 
@@ -83,6 +87,11 @@ def _selected_ids(reg: Registry, session: Session, actor: Actor, data: Changeset
             ids += session.execute(select(t.Person.id).where(t.Person.id.in_(part), scope)).scalars().all()
     else:
         numbers = sorted({idnumber.normalize(n) for n in sel.id_numbers or []})
+        bad = [i for i, n in enumerate(sel.id_numbers or []) if not _ID_SHAPE.fullmatch(idnumber.normalize(n))]
+        if bad:
+            raise Invalid([field_error(f"selection.id_numbers.{i}", "id_number_shape",
+                                       "身份证号码应为15位数字或18位（末位可为X）",
+                                       "an ID number has 15 digits, or 18 (the last may be X)") for i in bad[:20]])
         numbers += [idnumber.upgrade15(n) for n in numbers if len(n) == 15]
         for part in _chunks(numbers):
             ids += session.execute(select(t.Person.id).where(t.Person.id_number.in_(part), scope)).scalars().all()

@@ -171,6 +171,8 @@ INPUTS = [
     pytest.param(_plan("move", {"grid_code": ["x"]}), "values.grid_code", id="move-grid-list"),
     pytest.param(_plan("move", {"room": 5}), "values.room", id="move-room-number"),
     pytest.param(_plan("merge", {"keep": True}), "values.keep", id="merge-keep-bool"),
+    pytest.param(_plan("upgrade_id15", {}, id_numbers=["abcdefghijklmno"]), "selection.id_numbers.0",
+                 id="id-numbers-letters"),
     pytest.param(lambda w: w.client.request("POST", "/v1/campaigns", json={"quarter": "0000Q1",
                                                                            "jurisdiction_code": tree.COUNTY_SANYUAN}),
                  "quarter", id="campaign-quarter-0000"),

@@ -90,7 +90,6 @@ class BodyLimit:
             await _too_large(limit)(scope, receive, send)
 
 
-
 def create_app(db: str | Path | Registry, *, embedded: bool = False) -> FastAPI:
     """``embedded``: requests without a token act as the local administrator (in-process use only)."""
     app = FastAPI(
