@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from flowpop.registry import bulk_insert
 from flowpop.registry import tables as t
 from flowpop.registry.auth import Actor
+from flowpop.registry.errors import Conflict
 from flowpop.registry.import_rows import PERSON_FIELDS, STAY_FIELDS, Context, Row, Stored, lookup_key
 from flowpop.registry.validation import category
 from flowpop.rules.names import name_keys
@@ -116,7 +117,7 @@ class Updates:
                 result.unchanged += 1
                 continue
             if person:
-                self.persons[tuple(sorted(person))].append({**person, "_id": current["id"]})
+                self.persons[tuple(sorted(person))].append({**person, "_id": current["id"], "_version": current["version"]})
             result.updated += 1
             history.append({"at": self.now, "entity": "person", "entity_id": current["id"], "person_id": current["id"],
                             "action": "import", "user_id": self.actor.user_id, "username": self.actor.username,
@@ -139,7 +140,7 @@ class Updates:
         if not delta:
             return
         self.stays[tuple(sorted(delta))].append({**delta, "version": stay["version"] + 1, "updated_at": self.now,
-                                                 "_id": stay["id"]})
+                                                 "_id": stay["id"], "_version": stay["version"]})
         changes.update({f"stay.{k}": [_json(stay[k]), _json(v)] for k, v in delta.items()})
         if "residence_code" in delta or "arrived_on" in delta:
             person.update(residence_code=r.stay.get("residence_code", stay["residence_code"]),
@@ -159,9 +160,13 @@ class Updates:
                         row["current_stay_id"] = owner[row["_id"]]
             self.persons = _regroup(self.persons)
         for table, groups in ((t.Person.__table__, self.persons), (t.Stay.__table__, self.stays)):
-            stmt = update(table).where(table.c.id == bindparam("_id"))
+            # compare-and-set: a record edited by someone else since it was read fails the whole import
+            stmt = update(table).where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"))
             for rows in groups.values():
-                self.session.connection().execute(stmt, rows)
+                if self.session.connection().execute(stmt, rows).rowcount != len(rows):
+                    raise Conflict("import_conflict", "导入期间有记录被他人修改，未导入任何内容，请重新导入",
+                                   "a record was changed by someone else during the import; nothing was imported, "
+                                   "import again")
         self.persons.clear()
         self.stays.clear()
         self.new_stays = []
