@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
@@ -77,11 +78,17 @@ BirthYear = Annotated[int, Field(description="year of birth; without a reveal th
                                              "and this is all that is shown of them")]
 
 
+# C0 controls but tab, line feed and carriage return, and DEL: no text a person types holds them, and XLSX cannot
+_CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def text_fault(text: str) -> str | None:
     """What makes text unstorable: NUL (PostgreSQL text cannot hold it) or a lone surrogate (no UTF-8 for it,
     so neither the store nor an answer could carry it)."""
     if "\x00" in text:
         return "nul_character"
+    if _CONTROL.search(text):
+        return "control_character"
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -90,6 +97,7 @@ def text_fault(text: str) -> str | None:
 
 
 _FAULTS = {"nul_character": "must not contain NUL characters",
+           "control_character": "must not contain control characters (tab and line breaks are fine)",
            "unicode_surrogate": "must not contain lone surrogates (invalid Unicode)"}
 
 
@@ -131,6 +139,7 @@ _FREE_PROBLEMS = {
     "text": ("文本过长（最多 {n} 个字符）", "text is too long (at most {n} characters)"),
     "key": ("键名过长（最多 {n} 个字符）", "key is too long (at most {n} characters)"),
     "nul_character": ("不能包含空字符（NUL）", "must not contain NUL characters"),
+    "control_character": ("不能包含控制字符（制表符和换行除外）", "must not contain control characters (tab and line breaks are fine)"),
     "unicode_surrogate": ("不能包含孤立代理字符（无效的 Unicode）", "must not contain lone surrogates (invalid Unicode)"),
     "number": ("数值须为有限数且不超过 2^53", "numbers must be finite and within 2^53"),
     "type": ("只能是文本、数字、是/否、空值、列表或对象", "must be text, a number, true/false, null, a list or an object"),

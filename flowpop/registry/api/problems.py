@@ -45,6 +45,7 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "list_type": ("应为列表", "must be a list"),
     "json_invalid": ("JSON 格式错误", "is not valid JSON"),
     "nul_character": ("不能包含空字符（NUL）", "must not contain NUL characters"),
+    "control_character": ("不能包含控制字符（制表符和换行除外）", "must not contain control characters (tab and line breaks are fine)"),
     "unicode_surrogate": ("不能包含孤立代理字符（无效的 Unicode）", "must not contain lone surrogates (invalid Unicode)"),
     "free_json": ("{problem_zh}", "{problem}"),
     "date_format": ("日期格式应为 YYYY-MM-DD", "must be a date as YYYY-MM-DD"),
