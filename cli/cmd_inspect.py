@@ -12,7 +12,6 @@ from typing import IO, Any
 import click
 
 from flowpop.errors import FlowpopError
-from flowpop.rules.idnumber import mask
 from flowpop.rules.legacy import decode
 from flowpop.types import Campaign, CampaignItem, CampaignProgress, Certificate, HouseUpdate, StayUpdate
 from flowpop_cli import inputs, views
@@ -28,7 +27,7 @@ from flowpop_cli.cmd_persons import (
     show_person,
 )
 from flowpop_cli.output import format_options, render, render_one
-from flowpop_cli.state import INVALID, NOT_FOUND, CommandFailed, State, bad_input, pass_state, t
+from flowpop_cli.state import NOT_FOUND, CommandFailed, State, bad_input, pass_state, t
 from flowpop_cli.views import Column, labelled, percent, pick
 
 STAY_EDITABLE = tuple(f for f in StayUpdate.model_fields if f not in ("version", "change_reason"))
@@ -513,10 +512,6 @@ def register(state: State, message_id: int, json_file: IO[str] | None, version: 
         prefill["stay"] = stay
     values = person_from_options(inputs.read_json_object(json_file) if json_file else {}, options, need_stay=False,
                                  prefill=prefill)
-    shown = subject.get("id_number")
-    if shown and "*" in shown and mask(str(values["id_number"]).strip().upper()) != shown.upper():
-        raise CommandFailed(t(f"身份证号与消息中的（{shown}）不符", f"the ID number does not match the message's ({shown})"),
-                            INVALID)
     detail = state.client.inbox.act(message_id, "register", version=version if version is not None else m.version,
                                     person=values)
     try:

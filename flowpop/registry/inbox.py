@@ -19,6 +19,7 @@ from flowpop.registry import tables as t
 from flowpop.registry.auth import Actor
 from flowpop.registry.core import Registry, today
 from flowpop.registry.errors import ApiError, Conflict, Invalid, NotFound, VersionConflict, field_error
+from flowpop.rules import idnumber
 from flowpop.rules.divisions_source import pad12
 
 # action → (statuses it may start from, status it leads to, kinds it applies to; None = all)
@@ -189,6 +190,23 @@ def match(reg: Registry, session: Session, actor: Actor, message_id: int, versio
     persons.load(session, actor, person_id)
     _step(session, actor, row, "match", version, {"matched_person_id": person_id, "match_score": None}, "manual")
     return row
+
+
+def register(reg: Registry, session: Session, actor: Actor, message_id: int, version: int, person: Any) -> t.Message:
+    """引用建档: a local record made from the message, matched to it; a number the message carries must be the one given."""
+    from flowpop.registry import persons
+
+    actor.require("write")
+    row = load(session, actor, message_id)
+    said = idnumber.normalize(str((row.subject or {}).get("id_number") or ""))
+    if len(said) == 15 and said.isdigit():
+        said = idnumber.upgrade15(said)
+    given = idnumber.normalize(person.id_number or "")
+    if said and given != said:
+        raise Invalid([field_error("person.id_number", "differs_from_message", "身份证号与消息中的不符",
+                                   "the ID number differs from the message's")])
+    created = persons.create(reg, session, actor, person)
+    return match(reg, session, actor, message_id, version, created.id)
 
 
 def forward(reg: Registry, session: Session, actor: Actor, message_id: int, version: int, to_code: str,

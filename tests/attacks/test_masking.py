@@ -262,3 +262,25 @@ def test_whole_number_lookups_without_the_reveal_right_are_logged(
                            (name, "person", [pid], f"q={idnumber.mask(number)}; 1 found")]
         text = "".join(e.model_dump_json() for e in log)
         assert number not in text and guess not in text
+
+
+def test_registering_from_a_message_checks_the_whole_number_not_its_mask(as_user: Callable[..., flowpop.Client]) -> None:
+    """The console and CLI once compared a typed number with the message's masked one: with region and last
+    character alike (one in eleven), a wrong number passed. The registry compares the whole number."""
+    a = as_user("township_operator", tree.TOWNSHIP_A)
+    d = as_user("township_operator", tree.TOWNSHIP_D)
+    fields = person_fields(household_code=tree.VILLAGE_D1, name="外来王")
+    number = fields["id_number"]
+    req = d.inbox.send(kind="assist_request", addressee_code=tree.TOWNSHIP_A,
+                       subject={"id_number": number, "name": fields["name"]}, items={"verify": ["在住"]})
+    born = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    alike = next(n for order in range(1, 999) if (n := idnumber.make(number[:6], born, order)) != number
+                 and idnumber.mask(n) == idnumber.mask(number))
+    person = {**fields, "id_number": alike, "stay": {"residence_code": tree.VILLAGE_A1, "reason": "work",
+                                                      "arrived_on": "2026-03-01"}}
+    with pytest.raises(flowpop.ValidationError) as refused:
+        a.inbox.act(req.id, "register", version=req.version, person=person)
+    assert [e.field for e in refused.value.errors] == ["person.id_number"]
+    assert a.inbox.get(req.id).matched_person_id is None
+    done = a.inbox.act(req.id, "register", version=req.version, person={**person, "id_number": number})
+    assert done.matched_person_id is not None

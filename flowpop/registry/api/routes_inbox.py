@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
-from flowpop.registry import exchange, inbox, inbox_views, persons, services, stays
+from flowpop.registry import exchange, inbox, inbox_views, services, stays
 from flowpop.registry.api import idempotency
 from flowpop.registry.api.deps import Caller, Reg
 from flowpop.registry.api.routes_persons import IdemKey
@@ -147,8 +147,7 @@ def refuse_transfer(message_id: int, body: MessageAction, reg: Reg, who: Caller)
 def register_from_message(message_id: int, body: RegisterFromMessage, reg: Reg, who: Caller) -> MessageDetail:
     """引用建档: create a local record from the message and match the message to it."""
     with reg.writing() as session:
-        created = persons.create(reg, session, who, body.person)
-        inbox.match(reg, session, who, message_id, body.version, created.id)
+        inbox.register(reg, session, who, message_id, body.version, body.person)
         return inbox_views.get(reg, session, who, message_id)
 
 
