@@ -20,13 +20,13 @@ from sqlalchemy import BigInteger, and_, any_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from flowpop.registry import bulk_insert, history, houses, stays
+from flowpop.registry import bulk_insert, history, houses, persons, stays
 from flowpop.registry import tables as t
 from flowpop.registry.auth import Actor, code_range
 from flowpop.registry.core import Registry, today
 from flowpop.registry.errors import ApiError, Conflict, Invalid, NotFound, field_error
 from flowpop.registry.search import PersonQuery, person_conditions
-from flowpop.registry.validation import category, check_phone
+from flowpop.registry.validation import category
 from flowpop.rules import idnumber
 from flowpop.types import (
     BULK_SETTABLE,
@@ -127,19 +127,24 @@ def _typed(model: type[BaseModel], values: dict[str, Any], allowed: tuple[str, .
     return typed.model_dump(exclude_unset=True, exclude=set(fixed))
 
 
-def _plan_set(reg: Registry, values: dict[str, Any]) -> Any:
+def _plan_set(reg: Registry, actor: Actor, values: dict[str, Any], refusals: _Refusals) -> Any:
+    """Values and each record are checked by the single edit's rules and rights (persons.check_values and
+    check_area): what a PATCH of the person would refuse refuses the plan, naming the records."""
     if not values:
         raise Invalid([field_error("values", "required", "请指定要修改的字段", "name the fields to set")])
     clean = _typed(PersonUpdate, values, SETTABLE, ("not_settable", "该字段不能批量修改", "this field cannot be set in bulk"),
                    version=0)
-    errors = check_phone(clean.get("phone"), "values.phone")
-    errors += reg.divisions.check(clean.get("household_code"), "values.household_code")
+    errors = persons.check_values(reg, clean, "values.")
     if errors:
         raise Invalid(errors)
 
     def plan(person: dict[str, Any], stay: dict[str, Any] | None) -> tuple[dict, dict] | dict[str, str]:
         if person["status"] != "active":
             return _fail("person_not_active", "人员不在册", "person is not active")
+        outside = persons.check_area(actor, clean, person["residence_code"], "values.")
+        if outside:
+            refusals.append((person, Invalid(outside)))
+            return _fail(outside[0].code, outside[0].message, outside[0].message_en)
         after = dict(clean)
         if "marital_status" in after:
             after["category"] = category(person["sex"], after["marital_status"])
@@ -149,7 +154,29 @@ def _plan_set(reg: Registry, values: dict[str, Any]) -> Any:
     return plan
 
 
-def _plan_status(action: str, values: dict[str, Any], reason: str) -> Any:
+class _Unique:
+    """Whether a record may hold its ID number as an active one, as the single restore and the single edit of
+    the number decide it (persons.duplicate), and against the records this plan makes active before it."""
+
+    def __init__(self, session: Session, actor: Actor) -> None:
+        self.session, self.actor = session, actor
+        self.planned: dict[str, int] = {}  # every form of a number this plan makes active → its record
+
+    def refused(self, person: dict[str, Any], number: str) -> dict[str, str] | None:
+        forms = persons.id_forms(number)
+        other = next((self.planned[f] for f in forms if f in self.planned), None)
+        if other is not None:
+            return _fail("duplicate_id_number", f"该身份证号码已有在册人员（编号 {other}，本批变更中）",
+                         f"an active person with this ID number exists (id {other}, in this changeset)")
+        try:
+            persons.duplicate(self.session, self.actor, number, exclude=person["id"])
+        except ApiError as exc:
+            return _fail(exc.code, exc.message, exc.message_en)
+        self.planned.update(dict.fromkeys(forms, person["id"]))
+        return None
+
+
+def _plan_status(session: Session, actor: Actor, action: str, values: dict[str, Any], reason: str) -> Any:
     typed = _typed(StatusChange, values, ("date",), ("not_accepted", "只能指定日期（date）", "only a date is accepted"),
                    version=0, reason=reason)
     day = typed.get("date") or today()
@@ -157,10 +184,13 @@ def _plan_status(action: str, values: dict[str, Any], reason: str) -> Any:
         raise Invalid([field_error("values.date", "date_in_future", "注销日期不能晚于今天", "date is in the future")])
     target = {"deregister": "deregistered", "archive": "archived", "restore": "active"}[action]
     now = t.utcnow()
+    unique = _Unique(session, actor)
 
     def plan(person: dict[str, Any], stay: dict[str, Any] | None) -> tuple[dict, dict] | dict[str, str]:
         if action == "restore" and person["status"] == "active":
             return _fail("person_active", "人员已在册", "person is already active")
+        if action == "restore" and (held := unique.refused(person, person["id_number"])):
+            return held  # re-registered meanwhile, here or elsewhere
         if action != "restore" and person["status"] != "active":
             return _fail("person_not_active", "人员不在册", "person is not active")
         before: dict[str, Any] = {"person": {"status": person["status"]}}
@@ -238,13 +268,24 @@ def _check_capacity(session: Session, items: list[dict[str, Any]]) -> None:
         raise refused
 
 
-def _plan_upgrade(person: dict[str, Any], stay: dict[str, Any] | None) -> tuple[dict, dict] | dict[str, str]:
-    number = idnumber.normalize(person["id_number"])
-    if len(number) != 15:
-        return _fail("not_15_digit", "不是15位旧号码", "not a 15-digit number")
-    check = idnumber.check(number)
-    if not check.ok:
-        return _fail(check.errors[0][0], check.errors[0][1], check.errors[0][2])
+def _plan_upgrade(session: Session, actor: Actor) -> Any:
+    unique = _Unique(session, actor)
+
+    def plan(person: dict[str, Any], stay: dict[str, Any] | None) -> tuple[dict, dict] | dict[str, str]:
+        number = idnumber.normalize(person["id_number"])
+        if len(number) != 15:
+            return _fail("not_15_digit", "不是15位旧号码", "not a 15-digit number")
+        check = idnumber.check(number)
+        if not check.ok:
+            return _fail(check.errors[0][0], check.errors[0][1], check.errors[0][2])
+        if person["status"] == "active" and (held := unique.refused(person, check.number)):
+            return held  # the 18-digit number is another record's, as for the single edit of the number
+        return _upgraded(person, check)
+
+    return plan
+
+
+def _upgraded(person: dict[str, Any], check: idnumber.IdCheck) -> tuple[dict, dict]:
     after = {"id_number": check.number, "id_rev": check.number[::-1], "birth_date": check.birth_date, "sex": check.sex,
              "category": category(check.sex or "M", person["marital_status"])}
     before = {"id_number": person["id_number"], "id_rev": person["id_number"][::-1], "birth_date": person["birth_date"],
@@ -320,13 +361,13 @@ def plan(reg: Registry, session: Session, actor: Actor, data: ChangesetCreate) -
     op = data.operation
     refusals = _Refusals()
     if op == "set":
-        planner = _plan_set(reg, data.values)
+        planner = _plan_set(reg, actor, data.values, refusals)
     elif op in ("deregister", "archive", "restore"):
-        planner = _plan_status(op, data.values, data.reason)
+        planner = _plan_status(session, actor, op, data.values, data.reason)
     elif op == "move":
         planner = _plan_move(reg, session, actor, data.values, refusals)
     elif op == "upgrade_id15":
-        planner = _plan_upgrade
+        planner = _plan_upgrade(session, actor)
     else:
         planner = _plan_merge(session, data.values, ids)
     cs_id = uuid.uuid4().hex

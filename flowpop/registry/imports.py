@@ -35,7 +35,7 @@ from flowpop.registry.import_rows import (
 )
 from flowpop.registry.import_updates import STAY_DEFAULTS, Reader, Repeats, Updates
 from flowpop.registry.import_workers import checked_in_helpers
-from flowpop.registry.persons import HELD_ELSEWHERE
+from flowpop.registry.persons import HELD_ELSEWHERE, id_forms
 from flowpop.rules import legacy
 from flowpop.types import ImportProblem, ImportResult
 
@@ -246,7 +246,7 @@ class _Writer:
             self._start()
         numbers = [r.number for r in chunk]
         if self.known is not None:
-            numbers = [n for n in numbers if n in self.known]
+            numbers = [n for n in numbers if any(form in self.known for form in id_forms(n))]
         existing, held = _existing(self.session, self.actor, numbers) if numbers else ({}, set())
         chunk = _refuse_held(self.result, chunk, held)
         fresh = [r for r in chunk if r.number not in existing]
@@ -304,26 +304,30 @@ class _Writer:
 def _existing(session: Session, actor: Actor, numbers: list[str]) -> tuple[dict[str, dict[str, Any]], set[str]]:
     """The stored record each number updates (an active one in the caller's area, else an ended one there),
     and the numbers held by an active record outside it only: refused, as create refuses them. Records
-    outside the area are never updated; a number held there only by ended ones is new here, as for create."""
+    outside the area are never updated; a number held there only by ended ones is new here, as for create.
+    A record may hold the number in its legacy 15-digit form (persons.id_forms)."""
     cols = [t.Person.id, t.Person.id_number, t.Person.version, t.Person.status, t.Person.current_stay_id,
             t.Person.residence_code, *[getattr(t.Person, f) for f in PERSON_FIELDS if f != "name"], t.Person.name]
     rows: list[dict[str, Any]] = []
     keys = [c.key for c in cols]
-    for start in range(0, len(numbers), 900):
-        part = numbers[start:start + 900]
+    given = {form: number for number in numbers for form in id_forms(number)}
+    forms = list(given)
+    for start in range(0, len(forms), 900):
+        part = forms[start:start + 900]
         stmt = select(*cols).where(t.Person.id_number.in_(part)).order_by(t.Person.id)
         rows += [dict(zip(keys, row, strict=True)) for row in session.connection().execute(stmt)]
     ours = _in_area(session, actor, rows)
     found: dict[str, dict[str, Any]] = {}
     held: set[str] = set()
     for row in rows:
+        number = given[row["id_number"]]
         if row["id"] not in ours:
             if row["status"] == "active":
-                held.add(row["id_number"])
+                held.add(number)
             continue
-        current = found.get(row["id_number"])
+        current = found.get(number)
         if current is None or (current["status"] != "active" and row["status"] == "active"):
-            found[row["id_number"]] = row
+            found[number] = row
     held -= {n for n, row in found.items() if row["status"] == "active"}
     return {n: row for n, row in found.items() if n not in held}, held
 

@@ -13,6 +13,7 @@ from flowpop.registry.auth import Actor, code_range
 from flowpop.registry.core import Registry, today
 from flowpop.registry.errors import ApiError, Conflict, Invalid, NotFound, VersionConflict, field_error
 from flowpop.registry.validation import category, check_id, check_phone
+from flowpop.rules import idnumber
 from flowpop.rules.names import clean_name, name_keys
 from flowpop.types import FieldError, PersonCreate, PersonDetail, PersonUpdate, StatusChange
 
@@ -59,8 +60,20 @@ def held_elsewhere(field: str = "id_number") -> Conflict:
     return Conflict(*HELD_ELSEWHERE, errors=[field_error(field, *HELD_ELSEWHERE)])
 
 
-def _duplicate(session: Session, actor: Actor, id_number: str, exclude: int | None = None) -> None:
-    stmt = select(t.Person).where(t.Person.id_number == id_number, t.Person.status == "active")
+def id_forms(number: str) -> list[str]:
+    """The forms one ID number may be stored in: an 18-digit number of someone born in the 1900s may be held as
+    the legacy 15-digit number it upgrades (when the check character agrees), and a 15-digit one as its upgrade."""
+    if len(number) == 15 and number.isascii() and number.isdigit():
+        return [number, idnumber.upgrade15(number)]
+    if len(number) == 18 and number[6:8] == "19" and idnumber.upgrade15(old := number[:6] + number[8:17]) == number:
+        return [number, old]
+    return [number]
+
+
+def duplicate(session: Session, actor: Actor, id_number: str, exclude: int | None = None) -> None:
+    """Refuses an ID number another active record holds, in either of its forms: held_elsewhere outside the
+    caller's area, duplicate_id_number (naming the record) inside it."""
+    stmt = select(t.Person).where(t.Person.id_number.in_(id_forms(id_number)), t.Person.status == "active")
     if exclude is not None:
         stmt = stmt.where(t.Person.id != exclude)
     others = list(session.execute(stmt.order_by(t.Person.id)).scalars())
@@ -98,7 +111,7 @@ def create(reg: Registry, session: Session, actor: Actor, data: PersonCreate) ->
     errors += house_errors
     if errors:
         raise Invalid(errors)
-    _duplicate(session, actor, check.number)
+    duplicate(session, actor, check.number)
     pinyin, initials = name_keys(name)
     row = t.Person(
         id_number=check.number,
@@ -181,11 +194,8 @@ def update_person(reg: Registry, session: Session, actor: Actor, person_id: int,
     if row.status != "active":
         raise _not_active(row.status)
     changes = data.model_dump(exclude_unset=True, exclude={"version", "change_reason"})
-    errors: list[FieldError] = []
+    errors = check_values(reg, changes)
     values: dict[str, Any] = {}
-    for key, value in changes.items():
-        if key in ("id_number", "name", "household_code") and value is None:
-            errors.append(field_error(key, "required", "不能为空", "may not be empty"))
     if "id_number" in changes and changes["id_number"]:
         check, id_errors, notices = check_id(changes["id_number"])
         errors += id_errors
@@ -196,11 +206,8 @@ def update_person(reg: Registry, session: Session, actor: Actor, person_id: int,
         name = _clean_name(changes["name"], errors)
         pinyin, initials = name_keys(name)
         values.update(name=name, name_pinyin=pinyin, name_initials=initials)
-    if changes.get("household_code"):
-        errors += reg.divisions.check(changes["household_code"], "household_code")
-        if not errors and actor.prefix and not (actor.covers(changes["household_code"]) or actor.covers(row.residence_code)):
-            errors.append(_outside("household_code"))
-    errors += check_phone(changes.get("phone"))
+    if not any(e.field == "household_code" for e in errors):
+        errors += check_area(actor, changes, row.residence_code)
     if changes.get("household_house_code"):
         changes["household_house_code"], house_errors = houses.house_ref(session, changes["household_house_code"],
                                                                          "household_house_code")
@@ -212,7 +219,7 @@ def update_person(reg: Registry, session: Session, actor: Actor, person_id: int,
         if key in changes:
             values[key] = changes[key]
     if "id_number" in values:
-        _duplicate(session, actor, values["id_number"], exclude=row.id)
+        duplicate(session, actor, values["id_number"], exclude=row.id)
     sex = values.get("sex", row.sex)
     marital = values.get("marital_status", row.marital_status)
     values["category"] = category(sex, marital)
@@ -224,6 +231,24 @@ def update_person(reg: Registry, session: Session, actor: Actor, person_id: int,
     history.record(session, actor, entity="person", entity_id=row.id, person_id=row.id, action="update",
                    changes=delta, reason=data.change_reason, scope_code=row.household_code)
     return get(reg, session, actor, row.id, reveal=False)
+
+
+def check_values(reg: Registry, changes: dict[str, Any], prefix: str = "") -> list[FieldError]:
+    """The rules of an edit's values whatever the record: PATCH /v1/persons/ID and a bulk "set" share them."""
+    errors = [field_error(prefix + key, "required", "不能为空", "may not be empty")
+              for key in ("id_number", "name", "household_code") if key in changes and changes[key] is None]
+    if changes.get("household_code"):
+        errors += reg.divisions.check(changes["household_code"], prefix + "household_code")
+    return errors + check_phone(changes.get("phone"), prefix + "phone")
+
+
+def check_area(actor: Actor, changes: dict[str, Any], residence_code: str | None, prefix: str = "") -> list[FieldError]:
+    """A new household may lie outside the caller's area only if the record stays in it by its residence: an
+    edit never moves a record out of the caller's reach (PATCH and bulk "set" alike)."""
+    code = changes.get("household_code")
+    if code and actor.prefix and not (actor.covers(code) or actor.covers(residence_code)):
+        return [_outside(prefix + "household_code")]
+    return []
 
 
 def _not_active(status: str) -> ApiError:
@@ -244,7 +269,7 @@ def change_status(
     if action == "restore" and row.status == "active":
         raise Conflict("person_active", "人员已是在册状态", "person is already active")
     if action == "restore":
-        _duplicate(session, actor, row.id_number, exclude=row.id)  # re-registered meanwhile
+        duplicate(session, actor, row.id_number, exclude=row.id)  # re-registered meanwhile
     if action == "deregister":
         errors = []
         if day > today():

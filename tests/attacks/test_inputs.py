@@ -283,3 +283,33 @@ def test_a_bulk_move_keeps_to_the_house_capacity_as_single_edits_do(client: flow
     assert client.changesets.list() == []
     planned = client.changesets.plan(**{**move, "values": {"house_code": house.code, "over_capacity_ok": True}})
     assert (planned.total, planned.failing) == (3, 0)
+
+
+def test_a_bulk_set_never_moves_a_record_out_of_the_area(client: flowpop.Client, as_user: Any) -> None:
+    """A bulk "set" of the household checks each record as PATCH /v1/persons/ID does: a household outside the
+    caller's area is refused unless the record stays in the area by its residence."""
+    away = client.persons.create(**person_fields(name="户籍三元", household_code=tree.VILLAGE_A1, stay=None))
+    living = client.persons.create(**person_fields(name="居住三元"))  # household in 东湖区, lives in 三元区
+    sanyuan = as_user("county_admin", tree.COUNTY_SANYUAN)
+    shaxian = as_user("county_admin", tree.COUNTY_SHAXIAN)
+    with pytest.raises(flowpop.ValidationError) as single:
+        sanyuan.persons.update(away.id, version=away.version, household_code=tree.VILLAGE_C1)
+    assert [(e.field, e.code) for e in single.value.errors] == [("household_code", "outside_jurisdiction")]
+    move_out = {"operation": "set", "values": {"household_code": tree.VILLAGE_C1}, "reason": "户籍迁移"}
+    with pytest.raises(flowpop.ValidationError) as bulk:
+        sanyuan.changesets.plan(selection={"ids": [away.id, living.id]}, **move_out)
+    assert [(e.field, e.code) for e in bulk.value.errors] == [("values.household_code", "outside_jurisdiction")]
+    assert [r["person_id"] for r in bulk.value.body["records"]] == [away.id]
+    assert sanyuan.changesets.list() == []
+    assert sanyuan.persons.get(away.id).household_code == tree.VILLAGE_A1
+    with pytest.raises(flowpop.NotFoundError):
+        shaxian.persons.get(away.id)
+    # a record living in the area may take a household elsewhere, as with a PATCH
+    done = sanyuan.changesets.plan(selection={"ids": [living.id]}, **move_out)
+    assert (done.total, done.failing) == (1, 0)
+    sanyuan.changesets.apply(done.id)
+    assert sanyuan.persons.get(living.id).household_code == tree.VILLAGE_C1
+    # and a required field stays required
+    with pytest.raises(flowpop.ValidationError) as empty:
+        sanyuan.changesets.plan(selection={"ids": [living.id]}, **{**move_out, "values": {"household_code": None}})
+    assert [(e.field, e.code) for e in empty.value.errors] == [("values.household_code", "required")]

@@ -12,8 +12,10 @@ import json
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
 
 import flowpop
+from flowpop.registry.db import normalize_url
 from flowpop.rules import idnumber
 from tests import tree
 from tests.conftest import person_fields
@@ -148,3 +150,98 @@ def test_a_transfer_shows_the_receiving_side_only_the_moving_person(client: flow
         receiver.persons.get(namesake.id)
     [got] = receiver.inbox.list(kind="transfer")
     assert [c.person_id for c in got.candidates] == [mover.id] and got.matched_person_id == mover.id
+
+
+# ------------------------------------------------------------------- one active record per ID number, in bulk too
+
+
+def _legacy(db_url: str, person_id: int, number18: str) -> str:
+    """Stores a record's number in its legacy 15-digit form, as old imports left it."""
+    old = number18[:6] + number18[8:17]
+    engine = create_engine(normalize_url(db_url))
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE persons SET id_number = :n, id_rev = :r WHERE id = :id"),
+                     {"n": old, "r": old[::-1], "id": person_id})
+    engine.dispose()
+    return old
+
+
+@pytest.mark.parametrize(("county", "code"), [(tree.COUNTY_SHAXIAN, "held_elsewhere"),
+                                              (tree.COUNTY_SANYUAN, "duplicate_id_number")])
+def test_a_bulk_restore_refuses_a_number_registered_again_meanwhile(client: flowpop.Client, as_user: Any,
+                                                                    county: str, code: str) -> None:
+    p = _sanyuan_person(client)
+    number = p.id_number
+    sanyuan = as_user("county_admin", tree.COUNTY_SANYUAN)
+    p = sanyuan.persons.archive(p.id, version=p.version, reason="离开")
+    again = as_user("county_admin", county).persons.create(**person_fields(id_number=number, household_code=county,
+                                                                           stay=None))
+    with pytest.raises(flowpop.ConflictError) as single:
+        sanyuan.persons.restore(p.id, version=p.version, reason="回来")
+    assert single.value.code == code
+    planned = sanyuan.changesets.plan(operation="restore", selection={"ids": [p.id]}, reason="回来")
+    assert (planned.total, planned.failing) == (1, 1)
+    [failure] = planned.failures
+    assert (failure.person_id, failure.code, failure.message) == (p.id, code, single.value.message)
+    with pytest.raises(flowpop.ConflictError) as refused:
+        sanyuan.changesets.apply(planned.id)
+    assert refused.value.code == "changeset_has_failures"
+    assert sanyuan.changesets.apply(planned.id, skip_failing=True).applied == 0
+    assert (client.persons.get(p.id).status, client.persons.get(again.id).status) == ("archived", "active")
+
+
+def test_a_bulk_restore_makes_one_of_two_ended_records_active(client: flowpop.Client) -> None:
+    first = _sanyuan_person(client)
+    number = first.id_number
+    first = client.persons.archive(first.id, version=first.version, reason="离开")
+    second = client.persons.create(**person_fields(id_number=number))
+    second = client.persons.archive(second.id, version=second.version, reason="离开")
+    planned = client.changesets.plan(operation="restore", selection={"ids": [first.id, second.id]}, reason="回来")
+    assert (planned.total, planned.failing) == (2, 1)
+    assert [(f.person_id, f.code) for f in planned.failures] == [(second.id, "duplicate_id_number")]
+    client.changesets.apply(planned.id, skip_failing=True)
+    assert [client.persons.get(x.id).status for x in (first, second)] == ["active", "archived"]
+
+
+@pytest.mark.parametrize("how", ["changeset", "quality_fix"])
+def test_upgrading_a_15_digit_number_refuses_one_held_elsewhere(client: flowpop.Client, as_user: Any, db_url: str,
+                                                                how: str) -> None:
+    shaxian = as_user("county_admin", tree.COUNTY_SHAXIAN)
+    theirs = shaxian.persons.create(**person_fields(household_code=tree.COUNTY_SHAXIAN, stay=None))
+    number = client.persons.get(theirs.id, reveal=True).id_number
+    mine = _sanyuan_person(client)
+    _legacy(db_url, mine.id, number)
+    sanyuan = as_user("county_admin", tree.COUNTY_SANYUAN)
+    legacy = sanyuan.persons.get(mine.id)
+    with pytest.raises(flowpop.ConflictError) as single:  # the single edit of the number refuses it
+        sanyuan.persons.update(mine.id, version=legacy.version, id_number=number)
+    assert single.value.code == "held_elsewhere"
+    planned = (sanyuan.changesets.plan(operation="upgrade_id15", selection={"ids": [mine.id]}, reason="15位升级")
+               if how == "changeset" else sanyuan.reports.quality_fix("id_15_digits"))
+    assert (planned.total, planned.failing) == (1, 1)
+    assert [(f.person_id, f.code) for f in planned.failures] == [(mine.id, "held_elsewhere")]
+    sanyuan.changesets.apply(planned.id, skip_failing=True)
+    assert client.persons.get(mine.id, reveal=True).id_number == number[:6] + number[8:17]
+
+
+def test_a_stored_15_digit_number_is_the_same_as_its_18_digit_form(client: flowpop.Client, as_user: Any,
+                                                                   db_url: str) -> None:
+    p = _sanyuan_person(client)
+    number = p.id_number
+    _legacy(db_url, p.id, number)
+    shaxian = as_user("county_admin", tree.COUNTY_SHAXIAN)
+    with pytest.raises(flowpop.ConflictError) as created:
+        shaxian.persons.create(**person_fields(id_number=number, household_code=tree.COUNTY_SHAXIAN, stay=None))
+    assert created.value.code == "held_elsewhere"
+    result = shaxian.persons.import_file(_csv(["沙县新", number, "350405", tree.VILLAGE_C1, "2026-03-02"]),
+                                         filename="x.csv", skip_bad=True)
+    assert (result.inserted, result.updated, [r.code for r in result.problems]) == (0, 0, ["held_elsewhere"])
+    # inside the area: create names the record, import updates it
+    sanyuan = as_user("county_admin", tree.COUNTY_SANYUAN)
+    with pytest.raises(flowpop.ConflictError) as inside:
+        sanyuan.persons.create(**person_fields(id_number=number))
+    assert inside.value.code == "duplicate_id_number" and str(p.id) in inside.value.message
+    result = sanyuan.persons.import_file(_csv(["三元乙", number, "360102", tree.VILLAGE_A1, "2026-03-01"]),
+                                         filename="x.csv")
+    assert (result.applied, result.inserted, result.updated, result.problems) == (True, 0, 1, [])
+    assert client.persons.get(p.id).name == "三元乙"
