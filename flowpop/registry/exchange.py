@@ -4,7 +4,10 @@ elsewhere enter the inbox. A message's uid travels with it, so importing a batch
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, ConfigDict, StringConstraints
@@ -17,6 +20,7 @@ from flowpop.registry import history, inbox, matching
 from flowpop.registry import tables as t
 from flowpop.registry.auth import Actor, code_range
 from flowpop.registry.core import Registry
+from flowpop.registry.errors import ApiError
 from flowpop.types import Code, ExchangeImportResult, FreeJson, MessageKind, Model, Subject, text_fault
 
 FORMAT = "flowpop.message/1"
@@ -98,73 +102,103 @@ def _refusal(line_no: int, rec: dict[str, Any], exc: PydanticError) -> dict[str,
     return _problem(line_no, f"{where}：{zh} / {where}: {en}", ok_uid, where)
 
 
-def import_batch(reg: Registry, session: Session, actor: Actor, text: str) -> ExchangeImportResult:
-    """Messages addressed to places in this registry enter the inbox; others are rejected with a reason."""
+MAX_LINE = 8 * 1024 * 1024  # characters: the largest valid line (500 entries of 2000 characters, \u-escaped) fits
+CHUNK = 900  # lines read, looked up and written together
+MAX_REJECTED = 10_000  # past this, the file is no batch of messages: refused whole, its refusals not kept
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str | None]]:
+    """A batch file's lines, numbered, read one by one (a line too long to be a message comes as None)."""
+    try:
+        with path.open(encoding="utf-8-sig", newline=None) as f:
+            line_no = 0
+            while line := f.readline(MAX_LINE):
+                line_no += 1
+                if len(line) == MAX_LINE and not line.endswith("\n"):
+                    while (rest := f.readline(MAX_LINE)) and not rest.endswith("\n"):
+                        pass
+                    yield line_no, None
+                else:
+                    yield line_no, line
+    except UnicodeDecodeError as exc:  # nothing of the batch is written: the transaction is rolled back
+        raise ApiError("bad_encoding", "批次文件须为 UTF-8 编码", "batch files must be UTF-8") from exc
+
+
+def import_batch(reg: Registry, session: Session, actor: Actor, path: Path) -> ExchangeImportResult:
+    """Messages addressed to places in this registry enter the inbox; others are rejected with a reason.
+    The batch file is read a chunk of lines at a time, never whole in memory."""
     actor.require("write")
     inserted = skipped = 0
     rejected: list[dict[str, Any]] = []
     seen: set[str] = set()
-    lines = text.splitlines()
-    known = _known_uids(session, lines)
-    batch: list[t.Message] = []
-    for line_no, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            rejected.append(_problem(line_no, f"JSON 格式错误 / invalid JSON: {exc.msg}"))
-            continue
-        if not isinstance(rec, dict) or rec.get("format") != FORMAT:
-            rejected.append(_problem(line_no, f"不是 {FORMAT} 记录 / not a {FORMAT} record"))
-            continue
-        try:
-            msg = Record.model_validate(rec)
-        except PydanticError as exc:
-            rejected.append(_refusal(line_no, rec, exc))
-            continue
-        uid = msg.uid
-        addressee = msg.addressee_code
-        if reg.divisions.get(addressee) is None or addressee[:6] not in reg.divisions.home_counties:
-            rejected.append(_problem(line_no, f"收件单位 {addressee} 不在本系统 / addressee is not served here", uid))
-            continue
-        if actor.prefix and not actor.covers(addressee):
-            rejected.append(_problem(line_no, "收件单位不在您的管辖范围内 / addressee outside your jurisdiction", uid))
-            continue
-        if uid in seen or uid in known:
-            skipped += 1
-            continue
-        seen.add(uid)
-        batch.append(inbox.new_message(
-            reg, session, actor, kind=msg.kind, topic=msg.topic, sender_code=msg.sender_code, addressee_code=addressee,
-            subject=msg.subject.model_dump(mode="json", exclude_none=True), items=msg.items or {}, text=msg.text,
-            thread_uid=msg.thread_uid, in_reply_to=msg.in_reply_to, uid=uid, created_at=msg.created_at,
-            imported=True, batch=True,
-        ))
-        inserted += 1
-    if batch:
-        matching.apply_many(session, reg.divisions, batch)
-        session.flush()
-        now = t.utcnow()
-        session.execute(t.HistoryEntry.__table__.insert(), [
-            {"at": now, "entity": "message", "entity_id": m.id, "person_id": None, "action": "receive",
-             "user_id": actor.user_id, "username": actor.username, "reason": "exchange batch",
-             "changes": {"kind": [None, m.kind], "from": [None, m.sender_code]}, "changeset_id": None,
-             "scope_code": m.addressee_code} for m in batch])
+    lines = _lines(path)
+    while chunk := list(itertools.islice(lines, CHUNK)):
+        records: list[tuple[int, dict[str, Any]]] = []
+        for line_no, line in chunk:
+            if line is None:
+                rejected.append(_problem(line_no, f"行过长（最多 {MAX_LINE} 个字符）/ line too long ({MAX_LINE} characters at most)"))
+                continue
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except (json.JSONDecodeError, RecursionError) as exc:
+                reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+                rejected.append(_problem(line_no, f"JSON 格式错误 / invalid JSON: {reason}"))
+                continue
+            if not isinstance(rec, dict) or rec.get("format") != FORMAT:
+                rejected.append(_problem(line_no, f"不是 {FORMAT} 记录 / not a {FORMAT} record"))
+                continue
+            records.append((line_no, rec))
+        known = _known_uids(session, [rec for _, rec in records])
+        batch: list[t.Message] = []
+        for line_no, rec in records:
+            try:
+                msg = Record.model_validate(rec)
+            except PydanticError as exc:
+                rejected.append(_refusal(line_no, rec, exc))
+                continue
+            uid = msg.uid
+            addressee = msg.addressee_code
+            if reg.divisions.get(addressee) is None or addressee[:6] not in reg.divisions.home_counties:
+                rejected.append(_problem(line_no, f"收件单位 {addressee} 不在本系统 / addressee is not served here", uid))
+                continue
+            if actor.prefix and not actor.covers(addressee):
+                rejected.append(_problem(line_no, "收件单位不在您的管辖范围内 / addressee outside your jurisdiction", uid))
+                continue
+            if uid in seen or uid in known:
+                skipped += 1
+                continue
+            seen.add(uid)
+            batch.append(inbox.new_message(
+                reg, session, actor, kind=msg.kind, topic=msg.topic, sender_code=msg.sender_code, addressee_code=addressee,
+                subject=msg.subject.model_dump(mode="json", exclude_none=True), items=msg.items or {}, text=msg.text,
+                thread_uid=msg.thread_uid, in_reply_to=msg.in_reply_to, uid=uid, created_at=msg.created_at,
+                imported=True, batch=True,
+            ))
+            inserted += 1
+        if batch:
+            _receive(reg, session, actor, batch)
+        if len(rejected) > MAX_REJECTED:
+            raise ApiError("too_many_rejected", f"批次中超过 {MAX_REJECTED} 行无法接收，整批未导入",
+                           f"more than {MAX_REJECTED} lines of the batch refused: nothing imported", status=422)
     return ExchangeImportResult(inserted=inserted, skipped=skipped, rejected=rejected)
 
 
-def _known_uids(session: Session, lines: list[str]) -> set[str]:
-    """Which of a batch's uids are already here (one query per 900 instead of one per line)."""
-    uids = []
-    for line in lines:
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(rec, dict) and isinstance(rec.get("uid"), str):
-            uids.append(rec["uid"])
-    known: set[str] = set()
-    for i in range(0, len(uids), 900):
-        known.update(session.execute(select(t.Message.uid).where(t.Message.uid.in_(uids[i:i + 900]))).scalars())
-    return known
+def _receive(reg: Registry, session: Session, actor: Actor, batch: list[t.Message]) -> None:
+    matching.apply_many(session, reg.divisions, batch)
+    session.flush()
+    now = t.utcnow()
+    session.execute(t.HistoryEntry.__table__.insert(), [
+        {"at": now, "entity": "message", "entity_id": m.id, "person_id": None, "action": "receive",
+         "user_id": actor.user_id, "username": actor.username, "reason": "exchange batch",
+         "changes": {"kind": [None, m.kind], "from": [None, m.sender_code]}, "changeset_id": None,
+         "scope_code": m.addressee_code} for m in batch])
+
+
+def _known_uids(session: Session, records: list[dict[str, Any]]) -> set[str]:
+    """Which of a chunk's uids are already here (one query per chunk instead of one per line)."""
+    uids = [rec["uid"] for rec in records if isinstance(rec.get("uid"), str)]
+    if not uids:
+        return set()
+    return set(session.execute(select(t.Message.uid).where(t.Message.uid.in_(uids))).scalars())

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
+import unicodedata
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 import httpx
 import pytest
@@ -48,20 +53,24 @@ def _run_serve(args: list[str], out: Path) -> subprocess.Popen[bytes]:
         return subprocess.Popen([sys.executable, "-c", code, *args], stdout=sink, stderr=subprocess.STDOUT, env=env)
 
 
+def _wait_until_up(base: str, server: subprocess.Popen[bytes], out: Path) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(base + "/healthz")
+            return
+        except httpx.TransportError:
+            assert server.poll() is None and time.monotonic() < deadline, out.read_text()
+            time.sleep(0.1)
+
+
 def test_the_server_log_holds_no_id_number_phone_or_token(db_url: str, secret: str, tmp_path: Path) -> None:
     port, out = _free_port(), tmp_path / "serve.log"
     server = _run_serve(["serve", "--db", db_url, "--port", str(port)], out)
     base = f"http://127.0.0.1:{port}"
     number, old_number = new_id_number(), "350404900101123"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(base + "/healthz")
-                break
-            except httpx.TransportError:
-                assert server.poll() is None and time.monotonic() < deadline, out.read_text()
-                time.sleep(0.1)
+        _wait_until_up(base, server, out)
         auth = {"Authorization": f"Bearer {secret}"}
         for query in (f"q={number}", f"q={old_number}", f"q={PHONE}", f"token={secret}", f"password=p{PHONE}"):
             assert httpx.get(f"{base}/v1/persons?{query}", headers=auth).status_code in (200, 422)
@@ -75,6 +84,46 @@ def test_the_server_log_holds_no_id_number_phone_or_token(db_url: str, secret: s
     assert "GET /v1/persons?q=[REDACTED-ID]" in log and "[REDACTED-PHONE]" in log and "token=[REDACTED]" in log
     for clear in (number, old_number, PHONE, secret, secret[3:]):
         assert clear not in log
+
+
+def _as_searched(line: str) -> str:
+    """A log line read as ID-number search reads a query: decoded, full-width made ASCII, separators gone."""
+    return re.sub(r"[\s+\-]", "", unicodedata.normalize("NFKC", unquote(line)))
+
+
+def test_numbers_and_tokens_hidden_by_encoding_or_separators_are_redacted(db_url: str, secret: str,
+                                                                         tmp_path: Path) -> None:
+    """Percent-encoded, full-width or split by spaces, hyphens and "+", a number is still what the search is
+    asked for; a token after "%20" has no word boundary before it."""
+    port, out = _free_port(), tmp_path / "serve.log"
+    server = _run_serve(["serve", "--db", db_url, "--port", str(port)], out)
+    base = f"http://127.0.0.1:{port}"
+    number, old_number = new_id_number(region="513436")[:17] + "X", "411122831012702"
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in number)
+    queries = [
+        f"q={number[:6]}%20{number[6:14]}%20{number[14:]}", f"q={number[:6]}-{number[6:14]}-{number[14:]}",
+        f"q={number[:6]}+{number[6:14]}+{number[14:]}", "q=" + quote(full_width),
+        f"q={number[:16]}%{ord(number[16]):X}X", f"q={old_number[:4]}%20{old_number[4:]}",
+        f"q={PHONE[:3]}%20{PHONE[3:7]}%20{PHONE[7:]}", f"q={number[:9]}%E3%80%80{number[9:]}",
+        f"q=%22{number}%22", f"x=Bearer%20{secret}", "q=2026-03-01", "q=a%0AINFO:%20forged",
+    ]
+    try:
+        _wait_until_up(base, server, out)
+        auth = {"Authorization": f"Bearer {secret}"}
+        for query in queries:
+            assert httpx.get(f"{base}/v1/persons?{query}", headers=auth).status_code in (200, 422)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    log = out.read_text()
+    searched = _as_searched(log)
+    for clear in (number, number[:17], old_number, PHONE, secret[3:], secret[10:30]):
+        assert clear not in searched
+    assert log.count("GET /v1/persons?q=[REDACTED-ID] HTTP/1.1") == 7  # written decoded, then redacted
+    assert log.count("GET /v1/persons?q=[REDACTED-PHONE] HTTP/1.1") == 1
+    assert "GET /v1/persons?q=%22[REDACTED-ID]%22 HTTP/1.1" in log and "x=Bearer [REDACTED]" in log
+    assert "GET /v1/persons?q=2026-03-01 HTTP/1.1" in log  # an innocent number stays
+    assert "q=a%0AINFO: forged" in log and "\nINFO: forged" not in log  # no line forged by a decoded line break
 
 
 def test_our_own_loggers_are_redacted_as_serve_configures_them() -> None:
@@ -136,3 +185,43 @@ def test_an_import_larger_than_the_body_limit_still_works(client: flowpop.Client
     assert result.inserted == 3 and result.applied
     found = client.persons.list(q=people[0]["id_number"])
     assert [p.name for p in found] == [people[0]["name"]]
+
+
+def _message(addressee: str, **extra: object) -> dict[str, object]:
+    uid = f"ext-{uuid.uuid4()}"
+    return {"format": "flowpop.message/1", "uid": uid, "thread_uid": uid, "kind": "assist_request",
+            "sender_code": tree.VILLAGE_D1, "addressee_code": addressee, "subject": {"name": "王秀英"}, **extra}
+
+
+def test_an_exchange_batch_larger_than_the_body_limit_is_read_line_by_line(
+        client: flowpop.Client, server: str, secret: str) -> None:
+    """Spooled to disk and read line by line, not decoded whole and split: a message whose text holds a line
+    separator (U+2028, valid inside a JSON string) is one line; a batch is refused past its own limit, chunked."""
+    lines = [json.dumps(_message(tree.TOWNSHIP_A, text=f"第一行\u2028第二行 {i}"), ensure_ascii=False)
+             for i in range(3)]
+    padding = " " * (7 * MB)  # whitespace between JSON values: the lines stay valid messages
+    data = "\n".join(line[:-1] + padding + "}" for line in lines) + "\n"
+    data += "\n".join(json.dumps(_message(tree.TOWNSHIP_A)) for _ in range(1000)) + "\n"
+    assert len(data.encode()) > 20 * MB
+    headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/x-ndjson"}
+    block = 256 * 1024
+
+    def chunked(body: bytes) -> Iterator[bytes]:
+        yield from (body[i:i + block] for i in range(0, len(body), block))
+
+    r = httpx.post(server + "/v1/exchange/import", content=chunked(data.encode()), headers=headers, timeout=300)
+    assert "content-length" not in r.request.headers
+    assert r.status_code == 200, r.text
+    assert (r.json()["inserted"], r.json()["rejected"]) == (1003, [])
+    texts = {m.text for m in client.inbox.list(box="all", kind="assist_request", limit=500) if m.text}
+    assert {f"第一行\u2028第二行 {i}" for i in range(3)} <= texts
+    # a bad byte after the first chunks: the whole batch refused, nothing of it written
+    bad = "\n".join(json.dumps(_message(tree.TOWNSHIP_A)) for _ in range(2000)).encode() + b"\n\xff\n"
+    r = httpx.post(server + "/v1/exchange/import", content=chunked(bad), headers=headers, timeout=300)
+    assert r.status_code == 400 and r.json()["code"] == "bad_encoding"
+    assert len(list(client.inbox.list(box="all", kind="assist_request", limit=500))) == 1003
+    # past the limit of a batch (far below an import's), chunked: 413, and the rest is not read
+    total, sent = 200 * MB, [0]
+    r = httpx.post(server + "/v1/exchange/import", content=_chunks(total, sent), headers=headers, timeout=300)
+    assert r.status_code == 413 and r.json()["code"] == "body_too_large"
+    assert sent[0] < 100 * MB

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Annotated, BinaryIO, Literal
 
@@ -48,6 +48,17 @@ def _spooled() -> Iterator[tuple[BinaryIO, Path]]:
             yield f, path
 
 
+@contextlib.asynccontextmanager
+async def spooled_body(request: Request) -> AsyncIterator[Path]:
+    """The request body written to disk as it arrives (the body limit counts it as it is read), and a path
+    that opens it: an upload is read from there, never held whole in memory."""
+    with _spooled() as (f, path):
+        async for chunk in request.stream():
+            await run_in_threadpool(f.write, chunk)
+        f.flush()
+        yield path
+
+
 async def _run_import(request: Request, reg: Reg, who: Caller, dry_run: bool, skip_bad: bool, filename: str,
                       mapping: str | None, run: Callable[..., ImportResult]) -> ImportResult:
     """What every import shares: the mapping (JSON: header → field), the file as the body, a worker thread."""
@@ -59,11 +70,7 @@ async def _run_import(request: Request, reg: Reg, who: Caller, dry_run: bool, sk
         raise Invalid([field_error("mapping", "bad_mapping", "映射须为 JSON 对象：列名 → 字段名",
                                    "mapping must be a JSON object: header → field")]) from exc
     options = imports.Options(dry_run=dry_run, skip_bad=skip_bad, mapping=extra, filename=filename)
-    # the file goes to disk as it arrives and is read from there row by row, never held whole in memory
-    with _spooled() as (f, path):
-        async for chunk in request.stream():
-            await run_in_threadpool(f.write, chunk)
-        f.flush()
+    async with spooled_body(request) as path:  # read from there row by row
         if not path.stat().st_size:
             raise Invalid([field_error("body", "empty_file", "文件为空", "the file is empty")])
         try:

@@ -6,12 +6,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from starlette.concurrency import run_in_threadpool
 
 from flowpop.registry import exchange, inbox, inbox_views, services, stays
 from flowpop.registry.api import idempotency
 from flowpop.registry.api.deps import Caller, Reg
+from flowpop.registry.api.routes_files import spooled_body
 from flowpop.registry.api.routes_persons import IdemKey
-from flowpop.registry.errors import ApiError
 from flowpop.types import (
     BulkAck,
     BulkResult,
@@ -181,16 +182,11 @@ def export_outbox(reg: Reg, who: Caller, include_sent: bool = False) -> PlainTex
 
 @router.post("/exchange/import", response_model=ExchangeImportResult, tags=["exchange"])
 async def import_batch(request: Request, reg: Reg, who: Caller) -> ExchangeImportResult:
-    raw = await request.body()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ApiError("bad_encoding", "批次文件须为 UTF-8 编码", "batch files must be UTF-8") from exc
+    """The body is a JSON Lines batch file (UTF-8); it goes to disk as it arrives and is read line by line."""
+    async with spooled_body(request) as path:
 
-    def run() -> ExchangeImportResult:
-        with reg.writing() as session:
-            return exchange.import_batch(reg, session, who, text)
+        def run() -> ExchangeImportResult:
+            with reg.writing() as session:
+                return exchange.import_batch(reg, session, who, path)
 
-    from starlette.concurrency import run_in_threadpool
-
-    return await run_in_threadpool(run)
+        return await run_in_threadpool(run)
