@@ -67,7 +67,16 @@ Code = Annotated[
 ]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)]
 Address = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+def _one_line(text: str) -> str:
+    # a name is one cell of every list and file it goes into: a tab or line break in it would add a column or row
+    if any(c in text for c in "\t\r\n"):
+        raise PydanticCustomError("line_break", "must be one line: no tabs or line breaks")
+    return text
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), AfterValidator(_one_line)]
 Why = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)]
 IdNumberIn = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]

@@ -16,7 +16,15 @@ from flowpop.registry import tables as t
 from flowpop.registry.auth import Actor, code_range
 from flowpop.registry.core import Registry, today
 from flowpop.registry.errors import Invalid, field_error
-from flowpop.registry.search import decode_cursor, encode_cursor
+from flowpop.registry.search import (
+    decode_cursor,
+    encode_cursor,
+    is_id_text,
+    log_lookups,
+    partial_id_needs_reveal,
+    whole_number,
+    whole_number_lookups,
+)
 from flowpop.rules.divisions_source import prefix_of
 from flowpop.rules.idnumber import mask
 from flowpop.types import Candidate, InboxFigures, InboxSummary, Message, MessageDetail, Page
@@ -71,6 +79,16 @@ class InboxQuery:
     cursor: str | None = None
 
 
+def lookups(actor: Actor, query: InboxQuery) -> list[tuple[str, str]]:
+    """Whole ID numbers looked up without the reveal right: logged as person search logs them (a message's
+    subject is a person, and a found message says the guess was right)."""
+    return whole_number_lookups(actor, (("q", query.q),))
+
+
+def needs_writing(actor: Actor, query: InboxQuery) -> bool:
+    return bool(lookups(actor, query))
+
+
 def _box(actor: Actor, box: str, prefix: str) -> ColumnElement[bool]:
     if box == "out":
         return code_range(t.Message.sender_code, prefix)
@@ -104,19 +122,25 @@ def list_messages(reg: Registry, session: Session, actor: Actor, query: InboxQue
         conds.append(or_(t.Message.due_on >= day, t.Message.due_on.is_(None), t.Message.status.not_in(OPEN)))
     if query.q:
         text = query.q.strip()
-        conds.append(or_(t.Message.subject_name.startswith(text, autoescape=True), t.Message.subject_id_number == text.upper()))
+        number = whole_number(text)
+        if number is None and is_id_text(text) and not actor.can("reveal"):
+            raise partial_id_needs_reveal("q")  # as in person search: no number rebuilt a character at a time
+        conds.append(or_(t.Message.subject_name.startswith(text, autoescape=True),
+                         t.Message.subject_id_number == (number or text.upper())))
     # due date first (NULLs last), then id; keyset on (due_on, id)
     far = dt.date(9999, 12, 31)
     due = func.coalesce(t.Message.due_on, far)
     stmt = select(t.Message).where(and_(*conds))
     if query.cursor:
-        value, last_id = decode_cursor(query.cursor)
-        last_due = dt.date.fromisoformat(value) if value else far
+        value, last_id = decode_cursor(query.cursor, dt.date)
+        last_due = value or far
         stmt = stmt.where(or_(due > last_due, and_(due == last_due, t.Message.id > last_id)))
     rows = list(session.execute(stmt.order_by(due, t.Message.id).limit(query.limit + 1)).scalars())
     has_more = len(rows) > query.limit
     rows = rows[: query.limit]
     cursor = encode_cursor([rows[-1].due_on.isoformat() if rows[-1].due_on else None, rows[-1].id]) if has_more else None
+    if looked_up := lookups(actor, query):  # the route gave a writing session for it (needs_writing)
+        log_lookups(session, actor, looked_up, "message", [r.id for r in rows], has_more)
     return Page[Message](data=[present(reg, actor, r) for r in rows], next_cursor=cursor, has_more=has_more)
 
 

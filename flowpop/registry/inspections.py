@@ -347,7 +347,8 @@ def checklist(reg: Registry, session: Session, actor: Actor, campaign_id: int, v
                 "<style>table{border-collapse:collapse}td,th{border:1px solid #333;padding:4px}</style>"
                 f"<h1>{html.escape(title)}</h1><table><tr>{''.join(f'<th>{h}</th>' for h in head)}</tr>{body}</table>"
                 "<p>核查人：________　日期：____年__月__日</p></html>").encode()
-    text = [title, "", "\t".join(head)] + ["\t".join(line) for line in lines] + ["", "核查人：________　日期：____年__月__日"]
+    text = [cells.text_cell(title), "", cells.text_row(head)] + [cells.text_row(line) for line in lines] + \
+        ["", "核查人：________　日期：____年__月__日"]
     return ("\n".join(text) + "\n").encode()
 
 

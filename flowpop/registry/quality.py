@@ -111,13 +111,14 @@ def _sql_checks(reg: Registry, session: Session, prefix: str, dialect: str) -> d
     day = today()
     oldest, youngest = years_before(day, 50), years_before(day, 15)
     # ID numbers held more than once, whatever the status: read from the ID-number index alone, then the
-    # (few) records holding them are looked at
+    # (few) records holding them are looked at. Groups are made of records inside the caller's area only: one
+    # with a record elsewhere would confirm its name (type it into a record here, see it listed) or its status
     repeated = select(P.id_number).group_by(P.id_number).having(func.count() > 1)
-    dup_active = select(P.id_number).where(P.id_number.in_(repeated), P.status == "active") \
+    dup_active = select(P.id_number).where(P.id_number.in_(repeated), P.status == "active", scope) \
         .group_by(P.id_number).having(func.count() > 1)
     # archived records (退档, and the records a merge retired) are no longer duplicates of anything
     live = P.status != "archived"
-    dup_exact = select(P.id_number, P.name).where(P.id_number.in_(repeated), live) \
+    dup_exact = select(P.id_number, P.name).where(P.id_number.in_(repeated), live, scope) \
         .group_by(P.id_number, P.name).having(func.count() > 1).subquery()
     # one pass over the open stays that name a house: codes no house has, and houses over capacity
     code = unindexed(S.house_code)

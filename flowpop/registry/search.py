@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,8 @@ from flowpop.rules.names import clean_name
 from flowpop.types import Page, Person
 
 SORTS = {"id": t.Person.id, "name": t.Person.name_pinyin, "arrived_on": t.Person.arrived_on, "updated_at": t.Person.updated_at}
+# the type of each sort's value in a cursor (by id: the id is the whole key)
+CURSOR_KINDS: dict[str, type[str] | type[dt.date]] = {"name": str, "arrived_on": dt.date, "updated_at": dt.datetime}
 ID_CHARS = re.compile(r"^[0-9X]+$")
 LATIN = re.compile(r"^[a-z]+$")
 
@@ -59,7 +62,7 @@ def _prefix_range(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
     return and_(column >= text, column < text + "\uffff")
 
 
-def _whole_number(text: str) -> str | None:
+def whole_number(text: str) -> str | None:
     """The text as a whole ID number (18 characters, or a legacy 15 digits) if _text_filter searches it as one."""
     compact = normalize(text)
     if not ID_CHARS.match(compact) or compact.isalpha():
@@ -68,28 +71,51 @@ def _whole_number(text: str) -> str | None:
 
 
 def lookups(actor: Actor, query: PersonQuery) -> list[tuple[str, str]]:
-    """(field, number) for every whole ID number a caller without the reveal right looks up. Each answer says
-    whether a guess is right, and some 16,000 guesses rebuild a number from its masked form: every one is
-    written to the access log, so an auditor sees the guessing."""
+    """(field, number) for every whole ID number a caller without the reveal right looks up."""
+    return whole_number_lookups(actor, (("q", query.q), ("id_number", query.id_number), ("name", query.name)))
+
+
+def whole_number_lookups(actor: Actor, wanted: Iterable[tuple[str, str | None]]) -> list[tuple[str, str]]:
+    """(field, number) for every whole ID number among (field, typed text) that a caller without the reveal
+    right looks up (persons, messages). Each answer says whether a guess is right, and some 16,000 guesses
+    rebuild a number from its masked form: every one is written to the access log (log_lookups), so an
+    auditor sees the guessing."""
     if actor.can("reveal"):
         return []
-    wanted = (("q", query.q), ("id_number", query.id_number), ("name", query.name))
-    return [(field, number) for field, text in wanted if text and (number := _whole_number(text))]
+    return [(field, number) for field, text in wanted if text and (number := whole_number(text))]
+
+
+def log_lookups(session: Session, actor: Actor, looked_up: list[tuple[str, str]], entity: str, ids: list[int],
+                has_more: bool) -> None:
+    """One `lookup` access-log row for a search with whole numbers in it: the numbers masked, what it found."""
+    found = f"{len(ids)}{'+' if has_more else ''} found"
+    history.log_access(session, actor, "lookup", entity, ids,
+                       detail="; ".join(f"{field}={mask(number)}" for field, number in looked_up) + f"; {found}")
+
+
+def is_id_text(text: str) -> bool:
+    """Whether typed text is (part of) an ID number: digits and X, not letters alone ("xx" is initials, 徐霞)."""
+    compact = normalize(text)
+    return bool(ID_CHARS.match(compact)) and not compact.isalpha()
+
+
+def partial_id_needs_reveal(field: str) -> Invalid:
+    # a tail search answers "does a number end like this?": a character at a time it rebuilds a number
+    return Invalid([field_error(field, "partial_id_needs_reveal",
+                                "按部分身份证号查找需要查看完整号码的权限，请输入完整的18位号码",
+                                "searching by part of an ID number needs the reveal right; type the whole 18-character number")])
 
 
 def _text_filter(q: str, actor: Actor, field: str = "q") -> ColumnElement[bool]:
     """What a user types in one box: an ID number or its tail, pinyin or initials, or Chinese characters."""
     compact = normalize(q)
-    if ID_CHARS.match(compact) and not compact.isalpha():  # "xx" is initials (徐霞), not an ID tail
+    if is_id_text(q):
         if len(compact) == 18:
             return t.Person.id_number == compact
         if len(compact) == 15 and compact.isdigit():  # a legacy number: as stored, or upgraded
             return t.Person.id_number.in_((compact, upgrade15(compact)))
         if not actor.can("reveal"):
-            # a tail search answers "does a number end like this?": a character at a time it rebuilds a number
-            raise Invalid([field_error(field, "partial_id_needs_reveal",
-                                       "按部分身份证号查找需要查看完整号码的权限，请输入完整的18位号码",
-                                       "searching by part of an ID number needs the reveal right; type the whole 18-character number")])
+            raise partial_id_needs_reveal(field)
         if len(compact) < 4:
             raise Invalid([field_error(field, "too_short", "按身份证号查找至少输入末4位", "type at least the last 4 characters of an ID number")])
         return _prefix_range(t.Person.id_rev, compact[::-1])
@@ -104,13 +130,22 @@ def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, default=history.jsonable).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> list[Any]:
+def decode_cursor(cursor: str, kind: type[str] | type[dt.date] | None = None) -> tuple[Any, int]:
+    """(sort value, last id) of a keyset page cursor (persons, messages). ``kind`` is the sort value's type:
+    str, dt.date or dt.datetime (sent as ISO text), None or the value unchecked (the id is the whole key).
+    A cursor anyone forged answers 400 bad_cursor, never a crash."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
         if not isinstance(values, list) or len(values) != 2 or type(values[1]) is not int or not 0 < values[1] < 2**63:
             raise ValueError
-        return values
+        value, last_id = values
+        if kind is not None and value is not None:
+            if not isinstance(value, str):
+                raise ValueError
+            if kind is not str:
+                value = kind.fromisoformat(value)  # type: ignore[union-attr]
+        return value, last_id
     except ValueError as exc:
         raise _bad_cursor() from exc
 
@@ -153,22 +188,6 @@ def _scope(prefix: str, direction: str | None, *, broad: bool = False) -> Column
     if direction == "other":  # neither lives nor belongs here
         return and_(not_(hh), or_(t.Person.residence_code.is_(None), not_(res)))
     return or_(res, hh)
-
-
-def _coerce(column: Any, value: Any) -> Any:
-    """The cursor's sort value as the column's type; a cursor that does not fit is refused, not a crash."""
-    if value is None or column is t.Person.id:
-        return value
-    if not isinstance(value, str):
-        raise _bad_cursor()
-    try:
-        if column is t.Person.arrived_on:
-            return dt.date.fromisoformat(value)
-        if column is t.Person.updated_at:
-            return dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise _bad_cursor() from exc
-    return value
 
 
 def person_conditions(reg: Registry, actor: Actor, query: PersonQuery) -> tuple[ColumnElement[bool], str | None]:
@@ -239,8 +258,8 @@ def search_persons(reg: Registry, session: Session, actor: Actor, query: PersonQ
     prefix = actor.prefix
     stmt = select(t.Person).where(where)
     if query.cursor:
-        value, last_id = decode_cursor(query.cursor)
-        stmt = stmt.where(_after(column, descending, _coerce(column, value), last_id))
+        value, last_id = decode_cursor(query.cursor, CURSOR_KINDS.get(key))
+        stmt = stmt.where(_after(column, descending, value, last_id))
     # NULLS LAST only where there can be NULLs: on PostgreSQL `id DESC NULLS LAST` is not the primary key
     # read backwards (that is DESC NULLS FIRST), and it sorted a whole county instead of reading 50 rows
     order = [column.desc() if descending else column.asc()]
@@ -259,9 +278,7 @@ def search_persons(reg: Registry, session: Session, actor: Actor, query: PersonQ
     if query.reveal and rows:
         history.log_access(session, actor, "reveal", "person", [r.id for r in rows], detail="list")
     if looked_up := lookups(actor, query):  # the route gave a writing session for it (needs_writing)
-        found = f"{len(rows)}{'+' if has_more else ''} found"
-        history.log_access(session, actor, "lookup", "person", [r.id for r in rows],
-                           detail="; ".join(f"{field}={mask(number)}" for field, number in looked_up) + f"; {found}")
+        log_lookups(session, actor, looked_up, "person", [r.id for r in rows], has_more)
     shown_prefix = view_prefix if query.division and view_prefix else prefix
     data = [present.person(reg, actor, r, reveal=query.reveal, prefix=shown_prefix) for r in rows]
     return Page[Person](data=data, next_cursor=next_cursor, has_more=has_more, total=total)

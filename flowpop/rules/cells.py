@@ -9,11 +9,16 @@ dates and empty cells pass as they are: a negative amount in a numeric column st
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
 # the full-width signs too, a precaution: a Chinese input method types them, and it costs only an apostrophe
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+
+
+# what ends a cell or a line in tab-separated text: a tab, and every line break str.splitlines knows
+SEPARATORS = re.compile("[\t\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
 
 def starts_formula(value: object) -> bool:
@@ -54,3 +59,15 @@ def xlsx_row(sheet: Any, values: Iterable[Any]) -> list[Any]:
         else:
             out.append(value)  # other text is a string cell already; numbers and dates stay what they are
     return out
+
+
+def text_cell(value: Any) -> str:
+    """One cell of tab-separated text (a checklist pasted or opened in a spreadsheet): tabs and line breaks
+    inside it become spaces, so no value adds a column or a row, and text that would start a formula (after
+    leading spaces too) gets a leading apostrophe, as in CSV."""
+    text = "" if value is None else SEPARATORS.sub(" ", str(value))
+    return "'" + text if text.lstrip(" ").startswith(FORMULA_START) else text
+
+
+def text_row(values: Iterable[Any]) -> str:
+    return "\t".join(text_cell(v) for v in values)

@@ -9,6 +9,7 @@ import io
 from pathlib import Path
 
 import httpx
+import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
@@ -138,3 +139,36 @@ def test_formula_text_is_inert_in_the_cli_csv_files(client: flowpop.Client, db_u
     assert result.exit_code == 4, result.output
     values = [r["值"] for r in csv.DictReader(io.StringIO(report.read_text(encoding="utf-8-sig")))]
     assert "'" + EVIL in values, values
+
+
+def test_the_plain_text_checklist_is_inert_and_keeps_its_grid(client: flowpop.Client) -> None:
+    """Tab-separated text opens in a spreadsheet too: no cell may start a formula, and a tab or line break in a
+    value may not add a column or a row (addresses and titles may hold them; names may not, see below)."""
+    stay = {"residence_code": tree.VILLAGE_A1, "reason": "work", "arrived_on": "2026-03-01",
+            "residence_address": "=1+1\t@SUM(1)\r\n+1+1\n=2"}
+    evil = client.persons.create(**person_fields(name=EVIL, stay=stay))
+    for name in ("+1+1", "@SUM(1)", "-2"):
+        client.persons.create(**person_fields(name=name))
+    campaign = client.inspections.create(quarter="2026Q2", jurisdiction_code=tree.TOWNSHIP_A, name=EVIL + "\t=1\n+1")
+    text = client.inspections.checklist(campaign.id, tree.VILLAGE_A1, "text").decode()
+    lines = text.splitlines()
+    assert lines[0].startswith("'" + EVIL + " =1 +1 ")  # the title: one line, inert
+    assert "\t" not in lines[0]
+    rows = [line.split("\t") for line in lines[2:-2]]
+    assert len(rows) == 1 + 4 and all(len(r) == 8 for r in rows)  # the head and four people, eight columns each
+    assert [r[2] for r in rows[1:]] == ["'" + EVIL, "'+1+1", "'@SUM(1)", "'-2"]
+    assert rows[1][4] == "'=1+1 @SUM(1)  +1+1 =2" and rows[1][3].startswith(evil.id_number[:6])
+    assert [r[0] for r in rows[1:]] == ["1", "2", "3", "4"]  # numbers stay bare
+
+
+def test_a_name_is_one_line(client: flowpop.Client) -> None:
+    for name in ("a\t=1+1", "张三\n=1+1", "李\r四"):
+        with pytest.raises(flowpop.ValidationError) as exc:
+            client.persons.create(**person_fields(name=name))
+        assert [(e.field, e.code) for e in exc.value.errors] == [("name", "line_break")]
+        assert exc.value.errors[0].message and exc.value.errors[0].message_en
+    p = client.persons.create(**person_fields(note="第一行\n第二行\t备注"))  # free text keeps its lines and tabs
+    with pytest.raises(flowpop.ValidationError) as exc:
+        client.persons.update(p.id, version=p.version, name="王\t五")
+    assert [(e.field, e.code) for e in exc.value.errors] == [("name", "line_break")]
+    assert client.persons.get(p.id).note == "第一行\n第二行\t备注"

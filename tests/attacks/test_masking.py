@@ -284,3 +284,29 @@ def test_registering_from_a_message_checks_the_whole_number_not_its_mask(as_user
     assert a.inbox.get(req.id).matched_person_id is None
     done = a.inbox.act(req.id, "register", version=req.version, person={**person, "id_number": number})
     assert done.matched_person_id is not None
+
+
+def test_inbox_search_by_number_follows_the_person_search_rules(client: flowpop.Client, as_user: Maker) -> None:
+    """A message's subject is a person: finding it by a whole number says the guess was right, as person search
+    does, so without the reveal right such a lookup is logged the same way, and a partial number is refused."""
+    d = as_user("township_operator", tree.TOWNSHIP_D)
+    number = idnumber.make("350404", dt.date(1964, 8, 2), 67)
+    guess = idnumber.make("350404", dt.date(1964, 8, 3), 67)
+    sent = d.inbox.send(kind="assist_request", addressee_code=tree.VILLAGE_A1, subject={"name": "张三", "id_number": number},
+                        items={"verify": ["现居住地址"]})
+    village = as_user("village_assistant", tree.VILLAGE_A1)
+    assert [m.id for m in village.inbox.list(q=number, status="all")] == [sent.id]
+    assert list(village.inbox.list(q=guess, status="all")) == []
+    for partial in (number[-6:], number[:17]):
+        with pytest.raises(flowpop.ValidationError) as exc:
+            list(village.inbox.list(q=partial, status="all"))
+        assert [(e.field, e.code) for e in exc.value.errors] == [("q", "partial_id_needs_reveal")]
+    with pytest.raises(flowpop.ValidationError) as searched:
+        list(village.persons.list(q=number[-6:]))
+    assert searched.value.errors[0].message == exc.value.errors[0].message  # the same refusal, word for word
+    operator = as_user("township_operator", tree.TOWNSHIP_A)  # with the reveal right: unlogged, as in person search
+    assert [m.id for m in operator.inbox.list(q=number, status="all")] == [sent.id]
+    name = village.me().username
+    lookups = [(e.username, e.entity, e.entity_ids, e.detail) for e in client.audit.access_log() if e.action == "lookup"]
+    assert lookups == [(name, "message", [], f"q={idnumber.mask(guess)}; 0 found"),
+                       (name, "message", [sent.id], f"q={idnumber.mask(number)}; 1 found")]

@@ -52,7 +52,7 @@ def list_inbox(
 ) -> Page[Message]:
     query = inbox_views.InboxQuery(box=box, status=status, kind=kind, overdue=overdue, q=q, division=division,
                                    limit=limit, cursor=cursor)
-    with reg.reading() as session:
+    with (reg.writing() if inbox_views.needs_writing(who, query) else reg.reading()) as session:
         return inbox_views.list_messages(reg, session, who, query)
 
 
