@@ -4,7 +4,6 @@ elsewhere enter the inbox. A message's uid travels with it, so importing a batch
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -103,7 +102,7 @@ def _refusal(line_no: int, rec: dict[str, Any], exc: PydanticError) -> dict[str,
 
 
 MAX_LINE = 8 * 1024 * 1024  # characters: the largest valid line (500 entries of 2000 characters, \u-escaped) fits
-CHUNK = 900  # lines read, looked up and written together
+CHUNK = 900  # lines read, looked up and written together (fewer when they are long)
 MAX_REJECTED = 10_000  # past this, the file is no batch of messages: refused whole, its refusals not kept
 
 
@@ -124,6 +123,19 @@ def _lines(path: Path) -> Iterator[tuple[int, str | None]]:
         raise ApiError("bad_encoding", "批次文件须为 UTF-8 编码", "batch files must be UTF-8") from exc
 
 
+def _chunks(path: Path) -> Iterator[list[tuple[int, str | None]]]:
+    chunk: list[tuple[int, str | None]] = []
+    size = 0
+    for line_no, line in _lines(path):
+        chunk.append((line_no, line))
+        size += len(line or "")
+        if len(chunk) == CHUNK or size >= MAX_LINE:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
 def import_batch(reg: Registry, session: Session, actor: Actor, path: Path) -> ExchangeImportResult:
     """Messages addressed to places in this registry enter the inbox; others are rejected with a reason.
     The batch file is read a chunk of lines at a time, never whole in memory."""
@@ -131,8 +143,7 @@ def import_batch(reg: Registry, session: Session, actor: Actor, path: Path) -> E
     inserted = skipped = 0
     rejected: list[dict[str, Any]] = []
     seen: set[str] = set()
-    lines = _lines(path)
-    while chunk := list(itertools.islice(lines, CHUNK)):
+    for chunk in _chunks(path):
         records: list[tuple[int, dict[str, Any]]] = []
         for line_no, line in chunk:
             if line is None:
