@@ -51,8 +51,14 @@ def main(argv: list[str] | None = None) -> int:
                              ("engine errors", figures.errors)):
             if lines:  # each distinct line once, with how often it came
                 print(f"\n{title}:")
-                print("\n".join(f"  {n}× {line}" if n > 1 else f"  {line}" for line, n in Counter(lines).items()))
+                print("\n".join(f"  {n}× {_short(line)}" if n > 1 else f"  {_short(line)}"
+                                 for line, n in Counter(lines).items()))
     return 1 if figures.server_errors or figures.failures or figures.errors else 0
+
+
+def _short(line: str, keep: int = 600) -> str:
+    """A fuzzed request line can be hundreds of kilobytes: its head and tail say enough."""
+    return line if len(line) <= keep else f"{line[:keep // 2]} …({len(line) - keep} characters)… {line[-keep // 2:]}"
 
 
 if __name__ == "__main__":
