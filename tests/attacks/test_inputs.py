@@ -286,6 +286,25 @@ def test_a_bulk_move_keeps_to_the_house_capacity_as_single_edits_do(client: flow
     assert (planned.total, planned.failing) == (3, 0)
 
 
+# ------------------------------------------------------------------------------ forged page cursors
+
+
+def _cursor(raw: str) -> str:
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("raw", ["[5, 1]", '["x", 1]', '[{"a": 1}, 1]', '["2026-13-01", 1]', '["2026-01-01T00:00:00", 1]',
+                                 '[["2026-01-01"], 1]'])
+def test_a_forged_inbox_cursor_is_refused_as_a_person_cursor_is(client: flowpop.Client, server: str, raw: str) -> None:
+    token = _token(client, "op_cursor", "township_operator", tree.TOWNSHIP_A)
+    with httpx.Client(base_url=server, headers=token) as http:
+        for path in ("/v1/inbox", "/v1/persons"):
+            answer = http.get(path, params={"cursor": _cursor(raw), "sort": "arrived_on"} if path == "/v1/persons"
+                              else {"cursor": _cursor(raw)})
+            assert (answer.status_code, answer.json()["code"]) == (400, "bad_cursor"), (path, answer.text)
+        assert http.get("/v1/inbox").status_code == 200  # the connection, and the server, carry on
+
+
 def test_a_bulk_set_never_moves_a_record_out_of_the_area(client: flowpop.Client, as_user: Any) -> None:
     """A bulk "set" of the household checks each record as PATCH /v1/persons/ID does: a household outside the
     caller's area is refused unless the record stays in the area by its residence."""
@@ -314,21 +333,3 @@ def test_a_bulk_set_never_moves_a_record_out_of_the_area(client: flowpop.Client,
     with pytest.raises(flowpop.ValidationError) as empty:
         sanyuan.changesets.plan(selection={"ids": [living.id]}, **{**move_out, "values": {"household_code": None}})
     assert [(e.field, e.code) for e in empty.value.errors] == [("values.household_code", "required")]
-
-# ------------------------------------------------------------------------------ forged page cursors
-
-
-def _cursor(raw: str) -> str:
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-@pytest.mark.parametrize("raw", ["[5, 1]", '["x", 1]', '[{"a": 1}, 1]', '["2026-13-01", 1]', '["2026-01-01T00:00:00", 1]',
-                                 '[["2026-01-01"], 1]'])
-def test_a_forged_inbox_cursor_is_refused_as_a_person_cursor_is(client: flowpop.Client, server: str, raw: str) -> None:
-    token = _token(client, "op_cursor", "township_operator", tree.TOWNSHIP_A)
-    with httpx.Client(base_url=server, headers=token) as http:
-        for path in ("/v1/inbox", "/v1/persons"):
-            answer = http.get(path, params={"cursor": _cursor(raw), "sort": "arrived_on"} if path == "/v1/persons"
-                              else {"cursor": _cursor(raw)})
-            assert (answer.status_code, answer.json()["code"]) == (400, "bad_cursor"), (path, answer.text)
-        assert http.get("/v1/inbox").status_code == 200  # the connection, and the server, carry on

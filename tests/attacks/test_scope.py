@@ -152,6 +152,47 @@ def test_a_transfer_shows_the_receiving_side_only_the_moving_person(client: flow
     assert [c.person_id for c in got.candidates] == [mover.id] and got.matched_person_id == mover.id
 
 
+def test_quality_duplicates_are_formed_inside_the_area_only(client: flowpop.Client, as_user: Any, db_url: str) -> None:
+    """Typing a name into a record here that holds a number registered elsewhere, then reading the duplicate
+    list, would test any name against a record the caller may not see: a duplicate group is made of records
+    inside the caller's area only (a city-wide caller still sees one spanning both counties)."""
+    from sqlalchemy import create_engine, text
+
+    from flowpop.registry.db import normalize_url
+
+    p = _sanyuan_person(client)
+    client.persons.deregister(p.id, version=p.version, reason="回原籍")
+    shaxian = as_user("county_admin", tree.COUNTY_SHAXIAN)
+    mine = shaxian.persons.create(**person_fields(id_number=p.id_number, name="猜错", household_code=tree.VILLAGE_C1,
+                                                  stay={"residence_code": tree.VILLAGE_C1, "reason": "work",
+                                                        "arrived_on": "2026-03-01"}))
+
+    def listed(who: flowpop.Client) -> dict[str, list[int]]:
+        return {key: sorted(x.id for x in who.reports.quality_persons(key))
+                for key in ("duplicate_record", "duplicate_active_id")}
+
+    assert listed(shaxian) == {"duplicate_record": [], "duplicate_active_id": []}
+    mine = shaxian.persons.update(mine.id, version=mine.version, name=p.name)  # the guess is right
+    assert listed(shaxian) == {"duplicate_record": [], "duplicate_active_id": []}
+    counts = {c.key: c.count for c in shaxian.reports.quality().checks}
+    assert (counts["duplicate_record"], counts["duplicate_active_id"]) == (0, 0)
+    assert listed(client)["duplicate_record"] == sorted([p.id, mine.id])  # both counties: one group
+    # both active (as a legacy system left them): still nothing of the other county's record in 沙县's lists
+    engine = create_engine(normalize_url(db_url))
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE persons SET status = 'active' WHERE id = :id"), {"id": p.id})
+    engine.dispose()
+    assert listed(shaxian) == {"duplicate_record": [], "duplicate_active_id": []}
+    assert listed(client) == {"duplicate_record": sorted([p.id, mine.id]), "duplicate_active_id": sorted([p.id, mine.id])}
+    # two records of its own are a group 沙县 sees
+    engine = create_engine(normalize_url(db_url))
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE persons SET residence_code = :v, household_code = :v WHERE id = :id"),
+                     {"v": tree.VILLAGE_C1, "id": p.id})
+    engine.dispose()
+    assert listed(shaxian) == {"duplicate_record": sorted([p.id, mine.id]), "duplicate_active_id": sorted([p.id, mine.id])}
+
+
 # ------------------------------------------------------------------- one active record per ID number, in bulk too
 
 
@@ -245,44 +286,3 @@ def test_a_stored_15_digit_number_is_the_same_as_its_18_digit_form(client: flowp
                                          filename="x.csv")
     assert (result.applied, result.inserted, result.updated, result.problems) == (True, 0, 1, [])
     assert client.persons.get(p.id).name == "三元乙"
-
-
-def test_quality_duplicates_are_formed_inside_the_area_only(client: flowpop.Client, as_user: Any, db_url: str) -> None:
-    """Typing a name into a record here that holds a number registered elsewhere, then reading the duplicate
-    list, would test any name against a record the caller may not see: a duplicate group is made of records
-    inside the caller's area only (a city-wide caller still sees one spanning both counties)."""
-    from sqlalchemy import create_engine, text
-
-    from flowpop.registry.db import normalize_url
-
-    p = _sanyuan_person(client)
-    client.persons.deregister(p.id, version=p.version, reason="回原籍")
-    shaxian = as_user("county_admin", tree.COUNTY_SHAXIAN)
-    mine = shaxian.persons.create(**person_fields(id_number=p.id_number, name="猜错", household_code=tree.VILLAGE_C1,
-                                                  stay={"residence_code": tree.VILLAGE_C1, "reason": "work",
-                                                        "arrived_on": "2026-03-01"}))
-
-    def listed(who: flowpop.Client) -> dict[str, list[int]]:
-        return {key: sorted(x.id for x in who.reports.quality_persons(key))
-                for key in ("duplicate_record", "duplicate_active_id")}
-
-    assert listed(shaxian) == {"duplicate_record": [], "duplicate_active_id": []}
-    mine = shaxian.persons.update(mine.id, version=mine.version, name=p.name)  # the guess is right
-    assert listed(shaxian) == {"duplicate_record": [], "duplicate_active_id": []}
-    counts = {c.key: c.count for c in shaxian.reports.quality().checks}
-    assert (counts["duplicate_record"], counts["duplicate_active_id"]) == (0, 0)
-    assert listed(client)["duplicate_record"] == sorted([p.id, mine.id])  # both counties: one group
-    # both active (as a legacy system left them): still nothing of the other county's record in 沙县's lists
-    engine = create_engine(normalize_url(db_url))
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE persons SET status = 'active' WHERE id = :id"), {"id": p.id})
-    engine.dispose()
-    assert listed(shaxian) == {"duplicate_record": [], "duplicate_active_id": []}
-    assert listed(client) == {"duplicate_record": sorted([p.id, mine.id]), "duplicate_active_id": sorted([p.id, mine.id])}
-    # two records of its own are a group 沙县 sees
-    engine = create_engine(normalize_url(db_url))
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE persons SET residence_code = :v, household_code = :v WHERE id = :id"),
-                     {"v": tree.VILLAGE_C1, "id": p.id})
-    engine.dispose()
-    assert listed(shaxian) == {"duplicate_record": sorted([p.id, mine.id]), "duplicate_active_id": sorted([p.id, mine.id])}
