@@ -3,6 +3,7 @@ embedded clients, clients for users of each role, and a real server on a socket.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import os
@@ -154,20 +155,28 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def server(db_url: str) -> Iterator[str]:
-    """`flowpop serve`'s app on a real socket; tokens required."""
+@contextlib.contextmanager
+def serving(db: str, log_level: str = "warning") -> Iterator[str]:
+    """`flowpop serve`'s app (tokens required) on a real socket, in a thread."""
     from flowpop.registry.api import create_app
 
     port = _free_port()
-    config = uvicorn.Config(create_app(db_url), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
+    srv = uvicorn.Server(uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level=log_level))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.time() + 10
     while not srv.started and time.time() < deadline:
         time.sleep(0.02)
     assert srv.started, "server did not start"
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def server(db_url: str) -> Iterator[str]:
+    """`flowpop serve`'s app on a real socket; tokens required."""
+    with serving(db_url) as url:
+        yield url

@@ -11,12 +11,9 @@ import csv
 import io
 import json
 import os
-import socket
 import tempfile
-import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +21,6 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import strategies as st
 from schemathesis.engine import Status, events, from_schema
 from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
@@ -32,10 +28,9 @@ from stdnum.cn import uscc
 
 import flowpop
 from flowpop.registry import imports_places
-from flowpop.registry.api import create_app
 from flowpop.rules import legacy
 from tests import tree
-from tests.conftest import person_fields
+from tests.conftest import person_fields, serving
 
 FUZZER, DECOY = "fuzzer", "fuzz_decoy"
 PHASES = ("coverage", "fuzzing", "stateful")
@@ -111,24 +106,6 @@ def seed_registry(db: str) -> dict[str, Any]:
     return {"token": mine.token, "token_id": mine.id, "decoy_token_id": decoy.id}
 
 
-@contextlib.contextmanager
-def serving(db: str) -> Iterator[str]:
-    """`flowpop serve`'s app (tokens required) on a real socket, in a thread."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 10
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.02)
-    assert srv.started, "server did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
 
 
 class Guard:
@@ -283,7 +260,7 @@ def fuzz(budget: Budget = CI, *, workdir: str | None = None) -> Figures:
     guard = Guard(me)
     GLOBAL_HOOK_DISPATCHER.register_hook_with_name(guard, "before_call")
     try:
-        with serving(db) as url:
+        with serving(db, log_level="error") as url:
             schema = schemathesis.openapi.from_dict(as_served(httpx.get(f"{url}/openapi.json").json()),
                                                     config=_config(url, me["token"], budget))
             schema.hooks.register_hook_with_name(_file_bodies, "flatmap_body")
