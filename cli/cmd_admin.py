@@ -1,4 +1,4 @@
-"""flowpop me / divisions / users / tokens: who am I, the division tree, accounts and API tokens."""
+"""flowpop me / divisions / users / tokens / audit: who am I, the division tree, accounts, API tokens and the access log."""
 
 from __future__ import annotations
 
@@ -190,3 +190,21 @@ def revoke(state: State, token_id: int) -> None:
     token = state.client.tokens.revoke(token_id)
     click.echo(t(f"已吊销令牌 {token.id}（{token.prefix}…）", f"token {token.id} ({token.prefix}…) revoked"))
 
+
+
+@click.group()
+def audit() -> None:
+    """访问日志：查看完整身份证号、导出和按号码查询的记录 / the access log: reveals, exports and number look-ups."""
+
+
+@audit.command("log")
+@click.option("--action", metavar="ACTION", help="只看此类：reveal、export、lookup… / only this action")
+@click.option("--user", "username", metavar="USERNAME", help="只看此用户 / only this user")
+@click.option("--before", type=click.IntRange(1), metavar="ID", help="早于此编号的记录（翻页）/ entries older than this id")
+@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True, help="最多条数 / at most")
+@format_options
+@pass_state
+def audit_log(state: State, fmt: str, action: str | None, username: str | None, before: int | None, limit: int) -> None:
+    """最新的在前 / newest first."""
+    render(state.client.audit.access_log(limit, action=action, username=username, before=before), fmt,
+           views.ACCESS_LOG_COLUMNS)

@@ -275,6 +275,13 @@ TOKEN_COLUMNS = [
 ]
 
 
+ACCESS_LOG_COLUMNS = [
+    col("id"), col("at", header=("时间", "At")), col("username", header=("用户", "User")),
+    col("action", header=("操作", "Action")), col("entity", header=("对象", "Entity")),
+    Column("条数", "Records", lambda e: str(len(e.entity_ids))), col("detail", header=("说明", "Detail"), flex="start"),
+]
+
+
 def changes_text(changes: dict[str, Any], *, entity: str = "person", reveal: bool = False, width: int = 60) -> str:
     """``{"phone": [old, new]}`` as ``联系电话: 旧 → 新``; ID numbers stay masked unless revealed."""
     kinds = {"status": STATUS_KIND[entity]} if entity in STATUS_KIND else {}

@@ -134,8 +134,10 @@ def revoke_token(token_id: int) -> Call:
     return Call("DELETE", f"/v1/tokens/{int(token_id)}", model=Token)
 
 
-def access_log(limit: int = 100) -> Call:
-    return Call("GET", "/v1/access-log", params={"limit": str(limit)}, model=list[AccessLogEntry])
+def access_log(limit: int = 100, action: str | None = None, username: str | None = None,
+               before: int | None = None) -> Call:
+    return Call("GET", "/v1/access-log", params=clean_params({"limit": limit, "action": action, "username": username,
+                                                              "before": before}), model=list[AccessLogEntry])
 
 
 # ---------------------------------------------------------------- inbox and exchange

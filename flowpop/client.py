@@ -188,8 +188,10 @@ class Tokens(_Sync):
 
 
 class Audit(_Sync):
-    def access_log(self, limit: int = 100) -> list[AccessLogEntry]:
-        return self._c._run(calls.access_log(limit))
+    def access_log(self, limit: int = 100, *, action: str | None = None, username: str | None = None,
+                   before: int | None = None) -> list[AccessLogEntry]:
+        """Newest first; narrowed by action (reveal, export, lookup, …) or user; ``before`` an entry id pages back."""
+        return self._c._run(calls.access_log(limit, action, username, before))
 
 
 class Inbox(_Sync):
@@ -548,8 +550,9 @@ class AsyncTokens(_Async):
 
 
 class AsyncAudit(_Async):
-    async def access_log(self, limit: int = 100) -> list[AccessLogEntry]:
-        return await self._c._run(calls.access_log(limit))
+    async def access_log(self, limit: int = 100, *, action: str | None = None, username: str | None = None,
+                         before: int | None = None) -> list[AccessLogEntry]:
+        return await self._c._run(calls.access_log(limit, action, username, before))
 
 
 class AsyncInbox(_Async):

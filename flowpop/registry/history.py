@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flowpop.registry import tables as t
-from flowpop.registry.auth import Actor
+from flowpop.registry.auth import Actor, code_range
 
 
 def jsonable(value: Any) -> Any:
@@ -93,3 +93,20 @@ def log_access(session: Session, actor: Actor, action: str, entity: str, ids: li
     session.add(
         t.AccessLog(user_id=actor.user_id, username=actor.username, action=action, entity=entity, entity_ids=ids, detail=detail)
     )
+
+
+def access_entries(session: Session, actor: Actor, *, limit: int = 100, action: str | None = None,
+                   username: str | None = None, before: int | None = None) -> list[t.AccessLog]:
+    """The access log, newest first: an auditor sees what the users of their own jurisdiction revealed, exported and
+    looked up; ``action``/``username`` narrow it (a run of guesses must not bury the rest), ``before`` pages back."""
+    actor.require("audit")
+    stmt = select(t.AccessLog)
+    if actor.prefix:
+        stmt = stmt.join(t.User, t.User.id == t.AccessLog.user_id).where(code_range(t.User.jurisdiction_code, actor.prefix))
+    if action:
+        stmt = stmt.where(t.AccessLog.action == action)
+    if username:
+        stmt = stmt.where(t.AccessLog.username == username)
+    if before:
+        stmt = stmt.where(t.AccessLog.id < before)
+    return list(session.execute(stmt.order_by(t.AccessLog.id.desc()).limit(limit)).scalars())

@@ -310,3 +310,32 @@ def test_inbox_search_by_number_follows_the_person_search_rules(client: flowpop.
     lookups = [(e.username, e.entity, e.entity_ids, e.detail) for e in client.audit.access_log() if e.action == "lookup"]
     assert lookups == [(name, "message", [], f"q={idnumber.mask(guess)}; 0 found"),
                        (name, "message", [sent.id], f"q={idnumber.mask(number)}; 1 found")]
+
+
+def test_an_auditor_finds_a_guessing_run_by_action_and_user(
+    client: flowpop.Client, as_user: Maker, people: dict[int, tuple[str, dt.date]], db_url: str
+) -> None:
+    """A guessing run is many lookup rows: the auditor narrows the log to one action and one user, and pages back
+    with ``before``, through the SDK and `flowpop audit log`."""
+    from click.testing import CliRunner
+
+    from flowpop_cli.main import cli
+
+    pid, (number, born) = next(iter(people.items()))
+    viewer, other = as_user("city_viewer", CITY), as_user("city_viewer", CITY)
+    guesses = [idnumber.make(number[:6], born + dt.timedelta(days=d), 37) for d in range(1, 6)]
+    for g in guesses:
+        assert list(viewer.persons.list(id_number=g)) == []
+    assert [p.id for p in other.persons.list(q=number)] == [pid]
+    client.persons.get(pid, reveal=True)
+    auditor = as_user("auditor", CITY)
+    name = viewer.me().username
+    run = auditor.audit.access_log(action="lookup", username=name)
+    assert [e.detail for e in run] == [f"id_number={idnumber.mask(g)}; 0 found" for g in reversed(guesses)]
+    assert {e.action for e in client.audit.access_log(action="reveal")} == {"reveal"}
+    older = auditor.audit.access_log(2, action="lookup", username=name, before=run[1].id)
+    assert [e.id for e in older] == [e.id for e in run[2:4]]
+    shown = CliRunner().invoke(cli, ["--db", db_url, "--token", auditor.settings.token or "", "audit", "log",
+                                     "--action", "lookup", "--user", name, "--format", "json"])
+    assert shown.exit_code == 0, shown.output
+    assert [e["id"] for e in json.loads(shown.stdout)] == [e.id for e in run]

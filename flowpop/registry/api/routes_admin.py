@@ -5,12 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
-from flowpop.registry import divisions, users
-from flowpop.registry import tables as t
+from flowpop.registry import divisions, history, users
 from flowpop.registry.api.deps import Caller, Reg
-from flowpop.registry.auth import code_range
 from flowpop.registry.errors import Invalid, NotFound, field_error
 from flowpop.rules.divisions_source import pad12
 from flowpop.types import (
@@ -146,11 +143,11 @@ def revoke_token(token_id: int, reg: Reg, who: Caller) -> Token:
 
 
 @router.get("/access-log", response_model=list[AccessLogEntry], tags=["audit"])
-def access_log(reg: Reg, who: Caller, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[AccessLogEntry]:
-    who.require("audit")
-    stmt = select(t.AccessLog)
-    if who.prefix:  # an auditor sees what the users of their own jurisdiction revealed and exported
-        stmt = stmt.join(t.User, t.User.id == t.AccessLog.user_id).where(code_range(t.User.jurisdiction_code, who.prefix))
+def access_log(reg: Reg, who: Caller, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+               action: Annotated[str | None, Query(max_length=20, description="reveal, export, lookup, …")] = None,
+               username: Annotated[str | None, Query(max_length=64)] = None,
+               before: Annotated[int | None, Query(ge=1, description="entries older than this id (paging back)")] = None,
+               ) -> list[AccessLogEntry]:
     with reg.reading() as session:
-        rows = session.execute(stmt.order_by(t.AccessLog.id.desc()).limit(limit)).scalars()
+        rows = history.access_entries(session, who, limit=limit, action=action, username=username, before=before)
         return [AccessLogEntry.model_validate(r) for r in rows]
