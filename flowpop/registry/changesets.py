@@ -163,7 +163,7 @@ class _Unique:
         self.planned: dict[str, int] = {}  # every form of a number this plan makes active → its record
 
     def refused(self, person: dict[str, Any], number: str) -> dict[str, str] | None:
-        forms = persons.id_forms(number)
+        forms = idnumber.forms(number)
         other = next((self.planned[f] for f in forms if f in self.planned), None)
         if other is not None:
             return _fail("duplicate_id_number", f"该身份证号码已有在册人员（编号 {other}，本批变更中）",

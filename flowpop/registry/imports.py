@@ -35,8 +35,8 @@ from flowpop.registry.import_rows import (
 )
 from flowpop.registry.import_updates import STAY_DEFAULTS, Reader, Repeats, Updates
 from flowpop.registry.import_workers import checked_in_helpers
-from flowpop.registry.persons import HELD_ELSEWHERE, id_forms
-from flowpop.rules import legacy
+from flowpop.registry.persons import HELD_ELSEWHERE
+from flowpop.rules import idnumber, legacy
 from flowpop.types import ImportProblem, ImportResult
 
 CHUNK = 5000
@@ -246,7 +246,7 @@ class _Writer:
             self._start()
         numbers = [r.number for r in chunk]
         if self.known is not None:
-            numbers = [n for n in numbers if any(form in self.known for form in id_forms(n))]
+            numbers = [n for n in numbers if any(form in self.known for form in idnumber.forms(n))]
         existing, held = _existing(self.session, self.actor, numbers) if numbers else ({}, set())
         chunk = _refuse_held(self.result, chunk, held)
         fresh = [r for r in chunk if r.number not in existing]
@@ -305,12 +305,12 @@ def _existing(session: Session, actor: Actor, numbers: list[str]) -> tuple[dict[
     """The stored record each number updates (an active one in the caller's area, else an ended one there),
     and the numbers held by an active record outside it only: refused, as create refuses them. Records
     outside the area are never updated; a number held there only by ended ones is new here, as for create.
-    A record may hold the number in its legacy 15-digit form (persons.id_forms)."""
+    A record may hold the number in its legacy 15-digit form (idnumber.forms)."""
     cols = [t.Person.id, t.Person.id_number, t.Person.version, t.Person.status, t.Person.current_stay_id,
             t.Person.residence_code, *[getattr(t.Person, f) for f in PERSON_FIELDS if f != "name"], t.Person.name]
     rows: list[dict[str, Any]] = []
     keys = [c.key for c in cols]
-    given = {form: number for number in numbers for form in id_forms(number)}
+    given = {form: number for number in numbers for form in idnumber.forms(number)}
     forms = list(given)
     for start in range(0, len(forms), 900):
         part = forms[start:start + 900]

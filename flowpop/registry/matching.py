@@ -46,7 +46,8 @@ def candidates(session: Session, divisions: DivisionCache, subject: dict[str, An
     if raw_id:
         check = idnumber.check(raw_id)
         number = check.number
-        rows = list(session.execute(select(t.Person).where(t.Person.id_number == number, _in_scope(scope)).limit(LIMIT)).scalars())
+        rows = list(session.execute(select(t.Person).where(t.Person.id_number.in_(idnumber.forms(number)),
+                                                           _in_scope(scope)).limit(LIMIT)).scalars())
         add(rows, 98, "id_number")
     name = clean_name(subject.get("name") or "")
     born = parse_date(subject.get("birth_date"))
@@ -103,10 +104,11 @@ def apply_many(session: Session, divisions: DivisionCache, rows: list[t.Message]
         if raw:
             numbers[row.uid] = idnumber.check(raw).number
     found: dict[str, list[t.Person]] = {}
-    wanted = sorted(set(numbers.values()))
+    given = {form: number for number in set(numbers.values()) for form in idnumber.forms(number)}
+    wanted = sorted(given)
     for start in range(0, len(wanted), 900):
         for person in session.execute(select(t.Person).where(t.Person.id_number.in_(wanted[start:start + 900]))).scalars():
-            found.setdefault(person.id_number, []).append(person)
+            found.setdefault(given[person.id_number], []).append(person)
     for row in rows:
         scope = scope_prefix(row.addressee_code)
         people = [p for p in found.get(numbers.get(row.uid, ""), [])

@@ -60,20 +60,10 @@ def held_elsewhere(field: str = "id_number") -> Conflict:
     return Conflict(*HELD_ELSEWHERE, errors=[field_error(field, *HELD_ELSEWHERE)])
 
 
-def id_forms(number: str) -> list[str]:
-    """The forms one ID number may be stored in: an 18-digit number of someone born in the 1900s may be held as
-    the legacy 15-digit number it upgrades (when the check character agrees), and a 15-digit one as its upgrade."""
-    if len(number) == 15 and number.isascii() and number.isdigit():
-        return [number, idnumber.upgrade15(number)]
-    if len(number) == 18 and number[6:8] == "19" and idnumber.upgrade15(old := number[:6] + number[8:17]) == number:
-        return [number, old]
-    return [number]
-
-
 def duplicate(session: Session, actor: Actor, id_number: str, exclude: int | None = None) -> None:
     """Refuses an ID number another active record holds, in either of its forms: held_elsewhere outside the
     caller's area, duplicate_id_number (naming the record) inside it."""
-    stmt = select(t.Person).where(t.Person.id_number.in_(id_forms(id_number)), t.Person.status == "active")
+    stmt = select(t.Person).where(t.Person.id_number.in_(idnumber.forms(id_number)), t.Person.status == "active")
     if exclude is not None:
         stmt = stmt.where(t.Person.id != exclude)
     others = list(session.execute(stmt.order_by(t.Person.id)).scalars())

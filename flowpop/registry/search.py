@@ -20,7 +20,7 @@ from flowpop.registry.auth import Actor, code_range
 from flowpop.registry.core import Registry, today
 from flowpop.registry.errors import ApiError, Invalid, field_error
 from flowpop.rules.divisions_source import prefix_of
-from flowpop.rules.idnumber import mask, normalize, upgrade15
+from flowpop.rules.idnumber import forms, mask, normalize
 from flowpop.rules.names import clean_name
 from flowpop.types import Page, Person
 
@@ -110,10 +110,8 @@ def _text_filter(q: str, actor: Actor, field: str = "q") -> ColumnElement[bool]:
     """What a user types in one box: an ID number or its tail, pinyin or initials, or Chinese characters."""
     compact = normalize(q)
     if is_id_text(q):
-        if len(compact) == 18:
-            return t.Person.id_number == compact
-        if len(compact) == 15 and compact.isdigit():  # a legacy number: as stored, or upgraded
-            return t.Person.id_number.in_((compact, upgrade15(compact)))
+        if len(compact) == 18 or (len(compact) == 15 and compact.isdigit()):  # either form of one number
+            return t.Person.id_number.in_(forms(compact))
         if not actor.can("reveal"):
             raise partial_id_needs_reveal(field)
         if len(compact) < 4:

@@ -92,6 +92,16 @@ def check(raw: str, *, today: dt.date | None = None, upgrade: bool = True) -> Id
     return result
 
 
+def forms(number: str) -> list[str]:
+    """The forms one ID number may be stored in: an 18-digit number of someone born in the 1900s may be held as
+    the legacy 15-digit number it upgrades (when the check character agrees), and a 15-digit one as its upgrade."""
+    if len(number) == 15 and number.isascii() and number.isdigit():
+        return [number, upgrade15(number)]
+    if len(number) == 18 and number[6:8] == "19" and upgrade15(old := number[:6] + number[8:17]) == number:
+        return [number, old]
+    return [number]
+
+
 def mask(number: str | None) -> str | None:
     """Region (6) and last character only: the birth date and sequence stay hidden, so what a masked
     number shows, with sex and birth year beside it, leaves some 16,600 candidates per person."""

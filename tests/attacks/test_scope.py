@@ -286,3 +286,18 @@ def test_a_stored_15_digit_number_is_the_same_as_its_18_digit_form(client: flowp
                                          filename="x.csv")
     assert (result.applied, result.inserted, result.updated, result.problems) == (True, 0, 1, [])
     assert client.persons.get(p.id).name == "三元乙"
+
+
+def test_search_and_matching_find_a_stored_15_digit_number_by_its_18_digit_form(client: flowpop.Client,
+                                                                                  as_user: Any, db_url: str) -> None:
+    """One number in two forms for reading too: a whole 18-digit search and a message carrying the 18-digit form
+    both find the record that holds the legacy 15-digit one."""
+    p = _sanyuan_person(client)
+    number = p.id_number
+    _legacy(db_url, p.id, number)
+    operator = as_user("township_operator", tree.TOWNSHIP_A)
+    assert [x.id for x in operator.persons.list(q=number)] == [p.id]
+    sender = as_user("township_operator", tree.TOWNSHIP_D)
+    sent = sender.inbox.send(kind="assist_request", addressee_code=tree.TOWNSHIP_A,
+                             subject={"id_number": number, "name": p.name}, items={"verify": ["在住"]})
+    assert operator.inbox.get(sent.id).matched_person_id == p.id
