@@ -199,10 +199,8 @@ def register(reg: Registry, session: Session, actor: Actor, message_id: int, ver
     actor.require("write")
     row = load(session, actor, message_id)
     said = idnumber.normalize(str((row.subject or {}).get("id_number") or ""))
-    if len(said) == 15 and said.isdigit():
-        said = idnumber.upgrade15(said)
     given = idnumber.normalize(person.id_number or "")
-    if said and given != said:
+    if said and given not in idnumber.forms(said):  # a legacy 15-digit number and its upgrade are one number
         raise Invalid([field_error("person.id_number", "differs_from_message", "身份证号与消息中的不符",
                                    "the ID number differs from the message's")])
     created = persons.create(reg, session, actor, person)

@@ -339,3 +339,17 @@ def test_an_auditor_finds_a_guessing_run_by_action_and_user(
                                      "--action", "lookup", "--user", name, "--format", "json"])
     assert shown.exit_code == 0, shown.output
     assert [e["id"] for e in json.loads(shown.stdout)] == [e.id for e in run]
+
+
+def test_registering_from_a_message_takes_either_form_of_a_legacy_number(as_user: Callable[..., flowpop.Client]) -> None:
+    """The message's legacy 15-digit number and its 18-digit upgrade are one number: typing the number as the
+    message gives it is not a difference."""
+    a = as_user("township_operator", tree.TOWNSHIP_A)
+    d = as_user("township_operator", tree.TOWNSHIP_D)
+    legacy = "360102900506123"
+    req = d.inbox.send(kind="assist_request", addressee_code=tree.TOWNSHIP_A,
+                       subject={"id_number": legacy, "name": "外来李"}, items={"verify": ["在住"]})
+    person = {**person_fields(household_code=tree.VILLAGE_D1, name="外来李"), "id_number": legacy,
+              "stay": {"residence_code": tree.VILLAGE_A1, "reason": "work", "arrived_on": "2026-03-01"}}
+    done = a.inbox.act(req.id, "register", version=req.version, person=person)
+    assert done.matched_person_id is not None
