@@ -68,7 +68,7 @@ def when(value: dt.datetime) -> str:
 
 def person_cells(p: Person, residence_width: int) -> tuple[str, ...]:
     status = label("person_status", p.status)
-    return (p.name, p.id_number, label("sex", p.sex), str(p.birth_year), label("category", p.category),
+    return (p.name, p.id_number, label("sex", p.sex), optional(p.birth_year), label("category", p.category),
             tail(p.residence_name, residence_width), day(p.arrived_on), status)
 
 
