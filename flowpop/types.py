@@ -72,7 +72,7 @@ Address = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200
 def _one_line(text: str) -> str:
     # a name is one cell of every list and file it goes into: a tab or line break in it would add a column or row
     if any(c in text for c in "\t\r\n"):
-        raise PydanticCustomError("line_break", "must be one line: no tabs or line breaks")
+        raise PydanticCustomError("line_break", TEXT_FAULTS["line_break"][1])
     return text
 
 
@@ -105,9 +105,13 @@ def text_fault(text: str) -> str | None:
     return None
 
 
-_FAULTS = {"nul_character": "must not contain NUL characters",
-           "control_character": "must not contain control characters (tab and line breaks are fine)",
-           "unicode_surrogate": "must not contain lone surrogates (invalid Unicode)"}
+# What text may not hold, in Chinese and English: declared once, used by the contract and the problem documents
+TEXT_FAULTS: dict[str, tuple[str, str]] = {
+    "nul_character": ("不能包含空字符（NUL）", "must not contain NUL characters"),
+    "control_character": ("不能包含控制字符（制表符和换行除外）", "must not contain control characters (tab and line breaks are fine)"),
+    "unicode_surrogate": ("不能包含孤立代理字符（无效的 Unicode）", "must not contain lone surrogates (invalid Unicode)"),
+    "line_break": ("只能是一行：不能包含制表符或换行", "must be one line: no tabs or line breaks"),
+}
 
 
 def _check_text(value: Any) -> None:
@@ -115,7 +119,7 @@ def _check_text(value: Any) -> None:
     if isinstance(value, str):
         fault = text_fault(value)
         if fault:
-            raise PydanticCustomError(fault, _FAULTS[fault])
+            raise PydanticCustomError(fault, TEXT_FAULTS[fault][1])
     elif isinstance(value, dict):
         for key, item in value.items():
             _check_text(key)
@@ -147,9 +151,7 @@ _FREE_PROBLEMS = {
     "entries": ("条目过多（最多 {n} 个）", "has too many entries (at most {n})"),
     "text": ("文本过长（最多 {n} 个字符）", "text is too long (at most {n} characters)"),
     "key": ("键名过长（最多 {n} 个字符）", "key is too long (at most {n} characters)"),
-    "nul_character": ("不能包含空字符（NUL）", "must not contain NUL characters"),
-    "control_character": ("不能包含控制字符（制表符和换行除外）", "must not contain control characters (tab and line breaks are fine)"),
-    "unicode_surrogate": ("不能包含孤立代理字符（无效的 Unicode）", "must not contain lone surrogates (invalid Unicode)"),
+    **TEXT_FAULTS,
     "number": ("数值须为有限数且不超过 2^53", "numbers must be finite and within 2^53"),
     "type": ("只能是文本、数字、是/否、空值、列表或对象", "must be text, a number, true/false, null, a list or an object"),
 }

@@ -20,7 +20,16 @@ from flowpop.registry import tables as t
 from flowpop.registry.auth import Actor, code_range
 from flowpop.registry.core import Registry
 from flowpop.registry.errors import ApiError
-from flowpop.types import Code, ExchangeImportResult, FreeJson, MessageKind, Model, Subject, text_fault
+from flowpop.types import (
+    TEXT_FAULTS,
+    Code,
+    ExchangeImportResult,
+    FreeJson,
+    MessageKind,
+    Model,
+    Subject,
+    text_fault,
+)
 
 FORMAT = "flowpop.message/1"
 FIELDS = ("uid", "kind", "topic", "thread_uid", "in_reply_to", "sender_code", "addressee_code", "subject", "items", "text")
@@ -96,7 +105,8 @@ def _refusal(line_no: int, rec: dict[str, Any], exc: PydanticError) -> dict[str,
     where = ".".join([*(str(p) for p in err["loc"]), *([str(ctx["path"])] if ctx.get("path") else [])])
     uid = rec.get("uid")
     ok_uid = uid if isinstance(uid, str) and len(uid) <= 40 and text_fault(uid) is None else None
-    zh = ctx.get("problem_zh") or ("缺少字段" if err["type"] == "missing" else "取值无效")
+    fault = TEXT_FAULTS.get(err["type"])
+    zh = ctx.get("problem_zh") or (fault[0] if fault else "缺少字段" if err["type"] == "missing" else "取值无效")
     en = ctx.get("problem") or err["msg"]
     return _problem(line_no, f"{where}：{zh} / {where}: {en}", ok_uid, where)
 

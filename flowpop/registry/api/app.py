@@ -23,7 +23,7 @@ from flowpop.registry.api import (
 )
 from flowpop.registry.core import Registry
 from flowpop.registry.errors import Invalid, field_error
-from flowpop.types import Problem
+from flowpop.types import TEXT_FAULTS, Problem
 
 # Every operation may answer with these; the OpenAPI document says so (schemathesis checks it).
 ERRORS: dict[int | str, dict[str, object]] = {
@@ -121,7 +121,7 @@ def create_app(db: str | Path | Registry, *, embedded: bool = False) -> FastAPI:
         bad = [k for k, v in request.query_params.multi_items() if "\x00" in k + v]
         bad += ["path"] if "\x00" in request.url.path else []
         if bad:
-            errors = [field_error(k, "nul_character", "不能包含空字符（NUL）", "must not contain NUL characters") for k in bad]
+            errors = [field_error(k, "nul_character", *TEXT_FAULTS["nul_character"]) for k in bad]
             return problems.respond(Invalid(errors).problem())
         return await call_next(request)
 

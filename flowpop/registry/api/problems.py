@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from flowpop.registry.db import lock_wait
 from flowpop.registry.errors import ApiError, Invalid, field_error
-from flowpop.types import FieldError, Problem
+from flowpop.types import TEXT_FAULTS, FieldError, Problem
 
 log = logging.getLogger("flowpop.registry")
 PROBLEM = "application/problem+json"
@@ -44,10 +44,7 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "dict_type": ("应为对象", "must be an object"),
     "list_type": ("应为列表", "must be a list"),
     "json_invalid": ("JSON 格式错误", "is not valid JSON"),
-    "nul_character": ("不能包含空字符（NUL）", "must not contain NUL characters"),
-    "control_character": ("不能包含控制字符（制表符和换行除外）", "must not contain control characters (tab and line breaks are fine)"),
-    "unicode_surrogate": ("不能包含孤立代理字符（无效的 Unicode）", "must not contain lone surrogates (invalid Unicode)"),
-    "line_break": ("只能是一行：不能包含制表符或换行", "must be one line: no tabs or line breaks"),
+    **TEXT_FAULTS,
     "free_json": ("{problem_zh}", "{problem}"),
     "date_format": ("日期格式应为 YYYY-MM-DD", "must be a date as YYYY-MM-DD"),
 }
