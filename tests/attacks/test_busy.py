@@ -232,3 +232,28 @@ def test_a_changed_reimport_writes_only_what_changed(client: flowpop.Client, db_
     assert moved_history.action == "import"
     assert moved_history.changes["stay.residence_code"] == [before_village, moved[5]]
     assert client.persons.history(after[phone[1]].id)[0].changes == {"phone": [old_phone, "13700000000"]}
+
+
+def test_an_import_never_overwrites_a_record_edited_after_it_was_read(client: flowpop.Client,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Compare-and-set on the version read: a record someone edits between the import's read and its write
+    (simulated here by the read handing back the version before) fails the import whole, writing nothing."""
+    p = client.persons.create(**person_fields(name="三元甲"))
+    number = client.persons.get(p.id, reveal=True).id_number
+    real = imports._existing
+
+    def read_before_an_edit(*args: object) -> tuple[dict[str, dict[str, object]], set[str]]:
+        found, held = real(*args)  # type: ignore[arg-type]
+        for row in found.values():
+            row["version"] = int(row["version"]) - 1  # type: ignore[call-overload]
+        return found, held
+
+    monkeypatch.setattr(imports, "_existing", read_before_an_edit)
+    out = io.StringIO()
+    csv.writer(out).writerows([["姓名", "身份证号", "户籍地", "现居住地", "流入日期"],
+                               ["三元乙", number, "360102", tree.VILLAGE_A1, "2026-03-01"]])
+    with pytest.raises(flowpop.ConflictError) as refused:
+        client.persons.import_file(out.getvalue().encode(), filename="x.csv")
+    assert refused.value.code == "import_conflict"
+    after = client.persons.get(p.id)
+    assert (after.name, after.version) == ("三元甲", p.version)
