@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from flowpop.registry.backup import BackupError, backup, restore
-from flowpop.registry.db import normalize_url
+from flowpop.registry.store.backup import BackupError, backup, restore
+from flowpop.registry.store.db import normalize_url
 from flowpop_cli import inputs
 from flowpop_cli.state import FAILURE, INVALID, CommandFailed, State, pass_state, t
 

@@ -31,7 +31,7 @@ def local_db(state: State) -> str:
 @pass_state
 def init(state: State, divisions_file: Path | None) -> None:
     """创建或升级登记库并导入区划；可重复执行 / create or upgrade the registry and load divisions; idempotent."""
-    from flowpop.registry.db import migrate
+    from flowpop.registry.store.db import migrate
     from flowpop.rules.divisions_source import national_counties
 
     if state.settings.embedded:
@@ -78,8 +78,7 @@ def _demo_value(key: str, value: Any) -> str:
 @pass_state
 def demo(state: State, size: int, seed: int | None, replace: bool, as_json: bool) -> None:
     """生成演示登记库（三明市，虚构的人员和居住记录）/ build a demo registry (三明市, made-up people and stays)."""
-    from flowpop.registry import demo as demo_data
-
+    from flowpop import demo as demo_data
     db = local_db(state)
     extra = {"seed": seed} if seed is not None else {}
     try:
@@ -116,7 +115,7 @@ def serve(state: State, serve_db: str | None, host: str, port: int, workers: int
     import uvicorn
 
     from flowpop.registry.api import logs
-    from flowpop.registry.db import migrate
+    from flowpop.registry.store.db import migrate
 
     db = serve_db or local_db(state)
     migrate(db)

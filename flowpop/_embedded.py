@@ -12,7 +12,7 @@ import httpx
 def open_app(db: str) -> Any:
     """Migrate the local registry (creating it on first use) and build its app."""
     from flowpop.registry.api import create_app
-    from flowpop.registry.db import migrate
+    from flowpop.registry.store.db import migrate
 
     migrate(db)
     return create_app(db, embedded=True)

@@ -2,7 +2,7 @@
 
     python scripts/bench.py [--size 100000] [--db PATH] [--keep] [--reuse]
 
-Builds a demo registry with ``flowpop.registry.demo.build`` (SQLite file unless --db is a URL),
+Builds a demo registry with ``flowpop.demo.build.build`` (SQLite file unless --db is a URL),
 then times the embedded SDK (``flowpop.Client(db=...)``) and the console's start in a fresh process.
 Each query is warmed up once; p50/p95/max are over repeated runs. Progress goes to stderr.
 """
@@ -31,8 +31,8 @@ from sqlalchemy import func, select
 from tabulate import tabulate
 
 import flowpop
-from flowpop.registry import tables as t
-from flowpop.registry.db import make_engine
+from flowpop.registry.store import tables as t
+from flowpop.registry.store.db import make_engine
 
 COUNTY = "350404000000"  # 三元区
 
@@ -84,7 +84,7 @@ def timed(fn: Callable[[], Any], runs: int) -> list[float]:
 
 
 def build(db: str, size: int, replace: bool) -> Row:
-    from flowpop.registry.demo import build as demo_build
+    from flowpop.demo.build import build as demo_build
 
     last = {"stage": "", "at": 0.0}
 

@@ -40,7 +40,7 @@ import bench  # noqa: E402
 import bench_ops  # noqa: E402
 
 import flowpop  # noqa: E402
-from flowpop.registry.db import make_engine  # noqa: E402
+from flowpop.registry.store.db import make_engine  # noqa: E402
 
 COUNTY = bench_ops.COUNTY
 

@@ -26,7 +26,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import flowpop
-from flowpop.registry.demo import build
+from flowpop.demo.build import build
 
 SAMPLE_PERSONS = 40  # the edit targets: few, so that clients collide and versions matter
 

@@ -34,8 +34,8 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 import flowpop
-from flowpop.registry.db import normalize_url
-from flowpop.registry.demo import build
+from flowpop.demo.build import build
+from flowpop.registry.store.db import normalize_url
 from flowpop.rules import idnumber
 
 ROWS: list[tuple[str, str, str, str]] = []

@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 import flowpop
-from flowpop.registry.db import normalize_url
+from flowpop.registry.store.db import normalize_url
 from flowpop.rules import idnumber
 from tests import tree
 

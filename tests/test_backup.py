@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import flowpop
-from flowpop.registry.backup import BackupError, backup, restore
+from flowpop.registry.store.backup import BackupError, backup, restore
 from tests.conftest import person_fields
 
 pytestmark = pytest.mark.skipif(bool(os.environ.get("FLOWPOP_TEST_DATABASE_URL")), reason="SQLite backups")

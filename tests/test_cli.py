@@ -73,7 +73,7 @@ def test_init_creates_a_registry_and_is_idempotent(tmp_path: Path) -> None:
 
 
 def test_demo_builds_and_refuses_to_mix(tmp_path: Path) -> None:
-    pytest.importorskip("flowpop.registry.demo")
+    pytest.importorskip("flowpop.demo.build")
     db = str(tmp_path / "demo.db")
     summary = json.loads(invoke(["--db", db, "demo", "--size", "150", "--seed", "3", "--json"]).stdout)
     with flowpop.Client(db=db) as c:

@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from sqlalchemy import create_engine, text
 
 import flowpop
-from flowpop.registry.db import normalize_url
+from flowpop.registry.store.db import normalize_url
 from flowpop_cli.main import cli
 from tests import tree
 from tests.conftest import new_id_number, person_fields

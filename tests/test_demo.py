@@ -1,4 +1,4 @@
-"""The demo registry (flowpop.registry.demo.build), checked through the SDK against what was built."""
+"""The demo registry (flowpop.demo.build.build), checked through the SDK against what was built."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 import flowpop
-from flowpop.registry.core import today
-from flowpop.registry.db import normalize_url
-from flowpop.registry.demo import DemoRefused, DemoSummary, build
-from flowpop.registry.validation import check_phone
+from flowpop.demo.build import DemoRefused, DemoSummary, build
+from flowpop.registry.kernel.registry import today
+from flowpop.registry.kernel.validation import check_phone
+from flowpop.registry.store.db import normalize_url
 from flowpop.rules import housecode, idnumber
 from flowpop.types import Person
 from tests import tree

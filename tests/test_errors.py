@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 import flowpop
-from flowpop.registry import tables as t
-from flowpop.registry.db import make_engine
+from flowpop.registry.store import tables as t
+from flowpop.registry.store.db import make_engine
 from tests import tree
 from tests.conftest import person_fields
 

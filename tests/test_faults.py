@@ -31,8 +31,8 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 
 import flowpop
-from flowpop.registry import tables as t
-from flowpop.registry.db import make_engine
+from flowpop.registry.store import tables as t
+from flowpop.registry.store.db import make_engine
 from flowpop.rules import idnumber
 from tests import tree
 from tests.conftest import PG_URL

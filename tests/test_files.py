@@ -156,8 +156,8 @@ def test_a_large_file_is_checked_by_helper_processes_with_the_same_outcome(clien
     the end: every bad line is still reported, nothing is half-imported, and the indexes come back."""
     from sqlalchemy import create_engine, text
 
-    from flowpop.registry import imports
-    from flowpop.registry.db import normalize_url
+    from flowpop.registry.files import imports
+    from flowpop.registry.store.db import normalize_url
 
     monkeypatch.setattr(imports, "PARALLEL_ROWS", 100)
     monkeypatch.setattr(imports, "BULK_ROWS", 100)

@@ -27,7 +27,7 @@ from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
 from stdnum.cn import uscc
 
 import flowpop
-from flowpop.registry import imports_places
+from flowpop.registry.files import imports_places
 from flowpop.rules import legacy
 from tests import tree
 from tests.conftest import person_fields, serving

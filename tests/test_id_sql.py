@@ -1,4 +1,4 @@
-"""The ID-number rules written as SQL (`flowpop.registry.id_sql`, used by the quality checks) agree with
+"""The ID-number rules written as SQL (`flowpop.registry.store.id_sql`, used by the quality checks) agree with
 python-stdnum's check character and with `rules.idnumber` on generated numbers, in the test store."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, literal, select
 
-from flowpop.registry import id_sql
-from flowpop.registry.db import normalize_url
+from flowpop.registry.store import id_sql
+from flowpop.registry.store.db import normalize_url
 from flowpop.rules import idnumber
 
 DIGITS = st.text(alphabet="0123456789", min_size=17, max_size=17)

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import create_engine, text
 
 import flowpop
-from flowpop.registry.db import normalize_url
+from flowpop.registry.store.db import normalize_url
 from tests import tree
 from tests.conftest import person_fields
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect
 
-from flowpop.registry.db import SCHEMA_HEAD, alembic_config, current_revision, migrate, normalize_url
-from flowpop.registry.tables import Base
+from flowpop.registry.store.db import SCHEMA_HEAD, alembic_config, current_revision, migrate, normalize_url
+from flowpop.registry.store.tables import Base
 
 
 def test_schema_head_constant_matches_alembic() -> None:

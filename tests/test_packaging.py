@@ -78,9 +78,9 @@ def test_a_build_has_no_top_level_cli_or_tui(tmp_path: Path) -> None:
     for package in SETUPTOOLS["packages"]:
         assert (out / package.replace(".", "/") / "__init__.py").exists(), package
     # data the code needs at run time
-    assert (out / "flowpop/registry/migrations/env.py").exists()
-    versions = {p.name for p in (out / "flowpop/registry/migrations/versions").glob("*.py")}
-    assert versions == {p.name for p in (ROOT / "flowpop/registry/migrations/versions").glob("*.py")}
+    assert (out / "flowpop/registry/store/migrations/env.py").exists()
+    versions = {p.name for p in (out / "flowpop/registry/store/migrations/versions").glob("*.py")}
+    assert versions == {p.name for p in (ROOT / "flowpop/registry/store/migrations/versions").glob("*.py")}
     for pattern in SETUPTOOLS.get("package-data", {}).get("flowpop_tui", []):
         for f in (ROOT / "tui").glob(pattern):
             assert (out / "flowpop_tui" / f.name).exists(), f.name

@@ -175,7 +175,7 @@ def test_retired_residence_code(client: flowpop.Client) -> None:
 
 
 def test_arrival_in_the_future_or_before_birth(client: flowpop.Client) -> None:
-    from flowpop.registry.core import today
+    from flowpop.registry.kernel.registry import today
 
     tomorrow = today() + dt.timedelta(days=1)
     number = idnumber.make("360102", dt.date(2000, 6, 1), 20)
@@ -313,7 +313,7 @@ def test_deregister_ends_the_open_stay(client: flowpop.Client, make_person: Any)
 
 
 def test_deregister_date_rules(client: flowpop.Client, make_person: Any) -> None:
-    from flowpop.registry.core import today
+    from flowpop.registry.kernel.registry import today
 
     p = make_person()  # arrived 2026-03-01
     for day, code in [(dt.date(2026, 2, 28), "before_arrival"), (today() + dt.timedelta(days=1), "date_in_future")]:

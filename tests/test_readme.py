@@ -30,7 +30,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import create_engine
 
 import flowpop
-from flowpop.registry.demo import build
+from flowpop.demo.build import build
 from flowpop.rules import idnumber
 from flowpop_cli.main import cli
 from tests.conftest import PG_URL

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select, update
 
 import flowpop
-from flowpop.registry import tables as t
-from flowpop.registry.db import make_engine
+from flowpop.registry.store import tables as t
+from flowpop.registry.store.db import make_engine
 from flowpop.rules import idnumber
 from tests import tree
 from tests.conftest import person_fields

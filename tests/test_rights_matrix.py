@@ -35,8 +35,8 @@ from stdnum.cn import uscc
 
 import flowpop
 from flowpop.errors import from_response
-from flowpop.registry import tables as t
-from flowpop.registry.db import make_engine
+from flowpop.registry.store import tables as t
+from flowpop.registry.store.db import make_engine
 from flowpop.rules import idnumber
 from tests import tree
 from tests.conftest import PG_URL, _pg_admin, _pg_database_url

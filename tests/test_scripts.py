@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 import flowpop
-from flowpop.registry.db import normalize_url
+from flowpop.registry.store.db import normalize_url
 from flowpop.rules import idnumber
 from tests import tree
 from tests.conftest import person_fields

@@ -71,7 +71,7 @@ def test_close_then_open_a_new_one(client: flowpop.Client, make_person: Any, as_
 
 
 def test_close_date_between_arrival_and_today(client: flowpop.Client, make_person: Any) -> None:
-    from flowpop.registry.core import today
+    from flowpop.registry.kernel.registry import today
 
     p = make_person()  # arrived 2026-03-01
     s = client.stays.get(p.current_stay_id)

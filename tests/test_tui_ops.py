@@ -13,7 +13,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 
 import flowpop
-from flowpop.registry.db import normalize_url
+from flowpop.registry.store.db import normalize_url
 from flowpop_tui import i18n, ops
 from flowpop_tui.app import FlowpopApp
 from flowpop_tui.detail import DetailScreen

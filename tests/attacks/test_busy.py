@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 import flowpop
-from flowpop.registry import imports
-from flowpop.registry import tables as t
-from flowpop.registry.db import normalize_url
+from flowpop.registry.files import imports
+from flowpop.registry.store import tables as t
+from flowpop.registry.store.db import normalize_url
 from tests import tree
 from tests.conftest import PG_URL, new_id_number, person_fields
 

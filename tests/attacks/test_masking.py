@@ -20,8 +20,8 @@ import pytest
 
 import flowpop
 from flowpop.labels import LABELS
-from flowpop.registry.core import today
-from flowpop.registry.validation import age_on
+from flowpop.registry.kernel.registry import today
+from flowpop.registry.kernel.validation import age_on
 from flowpop.rules import idnumber
 from tests import tree
 from tests.conftest import person_fields

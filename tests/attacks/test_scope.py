@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 import flowpop
-from flowpop.registry.db import normalize_url
+from flowpop.registry.store.db import normalize_url
 from flowpop.rules import idnumber
 from tests import tree
 from tests.conftest import person_fields
@@ -158,7 +158,7 @@ def test_quality_duplicates_are_formed_inside_the_area_only(client: flowpop.Clie
     inside the caller's area only (a city-wide caller still sees one spanning both counties)."""
     from sqlalchemy import create_engine, text
 
-    from flowpop.registry.db import normalize_url
+    from flowpop.registry.store.db import normalize_url
 
     p = _sanyuan_person(client)
     client.persons.deregister(p.id, version=p.version, reason="回原籍")

@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 from sqlalchemy import update
 
 import flowpop
-from flowpop.registry import tables as t
-from flowpop.registry.db import make_engine
+from flowpop.registry.store import tables as t
+from flowpop.registry.store.db import make_engine
 from tests import tree
 from tests.conftest import person_fields
 

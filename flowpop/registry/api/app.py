@@ -21,8 +21,8 @@ from flowpop.registry.api import (
     routes_persons,
     routes_places,
 )
-from flowpop.registry.core import Registry
-from flowpop.registry.errors import Invalid, field_error
+from flowpop.registry.kernel.errors import Invalid, field_error
+from flowpop.registry.kernel.registry import Registry
 from flowpop.types import TEXT_FAULTS, Problem
 
 # Every operation may answer with these; the OpenAPI document says so (schemathesis checks it).

@@ -9,9 +9,9 @@ from fastapi import Depends, Request
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
-from flowpop.registry.auth import Actor, actor_for_token, local_admin, touch_token
-from flowpop.registry.core import Registry
-from flowpop.registry.errors import Unauthorized
+from flowpop.registry.kernel.auth import Actor, actor_for_token, local_admin, touch_token
+from flowpop.registry.kernel.errors import Unauthorized
+from flowpop.registry.kernel.registry import Registry
 
 # Dependencies are async so that FastAPI does not hop to a worker thread for each of them;
 # only a token lookup, which touches the database, runs in the thread pool.

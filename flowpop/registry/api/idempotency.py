@@ -12,10 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from flowpop.registry import tables as t
-from flowpop.registry.auth import Actor
-from flowpop.registry.core import Registry
-from flowpop.registry.errors import ApiError
+from flowpop.registry.kernel.auth import Actor
+from flowpop.registry.kernel.errors import ApiError
+from flowpop.registry.kernel.registry import Registry
+from flowpop.registry.store import tables as t
 
 
 def _user_key(actor: Actor) -> str:

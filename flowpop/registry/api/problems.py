@@ -14,8 +14,8 @@ from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from flowpop.registry.db import lock_wait
-from flowpop.registry.errors import ApiError, Invalid, field_error
+from flowpop.registry.kernel.errors import ApiError, Invalid, field_error
+from flowpop.registry.store.db import lock_wait
 from flowpop.types import TEXT_FAULTS, FieldError, Problem
 
 log = logging.getLogger("flowpop.registry")

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from flowpop.registry import divisions, history, users
 from flowpop.registry.api.deps import Caller, Reg
-from flowpop.registry.errors import Invalid, NotFound, field_error
+from flowpop.registry.kernel import divisions, history, users
+from flowpop.registry.kernel.errors import Invalid, NotFound, field_error
 from flowpop.rules.divisions_source import pad12
 from flowpop.types import (
     AccessLogEntry,

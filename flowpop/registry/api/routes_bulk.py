@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
-from flowpop.registry import changesets
 from flowpop.registry.api.deps import Caller, Reg
+from flowpop.registry.bulk import changesets
 from flowpop.types import ApplyOptions, Changeset, ChangesetCreate, ChangesetPreview
 
 router = APIRouter(prefix="/v1", tags=["bulk"])

@@ -13,10 +13,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from flowpop.registry import exports, imports, imports_places
 from flowpop.registry.api.deps import Caller, Reg
-from flowpop.registry.errors import Invalid, field_error
-from flowpop.registry.search import PersonQuery
+from flowpop.registry.files import exports, imports, imports_places
+from flowpop.registry.kernel.errors import Invalid, field_error
+from flowpop.registry.people.search import PersonQuery
 from flowpop.rules import legacy
 from flowpop.types import Category, Day, Direction, ImportResult, PersonStatus
 

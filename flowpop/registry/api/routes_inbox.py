@@ -8,11 +8,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
-from flowpop.registry import exchange, inbox, inbox_views, services, stays
 from flowpop.registry.api import idempotency
 from flowpop.registry.api.deps import Caller, Reg
 from flowpop.registry.api.routes_files import spooled_body
 from flowpop.registry.api.routes_persons import IdemKey
+from flowpop.registry.inbox import exchange
+from flowpop.registry.inbox import views as inbox_views
+from flowpop.registry.inbox import workflow as inbox
+from flowpop.registry.people import services, stays
 from flowpop.types import (
     BulkAck,
     BulkResult,

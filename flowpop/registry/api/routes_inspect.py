@@ -8,10 +8,12 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from flowpop.registry import certificates, changesets, inspections, present, quality, rates
-from flowpop.registry import tables as t
 from flowpop.registry.api.deps import Caller, Reg
-from flowpop.registry.errors import Invalid, field_error
+from flowpop.registry.bulk import changesets
+from flowpop.registry.county import inspections, quality, rates
+from flowpop.registry.kernel.errors import Invalid, field_error
+from flowpop.registry.people import access, certificates, present
+from flowpop.registry.store import tables as t
 from flowpop.types import (
     Assignment,
     Campaign,
@@ -164,10 +166,8 @@ def add_certificate(person_id: int, body: CertificateCreate, reg: Reg, who: Call
 
 @router.get("/persons/{person_id}/certificates", response_model=list[Certificate], tags=["services"])
 def list_certificates(person_id: int, reg: Reg, who: Caller) -> list[Certificate]:
-    from flowpop.registry import persons
-
     with reg.reading() as session:
-        persons.load(session, who, person_id)
+        access.load_person(session, who, person_id)
         return certificates.list_for(session, person_id)
 
 

@@ -7,10 +7,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 
-from flowpop.registry import history, persons, stays
 from flowpop.registry.api import idempotency
 from flowpop.registry.api.deps import Caller, Reg
-from flowpop.registry.search import PersonQuery, needs_writing, search_persons
+from flowpop.registry.kernel import history
+from flowpop.registry.people import access, persons, stays
+from flowpop.registry.people.search import PersonQuery, needs_writing, search_persons
 from flowpop.types import (
     Category,
     Day,
@@ -101,7 +102,7 @@ def restore_person(person_id: int, body: StatusChange, reg: Reg, who: Caller) ->
 @router.get("/persons/{person_id}/history", response_model=list[HistoryEntry], tags=["persons"])
 def person_history(person_id: int, reg: Reg, who: Caller, reveal: bool = False) -> list[HistoryEntry]:
     with (reg.writing() if reveal else reg.reading()) as session:
-        persons.load(session, who, person_id)
+        access.load_person(session, who, person_id)
         entries = [HistoryEntry.model_validate(h) for h in history.for_person(session, person_id)]
         if reveal:
             who.require("reveal")

@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 
-from flowpop.registry import employers, houses
 from flowpop.registry.api.deps import Caller, Reg
+from flowpop.registry.people import rosters
+from flowpop.registry.places import employers, houses
 from flowpop.types import (
     Declaration,
     DeclarationCreate,
@@ -105,4 +106,4 @@ def update_employer(code: str, body: EmployerUpdate, reg: Reg, who: Caller) -> E
 @router.get("/employers/{code}/roster", response_model=list[Person], tags=["employers"])
 def employer_roster(code: str, reg: Reg, who: Caller) -> list[Person]:
     with reg.reading() as session:
-        return employers.roster(reg, session, who, code)
+        return rosters.employer_roster(reg, session, who, code)

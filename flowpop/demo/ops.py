@@ -1,0 +1,286 @@
+"""The demo's working day on top of its people and houses: employers (with and without responsibility
+agreements), residence permits, marriage-and-childbearing certificates, an inbox with every kind of
+message (some matched, some overdue), a closed inspection campaign for last quarter and one in progress.
+
+Messages and inspection outcomes go through the registry's own services, so their effects (matching,
+deadlines, deregistrations, not-found notices, reminders) are the real ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import bindparam, func, select, update
+from stdnum.cn import uscc
+
+from flowpop.registry.county import inspections
+from flowpop.registry.kernel.auth import Actor, local_admin
+from flowpop.registry.kernel.divisions import county_of, township_of
+from flowpop.registry.kernel.errors import ApiError
+from flowpop.registry.kernel.registry import Registry, today
+from flowpop.registry.messaging import messages
+from flowpop.registry.store import tables as t
+from flowpop.types import CampaignCreate, OutcomeRecord
+
+Progress = Callable[[str, int, int], None]
+USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+TRADES = ("纺织", "机械", "食品", "建材", "物流", "电子", "家具", "竹木制品", "汽车配件", "餐饮管理", "建筑工程", "化工")
+WORDS = ("恒达", "鑫源", "明辉", "永盛", "金沙", "华兴", "东升", "鼎新", "瑞丰", "嘉禾", "宏远", "翠湖", "三元", "闽中", "沙溪")
+
+
+def _quarter(day: dt.date, back: int = 0) -> tuple[str, dt.date]:
+    q = (day.month - 1) // 3 - back
+    year = day.year + q // 4
+    q %= 4
+    return f"{year}Q{q + 1}", dt.date(year, 3 * q + 1, 1)
+
+
+def _credit_code(rng: random.Random, county: str) -> str:
+    body = "91" + county + "MA" + "".join(rng.choice(USCC_CHARS) for _ in range(7))
+    return body + uscc.calc_check_digit(body)
+
+
+def add(reg: Registry, seed: int, report: Progress | None = None) -> dict[str, int]:
+    rng = random.Random(seed * 7919 + 1)
+    counts: dict[str, int] = {}
+    actor = local_admin()
+    day = today()
+    with reg.writing() as session:
+        counts["employers"] = _employers(session, rng)
+        counts["permits"] = _permits(session, rng, day)
+        counts["certificates"] = _certificates(session, rng, day)
+    if report:
+        report("operations", 1, 3)
+    counts.update(_inbox(reg, actor, rng, day))
+    if report:
+        report("operations", 2, 3)
+    counts.update(_campaigns(reg, actor, rng, day))
+    if report:
+        report("operations", 3, 3)
+    return counts
+
+
+def _employers(session: Any, rng: random.Random) -> int:
+    townships = session.execute(select(t.Division.code).where(t.Division.level == "township", t.Division.is_demo.is_(True))
+                                .order_by(t.Division.code)).scalars().all()
+    if not townships:
+        return 0
+    rows = []
+    for i in range(max(6, min(60, len(townships) * 2))):
+        township = rng.choice(townships)
+        signed = dt.date(2020 + rng.randrange(6), rng.randrange(1, 13), rng.randrange(1, 28)) if i % 3 else None
+        rows.append({"uscc": _credit_code(rng, township[:6]), "status": "active", "version": 1,
+                     "name": f"三明{rng.choice(WORDS)}{rng.choice(TRADES)}有限公司（演示）", "division_code": township,
+                     "address": f"{rng.choice(WORDS)}工业园{rng.randrange(1, 40)}号", "contact_name": "办公室",
+                     "contact_phone": f"0598-{rng.randrange(5000000, 8999999)}", "agreement_signed_on": signed})
+    session.execute(t.Employer.__table__.insert(), rows)
+    # workers: open work stays in the employer's county
+    stays = session.execute(select(t.Stay.id, t.Stay.residence_code).where(t.Stay.status == "open", t.Stay.reason == "work")
+                            ).all()
+    by_county: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_county.setdefault(r["division_code"][:6], []).append(r)
+    links = []
+    for sid, residence in stays:
+        options = by_county.get(residence[:6])
+        if options and rng.random() < 0.45:
+            employer = options[0] if rng.random() < 0.35 else rng.choice(options)
+            links.append({"b_id": sid, "code": employer["uscc"], "name": employer["name"]})
+    if links:
+        session.execute(update(t.Stay.__table__).where(t.Stay.__table__.c.id == bindparam("b_id"))
+                        .values(employer_code=bindparam("code"), employer=bindparam("name")), links)
+    return len(rows)
+
+
+def _permits(session: Any, rng: random.Random, day: dt.date) -> int:
+    stays = session.execute(select(t.Stay.id, t.Stay.arrived_on).where(
+        t.Stay.status == "open", func.substr(t.Stay.household_code, 1, 6) != func.substr(t.Stay.residence_code, 1, 6),
+        t.Stay.arrived_on <= day - dt.timedelta(days=182))).all()
+    rows = []
+    for sid, arrived in stays:
+        if rng.random() < 0.78:
+            issued = arrived + dt.timedelta(days=rng.randrange(20, 120))
+            issued = min(issued, day)
+            # most renewed and valid; some lapsed
+            expires = day + dt.timedelta(days=rng.randrange(20, 900)) if rng.random() < 0.88 else \
+                day - dt.timedelta(days=rng.randrange(1, 300))
+            rows.append({"b_id": sid, "num": f"闽三居{issued.year}{rng.randrange(10**7):07d}", "issued": issued,
+                         "expires": expires})
+    if rows:
+        session.execute(update(t.Stay.__table__).where(t.Stay.__table__.c.id == bindparam("b_id")).values(
+            permit_number=bindparam("num"), permit_issued_on=bindparam("issued"), permit_expires_on=bindparam("expires")),
+            rows)
+    return len(rows)
+
+
+def _certificates(session: Any, rng: random.Random, day: dt.date) -> int:
+    oldest, youngest = day.replace(year=day.year - 50), day.replace(year=day.year - 15)
+    people = session.execute(select(t.Person.id, t.Person.household_code, t.Person.arrived_on, t.Person.residence_code).where(
+        t.Person.status == "active", t.Person.category == "married_female", t.Person.birth_date > oldest,
+        t.Person.birth_date <= youngest, t.Person.residence_code.is_not(None))).all()
+    rows = []
+    for pid, household, arrived, residence in people:
+        if rng.random() < 0.86:
+            issued = (arrived or day) - dt.timedelta(days=rng.randrange(3, 40))
+            verified = min(day, issued + dt.timedelta(days=rng.randrange(5, 25))) if rng.random() < 0.8 else None
+            rows.append({"person_id": pid, "number": f"婚育{issued.year}{rng.randrange(10**6):06d}",
+                         "issued_by_code": household, "issued_on": issued, "expires_on": issued + dt.timedelta(days=1095),
+                         "verified_on": verified, "verified_by_code": (residence[:9] + "000") if verified else None})
+    if rows:
+        session.execute(t.Certificate.__table__.insert(), rows)
+    return len(rows)
+
+
+def _pick_township(reg: Registry, width: int = 9) -> str | None:
+    """The township (or village) with the most residents: the demo's 'our office'."""
+    with reg.reading() as session:
+        place = func.substr(t.Person.residence_code, 1, width)
+        row = session.execute(select(place, func.count()).where(t.Person.residence_code.like("350404%"))
+                              .group_by(place).order_by(func.count().desc()).limit(1)).first()
+    return row[0].ljust(12, "0") if row else None
+
+
+def _inbox(reg: Registry, actor: Actor, rng: random.Random, day: dt.date) -> dict[str, int]:
+    """A working day for the busiest township: every kind of message, some matched, some overdue."""
+    home = _pick_township(reg)
+    if home is None:
+        return {"messages": 0}
+    made = 0
+    with reg.writing() as session:
+        residents = session.execute(select(t.Person).where(t.Person.residence_code.like(home[:9] + "%"),
+                                                           t.Person.status == "active").limit(400)).scalars().all()
+        locals_out = session.execute(select(t.Person).where(t.Person.household_code.like(home[:6] + "%"),
+                                                            t.Person.residence_code.is_not(None),
+                                                            ~t.Person.residence_code.like(home[:6] + "%"))
+                                     .limit(60)).scalars().all()
+        neighbours = session.execute(select(t.Division.code).where(t.Division.level == "township", t.Division.is_demo.is_(True),
+                                                                   t.Division.code != home).limit(12)).scalars().all()
+        if not residents or not neighbours:
+            return {"messages": 0}
+
+        def at(days_ago: int) -> dt.datetime:
+            return dt.datetime.combine(day - dt.timedelta(days=days_ago), dt.time(9, rng.randrange(60)))
+
+        def send(kind: str, person: t.Person, sender: str, addressee: str, days_ago: int, **extra: Any) -> t.Message:
+            return messages.new_message(reg, session, actor, kind=kind, sender_code=sender, addressee_code=addressee,
+                                     subject=messages.subject_of(person), person_id=person.id, created_at=at(days_ago),
+                                     uid=str(uuid.UUID(int=rng.getrandbits(128))), **extra)
+
+        for p in rng.sample(residents, min(25, len(residents))):  # assistance requests from the household side
+            send("assist_request", p, p.household_code[:6] + "000000", home, rng.choice((1, 2, 5, 9, 18, 25, 30)),
+                 items={"核实事项": ["是否在住", "现居住地址", "婚育情况"]}, imported=True)
+            made += 1
+        for p in rng.sample(residents, min(40, len(residents))):  # notifications from other places
+            send("notification", p, rng.choice(neighbours), home, rng.choice((0, 1, 3, 8, 16, 24)),
+                 topic=rng.choice(("stay_registered", "certificate_verified", "service_provided", "deregistered")),
+                 items={"事项日期": (day - dt.timedelta(days=rng.randrange(1, 20))).isoformat()})
+            made += 1
+        for p in locals_out[:15]:  # not found at the stated residence
+            send("not_found", p, township_of(p.residence_code or home), home, rng.choice((2, 6, 12, 20)),
+                 text="现居住地查无此人")
+            made += 1
+        movers = [p for p in residents if p.current_stay_id][:6]
+        for p in movers:  # transfers into our township from a neighbour
+            stay = session.get(t.Stay, p.current_stay_id)
+            if stay is None or stay.status != "open":
+                continue
+            send("transfer", p, township_of(stay.residence_code), home, rng.choice((0, 1, 3, 6)), stay_id=stay.id,
+                 items={"from_residence_code": stay.residence_code, "to_residence_code": stay.residence_code,
+                        "residence_address": stay.residence_address})
+            made += 1
+        for p in residents[:3]:  # disputes go to the county
+            send("dispute", p, rng.choice(neighbours), county_of(home), rng.choice((1, 4)),
+                 text="对移交结果有异议，请县级裁定")
+            made += 1
+        session.flush()
+        # a realistic morning: some read, some matched by hand, some already answered
+        rows = session.execute(select(t.Message).where(t.Message.addressee_code == home).order_by(t.Message.id)).scalars().all()
+        for m in rows:
+            r = rng.random()
+            age = (day - m.created_at.date()).days
+            if m.kind == "assist_request" and age >= 5 and r < 0.55:
+                m.status, m.outcome = "answered", "answered"
+                m.answered_at = m.created_at + dt.timedelta(days=rng.choice((2, 4, 6, 25)))
+            elif m.kind == "notification" and r < 0.35:
+                m.status, m.closed_at = "closed", m.created_at + dt.timedelta(days=1)
+            elif m.kind in ("assist_request", "not_found") and r < 0.3:
+                m.status, m.read_at = "read", m.created_at + dt.timedelta(hours=3)
+            elif m.kind == "assist_request" and r < 0.5 and m.matched_person_id:
+                m.status = "matched"
+        made += _registration_notices(session, rng, day)
+    return {"messages": made, "inbox_township": int(home)}
+
+
+def _registration_notices(session: Any, rng: random.Random, day: dt.date) -> int:
+    """Stays across 三明's counties were announced to the household side when registered (通报);
+    most were acknowledged — that is what the co-management rate counts."""
+    stays = session.execute(
+        select(t.Stay.id, t.Stay.person_id, t.Stay.residence_code, t.Stay.household_code, t.Stay.created_at,
+               t.Person.name, t.Person.id_number, t.Person.birth_date)
+        .join(t.Person, t.Person.id == t.Stay.person_id)
+        .where(t.Stay.status == "open", t.Stay.residence_code.like("3504%"), t.Stay.household_code.like("3504%"),
+               func.substr(t.Stay.household_code, 1, 6) != func.substr(t.Stay.residence_code, 1, 6))).all()
+    rows = []
+    for sid, pid, residence, household, created, name, number, born in stays:
+        uid = str(uuid.UUID(int=rng.getrandbits(128)))
+        sent = created or dt.datetime.combine(day, dt.time(9))
+        acked = rng.random() < (0.97 if (day - sent.date()).days > 30 else 0.6)
+        rows.append({
+            "uid": uid, "kind": "notification", "topic": "stay_registered", "thread_uid": uid, "in_reply_to": None,
+            "sender_code": township_of(residence), "addressee_code": township_of(household),
+            "subject": {"id_number": number, "name": name, "birth_date": born.isoformat(), "household_code": household,
+                        "residence_code": residence},
+            "subject_id_number": number, "subject_name": name, "subject_birth_date": born, "items": {}, "text": None,
+            "stay_id": sid, "sender_person_id": pid, "status": "closed" if acked else "new", "outcome": None,
+            "matched_person_id": pid, "match_score": 98, "candidates": [], "assignee": None, "event_on": sent.date(),
+            "created_at": sent, "due_on": sent.date() + dt.timedelta(days=21), "read_at": None, "answered_at": None,
+            "closed_at": sent + dt.timedelta(days=rng.randrange(1, 10)) if acked else None, "external": False,
+            "exported_at": None, "imported": False, "version": 1,
+        })
+    for start in range(0, len(rows), 5000):
+        session.execute(t.Message.__table__.insert(), rows[start:start + 5000])
+    return len(rows)
+
+
+def _campaigns(reg: Registry, actor: Actor, rng: random.Random, day: dt.date) -> dict[str, int]:
+    """Last quarter's inspection, closed; this quarter's, under way (in the busiest village, so the demo stays quick)."""
+    home = _pick_township(reg, width=12)
+    if home is None:
+        return {"campaigns": 0}
+    outcomes = ["present"] * 88 + ["corrected"] * 4 + ["left"] * 3 + ["not_found"] * 2 + ["certificate_missing"] * 3
+    done = 0
+    for back, share in ((1, 0.97), (0, 0.4)):
+        quarter, start = _quarter(day, back)
+        with reg.writing() as session:
+            try:
+                campaign = inspections.create(reg, session, actor, CampaignCreate(quarter=quarter, jurisdiction_code=home))
+            except ApiError:
+                continue
+            items = session.execute(select(t.CampaignItem.id, t.CampaignItem.kind, t.CampaignItem.version)
+                                    .where(t.CampaignItem.campaign_id == campaign.id).order_by(t.CampaignItem.id)).all()
+        for item_id, kind, version in items:
+            if rng.random() > share:
+                continue
+            outcome = rng.choice(outcomes) if kind == "stay" else "present"
+            changes = {"stay.residence_address": "核实后的新地址（演示）"} if outcome == "corrected" else {}
+            with reg.writing() as session:
+                try:
+                    inspections.record(reg, session, actor, campaign.id, item_id,
+                                       OutcomeRecord(version=version, outcome=outcome, changes=changes))  # type: ignore[arg-type]
+                    done += 1
+                except ApiError:
+                    session.rollback()
+        if back:
+            recorded = dt.datetime.combine(start + dt.timedelta(days=40), dt.time(10))
+            with reg.writing() as session:
+                inspections.close(reg, session, actor, campaign.id)
+                session.execute(update(t.Campaign).where(t.Campaign.id == campaign.id).values(
+                    created_at=dt.datetime.combine(start + dt.timedelta(days=10), dt.time(9)),
+                    closed_at=dt.datetime.combine(start + dt.timedelta(days=75), dt.time(17))))
+                session.execute(update(t.CampaignItem).where(t.CampaignItem.campaign_id == campaign.id,
+                                                             t.CampaignItem.recorded_at.is_not(None))
+                                .values(recorded_at=recorded))
+    return {"campaigns": 2, "outcomes": done}

@@ -1,0 +1,258 @@
+"""The rates a county is judged by (domain.md, "Rates"), computed in SQL per division, with targets
+from the settings file. Periods are quarters (2026Q4) or months (2026-11: monthly figures close on
+the 12th at 03:00, so November runs from 12 October 03:00 to 12 November 03:00)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Date, and_, case, cast, exists, func, not_, or_, select
+from sqlalchemy.orm import Session
+
+from flowpop.registry.kernel import settings as settings_mod
+from flowpop.registry.kernel.auth import Actor, code_range
+from flowpop.registry.kernel.errors import Invalid, field_error
+from flowpop.registry.kernel.registry import Registry
+from flowpop.registry.people.search import years_before
+from flowpop.registry.store import tables as t
+from flowpop.registry.store.scans import unindexed
+from flowpop.rules.divisions_source import prefix_of
+from flowpop.types import Rate, RateRow, RatesReport
+
+WIDTH = {"county": 6, "township": 9, "village": 12}
+CENSUS_DAYS = 182  # six months away: counted where they live (六普口径)
+
+RATES: dict[str, tuple[str, str, str, bool]] = {
+    # key: (中文, English, target key, higher is better)
+    "registration": ("登记率", "registration", "registration", True),
+    "rented_house_registration": ("出租屋登记率", "rented-house registration", "rented_house_registration", True),
+    "person_address_match": ("人户一致率", "person-address match", "person_address_match", True),
+    "collection_timeliness": ("信息采集及时率", "collection timeliness", "collection_timeliness", True),
+    "stale_departures": ("7日未注销率", "not deregistered within 7 days", "stale_departures_max", False),
+    "residence_permit": ("居住证办证率", "residence permits", "residence_permit", True),
+    "certificate_held": ("持证率", "certificate held", "certificate", True),
+    "certificate_verified": ("查验率", "certificate verified", "certificate", True),
+    "co_management": ("共管率", "co-management", "co_management", True),
+    "requests_answered": ("协查反馈率", "requests answered", "requests_answered", True),
+    "requests_on_time": ("反馈及时率", "answered on time", "requests_on_time", True),
+    "notifications_received": ("通报接收率", "notifications received", "notifications_received", True),
+}
+
+
+def period_bounds(period: str) -> tuple[dt.datetime, dt.datetime, str]:
+    """[start, end) as datetimes, and the quarter whose inspections count."""
+    m = re.fullmatch(r"(\d{4})Q([1-4])", period)
+    if m and not 1900 <= int(m.group(1)) <= 2999:
+        m = None
+    if m:
+        year, q = int(m.group(1)), int(m.group(2))
+        start = dt.datetime(year, 3 * q - 2, 1)
+        end = dt.datetime(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1)
+        return start, end, period
+    m = re.fullmatch(r"(\d{4})-(\d{2})", period)
+    if m and not 1900 <= int(m.group(1)) <= 2999:
+        m = None
+    if m:
+        year, month = int(m.group(1)), int(m.group(2))
+        if 1 <= month <= 12:
+            end = dt.datetime(year, month, 12, 3)
+            start = dt.datetime(year - (month == 1), 12 if month == 1 else month - 1, 12, 3)
+            return start, end, f"{year}Q{(month - 1) // 3 + 1}"
+    raise Invalid([field_error("period", "bad_period", "期间格式为 2026Q4 或 2026-11", "period is 2026Q4 or 2026-11")])
+
+
+def _days(later: Any, earlier: Any, dialect: str) -> Any:
+    if dialect == "sqlite":
+        return func.julianday(func.date(later)) - func.julianday(earlier)
+    return cast(later, Date) - earlier
+
+
+Counts = dict[str, list[int]]  # division prefix → [numerator, denominator]
+
+
+def _group(session: Session, key: Any, num: Any, den: Any, where: Any, select_from: Any = None) -> Counts:
+    return _groups(session, key, {"": (num, den)}, where, select_from)[""]
+
+
+def _groups(session: Session, key: Any, rates: dict[str, tuple[Any, Any]], where: Any,
+            select_from: Any = None) -> dict[str, Counts]:
+    """Several rates over the same rows in one pass: numerator and denominator of each, by division."""
+    sums = [func.sum(case((cond, 1), else_=0)) for num, den in rates.values() for cond in (num, den)]
+    stmt = select(key, *sums).where(where).group_by(key)
+    if select_from is not None:
+        stmt = stmt.select_from(select_from)
+    out: dict[str, Counts] = {name: {} for name in rates}
+    for k, *values in session.execute(stmt).all():
+        for i, name in enumerate(rates):
+            out[name][k] = [int(values[2 * i] or 0), int(values[2 * i + 1] or 0)]
+    return out
+
+
+
+def compute(reg: Registry, session: Session, actor: Actor, period: str, level: str = "township",
+            division: str | None = None) -> RatesReport:
+    actor.require("read")
+    if level not in WIDTH:
+        raise Invalid([field_error("level", "bad_level", "按县、乡镇或村统计", "level is county, township or village")])
+    start, end, quarter = period_bounds(period)
+    prefix = actor.prefix
+    if division:
+        node = reg.divisions.get(division)
+        if node is None or not prefix_of(node.code, node.level).startswith(prefix):
+            raise Invalid([field_error("division", "outside_jurisdiction", "区划不存在或不在管辖范围内",
+                                       "unknown division or outside your jurisdiction")])
+        prefix = prefix_of(node.code, node.level)
+    width = WIDTH[level]
+    dialect = session.get_bind().dialect.name
+    end_day = (end - dt.timedelta(seconds=1)).date()
+    targets = settings_mod.load().targets
+    S, P, M, CI = t.Stay, t.Person, t.Message, t.CampaignItem
+    res_key = func.substr(S.residence_code, 1, width)
+    in_scope = code_range(S.residence_code, prefix)
+    cross = func.substr(S.household_code, 1, 6) != func.substr(S.residence_code, 1, 6)
+    open_at_end = and_(unindexed(S.arrived_on) <= end_day, or_(S.returned_on.is_(None), S.returned_on >= end_day),
+                       unindexed(S.status).in_(("open", "closed", "deregistered")))
+    results: dict[str, Counts] = {}
+
+    # inspections of the quarter
+    campaigns = select(t.Campaign.id).where(t.Campaign.quarter == quarter)
+    ci_key = func.substr(CI.village_code, 1, width)
+    ci_where = and_(CI.campaign_id.in_(campaigns), code_range(CI.village_code, prefix))
+    registered_found = CI.outcome.in_(("present", "corrected", "certificate_missing", "left"))
+    results["registration"] = _group(session, ci_key, and_(CI.kind == "stay", registered_found),
+                                     and_(CI.kind == "stay", or_(registered_found, CI.outcome == "new_found")), ci_where)
+    new_houses = and_(t.House.use == "rented", t.House.created_at >= start, t.House.created_at < end,
+                      code_range(t.House.division_code, prefix))
+    house_found = _group(session, ci_key, and_(CI.kind == "house", CI.outcome.in_(("present", "corrected"))),
+                         and_(CI.kind == "house", CI.outcome.in_(("present", "corrected"))), ci_where)
+    house_key = func.substr(t.House.division_code, 1, width)
+    for k, n in session.execute(select(house_key, func.count()).where(new_houses).group_by(house_key)).all():
+        house_found.setdefault(k, [0, 0])[1] += int(n)
+    results["rented_house_registration"] = house_found
+    checked = and_(CI.kind == "stay", CI.outcome.is_not(None), CI.outcome != "new_found")
+    results["person_address_match"] = _group(session, ci_key, and_(checked, CI.outcome == "present"), checked, ci_where)
+
+    # stays
+    created_in = and_(S.created_at >= start, S.created_at < end)
+    timely = _days(S.created_at, S.arrived_on, dialect) <= settings_mod.load().deadline("collection_days")
+    stale_days = settings_mod.load().deadline("stale_departure_days")
+    departed = and_(S.returned_on >= start.date(), S.returned_on <= end_day, S.ended_at.is_not(None))
+    stale = _days(S.ended_at, S.returned_on, dialect) > stale_days
+    census = unindexed(S.arrived_on) <= end_day - dt.timedelta(days=CENSUS_DAYS)
+    oldest, youngest = years_before(end_day, 50), years_before(end_day, 15)
+    key_target = and_(P.category == "married_female", P.birth_date > oldest, P.birth_date <= youngest)
+    has_cert = exists().where(t.Certificate.person_id == P.id)
+    verified = exists().where(t.Certificate.person_id == P.id, t.Certificate.verified_on.is_not(None))
+    targets_where = and_(open_at_end, cross, in_scope, key_target)
+    results |= _groups(session, res_key, {"certificate_held": (has_cert, S.id.is_not(None)),
+                                          "certificate_verified": (verified, has_cert)}, targets_where,
+                       select_from=S.__table__.join(P.__table__, P.id == S.person_id))
+    acknowledged = exists().where(M.stay_id == S.id, M.topic == "stay_registered", M.status.in_(("closed", "matched", "answered")))
+    # both sides in this registry: for places elsewhere, whether they registered it is not known here
+    both_here = func.substr(S.household_code, 1, 6).in_(sorted(reg.divisions.home_counties) or [""])
+    managed_here = and_(unindexed(S.status) == "open", both_here)
+    living = and_(open_at_end, cross)
+    # one pass over the stays for the rates that count them: each rate's own rows are a condition inside
+    results |= _groups(session, res_key, {
+        "collection_timeliness": (and_(created_in, timely), created_in),
+        "stale_departures": (and_(departed, stale), departed),
+        "residence_permit": (and_(living, census, S.permit_expires_on >= end_day), and_(living, census)),
+        "co_management": (and_(living, managed_here, acknowledged), and_(living, managed_here)),
+    }, and_(in_scope, or_(created_in, departed, living)))
+
+    # the inbox, by addressee
+    m_key = func.substr(M.addressee_code, 1, width)
+    m_where = and_(M.created_at >= start, M.created_at < end, code_range(M.addressee_code, prefix), M.external.is_(False))
+    request = M.kind.in_(("assist_request", "not_found", "transfer"))
+    answered = M.status.in_(("answered", "closed"))
+    on_time = and_(request, answered, cast(M.answered_at, Date) <= M.due_on)
+    notice = M.kind.in_(("notification", "assist_reply"))
+    results |= _groups(session, m_key, {"requests_answered": (and_(request, answered), request),
+                                        "requests_on_time": (on_time, request),
+                                        "notifications_received": (and_(notice, M.status == "closed"), notice)},
+                       m_where)
+
+    keys = sorted({k for counts in results.values() for k in counts if k and len(k) >= width})
+    rows = [RateRow(division_code=k.ljust(12, "0"), division_name=reg.divisions.name(k.ljust(12, "0")),
+                    rates=[_rate(key, results[key].get(k, [0, 0]), targets) for key in RATES]) for k in keys]
+    totals = {key: [sum(v[0] for v in results[key].values()), sum(v[1] for v in results[key].values())] for key in RATES}
+    total_code = (prefix or "").ljust(12, "0") if prefix else ""
+    total = RateRow(division_code=total_code, division_name=reg.divisions.name(total_code) if prefix else "全部",
+                    rates=[_rate(key, totals[key], targets) for key in RATES])
+    return RatesReport(period=period, start=start.date(), end=end_day, level=level, rows=rows, total=total)
+
+
+def _rate(key: str, counts: list[int], targets: dict[str, float]) -> Rate:
+    zh, en, target_key, higher = RATES[key]
+    num, den = counts
+    value = round(num / den, 4) if den else None
+    target = float(targets[target_key])
+    meets = None if value is None else (value >= target if higher else value <= target)
+    return Rate(key=key, name=zh, name_en=en, numerator=num, denominator=den, value=value, target=target,
+                higher_is_better=higher, meets_target=meets)
+
+
+def trend(reg: Registry, session: Session, actor: Actor, quarters: list[str], division: str | None = None) -> list[RatesReport]:
+    """The same rates over several quarters, totals only (the city's trend lines)."""
+    out = []
+    for q in quarters:
+        report = compute(reg, session, actor, q, "county", division)
+        out.append(report.model_copy(update={"rows": []}))
+    return out
+
+
+def shortfall(reg: Registry, session: Session, actor: Actor, key: str, period: str,
+              division: str | None = None, limit: int = 500) -> list[int]:
+    """Person ids behind a rate's gap: the records that keep it from 100% (or above zero, for stale departures)."""
+    if key not in RATES:
+        raise Invalid([field_error("key", "unknown_rate", "未知的比率", f"unknown rate; use {', '.join(RATES)}")])
+    start, end, quarter = period_bounds(period)
+    prefix = actor.prefix
+    if division:
+        node = reg.divisions.get(division)
+        if node is not None and prefix_of(node.code, node.level).startswith(prefix):
+            prefix = prefix_of(node.code, node.level)
+    end_day = (end - dt.timedelta(seconds=1)).date()
+    dialect = session.get_bind().dialect.name
+    S, P, CI = t.Stay, t.Person, t.CampaignItem
+    in_scope = code_range(S.residence_code, prefix)
+    cross = func.substr(S.household_code, 1, 6) != func.substr(S.residence_code, 1, 6)
+    open_at_end = and_(S.arrived_on <= end_day, or_(S.returned_on.is_(None), S.returned_on >= end_day))
+    oldest, youngest = years_before(end_day, 50), years_before(end_day, 15)
+    key_target = and_(P.category == "married_female", P.birth_date > oldest, P.birth_date <= youngest)
+    builders: dict[str, Callable[[], Any]] = {
+        "collection_timeliness": lambda: select(S.person_id).where(
+            S.created_at >= start, S.created_at < end, in_scope, _days(S.created_at, S.arrived_on, dialect) > settings_mod.load().deadline("collection_days")),
+        "stale_departures": lambda: select(S.person_id).where(
+            S.returned_on >= start.date(), S.returned_on <= end_day, in_scope, S.ended_at.is_not(None),
+            _days(S.ended_at, S.returned_on, dialect) > settings_mod.load().deadline("stale_departure_days")),
+        "residence_permit": lambda: select(S.person_id).where(
+            open_at_end, cross, in_scope, S.arrived_on <= end_day - dt.timedelta(days=CENSUS_DAYS),
+            or_(S.permit_expires_on.is_(None), S.permit_expires_on < end_day)),
+        "certificate_held": lambda: select(S.person_id).join(P, P.id == S.person_id).where(
+            open_at_end, cross, in_scope, key_target, not_(exists().where(t.Certificate.person_id == P.id))),
+        "certificate_verified": lambda: select(S.person_id).join(P, P.id == S.person_id).where(
+            open_at_end, cross, in_scope, key_target,
+            exists().where(t.Certificate.person_id == P.id),
+            not_(exists().where(t.Certificate.person_id == P.id, t.Certificate.verified_on.is_not(None)))),
+        "co_management": lambda: select(S.person_id).where(
+            open_at_end, cross, in_scope, S.status == "open",
+            func.substr(S.household_code, 1, 6).in_(sorted(reg.divisions.home_counties) or [""]),
+            not_(exists().where(t.Message.stay_id == S.id, t.Message.topic == "stay_registered",
+                                t.Message.status.in_(("closed", "matched", "answered"))))),
+        "person_address_match": lambda: select(CI.person_id).where(
+            CI.campaign_id.in_(select(t.Campaign.id).where(t.Campaign.quarter == quarter)),
+            code_range(CI.village_code, prefix), CI.kind == "stay", CI.outcome.is_not(None),
+            CI.outcome.not_in(("present", "new_found"))),
+        "registration": lambda: select(CI.person_id).where(
+            CI.campaign_id.in_(select(t.Campaign.id).where(t.Campaign.quarter == quarter)),
+            code_range(CI.village_code, prefix), CI.outcome == "new_found"),
+    }
+    builder = builders.get(key)
+    if builder is None:
+        return []
+    return list(session.execute(builder().distinct().limit(limit)).scalars())
+

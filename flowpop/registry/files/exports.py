@@ -1,0 +1,131 @@
+"""Exports of persons: CSV (UTF-8 with BOM for Excel, or GB18030), XLSX and JSON Lines.
+ID numbers are masked, birth dates and ages left out (the birth year instead) unless the caller may reveal and
+asks to; every export is logged."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import and_, func, select
+
+from flowpop.labels import label
+from flowpop.registry.kernel import history
+from flowpop.registry.kernel.auth import Actor
+from flowpop.registry.kernel.registry import Registry, today
+from flowpop.registry.kernel.validation import age_on
+from flowpop.registry.people.search import PersonQuery, person_conditions
+from flowpop.registry.store import tables as t
+from flowpop.rules import cells
+from flowpop.rules.idnumber import mask
+
+COLUMNS = (
+    ("id", "编号"), ("name", "姓名"), ("id_number", "身份证号"), ("sex", "性别"), ("birth_date", "出生日期"),
+    ("age", "年龄"), ("ethnicity", "民族"), ("education", "文化程度"), ("hukou_type", "户口性质"), ("marital_status", "婚姻状况"),
+    ("category", "类别"), ("phone", "联系电话"), ("household_code", "户籍地代码"), ("household_name", "户籍地名称"),
+    ("household_address", "户籍地址"), ("residence_code", "现居住地代码"), ("residence_name", "现居住地名称"),
+    ("arrived_on", "流入日期"), ("status", "状态"),
+)
+# masked: the birth year instead of the age, which goes up on the birthday (the birth date column stays empty)
+MASKED_COLUMNS = tuple(("birth_year", "出生年份") if key == "age" else (key, zh) for key, zh in COLUMNS)
+LABELLED = {"sex": "sex", "education": "education", "hukou_type": "hukou_type", "marital_status": "marital_status",
+            "category": "category", "status": "person_status"}
+FORMATS = {"csv": "text/csv; charset=utf-8", "csv-gb18030": "text/csv; charset=gb18030",
+           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "jsonl": "application/x-ndjson"}
+LOGGED_IDS = 100_000  # the access log names at most this many persons of one export (the count is always there)
+
+
+def _records(reg: Registry, where: Any, reveal: bool) -> Iterator[dict[str, Any]]:
+    last, day = 0, today()
+    while True:
+        with reg.reading() as session:
+            rows = list(session.execute(select(t.Person).where(where, t.Person.id > last).order_by(t.Person.id)
+                                        .limit(5000)).scalars())
+        if not rows:
+            return
+        for p in rows:
+            yield {
+                "id": p.id, "name": p.name, "id_number": p.id_number if reveal else mask(p.id_number), "sex": p.sex,
+                # masked: no birth date, which with region, sex and check character rebuilds the number
+                "birth_date": p.birth_date.isoformat() if reveal else None, "birth_year": p.birth_date.year,
+                "age": age_on(p.birth_date, day) if reveal else None,
+                "ethnicity": p.ethnicity, "education": p.education,
+                "hukou_type": p.hukou_type, "marital_status": p.marital_status, "category": p.category, "phone": p.phone,
+                "household_code": p.household_code, "household_name": reg.divisions.name(p.household_code),
+                "household_address": p.household_address, "residence_code": p.residence_code,
+                "residence_name": reg.divisions.name(p.residence_code),
+                "arrived_on": p.arrived_on.isoformat() if p.arrived_on else None, "status": p.status,
+            }
+        last = rows[-1].id
+
+
+def _cells(record: dict[str, Any], columns: tuple[tuple[str, str], ...]) -> list[Any]:
+    out = []
+    for key, _ in columns:
+        value = record[key]
+        if key in LABELLED:
+            value = label(LABELLED[key], value, "zh")
+        out.append("" if value is None else value)
+    return out
+
+
+def export(reg: Registry, actor: Actor, query: PersonQuery, fmt: str, reveal: bool) -> Iterator[bytes]:
+    """Check rights and the query now (errors before the response starts), log the export, then stream the file.
+
+    The access-log entry is committed before the first byte leaves, so a download cut short is logged too;
+    it names the persons selected now, and the stream leaves out anyone added after."""
+    actor.require("export")
+    if reveal:
+        actor.require("reveal")
+    where, _ = person_conditions(reg, actor, query)
+    with reg.writing() as session:
+        count, last = session.execute(select(func.count(), func.max(t.Person.id)).where(where)).one()
+        ids = list(session.execute(select(t.Person.id).where(where).order_by(t.Person.id).limit(LOGGED_IDS)).scalars())
+        history.log_access(session, actor, "export", "person", ids,
+                           detail=f"{fmt}, {count} persons, {'revealed' if reveal else 'masked'}")
+    return _stream(reg, and_(where, t.Person.id <= (last or 0)), fmt, reveal)
+
+
+def _stream(reg: Registry, where: Any, fmt: str, reveal: bool) -> Iterator[bytes]:
+    """The export as a stream of bytes; text that a spreadsheet would run as a formula is made inert."""
+    records = _records(reg, where, reveal)
+    columns = COLUMNS if reveal else MASKED_COLUMNS
+    if fmt == "jsonl":
+        for r in records:
+            yield (json.dumps(r, ensure_ascii=False) + "\n").encode()
+    elif fmt == "xlsx":
+        yield _xlsx(records, columns)
+    else:
+        encoding = "gb18030" if fmt == "csv-gb18030" else "utf-8"
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow([zh for _, zh in columns])
+        yield (("\ufeff" if encoding == "utf-8" else "") + _take(buffer)).encode(encoding)
+        for i, r in enumerate(records, start=1):
+            writer.writerow(cells.csv_row(_cells(r, columns)))
+            if i % 2000 == 0:
+                yield _take(buffer).encode(encoding, errors="replace")
+        yield _take(buffer).encode(encoding, errors="replace")
+
+
+def _take(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate(0)
+    return text
+
+
+def _xlsx(records: Iterator[dict[str, Any]], columns: tuple[tuple[str, str], ...]) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("流动人口")
+    sheet.append([zh for _, zh in columns])
+    for r in records:
+        sheet.append(cells.xlsx_row(sheet, _cells(r, columns)))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

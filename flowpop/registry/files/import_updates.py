@@ -1,0 +1,184 @@
+"""Rows of a legacy import whose ID number is already stored. The stored persons and open stays are read
+a chunk at a time before the chunk is checked, so that a row repeating them is recognised cheaply
+(``import_rows.same_as_stored``) and costs no full check, no write and no history; a changed one writes
+only the fields that differ (in one statement per set of changed columns, not one per row)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
+
+from flowpop.registry.files.import_rows import PERSON_FIELDS, STAY_FIELDS, Context, Row, Stored, lookup_key
+from flowpop.registry.kernel.auth import Actor
+from flowpop.registry.kernel.errors import Conflict
+from flowpop.registry.kernel.validation import category
+from flowpop.registry.store import bulk_insert
+from flowpop.registry.store import tables as t
+from flowpop.rules.names import name_keys
+from flowpop.types import ImportResult
+
+Lookup = Callable[[Session, list[str]], dict[str, dict[str, Any]]]  # ID numbers → the stored records they update
+
+STAY_DEFAULTS: dict[str, Any] = {k: None for k in (*STAY_FIELDS, "household_address", "returned_on", "end_reason",
+                                                 "declare_due_on", "employer_code")}
+_STAY_KEYS = ("id", "person_id", "version", "status", *STAY_FIELDS)
+_STAY_COLUMNS = [getattr(t.Stay, k) for k in _STAY_KEYS]
+
+
+def open_stays(session: Session, person_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The open stay of each person, read 900 persons at a time."""
+    found: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(person_ids), 900):
+        part = person_ids[start:start + 900]
+        # the status is tested here: as a condition, SQLite (no statistics) would walk every open stay instead
+        stmt = select(*_STAY_COLUMNS).where(t.Stay.person_id.in_(part)).order_by(t.Stay.id)
+        for row in session.connection().execute(stmt):
+            if row.status == "open" and row.person_id not in found:
+                found[row.person_id] = dict(zip(_STAY_KEYS, row, strict=True))
+    return found
+
+
+class Reader:
+    """Where an import reads stored records: a read session until the import writes (no lock taken, no
+    snapshot kept from one chunk to the next), then the import's own write transaction."""
+
+    def __init__(self) -> None:
+        self.session: Session | None = None
+        self.writing = False
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        assert self.session is not None
+        try:
+            yield self.session
+        finally:
+            if not self.writing:
+                self.session.rollback()
+
+
+class Repeats:
+    """Reads, for each chunk of raw rows and before any check, the stored records their ID numbers would
+    update, so that the check (``check_chunk``) can recognise the rows that repeat them. It stops once a
+    chunk is mostly new numbers (a first import), where it would find nothing."""
+
+    def __init__(self, ctx: Context, reader: Reader, lookup: Lookup) -> None:
+        self.ctx, self.reader, self.lookup = ctx, reader, lookup
+        self.active = True
+        self.column = max((i for i, key in ctx.columns if key == "id_number"), default=None)
+
+    def stored(self, chunk: list[tuple[int, list[Any]]]) -> Stored:
+        col = self.column
+        if not self.active or not chunk or col is None:
+            return {}
+        numbers = {lookup_key(raw[col]) for _, raw in chunk if col < len(raw) and raw[col] not in (None, "")}
+        with self.reader.reading() as session:
+            persons = self.lookup(session, sorted(numbers))
+            stays = open_stays(session, [p["id"] for p in persons.values()])
+        self.active = 2 * len(persons) >= len(chunk)
+        return {number: (person, stays.get(person["id"])) for number, person in persons.items()}
+
+
+class Updates:
+    """The writes a chunk of stored rows needs, gathered first and then sent grouped by changed columns."""
+
+    def __init__(self, session: Session, actor: Actor, now: dt.datetime) -> None:
+        self.session, self.actor, self.now = session, actor, now
+        self.persons: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        self.stays: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        self.new_stays: list[dict[str, Any]] = []
+
+    def compare(self, rows: list[Row], existing: dict[str, dict[str, Any]], result: ImportResult,
+                history: list[dict[str, Any]]) -> None:
+        """Each row against its stored record: unchanged ones only counted, changed ones queued with history."""
+        stays = open_stays(self.session, [existing[r.number]["id"] for r in rows if r.stay])
+        for r in rows:
+            current = existing[r.number]
+            changes: dict[str, list[Any]] = {}
+            person: dict[str, Any] = {}
+            for k, v in r.person.items():
+                if k in PERSON_FIELDS and v not in (None, "") and current.get(k) != v:
+                    person[k] = v
+                    changes[k] = [_json(current.get(k)), _json(v)]
+            if "name" in person:
+                person["name_pinyin"], person["name_initials"] = name_keys(person["name"])
+            if "marital_status" in person:
+                person["category"] = category(r.person["sex"], person["marital_status"])
+            if person:
+                person.update(version=current["version"] + 1, updated_at=self.now)
+            if r.stay:
+                self._stay(r, current, stays.get(current["id"]), person, changes)
+            if not changes:
+                result.unchanged += 1
+                continue
+            if person:
+                self.persons[tuple(sorted(person))].append({**person, "_id": current["id"], "_version": current["version"]})
+            result.updated += 1
+            history.append({"at": self.now, "entity": "person", "entity_id": current["id"], "person_id": current["id"],
+                            "action": "import", "user_id": self.actor.user_id, "username": self.actor.username,
+                            "reason": f"legacy import, line {r.line}", "changes": changes,
+                            "changeset_id": None, "scope_code": r.person.get("household_code")})
+
+    def _stay(self, r: Row, current: dict[str, Any], stay: dict[str, Any] | None, person: dict[str, Any],
+              changes: dict[str, list[Any]]) -> None:
+        """A new open stay when there is none, else the fields that differ; the person's copy of its
+        residence and arrival follows (``person`` gets them, without a version bump of its own)."""
+        if stay is None:
+            values = {**STAY_DEFAULTS, **r.stay, "reason": r.stay.get("reason") or "other"}
+            self.new_stays.append({**values, "person_id": current["id"], "status": "open", "version": 1,
+                                   "created_at": self.now, "updated_at": self.now,
+                                   "created_by": self.actor.username})
+            changes.update({f"stay.{k}": [None, _json(v)] for k, v in values.items() if k in STAY_FIELDS and v is not None})
+            person.update(residence_code=values["residence_code"], arrived_on=values["arrived_on"])
+            return
+        delta = {k: v for k, v in r.stay.items() if k in STAY_FIELDS and v is not None and stay[k] != v}
+        if not delta:
+            return
+        self.stays[tuple(sorted(delta))].append({**delta, "version": stay["version"] + 1, "updated_at": self.now,
+                                                 "_id": stay["id"], "_version": stay["version"]})
+        changes.update({f"stay.{k}": [_json(stay[k]), _json(v)] for k, v in delta.items()})
+        if "residence_code" in delta or "arrived_on" in delta:
+            person.update(residence_code=r.stay.get("residence_code", stay["residence_code"]),
+                          arrived_on=r.stay.get("arrived_on", stay["arrived_on"]))
+
+    def write(self) -> None:
+        if self.new_stays:
+            ids = bulk_insert.allocate_ids(self.session, t.Stay, len(self.new_stays))
+            owner = {}
+            for sid, row in zip(ids, self.new_stays, strict=True):
+                row["id"] = sid
+                owner[row["person_id"]] = sid
+            bulk_insert.insert_rows(self.session.connection(), t.Stay.__table__, self.new_stays)
+            for rows in self.persons.values():
+                for row in rows:
+                    if row["_id"] in owner:
+                        row["current_stay_id"] = owner[row["_id"]]
+            self.persons = _regroup(self.persons)
+        for table, groups in ((t.Person.__table__, self.persons), (t.Stay.__table__, self.stays)):
+            # compare-and-set: a record edited by someone else since it was read fails the whole import
+            stmt = update(table).where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"))
+            for rows in groups.values():
+                if self.session.connection().execute(stmt, rows).rowcount != len(rows):
+                    raise Conflict("import_conflict", "导入期间有记录被他人修改，未导入任何内容，请重新导入",
+                                   "a record was changed by someone else during the import; nothing was imported, "
+                                   "import again")
+        self.persons.clear()
+        self.stays.clear()
+        self.new_stays = []
+
+
+def _regroup(groups: dict[tuple[str, ...], list[dict[str, Any]]]) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+    out: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for rows in groups.values():
+        for row in rows:
+            out[tuple(sorted(row))].append(row)
+    return out
+
+
+def _json(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value

@@ -1,0 +1,226 @@
+"""Exchange with other registries: the outbox leaves as a JSON Lines batch file, batches from
+elsewhere enter the inbox. A message's uid travels with it, so importing a batch twice changes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, ConfigDict, StringConstraints
+from pydantic import ValidationError as PydanticError
+from pydantic_core import PydanticCustomError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from flowpop.registry.kernel import history
+from flowpop.registry.kernel.auth import Actor, code_range
+from flowpop.registry.kernel.errors import ApiError
+from flowpop.registry.kernel.registry import Registry
+from flowpop.registry.messaging import matching, messages
+from flowpop.registry.store import tables as t
+from flowpop.types import (
+    TEXT_FAULTS,
+    Code,
+    ExchangeImportResult,
+    FreeJson,
+    MessageKind,
+    Model,
+    Subject,
+    text_fault,
+)
+
+FORMAT = "flowpop.message/1"
+FIELDS = ("uid", "kind", "topic", "thread_uid", "in_reply_to", "sender_code", "addressee_code", "subject", "items", "text")
+
+
+def _timestamp(value: object) -> object:
+    """created_at as ISO 8601 text (stored naive, in UTC) — never a number read as a Unix time."""
+    if not isinstance(value, str):
+        raise PydanticCustomError("datetime_format", "must be an ISO 8601 timestamp")
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise PydanticCustomError("datetime_format", "must be an ISO 8601 timestamp") from exc
+    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+Uid = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+Text = Annotated[str, StringConstraints(max_length=2000)]
+
+
+class _Subject(Subject):
+    model_config = ConfigDict(extra="ignore")  # another registry may know more about the person
+
+
+class Record(Model):
+    """One line of a batch, typed before anything is written: text only where text is expected, bounded free
+    parts (the same contract as a message sent here), nothing the store or an answer cannot carry."""
+
+    model_config = ConfigDict(extra="ignore")  # due_on and what later versions add
+
+    uid: Uid
+    kind: MessageKind
+    topic: Annotated[str, StringConstraints(max_length=30)] | None = None
+    thread_uid: Uid | None = None
+    in_reply_to: Uid | None = None
+    sender_code: Code
+    addressee_code: Code
+    subject: _Subject
+    items: FreeJson | None = None
+    text: Text | None = None
+    created_at: Annotated[dt.datetime, BeforeValidator(_timestamp)] | None = None
+
+
+def export(reg: Registry, session: Session, actor: Actor, *, include_sent: bool = False) -> str:
+    """The outbox as JSON Lines; marks the messages exported. Full ID numbers leave: logged as an export."""
+    actor.require("export")
+    stmt = select(t.Message).where(t.Message.external.is_(True), code_range(t.Message.sender_code, actor.prefix))
+    if not include_sent:
+        stmt = stmt.where(t.Message.exported_at.is_(None))
+    rows = list(session.execute(stmt.order_by(t.Message.id)).scalars())
+    lines = []
+    for r in rows:
+        record: dict[str, Any] = {"format": FORMAT, **{k: getattr(r, k) for k in FIELDS}}
+        record["created_at"] = r.created_at.isoformat()
+        record["due_on"] = r.due_on.isoformat() if r.due_on else None
+        lines.append(json.dumps(record, ensure_ascii=False, sort_keys=True))
+    if rows:
+        now = t.utcnow()
+        session.execute(update(t.Message).where(t.Message.id.in_([r.id for r in rows]), t.Message.exported_at.is_(None))
+                        .values(exported_at=now).execution_options(synchronize_session=False))
+        history.log_access(session, actor, "export", "message", [r.id for r in rows], detail=f"exchange batch, {len(rows)} messages")
+    return "".join(line + "\n" for line in lines)
+
+
+def _problem(line_no: int, reason: str, uid: str | None = None, field: str | None = None) -> dict[str, Any]:
+    return {"line": line_no, "uid": uid, "reason": reason, **({"field": field} if field else {})}
+
+
+def _refusal(line_no: int, rec: dict[str, Any], exc: PydanticError) -> dict[str, Any]:
+    """The line's first bad field, named; its uid only when it is one (the answer must carry it)."""
+    err = exc.errors()[0]
+    ctx = err.get("ctx") or {}
+    where = ".".join([*(str(p) for p in err["loc"]), *([str(ctx["path"])] if ctx.get("path") else [])])
+    uid = rec.get("uid")
+    ok_uid = uid if isinstance(uid, str) and len(uid) <= 40 and text_fault(uid) is None else None
+    fault = TEXT_FAULTS.get(err["type"])
+    zh = ctx.get("problem_zh") or (fault[0] if fault else "缺少字段" if err["type"] == "missing" else "取值无效")
+    en = ctx.get("problem") or err["msg"]
+    return _problem(line_no, f"{where}：{zh} / {where}: {en}", ok_uid, where)
+
+
+MAX_LINE = 8 * 1024 * 1024  # characters: the largest valid line (500 entries of 2000 characters, \u-escaped) fits
+CHUNK = 900  # lines read, looked up and written together (fewer when they are long)
+MAX_REJECTED = 10_000  # past this, the file is no batch of messages: refused whole, its refusals not kept
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str | None]]:
+    """A batch file's lines, numbered, read one by one (a line too long to be a message comes as None)."""
+    try:
+        with path.open(encoding="utf-8-sig", newline=None) as f:
+            line_no = 0
+            while line := f.readline(MAX_LINE):
+                line_no += 1
+                if len(line) == MAX_LINE and not line.endswith("\n"):
+                    while (rest := f.readline(MAX_LINE)) and not rest.endswith("\n"):
+                        pass
+                    yield line_no, None
+                else:
+                    yield line_no, line
+    except UnicodeDecodeError as exc:  # nothing of the batch is written: the transaction is rolled back
+        raise ApiError("bad_encoding", "批次文件须为 UTF-8 编码", "batch files must be UTF-8") from exc
+
+
+def _chunks(path: Path) -> Iterator[list[tuple[int, str | None]]]:
+    chunk: list[tuple[int, str | None]] = []
+    size = 0
+    for line_no, line in _lines(path):
+        chunk.append((line_no, line))
+        size += len(line or "")
+        if len(chunk) == CHUNK or size >= MAX_LINE:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+def import_batch(reg: Registry, session: Session, actor: Actor, path: Path) -> ExchangeImportResult:
+    """Messages addressed to places in this registry enter the inbox; others are rejected with a reason.
+    The batch file is read a chunk of lines at a time, never whole in memory."""
+    actor.require("write")
+    inserted = skipped = 0
+    rejected: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for chunk in _chunks(path):
+        records: list[tuple[int, dict[str, Any]]] = []
+        for line_no, line in chunk:
+            if line is None:
+                rejected.append(_problem(line_no, f"行过长（最多 {MAX_LINE} 个字符）/ line too long ({MAX_LINE} characters at most)"))
+                continue
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except (json.JSONDecodeError, RecursionError) as exc:
+                reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+                rejected.append(_problem(line_no, f"JSON 格式错误 / invalid JSON: {reason}"))
+                continue
+            if not isinstance(rec, dict) or rec.get("format") != FORMAT:
+                rejected.append(_problem(line_no, f"不是 {FORMAT} 记录 / not a {FORMAT} record"))
+                continue
+            records.append((line_no, rec))
+        known = _known_uids(session, [rec for _, rec in records])
+        batch: list[t.Message] = []
+        for line_no, rec in records:
+            try:
+                msg = Record.model_validate(rec)
+            except PydanticError as exc:
+                rejected.append(_refusal(line_no, rec, exc))
+                continue
+            uid = msg.uid
+            addressee = msg.addressee_code
+            if reg.divisions.get(addressee) is None or addressee[:6] not in reg.divisions.home_counties:
+                rejected.append(_problem(line_no, f"收件单位 {addressee} 不在本系统 / addressee is not served here", uid))
+                continue
+            if actor.prefix and not actor.covers(addressee):
+                rejected.append(_problem(line_no, "收件单位不在您的管辖范围内 / addressee outside your jurisdiction", uid))
+                continue
+            if uid in seen or uid in known:
+                skipped += 1
+                continue
+            seen.add(uid)
+            batch.append(messages.new_message(
+                reg, session, actor, kind=msg.kind, topic=msg.topic, sender_code=msg.sender_code, addressee_code=addressee,
+                subject=msg.subject.model_dump(mode="json", exclude_none=True), items=msg.items or {}, text=msg.text,
+                thread_uid=msg.thread_uid, in_reply_to=msg.in_reply_to, uid=uid, created_at=msg.created_at,
+                imported=True, batch=True,
+            ))
+            inserted += 1
+        if batch:
+            _receive(reg, session, actor, batch)
+        if len(rejected) > MAX_REJECTED:
+            raise ApiError("too_many_rejected", f"批次中超过 {MAX_REJECTED} 行无法接收，整批未导入",
+                           f"more than {MAX_REJECTED} lines of the batch refused: nothing imported", status=422)
+    return ExchangeImportResult(inserted=inserted, skipped=skipped, rejected=rejected)
+
+
+def _receive(reg: Registry, session: Session, actor: Actor, batch: list[t.Message]) -> None:
+    matching.apply_many(session, reg.divisions, batch)
+    session.flush()
+    now = t.utcnow()
+    session.execute(t.HistoryEntry.__table__.insert(), [
+        {"at": now, "entity": "message", "entity_id": m.id, "person_id": None, "action": "receive",
+         "user_id": actor.user_id, "username": actor.username, "reason": "exchange batch",
+         "changes": {"kind": [None, m.kind], "from": [None, m.sender_code]}, "changeset_id": None,
+         "scope_code": m.addressee_code} for m in batch])
+
+
+def _known_uids(session: Session, records: list[dict[str, Any]]) -> set[str]:
+    """Which of a chunk's uids are already here (one query per chunk instead of one per line)."""
+    uids = [rec["uid"] for rec in records if isinstance(rec.get("uid"), str)]
+    if not uids:
+        return set()
+    return set(session.execute(select(t.Message.uid).where(t.Message.uid.in_(uids))).scalars())

@@ -1,0 +1,240 @@
+"""The inbox (信息交换): messages raised by the registry and by users, and what a place does with them.
+
+Status moves only along allowed steps:
+new → read → matched → verifying → answered → closed; returned; forwarded (within one's
+jurisdiction); escalated (to the county). Every step is one transaction with its history entry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from flowpop.registry.kernel import history
+from flowpop.registry.kernel.auth import Actor
+from flowpop.registry.kernel.divisions import county_of
+from flowpop.registry.kernel.errors import ApiError, Conflict, Invalid, VersionConflict, field_error
+from flowpop.registry.kernel.registry import Registry
+from flowpop.registry.messaging import deadlines, messages
+from flowpop.registry.people import access, persons, stays
+from flowpop.registry.store import tables as t
+from flowpop.rules import idnumber
+
+# action → (statuses it may start from, status it leads to, kinds it applies to; None = all)
+STEPS: dict[str, tuple[frozenset[str], str, frozenset[str] | None]] = {
+    "read": (frozenset({"new", "forwarded", "escalated"}), "read", None),
+    "match": (deadlines.OPEN, "matched", None),
+    "verify": (frozenset({"read", "matched"}), "verifying", frozenset({"assist_request", "not_found", "transfer", "dispute"})),
+    "reply": (deadlines.OPEN, "answered", frozenset({"assist_request", "not_found", "dispute"})),
+    "accept": (deadlines.OPEN, "answered", frozenset({"transfer"})),
+    "refuse": (deadlines.OPEN, "answered", frozenset({"transfer"})),
+    "forward": (deadlines.OPEN - {"verifying"}, "forwarded", None),
+    "return": (deadlines.OPEN, "returned", None),
+    "escalate": (deadlines.OPEN, "escalated", None),
+    "close": (deadlines.OPEN | {"answered"}, "closed", None),
+}
+ACKNOWLEDGEABLE = frozenset({"notification", "assist_reply"})
+
+
+def _step(session: Session, actor: Actor, row: t.Message, action: str, version: int, values: dict[str, Any],
+          reason: str | None = None) -> None:
+    allowed_from, target, kinds = STEPS[action]
+    if not (not actor.prefix or actor.covers(row.addressee_code)):
+        raise ApiError("not_addressee", "只有收件方可以处理该消息", "only the addressee can act on this message", status=403)
+    if kinds is not None and row.kind not in kinds:
+        raise Conflict("wrong_kind", f"“{action}”不适用于此类消息", f"'{action}' does not apply to a {row.kind}")
+    if row.status not in allowed_from:
+        raise Conflict("bad_transition", f"消息状态为“{row.status}”，不能执行“{action}”",
+                       f"message is {row.status}; '{action}' is not allowed now")
+    if row.version != version:
+        raise VersionConflict("message", row.version, version)
+    before = row.status
+    result = session.execute(
+        update(t.Message).where(t.Message.id == row.id, t.Message.version == version)
+        .values(status=target, version=version + 1, **values).execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        raise VersionConflict("message", session.get(t.Message, row.id).version, version)  # type: ignore[union-attr]
+    session.expire(row)
+    history.record(session, actor, entity="message", entity_id=row.id, person_id=row.matched_person_id,
+                   action=action, changes={"status": [before, target], **{k: [None, history.jsonable(v)] for k, v in values.items()
+                                                                          if k not in ("read_at", "answered_at", "closed_at")}},
+                   reason=reason, scope_code=row.addressee_code)
+
+
+def act(reg: Registry, session: Session, actor: Actor, message_id: int, action: str, version: int,
+        reason: str | None = None) -> t.Message:
+    """The steps that need nothing but a reason: read, verify, return, escalate, close."""
+    actor.require("write")
+    row = messages.load(session, actor, message_id)
+    values: dict[str, Any] = {}
+    if action == "read":
+        values["read_at"] = t.utcnow()
+    elif action == "close":
+        values["closed_at"] = t.utcnow()
+    elif action in ("return", "escalate") and not reason:
+        raise Invalid([field_error("reason", "required", "请填写原因", "a reason is required")])
+    elif action == "escalate":
+        values["addressee_code"] = county_of(row.addressee_code)
+    _step(session, actor, row, action, version, values, reason)
+    if action == "close" and row.in_reply_to:
+        _close_original(session, actor, row.in_reply_to)
+    return row
+
+
+def _close_original(session: Session, actor: Actor, uid: str) -> None:
+    original = session.execute(select(t.Message).where(t.Message.uid == uid)).scalar_one_or_none()
+    if original is not None and original.status == "answered":
+        original.status, original.closed_at, original.version = "closed", t.utcnow(), original.version + 1
+        history.record(session, actor, entity="message", entity_id=original.id, person_id=original.matched_person_id,
+                       action="close", changes={"status": ["answered", "closed"]}, reason="reply acknowledged",
+                       scope_code=original.addressee_code)
+
+
+def match(reg: Registry, session: Session, actor: Actor, message_id: int, version: int, person_id: int) -> t.Message:
+    actor.require("write")
+    row = messages.load(session, actor, message_id)
+    access.load_person(session, actor, person_id)
+    _step(session, actor, row, "match", version, {"matched_person_id": person_id, "match_score": None}, "manual")
+    return row
+
+
+def register(reg: Registry, session: Session, actor: Actor, message_id: int, version: int, person: Any) -> t.Message:
+    """引用建档: a local record made from the message, matched to it; a number the message carries must be the one given."""
+    actor.require("write")
+    row = messages.load(session, actor, message_id)
+    said = idnumber.normalize(str((row.subject or {}).get("id_number") or ""))
+    given = idnumber.normalize(person.id_number or "")
+    if said and given not in idnumber.forms(said):  # a legacy 15-digit number and its upgrade are one number
+        raise Invalid([field_error("person.id_number", "differs_from_message", "身份证号与消息中的不符",
+                                   "the ID number differs from the message's")])
+    created = persons.create(reg, session, actor, person)
+    return match(reg, session, actor, message_id, version, created.id)
+
+
+def forward(reg: Registry, session: Session, actor: Actor, message_id: int, version: int, to_code: str,
+            reason: str | None) -> t.Message:
+    actor.require("write")
+    row = messages.load(session, actor, message_id)
+    errors = reg.divisions.check(to_code, "to_code")
+    if not errors and (not to_code.startswith(row.addressee_code.rstrip("0")[:6]) or (actor.prefix and not actor.covers(to_code))):
+        errors.append(field_error("to_code", "outside_jurisdiction", "只能转给本辖区内的下级单位",
+                                  "forward only to a division within your jurisdiction"))
+    if errors:
+        raise Invalid(errors)
+    _step(session, actor, row, "forward", version, {"addressee_code": to_code}, reason)
+    return row
+
+
+def reply(reg: Registry, session: Session, actor: Actor, message_id: int, version: int, facts: dict[str, Any],
+          text: str | None, update_person: Any = None) -> t.Message:
+    """Answer a request with the verified facts; optionally correct the local record in the same step."""
+    actor.require("write")
+    row = messages.load(session, actor, message_id)
+    if update_person is not None:
+        if row.matched_person_id is None:
+            raise Conflict("not_matched", "请先配对本地记录", "match the message to a local record first")
+        persons.update_person(reg, session, actor, row.matched_person_id, update_person)
+    _step(session, actor, row, "reply", version, {"answered_at": t.utcnow(), "outcome": "answered"}, text)
+    messages.new_message(reg, session, actor, kind="assist_reply", sender_code=row.addressee_code, addressee_code=row.sender_code,
+                subject=row.subject, items=facts, text=text, thread_uid=row.thread_uid, in_reply_to=row.uid,
+                person_id=row.matched_person_id)
+    return row
+
+
+def decide_transfer(reg: Registry, session: Session, actor: Actor, message_id: int, version: int, accept: bool,
+                    reason: str | None) -> t.Message:
+    """The receiving side accepts (the stay moves here now) or refuses (nothing moves)."""
+    actor.require("write")
+    row = messages.load(session, actor, message_id)
+    if not accept and not reason:
+        raise Invalid([field_error("reason", "required", "拒绝须说明原因", "a refusal needs a reason")])
+    action = "accept" if accept else "refuse"
+    _step(session, actor, row, action, version, {"answered_at": t.utcnow(), "outcome": "accepted" if accept else "refused"},
+          reason)
+    if accept and row.stay_id is not None:
+        stays.move(reg, session, actor, row.stay_id, row.items["to_residence_code"], row.items.get("residence_address"),
+                   f"transfer {row.uid}")
+    messages.new_message(reg, session, actor, kind="notification", topic="transfer_" + ("accepted" if accept else "refused"),
+                sender_code=row.addressee_code, addressee_code=row.sender_code, subject=row.subject,
+                items={"transfer": row.uid, "outcome": "accepted" if accept else "refused", "reason": reason},
+                thread_uid=row.thread_uid, in_reply_to=row.uid, person_id=row.matched_person_id, stay_id=row.stay_id)
+    return row
+
+
+def acknowledge(reg: Registry, session: Session, actor: Actor, ids: list[int]) -> tuple[int, list[dict[str, Any]]]:
+    """Bulk acknowledge (接收) notifications and replies: one statement, one history row each."""
+    actor.require("write")
+    rows = session.execute(
+        select(t.Message.id, t.Message.kind, t.Message.status, t.Message.addressee_code, t.Message.sender_code,
+               t.Message.version, t.Message.matched_person_id, t.Message.in_reply_to)
+        .where(t.Message.id.in_(ids))
+    ).all()
+    found = {r.id: r for r in rows}
+    skipped: list[dict[str, Any]] = []
+    good: list[Any] = []
+    for i in ids:
+        r = found.get(i)
+        if r is None or not (not actor.prefix or actor.covers(r.addressee_code) or actor.covers(r.sender_code)):
+            skipped.append({"id": i, "code": "not_found"})
+        elif actor.prefix and not actor.covers(r.addressee_code):
+            skipped.append({"id": i, "code": "not_addressee"})
+        elif r.kind not in ACKNOWLEDGEABLE:
+            skipped.append({"id": i, "code": "wrong_kind"})
+        elif r.status not in deadlines.OPEN:
+            skipped.append({"id": i, "code": "bad_transition"})
+        else:
+            good.append(r)
+    if not good:
+        return 0, skipped
+    now = t.utcnow()
+    good_ids = [r.id for r in good]
+    for start in range(0, len(good_ids), 900):
+        chunk = good_ids[start:start + 900]
+        session.execute(
+            update(t.Message).where(t.Message.id.in_(chunk), t.Message.status.in_(deadlines.OPEN))
+            .values(status="closed", closed_at=now, version=t.Message.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+    session.execute(
+        t.HistoryEntry.__table__.insert(),
+        [{"at": now, "entity": "message", "entity_id": r.id, "person_id": r.matched_person_id, "action": "ack",
+          "user_id": actor.user_id, "username": actor.username, "reason": None,
+          "changes": {"status": [r.status, "closed"]}, "changeset_id": None, "scope_code": r.addressee_code}
+         for r in good],
+    )
+    for r in good:
+        if r.in_reply_to:
+            _close_original(session, actor, r.in_reply_to)
+    return len(good), skipped
+
+
+def send(reg: Registry, session: Session, actor: Actor, data: Any) -> t.Message:
+    """A user raises a request (协查), not-found (查无此人), dispute (申诉) or notification by hand."""
+    actor.require("write")
+    errors = reg.divisions.check(data.addressee_code, "addressee_code")
+    sender = data.sender_code or actor.jurisdiction_code
+    if sender is None:
+        errors.append(field_error("sender_code", "required", "请指定发件单位", "sender_code is required for a nationwide user"))
+    else:
+        errors += reg.divisions.check(sender, "sender_code")
+        if not errors and actor.prefix and not actor.covers(sender):
+            errors.append(field_error("sender_code", "outside_jurisdiction", "发件单位不在您的管辖范围内", "sender is outside your jurisdiction"))
+    if data.kind == "notification" and not data.topic:
+        errors.append(field_error("topic", "required", "通报须指定事项", "a notification needs a topic"))
+    if data.person_id is None and (data.subject is None or not (data.subject.id_number or data.subject.name)):
+        errors.append(field_error("subject", "required", "请指定人员（本地记录或身份证号/姓名）",
+                                  "name the person: a local record, or an ID number or name"))
+    if errors:
+        raise Invalid(errors)
+    person = access.load_person(session, actor, data.person_id) if data.person_id is not None else None
+    subject = messages.subject_of(person) if person is not None else data.subject.model_dump(mode="json", exclude_none=True)
+    addressee = data.addressee_code
+    if data.kind == "dispute":
+        addressee = county_of(addressee)
+    return messages.new_message(reg, session, actor, kind=data.kind, topic=data.topic, sender_code=sender or "",
+                       addressee_code=addressee, subject=subject, items=data.items, text=data.text,
+                       person_id=person.id if person else None)

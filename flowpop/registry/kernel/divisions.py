@@ -1,0 +1,188 @@
+"""The division tree: loading lists, names, and checking codes that records point at."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from flowpop.registry.kernel.errors import field_error
+from flowpop.registry.store import tables as t
+from flowpop.rules.divisions_source import LEVELS, DivisionRow, level_of, pad12, parent_of
+from flowpop.types import FieldError
+
+
+@dataclass(frozen=True)
+class Node:
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+    full_name: str
+    valid_to: int | None
+    is_demo: bool
+    valid_from: int | None = None
+    successor_code: str | None = None
+
+    @property
+    def retired(self) -> bool:
+        return self.valid_to is not None and self.valid_to <= dt.date.today().year
+
+
+class DivisionCache:
+    """All divisions in memory: a county has thousands, the whole country some 700k villages (~100 MB)."""
+
+    RECHECK_SECONDS = 10.0
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._nodes: dict[str, Node] | None = None
+        self._signature: tuple[int, int] | None = None
+        self._checked = 0.0
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._nodes = None
+
+    def _current_signature(self) -> tuple[int, int]:
+        with Session(self._engine) as s:
+            count, size = s.execute(select(func.count(), func.coalesce(func.sum(func.length(t.Division.full_name)), 0))
+                                    ).one()
+        return int(count), int(size)
+
+    def _stale(self) -> bool:
+        """Another process (a server worker, the console, the CLI) may have loaded divisions: a cheap look."""
+        self._checked = time.monotonic()
+        return self._current_signature() != self._signature
+
+    @property
+    def nodes(self) -> dict[str, Node]:
+        nodes = self._nodes
+        if nodes is not None and time.monotonic() - self._checked > self.RECHECK_SECONDS and self._stale():
+            self.invalidate()
+            nodes = None
+        if nodes is None:
+            with self._lock, Session(self._engine) as s:
+                self._signature = self._current_signature()
+                self._checked = time.monotonic()
+                rows = s.execute(select(t.Division)).scalars().all()
+                nodes = {
+                    d.code: Node(d.code, d.name, d.level, d.parent_code, d.full_name, d.valid_to, d.is_demo,
+                              d.valid_from, d.successor_code)
+                    for d in rows
+                }
+                self._nodes = nodes
+        return nodes
+
+    @property
+    def home_counties(self) -> frozenset[str]:
+        """County prefixes this registry manages in detail: those with townships loaded."""
+        nodes = self.nodes
+        cached = getattr(self, "_home", None)
+        if cached is None or cached[0] is not nodes:
+            cached = (nodes, frozenset(n.code[:6] for n in nodes.values() if n.level == "township"))
+            self._home = cached
+        return cached[1]
+
+    def get(self, code: str | None) -> Node | None:
+        if not code:
+            return None
+        node = self.nodes.get(code)
+        if node is None and self._stale():  # a code we have not seen: maybe just loaded elsewhere
+            self.invalidate()
+            node = self.nodes.get(code)
+        return node
+
+    def name(self, code: str | None) -> str | None:
+        node = self.get(code)
+        return node.full_name if node else None
+
+    def check(
+        self, code: str | None, field: str, *, levels: Iterable[str] | None = None, current: bool = False
+    ) -> list[FieldError]:
+        """Errors for a code that a record points at (unknown, wrong level, retired)."""
+        if code is None:
+            return []
+        node = self.get(code)
+        if node is None:
+            return [field_error(field, "unknown_division", f"行政区划代码 {code} 不存在", f"unknown division code {code}")]
+        if levels is not None and node.level not in set(levels):
+            wanted = "/".join(levels)
+            return [
+                field_error(
+                    field,
+                    "division_level",
+                    f"{node.full_name} 是{node.level}级，此处需要 {wanted} 级",
+                    f"{code} is a {node.level}; {wanted} is needed here",
+                )
+            ]
+        if current and node.retired:
+            return [
+                field_error(
+                    field, "retired_division", f"行政区划 {code} 已撤销（{node.valid_to}年）", f"division {code} was retired in {node.valid_to}"
+                )
+            ]
+        return []
+
+
+def normalize_code(code: str) -> str:
+    return pad12(code.strip())
+
+
+def load(session: Session, rows: Iterable[DivisionRow]) -> tuple[int, int]:
+    """Insert or update divisions; parents before children so full names can be built."""
+    rows = sorted(rows, key=lambda r: (LEVELS.index(r.level), r.code))
+    existing = {d.code: d for d in session.execute(select(t.Division)).scalars()}
+    inserted = updated = 0
+    full: dict[str, str] = {code: d.full_name for code, d in existing.items()}
+    for r in rows:
+        parent_full = full.get(r.parent_code or "", "")
+        # "市辖区" is a placeholder level in the national list: leave it out of full names
+        full_name = parent_full + (r.name if r.name != "市辖区" else "")
+        full[r.code] = full_name
+        values = {
+            "name": r.name,
+            "level": r.level,
+            "parent_code": r.parent_code,
+            "full_name": full_name,
+            "valid_from": r.valid_from,
+            "valid_to": r.valid_to,
+            "successor_code": r.successor_code,
+            "is_demo": r.is_demo,
+        }
+        if r.code in existing:
+            d = existing[r.code]
+            for k, v in values.items():
+                setattr(d, k, v)
+            updated += 1
+        else:
+            session.add(t.Division(code=r.code, **values))
+            inserted += 1
+    return inserted, updated
+
+
+def row_from_input(code: str, name: str, level: str | None, parent: str | None, **rest: object) -> DivisionRow:
+    code = normalize_code(code) if len(code) < 12 else code
+    level = level or level_of(code)
+    return DivisionRow(
+        code=code,
+        name=name,
+        level=level,
+        parent_code=parent or parent_of(code, level),
+        **rest,  # type: ignore[arg-type]
+    )
+
+
+# Division codes as places of work: the township (乡镇) and county (区县) a code belongs to.
+def township_of(code: str) -> str:
+    return code[:9] + "000" if len(code) >= 12 and code[6:9] != "000" else code[:12]
+
+
+def county_of(code: str) -> str:
+    return pad12(code[:6])

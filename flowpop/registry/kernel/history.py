@@ -1,0 +1,112 @@
+"""The append-only history of every change: who, when, what, why."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from flowpop.registry.kernel.auth import Actor, code_range
+from flowpop.registry.store import tables as t
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    return {k: [jsonable(before.get(k)), jsonable(v)] for k, v in after.items() if before.get(k) != v}
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    *,
+    entity: str,
+    entity_id: int,
+    person_id: int | None,
+    action: str,
+    changes: dict[str, Any],
+    reason: str | None = None,
+    scope_code: str | None = None,
+    changeset_id: str | None = None,
+) -> None:
+    session.add(
+        t.HistoryEntry(
+            entity=entity,
+            entity_id=entity_id,
+            person_id=person_id,
+            action=action,
+            user_id=actor.user_id,
+            username=actor.username,
+            reason=reason,
+            changes=changes,
+            scope_code=scope_code,
+            changeset_id=changeset_id,
+        )
+    )
+
+
+SENSITIVE = ("id_number", "id_rev", "landlord_id_number")
+
+
+def masked(changes: dict[str, Any]) -> dict[str, Any]:
+    """History as shown to someone who did not ask to reveal: ID numbers masked, birth dates left out and
+    their years shown instead, like everywhere else."""
+    from flowpop.rules.idnumber import mask
+
+    out = {}
+    for key, pair in changes.items():
+        if key == "birth_date":
+            out["birth_year"] = [birth_year(v) for v in pair] if isinstance(pair, list) else birth_year(pair)
+            pair = [None, None] if isinstance(pair, list) else None
+        elif key in SENSITIVE and isinstance(pair, list):
+            pair = [mask(v) if isinstance(v, str) and key != "id_rev" else ("*" * len(v) if isinstance(v, str) else v)
+                    for v in pair]
+        out[key] = pair
+    return out
+
+
+def birth_year(value: Any) -> int | None:
+    """The year of a birth date as stored in history, changesets and messages (ISO text or a date)."""
+    if isinstance(value, dt.date):
+        return value.year
+    return int(value[:4]) if isinstance(value, str) and value[:4].isdigit() else None
+
+
+def for_person(session: Session, person_id: int, limit: int = 1000) -> list[t.HistoryEntry]:
+    return list(
+        session.execute(
+            select(t.HistoryEntry)
+            .where(t.HistoryEntry.person_id == person_id, t.HistoryEntry.entity.in_(("person", "stay", "service")))
+            .order_by(t.HistoryEntry.id.desc())
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def log_access(session: Session, actor: Actor, action: str, entity: str, ids: list[int], detail: str | None = None) -> None:
+    session.add(
+        t.AccessLog(user_id=actor.user_id, username=actor.username, action=action, entity=entity, entity_ids=ids, detail=detail)
+    )
+
+
+def access_entries(session: Session, actor: Actor, *, limit: int = 100, action: str | None = None,
+                   username: str | None = None, before: int | None = None) -> list[t.AccessLog]:
+    """The access log, newest first: an auditor sees what the users of their own jurisdiction revealed, exported and
+    looked up; ``action``/``username`` narrow it (a run of guesses must not bury the rest), ``before`` pages back."""
+    actor.require("audit")
+    stmt = select(t.AccessLog)
+    if actor.prefix:
+        stmt = stmt.join(t.User, t.User.id == t.AccessLog.user_id).where(code_range(t.User.jurisdiction_code, actor.prefix))
+    if action:
+        stmt = stmt.where(t.AccessLog.action == action)
+    if username:
+        stmt = stmt.where(t.AccessLog.username == username)
+    if before:
+        stmt = stmt.where(t.AccessLog.id < before)
+    return list(session.execute(stmt.order_by(t.AccessLog.id.desc()).limit(limit)).scalars())

@@ -1,0 +1,98 @@
+"""Messages (信息交换) as records: who sends what to whom about which person, and the notices (通报)
+that registering or ending a stay across counties raises. What a place then does with a message is
+the inbox's workflow (`flowpop.registry.inbox`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from flowpop.registry.kernel import history
+from flowpop.registry.kernel.auth import Actor
+from flowpop.registry.kernel.divisions import township_of
+from flowpop.registry.kernel.errors import NotFound
+from flowpop.registry.kernel.registry import Registry, today
+from flowpop.registry.messaging import deadlines, matching
+from flowpop.registry.store import tables as t
+
+
+def subject_of(person: t.Person, stay: t.Stay | None = None) -> dict[str, Any]:
+    return {
+        "id_number": person.id_number, "name": person.name, "sex": person.sex,
+        "birth_date": person.birth_date.isoformat(), "household_code": person.household_code,
+        "household_address": person.household_address,
+        "residence_code": stay.residence_code if stay else person.residence_code,
+        "residence_address": stay.residence_address if stay else None, "phone": person.phone,
+    }
+
+
+def new_message(
+    reg: Registry, session: Session, actor: Actor, *, kind: str, sender_code: str, addressee_code: str,
+    subject: dict[str, Any], items: dict[str, Any] | None = None, topic: str | None = None, text: str | None = None,
+    stay_id: int | None = None, person_id: int | None = None, thread_uid: str | None = None,
+    in_reply_to: str | None = None, event_on: dt.date | None = None, uid: str | None = None,
+    created_at: dt.datetime | None = None, imported: bool = False, batch: bool = False,
+) -> t.Message:
+    """``batch``: the caller matches, flushes and writes history for many messages at once."""
+    uid = uid or str(uuid.uuid4())
+    sent = (created_at or t.utcnow()).date()
+    external = addressee_code[:6] not in reg.divisions.home_counties if reg.divisions.home_counties else False
+    row = t.Message(
+        uid=uid, kind=kind, topic=topic, thread_uid=thread_uid or uid, in_reply_to=in_reply_to,
+        sender_code=sender_code, addressee_code=addressee_code, subject=subject,
+        subject_id_number=str(subject.get("id_number") or "")[:18] or None,
+        subject_name=str(subject.get("name") or "")[:64] or None,
+        subject_birth_date=matching.parse_date(subject.get("birth_date")),
+        items=items or {}, text=text, stay_id=stay_id, sender_person_id=person_id, status="new",
+        event_on=event_on, due_on=deadlines.due_on(kind, sent), external=external and not imported,
+        imported=imported, candidates=[], version=1, **({"created_at": created_at} if created_at else {}),
+    )
+    session.add(row)
+    if batch:
+        return row
+    if not row.external:
+        matching.apply(session, reg.divisions, row)
+    session.flush()
+    history.record(session, actor, entity="message", entity_id=row.id, person_id=person_id, action="send",
+                   changes={"kind": [None, kind], "to": [None, addressee_code]}, scope_code=addressee_code)
+    return row
+
+
+def _sides(actor: Actor, residence: str, household: str) -> tuple[bool, bool]:
+    if not actor.prefix:
+        return True, False  # the local administrator registers as the residence side
+    return actor.covers(residence), actor.covers(household)
+
+
+def on_stay(reg: Registry, session: Session, actor: Actor, person: t.Person, stay: t.Stay, topic: str) -> None:
+    """Registering or ending a stay across counties tells the other side (通报)."""
+    if stay.household_code[:6] == stay.residence_code[:6]:
+        return  # within one county: not floating population (人户分离)
+    res_side, hh_side = _sides(actor, stay.residence_code, stay.household_code)
+    if res_side and not hh_side:
+        sender, addressee = township_of(stay.residence_code), township_of(stay.household_code)
+    elif hh_side and not res_side:
+        sender, addressee = (actor.jurisdiction_code or stay.household_code), township_of(stay.residence_code)
+    else:
+        return
+    new_message(reg, session, actor, kind="notification", topic=topic, sender_code=sender, addressee_code=addressee,
+                subject=subject_of(person, stay), stay_id=stay.id, person_id=person.id,
+                items={"arrived_on": stay.arrived_on.isoformat(), "reason": stay.reason,
+                       "returned_on": stay.returned_on.isoformat() if stay.returned_on else None},
+                event_on=today())
+
+
+def visible(actor: Actor, row: t.Message) -> bool:
+    return not actor.prefix or actor.covers(row.addressee_code) or actor.covers(row.sender_code)
+
+
+def load(session: Session, actor: Actor, message_id: int) -> t.Message:
+    row = session.get(t.Message, message_id)
+    if row is None or not visible(actor, row):
+        raise NotFound("message", message_id)
+    return row
+
+
