@@ -1,4 +1,4 @@
-"""The API fuzzed as the suite does (tests/test_fuzz.py), on a bigger budget, with the figures printed.
+"""The API fuzzed as the suite does (tests/registry/api/test_fuzz.py), on a bigger budget, with the figures printed.
 
     python scripts/fuzz_report.py [--examples 100] [--scenarios 1000] [--steps 10] [--minutes M] [--random]
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.test_fuzz import Budget, fuzz  # noqa: E402
+from tests.registry.api.test_fuzz import Budget, fuzz  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

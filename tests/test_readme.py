@@ -273,7 +273,7 @@ def test_shell_completion_as_the_readme_shows() -> None:
 
 
 def test_console_is_a_command() -> None:
-    """`flowpop console` needs a terminal (tests/test_tui*.py drive it through Textual's pilot)."""
+    """`flowpop console` needs a terminal (tests/tui/ drive it through Textual's pilot)."""
     assert "`flowpop console` opens" in README.read_text(encoding="utf-8")
     assert invoke(["console", "--help"]).exit_code == 0
 

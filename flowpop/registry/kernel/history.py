@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.store import tables as t
+from flowpop.rules.idnumber import mask
 
 
 def jsonable(value: Any) -> Any:
@@ -57,7 +58,6 @@ SENSITIVE = ("id_number", "id_rev", "landlord_id_number")
 def masked(changes: dict[str, Any]) -> dict[str, Any]:
     """History as shown to someone who did not ask to reveal: ID numbers masked, birth dates left out and
     their years shown instead, like everywhere else."""
-    from flowpop.rules.idnumber import mask
 
     out = {}
     for key, pair in changes.items():

@@ -18,6 +18,7 @@ from flowpop.registry.kernel.validation import check_id, check_phone
 from flowpop.registry.places import employers
 from flowpop.registry.store import tables as t
 from flowpop.rules import housecode
+from flowpop.rules.divisions_source import prefix_of
 from flowpop.rules.idnumber import mask
 from flowpop.types import (
     Declaration,
@@ -165,7 +166,6 @@ def list_houses(reg: Registry, session: Session, actor: Actor, *, q: str | None 
         node = reg.divisions.get(division)
         if node is None:
             raise Invalid([field_error("division", "unknown_division", "行政区划不存在", "unknown division")])
-        from flowpop.rules.divisions_source import prefix_of
 
         conds.append(code_range(t.House.division_code, prefix_of(node.code, node.level)))
     if q:
@@ -317,7 +317,6 @@ def late_declarations(reg: Registry, session: Session, actor: Actor, *, division
     actor.require("read")
     prefix = actor.prefix
     if division:
-        from flowpop.rules.divisions_source import prefix_of
 
         node = reg.divisions.get(division)
         if node is None or not prefix_of(node.code, node.level).startswith(prefix):

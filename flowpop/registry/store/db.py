@@ -9,7 +9,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-# The newest revision in migrations/versions (tests/test_migrations.py keeps this honest):
+# The newest revision in migrations/versions (tests/registry/store/test_migrations.py keeps this honest):
 # opening an up-to-date registry then needs no Alembic at all.
 SCHEMA_HEAD = "0008"
 # How long a statement waits for a lock another writer holds (SQLite's busy timeout, PostgreSQL's

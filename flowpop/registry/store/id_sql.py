@@ -1,5 +1,5 @@
 """ID-number rules as SQL expressions, so that a quality check over a million persons runs in the store
-and returns only the records that fail. tests/test_rules.py holds them to python-stdnum and our own
+and returns only the records that fail. tests/rules/test_rules.py holds them to python-stdnum and our own
 `rules.idnumber` on generated numbers."""
 
 from __future__ import annotations

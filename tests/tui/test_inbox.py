@@ -24,7 +24,7 @@ from flowpop_tui.inbox_message import MessageScreen
 from flowpop_tui.search import SearchScreen
 from tests import tree
 from tests.conftest import person_fields
-from tests.test_tui import footer_keys, rows, settle
+from tests.tui.test_console import footer_keys, rows, settle
 
 SIZE = (80, 24)
 Maker = Callable[[str, str | None], flowpop.Client]

@@ -19,7 +19,7 @@ from flowpop.rules import idnumber
 from tests import tree
 from tests.conftest import person_fields
 
-SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 TODAY = dt.date.today()
 
 

@@ -27,7 +27,7 @@ from flowpop_tui.places import (
 )
 from tests import tree
 from tests.conftest import person_fields
-from tests.test_tui import rows, settle
+from tests.tui.test_console import rows, settle
 
 SIZE = (80, 24)
 TODAY = dt.date.today()
