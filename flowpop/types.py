@@ -866,21 +866,172 @@ BULK_SETTABLE = ("marital_status", "education", "hukou_type", "ethnicity", "phon
                  "household_code")
 
 
-class PersonFilters(Model):
-    """The search filters over persons (GET /v1/persons takes them as query parameters), as a bulk change selects by them."""
+# ---- List filters -------------------------------------------------------------------------------------------
+# One model per list: the API takes it as the list's query parameters (an unknown one is refused, 422, naming it),
+# the SDK's list methods take its fields as keyword parameters, the CLI's options are built from its fields and
+# the bulk selection is PersonFilters itself. Paging: the keyset-paged lists (answered as a Page with next_cursor:
+# persons, inbox) share `Paging` (limit, cursor); the other lists keep their own `limit` (their bounds differ) and
+# whatever they page by (`after`, `before`).
 
-    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = Field(
-        None, description="ID number (its last digits only with the reveal right), name, pinyin or initials")
-    id_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
-    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
+_FLAGS = {"true": True, "false": False, "1": True, "0": False}
+
+
+def _flag(value: object) -> object:
+    """A yes/no: true or false as JSON, or as a query string writes it ("true"/"false", "1"/"0"); nothing else."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in _FLAGS:
+        return _FLAGS[value.lower()]
+    raise PydanticCustomError("bool_parsing", "must be true or false")
+
+
+Flag = Annotated[bool, BeforeValidator(_flag)]
+# a division code as the place filters of the inbox, houses, inspections and reports take it: 12 digits, or a grid's 15
+PlaceCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{12}(\d{3})?$")]
+Period = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{4}(Q[1-4]|-\d{2})$")]
+PersonSort = Literal["id", "-id", "name", "-name", "arrived_on", "-arrived_on", "updated_at", "-updated_at"]
+ExportFormat = Literal["csv", "csv-gb18030", "xlsx", "jsonl"]
+InboxBox = Literal["in", "out", "all"]
+InboxStatus = Literal["open", "all", "new", "read", "matched", "verifying", "answered", "closed", "returned",
+                      "forwarded", "escalated"]
+
+
+# text filters, by their longest
+Text18 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=18)]
+Text20 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)]
+Text40 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)]
+Text50 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)]
+Text64 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
+Text100 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+Text500 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+
+
+class Paging(Model):
+    """How a keyset-paged list goes on: how many per page, and the `next_cursor` of the page before."""
+
+    limit: int = Field(50, ge=1, le=500)
+    cursor: Text500 | None = Field(None, description="the next_cursor of the page before")
+
+
+class PersonFilters(Model):
+    """Which persons: the filters of search (GET /v1/persons), of exports and of a bulk change's selection."""
+
+    q: Text64 | None = Field(None, description="ID number (its last digits only with the reveal right; a whole "
+                                "number looked up without it is written to the access log), name, pinyin or initials")
+    id_number: Text40 | None = Field(None, description="as q: a whole number without the reveal right is access-logged")
+    name: Text64 | None = None
     division: Code | None = None
     status: PersonStatus | None = None
     category: Category | None = None
-    key_target: StrictBool | None = None
+    key_target: Flag | None = None
     arrived_from: Day | None = None
     arrived_to: Day | None = None
     direction: Direction | None = None
     expected_return_before: Day | None = Field(None, description="open stays past their expected return")
+
+
+class PersonListFilters(PersonFilters, Paging):
+    """GET /v1/persons: the person filters, an order, a page."""
+
+    sort: PersonSort = "-id"
+    with_total: Flag = False
+    reveal: Flag = False
+
+
+class PersonExportFilters(PersonFilters):
+    """GET /v1/exports/persons: the person filters, a file format, whether ID numbers leave whole."""
+
+    format: ExportFormat = "csv"
+    reveal: Flag = False
+
+
+class MessageFilters(Paging):
+    """GET /v1/inbox."""
+
+    box: InboxBox = "in"
+    status: InboxStatus | None = Field(None, description="a status, or open (the default) / all")
+    kind: MessageKind | None = None
+    overdue: Flag | None = None
+    q: Text64 | None = None
+    division: PlaceCode | None = None
+
+
+class HouseFilters(Model):
+    """GET /v1/houses."""
+
+    q: Text100 | None = None
+    division: PlaceCode | None = None
+    use: HouseUse | None = None
+    vacant: Flag | None = None
+    over_capacity: Flag | None = None
+    limit: int = Field(50, ge=1, le=1000)
+    after: Text18 | None = Field(None, description="page by house code: houses after this one")
+
+
+class LateDeclarationFilters(Model):
+    """GET /v1/declarations/late."""
+
+    division: PlaceCode | None = None
+    limit: int = Field(10_000, ge=1, le=100_000)
+
+
+class EmployerFilters(Model):
+    """GET /v1/employers."""
+
+    q: Text100 | None = None
+    needs_agreement: Flag = False
+    limit: int = Field(100, ge=1, le=1000)
+
+
+class CampaignItemFilters(Model):
+    """GET /v1/campaigns/{id}/items."""
+
+    village: PlaceCode | None = None
+    grid: PlaceCode | None = None
+    pending: Flag | None = None
+    assignee: Text64 | None = None
+    after: int | None = Field(None, ge=0, description="page by id: items after this one")
+    limit: int = Field(100, ge=1, le=5000)
+
+
+class AccessLogFilters(Model):
+    """GET /v1/access-log."""
+
+    action: Text20 | None = Field(None, description="reveal, export, lookup, …")
+    username: Text64 | None = None
+    before: int | None = Field(None, ge=1, description="entries older than this id (paging back)")
+    limit: int = Field(100, ge=1, le=1000)
+
+
+class DivisionFilters(Model):
+    """GET /v1/divisions."""
+
+    parent: Code | None = None
+    level: Level | None = None
+    q: Text50 | None = None
+    include_retired: Flag = False
+    limit: int = Field(500, ge=1, le=5000)
+
+
+class QualityPersonFilters(Model):
+    """GET /v1/quality/{key}/persons."""
+
+    division: PlaceCode | None = None
+    limit: int = Field(500, ge=1, le=5000)
+
+
+class RateRecordFilters(Model):
+    """GET /v1/rates/{key}/records."""
+
+    period: Period = Field(description="2026Q4 or 2026-11")
+    division: PlaceCode | None = None
+    limit: int = Field(500, ge=1, le=5000)
+
+
+class ChangesetFilters(Model):
+    """GET /v1/changesets."""
+
+    limit: int = Field(100, ge=1, le=1000)
 
 
 class Selection(Model):
