@@ -576,6 +576,10 @@ class Candidate(BaseModel):
     reason: str
 
 
+MessageActionName = Literal["read", "match", "verify", "reply", "accept", "refuse", "forward", "return", "escalate",
+                            "close", "acknowledge"]
+
+
 class Message(Out):
     id: int
     uid: str
@@ -608,6 +612,11 @@ class Message(Out):
     external: bool = False
     exported_at: Timestamp | None = None
     version: int
+    allowed_actions: list[MessageActionName] = Field(
+        default_factory=list,
+        description="what the caller may do with it now, as the registry decides (kind, status, addressee, write "
+                    "right): steps (POST /v1/inbox/{id}/{action}; register goes with match) and acknowledge "
+                    "(POST /v1/inbox/ack); empty for a read-only caller or a message addressed elsewhere")
 
 
 class MessageDetail(Message):

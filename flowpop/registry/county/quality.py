@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import and_, case, exists, func, not_, or_, select
 from sqlalchemy.orm import Session
 
+from flowpop.registry.inbox import workflow
 from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.kernel.errors import Invalid, field_error
 from flowpop.registry.kernel.registry import Registry, today
@@ -149,7 +150,7 @@ def _sql_checks(reg: Registry, session: Session, prefix: str, dialect: str) -> d
             scope, S.returned_on.is_not(None), S.returned_on < S.arrived_on),
         "unmanaged_outflow": lambda: select(P.id, _county()).join(t.Message, t.Message.sender_person_id == P.id).where(
             scope, t.Message.topic == "stay_registered", t.Message.created_at < month_ago,
-            t.Message.status.in_(("new", "read", "forwarded", "escalated")),
+            t.Message.status.in_(tuple(workflow.UNMATCHED)),
             func.substr(t.Message.sender_code, 1, 6) == func.substr(P.household_code, 1, 6)),
     }
 

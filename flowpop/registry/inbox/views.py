@@ -58,6 +58,7 @@ def present(reg: Registry, actor: Actor, row: t.Message) -> Message:
         created_at=row.created_at, due_on=row.due_on, overdue=overdue,
         working_days_left=deadlines.working_days_left(row, day), accountable_code=acc_code,
         accountable_side=acc_side, external=row.external, exported_at=row.exported_at, version=row.version,  # type: ignore[arg-type]
+        allowed_actions=inbox.allowed_actions(actor, row),
     )
 
 
@@ -160,7 +161,7 @@ def summary(reg: Registry, session: Session, actor: Actor) -> InboxSummary:
     row = session.execute(
         select(
             func.count(),
-            func.sum(case((t.Message.status.in_(("new", "forwarded", "escalated")), 1), else_=0)),
+            func.sum(case((t.Message.status.in_(tuple(inbox.UNREAD)), 1), else_=0)),
             func.sum(case((t.Message.due_on < day, 1), else_=0)),
             func.sum(case((t.Message.due_on == day, 1), else_=0)),
         ).where(inbox_where)
@@ -183,8 +184,8 @@ def figures(reg: Registry, session: Session, actor: Actor, level: str = "townshi
     day = today()
     group = func.substr(t.Message.addressee_code, 1, width)
     is_notice = t.Message.kind.in_(tuple(inbox.ACKNOWLEDGEABLE))
-    is_request = t.Message.kind.in_(("assist_request", "not_found", "transfer"))
-    answered = t.Message.status.in_(("answered", "closed"))
+    is_request = t.Message.kind.in_(tuple(inbox.ANSWER_COUNTED))
+    answered = t.Message.status.in_(tuple(inbox.ANSWERED))
     rows = session.execute(
         select(
             group,

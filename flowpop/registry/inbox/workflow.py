@@ -7,7 +7,7 @@ jurisdiction); escalated (to the county). Every step is one transaction with its
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -17,17 +17,29 @@ from flowpop.registry.kernel.auth import Actor
 from flowpop.registry.kernel.divisions import county_of
 from flowpop.registry.kernel.errors import ApiError, Conflict, Invalid, VersionConflict, field_error
 from flowpop.registry.kernel.registry import Registry
+from flowpop.registry.kernel.versioning import compare_and_set
 from flowpop.registry.messaging import deadlines, messages
 from flowpop.registry.people import access, persons, stays
 from flowpop.registry.store import tables as t
 from flowpop.rules import idnumber
+from flowpop.types import MessageActionName
+
+# The kinds of message, grouped by what a place does with them.
+REQUESTS = frozenset({"assist_request", "not_found", "dispute"})  # answered with a reply (协查反馈)
+ACKNOWLEDGEABLE = frozenset({"notification", "assist_reply"})  # acknowledged (接收), many at a time
+ANSWER_COUNTED = frozenset({"assist_request", "not_found", "transfer"})  # whose answers the rates count
+# Statuses beyond deadlines.OPEN (the ones with a due date running)
+UNREAD = frozenset({"new", "forwarded", "escalated"})  # arrived here and not yet read
+UNMATCHED = UNREAD | {"read"}  # open, and nobody has matched it to a local record or started verifying
+TAKEN_UP = frozenset({"matched", "answered", "closed"})  # the addressee matched, answered or closed it
+ANSWERED = frozenset({"answered", "closed"})
 
 # action → (statuses it may start from, status it leads to, kinds it applies to; None = all)
 STEPS: dict[str, tuple[frozenset[str], str, frozenset[str] | None]] = {
-    "read": (frozenset({"new", "forwarded", "escalated"}), "read", None),
+    "read": (UNREAD, "read", None),
     "match": (deadlines.OPEN, "matched", None),
-    "verify": (frozenset({"read", "matched"}), "verifying", frozenset({"assist_request", "not_found", "transfer", "dispute"})),
-    "reply": (deadlines.OPEN, "answered", frozenset({"assist_request", "not_found", "dispute"})),
+    "verify": (frozenset({"read", "matched"}), "verifying", REQUESTS | {"transfer"}),
+    "reply": (deadlines.OPEN, "answered", REQUESTS),
     "accept": (deadlines.OPEN, "answered", frozenset({"transfer"})),
     "refuse": (deadlines.OPEN, "answered", frozenset({"transfer"})),
     "forward": (deadlines.OPEN - {"verifying"}, "forwarded", None),
@@ -35,30 +47,46 @@ STEPS: dict[str, tuple[frozenset[str], str, frozenset[str] | None]] = {
     "escalate": (deadlines.OPEN, "escalated", None),
     "close": (deadlines.OPEN | {"answered"}, "closed", None),
 }
-ACKNOWLEDGEABLE = frozenset({"notification", "assist_reply"})
+ACKNOWLEDGE = "acknowledge"  # not a step of one message: POST /v1/inbox/ack closes many
+ACTIONS = (*STEPS, ACKNOWLEDGE)
+
+
+def refusal(actor: Actor, kind: str, status: str, addressee_code: str, action: str) -> ApiError | None:
+    """Why ``actor`` may not take ``action`` on a message of this kind and status now, or None: the one rule the
+    steps, the bulk acknowledgement and ``allowed_actions`` all ask (visibility and the write right are checked
+    before it)."""
+    if actor.prefix and not actor.covers(addressee_code):
+        return ApiError("not_addressee", "只有收件方可以处理该消息", "only the addressee can act on this message", status=403)
+    if action == ACKNOWLEDGE:
+        allowed_from, kinds = deadlines.OPEN, ACKNOWLEDGEABLE
+    else:
+        allowed_from, _, kinds = STEPS[action]
+    if kinds is not None and kind not in kinds:
+        return Conflict("wrong_kind", f"“{action}”不适用于此类消息", f"'{action}' does not apply to a {kind}")
+    if status not in allowed_from:
+        return Conflict("bad_transition", f"消息状态为“{status}”，不能执行“{action}”",
+                        f"message is {status}; '{action}' is not allowed now")
+    return None
+
+
+def allowed_actions(actor: Actor, row: t.Message) -> list[MessageActionName]:
+    """What ``actor`` may do with this message next, in STEPS order ("acknowledge" last): nothing without the
+    write right or for a message addressed elsewhere."""
+    if not actor.can("write"):
+        return []
+    return cast(list[MessageActionName],
+                [a for a in ACTIONS if refusal(actor, row.kind, row.status, row.addressee_code, a) is None])
 
 
 def _step(session: Session, actor: Actor, row: t.Message, action: str, version: int, values: dict[str, Any],
           reason: str | None = None) -> None:
-    allowed_from, target, kinds = STEPS[action]
-    if not (not actor.prefix or actor.covers(row.addressee_code)):
-        raise ApiError("not_addressee", "只有收件方可以处理该消息", "only the addressee can act on this message", status=403)
-    if kinds is not None and row.kind not in kinds:
-        raise Conflict("wrong_kind", f"“{action}”不适用于此类消息", f"'{action}' does not apply to a {row.kind}")
-    if row.status not in allowed_from:
-        raise Conflict("bad_transition", f"消息状态为“{row.status}”，不能执行“{action}”",
-                       f"message is {row.status}; '{action}' is not allowed now")
+    target = STEPS[action][1]
+    if (refused := refusal(actor, row.kind, row.status, row.addressee_code, action)) is not None:
+        raise refused
     if row.version != version:
         raise VersionConflict("message", row.version, version)
     before = row.status
-    result = session.execute(
-        update(t.Message).where(t.Message.id == row.id, t.Message.version == version)
-        .values(status=target, version=version + 1, **values).execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        session.rollback()
-        raise VersionConflict("message", session.get(t.Message, row.id).version, version)  # type: ignore[union-attr]
-    session.expire(row)
+    compare_and_set(session, row, version, {"status": target, **values}, entity="message")
     history.record(session, actor, entity="message", entity_id=row.id, person_id=row.matched_person_id,
                    action=action, changes={"status": [before, target], **{k: [None, history.jsonable(v)] for k, v in values.items()
                                                                           if k not in ("read_at", "answered_at", "closed_at")}},
@@ -180,12 +208,8 @@ def acknowledge(reg: Registry, session: Session, actor: Actor, ids: list[int]) -
         r = found.get(i)
         if r is None or not (not actor.prefix or actor.covers(r.addressee_code) or actor.covers(r.sender_code)):
             skipped.append({"id": i, "code": "not_found"})
-        elif actor.prefix and not actor.covers(r.addressee_code):
-            skipped.append({"id": i, "code": "not_addressee"})
-        elif r.kind not in ACKNOWLEDGEABLE:
-            skipped.append({"id": i, "code": "wrong_kind"})
-        elif r.status not in deadlines.OPEN:
-            skipped.append({"id": i, "code": "bad_transition"})
+        elif (refused := refusal(actor, r.kind, r.status, r.addressee_code, ACKNOWLEDGE)) is not None:
+            skipped.append({"id": i, "code": refused.code})
         else:
             good.append(r)
     if not good:

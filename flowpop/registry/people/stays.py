@@ -15,7 +15,8 @@ from flowpop.registry.kernel.divisions import township_of
 from flowpop.registry.kernel.errors import Conflict, Invalid, VersionConflict, field_error
 from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.kernel.validation import birth_as_seen, check_stay_dates
-from flowpop.registry.messaging import messages
+from flowpop.registry.kernel.versioning import compare_and_set
+from flowpop.registry.messaging import deadlines, messages
 from flowpop.registry.people import present
 from flowpop.registry.people.access import load_person, load_stay
 from flowpop.registry.places import houses
@@ -105,19 +106,6 @@ def get(reg: Registry, session: Session, actor: Actor, stay_id: int) -> Stay:
     return present.stay(reg, actor, load_stay(session, actor, stay_id))
 
 
-def _cas(session: Session, row: t.Stay, version: int, values: dict[str, Any]) -> None:
-    result = session.execute(
-        update(t.Stay).where(t.Stay.id == row.id, t.Stay.version == version)
-        .values(**values, version=version + 1, updated_at=t.utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        session.rollback()
-        current = session.execute(select(t.Stay.version).where(t.Stay.id == row.id)).scalar_one()
-        raise VersionConflict("stay", current, version)
-    session.expire(row)
-
-
 REQUIRED = ("residence_code", "household_code", "reason", "arrived_on")
 
 
@@ -170,7 +158,7 @@ def update_stay(reg: Registry, session: Session, actor: Actor, stay_id: int, dat
     delta = history.diff(before, {k: merged[k] for k in changes})
     if not delta:
         return present.stay(reg, actor, row)
-    _cas(session, row, data.version, {k: merged[k] for k in changes})
+    compare_and_set(session, row, data.version, {k: merged[k] for k in changes}, entity="stay")
     history.record(session, actor, entity="stay", entity_id=row.id, person_id=row.person_id, action="update",
                    changes=delta, reason=data.change_reason, scope_code=row.residence_code)
     session.refresh(row)
@@ -190,7 +178,8 @@ def close(reg: Registry, session: Session, actor: Actor, stay_id: int, version: 
     day = day or today()
     if day > today() or day < row.arrived_on:
         raise Invalid([field_error("date", "date_range", "结束日期须在流入日期与今天之间", "end date must lie between arrival and today")])
-    _cas(session, row, version, {"status": "closed", "returned_on": day, "end_reason": reason, "ended_at": t.utcnow()})
+    compare_and_set(session, row, version, {"status": "closed", "returned_on": day, "end_reason": reason,
+                                            "ended_at": t.utcnow()}, entity="stay")
     # the person no longer lives there: out of that village's lists until a new stay is registered
     session.execute(
         update(t.Person).where(t.Person.id == row.person_id, t.Person.current_stay_id == row.id)
@@ -218,7 +207,7 @@ def follow_person(session: Session, actor: Actor, stay_id: int, action: str, day
     else:
         return
     before = {k: history.jsonable(getattr(row, k)) for k in values}
-    _cas(session, row, row.version, values)
+    compare_and_set(session, row, row.version, values, entity="stay")
     history.record(session, actor, entity="stay", entity_id=row.id, person_id=row.person_id, action=action,
                    changes={k: [before[k], history.jsonable(v)] for k, v in values.items()}, reason=reason,
                    scope_code=row.residence_code)
@@ -231,7 +220,7 @@ def move(reg: Registry, session: Session, actor: Actor, stay_id: int, to_code: s
         raise Conflict("stay_not_open", "流动记录已结束，无法迁入", "the stay is no longer open")
     values = {"residence_code": to_code, "residence_address": address, "grid_code": None, "house_code": None, "room": None}
     before = {k: getattr(row, k) for k in values}
-    _cas(session, row, row.version, values)
+    compare_and_set(session, row, row.version, values, entity="stay")
     history.record(session, actor, entity="stay", entity_id=row.id, person_id=row.person_id, action="transfer",
                    changes=history.diff(before, values), reason=reason, scope_code=to_code)
     session.refresh(row)
@@ -255,7 +244,7 @@ def request_transfer(reg: Registry, session: Session, actor: Actor, stay_id: int
         raise Invalid(errors)
     pending = session.execute(
         select(t.Message.id).where(t.Message.stay_id == row.id, t.Message.kind == "transfer",
-                                   t.Message.status.in_(("new", "read", "matched", "verifying", "forwarded", "escalated")))
+                                   t.Message.status.in_(tuple(deadlines.OPEN)))
     ).first()
     if pending is not None:
         raise Conflict("transfer_pending", f"已有待处理的移交（消息 {pending[0]}）", f"a transfer is already pending (message {pending[0]})")
