@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, select, true, update
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, select, true, update
 from sqlalchemy.orm import Session
 
 from flowpop.registry.kernel.errors import Forbidden, Unauthorized
@@ -63,7 +63,7 @@ class Actor:
         return bool(code) and code.startswith(self.prefix)  # type: ignore[union-attr]
 
 
-def code_range(column: ColumnElement[str], prefix: str) -> ColumnElement[bool]:
+def code_range(column: SQLColumnExpression[str | None], prefix: str) -> ColumnElement[bool]:
     """``column LIKE prefix%`` as an index-friendly range (codes are digits)."""
     if not prefix:
         return true()
