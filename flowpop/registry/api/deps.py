@@ -18,7 +18,7 @@ from flowpop.registry.kernel.registry import Registry
 
 
 async def registry(request: Request) -> Registry:
-    return request.app.state.registry  # type: ignore[no-any-return]
+    return request.app.state.registry
 
 
 def _token_actor(reg: Registry, secret: str) -> Actor:

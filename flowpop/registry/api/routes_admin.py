@@ -33,7 +33,7 @@ def get_me(reg: Reg, who: Caller) -> Me:
 
 
 def _division(node: divisions.Node) -> Division:
-    return Division(code=node.code, name=node.name, level=node.level, parent_code=node.parent_code,  # type: ignore[arg-type]
+    return Division(code=node.code, name=node.name, level=node.level, parent_code=node.parent_code,
                     full_name=node.full_name, valid_from=node.valid_from, valid_to=node.valid_to,
                     successor_code=node.successor_code, is_demo=node.is_demo, retired=node.retired)
 

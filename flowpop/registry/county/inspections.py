@@ -46,7 +46,7 @@ STAY_KEYS = set(StayUpdate.model_fields) - {"version", "change_reason"}
 
 def _present(reg: Registry, row: t.Campaign, total: int = 0, done: int = 0) -> Campaign:
     return Campaign(id=row.id, quarter=row.quarter, jurisdiction_code=row.jurisdiction_code,
-                    jurisdiction_name=reg.divisions.name(row.jurisdiction_code), name=row.name, status=row.status,  # type: ignore[arg-type]
+                    jurisdiction_name=reg.divisions.name(row.jurisdiction_code), name=row.name, status=row.status,
                     created_at=row.created_at, created_by=row.created_by, closed_at=row.closed_at, items=total, done=done)
 
 
@@ -184,10 +184,10 @@ def items(reg: Registry, session: Session, actor: Actor, campaign_id: int, *, vi
 
 def _item(row: t.CampaignItem, name: str | None, number: str | None, address: str | None,
           assignments: dict[str, str]) -> CampaignItem:
-    return CampaignItem(id=row.id, kind=row.kind, person_id=row.person_id, name=name, id_number=mask(number),  # type: ignore[arg-type]
+    return CampaignItem(id=row.id, kind=row.kind, person_id=row.person_id, name=name, id_number=mask(number),
                         stay_id=row.stay_id, house_code=row.house_code, address=address, village_code=row.village_code,
                         grid_code=row.grid_code, assignee=_assignee(assignments, row.village_code, row.grid_code),
-                        outcome=row.outcome, detail=row.detail or {}, recorded_at=row.recorded_at,  # type: ignore[arg-type]
+                        outcome=row.outcome, detail=row.detail or {}, recorded_at=row.recorded_at,
                         recorded_by=row.recorded_by, version=row.version)
 
 

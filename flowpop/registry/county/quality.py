@@ -129,7 +129,7 @@ def _sql_checks(reg: Registry, session: Session, prefix: str, dialect: str) -> d
         .where(or_(t.House.code.is_(None), and_(t.House.capacity.is_not(None), occupants.c.n > t.House.capacity)))
     month_ago = t.utcnow() - dt.timedelta(days=30)
     return {
-        **{key: (lambda cond=cond: select(P.id, _county()).where(scope, cond))
+        **{key: (lambda cond=cond: select(P.id, _county()).where(scope, cond))  # type: ignore[misc]  # mypy cannot type a lambda binding cond by default
            for key, cond in _person_conditions(dialect).items()},
         "unknown_division": lambda: select(P.id, _county()).where(
             scope, or_(P.household_code.in_(bad_codes), P.residence_code.in_(bad_codes))),

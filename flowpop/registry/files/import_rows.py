@@ -192,7 +192,7 @@ def same_as_stored(ctx: Context, values: dict[str, str], check: idnumber.IdCheck
         return False
     actor = ctx.actor
     if actor.prefix and not (actor.covers(person["household_code"])
-                             or (has_stay and actor.covers(stay["residence_code"]))):  # type: ignore[index]
+                             or (has_stay and actor.covers(stay["residence_code"]))):  # type: ignore[index]  # has_stay: stay was checked above
         return False
     try:
         for key, value in values.items():
@@ -202,7 +202,7 @@ def same_as_stored(ctx: Context, values: dict[str, str], check: idnumber.IdCheck
             if limit is not None and len(value) > limit:
                 return False
             if key in STAY_FIELDS:
-                stored = stay[key]  # type: ignore[index]
+                stored = stay[key]  # type: ignore[index]  # a stay cell: has_stay, so stay was checked above
                 if key == "residence_code":
                     same = ctx.resolve(value) == stored and ctx.levels.get(stored) == "village"
                 elif key in _STAY_DATES:
@@ -274,9 +274,9 @@ def check_chunk(ctx: Context, raw_rows: list[tuple[int, list[Any]]], stored: Sto
             check = idnumber.check(values["id_number"], today=ctx.day)
             hit = stored.get(check.number) if check.ok else None
             if hit is not None and same_as_stored(ctx, values, check, *hit):
-                row = Row(line)
-                row.number, row.digest, row.same = check.number, digest(values), True
-                out.append((row, []))
+                same = Row(line)
+                same.number, same.digest, same.same = check.number, digest(values), True
+                out.append((same, []))
                 continue
         row, problems = check_row(ctx, line, values)
         if row is not None:

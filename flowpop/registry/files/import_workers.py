@@ -61,20 +61,20 @@ class _Helper:
 
     def ready(self) -> bool:
         """Whether the helper has started: its marker is waiting (never blocks)."""
-        if not self.started and select.select([self.proc.stdout], [], [], 0)[0]:
+        if not self.started and select.select([self.proc.stdout], [], [], 0)[0]:  # type: ignore[type-var]  # stdout=PIPE: never None
             self._started()
         return self.started
 
     def _started(self) -> None:
         self.started = True
         with contextlib.suppress(EOFError):  # a helper that died: answer() says so
-            pickle.load(self.proc.stdout)  # type: ignore[arg-type]
+            pickle.load(self.proc.stdout)  # type: ignore[arg-type]  # stdout=PIPE: never None
 
     def answer(self) -> list[Checked]:
         if not self.started:
             self._started()
         try:
-            return pickle.load(self.proc.stdout)  # type: ignore[arg-type]
+            return pickle.load(self.proc.stdout)  # type: ignore[arg-type]  # stdout=PIPE: never None
         except EOFError as exc:
             raise RuntimeError(f"an import helper process ended early (exit code {self.proc.poll()})") from exc
 

@@ -60,7 +60,7 @@ class Actor:
             raise Forbidden(permission)
 
     def covers(self, code: str | None) -> bool:
-        return bool(code) and code.startswith(self.prefix)  # type: ignore[union-attr]
+        return bool(code and code.startswith(self.prefix))
 
 
 def code_range(column: SQLColumnExpression[str | None], prefix: str) -> ColumnElement[bool]:

@@ -175,7 +175,7 @@ def row_from_input(code: str, name: str, level: str | None, parent: str | None, 
         name=name,
         level=level,
         parent_code=parent or parent_of(code, level),
-        **rest,  # type: ignore[arg-type]
+        **rest,  # type: ignore[arg-type]  # DivisionRow's other fields, by name; checked when it is built
     )
 
 

@@ -17,7 +17,7 @@ from flowpop.types import Me, Token, TokenCreate, TokenCreated, User, UserCreate
 
 def present(reg: Registry, row: t.User) -> User:
     return User(
-        id=row.id, username=row.username, display_name=row.display_name, role=row.role,  # type: ignore[arg-type]
+        id=row.id, username=row.username, display_name=row.display_name, role=row.role,
         jurisdiction_code=row.jurisdiction_code, jurisdiction_name=reg.divisions.name(row.jurisdiction_code),
         disabled=row.disabled, created_at=row.created_at,
     )
@@ -26,7 +26,7 @@ def present(reg: Registry, row: t.User) -> User:
 def me(reg: Registry, actor: Actor) -> Me:
     return Me(
         id=actor.user_id or 0, username=actor.username, display_name="本机管理员" if actor.embedded else actor.username,
-        role=actor.role, jurisdiction_code=actor.jurisdiction_code,  # type: ignore[arg-type]
+        role=actor.role, jurisdiction_code=actor.jurisdiction_code,
         jurisdiction_name=reg.divisions.name(actor.jurisdiction_code), disabled=False,
         created_at=dt.datetime(2000, 1, 1), permissions=sorted(actor.permissions), embedded=actor.embedded,
     )

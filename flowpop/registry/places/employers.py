@@ -45,7 +45,7 @@ def workers(session: Session, actor: Actor, codes: list[str]) -> dict[str, Worke
     rows = session.execute(select(t.Stay.employer_code, *_counts(actor)).join(t.Person, t.Person.id == t.Stay.person_id)
                            .where(t.Stay.employer_code.in_(codes), t.Stay.status == "open")
                            .group_by(t.Stay.employer_code)).all()
-    return {c: (int(seen or 0), n) for c, seen, n in rows}
+    return {c: (int(seen or 0), n) for c, seen, n in rows if c is not None}
 
 
 def present(reg: Registry, row: t.Employer, workers: Workers = (0, 0)) -> Employer:

@@ -49,7 +49,7 @@ def occupants(session: Session, codes: list[str]) -> dict[str, int]:
         select(t.Stay.house_code, func.count()).where(t.Stay.house_code.in_(codes), t.Stay.status == "open")
         .group_by(t.Stay.house_code)
     ).all()
-    return {code: n for code, n in rows}
+    return {code: n for code, n in rows if code is not None}
 
 
 def present(reg: Registry, row: t.House, count: int) -> House:
@@ -57,7 +57,7 @@ def present(reg: Registry, row: t.House, count: int) -> House:
         id=row.id, code=row.code, legacy_code=row.legacy_code, division_code=row.division_code,
         division_name=reg.divisions.name(row.division_code), grid_code=row.grid_code, address=row.address,
         rooms=row.rooms, capacity=row.capacity, occupants=count,
-        over_capacity=row.capacity is not None and count > row.capacity, use=row.use, mode=row.mode,  # type: ignore[arg-type]
+        over_capacity=row.capacity is not None and count > row.capacity, use=row.use, mode=row.mode,
         landlord_name=row.landlord_name, landlord_id_number=mask(row.landlord_id_number),
         landlord_phone=row.landlord_phone, status=row.status, version=row.version, created_at=row.created_at,
         updated_at=row.updated_at,
@@ -203,7 +203,7 @@ def residents(reg: Registry, session: Session, actor: Actor, code: str) -> House
         key = stay.room or ""
         rooms[key].room = key
         rooms[key].living.append(Occupant(
-            person_id=person.id, name=person.name, id_number=mask(person.id_number) or "", sex=person.sex,  # type: ignore[arg-type]
+            person_id=person.id, name=person.name, id_number=mask(person.id_number) or "", sex=person.sex,
             birth_year=person.birth_date.year, stay_id=stay.id, arrived_on=stay.arrived_on,
             registered_here=person.household_house_code == house.code, declared_on=declared_on,
         ))
@@ -211,7 +211,7 @@ def residents(reg: Registry, session: Session, actor: Actor, code: str) -> House
         key = person.household_room or ""
         rooms[key].room = key
         rooms[key].household_members.append(Occupant(
-            person_id=person.id, name=person.name, id_number=mask(person.id_number) or "", sex=person.sex,  # type: ignore[arg-type]
+            person_id=person.id, name=person.name, id_number=mask(person.id_number) or "", sex=person.sex,
             birth_year=person.birth_date.year, stay_id=person.current_stay_id, arrived_on=person.arrived_on,
             registered_here=True, where_now=reg.divisions.name(person.residence_code) if person.residence_code else None,
         ))

@@ -68,7 +68,7 @@ def _encoder(column: Column[Any]) -> Encoder | None:
 def _plan(table: Table, keys: tuple[str, ...], quote: Callable[[str], str]) -> tuple[
         str, tuple[tuple[str, Encoder], ...], tuple[tuple[str, Any, Encoder | None], ...], Callable[[Any], Any]]:
     given = [c for c in table.columns if c.key in keys]
-    defaults = tuple((c.key, c.default.arg, _encoder(c)) for c in table.columns  # type: ignore[union-attr]
+    defaults = tuple((c.key, c.default.arg, _encoder(c)) for c in table.columns  # type: ignore[attr-defined]  # only scalar/callable defaults, kept below, have .arg
                      if c.key not in keys and c.default is not None
                      and (getattr(c.default, "is_scalar", False) or getattr(c.default, "is_callable", False)))
     encoders = tuple((c.key, enc) for c in given if (enc := _encoder(c)) is not None)
@@ -102,7 +102,7 @@ def insert_sqlite(conn: Connection, table: Table, rows: list[dict[str, Any]]) ->
                 row[key] = encode(value)
     _fill_defaults(rows, defaults, encoded=True)
     # positional parameters: the driver binds a named one by building its name as a string, row by row
-    conn.exec_driver_sql(sql, list(map(values, rows)))  # type: ignore[arg-type]
+    conn.exec_driver_sql(sql, list(map(values, rows)))
 
 
 def copy_postgresql(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -121,7 +121,7 @@ def copy_postgresql(conn: Connection, table: Table, rows: list[dict[str, Any]]) 
     names = [c.name for c in table.columns if c.key in rows[0]]
     values = itemgetter(*[c.key for c in table.columns if c.key in rows[0]])
     raw = conn.connection.driver_connection
-    with raw.cursor() as cursor, cursor.copy(  # type: ignore[union-attr]
+    with raw.cursor() as cursor, cursor.copy(  # type: ignore[union-attr]  # an open connection always has its driver's
             f"COPY {quote(table.name)} ({', '.join(quote(n) for n in names)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(values(row))

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest revision in migrations/versions (tests/registry/store/test_migrations.py keeps this honest):
@@ -45,7 +49,7 @@ def make_engine(db: str | Path, **kwargs: object) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": wait}, **kwargs)
 
         @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
@@ -58,14 +62,14 @@ def make_engine(db: str | Path, **kwargs: object) -> Engine:
 
         # Take the write lock at BEGIN so concurrent writers queue instead of failing mid-transaction.
         @event.listens_for(engine, "begin")
-        def _begin(conn):  # type: ignore[no-untyped-def]
+        def _begin(conn: Connection) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
 
         return engine
     engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
 
     @event.listens_for(engine, "connect")
-    def _lock_timeout(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+    def _lock_timeout(dbapi_conn: Any, _record: Any) -> None:
         # a session setting, outside any transaction (SET inside one would end with its rollback)
         autocommit = dbapi_conn.autocommit
         dbapi_conn.autocommit = True
@@ -81,7 +85,7 @@ def sessions(engine: Engine, *, write: bool = False) -> sessionmaker[Session]:
     return sessionmaker(bind, expire_on_commit=False)
 
 
-def alembic_config(url: str):  # type: ignore[no-untyped-def]
+def alembic_config(url: str) -> Config:
     from alembic.config import Config
 
     cfg = Config()

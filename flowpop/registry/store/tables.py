@@ -8,7 +8,7 @@ division on Citus without reshaping (see README, "Past one machine").
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -20,6 +20,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
@@ -36,11 +37,14 @@ def utcnow() -> dt.datetime:
 
 def CStr(length: int) -> String:  # noqa: N802
     """Byte-order collation on PostgreSQL, so prefix ranges over codes and pinyin use the index as on SQLite."""
-    return String(length).with_variant(String(length, collation="C"), "postgresql")  # type: ignore[return-value]
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
 class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    if TYPE_CHECKING:
+        # every model here maps one Table (SQLAlchemy types __table__ as any FromClause)
+        __table__: ClassVar[Table]
 
 
 class Division(Base):
