@@ -37,6 +37,7 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "date_type": ("日期格式应为 YYYY-MM-DD", "must be a date as YYYY-MM-DD"),
     "literal_error": ("取值不在允许范围内：{expected}", "must be one of {expected}"),
     "extra_forbidden": ("不是可接受的字段", "is not an accepted field"),
+    "unknown_parameter": ("不是可接受的查询参数", "is not an accepted query parameter"),
     "greater_than_equal": ("不能小于 {ge}", "must be at least {ge}"),
     "less_than_equal": ("不能大于 {le}", "must be at most {le}"),
     "too_long": ("条目过多（最多 {max_length} 条）", "has too many items (at most {max_length})"),
@@ -85,6 +86,8 @@ def from_validation(exc: RequestValidationError) -> ApiError:
         if kind == "json_invalid":
             return ApiError("malformed_json", "请求体不是有效的 JSON", "request body is not valid JSON", status=400)
         ctx = {k: v for k, v in (err.get("ctx") or {}).items()}
+        if kind == "extra_forbidden" and tuple(err.get("loc", ()))[:1] == ("query",):
+            kind = "unknown_parameter"  # a list's filters are one model: a misspelt one is refused, not ignored
         zh, en = _MESSAGES.get(kind, ("无效：" + str(err.get("msg", "")), str(err.get("msg", "invalid"))))
         with contextlib.suppress(KeyError, IndexError):
             zh, en = zh.format(**ctx), en.format(**ctx)

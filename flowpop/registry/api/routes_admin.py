@@ -12,10 +12,11 @@ from flowpop.registry.kernel.errors import Invalid, NotFound, field_error
 from flowpop.rules.divisions_source import pad12
 from flowpop.types import (
     AccessLogEntry,
+    AccessLogFilters,
     Division,
+    DivisionFilters,
     DivisionImport,
     DivisionImportResult,
-    Level,
     Me,
     Token,
     TokenCreate,
@@ -39,15 +40,9 @@ def _division(node: divisions.Node) -> Division:
 
 
 @router.get("/divisions", response_model=list[Division], tags=["divisions"])
-def list_divisions(
-    reg: Reg,
-    who: Caller,
-    parent: Annotated[str | None, Query(pattern=r"^\d{6}(\d{6}(\d{3})?)?$")] = None,
-    level: Level | None = None,
-    q: Annotated[str | None, Query(max_length=50)] = None,
-    include_retired: bool = False,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-) -> list[Division]:
+def list_divisions(reg: Reg, who: Caller, filters: Annotated[DivisionFilters, Query()]) -> list[Division]:
+    parent, level, q, limit = filters.parent, filters.level, filters.q, filters.limit
+    include_retired = filters.include_retired
     who.require("read")
     parent_code = pad12(parent) if parent else None
     out = []
@@ -143,11 +138,7 @@ def revoke_token(token_id: int, reg: Reg, who: Caller) -> Token:
 
 
 @router.get("/access-log", response_model=list[AccessLogEntry], tags=["audit"])
-def access_log(reg: Reg, who: Caller, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-               action: Annotated[str | None, Query(max_length=20, description="reveal, export, lookup, …")] = None,
-               username: Annotated[str | None, Query(max_length=64)] = None,
-               before: Annotated[int | None, Query(ge=1, description="entries older than this id (paging back)")] = None,
-               ) -> list[AccessLogEntry]:
+def access_log(reg: Reg, who: Caller, filters: Annotated[AccessLogFilters, Query()]) -> list[AccessLogEntry]:
     with reg.reading() as session:
-        rows = history.access_entries(session, who, limit=limit, action=action, username=username, before=before)
+        rows = history.access_entries(session, who, **filters.model_dump())
         return [AccessLogEntry.model_validate(r) for r in rows]

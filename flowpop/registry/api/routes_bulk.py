@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from flowpop.registry.api.deps import Caller, Reg
 from flowpop.registry.bulk import changesets
-from flowpop.types import ApplyOptions, Changeset, ChangesetCreate, ChangesetPreview
+from flowpop.types import ApplyOptions, Changeset, ChangesetCreate, ChangesetFilters, ChangesetPreview
 
 router = APIRouter(prefix="/v1", tags=["bulk"])
 
@@ -22,9 +22,9 @@ def plan_changeset(body: ChangesetCreate, reg: Reg, who: Caller) -> ChangesetPre
 
 
 @router.get("/changesets", response_model=list[Changeset])
-def list_changesets(reg: Reg, who: Caller, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[Changeset]:
+def list_changesets(reg: Reg, who: Caller, filters: Annotated[ChangesetFilters, Query()]) -> list[Changeset]:
     with reg.reading() as session:
-        return changesets.list_changesets(reg, session, who, limit)
+        return changesets.list_changesets(reg, session, who, filters.limit)
 
 
 @router.get("/changesets/{cs_id}", response_model=ChangesetPreview)

@@ -7,7 +7,7 @@ import json
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Annotated, BinaryIO, Literal
+from typing import Annotated, BinaryIO
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
@@ -16,9 +16,8 @@ from starlette.concurrency import run_in_threadpool
 from flowpop.registry.api.deps import Caller, Reg
 from flowpop.registry.files import exports, imports, imports_places
 from flowpop.registry.kernel.errors import Invalid, field_error
-from flowpop.registry.people.search import PersonQuery
 from flowpop.rules import legacy
-from flowpop.types import Category, Day, Direction, ImportResult, PersonStatus
+from flowpop.types import ImportResult, PersonExportFilters
 
 router = APIRouter(prefix="/v1", tags=["files"])
 
@@ -102,17 +101,8 @@ async def import_employers(
 
 @router.get("/exports/persons", response_class=StreamingResponse, responses={
     200: {"description": "the file", "content": {media: {} for media in exports.FORMATS.values()}}})
-def export_persons(
-    reg: Reg, who: Caller, format: Literal["csv", "csv-gb18030", "xlsx", "jsonl"] = "csv", reveal: bool = False,
-    q: Annotated[str | None, Query(max_length=64)] = None,
-    division: Annotated[str | None, Query(pattern=r"^\d{6}(\d{6}(\d{3})?)?$")] = None,
-    status: PersonStatus | None = None, category: Category | None = None, key_target: bool | None = None,
-    arrived_from: Day | None = None, arrived_to: Day | None = None, direction: Direction | None = None,
-) -> StreamingResponse:
-    if division and len(division) == 6:
-        division += "000000"
-    query = PersonQuery(q=q, division=division, status=status, category=category, key_target=key_target,
-                        arrived_from=arrived_from, arrived_to=arrived_to, direction=direction)
+def export_persons(reg: Reg, who: Caller, query: Annotated[PersonExportFilters, Query()]) -> StreamingResponse:
+    format, reveal = query.format, query.reveal
     who.require("export")
     if reveal:
         who.require("reveal")

@@ -28,7 +28,7 @@ from flowpop.types import (
     MessageAction,
     MessageCreate,
     MessageDetail,
-    MessageKind,
+    MessageFilters,
     Page,
     RegisterFromMessage,
     ReplyAction,
@@ -41,20 +41,8 @@ router = APIRouter(prefix="/v1", tags=["inbox"])
 
 
 @router.get("/inbox", response_model=Page[Message])
-def list_inbox(
-    reg: Reg,
-    who: Caller,
-    box: Literal["in", "out", "all"] = "in",
-    status: Annotated[str | None, Query(pattern=r"^(open|all|new|read|matched|verifying|answered|closed|returned|forwarded|escalated)$")] = None,
-    kind: MessageKind | None = None,
-    overdue: bool | None = None,
-    q: Annotated[str | None, Query(max_length=64)] = None,
-    division: Annotated[str | None, Query(pattern=r"^\d{12}(\d{3})?$")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
-) -> Page[Message]:
-    query = inbox_views.InboxQuery(box=box, status=status, kind=kind, overdue=overdue, q=q, division=division,
-                                   limit=limit, cursor=cursor)
+def list_inbox(reg: Reg, who: Caller, filters: Annotated[MessageFilters, Query()]) -> Page[Message]:
+    query = inbox_views.InboxQuery(**filters.model_dump())
     with (reg.writing() if inbox_views.needs_writing(who, query) else reg.reading()) as session:
         return inbox_views.list_messages(reg, session, who, query)
 

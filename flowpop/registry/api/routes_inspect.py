@@ -19,6 +19,7 @@ from flowpop.types import (
     Campaign,
     CampaignCreate,
     CampaignItem,
+    CampaignItemFilters,
     CampaignProgress,
     Certificate,
     CertificateCreate,
@@ -27,7 +28,9 @@ from flowpop.types import (
     NewFound,
     OutcomeRecord,
     Person,
+    QualityPersonFilters,
     QualityReport,
+    RateRecordFilters,
     RatesReport,
     Selection,
 )
@@ -61,13 +64,10 @@ def assign(campaign_id: int, body: Assignments, reg: Reg, who: Caller) -> Campai
 
 
 @router.get("/campaigns/{campaign_id}/items", response_model=list[CampaignItem], tags=["inspection"])
-def campaign_items(campaign_id: int, reg: Reg, who: Caller, village: DivisionQ = None, grid: DivisionQ = None,
-                   pending: bool | None = None, assignee: Annotated[str | None, Query(max_length=64)] = None,
-                   after: Annotated[int | None, Query(ge=0, description="page by id: items after this one")] = None,
-                   limit: Annotated[int, Query(ge=1, le=5000)] = 100) -> list[CampaignItem]:
+def campaign_items(campaign_id: int, reg: Reg, who: Caller,
+                   filters: Annotated[CampaignItemFilters, Query()]) -> list[CampaignItem]:
     with reg.reading() as session:
-        return inspections.items(reg, session, who, campaign_id, village=village, grid=grid, pending=pending,
-                                 assignee=assignee, after=after, limit=limit)
+        return inspections.items(reg, session, who, campaign_id, **filters.model_dump())
 
 
 @router.post("/campaigns/{campaign_id}/items/{item_id}", response_model=CampaignItem, tags=["inspection"])
@@ -118,11 +118,10 @@ def get_trend(reg: Reg, who: Caller, quarters: Annotated[list[str], Query(max_le
 
 
 @router.get("/rates/{key}/records", response_model=list[Person], tags=["reports"])
-def rate_records(key: str, reg: Reg, who: Caller, period: Period, division: DivisionQ = None,
-                 limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[Person]:
+def rate_records(key: str, reg: Reg, who: Caller, filters: Annotated[RateRecordFilters, Query()]) -> list[Person]:
     """The records behind a rate's gap."""
     with reg.reading() as session:
-        ids = rates.shortfall(reg, session, who, key, period, division, limit)
+        ids = rates.shortfall(reg, session, who, key, filters.period, filters.division, filters.limit)
         return _persons(reg, session, who, ids)
 
 
@@ -133,10 +132,9 @@ def get_quality(reg: Reg, who: Caller) -> QualityReport:
 
 
 @router.get("/quality/{key}/persons", response_model=list[Person], tags=["reports"])
-def quality_persons(key: str, reg: Reg, who: Caller, division: DivisionQ = None,
-                    limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[Person]:
+def quality_persons(key: str, reg: Reg, who: Caller, filters: Annotated[QualityPersonFilters, Query()]) -> list[Person]:
     with reg.reading() as session:
-        return _persons(reg, session, who, quality.persons_behind(reg, session, who, key, division, limit))
+        return _persons(reg, session, who, quality.persons_behind(reg, session, who, key, filters.division, filters.limit))
 
 
 @router.post("/quality/{key}/fix", response_model=ChangesetPreview, status_code=201, tags=["reports"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
@@ -11,17 +11,14 @@ from flowpop.registry.api import idempotency
 from flowpop.registry.api.deps import Caller, Reg
 from flowpop.registry.kernel import history
 from flowpop.registry.people import access, persons, stays
-from flowpop.registry.people.search import PersonQuery, needs_writing, search_persons
+from flowpop.registry.people.search import needs_writing, search_persons
 from flowpop.types import (
-    Category,
-    Day,
-    Direction,
     HistoryEntry,
     Page,
     Person,
     PersonCreate,
     PersonDetail,
-    PersonStatus,
+    PersonListFilters,
     PersonUpdate,
     StatusChange,
     Stay,
@@ -31,35 +28,10 @@ from flowpop.types import (
 
 router = APIRouter(prefix="/v1")
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key")]
-Sort = Literal["id", "-id", "name", "-name", "arrived_on", "-arrived_on", "updated_at", "-updated_at"]
 
 
 @router.get("/persons", response_model=Page[Person], tags=["persons"])
-def list_persons(
-    reg: Reg,
-    who: Caller,
-    q: Annotated[str | None, Query(max_length=64, description="ID number (its last digits only with the reveal right; a whole number looked up without it is written to the access log), name, pinyin or initials")] = None,
-    id_number: Annotated[str | None, Query(max_length=40, description="as q: a whole number without the reveal right is access-logged")] = None,
-    name: Annotated[str | None, Query(max_length=64)] = None,
-    division: Annotated[str | None, Query(pattern=r"^\d{6}(\d{6}(\d{3})?)?$")] = None,
-    status: PersonStatus | None = None,
-    category: Category | None = None,
-    key_target: bool | None = None,
-    arrived_from: Day | None = None,
-    arrived_to: Day | None = None,
-    direction: Direction | None = None,
-    expected_return_before: Annotated[Day | None, Query(description="open stays past their expected return")] = None,
-    sort: Sort = "-id",
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
-    with_total: bool = False,
-    reveal: bool = False,
-) -> Page[Person]:
-    if division and len(division) == 6:
-        division = division + "000000"
-    query = PersonQuery(q=q, id_number=id_number, name=name, division=division, status=status, category=category,
-                        key_target=key_target, arrived_from=arrived_from, arrived_to=arrived_to, direction=direction,
-                        expected_return_before=expected_return_before, sort=sort, limit=limit, cursor=cursor, with_total=with_total, reveal=reveal)
+def list_persons(reg: Reg, who: Caller, query: Annotated[PersonListFilters, Query()]) -> Page[Person]:
     with (reg.writing() if needs_writing(who, query) else reg.reading()) as session:
         return search_persons(reg, session, who, query)
 

@@ -15,29 +15,25 @@ from flowpop.types import (
     DeclarationCreate,
     Employer,
     EmployerCreate,
+    EmployerFilters,
     EmployerUpdate,
     House,
     HouseCreate,
+    HouseFilters,
     HouseResidents,
     HouseUpdate,
-    HouseUse,
     LateDeclaration,
+    LateDeclarationFilters,
     Person,
 )
 
 router = APIRouter(prefix="/v1")
-DivisionQ = Annotated[str | None, Query(pattern=r"^\d{12}(\d{3})?$")]
 
 
 @router.get("/houses", response_model=list[House], tags=["houses"])
-def list_houses(
-    reg: Reg, who: Caller, q: Annotated[str | None, Query(max_length=100)] = None, division: DivisionQ = None,
-    use: HouseUse | None = None, vacant: bool | None = None, over_capacity: bool | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50, after: Annotated[str | None, Query(max_length=18)] = None,
-) -> list[House]:
+def list_houses(reg: Reg, who: Caller, filters: Annotated[HouseFilters, Query()]) -> list[House]:
     with reg.reading() as session:
-        return houses.list_houses(reg, session, who, q=q, division=division, use=use, vacant=vacant,
-                                  over_capacity=over_capacity, limit=limit, after=after)
+        return houses.list_houses(reg, session, who, **filters.model_dump())
 
 
 @router.post("/houses", response_model=House, status_code=201, tags=["houses"])
@@ -71,17 +67,15 @@ def landlord_notice(code: str, reg: Reg, who: Caller) -> PlainTextResponse:
 
 
 @router.get("/declarations/late", response_model=list[LateDeclaration], tags=["houses"])
-def late_declarations(reg: Reg, who: Caller, division: DivisionQ = None,
-                      limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000) -> list[LateDeclaration]:
+def late_declarations(reg: Reg, who: Caller, filters: Annotated[LateDeclarationFilters, Query()]) -> list[LateDeclaration]:
     with reg.reading() as session:
-        return houses.late_declarations(reg, session, who, division=division, limit=limit)
+        return houses.late_declarations(reg, session, who, **filters.model_dump())
 
 
 @router.get("/employers", response_model=list[Employer], tags=["employers"])
-def list_employers(reg: Reg, who: Caller, q: Annotated[str | None, Query(max_length=100)] = None,
-                   needs_agreement: bool = False, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[Employer]:
+def list_employers(reg: Reg, who: Caller, filters: Annotated[EmployerFilters, Query()]) -> list[Employer]:
     with reg.reading() as session:
-        return employers.list_employers(reg, session, who, q=q, needs_agreement=needs_agreement, limit=limit)
+        return employers.list_employers(reg, session, who, **filters.model_dump())
 
 
 @router.post("/employers", response_model=Employer, status_code=201, tags=["employers"])

@@ -26,7 +26,7 @@ from flowpop.registry.kernel.errors import ApiError, Conflict, Invalid, NotFound
 from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.kernel.validation import category
 from flowpop.registry.people import persons, stays
-from flowpop.registry.people.search import PersonQuery, person_conditions
+from flowpop.registry.people.search import person_conditions
 from flowpop.registry.places import houses
 from flowpop.registry.store import bulk_insert
 from flowpop.registry.store import tables as t
@@ -81,8 +81,8 @@ def _selected_ids(reg: Registry, session: Session, actor: Actor, data: Changeset
         raise Invalid([field_error("selection", "one_selection", "请只用一种方式选择：筛选条件、记录编号或身份证号",
                                    "select by exactly one of: filters, ids, id_numbers")])
     scope = code_range(t.Person.residence_code, actor.prefix) | code_range(t.Person.household_code, actor.prefix)
-    if sel.filters is not None:  # typed by the contract (PersonFilters): what search takes, nothing else
-        where, _ = person_conditions(reg, actor, PersonQuery(**sel.filters.model_dump(exclude_none=True)))
+    if sel.filters is not None:  # the contract's PersonFilters: what search takes, the same model
+        where, _ = person_conditions(reg, actor, sel.filters)
         return list(session.execute(select(t.Person.id).where(where).order_by(t.Person.id)).scalars())
     ids: list[int] = []
     if sel.ids is not None:

@@ -17,10 +17,11 @@ from flowpop.registry.kernel import history
 from flowpop.registry.kernel.auth import Actor
 from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.kernel.validation import age_on
-from flowpop.registry.people.search import PersonQuery, person_conditions
+from flowpop.registry.people.search import person_conditions
 from flowpop.registry.store import tables as t
 from flowpop.rules import cells
 from flowpop.rules.idnumber import mask
+from flowpop.types import PersonFilters
 
 COLUMNS = (
     ("id", "编号"), ("name", "姓名"), ("id_number", "身份证号"), ("sex", "性别"), ("birth_date", "出生日期"),
@@ -72,7 +73,7 @@ def _cells(record: dict[str, Any], columns: tuple[tuple[str, str], ...]) -> list
     return out
 
 
-def export(reg: Registry, actor: Actor, query: PersonQuery, fmt: str, reveal: bool) -> Iterator[bytes]:
+def export(reg: Registry, actor: Actor, query: PersonFilters, fmt: str, reveal: bool) -> Iterator[bytes]:
     """Check rights and the query now (errors before the response starts), log the export, then stream the file.
 
     The access-log entry is committed before the first byte leaves, so a download cut short is logged too;

@@ -8,7 +8,6 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select
@@ -23,33 +22,13 @@ from flowpop.registry.store import tables as t
 from flowpop.rules.divisions_source import prefix_of
 from flowpop.rules.idnumber import forms, mask, normalize
 from flowpop.rules.names import clean_name
-from flowpop.types import Page, Person
+from flowpop.types import Page, Person, PersonFilters, PersonListFilters
 
 SORTS = {"id": t.Person.id, "name": t.Person.name_pinyin, "arrived_on": t.Person.arrived_on, "updated_at": t.Person.updated_at}
 # the type of each sort's value in a cursor (by id: the id is the whole key)
 CURSOR_KINDS: dict[str, type[str] | type[dt.date]] = {"name": str, "arrived_on": dt.date, "updated_at": dt.datetime}
 ID_CHARS = re.compile(r"^[0-9X]+$")
 LATIN = re.compile(r"^[a-z]+$")
-
-
-@dataclass
-class PersonQuery:
-    q: str | None = None
-    id_number: str | None = None
-    name: str | None = None
-    division: str | None = None
-    status: str | None = None
-    category: str | None = None
-    key_target: bool | None = None
-    arrived_from: dt.date | None = None
-    arrived_to: dt.date | None = None
-    direction: str | None = None
-    expected_return_before: dt.date | None = None
-    sort: str = "-id"
-    limit: int = 50
-    cursor: str | None = None
-    with_total: bool = False
-    reveal: bool = False
 
 
 def years_before(day: dt.date, years: int) -> dt.date:
@@ -71,7 +50,7 @@ def whole_number(text: str) -> str | None:
     return compact if len(compact) == 18 or (len(compact) == 15 and compact.isdigit()) else None
 
 
-def lookups(actor: Actor, query: PersonQuery) -> list[tuple[str, str]]:
+def lookups(actor: Actor, query: PersonFilters) -> list[tuple[str, str]]:
     """(field, number) for every whole ID number a caller without the reveal right looks up."""
     return whole_number_lookups(actor, (("q", query.q), ("id_number", query.id_number), ("name", query.name)))
 
@@ -189,7 +168,7 @@ def _scope(prefix: str, direction: str | None, *, broad: bool = False) -> Column
     return or_(res, hh)
 
 
-def person_conditions(reg: Registry, actor: Actor, query: PersonQuery) -> tuple[ColumnElement[bool], str | None]:
+def person_conditions(reg: Registry, actor: Actor, query: PersonFilters) -> tuple[ColumnElement[bool], str | None]:
     """The WHERE clause for a query as this caller may see it (search, bulk changes and exports share it)."""
     prefix = actor.prefix
     view_prefix = prefix
@@ -239,12 +218,12 @@ def person_conditions(reg: Registry, actor: Actor, query: PersonQuery) -> tuple[
     return and_(*conditions), view_prefix
 
 
-def needs_writing(actor: Actor, query: PersonQuery) -> bool:
+def needs_writing(actor: Actor, query: PersonListFilters) -> bool:
     """A search that writes to the access log: a reveal, or a whole-number lookup without the reveal right."""
     return query.reveal or bool(lookups(actor, query))
 
 
-def search_persons(reg: Registry, session: Session, actor: Actor, query: PersonQuery) -> Page[Person]:
+def search_persons(reg: Registry, session: Session, actor: Actor, query: PersonListFilters) -> Page[Person]:
     actor.require("read")
     if query.reveal:
         actor.require("reveal")
