@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flowpop import __version__
@@ -116,7 +118,7 @@ def create_app(db: str | Path | Registry, *, embedded: bool = False) -> FastAPI:
     app.add_middleware(BodyLimit)
 
     @app.middleware("http")
-    async def _no_nul(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def _no_nul(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         # bodies are checked by the contract (types.Model); paths and query strings here
         bad = [k for k, v in request.query_params.multi_items() if "\x00" in k + v]
         bad += ["path"] if "\x00" in request.url.path else []

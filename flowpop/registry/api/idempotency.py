@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from typing import TypeVar
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -16,6 +17,8 @@ from flowpop.registry.kernel.auth import Actor
 from flowpop.registry.kernel.errors import ApiError
 from flowpop.registry.kernel.registry import Registry
 from flowpop.registry.store import tables as t
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def _user_key(actor: Actor) -> str:
@@ -39,8 +42,8 @@ def _stored(session: Session, actor: Actor, key: str, digest: str) -> JSONRespon
 
 
 def run(
-    reg: Registry, actor: Actor, key: str | None, path: str, body: BaseModel, create: Callable[[Session], BaseModel]
-) -> BaseModel | JSONResponse:
+    reg: Registry, actor: Actor, key: str | None, path: str, body: BaseModel, create: Callable[[Session], M]
+) -> M | JSONResponse:
     if not key:
         with reg.writing() as session:
             return create(session)

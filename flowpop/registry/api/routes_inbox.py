@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -62,7 +63,7 @@ def inbox_figures(reg: Reg, who: Caller, level: Literal["county", "township", "v
 @router.post("/inbox", response_model=Message, status_code=201)
 def send_message(body: MessageCreate, reg: Reg, who: Caller, key: IdemKey = None) -> Message | JSONResponse:
     """With an Idempotency-Key, a retry of the same message answers as the first send did and sends nothing more."""
-    return idempotency.run(reg, who, key, "/v1/inbox", body,  # type: ignore[return-value]
+    return idempotency.run(reg, who, key, "/v1/inbox", body,
                            lambda s: inbox_views.present(reg, who, inbox.send(reg, s, who, body)))
 
 
@@ -85,7 +86,7 @@ def verification_sheet(message_id: int, reg: Reg, who: Caller) -> HTMLResponse:
         return HTMLResponse(inbox_views.sheet(reg, session, who, message_id))
 
 
-def _simple(action: str):  # type: ignore[no-untyped-def]
+def _simple(action: str) -> Callable[..., MessageDetail]:
     def handler(message_id: int, body: MessageAction, reg: Reg, who: Caller) -> MessageDetail:
         with reg.writing() as session:
             inbox.act(reg, session, who, message_id, action, body.version, body.reason)

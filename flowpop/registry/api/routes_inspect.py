@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from flowpop.registry.api.deps import Caller, Reg
 from flowpop.registry.bulk import changesets
@@ -169,8 +170,8 @@ def list_certificates(person_id: int, reg: Reg, who: Caller) -> list[Certificate
         return certificates.list_for(session, person_id)
 
 
-def _persons(reg: Reg, session: object, who: Caller, ids: list[int]) -> list[Person]:
+def _persons(reg: Reg, session: Session, who: Caller, ids: list[int]) -> list[Person]:
     from sqlalchemy import select
 
-    rows = session.execute(select(t.Person).where(t.Person.id.in_(ids[:5000])).order_by(t.Person.id)).scalars()  # type: ignore[attr-defined]
+    rows = session.execute(select(t.Person).where(t.Person.id.in_(ids[:5000])).order_by(t.Person.id)).scalars()
     return [present.person(reg, who, r) for r in rows]

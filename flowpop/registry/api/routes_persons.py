@@ -38,7 +38,7 @@ def list_persons(reg: Reg, who: Caller, query: Annotated[PersonListFilters, Quer
 
 @router.post("/persons", response_model=PersonDetail, status_code=201, tags=["persons"])
 def create_person(body: PersonCreate, reg: Reg, who: Caller, key: IdemKey = None) -> PersonDetail | JSONResponse:
-    return idempotency.run(reg, who, key, "/v1/persons", body, lambda s: persons.create(reg, s, who, body))  # type: ignore[return-value]
+    return idempotency.run(reg, who, key, "/v1/persons", body, lambda s: persons.create(reg, s, who, body))
 
 
 @router.get("/persons/{person_id}", response_model=PersonDetail, tags=["persons"])
@@ -91,7 +91,7 @@ def list_stays(person_id: int, reg: Reg, who: Caller) -> list[Stay]:
 
 @router.post("/stays", response_model=Stay, status_code=201, tags=["stays"])
 def create_stay(body: StayCreate, reg: Reg, who: Caller, key: IdemKey = None) -> Stay | JSONResponse:
-    return idempotency.run(reg, who, key, "/v1/stays", body, lambda s: stays.create(reg, s, who, body))  # type: ignore[return-value]
+    return idempotency.run(reg, who, key, "/v1/stays", body, lambda s: stays.create(reg, s, who, body))
 
 
 @router.get("/stays/{stay_id}", response_model=Stay, tags=["stays"])
