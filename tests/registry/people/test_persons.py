@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 import flowpop
+from flowpop.registry.kernel.registry import today
 from flowpop.rules import idnumber
 from tests import tree
 from tests.conftest import new_id_number, person_fields
@@ -49,11 +51,11 @@ def test_create_without_stay(client: flowpop.Client) -> None:
     assert client.persons.get(p.id).stays == []
 
 
-def test_sex_and_birth_date_follow_the_id_number(client: flowpop.Client) -> None:
-    for sex, order, born in [("M", 101, dt.date(1979, 2, 28)), ("F", 100, dt.date(2000, 2, 29))]:
-        p = client.persons.create(**person_fields(id_number=idnumber.make("350402", born, order)))
-        assert (p.sex, p.birth_date) == (sex, None)  # the birth date leaves only when revealed
-        assert client.persons.get(p.id, reveal=True).birth_date == born
+@pytest.mark.parametrize(("sex", "order", "born"), [("M", 101, dt.date(1979, 2, 28)), ("F", 100, dt.date(2000, 2, 29))])
+def test_sex_and_birth_date_follow_the_id_number(client: flowpop.Client, sex: str, order: int, born: dt.date) -> None:
+    p = client.persons.create(**person_fields(id_number=idnumber.make("350402", born, order)))
+    assert (p.sex, p.birth_date) == (sex, None)  # the birth date leaves only when revealed
+    assert client.persons.get(p.id, reveal=True).birth_date == born
 
 
 def test_given_sex_and_birth_date_that_agree_are_accepted(client: flowpop.Client) -> None:
@@ -78,20 +80,21 @@ def test_wrong_check_character(client: flowpop.Client) -> None:
     assert ("id_number", "id_checksum") in error_keys(exc)
 
 
-def test_impossible_birth_date(client: flowpop.Client) -> None:
-    for date_part in ["19900230", "19901301", "21000101", "18000101"]:
-        body = "360102" + date_part + "123"
-        number = body + idnumber.check_char(body)  # right check character, impossible date
-        with pytest.raises(flowpop.ValidationError) as exc:
-            client.persons.create(**person_fields(id_number=number))
-        assert ("id_number", "id_birth_date") in error_keys(exc), date_part
+@pytest.mark.parametrize("date_part", ["19900230", "19901301", "21000101", "18000101"])
+def test_impossible_birth_date(client: flowpop.Client, date_part: str) -> None:
+    body = "360102" + date_part + "123"
+    number = body + idnumber.check_char(body)  # right check character, impossible date
+    with pytest.raises(flowpop.ValidationError) as exc:
+        client.persons.create(**person_fields(id_number=number))
+    assert ("id_number", "id_birth_date") in error_keys(exc), date_part
 
 
-def test_malformed_id_number(client: flowpop.Client) -> None:
-    for number in ["36010219900101123", "3601021990010112345", "36010219900101A123", "36010219900101123Y"]:
-        with pytest.raises(flowpop.ValidationError) as exc:
-            client.persons.create(**person_fields(id_number=number))
-        assert {f for f, _ in error_keys(exc)} == {"id_number"}, number
+@pytest.mark.parametrize("number", ["36010219900101123", "3601021990010112345", "36010219900101A123",
+                                    "36010219900101123Y"])
+def test_malformed_id_number(client: flowpop.Client, number: str) -> None:
+    with pytest.raises(flowpop.ValidationError) as exc:
+        client.persons.create(**person_fields(id_number=number))
+    assert {f for f, _ in error_keys(exc)} == {"id_number"}, number
 
 
 def test_unknown_region_is_only_a_warning(client: flowpop.Client) -> None:
@@ -152,12 +155,12 @@ def test_unknown_division(client: flowpop.Client) -> None:
     assert error_keys(exc) == {("stay.residence_code", "unknown_division")}
 
 
-def test_residence_must_be_a_village(client: flowpop.Client) -> None:
-    for code in [tree.TOWNSHIP_A, tree.COUNTY_SANYUAN, tree.GRID_A1]:
-        stay = {"residence_code": code, "reason": "work", "arrived_on": "2026-03-01"}
-        with pytest.raises(flowpop.ValidationError) as exc:
-            client.persons.create(**person_fields(stay=stay))
-        assert error_keys(exc) == {("stay.residence_code", "division_level")}, code
+@pytest.mark.parametrize("code", [tree.TOWNSHIP_A, tree.COUNTY_SANYUAN, tree.GRID_A1])
+def test_residence_must_be_a_village(client: flowpop.Client, code: str) -> None:
+    stay = {"residence_code": code, "reason": "work", "arrived_on": "2026-03-01"}
+    with pytest.raises(flowpop.ValidationError) as exc:
+        client.persons.create(**person_fields(stay=stay))
+    assert error_keys(exc) == {("stay.residence_code", "division_level")}, code
 
 
 def test_retired_residence_code(client: flowpop.Client) -> None:
@@ -174,27 +177,34 @@ def test_retired_residence_code(client: flowpop.Client) -> None:
     assert p.household_code == "350402001001"
 
 
-def test_arrival_in_the_future_or_before_birth(client: flowpop.Client) -> None:
-    from flowpop.registry.kernel.registry import today
-
-    tomorrow = today() + dt.timedelta(days=1)
+@pytest.mark.parametrize(("arrived", "code"), [
+    (lambda: today() + dt.timedelta(days=1), "date_in_future"),
+    (lambda: dt.date(2000, 5, 31), "before_birth"),
+], ids=["date_in_future", "before_birth"])
+def test_arrival_in_the_future_or_before_birth(client: flowpop.Client, arrived: Callable[[], dt.date], code: str) -> None:
     number = idnumber.make("360102", dt.date(2000, 6, 1), 20)
-    for arrived, code in [(tomorrow, "date_in_future"), (dt.date(2000, 5, 31), "before_birth")]:
-        stay = {"residence_code": tree.VILLAGE_A1, "reason": "work", "arrived_on": arrived}
-        with pytest.raises(flowpop.ValidationError) as exc:
-            client.persons.create(**person_fields(id_number=number, stay=stay))
-        assert error_keys(exc) == {("stay.arrived_on", code)}
+    stay = {"residence_code": tree.VILLAGE_A1, "reason": "work", "arrived_on": arrived()}
+    with pytest.raises(flowpop.ValidationError) as exc:
+        client.persons.create(**person_fields(id_number=number, stay=stay))
+    assert error_keys(exc) == {("stay.arrived_on", code)}
+
+
+def test_arrival_on_the_birth_date_is_accepted(client: flowpop.Client) -> None:
+    number = idnumber.make("360102", dt.date(2000, 6, 1), 20)
     stay = {"residence_code": tree.VILLAGE_A1, "reason": "work", "arrived_on": dt.date(2000, 6, 1)}
     assert client.persons.create(**person_fields(id_number=number, stay=stay)).arrived_on == dt.date(2000, 6, 1)
 
 
-def test_phone(client: flowpop.Client) -> None:
-    for phone in ["12345", "2381234567x", "1381234567", "138-1234-56789", "电话"]:
-        with pytest.raises(flowpop.ValidationError) as exc:
-            client.persons.create(**person_fields(phone=phone))
-        assert error_keys(exc) == {("phone", "phone_format")}, phone
-    for phone in ["13812345678", "0598-8234567", "021-12345678"]:
-        assert client.persons.create(**person_fields(phone=phone)).phone == phone
+@pytest.mark.parametrize("phone", ["12345", "2381234567x", "1381234567", "138-1234-56789", "电话"])
+def test_phone_refused(client: flowpop.Client, phone: str) -> None:
+    with pytest.raises(flowpop.ValidationError) as exc:
+        client.persons.create(**person_fields(phone=phone))
+    assert error_keys(exc) == {("phone", "phone_format")}, phone
+
+
+@pytest.mark.parametrize("phone", ["13812345678", "0598-8234567", "021-12345678"])
+def test_phone_accepted(client: flowpop.Client, phone: str) -> None:
+    assert client.persons.create(**person_fields(phone=phone)).phone == phone
 
 
 # ------------------------------------------------------------------------------------------ categories
@@ -312,14 +322,15 @@ def test_deregister_ends_the_open_stay(client: flowpop.Client, make_person: Any)
     assert exc.value.status_code == 409 and exc.value.code == "person_not_active"
 
 
-def test_deregister_date_rules(client: flowpop.Client, make_person: Any) -> None:
-    from flowpop.registry.kernel.registry import today
-
+@pytest.mark.parametrize(("day", "code"), [
+    (lambda: dt.date(2026, 2, 28), "before_arrival"),
+    (lambda: today() + dt.timedelta(days=1), "date_in_future"),
+], ids=["before_arrival", "date_in_future"])
+def test_deregister_date_rules(client: flowpop.Client, make_person: Any, day: Callable[[], dt.date], code: str) -> None:
     p = make_person()  # arrived 2026-03-01
-    for day, code in [(dt.date(2026, 2, 28), "before_arrival"), (today() + dt.timedelta(days=1), "date_in_future")]:
-        with pytest.raises(flowpop.ValidationError) as exc:
-            client.persons.deregister(p.id, version=p.version, reason="离开", date=day)
-        assert error_keys(exc) == {("date", code)}
+    with pytest.raises(flowpop.ValidationError) as exc:
+        client.persons.deregister(p.id, version=p.version, reason="离开", date=day())
+    assert error_keys(exc) == {("date", code)}
     assert client.persons.get(p.id).status == "active"
 
 
