@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
+import math
+import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 from pydantic import BaseModel, TypeAdapter
@@ -13,7 +16,11 @@ from tenacity import RetryCallState, retry_if_exception, stop_after_attempt, wai
 
 from flowpop import __version__
 from flowpop.config import Settings
-from flowpop.errors import APIConnectionError, APIStatusError, APITimeoutError, from_response
+from flowpop.errors import REQUEST_ID, APIConnectionError, APIStatusError, APITimeoutError, from_response
+
+T = TypeVar("T")
+# a Retry-After longer than this is not waited out: the usual backoff applies instead
+MAX_RETRY_AFTER = 60.0
 
 SAFE = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
 RETRY_STATUS = {408, 429, 502, 503, 504}
@@ -89,6 +96,79 @@ def decode(call: Call, response: httpx.Response) -> Any:
     return TypeAdapter(call.model).validate_python(response.json())
 
 
+def finish(call: Call, response: httpx.Response, *, raw: bool = False) -> Any:
+    """The decoded answer, or with ``raw`` the response itself (errors raise either way)."""
+    if raw:
+        if response.status_code >= 400:
+            raise from_response(response)
+        return APIResponse(response, call)
+    return decode(call, response)
+
+
+class APIResponse(Generic[T]):
+    """What ``client.with_raw_response.…`` answers: the HTTP response (status, headers, ``request_id``) and
+    :meth:`parse` for the value the plain method returns."""
+
+    def __init__(self, response: httpx.Response, call: Call) -> None:
+        self.http_response = response
+        self._call = call
+
+    @property
+    def status_code(self) -> int:
+        return self.http_response.status_code
+
+    @property
+    def headers(self) -> httpx.Headers:
+        return self.http_response.headers
+
+    @property
+    def request_id(self) -> str | None:
+        return self.http_response.headers.get(REQUEST_ID)
+
+    @property
+    def content(self) -> bytes:
+        return self.http_response.content
+
+    def parse(self) -> T:
+        return decode(self._call, self.http_response)
+
+    def __repr__(self) -> str:
+        return f"<APIResponse {self._call.method} {self._call.path} {self.status_code} request_id={self.request_id}>"
+
+
+def retry_after(exc: BaseException | None) -> float | None:
+    """Seconds the registry asked to wait (Retry-After: seconds or an HTTP date), when it asked."""
+    if not isinstance(exc, APIStatusError):
+        return None
+    value = exc.response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (ValueError, TypeError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        seconds = when.timestamp() - time.time()
+    if not math.isfinite(seconds) or seconds < 0 or seconds > MAX_RETRY_AFTER:
+        return None
+    return seconds
+
+
+class WaitRetryAfter:
+    """The wait the registry asked for with Retry-After; otherwise (or when it asks for too long) ``fallback``."""
+
+    def __init__(self, fallback: Any) -> None:
+        self.fallback = fallback
+
+    def __call__(self, state: RetryCallState) -> float:
+        asked = retry_after(state.outcome.exception() if state.outcome else None)
+        return asked if asked is not None else float(self.fallback(state))
+
+
 def should_retry(call: Call) -> Any:
     def check(exc: BaseException) -> bool:
         if isinstance(exc, APIStatusError) and exc.status_code == 503 and exc.code == "store_busy":
@@ -106,7 +186,7 @@ def retry_kwargs(settings: Settings, call: Call) -> dict[str, Any]:
     return {
         "retry": should_retry(call),
         "stop": stop_after_attempt(settings.max_retries + 1),
-        "wait": wait_exponential_jitter(multiplier=0.25, max=8),
+        "wait": WaitRetryAfter(wait_exponential_jitter(multiplier=0.25, max=8)),
         "reraise": True,
         "before_sleep": _note_retry,
     }

@@ -18,10 +18,19 @@ def open_app(db: str) -> Any:
     return create_app(db, embedded=True)
 
 
-def async_transport(app: Any) -> httpx.ASGITransport:
+class AsyncEmbeddedTransport(httpx.ASGITransport):
     """In-process transport; a crash inside the app answers 500 (problem+json) as a server would,
-    instead of raising the app's own exception into the caller."""
-    return httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    instead of raising the app's own exception into the caller. Closing it closes the registry."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app=app, raise_app_exceptions=False)
+
+    async def aclose(self) -> None:
+        close_app(self.app)
+
+
+def async_transport(app: Any) -> AsyncEmbeddedTransport:
+    return AsyncEmbeddedTransport(app)
 
 
 def close_app(app: Any) -> None:
@@ -32,10 +41,10 @@ def close_app(app: Any) -> None:
 
 
 class EmbeddedTransport(httpx.BaseTransport):
-    """Sync httpx transport into an ASGI app, run on a private event loop thread."""
+    """Sync httpx transport into an ASGI app, run on a private event loop thread. Closing it closes the registry."""
 
     def __init__(self, app: Any) -> None:
-        self._inner = async_transport(app)
+        self._inner = AsyncEmbeddedTransport(app)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="flowpop-embedded", daemon=True)
         self._thread.start()

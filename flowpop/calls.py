@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
+
+from pydantic import BaseModel
 
 from flowpop._base import Call, body, clean_params, creating
 from flowpop.types import (
@@ -47,7 +50,7 @@ def _date(value: dt.date | str | None) -> str | None:
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
-def list_persons(cursor: str | None, **filters: Any) -> Call:
+def list_persons(cursor: str | None, filters: dict[str, Any]) -> Call:
     filters = {k: _date(v) if isinstance(v, dt.date) else v for k, v in filters.items()}
     return Call("GET", "/v1/persons", params=clean_params({**filters, "cursor": cursor}), model=Page[Person])
 
@@ -56,7 +59,7 @@ def get_person(person_id: int, reveal: bool = False) -> Call:
     return Call("GET", f"/v1/persons/{int(person_id)}", params=clean_params({"reveal": reveal or None}), model=PersonDetail)
 
 
-def create_person(values: dict[str, Any] | Any, idempotency_key: str | None) -> Call:
+def create_person(values: dict[str, Any] | BaseModel, idempotency_key: str | None) -> Call:
     return creating(Call("POST", "/v1/persons", json=body(values), model=PersonDetail), idempotency_key)
 
 
@@ -81,7 +84,7 @@ def get_stay(stay_id: int) -> Call:
     return Call("GET", f"/v1/stays/{int(stay_id)}", model=Stay)
 
 
-def create_stay(values: dict[str, Any], idempotency_key: str | None) -> Call:
+def create_stay(values: dict[str, Any] | BaseModel, idempotency_key: str | None) -> Call:
     return creating(Call("POST", "/v1/stays", json=body(values), model=Stay), idempotency_key)
 
 
@@ -94,7 +97,7 @@ def close_stay(stay_id: int, version: int, reason: str, date: dt.date | None) ->
     return Call("POST", f"/v1/stays/{int(stay_id)}/close", json=payload, model=Stay)
 
 
-def list_divisions(**filters: Any) -> Call:
+def list_divisions(filters: dict[str, Any]) -> Call:
     return Call("GET", "/v1/divisions", params=clean_params(filters), model=list[Division])
 
 
@@ -143,7 +146,7 @@ def access_log(limit: int = 100, action: str | None = None, username: str | None
 # ---------------------------------------------------------------- inbox and exchange
 
 
-def list_inbox(cursor: str | None, **filters: Any) -> Call:
+def list_inbox(cursor: str | None, filters: dict[str, Any]) -> Call:
     return Call("GET", "/v1/inbox", params=clean_params({**filters, "cursor": cursor}), model=Page[Message])
 
 
@@ -159,7 +162,7 @@ def get_message(message_id: int) -> Call:
     return Call("GET", f"/v1/inbox/{int(message_id)}", model=MessageDetail)
 
 
-def send_message(values: dict[str, Any], idempotency_key: str | None = None) -> Call:
+def send_message(values: dict[str, Any] | BaseModel, idempotency_key: str | None = None) -> Call:
     return creating(Call("POST", "/v1/inbox", json=body(values), model=Message), idempotency_key)
 
 
@@ -199,11 +202,11 @@ def list_services(person_id: int) -> Call:
 # ---------------------------------------------------------------- houses and employers
 
 
-def list_houses(**filters: Any) -> Call:
+def list_houses(filters: dict[str, Any]) -> Call:
     return Call("GET", "/v1/houses", params=clean_params(filters), model=list[House])
 
 
-def create_house(values: dict[str, Any]) -> Call:
+def create_house(values: dict[str, Any] | BaseModel) -> Call:
     return Call("POST", "/v1/houses", json=body(values), model=House)
 
 
@@ -223,15 +226,15 @@ def landlord_notice(code: str) -> Call:
     return Call("GET", f"/v1/houses/{code}/notice", model=str)
 
 
-def late_declarations(**filters: Any) -> Call:
+def late_declarations(filters: dict[str, Any]) -> Call:
     return Call("GET", "/v1/declarations/late", params=clean_params(filters), model=list[LateDeclaration])
 
 
-def list_employers(**filters: Any) -> Call:
+def list_employers(filters: dict[str, Any]) -> Call:
     return Call("GET", "/v1/employers", params=clean_params(filters), model=list[Employer])
 
 
-def create_employer(values: dict[str, Any]) -> Call:
+def create_employer(values: dict[str, Any] | BaseModel) -> Call:
     return Call("POST", "/v1/employers", json=body(values), model=Employer)
 
 
@@ -275,15 +278,13 @@ def revert_changeset(cs_id: str) -> Call:
 
 def import_table(data: bytes, *, filename: str, dry_run: bool, skip_bad: bool, mapping: dict[str, str] | None,
                    what: str = "persons") -> Call:
-    import json as _json
-
     params = clean_params({"filename": filename, "dry_run": dry_run or None, "skip_bad": skip_bad or None,
-                           "mapping": _json.dumps(mapping, ensure_ascii=False) if mapping else None})
+                           "mapping": json.dumps(mapping, ensure_ascii=False) if mapping else None})
     return Call("POST", f"/v1/imports/{what}", params=params, content=data, model=ImportResult,
                 headers={"Content-Type": "application/octet-stream"})
 
 
-def export_persons(fmt: str, reveal: bool, **filters: Any) -> Call:
+def export_persons(fmt: str, reveal: bool, filters: dict[str, Any]) -> Call:
     return Call("GET", "/v1/exports/persons", params=clean_params({"format": fmt, "reveal": reveal or None, **filters}),
                 model=bytes)
 
@@ -291,7 +292,7 @@ def export_persons(fmt: str, reveal: bool, **filters: Any) -> Call:
 # ---------------------------------------------------------------- inspection, rates, quality, certificates
 
 
-def create_campaign(values: dict[str, Any]) -> Call:
+def create_campaign(values: dict[str, Any] | BaseModel) -> Call:
     return Call("POST", "/v1/campaigns", json=body(values), model=Campaign)
 
 
@@ -303,7 +304,7 @@ def assign_campaign(campaign_id: int, assignments: list[dict[str, str]]) -> Call
     return Call("POST", f"/v1/campaigns/{int(campaign_id)}/assign", json={"assignments": assignments}, model=Campaign)
 
 
-def campaign_items(campaign_id: int, **filters: Any) -> Call:
+def campaign_items(campaign_id: int, filters: dict[str, Any]) -> Call:
     return Call("GET", f"/v1/campaigns/{int(campaign_id)}/items", params=clean_params(filters), model=list[CampaignItem])
 
 
@@ -311,7 +312,7 @@ def record_outcome(campaign_id: int, item_id: int, values: dict[str, Any]) -> Ca
     return Call("POST", f"/v1/campaigns/{int(campaign_id)}/items/{int(item_id)}", json=body(values), model=CampaignItem)
 
 
-def newly_found(campaign_id: int, person: dict[str, Any]) -> Call:
+def newly_found(campaign_id: int, person: dict[str, Any] | BaseModel) -> Call:
     return Call("POST", f"/v1/campaigns/{int(campaign_id)}/found", json={"person": body(person)}, model=CampaignItem)
 
 
@@ -340,8 +341,9 @@ def rates_trend(quarters: list[str], division: str | None) -> Call:
     return Call("GET", "/v1/rates/trend", params=params, model=list[RatesReport])
 
 
-def rate_records(key: str, period: str, division: str | None) -> Call:
-    return Call("GET", f"/v1/rates/{key}/records", params=clean_params({"period": period, "division": division}),
+def rate_records(key: str, period: str, division: str | None, limit: int | None = None) -> Call:
+    return Call("GET", f"/v1/rates/{key}/records",
+                params=clean_params({"period": period, "division": division, "limit": limit}),
                 model=list[Person])
 
 

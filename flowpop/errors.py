@@ -8,9 +8,14 @@ import httpx
 
 from flowpop.types import FieldError
 
+REQUEST_ID = "X-Request-Id"
+
 
 class FlowpopError(Exception):
-    """Base of every error the SDK raises."""
+    """Base of every error the SDK raises. ``request_id``: the registry's id for the request (its
+    ``X-Request-Id``), to quote to an administrator, who finds it in the server's log; None when no answer came."""
+
+    request_id: str | None = None
 
 
 class APIConnectionError(FlowpopError):
@@ -32,6 +37,7 @@ class APIStatusError(FlowpopError):
         self.response = response
         self.body = body
         self.status_code = response.status_code
+        self.request_id = response.headers.get(REQUEST_ID)
         self.code: str = body.get("code", "error")
         self.message: str = body.get("message") or body.get("title") or response.reason_phrase
         self.message_en: str = body.get("message_en") or self.message

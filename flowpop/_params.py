@@ -1,0 +1,348 @@
+"""The keyword parameters of the SDK's create, update and action methods, as TypedDicts for ``**fields:
+Unpack[...]``: a type checker refuses a misspelt field, and at run time :func:`checked` refuses it against the
+contract model itself (its fields, ``extra="forbid"``), naming the parameter. tests/sdk/test_typed.py keeps
+each TypedDict's keys (and which are required) equal to its model's fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Required, TypedDict
+
+from pydantic import BaseModel
+
+from flowpop.types import (
+    Category,
+    Direction,
+    Education,
+    HouseMode,
+    HouseUse,
+    HukouType,
+    InboxBox,
+    InboxStatus,
+    Level,
+    MaritalStatus,
+    MessageKind,
+    NotificationTopic,
+    PersonSort,
+    PersonStatus,
+    Reason,
+    Role,
+    ServiceKind,
+    Sex,
+)
+
+Date = dt.date | str  # a date, or one written YYYY-MM-DD
+
+
+# ---------------------------------------------------------------- list filters (the filter models in types.py)
+
+
+class PersonWhere(TypedDict, total=False):
+    """PersonFilters less q (the lists take q as their first argument)."""
+
+    id_number: str | None
+    name: str | None
+    division: str | None
+    status: PersonStatus | None
+    category: Category | None
+    key_target: bool | None
+    arrived_from: Date | None
+    arrived_to: Date | None
+    direction: Direction | None
+    expected_return_before: Date | None
+
+
+class PersonListParams(PersonWhere, total=False):
+    """PersonListFilters less q and cursor (the pager moves the cursor)."""
+
+    sort: PersonSort
+    limit: int
+    with_total: bool
+    reveal: bool
+
+
+class MessageListParams(TypedDict, total=False):
+    """MessageFilters less cursor."""
+
+    box: InboxBox
+    status: InboxStatus | None
+    kind: MessageKind | None
+    overdue: bool | None
+    q: str | None
+    division: str | None
+    limit: int
+
+
+class HouseListParams(TypedDict, total=False):
+    q: str | None
+    division: str | None
+    use: HouseUse | None
+    vacant: bool | None
+    over_capacity: bool | None
+    limit: int
+    after: str | None
+
+
+class LateDeclarationParams(TypedDict, total=False):
+    division: str | None
+    limit: int
+
+
+class EmployerListParams(TypedDict, total=False):
+    q: str | None
+    needs_agreement: bool
+    limit: int
+
+
+class CampaignItemParams(TypedDict, total=False):
+    village: str | None
+    grid: str | None
+    pending: bool | None
+    assignee: str | None
+    after: int | None
+    limit: int
+
+
+class DivisionListParams(TypedDict, total=False):
+    parent: str | None
+    level: Level | None
+    q: str | None
+    include_retired: bool
+    limit: int
+
+
+# ---------------------------------------------------------------- what creates, updates and actions carry
+
+
+class StayParams(TypedDict, total=False):
+    """StayFields: the stay registered with a person, or by itself (StayCreate adds person_id)."""
+
+    household_code: str | None
+    household_address: str | None
+    residence_code: Required[str]
+    residence_address: str | None
+    grid_code: str | None
+    house_code: str | None
+    room: str | None
+    reason: Required[Reason]
+    left_home_on: Date | None
+    arrived_on: Required[Date]
+    expected_return_on: Date | None
+    occupation: str | None
+    employer: str | None
+    employer_code: str | None
+    over_capacity_ok: bool
+    permit_number: str | None
+    permit_issued_on: Date | None
+    permit_expires_on: Date | None
+
+
+class StayCreateParams(StayParams, total=False):
+    person_id: Required[int]
+
+
+class StayUpdateParams(TypedDict, total=False):
+    """StayUpdate without version (a keyword of its own)."""
+
+    change_reason: str | None
+    household_code: str | None
+    household_address: str | None
+    residence_code: str | None
+    residence_address: str | None
+    grid_code: str | None
+    house_code: str | None
+    room: str | None
+    reason: Reason | None
+    left_home_on: Date | None
+    arrived_on: Date | None
+    expected_return_on: Date | None
+    occupation: str | None
+    employer: str | None
+    employer_code: str | None
+    over_capacity_ok: bool
+    permit_number: str | None
+    permit_issued_on: Date | None
+    permit_expires_on: Date | None
+
+
+class PersonCreateParams(TypedDict, total=False):
+    id_number: Required[str]
+    name: Required[str]
+    sex: Sex | None
+    birth_date: Date | None
+    ethnicity: str | None
+    education: Education | None
+    hukou_type: HukouType | None
+    marital_status: MaritalStatus | None
+    phone: str | None
+    household_code: Required[str]
+    household_address: str | None
+    household_house_code: str | None
+    household_room: str | None
+    note: str | None
+    stay: StayParams | None
+
+
+class PersonUpdateParams(TypedDict, total=False):
+    """PersonUpdate without version (a keyword of its own); a field given as None is cleared."""
+
+    change_reason: str | None
+    id_number: str | None
+    name: str | None
+    ethnicity: str | None
+    education: Education | None
+    hukou_type: HukouType | None
+    marital_status: MaritalStatus | None
+    phone: str | None
+    household_code: str | None
+    household_address: str | None
+    household_house_code: str | None
+    household_room: str | None
+    note: str | None
+
+
+class UserCreateParams(TypedDict, total=False):
+    username: Required[str]
+    display_name: str
+    role: Required[Role]
+    jurisdiction_code: str | None
+
+
+class TokenCreateParams(TypedDict, total=False):
+    username: Required[str]
+    name: str
+    expires_days: int | None
+
+
+class SubjectParams(TypedDict, total=False):
+    id_number: str | None
+    name: str | None
+    sex: Sex | None
+    birth_date: Date | None
+    household_code: str | None
+    household_address: str | None
+    residence_code: str | None
+    residence_address: str | None
+    phone: str | None
+
+
+class MessageCreateParams(TypedDict, total=False):
+    kind: Required[str]
+    topic: NotificationTopic | None
+    addressee_code: Required[str]
+    sender_code: str | None
+    person_id: int | None
+    subject: SubjectParams | None
+    items: dict[str, Any]
+    text: str | None
+
+
+class MessageActionParams(TypedDict, total=False):
+    """What an inbox action may carry besides version, the union of the action models (MatchAction: person_id;
+    ForwardAction: to_code; ReplyAction: facts, text, update_person; RegisterFromMessage: person); the registry
+    checks each action's own model."""
+
+    reason: str | None
+    person_id: int
+    to_code: str
+    facts: dict[str, Any]
+    text: str | None
+    update_person: dict[str, Any] | None
+    person: PersonCreateParams
+
+
+class ServiceParams(TypedDict, total=False):
+    kind: Required[ServiceKind]
+    provided_on: Required[Date]
+    provider_code: str | None
+    detail: str | None
+
+
+class CertificateParams(TypedDict, total=False):
+    number: str | None
+    issued_by_code: str | None
+    issued_on: Date | None
+    expires_on: Date | None
+    verified_on: Date | None
+
+
+class HouseCreateParams(TypedDict, total=False):
+    code: str | None
+    legacy_code: str | None
+    division_code: Required[str]
+    grid_code: str | None
+    address: Required[str]
+    rooms: int
+    capacity: int | None
+    use: Required[HouseUse]
+    mode: Required[HouseMode]
+    landlord_name: str | None
+    landlord_id_number: str | None
+    landlord_phone: str | None
+
+
+class HouseUpdateParams(TypedDict, total=False):
+    """HouseUpdate without version."""
+
+    change_reason: str | None
+    grid_code: str | None
+    address: str | None
+    rooms: int | None
+    capacity: int | None
+    use: HouseUse | None
+    mode: HouseMode | None
+    landlord_name: str | None
+    landlord_id_number: str | None
+    landlord_phone: str | None
+
+
+class DeclarationParams(TypedDict, total=False):
+    stay_id: Required[int]
+    declared_on: Required[Date]
+    declared_by: str | None
+
+
+class EmployerCreateParams(TypedDict, total=False):
+    uscc: Required[str]
+    name: Required[str]
+    address: str | None
+    division_code: Required[str]
+    contact_name: str | None
+    contact_phone: str | None
+    agreement_signed_on: Date | None
+
+
+class EmployerUpdateParams(TypedDict, total=False):
+    """EmployerUpdate without version."""
+
+    change_reason: str | None
+    name: str | None
+    address: str | None
+    contact_name: str | None
+    contact_phone: str | None
+    agreement_signed_on: Date | None
+
+
+class CampaignCreateParams(TypedDict, total=False):
+    quarter: Required[str]
+    jurisdiction_code: Required[str]
+    name: str | None
+
+
+class OutcomeParams(TypedDict, total=False):
+    """OutcomeRecord without version and outcome (keywords of their own)."""
+
+    changes: dict[str, Any]
+    date: Date | None
+    note: str | None
+
+
+def checked(where: str, fields: dict[str, Any], *models: type[BaseModel], besides: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``fields`` when each is a field of one of ``models`` (less ``besides``, which the method takes as its own
+    keywords); otherwise a TypeError naming the parameter, as Python names a misspelt keyword."""
+    known = {name for model in models for name in model.model_fields} - set(besides)
+    unknown = sorted(set(fields) - known)
+    if unknown:
+        raise TypeError(f"{where}() got an unexpected keyword argument {unknown[0]!r}; "
+                        f"expected one of: {', '.join(sorted(known))}")
+    return fields

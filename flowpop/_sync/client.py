@@ -1,0 +1,639 @@
+# Generated from flowpop/_async/client.py by scripts/unasync_client.py: do not edit; edit the source and rerun.
+"""The client and its resources, written once.
+
+This file is the source: ``flowpop/_sync/client.py`` is generated from it by ``scripts/unasync_client.py``
+(unasync: ``async``/``await`` dropped, ``AsyncX`` names made ``X``), so the two cannot drift;
+``tests/sdk/test_typed.py`` fails when the generated file is stale. Edit here, then run the script.
+
+    client = flowpop.Client()                    # embedded: a local registry file
+    client = flowpop.Client(url=..., token=...)  # a `flowpop serve` server
+    for p in client.persons.list("zhangs", direction="inflow"):
+        print(p.name, p.id_number)              # masked unless reveal=True
+"""
+
+from __future__ import annotations
+
+import builtins
+import copy
+import dataclasses
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any, Unpack
+
+import httpx
+from tenacity import Retrying
+
+from flowpop import calls
+from flowpop._base import Call, finish, headers, retry_kwargs, transport_error
+from flowpop._embedded import EmbeddedTransport, open_app
+from flowpop._params import (
+    CampaignCreateParams,
+    CampaignItemParams,
+    CertificateParams,
+    DeclarationParams,
+    DivisionListParams,
+    EmployerCreateParams,
+    EmployerListParams,
+    EmployerUpdateParams,
+    HouseCreateParams,
+    HouseListParams,
+    HouseUpdateParams,
+    LateDeclarationParams,
+    MessageActionParams,
+    MessageCreateParams,
+    MessageListParams,
+    OutcomeParams,
+    PersonCreateParams,
+    PersonListParams,
+    PersonUpdateParams,
+    PersonWhere,
+    ServiceParams,
+    StayCreateParams,
+    StayUpdateParams,
+    TokenCreateParams,
+    UserCreateParams,
+    checked,
+)
+from flowpop.config import Settings, resolve
+from flowpop.errors import from_response
+from flowpop.pagination import SyncPager
+from flowpop.types import (
+    AccessLogEntry,
+    BulkResult,
+    Campaign,
+    CampaignCreate,
+    CampaignItem,
+    CampaignItemFilters,
+    CampaignProgress,
+    Certificate,
+    CertificateCreate,
+    Changeset,
+    ChangesetPreview,
+    Declaration,
+    DeclarationCreate,
+    Division,
+    DivisionFilters,
+    DivisionImportResult,
+    Employer,
+    EmployerCreate,
+    EmployerFilters,
+    EmployerUpdate,
+    ExchangeImportResult,
+    ExportFormat,
+    ForwardAction,
+    HistoryEntry,
+    House,
+    HouseCreate,
+    HouseFilters,
+    HouseResidents,
+    HouseUpdate,
+    ImportResult,
+    InboxFigures,
+    InboxSummary,
+    InspectionOutcome,
+    LateDeclaration,
+    LateDeclarationFilters,
+    MatchAction,
+    Me,
+    Message,
+    MessageActionName,
+    MessageCreate,
+    MessageDetail,
+    MessageFilters,
+    OutcomeRecord,
+    Page,
+    Person,
+    PersonCreate,
+    PersonDetail,
+    PersonExportFilters,
+    PersonListFilters,
+    PersonUpdate,
+    QualityReport,
+    RatesReport,
+    RegisterFromMessage,
+    ReplyAction,
+    ServiceCreate,
+    ServiceRecord,
+    Stay,
+    StayCreate,
+    StayUpdate,
+    Token,
+    TokenCreate,
+    TokenCreated,
+    User,
+    UserCreate,
+)
+
+EMBEDDED_BASE = "http://flowpop.embedded"
+
+
+def _values(data: Any, fields: dict[str, Any]) -> Any:
+    """A contract model as given, or the keyword fields (a model and fields together are refused)."""
+    if data is None:
+        return fields
+    if fields:
+        raise TypeError("give either a contract model or keyword fields, not both")
+    return data
+
+
+class _Resource:
+    def __init__(self, client: Client) -> None:
+        self._c = client
+
+
+class Persons(_Resource):
+    def list(self, q: str | None = None, **filters: Unpack[PersonListParams]) -> SyncPager[Person]:
+        """Search: q is an ID number (its last digits with the reveal right), a name, pinyin or initials; the other
+        filters are PersonListFilters' (division, status, direction, key_target, …, sort, limit, with_total,
+        reveal). Pages are fetched as iteration reaches them."""
+        wanted = {"q": q, **checked("persons.list", dict(filters), PersonListFilters, besides=("q", "cursor"))}
+
+        def fetch(cursor: str | None) -> Page[Person]:
+            return self._c._run(calls.list_persons(cursor, wanted))
+
+        return SyncPager(fetch)
+
+    def get(self, person_id: int, *, reveal: bool = False) -> PersonDetail:
+        return self._c._run(calls.get_person(person_id, reveal))
+
+    def create(self, data: PersonCreate | None = None, /, *, idempotency_key: str | None = None,
+                     **fields: Unpack[PersonCreateParams]) -> PersonDetail:
+        values = _values(data, checked("persons.create", dict(fields), PersonCreate))
+        return self._c._run(calls.create_person(values, idempotency_key))
+
+    def update(self, person_id: int, *, version: int, **fields: Unpack[PersonUpdateParams]) -> PersonDetail:
+        """Only the fields given change; one given as None is cleared."""
+        values = checked("persons.update", dict(fields), PersonUpdate, besides=("version",))
+        return self._c._run(calls.update_person(person_id, {"version": version, **values}))
+
+    def deregister(self, person_id: int, *, version: int, reason: str, date: dt.date | None = None) -> PersonDetail:
+        return self._c._run(calls.person_status(person_id, "deregister", version, reason, date))
+
+    def archive(self, person_id: int, *, version: int, reason: str) -> PersonDetail:
+        return self._c._run(calls.person_status(person_id, "archive", version, reason, None))
+
+    def restore(self, person_id: int, *, version: int, reason: str) -> PersonDetail:
+        return self._c._run(calls.person_status(person_id, "restore", version, reason, None))
+
+    def history(self, person_id: int) -> builtins.list[HistoryEntry]:
+        return self._c._run(calls.person_history(person_id))
+
+    def import_file(self, data: bytes, *, filename: str = "", dry_run: bool = False, skip_bad: bool = False,
+                          mapping: dict[str, str] | None = None) -> ImportResult:
+        """Import a legacy CSV (UTF-8 or GB18030) or XLSX file; see ImportResult.problems for bad rows."""
+        return self._c._run(calls.import_table(data, filename=filename, dry_run=dry_run,
+                                                     skip_bad=skip_bad, mapping=mapping))
+
+    def export(self, format: ExportFormat = "csv", *, reveal: bool = False, q: str | None = None,
+                     **filters: Unpack[PersonWhere]) -> bytes:
+        """csv (UTF-8 with BOM), csv-gb18030, xlsx or jsonl, held in memory (see export_to for a file); masked
+        unless reveal; logged. Filters as PersonFilters."""
+        return self._c._run(self._export(format, reveal, q, dict(filters), "persons.export"))
+
+    def export_to(self, path: str | os.PathLike[str], *, format: ExportFormat = "csv", reveal: bool = False,
+                        q: str | None = None, **filters: Unpack[PersonWhere]) -> int:
+        """As export, written to ``path`` chunk by chunk as it arrives (through ``path``.part, renamed when
+        complete); answers the bytes written."""
+        return self._c._download(self._export(format, reveal, q, dict(filters), "persons.export_to"), path)
+
+    def _export(self, format: str, reveal: bool, q: str | None, filters: dict[str, Any], where: str) -> Call:
+        wanted = {"q": q, **checked(where, filters, PersonExportFilters, besides=("q", "format", "reveal"))}
+        return calls.export_persons(format, reveal, wanted)
+
+    def add_certificate(self, person_id: int, **fields: Unpack[CertificateParams]) -> Certificate:
+        """A 婚育证明 shown (and verified, with verified_on); verifying notifies the household side."""
+        values = checked("persons.add_certificate", dict(fields), CertificateCreate)
+        return self._c._run(calls.add_certificate(person_id, values))
+
+    def certificates(self, person_id: int) -> builtins.list[Certificate]:
+        return self._c._run(calls.list_certificates(person_id))
+
+    def record_service(self, person_id: int, **fields: Unpack[ServiceParams]) -> ServiceRecord:
+        """A service for a key target; notifies the household side when it lies in another county."""
+        values = checked("persons.record_service", dict(fields), ServiceCreate)
+        return self._c._run(calls.record_service(person_id, values))
+
+    def services(self, person_id: int) -> builtins.list[ServiceRecord]:
+        return self._c._run(calls.list_services(person_id))
+
+
+class Stays(_Resource):
+    def list(self, person_id: int) -> builtins.list[Stay]:
+        return self._c._run(calls.list_stays(person_id))
+
+    def get(self, stay_id: int) -> Stay:
+        return self._c._run(calls.get_stay(stay_id))
+
+    def create(self, data: StayCreate | None = None, /, *, idempotency_key: str | None = None,
+                     **fields: Unpack[StayCreateParams]) -> Stay:
+        values = _values(data, checked("stays.create", dict(fields), StayCreate))
+        return self._c._run(calls.create_stay(values, idempotency_key))
+
+    def update(self, stay_id: int, *, version: int, **fields: Unpack[StayUpdateParams]) -> Stay:
+        values = checked("stays.update", dict(fields), StayUpdate, besides=("version",))
+        return self._c._run(calls.update_stay(stay_id, {"version": version, **values}))
+
+    def close(self, stay_id: int, *, version: int, reason: str, date: dt.date | None = None) -> Stay:
+        return self._c._run(calls.close_stay(stay_id, version, reason, date))
+
+    def transfer(self, stay_id: int, *, version: int, to_residence_code: str, reason: str,
+                       residence_address: str | None = None) -> Message:
+        """Ask another township to take the stay over; it moves when they accept (迁入申请/移交)."""
+        values = {"version": version, "to_residence_code": to_residence_code, "reason": reason,
+                  "residence_address": residence_address}
+        return self._c._run(calls.transfer_stay(stay_id, values))
+
+
+class Divisions(_Resource):
+    def list(self, **filters: Unpack[DivisionListParams]) -> builtins.list[Division]:
+        """Filters as DivisionFilters: parent, level, q, include_retired, limit."""
+        wanted = checked("divisions.list", dict(filters), DivisionFilters)
+        return self._c._run(calls.list_divisions(wanted))
+
+    def get(self, code: str) -> Division:
+        return self._c._run(calls.get_division(code))
+
+    def import_rows(self, rows: builtins.list[dict[str, Any]]) -> DivisionImportResult:
+        return self._c._run(calls.import_divisions(rows))
+
+
+class Users(_Resource):
+    def list(self) -> builtins.list[User]:
+        return self._c._run(calls.list_users())
+
+    def create(self, **fields: Unpack[UserCreateParams]) -> User:
+        return self._c._run(calls.create_user(checked("users.create", dict(fields), UserCreate)))
+
+    def disable(self, username: str) -> User:
+        return self._c._run(calls.set_user_disabled(username, True))
+
+    def enable(self, username: str) -> User:
+        return self._c._run(calls.set_user_disabled(username, False))
+
+
+class Tokens(_Resource):
+    def list(self) -> builtins.list[Token]:
+        return self._c._run(calls.list_tokens())
+
+    def create(self, **fields: Unpack[TokenCreateParams]) -> TokenCreated:
+        """The secret is in the answer's ``token``, shown once."""
+        return self._c._run(calls.create_token(checked("tokens.create", dict(fields), TokenCreate)))
+
+    def revoke(self, token_id: int) -> Token:
+        return self._c._run(calls.revoke_token(token_id))
+
+
+class Audit(_Resource):
+    def access_log(self, limit: int = 100, *, action: str | None = None, username: str | None = None,
+                         before: int | None = None) -> builtins.list[AccessLogEntry]:
+        """Newest first; narrowed by action (reveal, export, lookup, …) or user; ``before`` an entry id pages back."""
+        return self._c._run(calls.access_log(limit, action, username, before))
+
+
+class Inbox(_Resource):
+    """The daily inbox (信息交换): list by due date, act on messages, acknowledge in bulk."""
+
+    def list(self, **filters: Unpack[MessageListParams]) -> SyncPager[Message]:
+        """Filters as MessageFilters: box (in/out/all), status (open/all/a status), kind, overdue, q, division, limit."""
+        wanted = checked("inbox.list", dict(filters), MessageFilters, besides=("cursor",))
+
+        def fetch(cursor: str | None) -> Page[Message]:
+            return self._c._run(calls.list_inbox(cursor, wanted))
+
+        return SyncPager(fetch)
+
+    def summary(self) -> InboxSummary:
+        return self._c._run(calls.inbox_summary())
+
+    def figures(self, level: str = "township") -> builtins.list[InboxFigures]:
+        return self._c._run(calls.inbox_figures(level))
+
+    def get(self, message_id: int) -> MessageDetail:
+        return self._c._run(calls.get_message(message_id))
+
+    def send(self, data: MessageCreate | None = None, /, *, idempotency_key: str | None = None,
+                   **fields: Unpack[MessageCreateParams]) -> Message:
+        """Sent once even when retried: the same Idempotency-Key (one is made when none is given) answers as the first."""
+        values = _values(data, checked("inbox.send", dict(fields), MessageCreate))
+        return self._c._run(calls.send_message(values, idempotency_key))
+
+    def act(self, message_id: int, action: MessageActionName, *, version: int,
+                  **fields: Unpack[MessageActionParams]) -> MessageDetail:
+        """read, verify, return, escalate, close, match (person_id=), forward (to_code=), reply (facts=, text=,
+        update_person=), accept, refuse (reason=), register (person=)."""
+        values = checked("inbox.act", dict(fields), MatchAction, ForwardAction, ReplyAction, RegisterFromMessage,
+                         besides=("version",))
+        return self._c._run(calls.message_action(message_id, action, {"version": version, **values}))
+
+    def acknowledge(self, ids: builtins.list[int]) -> BulkResult:
+        return self._c._run(calls.acknowledge(ids))
+
+    def sheet(self, message_id: int) -> str:
+        return self._c._run(calls.verification_sheet(message_id))
+
+
+class Exchange(_Resource):
+    def export(self, *, include_sent: bool = False) -> str:
+        return self._c._run(calls.export_outbox(include_sent))
+
+    def import_batch(self, text: str) -> ExchangeImportResult:
+        return self._c._run(calls.import_batch(text))
+
+
+class Houses(_Resource):
+    """Houses and landlords (以房管人)."""
+
+    def import_file(self, data: bytes, *, filename: str = "", dry_run: bool = False, skip_bad: bool = False,
+                          mapping: dict[str, str] | None = None) -> ImportResult:
+        """Import a house list (CSV in UTF-8 or GB18030, or XLSX); bad rows come back in .problems."""
+        return self._c._run(calls.import_table(data, filename=filename, dry_run=dry_run,
+                                                     skip_bad=skip_bad, mapping=mapping, what="houses"))
+
+    def list(self, **filters: Unpack[HouseListParams]) -> builtins.list[House]:
+        """Filters as HouseFilters: q (code, address fragment or landlord), division, use, vacant, over_capacity,
+        limit, after."""
+        return self._c._run(calls.list_houses(checked("houses.list", dict(filters), HouseFilters)))
+
+    def create(self, data: HouseCreate | None = None, /, **fields: Unpack[HouseCreateParams]) -> House:
+        values = _values(data, checked("houses.create", dict(fields), HouseCreate))
+        return self._c._run(calls.create_house(values))
+
+    def get(self, code: str) -> HouseResidents:
+        """The house with its rooms: who lives there, and who is registered there."""
+        return self._c._run(calls.house_residents(code))
+
+    def update(self, code: str, *, version: int, **fields: Unpack[HouseUpdateParams]) -> House:
+        values = checked("houses.update", dict(fields), HouseUpdate, besides=("version",))
+        return self._c._run(calls.update_house(code, {"version": version, **values}))
+
+    def declare(self, code: str, **fields: Unpack[DeclarationParams]) -> Declaration:
+        values = checked("houses.declare", dict(fields), DeclarationCreate)
+        return self._c._run(calls.declare_tenant(code, values))
+
+    def notice(self, code: str) -> str:
+        return self._c._run(calls.landlord_notice(code))
+
+    def late_declarations(self, **filters: Unpack[LateDeclarationParams]) -> builtins.list[LateDeclaration]:
+        wanted = checked("houses.late_declarations", dict(filters), LateDeclarationFilters)
+        return self._c._run(calls.late_declarations(wanted))
+
+
+class Employers(_Resource):
+    def import_file(self, data: bytes, *, filename: str = "", dry_run: bool = False, skip_bad: bool = False,
+                          mapping: dict[str, str] | None = None) -> ImportResult:
+        """Import an employer list (CSV in UTF-8 or GB18030, or XLSX); bad rows come back in .problems."""
+        return self._c._run(calls.import_table(data, filename=filename, dry_run=dry_run,
+                                                     skip_bad=skip_bad, mapping=mapping, what="employers"))
+
+    def list(self, **filters: Unpack[EmployerListParams]) -> builtins.list[Employer]:
+        """Filters as EmployerFilters: q (credit code or name), needs_agreement, limit."""
+        return self._c._run(calls.list_employers(checked("employers.list", dict(filters), EmployerFilters)))
+
+    def create(self, data: EmployerCreate | None = None, /, **fields: Unpack[EmployerCreateParams]) -> Employer:
+        values = _values(data, checked("employers.create", dict(fields), EmployerCreate))
+        return self._c._run(calls.create_employer(values))
+
+    def get(self, code: str) -> Employer:
+        return self._c._run(calls.get_employer(code))
+
+    def update(self, code: str, *, version: int, **fields: Unpack[EmployerUpdateParams]) -> Employer:
+        values = checked("employers.update", dict(fields), EmployerUpdate, besides=("version",))
+        return self._c._run(calls.update_employer(code, {"version": version, **values}))
+
+    def roster(self, code: str) -> builtins.list[Person]:
+        return self._c._run(calls.employer_roster(code))
+
+
+class Changesets(_Resource):
+    """Bulk changes: plan (and preview), apply all-or-nothing or in resumable chunks, revert."""
+
+    def plan(self, *, operation: str, selection: dict[str, Any], reason: str, values: dict[str, Any] | None = None,
+                   chunk_size: int | None = None) -> ChangesetPreview:
+        payload = {"operation": operation, "selection": selection, "reason": reason, "values": values or {},
+                   "chunk_size": chunk_size}
+        return self._c._run(calls.plan_changeset(payload))
+
+    def list(self, limit: int = 100) -> builtins.list[Changeset]:
+        return self._c._run(calls.list_changesets(limit))
+
+    def get(self, cs_id: str) -> ChangesetPreview:
+        return self._c._run(calls.get_changeset(cs_id))
+
+    def apply(self, cs_id: str, *, skip_failing: bool = False, max_chunks: int | None = None) -> Changeset:
+        options = {"skip_failing": skip_failing, "max_chunks": max_chunks}
+        return self._c._run(calls.apply_changeset(cs_id, options))
+
+    def revert(self, cs_id: str) -> Changeset:
+        return self._c._run(calls.revert_changeset(cs_id))
+
+
+class Inspections(_Resource):
+    """Quarterly inspection campaigns (季度清查)."""
+
+    def create(self, **fields: Unpack[CampaignCreateParams]) -> Campaign:
+        return self._c._run(calls.create_campaign(checked("inspections.create", dict(fields), CampaignCreate)))
+
+    def list(self) -> builtins.list[Campaign]:
+        return self._c._run(calls.list_campaigns())
+
+    def assign(self, campaign_id: int, assignments: builtins.list[dict[str, str]]) -> Campaign:
+        return self._c._run(calls.assign_campaign(campaign_id, assignments))
+
+    def items(self, campaign_id: int, **filters: Unpack[CampaignItemParams]) -> builtins.list[CampaignItem]:
+        """Filters as CampaignItemFilters: village, grid, pending, assignee, after, limit."""
+        wanted = checked("inspections.items", dict(filters), CampaignItemFilters)
+        return self._c._run(calls.campaign_items(campaign_id, wanted))
+
+    def record(self, campaign_id: int, item_id: int, *, version: int, outcome: InspectionOutcome,
+                     **fields: Unpack[OutcomeParams]) -> CampaignItem:
+        values = checked("inspections.record", dict(fields), OutcomeRecord, besides=("version", "outcome"))
+        return self._c._run(calls.record_outcome(campaign_id, item_id,
+                                                       {"version": version, "outcome": outcome, **values}))
+
+    def found(self, campaign_id: int, data: PersonCreate | None = None, /,
+                    **person: Unpack[PersonCreateParams]) -> CampaignItem:
+        """Someone found living here who was not registered: registered now, counted in the campaign."""
+        values = _values(data, checked("inspections.found", dict(person), PersonCreate))
+        return self._c._run(calls.newly_found(campaign_id, values))
+
+    def progress(self, campaign_id: int) -> CampaignProgress:
+        return self._c._run(calls.campaign_progress(campaign_id))
+
+    def close(self, campaign_id: int) -> Campaign:
+        return self._c._run(calls.close_campaign(campaign_id))
+
+    def checklist(self, campaign_id: int, division: str, format: str = "html") -> bytes:
+        return self._c._run(calls.checklist(campaign_id, division, format))
+
+
+class Reports(_Resource):
+    """Rates against targets, trends, and data-quality checks."""
+
+    def rates(self, period: str, *, level: str = "township", division: str | None = None) -> RatesReport:
+        return self._c._run(calls.rates(period, level, division))
+
+    def trend(self, quarters: builtins.list[str], *, division: str | None = None) -> builtins.list[RatesReport]:
+        return self._c._run(calls.rates_trend(quarters, division))
+
+    def rate_records(self, key: str, period: str, *, division: str | None = None,
+                           limit: int | None = None) -> builtins.list[Person]:
+        return self._c._run(calls.rate_records(key, period, division, limit))
+
+    def quality(self) -> QualityReport:
+        return self._c._run(calls.quality())
+
+    def quality_persons(self, key: str, *, division: str | None = None, limit: int | None = None) -> builtins.list[Person]:
+        """The persons behind a check, lowest id first; limit up to 5000 (the registry's default is 500)."""
+        return self._c._run(calls.quality_persons(key, division, limit))
+
+    def quality_fix(self, key: str, *, division: str | None = None) -> ChangesetPreview:
+        return self._c._run(calls.quality_fix(key, division))
+
+
+class RawResponses:
+    """``client.with_raw_response.persons.get(1)``: the same calls, answering an APIResponse (status, headers,
+    ``request_id``, ``.parse()``) instead of the parsed value. Errors still raise."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+        self.persons = client.persons
+        self.stays = client.stays
+        self.divisions = client.divisions
+        self.users = client.users
+        self.tokens = client.tokens
+        self.audit = client.audit
+        self.inbox = client.inbox
+        self.exchange = client.exchange
+        self.houses = client.houses
+        self.employers = client.employers
+        self.changesets = client.changesets
+        self.inspections = client.inspections
+        self.reports = client.reports
+
+    def me(self) -> Any:
+        return self._client.me()
+
+
+class Client:
+    """The registry's API. With no URL configured it opens the embedded registry (a local file)."""
+
+    def __init__(
+        self,
+        *,
+        url: str | None = None,
+        token: str | None = None,
+        db: str | os.PathLike[str] | None = None,
+        profile: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        settings: Settings | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.settings = settings or resolve(url=url, token=token, db=db, profile=profile, timeout=timeout,
+                                            max_retries=max_retries)
+        if transport is None and self.settings.embedded:
+            transport = EmbeddedTransport(open_app(self.settings.db or ""))
+        base = self.settings.url or EMBEDDED_BASE
+        self._http = httpx.Client(base_url=base, headers=headers(self.settings), timeout=self.settings.timeout,
+                                       transport=transport)
+        self._owner = True  # copies made by with_options share the connection and leave closing it to this one
+        self._raw = False
+        self._mount()
+
+    def _mount(self) -> None:
+        self.persons = Persons(self)
+        self.stays = Stays(self)
+        self.divisions = Divisions(self)
+        self.users = Users(self)
+        self.tokens = Tokens(self)
+        self.audit = Audit(self)
+        self.inbox = Inbox(self)
+        self.exchange = Exchange(self)
+        self.houses = Houses(self)
+        self.employers = Employers(self)
+        self.changesets = Changesets(self)
+        self.inspections = Inspections(self)
+        self.reports = Reports(self)
+
+    def _copy(self, *, settings: Settings | None = None, raw: bool | None = None) -> Client:
+        other = copy.copy(self)
+        other.settings = settings or self.settings
+        other._raw = self._raw if raw is None else raw
+        other._owner = False
+        other._mount()
+        return other
+
+    def with_options(self, *, timeout: float | None = None, max_retries: int | None = None) -> Client:
+        """A copy with another timeout (seconds) or retry count, sharing this client's connection:
+        ``client.with_options(timeout=5, max_retries=0).persons.get(1)``."""
+        changes: dict[str, Any] = {}
+        if timeout is not None:
+            changes["timeout"] = float(timeout)
+        if max_retries is not None:
+            if max_retries < 0:
+                raise ValueError("max_retries must be 0 or more")
+            changes["max_retries"] = int(max_retries)
+        return self._copy(settings=dataclasses.replace(self.settings, **changes))
+
+    @property
+    def with_raw_response(self) -> RawResponses:
+        """The same resources answering an APIResponse: ``client.with_raw_response.persons.get(1).request_id``."""
+        return RawResponses(self._copy(raw=True))
+
+    def me(self) -> Me:
+        return self._run(calls.me())
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The raw response, for anything the typed surface does not cover."""
+        kwargs.setdefault("timeout", self.settings.timeout)
+        try:
+            return self._http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise transport_error(exc) from exc
+
+    def _run(self, call: Call) -> Any:
+        for attempt in Retrying(**retry_kwargs(self.settings, call)):
+            with attempt:
+                response = self.request(call.method, call.path, params=call.params, json=call.json,
+                                              content=call.content, headers=call.headers)
+                return finish(call, response, raw=self._raw)
+        raise AssertionError("unreachable")
+
+    def _download(self, call: Call, path: str | os.PathLike[str]) -> int:
+        """The answer's body written to ``path`` as it arrives; retried as any read is (a retry starts the file
+        over). Written to ``path``.part first, so that a failed download leaves no partial file at ``path``."""
+        target = Path(path)
+        part = target.with_name(target.name + ".part")
+        for attempt in Retrying(**retry_kwargs(self.settings, call)):
+            with attempt:
+                written = 0
+                try:
+                    with self._http.stream(call.method, call.path, params=call.params, headers=call.headers,
+                                                 timeout=self.settings.timeout) as response:
+                        if response.status_code >= 400:
+                            response.read()
+                            raise from_response(response)
+                        with part.open("wb") as fh:
+                            for chunk in response.iter_bytes():
+                                fh.write(chunk)
+                                written += len(chunk)
+                except httpx.TransportError as exc:
+                    part.unlink(missing_ok=True)
+                    raise transport_error(exc) from exc
+                except BaseException:
+                    part.unlink(missing_ok=True)
+                    raise
+                part.replace(target)
+                return written
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self._owner:
+            self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
