@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import click
 
 import flowpop
 from flowpop.errors import FlowpopError
-from flowpop.labels import lang
+from flowpop.labels import set_lang
 from flowpop_cli import (
+    clicktext,
     cmd_admin,
     cmd_backup,
     cmd_bulk,
@@ -24,6 +24,8 @@ from flowpop_cli import (
     cmd_stays,
 )
 from flowpop_cli.state import CommandFailed, State
+
+clicktext.install()  # Click's own words (Usage:, Missing option, Aborted!) in the user's language
 
 HELP = """流动人口服务管理登记系统的命令行 / the command line of the floating-population registry.
 
@@ -49,27 +51,21 @@ class FlowpopGroup(click.Group):
             raise CommandFailed.from_error(exc) from None
 
 
-def _restore_env(name: str, old: str | None) -> None:
-    if old is None:
-        os.environ.pop(name, None)
-    else:
-        os.environ[name] = old
-
-
 @click.group(cls=FlowpopGroup, help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", metavar="PATH_OR_URL", help="本地登记库（文件或数据库 URL）/ local registry (file or database URL)")
 @click.option("--url", metavar="URL", help="登记服务地址 / registry server URL")
 @click.option("--token", metavar="TOKEN", help="API 令牌 / API token")
 @click.option("--profile", metavar="NAME", help="配置文件中的配置名 / profile in the config file")
 @click.option("--lang", "language", type=click.Choice(["zh", "en"]), help="界面语言 / language (default zh)")
-@click.version_option(flowpop.__version__, "--version", prog_name="flowpop")
+@click.version_option(flowpop.__version__, "--version", prog_name="flowpop",
+                      help="显示版本并退出 / show the version and exit")
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, url: str | None, token: str | None, profile: str | None,
         language: str | None) -> None:
-    # flowpop.labels reads FLOWPOP_LANG; set it for this invocation only
-    old = os.environ.get("FLOWPOP_LANG")
-    os.environ["FLOWPOP_LANG"] = language or lang()
-    ctx.call_on_close(lambda: _restore_env("FLOWPOP_LANG", old))
+    # flowpop.labels.lang() decides the language everywhere; --lang chooses it for this invocation only
+    if language:
+        previous = set_lang(language)
+        ctx.call_on_close(lambda: set_lang(previous))
     state = State(db=db, url=url, token=token, profile=profile)
     ctx.obj = state
     ctx.call_on_close(state.close)

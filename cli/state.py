@@ -20,7 +20,9 @@ from flowpop.errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from flowpop.labels import lang
+
+# t(zh, en): the one way every front end says a phrase in the user's language; commands import it from here
+from flowpop.labels import lang, t
 
 OK = 0
 FAILURE = 1
@@ -29,11 +31,6 @@ NOT_FOUND = 3
 INVALID = 4
 CONFLICT = 5
 DENIED = 6
-
-
-def t(zh: str, en: str) -> str:
-    """The message in the user's language (``--lang`` / FLOWPOP_LANG)."""
-    return en if lang() == "en" else zh
 
 
 def exit_code_for(exc: BaseException) -> int:

@@ -7,187 +7,28 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from flowpop.labels import label, lang
+from flowpop import labels
+from flowpop.labels import label
 from flowpop.rules.idnumber import mask
 
-# field → (Chinese, English); shared by cards, history and `--set` (which accepts either as a field name)
-FIELDS: dict[str, tuple[str, str]] = {
-    "id": ("编号", "ID"),
-    # parameters of bulk changes
-    "keep": ("保留记录", "Record kept"),
-    "groups": ("合并分组", "Merge groups"),
-    "archive_open_stays": ("退档被并记录的在住流动", "Archive the merged records' open stays"),
-    "id_number": ("身份证号", "ID number"),
-    "id_revealed": ("已显示完整号码", "ID revealed"),
-    "name": ("姓名", "Name"),
-    "name_pinyin": ("拼音", "Pinyin"),
-    "sex": ("性别", "Sex"),
-    "birth_date": ("出生日期", "Birth date"),
-    "birth_year": ("出生年份", "Birth year"),
-    "age": ("年龄", "Age"),
-    "ethnicity": ("民族", "Ethnicity"),
-    "education": ("文化程度", "Education"),
-    "hukou_type": ("户口性质", "Hukou type"),
-    "marital_status": ("婚姻状况", "Marital status"),
-    "category": ("类别", "Category"),
-    "key_target": ("重点服务管理对象", "Key service target"),
-    "phone": ("联系电话", "Phone"),
-    "household_code": ("户籍地代码", "Household code"),
-    "household_name": ("户籍地", "Household"),
-    "household_address": ("户籍地址", "Household address"),
-    "residence_code": ("现居住地代码", "Residence code"),
-    "residence_name": ("现居住地", "Residence"),
-    "residence_address": ("现居住地址", "Residence address"),
-    "arrived_on": ("流入日期", "Arrived"),
-    "current_stay_id": ("当前居住记录", "Current stay"),
-    "direction": ("流向", "Direction"),
-    "status": ("状态", "Status"),
-    "note": ("备注", "Note"),
-    "warnings": ("提示", "Warnings"),
-    "version": ("版本", "Version"),
-    "created_at": ("登记时间", "Created"),
-    "updated_at": ("更新时间", "Updated"),
-    "person_id": ("人员编号", "Person ID"),
-    "grid_code": ("网格", "Grid"),
-    "house_code": ("房屋编码", "House code"),
-    "room": ("房间", "Room"),
-    "reason": ("流动原因", "Reason"),
-    "left_home_on": ("流出日期", "Left home"),
-    "expected_return_on": ("预计返回日期", "Expected return"),
-    "returned_on": ("返回日期", "Returned"),
-    "occupation": ("职业", "Occupation"),
-    "employer": ("工作单位", "Employer"),
-    "end_reason": ("结束原因", "End reason"),
-    "code": ("代码", "Code"),
-    "level": ("级别", "Level"),
-    "parent_code": ("上级代码", "Parent code"),
-    "full_name": ("全称", "Full name"),
-    "valid_from": ("启用年份", "Valid from"),
-    "valid_to": ("停用年份", "Valid to"),
-    "successor_code": ("继承代码", "Successor"),
-    "is_demo": ("演示数据", "Demo data"),
-    "retired": ("已撤销", "Retired"),
-    "username": ("用户名", "Username"),
-    "display_name": ("姓名", "Display name"),
-    "role": ("角色", "Role"),
-    "jurisdiction_code": ("管辖区域代码", "Jurisdiction code"),
-    "jurisdiction_name": ("管辖区域", "Jurisdiction"),
-    "disabled": ("已停用", "Disabled"),
-    "permissions": ("权限", "Permissions"),
-    "embedded": ("本机登记库", "Embedded"),
-    "user_id": ("用户编号", "User ID"),
-    "prefix": ("令牌前缀", "Prefix"),
-    "expires_at": ("到期时间", "Expires"),
-    "revoked_at": ("吊销时间", "Revoked"),
-    "last_used_at": ("最后使用", "Last used"),
-    "token": ("令牌", "Token"),
-    "change_reason": ("变更原因", "Change reason"),
-    "date": ("日期", "Date"),
-    "kind": ("类型", "Kind"),
-    "to": ("发往", "To"),
-    # stays and persons: links to houses and employers
-    "employer_code": ("工作单位信用代码", "Employer credit code"),
-    "household_house_code": ("户籍房屋编码", "Household house code"),
-    "household_room": ("户籍房间", "Household room"),
-    "declare_due_on": ("应申报日期", "Declaration due"),
-    # houses and landlords
-    "legacy_code": ("原房屋编号", "Legacy code"),
-    "division_code": ("所在区划代码", "Division code"),
-    "division_name": ("所在区划", "Division"),
-    "address": ("地址", "Address"),
-    "rooms": ("房间数", "Rooms"),
-    "capacity": ("核定居住人数", "Capacity"),
-    "occupants": ("在住人数", "Occupants"),
-    "over_capacity": ("超员", "Over capacity"),
-    "use": ("房屋用途", "Use"),
-    "mode": ("管理模式", "Management mode"),
-    "landlord_name": ("房东姓名", "Landlord"),
-    "landlord_id_number": ("房东身份证号", "Landlord ID number"),
-    "landlord_phone": ("房东电话", "Landlord phone"),
-    "declared_on": ("申报日期", "Declared on"),
-    "declared_by": ("申报人", "Declared by"),
-    # employers
-    "uscc": ("统一社会信用代码", "Credit code"),
-    "contact_name": ("联系人", "Contact"),
-    "contact_phone": ("联系人电话", "Contact phone"),
-    "agreement_signed_on": ("协议签订日期", "Agreement signed"),
-    "floating_workers": ("流动人员数", "Floating workers"),
-    "needs_agreement": ("需签订协议", "Needs agreement"),
-    # services for key targets
-    "provided_on": ("服务日期", "Provided on"),
-    "provider_code": ("服务单位代码", "Provider code"),
-    "detail": ("说明", "Detail"),
-    "created_by": ("登记人", "Recorded by"),
-    # messages (信息交换)
-    "uid": ("消息标识", "UID"),
-    "topic": ("事项", "Topic"),
-    "sender_code": ("发件单位代码", "Sender code"),
-    "sender_name": ("发件单位", "Sender"),
-    "addressee_code": ("收件单位代码", "Addressee code"),
-    "addressee_name": ("收件单位", "Addressee"),
-    "due_on": ("截止日期", "Due"),
-    "working_days_left": ("剩余工作日", "Working days left"),
-    "overdue": ("逾期", "Overdue"),
-    "outcome": ("办理结果", "Outcome"),
-    "matched_person_id": ("配对人员", "Matched person"),
-    "match_score": ("匹配分", "Match score"),
-    "text": ("附言", "Text"),
-    "assignee": ("经办人", "Assignee"),
-    "event_on": ("事件日期", "Event date"),
-    "stay_id": ("居住记录", "Stay"),
-    "external": ("发往系统外", "External"),
-    "exported_at": ("导出时间", "Exported"),
-}
-
-# fields whose values are codes with labels in flowpop.labels, by the kind of code
-CODED: dict[str, str] = {
-    "sex": "sex",
-    "education": "education",
-    "hukou_type": "hukou_type",
-    "marital_status": "marital_status",
-    "category": "category",
-    "reason": "reason",
-    "direction": "direction",
-    "role": "role",
-    "level": "level",
-    "use": "house_use",
-    "mode": "house_mode",
-}
-
-ACTIONS: dict[str, tuple[str, str]] = {
-    "create": ("登记", "created"),
-    "update": ("修改", "updated"),
-    "deregister": ("注销", "deregistered"),
-    "archive": ("退档", "archived"),
-    "restore": ("恢复", "restored"),
-    "close": ("结束", "closed"),
-    "send": ("发送", "sent"),
-    "read": ("阅读", "read"),
-    "match": ("配对", "matched"),
-    "verify": ("核实", "verifying"),
-    "reply": ("反馈", "replied"),
-    "accept": ("接收移交", "accepted"),
-    "refuse": ("拒绝移交", "refused"),
-    "forward": ("转办", "forwarded"),
-    "return": ("退回", "returned"),
-    "escalate": ("上报", "escalated"),
-    "ack": ("接收", "acknowledged"),
-    "declare": ("申报", "declared"),
-}
-ENTITIES: dict[str, tuple[str, str]] = {
-    "person": ("人员", "person"), "stay": ("居住记录", "stay"), "message": ("消息", "message"),
-    "house": ("房屋", "house"), "employer": ("用工单位", "employer"), "declaration": ("租住申报", "declaration"),
-}
-# a history entry's "status" is the status of its own kind of record
-STATUS_KIND = {"person": "person_status", "stay": "stay_status", "message": "message_status"}
+# One vocabulary (flowpop.labels): field titles, coded fields and code labels are declared there once;
+# the names below are the CLI's handles on those tables (``--set`` accepts a field's name or either title).
+FIELDS = labels.FIELDS
+CODED = labels.CODED
+STATUS_KIND = labels.STATUS_KIND
+ACTIONS = labels.LABELS["action"]
+ENTITIES = labels.LABELS["entity"]
+OPERATIONS = labels.LABELS["operation"]
+CHANGESET_STATUS = labels.LABELS["changeset_status"]
+OUTCOMES = labels.LABELS["inspection_outcome"]
+CAMPAIGN_STATUS = labels.LABELS["campaign_status"]
 
 
-def pick(pair: tuple[str, str]) -> str:
-    return pair[1] if lang() == "en" else pair[0]
+pick = labels.pick
 
 
 def field_label(name: str) -> str:
-    return pick(FIELDS[name]) if name in FIELDS else name
+    return labels.title(name)
 
 
 def show(value: Any) -> str:
@@ -195,7 +36,7 @@ def show(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return pick(("是", "yes") if value else ("否", "no"))
+        return label("yes_no", "yes" if value else "no")
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, dt.date):
@@ -221,7 +62,7 @@ class Column:
 
     @property
     def header(self) -> str:
-        return self.en if lang() == "en" else self.zh
+        return pick((self.zh, self.en))
 
 
 def col(name: str, *, kind: str | None = None, header: tuple[str, str] | None = None,
@@ -230,16 +71,18 @@ def col(name: str, *, kind: str | None = None, header: tuple[str, str] | None = 
     return Column(zh, en, lambda m: field_value(name, getattr(m, name), kind=kind), flex)
 
 
-def place(name_attr: str, code_attr: str, header: tuple[str, str]) -> Column:
-    return Column(*header, lambda m: getattr(m, name_attr) or getattr(m, code_attr) or "", flex="end")
+def place(name_attr: str, code_attr: str, header: tuple[str, str] | str) -> Column:
+    """A place by its name (its code when it has none); ``header`` a field of the vocabulary or a pair."""
+    zh, en = FIELDS[header] if isinstance(header, str) else header
+    return Column(zh, en, lambda m: getattr(m, name_attr) or getattr(m, code_attr) or "", flex="end")
 
 
 def person_columns(revealed: bool = False) -> list[Column]:
     """Unrevealed rows carry the birth year, not the age (which goes up on the birthday)."""
     return [
         col("id"), col("name"), col("id_number"), col("sex"), col("age" if revealed else "birth_year"), col("category"),
-        place("household_name", "household_code", ("户籍地", "Household")),
-        place("residence_name", "residence_code", ("现居住地", "Residence")),
+        place("household_name", "household_code", "household"),
+        place("residence_name", "residence_code", "residence"),
         col("arrived_on"), col("status", kind="person_status"),
     ]
 
@@ -248,8 +91,8 @@ PERSON_COLUMNS = person_columns()
 
 STAY_COLUMNS = [
     col("id"), col("status", kind="stay_status"),
-    place("residence_name", "residence_code", ("现居住地", "Residence")),
-    place("household_name", "household_code", ("户籍地", "Household")),
+    place("residence_name", "residence_code", "residence"),
+    place("household_name", "household_code", "household"),
     col("reason"), col("arrived_on"), col("returned_on"), col("direction"),
 ]
 
@@ -257,7 +100,7 @@ DIVISION_COLUMNS = [col("code"), col("name"), col("level"), col("full_name", fle
 
 USER_COLUMNS = [
     col("username"), col("display_name"), col("role"),
-    place("jurisdiction_name", "jurisdiction_code", ("管辖区域", "Jurisdiction")), col("disabled"), col("created_at"),
+    place("jurisdiction_name", "jurisdiction_code", "jurisdiction"), col("disabled"), col("created_at"),
 ]
 
 
@@ -298,12 +141,12 @@ def changes_text(changes: dict[str, Any], *, entity: str = "person", reveal: boo
 
 def history_columns(reveal: bool = False) -> list[Column]:
     return [
-        col("at", header=("时间", "When")),
-        Column("对象", "Record", lambda h: f"{pick(ENTITIES.get(h.entity, (h.entity, h.entity)))} {h.entity_id}"),
-        Column("操作", "Action", lambda h: pick(ACTIONS.get(h.action, (h.action, h.action)))),
+        col("at"),
+        Column(*FIELDS["entity"], lambda h: f"{label('entity', h.entity)} {h.entity_id}"),
+        Column(*FIELDS["action"], lambda h: label("action", h.action)),
         Column("操作人", "By", lambda h: h.username),
         Column("原因", "Reason", lambda h: h.reason or ""),
-        Column("变更", "Changes", lambda h: changes_text(h.changes, entity=h.entity, reveal=reveal), flex="start"),
+        Column(*FIELDS["changes"], lambda h: changes_text(h.changes, entity=h.entity, reveal=reveal), flex="start"),
     ]
 
 
@@ -331,26 +174,8 @@ TOKEN_CARD = ["id", "username", "name", "prefix", "created_at", "expires_at"]
 PERSON_KINDS = {"status": "person_status"}
 STAY_KINDS = {"status": "stay_status"}
 
-# bulk changes, inspections (labels the registry does not carry)
-OPERATIONS: dict[str, tuple[str, str]] = {
-    "set": ("修改字段", "set fields"), "deregister": ("注销", "deregister"), "archive": ("退档", "archive"),
-    "restore": ("恢复", "restore"), "move": ("迁移现居住地", "move"), "merge": ("合并重复记录", "merge duplicates"),
-    "upgrade_id15": ("15位身份证号升级", "upgrade 15-digit ID numbers"),
-}
-CHANGESET_STATUS: dict[str, tuple[str, str]] = {
-    "planned": ("待执行", "planned"), "applying": ("执行中", "applying"), "applied": ("已执行", "applied"),
-    "reverted": ("已撤销", "reverted"), "failed": ("失败", "failed"), "cancelled": ("已取消", "cancelled"),
-}
-OUTCOMES: dict[str, tuple[str, str]] = {
-    "present": ("在住无误", "present"), "corrected": ("已更正", "corrected"), "left": ("已离开", "left"),
-    "not_found": ("查无此人", "not found"), "new_found": ("新发现", "newly found"),
-    "certificate_missing": ("缺婚育证明", "certificate missing"),
-}
-CAMPAIGN_STATUS: dict[str, tuple[str, str]] = {"open": ("进行中", "open"), "closed": ("已结束", "closed")}
-
-
 def labelled(table: dict[str, tuple[str, str]], code: str | None) -> str:
-    """A code's label from one of the tables above; unknown codes as they are."""
+    """A code's label from one of the vocabulary's tables above; unknown codes as they are."""
     if code is None:
         return ""
     return pick(table[code]) if code in table else code

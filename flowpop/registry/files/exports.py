@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 
-from flowpop.labels import label
+from flowpop.labels import CODED, label, title
 from flowpop.registry.kernel import history
 from flowpop.registry.kernel.auth import Actor
 from flowpop.registry.kernel.registry import Registry, today
@@ -23,17 +23,14 @@ from flowpop.rules import cells
 from flowpop.rules.idnumber import mask
 from flowpop.types import PersonFilters
 
-COLUMNS = (
-    ("id", "编号"), ("name", "姓名"), ("id_number", "身份证号"), ("sex", "性别"), ("birth_date", "出生日期"),
-    ("age", "年龄"), ("ethnicity", "民族"), ("education", "文化程度"), ("hukou_type", "户口性质"), ("marital_status", "婚姻状况"),
-    ("category", "类别"), ("phone", "联系电话"), ("household_code", "户籍地代码"), ("household_name", "户籍地名称"),
-    ("household_address", "户籍地址"), ("residence_code", "现居住地代码"), ("residence_name", "现居住地名称"),
-    ("arrived_on", "流入日期"), ("status", "状态"),
-)
+# the file's columns; their headers are the vocabulary's field titles (flowpop.labels.FIELDS), in Chinese
+FIELD_ORDER = ("id", "name", "id_number", "sex", "birth_date", "age", "ethnicity", "education", "hukou_type",
+               "marital_status", "category", "phone", "household_code", "household_name", "household_address",
+               "residence_code", "residence_name", "arrived_on", "status")
+COLUMNS = tuple((key, title(key, "zh")) for key in FIELD_ORDER)
 # masked: the birth year instead of the age, which goes up on the birthday (the birth date column stays empty)
-MASKED_COLUMNS = tuple(("birth_year", "出生年份") if key == "age" else (key, zh) for key, zh in COLUMNS)
-LABELLED = {"sex": "sex", "education": "education", "hukou_type": "hukou_type", "marital_status": "marital_status",
-            "category": "category", "status": "person_status"}
+MASKED_COLUMNS = tuple((key, title(key, "zh")) for key in ("birth_year" if k == "age" else k for k in FIELD_ORDER))
+LABELLED = {**{key: CODED[key] for key in FIELD_ORDER if key in CODED}, "status": "person_status"}
 FORMATS = {"csv": "text/csv; charset=utf-8", "csv-gb18030": "text/csv; charset=gb18030",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "jsonl": "application/x-ndjson"}
 LOGGED_IDS = 100_000  # the access log names at most this many persons of one export (the count is always there)
