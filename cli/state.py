@@ -57,6 +57,9 @@ class CommandFailed(click.ClickException):
     def from_error(cls, exc: FlowpopError) -> CommandFailed:
         localized = getattr(exc, "localized", None)
         message = localized(lang()) if callable(localized) else str(exc)
+        if exc.request_id:  # the registry's id for the request: an administrator finds it in the server's log
+            message += "\n" + t(f"请求编号 {exc.request_id}（请把它告诉管理员）",
+                                 f"request id {exc.request_id} (quote this to your administrator)")
         return cls(message, exit_code_for(exc))
 
     def show(self, file: IO[Any] | None = None) -> None:

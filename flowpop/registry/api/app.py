@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import re
+import uuid
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -95,9 +100,66 @@ class BodyLimit:
             await _too_large(limit)(scope, receive, send)
 
 
+REQUEST_ID = "X-Request-Id"
+# a caller's own id is kept when it is one token of these characters (it goes into log lines and headers)
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+request_id: ContextVar[str | None] = ContextVar("flowpop_request_id", default=None)
+
+
+class RequestId:
+    """Every answer carries ``X-Request-Id``: the caller's own when it sent a sane one, else a new one. Log
+    records made while the request runs carry it too (see :func:`tag_log_records`), so the id a user quotes
+    finds the server's lines about that request. Outermost, so that a crash's 500 carries it as well."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        given = Headers(scope=scope).get(REQUEST_ID, "")
+        rid = given if SANE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        token = request_id.set(rid)
+
+        async def tagged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)[REQUEST_ID] = rid
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tagged)
+        finally:
+            request_id.reset(token)
+
+
+def tag_log_records() -> None:
+    """Every log record gets ``request_id`` (the current request's, or "-"); flowpop's own lines also end with
+    it, so it shows whatever the log format is. Installed once per process."""
+    base = logging.getLogRecordFactory()
+    if getattr(base, "flowpop_request_id", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = base(*args, **kwargs)
+        rid = request_id.get()
+        record.request_id = rid or "-"
+        if rid and record.name.startswith("flowpop") and isinstance(record.msg, str):
+            record.msg = f"{record.msg} [request_id={rid}]"
+        return record
+
+    factory.flowpop_request_id = True  # type: ignore[attr-defined]  # a mark on the function: installed already
+    logging.setLogRecordFactory(factory)
+
+
+class RegistryApp(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        return RequestId(super().build_middleware_stack())
+
+
 def create_app(db: str | Path | Registry, *, embedded: bool = False) -> FastAPI:
     """``embedded``: requests without a token act as the local administrator (in-process use only)."""
-    app = FastAPI(
+    tag_log_records()
+    app = RegistryApp(
         title="flowpop registry",
         version=__version__,
         description="流动人口服务管理 registry API. Errors are application/problem+json.",
