@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, inspect, select, text
+from sqlalchemy import Connection, SQLColumnExpression, func, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from flowpop.demo import ops as demo_ops
@@ -135,15 +135,15 @@ def _users(conn: Connection, places: Places) -> list[str]:
     return made
 
 
-def _next_id(conn: Connection, column: object) -> int:
-    return int(conn.execute(select(func.coalesce(func.max(column), 0))).scalar_one()) + 1  # type: ignore[arg-type]
+def _next_id(conn: Connection, column: SQLColumnExpression[int]) -> int:
+    return int(conn.execute(select(func.coalesce(func.max(column), 0))).scalar_one()) + 1
 
 
 def _insert(conn: Connection, table: type[t.Base], rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     if conn.dialect.name == "sqlite":
-        bulk_insert.insert_sqlite(conn, table.__table__, rows)  # type: ignore[arg-type]
+        bulk_insert.insert_sqlite(conn, table.__table__, rows)
     else:
         conn.execute(insert(table), rows)
 
@@ -160,6 +160,7 @@ def _bulk_mode(conn: Connection) -> None:
     if conn.dialect.name != "sqlite":
         return
     raw = conn.connection.driver_connection
+    assert raw is not None  # an open connection has its driver's
     raw.commit()  # out of the transaction begun above, to switch the journal mode
     # a demo file that a crash leaves half-written is simply built again: no fsync
     for pragma in ("journal_mode=DELETE", "synchronous=OFF", "cache_size=-262144", "temp_store=MEMORY"):
@@ -177,8 +178,8 @@ def _persons(conn: Connection, people: PeopleGenerator, size: int, report: Progr
         pending: Future[None] | None = None
         for start in range(0, size, CHUNK):
             chunk = Chunk()
-            for index in range(start, min(size, start + CHUNK)):
-                people.person(index, chunk)
+            for number in range(start, min(size, start + CHUNK)):
+                people.person(number, chunk)
             people.tally.stays += len(chunk.stays)
             people.tally.history += len(chunk.history)
             people.tally.declarations += len(chunk.declarations)

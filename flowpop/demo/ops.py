@@ -269,7 +269,7 @@ def _campaigns(reg: Registry, actor: Actor, rng: random.Random, day: dt.date) ->
             with reg.writing() as session:
                 try:
                     inspections.record(reg, session, actor, campaign.id, item_id,
-                                       OutcomeRecord(version=version, outcome=outcome, changes=changes))  # type: ignore[arg-type]
+                                       OutcomeRecord(version=version, outcome=outcome, changes=changes))
                     done += 1
                 except ApiError:
                     session.rollback()

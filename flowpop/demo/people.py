@@ -12,6 +12,7 @@ import datetime as dt
 import itertools
 import random
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -207,7 +208,7 @@ class PeopleGenerator:
     def _rc(self, seq: Any) -> Any:
         return seq[int(self._random() * len(seq))]
 
-    def _pick(self, values: list[Any], cum: list[int]) -> Any:
+    def _pick(self, values: list[Any], cum: Sequence[float]) -> Any:
         return values[bisect.bisect_right(cum, self.rng.random() * cum[-1])]
 
     def _date_between(self, lo: dt.date, hi: dt.date) -> dt.date:
