@@ -86,7 +86,7 @@ def timed(fn: Callable[[], Any], runs: int) -> list[float]:
 def build(db: str, size: int, replace: bool) -> Row:
     from flowpop.demo.build import build as demo_build
 
-    last = {"stage": "", "at": 0.0}
+    last: dict[str, Any] = {"stage": "", "at": 0.0}
 
     def progress(stage: str, done: int, total: int) -> None:
         now = time.perf_counter()

@@ -216,7 +216,7 @@ def bench_reports(c: flowpop.Client) -> None:
     if campaign is None:
         return
     items = [i for i in c.inspections.items(campaign.id, pending=True, limit=30) if i.kind == "stay"][:20]
-    times = [timed(lambda i=i: c.inspections.record(campaign.id, i.id, version=i.version, outcome="present"))[0]
+    times = [timed(lambda i=i: c.inspections.record(campaign.id, i.id, version=i.version, outcome="present"))[0]  # type: ignore[misc]  # mypy cannot type a lambda binding i by default
              for i in items]
     if times:
         record("record one inspection outcome", statistics.median(times), 0.05, "ms")

@@ -129,9 +129,9 @@ def find_pairs(client: flowpop.Client, out: c.Out, found: list[Notice]) -> tuple
     records = Records(client)
     progress = c.Progress(out, len(candidates), "核对候选", "checking candidates")
     live: list[tuple[Record, Record]] = []
-    for h, r in candidates:
+    for hn, rn in candidates:
         progress.step()
-        hr, rr = records.get(h), records.get(r)
+        hr, rr = records.get(hn), records.get(rn)
         if hr and rr and same_flow(hr, rr):
             live.append((hr, rr))
     used: set[int] = set()
