@@ -66,7 +66,8 @@ class FlowpopApp(App[None]):
 
     def _bind_ops(self) -> None:
         """A key per operations screen, described in the current language (called again on a switch)."""
-        taken = set(type(self)._merged_bindings.key_to_bindings) if type(self)._merged_bindings else set()
+        merged = type(self)._merged_bindings
+        taken = set(merged.key_to_bindings) if merged else set()
         bindings = self._bindings.key_to_bindings
         for index, (key, zh, en, _factory) in enumerate(ops.SCREENS):
             if key in taken:  # never over an app key such as q
@@ -84,8 +85,9 @@ class FlowpopApp(App[None]):
         if area in ("houses", "late", "employers"):
             from flowpop_tui import places
 
-            return {"houses": places.HousesScreen, "late": places.LateScreen,
-                    "employers": places.EmployersScreen}[area]()
+            screens: dict[str, type[Screen]] = {"houses": places.HousesScreen, "late": places.LateScreen,
+                                                "employers": places.EmployersScreen}
+            return screens[area]()
         from flowpop_tui.search import SearchScreen
 
         return SearchScreen()

@@ -5,7 +5,7 @@ and employer screens build on it; each says what its columns are and how to fetc
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from rich.text import Text
@@ -35,7 +35,7 @@ class ListScreen(Screen[Any], Generic[T]):
 
     SEARCH = True  # a search box in the bar
     PLACEHOLDER = "search_placeholder"
-    COLUMNS: dict[str, Sequence[tuple[str, int]]] = {}  # language → (UI key, width in cells)
+    COLUMNS: Mapping[str, Sequence[tuple[str, int]]] = {}  # language → (UI key, width in cells)
     NEAR_END = 10
     TABLE_ID = "rows"
 
