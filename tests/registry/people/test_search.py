@@ -46,11 +46,11 @@ def test_by_full_id_number_and_its_tail(client: flowpop.Client) -> None:
     assert ids(client.persons.list(q=number[:-1] + ("0" if number[-1] != "0" else "1"))) == []
 
 
-def test_too_short_id_fragment(client: flowpop.Client) -> None:
-    for fragment in ["1", "12", "123", "12x", "１２３"]:
-        with pytest.raises(flowpop.ValidationError) as exc:
-            client.persons.list(q=fragment).first_page()
-        assert [(e.field, e.code) for e in exc.value.errors] == [("q", "too_short")], fragment
+@pytest.mark.parametrize("fragment", ["1", "12", "123", "12x", "１２３"])
+def test_too_short_id_fragment(client: flowpop.Client, fragment: str) -> None:
+    with pytest.raises(flowpop.ValidationError) as exc:
+        client.persons.list(q=fragment).first_page()
+    assert [(e.field, e.code) for e in exc.value.errors] == [("q", "too_short")], fragment
 
 
 @pytest.fixture
@@ -282,11 +282,12 @@ def test_bad_cursor(client: flowpop.Client) -> None:
         assert exc.value.status_code == 400 and exc.value.code == "bad_cursor", (sort, cursor)
 
 
-def test_bad_sort_and_limit(client: flowpop.Client) -> None:
-    for filters in ({"sort": "age"}, {"limit": 0}, {"limit": 501}, {"status": "gone"}):
-        with pytest.raises(flowpop.ValidationError) as exc:
-            client.persons.list(**filters).first_page()
-        assert [e.field for e in exc.value.errors] == [next(iter(filters))]
+@pytest.mark.parametrize("filters", [{"sort": "age"}, {"limit": 0}, {"limit": 501}, {"status": "gone"}],
+                         ids=["sort=age", "limit=0", "limit=501", "status=gone"])
+def test_bad_sort_and_limit(client: flowpop.Client, filters: dict[str, Any]) -> None:
+    with pytest.raises(flowpop.ValidationError) as exc:
+        client.persons.list(**filters).first_page()
+    assert [e.field for e in exc.value.errors] == [next(iter(filters))]
 
 
 def test_key_target_on_a_leap_day(client: flowpop.Client, monkeypatch: pytest.MonkeyPatch) -> None:
