@@ -205,7 +205,7 @@ class FlowpopApp(App[None]):
 
 
 def _named(screen: Screen, name: str) -> Screen:
-    screen.nav_name = name  # type: ignore[attr-defined]
+    screen.nav_name = name  # type: ignore[attr-defined]  # our own mark on textual's Screen
     return screen
 
 

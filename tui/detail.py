@@ -75,7 +75,7 @@ class DetailScreen(Screen["PersonDetail | None"]):
 
     @property
     def client(self) -> Any:
-        return self.app.client  # type: ignore[attr-defined]
+        return self.app.client  # type: ignore[attr-defined]  # self.app is textual's App; ours is FlowpopApp
 
     # ------------------------------------------------------------------ loading
 
@@ -156,7 +156,7 @@ class DetailScreen(Screen["PersonDetail | None"]):
         if self.person is None:
             return None  # shown, greyed, until the person is loaded
         permission, statuses = rule
-        if self.person.status not in statuses or not self.app.allowed(permission):  # type: ignore[attr-defined]
+        if self.person.status not in statuses or not self.app.allowed(permission):  # type: ignore[attr-defined]  # self.app is textual's App; ours is FlowpopApp
             return False
         if action == "reveal" and self.person.id_revealed:
             return False

@@ -124,7 +124,7 @@ class FormScreen(ModalScreen[R | None], Generic[R]):
             if isinstance(widget, Select):
                 out[f.name] = None if widget.value is Select.NULL else widget.value
             else:
-                text = widget.value.strip()  # type: ignore[attr-defined]
+                text = widget.value.strip()  # type: ignore[attr-defined]  # not a Select: an Input, which has .value
                 out[f.name] = text or None
         return out
 
@@ -134,11 +134,11 @@ class FormScreen(ModalScreen[R | None], Generic[R]):
             if isinstance(widget, Select):
                 widget.value = f.value if f.value else Select.NULL
             else:
-                widget.value = f.value or ""  # type: ignore[attr-defined]
+                widget.value = f.value or ""  # type: ignore[attr-defined]  # not a Select: an Input, which has .value
 
     def clear_errors(self) -> None:
         for node in self.query(".field-error"):
-            node.update("")  # type: ignore[attr-defined]
+            node.update("")  # type: ignore[attr-defined]  # .field-error nodes are Static labels
             node.remove_class("shown")
         self.show_form_error(None)
 

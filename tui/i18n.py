@@ -350,10 +350,10 @@ def translate_bindings(node: object) -> None:
     in force when the screen opens (and after a switch)."""
     from dataclasses import replace
 
-    source = type(node)._merged_bindings  # type: ignore[attr-defined]
+    source = type(node)._merged_bindings  # type: ignore[attr-defined]  # textual's private bindings; node is a DOMNode
     if source is None:
         return
-    target = node._bindings.key_to_bindings  # type: ignore[attr-defined]
+    target = node._bindings.key_to_bindings  # type: ignore[attr-defined]  # textual's private bindings; node is a DOMNode
     for key, bindings in source.key_to_bindings.items():
         target[key] = [replace(b, description=t(b.description)) if b.description in UI else b for b in bindings]
 

@@ -223,7 +223,7 @@ class InboxScreen(ListScreen["Message"], MessageActions):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "close" and self.selected:
-            return self.app.allowed("write")  # type: ignore[attr-defined]
+            return self.app.allowed("write")  # type: ignore[attr-defined]  # self.app is textual's App; ours is FlowpopApp
         return self.action_allowed(action)
 
     @on(DataTable.RowHighlighted)

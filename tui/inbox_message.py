@@ -87,7 +87,7 @@ class MessageScreen(Screen["Message | None"], MessageActions):
 
     @property
     def client(self) -> Any:
-        return self.app.client  # type: ignore[attr-defined]
+        return self.app.client  # type: ignore[attr-defined]  # self.app is textual's App; ours is FlowpopApp
 
     # ------------------------------------------------------------------ loading
 

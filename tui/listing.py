@@ -125,7 +125,7 @@ class ListScreen(Screen[Any], Generic[T]):
 
     @property
     def client(self) -> flowpop.AsyncClient | None:
-        return self.app.client  # type: ignore[attr-defined]
+        return self.app.client  # type: ignore[attr-defined]  # self.app is textual's App; ours is FlowpopApp
 
     # ------------------------------------------------------------------ keys
 
@@ -167,9 +167,9 @@ class ListScreen(Screen[Any], Generic[T]):
         """Exclusive: a new keystroke cancels the previous fetch, so the sleep is the debounce."""
         if delay:
             await asyncio.sleep(delay)
-        client = await self.app.wait_client()  # type: ignore[attr-defined]
+        client = await self.app.wait_client()  # type: ignore[attr-defined]  # self.app is textual's App; ours is FlowpopApp
         if client is None:
-            self.show_error(self.app.connect_error)  # type: ignore[attr-defined]
+            self.show_error(self.app.connect_error)  # type: ignore[attr-defined]  # self.app is textual's App; ours is FlowpopApp
             return
         self.workers.cancel_group(self, "more")
         self._generation += 1

@@ -64,14 +64,14 @@ class OpsScreen(Screen[None]):
         translate_bindings(self)
 
     async def get_client(self) -> flowpop.AsyncClient | None:
-        client = await self.app.wait_client()  # type: ignore[attr-defined]
+        client = await self.app.wait_client()  # type: ignore[attr-defined]  # self.app is textual's App; ours is FlowpopApp
         if client is None:
-            self.notify(self.app.connect_error or "", severity="error", markup=False)  # type: ignore[attr-defined]
+            self.notify(self.app.connect_error or "", severity="error", markup=False)  # type: ignore[attr-defined]  # self.app is textual's App; ours is FlowpopApp
         return client
 
     @property
     def client(self) -> Any:
-        return self.app.client  # type: ignore[attr-defined]
+        return self.app.client  # type: ignore[attr-defined]  # self.app is textual's App; ours is FlowpopApp
 
     def cursor_key(self, selector: str) -> str | None:
         """The key of the row under a table's cursor (None while the table is empty or not there)."""
@@ -86,7 +86,7 @@ class OpsScreen(Screen[None]):
         self.notify(error_text(exc), severity="error", timeout=8, markup=False)
 
     def allowed(self, permission: str) -> bool:
-        return bool(self.app.allowed(permission))  # type: ignore[attr-defined]
+        return bool(self.app.allowed(permission))  # type: ignore[attr-defined]  # self.app is textual's App; ours is FlowpopApp
 
     def on_mount(self) -> None:
         self.setup()

@@ -68,11 +68,11 @@ def start_bulk(app: App[Any], selection: dict[str, Any], done: Callable[[Changes
 
     def planned(preview: ChangesetPreview | None) -> None:
         if preview is not None:
-            app.push_screen(PreviewScreen(app.client, preview), done)  # type: ignore[attr-defined]
+            app.push_screen(PreviewScreen(app.client, preview), done)  # type: ignore[attr-defined]  # app is textual's App; ours is FlowpopApp
         elif done is not None:
             done(None)
 
-    app.push_screen(BulkForm(app.client, selection), planned)  # type: ignore[attr-defined]
+    app.push_screen(BulkForm(app.client, selection), planned)  # type: ignore[attr-defined]  # app is textual's App; ours is FlowpopApp
 
 
 # ------------------------------------------------------------------ the dialog

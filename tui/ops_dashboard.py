@@ -211,7 +211,7 @@ class DashboardScreen(OpsScreen):
         if client is None:
             return
         try:
-            me = self.app.me or await client.me()  # type: ignore[attr-defined]
+            me = self.app.me or await client.me()  # type: ignore[attr-defined]  # self.app is textual's App; ours is FlowpopApp
             code = me.jurisdiction_code
             level = "township" if code and level_of(code) in ("township", "village", "grid") else "county"
             report = await client.reports.rates(self.quarter, level=level)

@@ -169,10 +169,10 @@ def coded(table: dict[str, tuple[str, str]], code: str | None) -> str:
 
 def translate_bindings(node: object) -> None:
     """As ``i18n.translate_bindings``, for descriptions that are keys of either table."""
-    source = type(node)._merged_bindings  # type: ignore[attr-defined]
+    source = type(node)._merged_bindings  # type: ignore[attr-defined]  # textual's private bindings; node is a DOMNode
     if source is None:
         return
-    target = node._bindings.key_to_bindings  # type: ignore[attr-defined]
+    target = node._bindings.key_to_bindings  # type: ignore[attr-defined]  # textual's private bindings; node is a DOMNode
     for key, bindings in source.key_to_bindings.items():
         target[key] = [replace(b, description=t(b.description)) if b.description in UI or b.description in i18n.UI
                        else b for b in bindings]

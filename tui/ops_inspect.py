@@ -239,7 +239,7 @@ class InspectScreen(OpsScreen):
             filters["village"] = self.village
         try:
             if self.mine:
-                me = self.app.me or await self.client.me()  # type: ignore[attr-defined]
+                me = self.app.me or await self.client.me()  # type: ignore[attr-defined]  # self.app is textual's App; ours is FlowpopApp
                 filters["assignee"] = me.username
             items = await self.client.inspections.items(campaign.id, **filters)
         except Exception as exc:

@@ -253,7 +253,7 @@ class NoticeScreen(Screen[None]):
     @work(exclusive=True, group="load")
     async def load(self) -> None:
         try:
-            self.text = await self.app.client.houses.notice(self.code)  # type: ignore[attr-defined]
+            self.text = await self.app.client.houses.notice(self.code)  # type: ignore[attr-defined]  # self.app is textual's App; ours is FlowpopApp
         except Exception as exc:
             self.query_one("#status", Static).update(Text(error_text(exc).replace("\n", " "), style="bold red"))
             self.query_one("#notice", TextArea).text = ""

@@ -159,9 +159,9 @@ class SearchScreen(Screen[None]):
         """Exclusive: a new keystroke cancels the previous search, so the sleep is the debounce."""
         if delay:
             await asyncio.sleep(delay)
-        client = await self.app.wait_client()  # type: ignore[attr-defined]
+        client = await self.app.wait_client()  # type: ignore[attr-defined]  # self.app is textual's App; ours is FlowpopApp
         if client is None:
-            self._show_error(self.app.connect_error)  # type: ignore[attr-defined]
+            self._show_error(self.app.connect_error)  # type: ignore[attr-defined]  # self.app is textual's App; ours is FlowpopApp
             return
         self.workers.cancel_group(self, "more")
         self._generation += 1
@@ -290,7 +290,7 @@ class SearchScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "bulk":
-            return bool(self.app.allowed("bulk"))  # type: ignore[attr-defined]
+            return bool(self.app.allowed("bulk"))  # type: ignore[attr-defined]  # self.app is textual's App; ours is FlowpopApp
         return True
 
     def action_bulk(self) -> None:
