@@ -1,9 +1,9 @@
 """The keyword parameters of the SDK's create, update and action methods, as TypedDicts for ``**fields:
 Unpack[...]``: a type checker refuses a misspelt field, and at run time :func:`checked` refuses it against the
 contract model itself (its fields, ``extra="forbid"``), naming the parameter. tests/sdk/test_typed.py keeps
-each TypedDict's keys (and which are required) equal to its model's fields."""
+each TypedDict's keys (and which are required) equal to its model's fields. (No postponed annotations here: TypedDict
+reads Required[...] at run time only from evaluated ones.)"""
 
-from __future__ import annotations
 
 import datetime as dt
 from typing import Any, Required, TypedDict
