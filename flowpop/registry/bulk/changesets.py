@@ -439,7 +439,7 @@ def _json(value: Any) -> Any:
 
 
 def _present(row: t.Changeset) -> Changeset:
-    return Changeset(id=row.id, operation=row.operation, reason=row.reason, status=row.status, total=row.total,  # type: ignore[arg-type]
+    return Changeset(id=row.id, operation=row.operation, reason=row.reason, status=row.status, total=row.total,
                      failing=row.failing, applied=row.applied, chunk_size=row.chunk_size, params=row.params or {},
                      created_at=row.created_at, created_by=row.created_by, applied_at=row.applied_at,
                      reverted_at=row.reverted_at)

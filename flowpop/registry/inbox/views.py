@@ -47,17 +47,17 @@ def present(reg: Registry, actor: Actor, row: t.Message) -> Message:
     # matching ran over the receiving side's records: what it found is the addressee's alone
     found = (row.candidates or []) if box_in else []
     return Message(
-        id=row.id, uid=row.uid, kind=row.kind, topic=row.topic, thread_uid=row.thread_uid,  # type: ignore[arg-type]
+        id=row.id, uid=row.uid, kind=row.kind, topic=row.topic, thread_uid=row.thread_uid,
         in_reply_to=row.in_reply_to, sender_code=row.sender_code, sender_name=reg.divisions.name(row.sender_code),
         addressee_code=row.addressee_code, addressee_name=reg.divisions.name(row.addressee_code),
         box="both" if box_in and box_out else "in" if box_in else "out" if box_out else "other",
-        subject=subject, items=row.items or {}, text=row.text, stay_id=row.stay_id, status=row.status,  # type: ignore[arg-type]
+        subject=subject, items=row.items or {}, text=row.text, stay_id=row.stay_id, status=row.status,
         outcome=row.outcome, matched_person_id=row.matched_person_id if box_in else None,
         match_score=row.match_score if box_in else None,
         candidates=[Candidate(**_year_only(c)) for c in found], assignee=row.assignee, event_on=row.event_on,
         created_at=row.created_at, due_on=row.due_on, overdue=overdue,
         working_days_left=deadlines.working_days_left(row, day), accountable_code=acc_code,
-        accountable_side=acc_side, external=row.external, exported_at=row.exported_at, version=row.version,  # type: ignore[arg-type]
+        accountable_side=acc_side, external=row.external, exported_at=row.exported_at, version=row.version,
         allowed_actions=inbox.allowed_actions(actor, row),
     )
 

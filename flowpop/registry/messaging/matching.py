@@ -117,7 +117,7 @@ def apply_many(session: Session, divisions: DivisionCache, rows: list[t.Message]
             ranked = sorted(({"person_id": p.id, "name": p.name, "id_number": idnumber.mask(p.id_number) or "",
                               "birth_date": p.birth_date.isoformat(), "residence_name": divisions.name(p.residence_code),
                               "score": 98 + (2 if p.status == "active" else 0), "reason": "id_number"} for p in people),
-                            key=lambda c: (-c["score"], c["person_id"]))[:LIMIT]
+                            key=lambda c: (-c["score"], c["person_id"]))[:LIMIT]  # type: ignore[operator]  # score is always an int here
         else:
             ranked = candidates(session, divisions, row.subject or {}, scope)
         row.candidates = ranked

@@ -46,7 +46,7 @@ def add(reg: Registry, session: Session, actor: Actor, person_id: int, data: Cer
     if verifier and person.household_code[:6] != verifier[:6]:
         messages.new_message(reg, session, actor, kind="notification", topic="certificate_verified", sender_code=verifier,
                           addressee_code=township_of(person.household_code), subject=messages.subject_of(person),
-                          person_id=person.id, items={"number": data.number, "verified_on": data.verified_on.isoformat()},
+                          person_id=person.id, items={"number": data.number, "verified_on": data.verified_on.isoformat()},  # type: ignore[union-attr]  # a verifier only with verified_on
                           event_on=data.verified_on)
     return Certificate.model_validate(row)
 

@@ -13,8 +13,8 @@ from flowpop.types import Notice, Person, PersonDetail, Stay
 def direction(actor_prefix: str, residence: str | None, household: str | None) -> str | None:
     if not actor_prefix:
         return None
-    res_in = bool(residence) and residence.startswith(actor_prefix)  # type: ignore[union-attr]
-    hh_in = bool(household) and household.startswith(actor_prefix)  # type: ignore[union-attr]
+    res_in = bool(residence and residence.startswith(actor_prefix))
+    hh_in = bool(household and household.startswith(actor_prefix))
     if res_in and hh_in:
         return "local"
     if res_in:
@@ -37,7 +37,7 @@ def stay(reg: Registry, actor: Actor, row: t.Stay, prefix: str | None = None) ->
         grid_code=row.grid_code,
         house_code=row.house_code,
         room=row.room,
-        reason=row.reason,  # type: ignore[arg-type]
+        reason=row.reason,
         left_home_on=row.left_home_on,
         arrived_on=row.arrived_on,
         expected_return_on=row.expected_return_on,
@@ -49,9 +49,9 @@ def stay(reg: Registry, actor: Actor, row: t.Stay, prefix: str | None = None) ->
         permit_number=row.permit_number,
         permit_issued_on=row.permit_issued_on,
         permit_expires_on=row.permit_expires_on,
-        status=row.status,  # type: ignore[arg-type]
+        status=row.status,
         end_reason=row.end_reason,
-        direction=direction(actor.prefix if prefix is None else prefix, row.residence_code, row.household_code),  # type: ignore[arg-type]
+        direction=direction(actor.prefix if prefix is None else prefix, row.residence_code, row.household_code),
         version=row.version,
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -66,17 +66,17 @@ def person(reg: Registry, actor: Actor, row: t.Person, *, reveal: bool = False, 
         id_revealed=reveal,
         name=row.name,
         name_pinyin=row.name_pinyin,
-        sex=row.sex,  # type: ignore[arg-type]
+        sex=row.sex,
         # unrevealed, the year only: a birth date beside the masked number rebuilds it, and an age polled daily
         # tells the birthday the day it goes up
         birth_date=row.birth_date if reveal else None,
         birth_year=row.birth_date.year,
         age=age_on(row.birth_date, day) if reveal else None,
         ethnicity=row.ethnicity,
-        education=row.education,  # type: ignore[arg-type]
-        hukou_type=row.hukou_type,  # type: ignore[arg-type]
-        marital_status=row.marital_status,  # type: ignore[arg-type]
-        category=row.category,  # type: ignore[arg-type]
+        education=row.education,
+        hukou_type=row.hukou_type,
+        marital_status=row.marital_status,
+        category=row.category,
         key_target=is_key_target(row.category, row.birth_date, day),
         phone=row.phone,
         household_code=row.household_code,
@@ -88,8 +88,8 @@ def person(reg: Registry, actor: Actor, row: t.Person, *, reveal: bool = False, 
         residence_name=reg.divisions.name(row.residence_code),
         arrived_on=row.arrived_on,
         current_stay_id=row.current_stay_id,
-        direction=direction(actor.prefix if prefix is None else prefix, row.residence_code, row.household_code),  # type: ignore[arg-type]
-        status=row.status,  # type: ignore[arg-type]
+        direction=direction(actor.prefix if prefix is None else prefix, row.residence_code, row.household_code),
+        status=row.status,
         note=row.note,
         warnings=[Notice(**w) for w in (row.warnings or [])],
         version=row.version,

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, false, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from flowpop.registry.kernel import history
@@ -38,7 +38,7 @@ def years_before(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year - years, day=28)
 
 
-def _prefix_range(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
+def _prefix_range(column: SQLColumnExpression[str], text: str) -> ColumnElement[bool]:
     return and_(column >= text, column < text + "\uffff")
 
 
@@ -104,34 +104,6 @@ def _text_filter(q: str, actor: Actor, field: str = "q") -> ColumnElement[bool]:
     return _prefix_range(t.Person.name, name)
 
 
-def encode_cursor(values: list[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(values, default=history.jsonable).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, kind: type[str] | type[dt.date] | None = None) -> tuple[Any, int]:
-    """(sort value, last id) of a keyset page cursor (persons, messages). ``kind`` is the sort value's type:
-    str, dt.date or dt.datetime (sent as ISO text), None or the value unchecked (the id is the whole key).
-    A cursor anyone forged answers 400 bad_cursor, never a crash."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        values = json.loads(raw)
-        if not isinstance(values, list) or len(values) != 2 or type(values[1]) is not int or not 0 < values[1] < 2**63:
-            raise ValueError
-        value, last_id = values
-        if kind is not None and value is not None:
-            if not isinstance(value, str):
-                raise ValueError
-            if kind is not str:
-                value = kind.fromisoformat(value)  # type: ignore[union-attr]
-        return value, last_id
-    except ValueError as exc:
-        raise _bad_cursor() from exc
-
-
-def _bad_cursor() -> ApiError:
-    return ApiError("bad_cursor", "分页游标无效", "invalid page cursor")
-
-
 def _after(column: Any, descending: bool, value: Any, last_id: int) -> ColumnElement[bool]:
     """Rows after (value, id) in an order that puts NULL values last."""
     ident = t.Person.id
@@ -171,7 +143,7 @@ def _scope(prefix: str, direction: str | None, *, broad: bool = False) -> Column
 def person_conditions(reg: Registry, actor: Actor, query: PersonFilters) -> tuple[ColumnElement[bool], str | None]:
     """The WHERE clause for a query as this caller may see it (search, bulk changes and exports share it)."""
     prefix = actor.prefix
-    view_prefix = prefix
+    view_prefix: str | None = prefix
     if query.division:
         node = reg.divisions.get(query.division)
         if node is None:
@@ -240,7 +212,7 @@ def search_persons(reg: Registry, session: Session, actor: Actor, query: PersonL
         stmt = stmt.where(_after(column, descending, value, last_id))
     # NULLS LAST only where there can be NULLs: on PostgreSQL `id DESC NULLS LAST` is not the primary key
     # read backwards (that is DESC NULLS FIRST), and it sorted a whole county instead of reading 50 rows
-    order = [column.desc() if descending else column.asc()]
+    order: list[ColumnElement[Any]] = [column.desc() if descending else column.asc()]
     if column.nullable:
         order = [order[0].nulls_last()]
     if column is not t.Person.id:
