@@ -57,8 +57,8 @@ def refusal(actor: Actor, kind: str, status: str, addressee_code: str, action: s
     before it)."""
     if actor.prefix and not actor.covers(addressee_code):
         return ApiError("not_addressee", "只有收件方可以处理该消息", "only the addressee can act on this message", status=403)
-    if action == ACKNOWLEDGE:
     kinds: frozenset[str] | None
+    if action == ACKNOWLEDGE:
         allowed_from, kinds = deadlines.OPEN, ACKNOWLEDGEABLE
     else:
         allowed_from, _, kinds = STEPS[action]
