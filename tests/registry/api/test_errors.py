@@ -87,14 +87,14 @@ def test_sdk_errors_carry_the_problem(client: flowpop.Client) -> None:
     assert err.response.status_code == 422 and err.body["code"] == "validation_failed"
 
 
-def test_malformed_json(client: flowpop.Client, counts: Any) -> None:
+@pytest.mark.parametrize("raw", [b"{bad", b"", b"{\"name\": }", b"\xff\xfe", b"[1, 2"])
+def test_malformed_json(client: flowpop.Client, counts: Any, raw: bytes) -> None:
     before = counts()
-    for raw in (b"{bad", b"", b"{\"name\": }", b"\xff\xfe", b"[1, 2"):
-        r = client.request("POST", "/v1/persons", content=raw, headers={"content-type": "application/json"})
-        if raw == b"":
-            assert_problem(r, 422, "validation_failed")
-        else:
-            assert_problem(r, 400, "malformed_json")
+    r = client.request("POST", "/v1/persons", content=raw, headers={"content-type": "application/json"})
+    if raw == b"":
+        assert_problem(r, 422, "validation_failed")
+    else:
+        assert_problem(r, 400, "malformed_json")
     assert counts() == before
 
 
@@ -125,13 +125,15 @@ BAD_FIELDS: list[tuple[dict[str, Any], str, str | None]] = [
 ]
 
 
-def test_bad_fields_are_named(client: flowpop.Client, counts: Any) -> None:
+@pytest.mark.parametrize(("overrides", "field", "code"), BAD_FIELDS,
+                         ids=[f"{field}-{code or 'any'}" for _, field, code in BAD_FIELDS])
+def test_bad_fields_are_named(client: flowpop.Client, counts: Any, overrides: dict[str, Any], field: str,
+                              code: str | None) -> None:
     before = counts()
-    for overrides, field, code in BAD_FIELDS:
-        body = {**person_fields(), **overrides}
-        problem = assert_problem(post(client, "/v1/persons", body), 422, "validation_failed")
-        named = fields_of(problem) if code else {(f, None) for f, _ in fields_of(problem)}
-        assert (field, code) in named, (field, problem["errors"])
+    body = {**person_fields(), **overrides}
+    problem = assert_problem(post(client, "/v1/persons", body), 422, "validation_failed")
+    named = fields_of(problem) if code else {(f, None) for f, _ in fields_of(problem)}
+    assert (field, code) in named, (field, problem["errors"])
     assert counts() == before
 
 
@@ -161,38 +163,54 @@ def test_bad_fields_on_update(client: flowpop.Client, make_person: Any, counts: 
     assert client.persons.get(p.id).version == p.version
 
 
-def test_bad_query_parameters(client: flowpop.Client) -> None:
-    cases = [
-        ({"limit": "many"}, ("limit", None)),
-        ({"arrived_from": "last spring"}, ("arrived_from", None)),
-        ({"key_target": "perhaps"}, ("key_target", None)),
-        ({"direction": "up"}, ("direction", "literal_error")),
-        ({"division": "35"}, ("division", "string_pattern_mismatch")),
-        ({"q": "张" * 65}, ("q", "string_too_long")),
-    ]
-    for params, expected in cases:
-        problem = assert_problem(client.request("GET", "/v1/persons", params=params), 422, "validation_failed")
-        named = fields_of(problem) if expected[1] else {(f, None) for f, _ in fields_of(problem)}
-        assert named == {expected}, (params, problem["errors"])
+BAD_QUERIES: list[tuple[dict[str, str], tuple[str, str | None]]] = [
+    ({"limit": "many"}, ("limit", None)),
+    ({"arrived_from": "last spring"}, ("arrived_from", None)),
+    ({"key_target": "perhaps"}, ("key_target", None)),
+    ({"direction": "up"}, ("direction", "literal_error")),
+    ({"division": "35"}, ("division", "string_pattern_mismatch")),
+    ({"q": "张" * 65}, ("q", "string_too_long")),
+]
+
+
+@pytest.mark.parametrize(("params", "expected"), BAD_QUERIES, ids=[e[0] for _, e in BAD_QUERIES])
+def test_bad_query_parameters(client: flowpop.Client, params: dict[str, str], expected: tuple[str, str | None]) -> None:
+    problem = assert_problem(client.request("GET", "/v1/persons", params=params), 422, "validation_failed")
+    named = fields_of(problem) if expected[1] else {(f, None) for f, _ in fields_of(problem)}
+    assert named == {expected}, (params, problem["errors"])
+
+
+def test_bad_path_parameter(client: flowpop.Client) -> None:
     assert_problem(client.request("GET", "/v1/persons/abc"), 422, "validation_failed")
 
 
-def test_numbers_beyond_the_store(client: flowpop.Client, make_person: Any, counts: Any) -> None:
+HUGE = 10**20
+BEYOND_THE_STORE: list[tuple[str, str, dict[str, Any] | None, str]] = [
+    ("GET", f"/v1/persons/{HUGE}", None, "person_id"),
+    ("GET", f"/v1/persons/{HUGE}/history", None, "person_id"),
+    ("GET", f"/v1/stays/{HUGE}", None, "stay_id"),
+    ("GET", f"/v1/stays?person_id={HUGE}", None, "person_id"),
+    ("DELETE", f"/v1/tokens/{HUGE}", None, "token_id"),
+    ("POST", "/v1/stays", {"person_id": HUGE, "residence_code": tree.VILLAGE_A1, "reason": "work",
+                           "arrived_on": "2026-01-01"}, "body"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "field"), BEYOND_THE_STORE,
+                         ids=[f"{m} {p.replace(str(HUGE), 'huge')}" for m, p, _, _ in BEYOND_THE_STORE])
+def test_numbers_beyond_the_store(client: flowpop.Client, make_person: Any, counts: Any, method: str, path: str,
+                                  body: dict[str, Any] | None, field: str) -> None:
+    make_person()
+    before = counts()
+    problem = assert_problem(client.request(method, path, json=body), 422, "validation_failed")
+    assert fields_of(problem) == {(field, "out_of_range")}, path
+    assert counts() == before
+
+
+def test_version_beyond_the_store_is_a_conflict(client: flowpop.Client, make_person: Any, counts: Any) -> None:
     p = make_person()
     before = counts()
-    huge = 10**20
-    for method, path, body, field in [
-        ("GET", f"/v1/persons/{huge}", None, "person_id"),
-        ("GET", f"/v1/persons/{huge}/history", None, "person_id"),
-        ("GET", f"/v1/stays/{huge}", None, "stay_id"),
-        ("GET", f"/v1/stays?person_id={huge}", None, "person_id"),
-        ("DELETE", f"/v1/tokens/{huge}", None, "token_id"),
-        ("POST", "/v1/stays", {"person_id": huge, "residence_code": tree.VILLAGE_A1, "reason": "work",
-                               "arrived_on": "2026-01-01"}, "body"),
-    ]:
-        problem = assert_problem(client.request(method, path, json=body), 422, "validation_failed")
-        assert fields_of(problem) == {(field, "out_of_range")}, path
-    assert_problem(client.request("PATCH", f"/v1/persons/{p.id}", json={"version": huge, "note": "x"}), 409,
+    assert_problem(client.request("PATCH", f"/v1/persons/{p.id}", json={"version": HUGE, "note": "x"}), 409,
                    "version_conflict")
     assert counts() == before
 
@@ -243,9 +261,9 @@ ODD = [
 ]
 
 
-def test_odd_text_never_crashes(client: flowpop.Client) -> None:
-    for text in ODD:
-        _try_odd_text(client, text)
+@pytest.mark.parametrize("text", ODD, ids=[ascii(text)[1:-1][:30] for text in ODD])
+def test_odd_text_never_crashes(client: flowpop.Client, text: str) -> None:
+    _try_odd_text(client, text)
 
 
 def _try_odd_text(client: flowpop.Client, text: str) -> None:
