@@ -1,12 +1,16 @@
-"""What the console says, in Chinese (default) or English (FLOWPOP_LANG=en or the palette's switch)."""
+"""What the console says, in Chinese (default) or English (FLOWPOP_LANG=en or the palette's switch).
+
+The console's own phrases are a ``flowpop.labels.Catalog``; field titles and code labels come from the one
+vocabulary (``flowpop.labels``), and the language is the one ``flowpop.labels.lang()`` decides."""
 
 from __future__ import annotations
 
 from flowpop import labels
+from flowpop.labels import lang, set_lang
 
-_current: str | None = None
+__all__ = ["lang", "set_lang"]  # the console's switch sets the language for the whole process
 
-UI: dict[str, tuple[str, str]] = {
+UI = labels.Catalog({
     "title": ("流动人口服务管理", "Floating population registry"),
     "connecting": ("正在连接登记系统…", "Connecting to the registry…"),
     "connect_failed": ("无法打开登记系统：{error}", "Could not open the registry: {error}"),
@@ -252,96 +256,43 @@ UI: dict[str, tuple[str, str]] = {
     "unsigned": ("未签", "unsigned"),
     "agreement_needed": ("（10人以上，应签责任书）", " (10 or more: an agreement is due)"),
     "narrow_query": ("仅显示前 1000 个，请缩小查询", "only the first 1000: narrow the query"),
-}
+})
 
-ACTIONS: dict[str, tuple[str, str]] = {
-    "create": ("新建", "created"), "update": ("修改", "updated"), "deregister": ("注销", "deregistered"),
-    "archive": ("退档", "archived"), "restore": ("恢复", "restored"), "close": ("结束", "closed"),
-}
-
-# Field names in history entries and error documents → what a user reads
-FIELDS: dict[str, tuple[str, str]] = {
-    "id_number": ("身份证号", "ID number"),
-    "name": ("姓名", "name"),
-    "sex": ("性别", "sex"),
-    "birth_date": ("出生日期", "born"),
-    "ethnicity": ("民族", "ethnicity"),
-    "education": ("文化程度", "education"),
-    "hukou_type": ("户口性质", "hukou type"),
-    "marital_status": ("婚姻状况", "marital status"),
-    "category": ("类别", "category"),
-    "phone": ("电话", "phone"),
-    "household_code": ("户籍地", "household"),
-    "household_address": ("户籍地址", "household address"),
-    "residence_code": ("现居住地", "residence"),
-    "residence_address": ("居住地址", "residence address"),
-    "grid_code": ("网格", "grid"),
-    "house_code": ("房屋编码", "house code"),
-    "room": ("房间", "room"),
-    "reason": ("原因", "reason"),
-    "left_home_on": ("流出日期", "left home"),
-    "arrived_on": ("流入日期", "arrived"),
-    "expected_return_on": ("预计返回", "expected return"),
-    "returned_on": ("返回日期", "returned"),
-    "occupation": ("职业", "occupation"),
-    "employer": ("工作单位", "employer"),
-    "status": ("状态", "status"),
-    "note": ("备注", "note"),
-    "date": ("日期", "date"),
-}
-
+ACTIONS = labels.LABELS["action"]
+# Field names in history entries and error documents → what a user reads (the one vocabulary)
+FIELDS = labels.FIELDS
 # Which label kind translates a field's stored code
-FIELD_KINDS = {"sex": "sex", "education": "education", "hukou_type": "hukou_type", "marital_status": "marital_status",
-               "category": "category", "reason": "reason"}
-
-
-def lang() -> str:
-    return _current or labels.lang()
-
-
-def set_lang(value: str | None) -> None:
-    """Switch the console's language; None goes back to FLOWPOP_LANG."""
-    global _current
-    _current = None if value is None else ("en" if value.startswith("en") else "zh")
+FIELD_KINDS = {name: kind for name, kind in labels.CODED.items() if name in
+               ("sex", "education", "hukou_type", "marital_status", "category", "reason")}
 
 
 def colon() -> str:
-    return ": " if lang() == "en" else "："
+    return labels.t("：", ": ")
 
 
 def paren(text: str) -> str:
-    return f" ({text})" if lang() == "en" else f"（{text}）"
+    return labels.t(f"（{text}）", f" ({text})")
 
 
 def t(key: str, **values: object) -> str:
-    zh, en = UI[key]
-    text = en if lang() == "en" else zh
-    return text.format(**values) if values else text
+    return UI(key, **values)
 
 
 def action_name(action: str) -> str:
-    pair = ACTIONS.get(action)
-    if pair is None:
-        return action
-    return pair[1] if lang() == "en" else pair[0]
+    return labels.label("action", action)
 
 
 def field_name(field: str) -> str:
-    pair = FIELDS.get(field)
-    if pair is None:
-        return field
-    return pair[1] if lang() == "en" else pair[0]
+    return labels.title(field)
 
 
 def label(kind: str, code: str | None) -> str:
-    return labels.label(kind, code, lang())
+    return labels.label(kind, code)
 
 
 def message(err: object) -> str:
     """The user's-language message of a FieldError or an APIStatusError."""
-    if lang() == "en":
-        return str(getattr(err, "message_en", "") or getattr(err, "message", "") or err)
-    return str(getattr(err, "message", "") or err)
+    return labels.message(err)
 
 
 def translate_bindings(node: object) -> None:
@@ -355,7 +306,7 @@ def translate_bindings(node: object) -> None:
         return
     target = node._bindings.key_to_bindings  # type: ignore[attr-defined]  # textual's private bindings; node is a DOMNode
     for key, bindings in source.key_to_bindings.items():
-        target[key] = [replace(b, description=t(b.description)) if b.description in UI else b for b in bindings]
+        target[key] = [replace(b, description=UI(b.description)) if b.description in UI else b for b in bindings]
 
 
 def error_text(exc: BaseException) -> str:
@@ -368,58 +319,36 @@ def error_text(exc: BaseException) -> str:
 
 # ---- inbox, houses, employers
 
-KIND_SHORT: dict[str, tuple[str, str]] = {
-    "assist_request": ("协查", "request"), "assist_reply": ("协查反馈", "reply"), "notification": ("通报", "notice"),
-    "transfer": ("移交", "transfer"), "not_found": ("查无此人", "not found"), "dispute": ("申诉", "dispute"),
-}
-MATCH_REASONS: dict[str, tuple[str, str]] = {
-    "id_number": ("身份证号", "ID number"), "name_birth_date": ("姓名+出生日期", "name + born"),
-    "pinyin_birth_date": ("拼音+出生日期", "pinyin + born"),
-}
-SIDES: dict[str, tuple[str, str]] = {
-    "residence": ("现居住地", "residence side"), "household": ("户籍地", "household side"), "county": ("县级", "county"),
-}
-OUTCOMES: dict[str, tuple[str, str]] = {
-    "answered": ("已反馈", "answered"), "accepted": ("已接收", "accepted"), "refused": ("已拒绝", "refused"),
-}
-# What the keys of a message's items are called (written by the registry and by senders)
-ITEMS: dict[str, tuple[str, str]] = {
-    "verify": ("核实事项", "to verify"), "arrived_on": ("流入日期", "arrived"), "returned_on": ("返回日期", "returned"),
-    "reason": ("原因", "reason"), "from_residence_code": ("原现居住地", "from"), "to_residence_code": ("迁往", "to"),
-    "residence_address": ("居住地址", "address"), "service": ("服务项目", "service"),
-    "provided_on": ("服务日期", "provided"), "number": ("证明编号", "certificate"), "verified_on": ("查验日期", "verified"),
-    "checked_on": ("清查日期", "checked"), "residence_code": ("现居住地", "residence"),
-    "transfer": ("移交消息", "transfer"), "outcome": ("结果", "outcome"),
-}
+KIND_SHORT = labels.LABELS["message_kind_short"]
+MATCH_REASONS = labels.LABELS["match_basis"]
+SIDES = labels.LABELS["accountable_side"]
+OUTCOMES = labels.LABELS["message_outcome"]
+# What the keys of a message's items are called (written by the registry and by senders): field titles
+ITEMS = {key: labels.FIELDS[key] for key in (
+    "verify", "arrived_on", "returned_on", "reason", "from_residence_code", "to_residence_code", "residence_address",
+    "service", "provided_on", "number", "verified_on", "checked_on", "residence_code", "transfer", "outcome")}
 ITEM_KINDS = {"reason": "reason", "service": "service"}
-
-
-def _pick(table: dict[str, tuple[str, str]], code: str | None) -> str:
-    pair = table.get(code or "")
-    if pair is None:
-        return code or ""
-    return pair[1] if lang() == "en" else pair[0]
 
 
 def kind_short(kind: str | None) -> str:
     """A message kind in a narrow column."""
-    return _pick(KIND_SHORT, kind)
+    return labels.label("message_kind_short", kind)
 
 
 def match_reason(reason: str) -> str:
-    return _pick(MATCH_REASONS, reason)
+    return labels.label("match_basis", reason)
 
 
 def side_name(side: str) -> str:
-    return _pick(SIDES, side)
+    return labels.label("accountable_side", side)
 
 
 def outcome_name(outcome: str) -> str:
-    return _pick(OUTCOMES, outcome)
+    return labels.label("message_outcome", outcome)
 
 
 def item_name(key: str) -> str:
-    return _pick(ITEMS, key) if key in ITEMS else key
+    return labels.title(key) if key in ITEMS else key
 
 
 def step_done(m: object) -> str:

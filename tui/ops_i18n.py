@@ -1,14 +1,16 @@
 """What the operations screens say (dashboard, inspection, quality, bulk changes), in Chinese or English.
 
-Keys not found here fall back to ``flowpop_tui.i18n`` (one lookup for both tables)."""
+Keys not found here fall back to ``flowpop_tui.i18n`` (one catalog for both tables); code labels come from
+the one vocabulary (``flowpop.labels``)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from flowpop import labels
 from flowpop_tui import i18n
 
-UI: dict[str, tuple[str, str]] = {
+UI = labels.Catalog({
     # common keys
     "key_open": ("打开", "Open"),
     "key_yes": ("确定", "Yes"),
@@ -129,42 +131,23 @@ UI: dict[str, tuple[str, str]] = {
     "refused_stay": ("流动记录 {id}：版本 {expected} → {version}", "stay {id}: version {expected} → {version}"),
     "refused_more": ("…共 {n} 条", "…{n} in all"),
     "search_selected": ("已选 {n} 人 · B 批量", "{n} selected · B bulk"),
-}
+}, i18n.UI)
 
-OUTCOMES: dict[str, tuple[str, str]] = {
-    "present": ("在住属实", "present"), "corrected": ("已更正", "corrected"), "left": ("已离开", "left"),
-    "not_found": ("查无此人", "not found"), "new_found": ("新发现", "newly found"),
-    "certificate_missing": ("缺婚育证明", "no certificate"),
-}
-OPERATIONS: dict[str, tuple[str, str]] = {
-    "set": ("修改字段", "set fields"), "deregister": ("注销", "deregister"), "archive": ("退档", "archive"),
-    "restore": ("恢复", "restore"), "move": ("迁移居住地", "move"), "merge": ("合并重复", "merge"),
-    "upgrade_id15": ("升为18位", "upgrade IDs"),
-}
-CHANGESET_STATUS: dict[str, tuple[str, str]] = {
-    "planned": ("待执行", "planned"), "applying": ("执行中", "applying"), "applied": ("已执行", "applied"),
-    "reverted": ("已撤销", "reverted"), "failed": ("失败", "failed"), "cancelled": ("已取消", "cancelled"),
-}
-
-
-def _pick(pair: tuple[str, str]) -> str:
-    return pair[1] if i18n.lang() == "en" else pair[0]
+OUTCOMES = labels.LABELS["inspection_outcome"]
+OPERATIONS = labels.LABELS["operation"]
+CHANGESET_STATUS = labels.LABELS["changeset_status"]
 
 
 def t(key: str, **values: object) -> str:
-    pair = UI.get(key)
-    if pair is None:
-        return i18n.t(key, **values)
-    text = _pick(pair)
-    return text.format(**values) if values else text
+    return UI(key, **values)
 
 
 def coded(table: dict[str, tuple[str, str]], code: str | None) -> str:
-    """A code's label from one of the tables above; unknown codes as they are."""
+    """A code's label from one of the vocabulary's tables above; unknown codes as they are."""
     if code is None:
         return ""
     pair = table.get(code)
-    return _pick(pair) if pair else code
+    return labels.pick(pair) if pair else code
 
 
 def translate_bindings(node: object) -> None:
@@ -174,5 +157,4 @@ def translate_bindings(node: object) -> None:
         return
     target = node._bindings.key_to_bindings  # type: ignore[attr-defined]  # textual's private bindings; node is a DOMNode
     for key, bindings in source.key_to_bindings.items():
-        target[key] = [replace(b, description=t(b.description)) if b.description in UI or b.description in i18n.UI
-                       else b for b in bindings]
+        target[key] = [replace(b, description=UI(b.description)) if b.description in UI else b for b in bindings]

@@ -17,7 +17,7 @@ from flowpop.errors import VersionConflictError
 from flowpop.types import HouseUpdate, PersonUpdate, StayUpdate
 from flowpop_tui.format import tail
 from flowpop_tui.forms import Field, FormScreen
-from flowpop_tui.i18n import FIELD_KINDS, FIELDS, colon, error_text, lang
+from flowpop_tui.i18n import FIELD_KINDS, colon, error_text, lang
 from flowpop_tui.ops_base import Confirm, OpsScreen, bar, pad, short_place
 from flowpop_tui.ops_i18n import OUTCOMES, coded, t
 
@@ -58,10 +58,7 @@ def item_cells(item: CampaignItem, address_width: int) -> list[Text]:
 
 
 def _field(text: str, allowed: tuple[str, ...]) -> str | None:
-    key = text.strip()
-    if key in allowed:
-        return key
-    return next((name for name, pair in FIELDS.items() if name in allowed and key in pair), None)
+    return labels.field_for(text, allowed)
 
 
 def parse_change(line: str, kind: str) -> tuple[str, Any]:
