@@ -24,7 +24,6 @@ from flowpop_cli.views import Column, pick
 
 T = TypeVar("T")
 SEND_KINDS = ("assist_request", "not_found", "dispute")
-ACK_KINDS = ("notification", "assist_reply")
 ACK_BATCH = 2_000
 OUTCOMES = {"answered": ("已反馈", "answered"), "accepted": ("已接收", "accepted"), "refused": ("已拒绝", "refused")}
 SIDES = {"residence": ("现居住地", "the residence side"), "household": ("户籍地", "the household side"),
@@ -177,6 +176,7 @@ def message_pairs(m: Message) -> list[tuple[str, str]]:
         (("居住记录", "Stay"), m.stay_id),
         (("附言", "Text"), m.text),
         (("版本", "Version"), m.version),
+        (("可办理", "You may"), t("、", ", ").join(label("message_action", a) for a in m.allowed_actions)),
     ]
     return [(pick(k), views.show(v)) for k, v in pairs if v not in (None, "")]
 
@@ -498,14 +498,16 @@ def reply(state: State, message_id: int, facts: tuple[str, ...], text: str | Non
 
 
 def _open_acknowledgeable(state: State, progress: Progress) -> list[int]:
+    """The open messages in the inbox the registry says this user may acknowledge (its allowed_actions)."""
     ids: list[int] = []
+    seen = 0
     stage = t("读取待接收的通报和反馈", "reading notifications and replies")
-    for kind in ACK_KINDS:
-        pager = state.client.inbox.list(box="in", status="open", kind=kind, limit=PAGE_MAX)
-        for page in pager.iter_pages():
-            ids += [m.id for m in page.data]
-            if page.has_more or len(ids) > PAGE_MAX:
-                progress.update(stage, len(ids))
+    pager = state.client.inbox.list(box="in", status="open", limit=PAGE_MAX)
+    for page in pager.iter_pages():
+        seen += len(page.data)
+        ids += [m.id for m in page.data if "acknowledge" in m.allowed_actions]
+        if page.has_more or seen > PAGE_MAX:
+            progress.update(stage, seen)
     return ids
 
 

@@ -23,8 +23,6 @@ if TYPE_CHECKING:
 KINDS: tuple[str | None, ...] = (None, "notification", "assist_request", "assist_reply", "transfer", "not_found",
                                  "dispute")
 STATUSES = ("open", "all")
-ACKNOWLEDGEABLE = frozenset({"notification", "assist_reply"})
-OPEN = frozenset({"new", "read", "matched", "verifying", "forwarded", "escalated"})
 ACK_CHUNK = 5_000
 
 
@@ -173,8 +171,9 @@ class InboxScreen(ListScreen["Message"], MessageActions):
 
     @work(exclusive=True, group="select")
     async def action_select_notifications(self) -> None:
-        """Every open notification and reply the query finds (the remaining pages are fetched first);
-        pressed again when all are selected, it clears the selection."""
+        """Every message the query finds that the registry says may be acknowledged (open notifications and
+        replies addressed here; the remaining pages are fetched first); pressed again when all are selected,
+        it clears the selection."""
         self._set_busy(True)
         try:
             await self.fetch_all()
@@ -183,7 +182,7 @@ class InboxScreen(ListScreen["Message"], MessageActions):
             return
         finally:
             self._set_busy(False)
-        wanted = {k for k, m in self.items.items() if m.kind in ACKNOWLEDGEABLE and m.status in OPEN}
+        wanted = {k for k, m in self.items.items() if "acknowledge" in m.allowed_actions}
         self._set_selected(set() if wanted and wanted <= self.selected else wanted)
 
     def action_close(self) -> None:

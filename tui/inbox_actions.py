@@ -1,6 +1,7 @@
 """One key per step on a message (read, match, verify, reply, accept, refuse, forward, return, escalate,
 close, save the verification sheet), shared by the inbox list and the message view, and the small forms
-some steps need. The registry decides what is allowed; a refusal is shown where the user is."""
+some steps need. The registry decides what is allowed (each message's allowed_actions); a refusal (the
+message moved on meanwhile) is shown where the user is."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Static, TextArea
 
-from flowpop.errors import VersionConflictError
+from flowpop.errors import ConflictError
 from flowpop_tui.forms import Field, FormScreen
 from flowpop_tui.i18n import colon, error_text, label, paren, step_done, t
 
@@ -24,7 +25,8 @@ if TYPE_CHECKING:
     import flowpop
     from flowpop.types import Message, MessageDetail
 
-# What the keys do; the footer shows a key only on the kinds of message it can apply to.
+# What the keys do; the footer shows a step's key only when the registry lists the step in the message's
+# allowed_actions (it knows the kind, the status, whether this user is the addressee and may write).
 ACTION_BINDINGS = [
     Binding("r", "read", "key_read"),
     Binding("m", "match", "key_match"),
@@ -38,26 +40,18 @@ ACTION_BINDINGS = [
     Binding("u", "escalate", "key_escalate"),
     Binding("p", "sheet", "key_sheet"),
 ]
-REQUESTS = frozenset({"assist_request", "not_found", "dispute"})
-ONLY_FOR: dict[str, frozenset[str]] = {
-    "verify": REQUESTS | {"transfer"},
-    "reply": REQUESTS,
-    "accept": frozenset({"transfer"}),
-    "refuse": frozenset({"transfer"}),
-    "sheet": REQUESTS | {"transfer"},
-}
-WRITES = frozenset({"read", "match", "verify", "reply", "accept", "refuse", "forward", "return", "escalate", "close"})
+STEP_KEYS = frozenset(b.action for b in ACTION_BINDINGS) - {"sheet"}  # the keys that ask the registry for a step
 SHEET_NAME = "核实表-{id}.html"
 
 
 def applies(action: str, m: Message | None) -> bool | None:
-    """For check_action: False hides a key that cannot apply to this kind of message, None greys it."""
-    if action not in ONLY_FOR and action not in WRITES:
+    """For check_action: a step's key is shown when the registry allows the step on this message, hidden
+    otherwise; greyed while no message is under the cursor. The verification sheet prints any message."""
+    if action not in STEP_KEYS and action != "sheet":
         return True
     if m is None:
         return None
-    kinds = ONLY_FOR.get(action)
-    return kinds is None or m.kind in kinds
+    return action == "sheet" or action in m.allowed_actions
 
 
 class MessageActions:
@@ -79,8 +73,6 @@ class MessageActions:
         raise NotImplementedError
 
     def action_allowed(self, action: str) -> bool | None:
-        if action in WRITES and not self.app.allowed("write"):
-            return False
         return applies(action, self.message_for_action())
 
     # ------------------------------------------------------------------ the steps
@@ -136,8 +128,9 @@ class MessageActions:
             return
         try:
             done = await client.inbox.act(m.id, action, version=m.version, **fields)
-        except VersionConflictError as exc:
-            # someone else moved it on: show where it stands now, and say so
+        except ConflictError as exc:
+            # someone else moved it on (a stale version, or a step no longer allowed): show where it stands
+            # now, with the steps the registry allows from there, and say so
             with contextlib.suppress(Exception):
                 self.show_message(await client.inbox.get(m.id))
             self.show_error(error_text(exc))

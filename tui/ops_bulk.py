@@ -30,8 +30,6 @@ if TYPE_CHECKING:
     from flowpop.types import ChangeFailure, ChangeSample, Changeset, ChangesetPreview
 
 BULK_OPERATIONS = ("set", "deregister", "archive", "move")
-CHUNK_OVER = 2000  # selections larger than this are applied in resumable chunks…
-CHUNK_SIZE = 1000  # …of this many records
 REFUSED_NAMED = 20  # refused records looked up by name; the rest are counted
 
 
@@ -133,19 +131,11 @@ class BulkForm(FormScreen["ChangesetPreview"]):
             return {"residence_code": value}
         return {}
 
-    async def count(self) -> int:
-        if self.selection.get("ids") is not None:
-            return len(self.selection["ids"])
-        page = await self.client.persons.list(**(self.selection.get("filters") or {}), limit=1,
-                                              with_total=True).first_page()
-        return page.total or 0
-
     async def submit(self, values: dict[str, Any]) -> ChangesetPreview | None:
-        chunk = CHUNK_SIZE if await self.count() > CHUNK_OVER else None
+        """The registry plans it, and chooses whether it is applied at once or in resumable chunks."""
         self.show_form_error(t("bulk_planning"))
         return await self.client.changesets.plan(operation=values["operation"], selection=self.selection,
-                                                 values=self.change_values(values), reason=values["reason"],
-                                                 chunk_size=chunk)
+                                                 values=self.change_values(values), reason=values["reason"])
 
 
 # ------------------------------------------------------------------ the preview

@@ -359,9 +359,9 @@ async def test_bulk_change_from_selected_rows_then_revert(db_url: str, client: f
 async def test_bulk_change_of_the_current_search_in_chunks_and_a_refused_revert(
     db_url: str, client: flowpop.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flowpop_tui import ops_bulk
+    from flowpop.registry.bulk import changesets
 
-    monkeypatch.setattr(ops_bulk, "CHUNK_OVER", 1)  # any selection goes chunk by chunk
+    monkeypatch.setattr(changesets, "CHUNK_OVER", 1)  # the registry applies any selection chunk by chunk
     made = [client.persons.create(**person_fields(name="分块甲")) for _ in range(3)]
     client.persons.create(**person_fields(name="别人"))
     app = console(db_url)
@@ -389,7 +389,7 @@ async def test_bulk_change_of_the_current_search_in_chunks_and_a_refused_revert(
         await pilot.press("ctrl+s")
         await settle(pilot)
         preview = app.screen
-        assert isinstance(preview, PreviewScreen) and preview.preview.chunk_size == ops_bulk.CHUNK_SIZE
+        assert isinstance(preview, PreviewScreen) and preview.preview.chunk_size == changesets.CHUNK_SIZE
         await pilot.press("y", "y")
         await settle(pilot)
         applied = client.changesets.get(preview.preview.id)

@@ -57,6 +57,8 @@ DATES = {"returned_on", "birth_date", "arrived_on", "declare_due_on"}  # kept as
 CHUNK = 900  # bound parameters per IN (...) stay well under SQLite's limit
 SAMPLES = 5
 FAILURES_SHOWN = 200
+CHUNK_OVER = 2000  # a change of more records than this is applied in resumable chunks…
+CHUNK_SIZE = 1000  # …of this many, unless the plan names its own chunk size
 
 
 def _chunks(values: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
@@ -408,12 +410,21 @@ def plan(reg: Registry, session: Session, actor: Actor, data: ChangesetCreate) -
         _check_capacity(session, items)
     row = t.Changeset(id=cs_id, operation=op, params=_json(data.values), selection=data.selection.model_dump(mode="json"),
                       reason=data.reason, status="planned", total=len(items), failing=failing, applied=0,
-                      chunk_size=data.chunk_size, scope_code=actor.jurisdiction_code, created_by=actor.username)
+                      chunk_size=chunk_size(data.chunk_size, len(items)), scope_code=actor.jurisdiction_code,
+                      created_by=actor.username)
     session.add(row)
     session.flush()
     if items:
         session.execute(t.ChangesetItem.__table__.insert(), items)
     return ChangesetPreview(**_present(row).model_dump(), samples=samples, failures=failures)
+
+
+def chunk_size(asked: int | None, total: int) -> int | None:
+    """How a change is applied: in one transaction, or in resumable chunks when it is large (the registry's
+    choice; a plan may name its own size)."""
+    if asked is not None:
+        return asked
+    return CHUNK_SIZE if total > CHUNK_OVER else None
 
 
 def _shown(values: dict[str, Any]) -> dict[str, Any]:
