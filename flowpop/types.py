@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Iterable
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
@@ -190,7 +191,7 @@ def _free_json(value: dict[str, Any]) -> dict[str, Any]:
         elif isinstance(item, dict | list):
             if depth >= FREE_DEPTH:
                 raise _free_problem(path, "depth", FREE_DEPTH)
-            pairs = item.items() if isinstance(item, dict) else enumerate(item)
+            pairs: Iterable[tuple[Any, Any]] = item.items() if isinstance(item, dict) else enumerate(item)
             for key, sub in pairs:
                 if isinstance(item, list):
                     where = f"{path}[{key}]"
