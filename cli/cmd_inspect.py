@@ -138,7 +138,7 @@ def progress_columns(first: Column) -> list[Column]:
         Column("已查", "Done", lambda p: p.done),
         Column("总数", "Total", lambda p: p.total),
         Column("完成率", "Done %", lambda p: percent(p.done / p.total) if p.total else ""),
-        *[Column(zh, en, lambda p, code=code: p.by_outcome.get(code, 0)) for code, (zh, en) in views.OUTCOMES.items()],
+        *[Column(zh, en, lambda p, code=code: p.by_outcome.get(code, 0)) for code, (zh, en) in views.OUTCOMES.items()],  # type: ignore[misc]  # mypy cannot type a lambda binding code by default
     ]
 
 

@@ -118,7 +118,7 @@ def wide_rows(report: RatesReport, keys: list[str]) -> tuple[list[str], list[lis
         name = rate_name(first[k])
         headers += [t(f"{name}(%)", f"{name} (%)"), t(f"{name}分子", f"{name} numerator"),
                     t(f"{name}分母", f"{name} denominator")]
-    target = ["", t("目标", "Target")]
+    target: list[Any] = ["", t("目标", "Target")]
     for k in keys:
         target += [round(first[k].target * 100, 1), "", ""]
     rows: list[list[Any]] = [target]
@@ -148,7 +148,7 @@ def rates_xlsx(report: RatesReport, keys: list[str]) -> bytes:
 
     headers, rows = wide_rows(report, keys)
     book = Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]  # a new workbook's one sheet
     sheet.title = report.period
     sheet.append(headers)
     for cell in sheet[1]:

@@ -50,7 +50,7 @@ class CommandFailed(click.ClickException):
 
     def __init__(self, message: str, exit_code: int = FAILURE) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
+        self.exit_code = exit_code  # type: ignore[misc]  # click declares it on the class; each failure sets its own
         self.prefix = t("错误：", "Error: ")  # now: shown after the command's context (and --lang) has closed
 
     @classmethod
@@ -74,7 +74,7 @@ class State:
     """The group's options; the client is built only when a command asks for it."""
 
     def __init__(self, *, db: str | None, url: str | None, token: str | None, profile: str | None) -> None:
-        self._args = {"db": db, "url": url, "token": token, "profile": profile}
+        self._args: dict[str, Any] = {"db": db, "url": url, "token": token, "profile": profile}
         self._client: flowpop.Client | None = None
 
     @cached_property
