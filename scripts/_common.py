@@ -19,6 +19,7 @@ from typing import Any
 
 import flowpop
 from flowpop import labels
+from flowpop.labels import t  # the one way to say a phrase in the user's language (jobs use c.t)
 from flowpop.rules.divisions_source import pad12, prefix_of
 from flowpop.rules.idnumber import mask
 from flowpop.types import Changeset, ChangesetPreview, Person
@@ -26,28 +27,23 @@ from flowpop.types import Changeset, ChangesetPreview, Person
 EXIT_OK, EXIT_API, EXIT_USAGE, EXIT_FAILING = 0, 1, 2, 3
 
 
-def h(zh: str, en: str) -> str:
-    """Help text in the language of FLOWPOP_LANG (help is printed before --lang is read)."""
-    return en if labels.lang() == "en" else zh
-
-
 def parser(description: str, epilog: str = "") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=description, epilog=epilog,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    where = p.add_argument_group(h("登记系统（默认依次取 FLOWPOP_DB / FLOWPOP_URL / FLOWPOP_TOKEN、配置文件、本机登记库）",
+    where = p.add_argument_group(t("登记系统（默认依次取 FLOWPOP_DB / FLOWPOP_URL / FLOWPOP_TOKEN、配置文件、本机登记库）",
                                    "registry (default: FLOWPOP_DB / FLOWPOP_URL / FLOWPOP_TOKEN, profile, local file)"))
-    where.add_argument("--db", metavar="PATH_OR_URL", help=h("本机登记库文件或数据库 URL", "a local registry file or database URL"))
-    where.add_argument("--url", help=h("flowpop serve 服务器地址", "a `flowpop serve` server"))
-    where.add_argument("--token", help=h("服务器的 API 令牌", "API token for --url"))
-    where.add_argument("--profile", help=h("配置文件中的配置名", "a profile from the config file"))
-    p.add_argument("--division", metavar="CODE", help=h("只处理该区划及其下级（6、9、12 或 15 位代码）",
+    where.add_argument("--db", metavar="PATH_OR_URL", help=t("本机登记库文件或数据库 URL", "a local registry file or database URL"))
+    where.add_argument("--url", help=t("flowpop serve 服务器地址", "a `flowpop serve` server"))
+    where.add_argument("--token", help=t("服务器的 API 令牌", "API token for --url"))
+    where.add_argument("--profile", help=t("配置文件中的配置名", "a profile from the config file"))
+    p.add_argument("--division", metavar="CODE", help=t("只处理该区划及其下级（6、9、12 或 15 位代码）",
                                                         "limit to this division's subtree (6, 9, 12 or 15 digits)"))
-    p.add_argument("--apply", action="store_true", help=h("执行修改（默认只试运行，不改任何记录）",
+    p.add_argument("--apply", action="store_true", help=t("执行修改（默认只试运行，不改任何记录）",
                                                           "make the changes (default: a dry run that changes nothing)"))
-    p.add_argument("--skip-failing", action="store_true", help=h("有记录无法修改时跳过它们、修改其余记录",
+    p.add_argument("--skip-failing", action="store_true", help=t("有记录无法修改时跳过它们、修改其余记录",
                                                                  "apply the rest when some records cannot be changed"))
-    p.add_argument("--json", action="store_true", help=h("输出机器可读的汇总（JSON）", "print a machine-readable summary"))
-    p.add_argument("--lang", choices=("zh", "en"), help=h("输出语言（默认取 FLOWPOP_LANG，否则中文）",
+    p.add_argument("--json", action="store_true", help=t("输出机器可读的汇总（JSON）", "print a machine-readable summary"))
+    p.add_argument("--lang", choices=("zh", "en"), help=t("输出语言（默认取 FLOWPOP_LANG，否则中文）",
                                                           "output language (default: FLOWPOP_LANG, else Chinese)"))
     return p
 
@@ -68,24 +64,25 @@ def quarter_of(day: dt.date) -> str:
 
 @dataclass
 class Out:
-    """Human text on stdout (Chinese or English), or only the JSON summary with --json."""
+    """Human text on stdout (Chinese or English, as flowpop.labels.lang() decides), or only the JSON summary
+    with --json."""
 
-    lang: str
     json_mode: bool
     summary: dict[str, Any] = field(default_factory=dict)
 
-    def t(self, zh: str, en: str) -> str:
-        return en if self.lang == "en" else zh
+    @property
+    def lang(self) -> str:
+        return labels.lang()
 
     def say(self, zh: str, en: str | None = None) -> None:
         if not self.json_mode:
-            print(zh if en is None else self.t(zh, en))
+            print(zh if en is None else t(zh, en))
 
     def err(self, zh: str, en: str) -> None:
-        print(self.t(zh, en), file=sys.stderr)
+        print(t(zh, en), file=sys.stderr)
 
     def label(self, kind: str, code: str | None) -> str:
-        return labels.label(kind, code, self.lang)
+        return labels.label(kind, code)
 
     def finish(self) -> None:
         if self.json_mode:
@@ -100,7 +97,7 @@ class Progress:
     """`label i/n` on stderr, at most once a second (and at the end), for work worth waiting on."""
 
     def __init__(self, out: Out, total: int, zh: str, en: str, *, minimum: int = 20) -> None:
-        self.out, self.total, self.text = out, total, out.t(zh, en)
+        self.out, self.total, self.text = out, total, t(zh, en)
         self.done = 0
         self.shown = 0.0
         self.active = total >= minimum
@@ -114,14 +111,25 @@ class Progress:
 
 
 def run(job: Callable[[argparse.Namespace, flowpop.Client, Out], int], args: argparse.Namespace) -> int:
-    """Open the client, run the job, turn the SDK's errors into a message and an exit code."""
-    out = Out(lang=args.lang or labels.lang(), json_mode=args.json)
+    """Open the client, run the job, turn the SDK's errors into a message and an exit code.
+    --lang chooses the language (flowpop.labels.lang decides it everywhere) for this run only."""
+    if not args.lang:
+        return _run(job, args)
+    previous = labels.set_lang(args.lang)
+    try:
+        return _run(job, args)
+    finally:
+        labels.set_lang(previous)
+
+
+def _run(job: Callable[[argparse.Namespace, flowpop.Client, Out], int], args: argparse.Namespace) -> int:
+    out = Out(json_mode=args.json)
     try:
         with connect(args) as client:
             code = job(args, client, out)
     except flowpop.APIStatusError as exc:
         out.err("登记系统拒绝了请求：", "the registry refused: ")
-        print(exc.localized(out.lang), file=sys.stderr)
+        print(exc.localized(labels.lang()), file=sys.stderr)
         return EXIT_API
     except flowpop.APIConnectionError as exc:
         print(str(exc), file=sys.stderr)
@@ -171,7 +179,7 @@ def person_line(out: Out, p: Person, *, extra: str = "") -> str:
     place = p.residence_name or p.household_name or ""
     updated = p.updated_at.astimezone().strftime("%Y-%m-%d %H:%M")  # the registry keeps UTC
     return (f"#{p.id} {p.name} {masked(p.id_number)} {out.label('person_status', p.status)} "
-            f"{place} {out.t('更新于', 'updated')} {updated}{extra}")
+            f"{place} {t('更新于', 'updated')} {updated}{extra}")
 
 
 def person_json(p: Person) -> dict[str, Any]:
@@ -198,14 +206,14 @@ def _hide(values: Any) -> Any:
 
 def preview_lines(out: Out, preview: ChangesetPreview, *, indent: str = "  ") -> list[str]:
     """The counts and the records that cannot be changed (each job shows its own samples)."""
-    lines = [indent + out.t(f"批量变更 {preview.id}（{preview.operation}）：{preview.total} 条，其中 {preview.failing} 条无法修改",
+    lines = [indent + t(f"批量变更 {preview.id}（{preview.operation}）：{preview.total} 条，其中 {preview.failing} 条无法修改",
                             f"changeset {preview.id} ({preview.operation}): {preview.total} records, "
                             f"{preview.failing} cannot be changed")]
     for f in preview.failures[:20]:
-        lines.append(f"{indent}  {out.t('无法修改', 'cannot change')} #{f.person_id} {f.name} {f.id_number}: "
-                     f"{f.message_en if out.lang == 'en' else f.message}")
+        lines.append(f"{indent}  {t('无法修改', 'cannot change')} #{f.person_id} {f.name} {f.id_number}: "
+                     f"{labels.message(f)}")
     if preview.failing > 20:
-        lines.append(indent + out.t(f"  ……另有 {preview.failing - 20} 条", f"  … and {preview.failing - 20} more"))
+        lines.append(indent + t(f"  ……另有 {preview.failing - 20} 条", f"  … and {preview.failing - 20} more"))
     return lines
 
 
@@ -242,7 +250,7 @@ def apply_changeset(client: flowpop.Client, out: Out, preview: ChangesetPreview,
 
 def revert_hint(out: Out, ids: list[str]) -> str:
     if len(ids) == 1:
-        return out.t(f"如需撤销：flowpop bulk revert {ids[0]}（或 client.changesets.revert(\"{ids[0]}\")）",
+        return t(f"如需撤销：flowpop bulk revert {ids[0]}（或 client.changesets.revert(\"{ids[0]}\")）",
                      f"to undo: flowpop bulk revert {ids[0]} (or client.changesets.revert(\"{ids[0]}\"))")
-    return out.t("如需撤销：对上面列出的每个批量变更运行 flowpop bulk revert ID（或 client.changesets.revert(ID)）",
+    return t("如需撤销：对上面列出的每个批量变更运行 flowpop bulk revert ID（或 client.changesets.revert(ID)）",
                  "to undo: flowpop bulk revert ID (or client.changesets.revert(ID)) for each changeset listed above")

@@ -4,7 +4,8 @@
 
 Finds the records behind the quality checks `duplicate_active_id` (two active records with one ID
 number) and `duplicate_record` (same name and ID number), groups every live record that shares the
-(revealed) ID number, keeps the best one and plans one merge changeset per group: the others are
+(revealed) ID number and plans one merge changeset per group; the registry keeps the best record
+(quality.keeping_order, the rule of the quality check's merge fix too): the others are
 archived with "merged into <id>" and their stays move to the kept record (an open stay of theirs is
 archived when the kept record has one). Each changeset can be reverted.
 """
@@ -12,7 +13,6 @@ archived when the kept record has one). Each changeset can be reverted.
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 import _common as c
 
@@ -21,16 +21,18 @@ from flowpop.types import Person
 
 CHECKS = ("duplicate_active_id", "duplicate_record")
 REASON = "重复建档合并（同一身份证号）"
-EPILOG_ZH = """保留哪条记录：
+EPILOG_ZH = """保留哪条记录（由登记库按统一规则选定，与质量检查的合并修复相同）：
   1. 在册的优先于已注销的
   2. 其次最近更新的
   3. 再次流动记录最多的
+  4. 最后最早建档的
 读取完整身份证号会记入访问日志（需有查看完整号码的权限）。
 请先运行 upgrade_id15.py：15位号码升级后才能与18位号码归为一组。"""
-EPILOG_EN = """which record is kept:
+EPILOG_EN = """which record is kept (the registry chooses, by the rule the quality check's merge fix uses):
   1. an active record before a deregistered one
   2. then the most recently updated
   3. then the one with the most stays
+  4. then the oldest
 Reading full ID numbers is logged in the access log (needs a role that may reveal them).
 Run upgrade_id15.py first: a 15-digit number and its 18-digit form are only grouped once upgraded."""
 
@@ -60,25 +62,13 @@ def find_groups(client: flowpop.Client, out: c.Out, scope: c.Scope) -> tuple[dic
     return groups, truncated
 
 
-def choose_keep(client: flowpop.Client, members: list[Person]) -> Person:
-    """Active first, then most recently updated, then most stays (stays are read only to break a tie)."""
-    def first_two(p: Person) -> tuple[bool, Any]:
-        return p.status == "active", p.updated_at
-
-    best = max(first_two(p) for p in members)
-    tied = [p for p in members if first_two(p) == best]
-    if len(tied) == 1:
-        return tied[0]
-    return max(tied, key=lambda p: (len(client.persons.get(p.id).stays), -p.id))
-
-
 def job(args: argparse.Namespace, client: flowpop.Client, out: c.Out) -> int:
     scope = c.scope_of(client, args.division)
     counts = {ch.key: ch.count for ch in client.reports.quality().checks if ch.key in CHECKS}
     groups, truncated = find_groups(client, out, scope)
     out.summary.update(job="dedupe_persons", dry_run=not args.apply, division=scope.code, checks=counts,
                        truncated=truncated, groups=[], applied=[], not_applied=[])
-    out.say(out.t(f"质量检查：在册人员身份证号重复 {counts.get('duplicate_active_id', 0)} 人，"
+    out.say(c.t(f"质量检查：在册人员身份证号重复 {counts.get('duplicate_active_id', 0)} 人，"
                   f"姓名与身份证号完全重复 {counts.get('duplicate_record', 0)} 人",
                   f"quality checks: duplicate active ID number {counts.get('duplicate_active_id', 0)}, "
                   f"exact duplicates {counts.get('duplicate_record', 0)}"))
@@ -88,19 +78,20 @@ def job(args: argparse.Namespace, client: flowpop.Client, out: c.Out) -> int:
     if not groups:
         out.say("没有需要合并的重复记录。", "nothing to merge.")
         return c.EXIT_OK
-    out.say(out.t(f"共 {len(groups)} 组重复记录（每组一个批量变更）：", f"{len(groups)} groups of duplicates "
+    out.say(c.t(f"共 {len(groups)} 组重复记录（每组一个批量变更）：", f"{len(groups)} groups of duplicates "
                   "(one changeset each):"))
     plans = []
     progress = c.Progress(out, len(groups), "预览合并", "planning merges")
     for number, members in groups.items():
         progress.step()
-        keep = choose_keep(client, members)
+        # the registry chooses the record to keep (its one rule, as the quality fix's) and says which in the plan
         preview = client.changesets.plan(operation="merge", selection={"ids": [p.id for p in members]},
-                                         values={"keep": keep.id, "archive_open_stays": True}, reason=args.reason)
+                                         values={"archive_open_stays": True}, reason=args.reason)
+        keep = next(p for p in members if p.id == preview.params["keep"])
         plans.append(preview)
-        out.say(out.t(f"身份证号 {c.masked(number)}：", f"ID number {c.masked(number)}:"))
+        out.say(c.t(f"身份证号 {c.masked(number)}：", f"ID number {c.masked(number)}:"))
         for p in members:
-            mark = out.t("  ← 保留", "  ← keep") if p.id == keep.id else ""
+            mark = c.t("  ← 保留", "  ← keep") if p.id == keep.id else ""
             out.say("  " + c.person_line(out, p, extra=mark))
         for line in c.preview_lines(out, preview, indent="  "):
             out.say(line)
@@ -119,7 +110,7 @@ def job(args: argparse.Namespace, client: flowpop.Client, out: c.Out) -> int:
             code = c.EXIT_FAILING
             continue
         out.summary["applied"].append(c.preview_json(done))
-        out.say(out.t(f"已合并：批量变更 {done.id}（归档 {done.applied} 条重复记录）",
+        out.say(c.t(f"已合并：批量变更 {done.id}（归档 {done.applied} 条重复记录）",
                       f"merged: changeset {done.id} ({done.applied} duplicate records archived)"))
     ids = [a["id"] for a in out.summary["applied"]]
     if ids:
@@ -128,9 +119,9 @@ def job(args: argparse.Namespace, client: flowpop.Client, out: c.Out) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = c.parser(c.h("合并重复建档的人员记录（同一身份证号）；默认试运行", "merge duplicate person records (one ID number); "
-                     "a dry run unless --apply"), c.h(EPILOG_ZH, EPILOG_EN))
-    p.add_argument("--reason", default=REASON, help=c.h(f"记入每条修改的原因（默认：{REASON}）",
+    p = c.parser(c.t("合并重复建档的人员记录（同一身份证号）；默认试运行", "merge duplicate person records (one ID number); "
+                     "a dry run unless --apply"), c.t(EPILOG_ZH, EPILOG_EN))
+    p.add_argument("--reason", default=REASON, help=c.t(f"记入每条修改的原因（默认：{REASON}）",
                                                         f"recorded with each change (default: {REASON})"))
     return c.run(job, p.parse_args(argv))
 

@@ -72,10 +72,10 @@ def job(args: argparse.Namespace, client: flowpop.Client, out: c.Out) -> int:
     out.summary.update(job="deregister_departed", dry_run=not args.apply, division=scope.code,
                        expected_return_before=cutoff, overdue=sorted(overdue), not_found=sorted(gone),
                        changeset=None, applied=None)
-    out.say(out.t(f"预计返回日期早于 {cutoff} 仍在册：{len(overdue)} 人", f"active past an expected return before "
+    out.say(c.t(f"预计返回日期早于 {cutoff} 仍在册：{len(overdue)} 人", f"active past an expected return before "
                   f"{cutoff}: {len(overdue)}"))
     if args.include_not_found:
-        out.say(out.t(f"清查查无此人仍在册：{len(gone)} 人（两者皆是 {len(overdue.keys() & gone.keys())} 人）",
+        out.say(c.t(f"清查查无此人仍在册：{len(gone)} 人（两者皆是 {len(overdue.keys() & gone.keys())} 人）",
                       f"found gone by an inspection, still active: {len(gone)} (both: {len(overdue.keys() & gone.keys())})"))
     if not selected:
         out.say("没有需要注销的人员。", "nobody to deregister.")
@@ -86,20 +86,20 @@ def job(args: argparse.Namespace, client: flowpop.Client, out: c.Out) -> int:
     out.summary["changeset"] = c.preview_json(preview)
     for s in preview.samples:
         p = selected[s.person_id]
-        why = out.t("查无此人", "not found") if s.person_id in gone else out.t("逾期未返", "overdue")
-        out.say(f"  {out.t('示例', 'e.g.')} #{p.id} {p.name} {c.masked(p.id_number)} {p.residence_name or ''} "
-                f"{out.t('流入', 'arrived')} {p.arrived_on} — {why}")
+        why = c.t("查无此人", "not found") if s.person_id in gone else c.t("逾期未返", "overdue")
+        out.say(f"  {c.t('示例', 'e.g.')} #{p.id} {p.name} {c.masked(p.id_number)} {p.residence_name or ''} "
+                f"{c.t('流入', 'arrived')} {p.arrived_on} — {why}")
     for line in c.preview_lines(out, preview):
         out.say(line)
     if not args.apply:
-        out.say(out.t(f"（试运行，未做任何修改；加 --apply 以注销日期 {values['date']} 注销）",
+        out.say(c.t(f"（试运行，未做任何修改；加 --apply 以注销日期 {values['date']} 注销）",
                       f"(dry run: nothing changed; add --apply to deregister as of {values['date']})"))
         return c.EXIT_OK
     done = c.apply_changeset(client, out, preview, skip_failing=args.skip_failing)
     if done is None:
         return c.EXIT_FAILING
     out.summary["applied"] = c.preview_json(done)
-    out.say(out.t(f"已注销 {done.applied} 人：批量变更 {done.id}", f"deregistered {done.applied}: changeset {done.id}"))
+    out.say(c.t(f"已注销 {done.applied} 人：批量变更 {done.id}", f"deregistered {done.applied}: changeset {done.id}"))
     out.say(c.revert_hint(out, [done.id]))
     return c.EXIT_OK
 
@@ -107,24 +107,24 @@ def job(args: argparse.Namespace, client: flowpop.Client, out: c.Out) -> int:
 def _chunk(text: str) -> int:
     n = int(text)
     if n < 100:
-        raise argparse.ArgumentTypeError(c.h("至少 100", "at least 100"))
+        raise argparse.ArgumentTypeError(c.t("至少 100", "at least 100"))
     return n
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = c.parser(c.h("注销逾期未返和清查查无此人的人员（人走注销）；默认试运行",
+    p = c.parser(c.t("注销逾期未返和清查查无此人的人员（人走注销）；默认试运行",
                      "deregister people past their expected return or found gone by an inspection; "
                      "a dry run unless --apply"))
     p.add_argument("--grace-days", type=int, default=0, metavar="N",
-                   help=c.h("只选预计返回日期已过 N 天以上的（默认 0）", "only stays more than N days past their expected "
+                   help=c.t("只选预计返回日期已过 N 天以上的（默认 0）", "only stays more than N days past their expected "
                             "return (default 0)"))
     p.add_argument("--include-not-found", action="store_true",
-                   help=c.h("同时注销本季度、上季度或未结束的清查中查无此人的人员",
+                   help=c.t("同时注销本季度、上季度或未结束的清查中查无此人的人员",
                             "also persons an open or recent inspection found gone"))
-    p.add_argument("--date", type=dt.date.fromisoformat, help=c.h("注销日期 YYYY-MM-DD（默认今天）",
+    p.add_argument("--date", type=dt.date.fromisoformat, help=c.t("注销日期 YYYY-MM-DD（默认今天）",
                                                                   "deregistration date YYYY-MM-DD (default: today)"))
-    p.add_argument("--reason", default=REASON, help=c.h(f"注销原因（默认：{REASON}）", f"the reason recorded (default: {REASON})"))
-    p.add_argument("--chunk-size", type=_chunk, metavar="N", help=c.h("分批执行，每批 N 条（至少 100）",
+    p.add_argument("--reason", default=REASON, help=c.t(f"注销原因（默认：{REASON}）", f"the reason recorded (default: {REASON})"))
+    p.add_argument("--chunk-size", type=_chunk, metavar="N", help=c.t("分批执行，每批 N 条（至少 100）",
                                                                       "apply in chunks of N records (at least 100)"))
     return c.run(job, p.parse_args(argv))
 

@@ -66,7 +66,7 @@ def co_management(client: flowpop.Client, period: str, scope: c.Scope) -> Rate:
 
 def rate_text(out: c.Out, rate: Rate) -> str:
     value = "—" if rate.value is None else f"{rate.value:.1%}"
-    return f"{rate.numerator}/{rate.denominator} = {value}" + out.t(f"（目标 {rate.target:.0%}）", f" (target {rate.target:.0%})")
+    return f"{rate.numerator}/{rate.denominator} = {value}" + c.t(f"（目标 {rate.target:.0%}）", f" (target {rate.target:.0%})")
 
 
 def rate_json(rate: Rate) -> dict[str, Any]:
@@ -152,8 +152,8 @@ def find_pairs(client: flowpop.Client, out: c.Out, found: list[Notice]) -> tuple
 
 def pair_lines(out: c.Out, pair: Pair) -> list[str]:
     lines = []
-    for rec, who, mark in ((pair.household, out.t("户籍地登记", "household side"), ""),
-                           (pair.residence, out.t("现居住地登记", "residence side"), out.t("  ← 保留", "  ← keep"))):
+    for rec, who, mark in ((pair.household, c.t("户籍地登记", "household side"), ""),
+                           (pair.residence, c.t("现居住地登记", "residence side"), c.t("  ← 保留", "  ← keep"))):
         p, s = rec.person, rec.stay
         lines.append(f"    {who}: #{p.id} {p.name} {c.masked(p.id_number)} {p.birth_year} "
                      f"{s.household_name or s.household_code} → {s.residence_name or s.residence_code}{mark}")
@@ -185,13 +185,13 @@ def job(args: argparse.Namespace, client: flowpop.Client, out: c.Out) -> int:
         plan(client, pair, args.reason)
     out.summary.update(job="reconcile_outflows", dry_run=not args.apply, division=scope.code, period=period,
                        rate_before=rate_json(before), pairs=[], acknowledged=0, rate_after=None)
-    out.say(out.t(f"共管率（{period}）：", f"co-management ({period}): ") + rate_text(out, before))
-    out.say(out.t(f"确定为同一人（身份证号相同）：{len(certain)} 对", f"certain pairs (same ID number): {len(certain)}"))
+    out.say(c.t(f"共管率（{period}）：", f"co-management ({period}): ") + rate_text(out, before))
+    out.say(c.t(f"确定为同一人（身份证号相同）：{len(certain)} 对", f"certain pairs (same ID number): {len(certain)}"))
     for pair in certain:
         out.say("\n".join(pair_lines(out, pair)))
-    note = "" if args.include_probable or not probable else out.t("（加 --include-probable 才合并）",
+    note = "" if args.include_probable or not probable else c.t("（加 --include-probable 才合并）",
                                                                   " (merged only with --include-probable)")
-    out.say(out.t(f"可能为同一人（姓名、出生日期相同，身份证号不同）：{len(probable)} 对{note}",
+    out.say(c.t(f"可能为同一人（姓名、出生日期相同，身份证号不同）：{len(probable)} 对{note}",
                   f"probable pairs (same name and birth date, different ID numbers): {len(probable)}{note}"))
     for pair in probable:
         out.say("\n".join(pair_lines(out, pair)))
@@ -215,26 +215,26 @@ def job(args: argparse.Namespace, client: flowpop.Client, out: c.Out) -> int:
     if acknowledge:
         result = client.inbox.acknowledge(acknowledge)
         out.summary["acknowledged"] = result.done
-        out.say(out.t(f"已合并 {len(merged)} 对，确认登记通报 {result.done} 条（{len(result.skipped)} 条无权或已处理）",
+        out.say(c.t(f"已合并 {len(merged)} 对，确认登记通报 {result.done} 条（{len(result.skipped)} 条无权或已处理）",
                       f"merged {len(merged)} pairs, acknowledged {result.done} registration notices "
                       f"({len(result.skipped)} not yours or already handled)"))
         out.say(c.revert_hint(out, merged))
     after = co_management(client, period, scope)
     out.summary["rate_after"] = rate_json(after)
-    out.say(out.t(f"共管率（{period}）现为：", f"co-management ({period}) now: ") + rate_text(out, after))
+    out.say(c.t(f"共管率（{period}）现为：", f"co-management ({period}) now: ") + rate_text(out, after))
     return code
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = c.parser(c.h("配对只有户籍地登记和只有现居住地登记的同一人记录并合并，提高共管率；默认试运行",
+    p = c.parser(c.t("配对只有户籍地登记和只有现居住地登记的同一人记录并合并，提高共管率；默认试运行",
                      "pair outflow-only and inflow-only records of one person across counties and merge them; "
                      "a dry run unless --apply"))
-    p.add_argument("--period", help=c.h("共管率的统计期：季度 2026Q4 或月份 2026-11（默认本季度）",
+    p.add_argument("--period", help=c.t("共管率的统计期：季度 2026Q4 或月份 2026-11（默认本季度）",
                                         "the rate's period: a quarter (2026Q4) or month (2026-11); default this quarter"))
     p.add_argument("--include-probable", action="store_true",
-                   help=c.h("同时合并“可能为同一人”的配对（姓名、出生日期相同而身份证号不同）",
+                   help=c.t("同时合并“可能为同一人”的配对（姓名、出生日期相同而身份证号不同）",
                             "also merge probable pairs (same name and birth date, different ID numbers)"))
-    p.add_argument("--reason", default=REASON, help=c.h(f"记入每条修改的原因（默认：{REASON}）",
+    p.add_argument("--reason", default=REASON, help=c.t(f"记入每条修改的原因（默认：{REASON}）",
                                                         f"recorded with each change (default: {REASON})"))
     return c.run(job, p.parse_args(argv))
 

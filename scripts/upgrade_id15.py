@@ -36,7 +36,7 @@ def sample_lines(out: c.Out, preview: ChangesetPreview) -> list[str]:
     for s in preview.samples:
         before, after = s.before.get("person", {}), s.after.get("person", {})
         lines.append(f"  #{s.person_id} {s.name}: {c.masked(before.get('id_number'))} → {c.masked(after.get('id_number'))}"
-                     f"  {out.t('出生年份', 'born')} {after.get('birth_year')} {out.label('sex', after.get('sex'))}")
+                     f"  {c.t('出生年份', 'born')} {after.get('birth_year')} {out.label('sex', after.get('sex'))}")
     return lines
 
 
@@ -51,7 +51,7 @@ def job(args: argparse.Namespace, client: flowpop.Client, out: c.Out) -> int:
     if preview.total == 0:
         out.say("没有15位身份证号需要升级。", "no 15-digit ID numbers to upgrade.")
         return c.EXIT_OK
-    out.say(out.t(f"15位身份证号 {preview.total} 条，可升级 {preview.total - preview.failing} 条，"
+    out.say(c.t(f"15位身份证号 {preview.total} 条，可升级 {preview.total - preview.failing} 条，"
                   f"无法升级 {preview.failing} 条", f"{preview.total} 15-digit ID numbers: "
                   f"{preview.total - preview.failing} can be upgraded, {preview.failing} cannot"))
     for line in sample_lines(out, preview) + c.preview_lines(out, preview):
@@ -63,13 +63,13 @@ def job(args: argparse.Namespace, client: flowpop.Client, out: c.Out) -> int:
     if done is None:
         return c.EXIT_FAILING
     out.summary["applied"] = c.preview_json(done)
-    out.say(out.t(f"已升级 {done.applied} 条：批量变更 {done.id}", f"upgraded {done.applied}: changeset {done.id}"))
+    out.say(c.t(f"已升级 {done.applied} 条：批量变更 {done.id}", f"upgraded {done.applied}: changeset {done.id}"))
     out.say(c.revert_hint(out, [done.id]))
     return c.EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = c.parser(c.h("把15位旧身份证号升级为18位（出生日期、性别随之更新）；默认试运行",
+    p = c.parser(c.t("把15位旧身份证号升级为18位（出生日期、性别随之更新）；默认试运行",
                      "upgrade 15-digit ID numbers to 18 digits (birth date and sex follow); a dry run unless --apply"))
     return c.run(job, p.parse_args(argv))
 
