@@ -223,7 +223,7 @@ def plan_from_options(state: State, operation: str, *, sets: tuple[str, ...], fi
     elif ids_file is not None:
         selection = {"ids": read_ids(ids_file)}
     else:
-        selection = {"id_numbers": [v for _n, v in read_lines(numbers_file)]}  # type: ignore[arg-type]
+        selection = {"id_numbers": [v for _n, v in read_lines(numbers_file)]}  # type: ignore[arg-type]  # one source is required: here the numbers file
     if not any(selection.values()) and "filters" not in selection:
         raise bad_input("文件中没有记录", "the file lists no records")
     values: dict[str, Any] = {}

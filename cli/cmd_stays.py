@@ -92,6 +92,6 @@ def close(state: State, stay_id: int, reason: str, date: str | None, yes: bool, 
     current = state.client.stays.get(stay_id)
     inputs.confirm(f"结束居住记录 {stay_id}？", f"close stay {stay_id}?", yes)
     stay = state.client.stays.close(stay_id, version=version if version is not None else current.version,
-                                    reason=reason, date=date)  # type: ignore[arg-type]
+                                    reason=reason, date=date)  # type: ignore[arg-type]  # ISO text; the registry checks it as a date
     click.echo(t(f"已结束居住记录 {stay.id}", f"stay {stay.id} closed"), err=True)
     show_stay(stay, fmt)

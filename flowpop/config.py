@@ -63,8 +63,8 @@ def resolve(
     url_value = None if db is not None else (url or env.get("FLOWPOP_URL") or prof.get("url"))
     return Settings(
         url=str(url_value).rstrip("/") if url_value else None,
-        token=token or env.get("FLOWPOP_TOKEN") or prof.get("token"),  # type: ignore[arg-type]
+        token=token or env.get("FLOWPOP_TOKEN") or prof.get("token"),  # type: ignore[arg-type]  # a profile's token is TOML text
         db=str(db_value) if db_value else str(default_db()),
-        timeout=timeout if timeout is not None else float(prof.get("timeout", 30.0)),  # type: ignore[arg-type]
-        max_retries=max_retries if max_retries is not None else int(prof.get("max_retries", 2)),  # type: ignore[call-overload]
+        timeout=timeout if timeout is not None else float(prof.get("timeout", 30.0)),  # type: ignore[arg-type]  # a TOML number; float() refuses anything else
+        max_retries=max_retries if max_retries is not None else int(prof.get("max_retries", 2)),  # type: ignore[call-overload]  # a TOML number; int() refuses anything else
     )
