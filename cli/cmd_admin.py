@@ -111,7 +111,7 @@ def users() -> None:
 @click.option("--name", "display_name", default="", help="姓名 / display name")
 @format_options
 @pass_state
-def add_user(state: State, username: str, role: str, jurisdiction: str | None, display_name: str, fmt: str) -> None:
+def add_user(state: State, username: str, role: Role, jurisdiction: str | None, display_name: str, fmt: str) -> None:
     """新建用户 / create a user."""
     user = state.client.users.create(username=username, role=role, jurisdiction_code=jurisdiction,
                                      display_name=display_name)

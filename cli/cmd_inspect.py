@@ -13,7 +13,15 @@ import click
 
 from flowpop.errors import FlowpopError
 from flowpop.rules.legacy import decode
-from flowpop.types import Campaign, CampaignItem, CampaignProgress, Certificate, HouseUpdate, StayUpdate
+from flowpop.types import (
+    Campaign,
+    CampaignItem,
+    CampaignProgress,
+    Certificate,
+    HouseUpdate,
+    InspectionOutcome,
+    StayUpdate,
+)
 from flowpop_cli import inputs, views
 from flowpop_cli.cmd_bulk import one_format
 from flowpop_cli.cmd_files import write_bytes
@@ -348,7 +356,7 @@ def parse_changes(pairs: tuple[str, ...], kind: str) -> dict[str, Any]:
 @click.option("--version", type=int, help="您读到的版本（默认当前版本）/ the version you read (default: current)")
 @one_format
 @pass_state
-def record(state: State, campaign_id: int, item_id: int, outcome: str, sets: tuple[str, ...], date: str | None,
+def record(state: State, campaign_id: int, item_id: int, outcome: InspectionOutcome, sets: tuple[str, ...], date: str | None,
            note: str | None, version: int | None, fmt: str) -> None:
     """记录一个清查对象的结果：present 在住无误、corrected 已更正、left 已离开（注销）、not_found 查无此人（通报户籍地）、
     certificate_missing 缺婚育证明（发催办通知）/ record an item's outcome and its effect."""
