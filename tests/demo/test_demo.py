@@ -84,9 +84,10 @@ def test_summary_matches_the_registry(built: Built, admin: flowpop.Client) -> No
     assert s.stays > s.persons  # earlier, closed stays for some people
 
 
-def test_id_numbers_are_valid_except_the_deliberate_errors(built: Built) -> None:
+def id_faults(persons: list[Person]) -> Counter[str]:
+    """The deliberate ID-number faults among ``persons``; every other number must be valid."""
     found: Counter[str] = Counter()
-    for p in built.persons:
+    for p in persons:
         check = idnumber.check(p.id_number)
         if len(p.id_number) == 15:
             found["id_15_digits"] += 1
@@ -98,10 +99,15 @@ def test_id_numbers_are_valid_except_the_deliberate_errors(built: Built) -> None
             found["sex_mismatch"] += 1
         if check.birth_date != p.birth_date:
             found["birth_date_mismatch"] += 1
+    return found
+
+
+@pytest.mark.parametrize("kind", ["id_15_digits", "id_checksum", "sex_mismatch", "birth_date_mismatch"])
+def test_id_numbers_are_valid_except_the_deliberate_errors(built: Built, kind: str) -> None:
+    found = id_faults(built.persons)
     errors = built.summary.errors
-    for kind in ("id_15_digits", "id_checksum", "sex_mismatch", "birth_date_mismatch"):
-        assert errors[kind] > 0
-        assert found[kind] == errors[kind], kind
+    assert errors[kind] > 0
+    assert found[kind] == errors[kind], kind
 
 
 def test_other_deliberate_errors_are_in_the_data(built: Built, admin: flowpop.Client) -> None:
@@ -160,14 +166,18 @@ def test_places_and_users(admin: flowpop.Client) -> None:
     assert villages and all(d.is_demo and len(d.code) == 12 for d in villages)
     grids = admin.divisions.list(parent=villages[0].code, level="grid")
     assert grids and all(len(d.code) == 15 and d.code.startswith(villages[0].code) for d in grids)
-    for old, new in (("350402000000", SANYUAN), ("350403000000", SANYUAN), ("350427000000", "350405000000")):
-        d = admin.divisions.get(old)
-        assert d.retired and not d.is_demo and d.successor_code == new
     assert not admin.divisions.get(SANYUAN).retired
     users = {u.username: u for u in admin.users.list()}
     assert users["sanyuan_admin"].role == "county_admin" and users["sanyuan_admin"].jurisdiction_code == SANYUAN
     assert users["sanming_viewer"].jurisdiction_code == "350400000000"
     assert {"township_operator", "village_assistant", "auditor"} <= {u.role for u in users.values()}
+
+
+@pytest.mark.parametrize(("old", "new"), [("350402000000", SANYUAN), ("350403000000", SANYUAN),
+                                          ("350427000000", "350405000000")])
+def test_retired_counties_name_their_successor(admin: flowpop.Client, old: str, new: str) -> None:
+    d = admin.divisions.get(old)
+    assert d.retired and not d.is_demo and d.successor_code == new
 
 
 def test_stays_history_and_houses(built: Built, admin: flowpop.Client) -> None:
