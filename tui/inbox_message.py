@@ -200,18 +200,18 @@ class MessageScreen(Screen["Message | None"], MessageActions):
             return " ".join(x for x in (tail(name, 18), str(address or "")) if x)
 
         rows: list[tuple[str, str, str, bool]] = [
-            ("f_name", str(s.get("name") or ""), p.name if p else "", bool(p) and s.get("name") != p.name),
+            ("f_name", str(s.get("name") or ""), p.name if p else "", p is not None and s.get("name") != p.name),
             ("col_id", str(s.get("id_number") or ""), p.id_number if p else "",
-             bool(p) and bool(s.get("id_number")) and s.get("id_number") != p.id_number),
+             p is not None and bool(s.get("id_number")) and s.get("id_number") != p.id_number),
             # birth years, not birth dates (beside a masked number one rebuilds it) nor ages (they move on birthdays)
             ("col_birth_year", optional(s.get("birth_year")), optional(p.birth_year) if p else "",
-             bool(p) and s.get("birth_year") is not None and s.get("birth_year") != p.birth_year),
+             p is not None and s.get("birth_year") is not None and s.get("birth_year") != p.birth_year),
             ("f_household", place(s.get("household_code"), s.get("household_address")),
              " ".join(x for x in (tail(p.household_name, 18), p.household_address or "") if x) if p else "",
-             bool(p) and bool(s.get("household_code")) and pad12(str(s.get("household_code"))) != p.household_code),
+             p is not None and bool(s.get("household_code")) and pad12(str(s.get("household_code"))) != p.household_code),
             ("f_residence", place(s.get("residence_code"), s.get("residence_address")),
              " ".join(x for x in (tail(p.residence_name, 18), stay_address or "") if x) if p else "",
-             bool(p) and bool(s.get("residence_code")) and pad12(str(s.get("residence_code"))) != (p.residence_code or "")),
+             p is not None and bool(s.get("residence_code")) and pad12(str(s.get("residence_code"))) != (p.residence_code or "")),
         ]
         out = []
         for i, (key, theirs, ours, differs) in enumerate(rows):
