@@ -10,16 +10,16 @@ import re
 import sys
 import zipfile
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 import click
 
 from flowpop.labels import lang
 from flowpop.rules import legacy
 from flowpop.rules.cells import csv_row
-from flowpop.types import Category, ImportResult, PersonStatus
+from flowpop.types import ImportResult, PersonExportFilters
 from flowpop_cli import inputs, views
-from flowpop_cli.inputs import CodeChoice
+from flowpop_cli.filter_options import chosen, filter_options
 from flowpop_cli.output import card, dumps
 from flowpop_cli.progress import Progress
 from flowpop_cli.state import FAILURE, INVALID, CommandFailed, State, bad_input, is_tty, pass_state, t
@@ -243,20 +243,14 @@ def _count_rows(data: bytes, fmt: str) -> int:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
               help="输出文件（文本格式默认标准输出；xlsx 必填）/ output file (text formats default to stdout)")
 @click.option("--reveal", is_flag=True, help="完整身份证号（需权限）/ full ID numbers (needs the right)")
-@click.option("--division", help="区划代码（含下级）/ division code, subtree included")
-@click.option("--status", type=CodeChoice("person_status", get_args(PersonStatus)), help="状态 / status")
-@click.option("--category", type=CodeChoice("category", get_args(Category)), help="类别 / category")
-@click.option("--key-target", is_flag=True, default=None, help="只导出重点服务管理对象 / key service targets only")
-@click.option("--direction", type=CodeChoice("direction", ("inflow", "outflow", "local")), help="流向 / direction")
-@click.option("--arrived-from", metavar="DATE", help="流入日期起 / arrived on or after")
-@click.option("--arrived-to", metavar="DATE", help="流入日期止 / arrived on or before")
+@filter_options(PersonExportFilters, skip={"q", "format", "reveal"})  # the person filters, from the contract
 @pass_state
 def export(state: State, query: str | None, fmt: str, output: str | None, reveal: bool, **filters: Any) -> None:
     """导出人员（身份证号默认遮蔽；每次导出记入访问日志）/
     export people (ID numbers masked unless --reveal; every export is access-logged)."""
     if fmt in BINARY and output in (None, "-"):  # before the export is made (and logged)
         raise click.UsageError(t("xlsx 需用 -o 指定输出文件", "xlsx needs an output file: -o FILE"))
-    wanted = {k: v for k, v in filters.items() if v is not None}
+    wanted = chosen(filters, PersonExportFilters)
     if query:
         wanted["q"] = query
     data = state.client.persons.export(fmt, reveal=reveal, **wanted)

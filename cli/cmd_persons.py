@@ -8,13 +8,16 @@ from typing import IO, Any, TypeVar, get_args
 import click
 
 from flowpop.labels import label
-from flowpop.types import Category, Person, PersonDetail, PersonStatus, PersonUpdate, ServiceKind
+from flowpop.types import Person, PersonDetail, PersonListFilters, PersonUpdate, ServiceKind
 from flowpop_cli import inputs, views
+from flowpop_cli.filter_options import chosen, filter_options
 from flowpop_cli.inputs import CodeChoice
 from flowpop_cli.output import format_options, render, render_one
 from flowpop_cli.state import State, pass_state, t
 
-SORTS = ("id", "-id", "name", "-name", "arrived_on", "-arrived_on", "updated_at", "-updated_at")
+# the list's options are PersonListFilters' fields (flowpop_cli.filter_options) but these: QUERY is q, and --limit
+# / --all say how many rows to print (the pages are fetched as they are printed)
+PAGING_AND_QUERY = frozenset({"q", "limit", "cursor", "with_total"})
 PAGE_MAX = 500
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -88,26 +91,17 @@ def persons() -> None:
 
 @persons.command("list")
 @click.argument("query", required=False)
-@click.option("--division", help="区划代码（含下级）/ division code, subtree included")
-@click.option("--status", type=CodeChoice("person_status", get_args(PersonStatus)), help="状态 / status")
-@click.option("--category", type=CodeChoice("category", get_args(Category)), help="类别 / category")
-@click.option("--key-target", is_flag=True, default=None, help="只列重点服务管理对象 / key service targets only")
-@click.option("--direction", type=CodeChoice("direction", ("inflow", "outflow", "local")),
-              help="流向（需 --division 或有管辖区域）/ direction (needs --division or a jurisdiction)")
-@click.option("--arrived-from", metavar="DATE", help="流入日期起 / arrived on or after")
-@click.option("--arrived-to", metavar="DATE", help="流入日期止 / arrived on or before")
-@click.option("--sort", type=click.Choice(SORTS), default="-id", show_default=True, help="排序 / order")
+@filter_options(PersonListFilters, skip=PAGING_AND_QUERY, overrides={"sort": {"default": "-id", "show_default": True}})
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True,
               help="最多显示条数 / rows to print")
 @click.option("--all", "everything", is_flag=True, help="显示全部 / print every row")
-@click.option("--reveal", is_flag=True, help="显示完整身份证号（记入访问日志）/ full ID numbers (access-logged)")
 @format_options
 @pass_state
 def list_persons(state: State, query: str | None, limit: int, everything: bool, fmt: str, **filters: Any) -> None:
     """列出人员；QUERY 可为身份证号（可查看完整号码者可输尾号）、姓名、拼音或首字母 /
     list people; QUERY matches an ID number (its last digits with the reveal right), a name, pinyin or initials."""
     page_size = PAGE_MAX if everything else min(limit, PAGE_MAX)
-    pager = state.client.persons.list(query, limit=page_size, **{k: v for k, v in filters.items() if v is not None})
+    pager = state.client.persons.list(query, limit=page_size, **chosen(filters, PersonListFilters))
     more = False
 
     def rows() -> Iterator[Person]:

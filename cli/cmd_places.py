@@ -4,24 +4,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, get_args
+from typing import Any
 
 import click
 
 from flowpop.labels import label
 from flowpop.types import (
     Employer,
+    EmployerFilters,
     EmployerUpdate,
     House,
+    HouseFilters,
     HouseResidents,
     HouseUpdate,
-    HouseUse,
     LateDeclaration,
+    LateDeclarationFilters,
 )
 from flowpop_cli import inputs, views
 from flowpop_cli.cmd_inbox import open_output, output_option
 from flowpop_cli.cmd_persons import field_options
-from flowpop_cli.inputs import CodeChoice
+from flowpop_cli.filter_options import chosen, filter_options
 from flowpop_cli.output import format_options, render, render_one
 from flowpop_cli.state import State, pass_state, t
 from flowpop_cli.views import Column, col, pick
@@ -114,17 +116,14 @@ def houses() -> None:
 
 @houses.command("list")
 @click.argument("query", required=False)
-@click.option("--division", metavar="CODE", help="区划代码（含下级）/ division code, subtree included")
-@click.option("--use", type=CodeChoice("house_use", get_args(HouseUse)), help="用途 / use")
-@click.option("--vacant", is_flag=True, default=None, help="无人登记居住的 / nobody registered living there")
-@click.option("--over-capacity", is_flag=True, default=None, help="超过核定人数的 / more occupants than capacity")
+@filter_options(HouseFilters, skip={"q", "limit", "after"})  # QUERY is q; --limit/--all: rows to print
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="最多显示条数 / rows to print")
 @click.option("--all", "everything", is_flag=True, help="显示全部 / print every row")
 @format_options
 @pass_state
 def list_houses(state: State, query: str | None, limit: int, everything: bool, fmt: str, **filters: Any) -> None:
     """列出房屋；QUERY 可为房屋编码、地址片段或房东姓名 / list houses; QUERY: a code, part of the address or a landlord."""
-    wanted = {k: v for k, v in filters.items() if v is not None}
+    wanted = chosen(filters, HouseFilters)
     more = False
 
     def rows() -> Iterator[House]:
@@ -227,12 +226,12 @@ def declare(state: State, code: str, stay_id: int, declared_on: str, declared_by
 
 
 @houses.command("late")
-@click.option("--division", metavar="CODE", help="区划代码（含下级）/ division code, subtree included")
+@filter_options(LateDeclarationFilters, skip={"limit"})
 @format_options
 @pass_state
-def late(state: State, division: str | None, fmt: str) -> None:
+def late(state: State, fmt: str, **filters: Any) -> None:
     """逾期申报和未申报的租客及罚款 / tenants declared late or not at all, with penalties."""
-    rows: list[LateDeclaration] = state.client.houses.late_declarations(**({"division": division} if division else {}))
+    rows: list[LateDeclaration] = state.client.houses.late_declarations(**chosen(filters, LateDeclarationFilters))
     render(rows, fmt, LATE_COLUMNS)
     if fmt == "table" and rows:
         missing = sum(1 for x in rows if x.state == "missing")
@@ -296,19 +295,17 @@ def employers() -> None:
 
 @employers.command("list")
 @click.argument("query", required=False)
-@click.option("--needs-agreement", is_flag=True,
-              help="流动人员达到规定人数而未签订协议的 / enough floating workers but no agreement signed")
-@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True, help="最多条数 / at most")
+@filter_options(EmployerFilters, skip={"q"}, overrides={
+    "needs_agreement": {"help": "流动人员达到规定人数而未签订协议的 / enough floating workers but no agreement signed"},
+    "limit": {"default": 100, "show_default": True, "help": "最多条数 / at most"}})
 @format_options
 @pass_state
-def list_employers(state: State, query: str | None, needs_agreement: bool, limit: int, fmt: str) -> None:
+def list_employers(state: State, query: str | None, fmt: str, **filters: Any) -> None:
     """列出用人单位；QUERY 可为信用代码或名称片段 / list employers; QUERY: a credit code or part of the name."""
-    filters: dict[str, Any] = {"limit": limit}
+    wanted = chosen(filters, EmployerFilters)
     if query:
-        filters["q"] = query
-    if needs_agreement:
-        filters["needs_agreement"] = True
-    render(state.client.employers.list(**filters), fmt, EMPLOYER_COLUMNS)
+        wanted["q"] = query
+    render(state.client.employers.list(**wanted), fmt, EMPLOYER_COLUMNS)
 
 
 @employers.command("show")

@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from flowpop.rules.idnumber import mask
+from flowpop.types import PersonFilters
 from flowpop_tui.format import person_cells, plain
 from flowpop_tui.i18n import colon, error_text, label, lang, t
 from flowpop_tui.ops_i18n import t as ops_t
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from flowpop.types import Person
 
 DIRECTIONS: tuple[str | None, ...] = (None, "inflow", "outflow")
+QUERY_MAX = 64  # PersonFilters.q's bound: longer text could not be searched
 STATUSES: tuple[str | None, ...] = ("active", "deregistered", "archived", None)
 # Widths in terminal cells, one more than the widest value: the table has no cell padding so
 # that all eight columns fit in 80 columns (CJK characters count two cells; Textual measures them).
@@ -73,7 +75,8 @@ class SearchScreen(Screen[None]):
         yield Header(icon="☰")
         with Horizontal(id="searchbar"):
             yield Label("›", id="prompt")
-            yield Input(value=self.query_text, placeholder=t("search_placeholder"), id="q", compact=True)
+            yield Input(value=self.query_text, placeholder=t("search_placeholder"), id="q", compact=True,
+                        max_length=QUERY_MAX)
         yield Static(self._filters_text(), id="filters")
         yield DataTable(id="persons", cursor_type="row", zebra_stripes=True, cell_padding=0)
         yield Static("", id="status")
@@ -150,9 +153,10 @@ class SearchScreen(Screen[None]):
 
     # ------------------------------------------------------------------ fetching
 
-    def _filters(self) -> dict[str, Any]:
-        return {"q": self.query_text.strip() or None, "direction": self.direction_filter, "status": self.status_filter,
-                "key_target": self.key_target, "limit": self.PAGE_SIZE}
+    def _filters(self) -> PersonFilters:
+        """The search as the contract's person filters: what the registry searches by and a bulk change selects."""
+        return PersonFilters.model_validate({"q": self.query_text.strip() or None, "direction": self.direction_filter,
+                                             "status": self.status_filter, "key_target": self.key_target})
 
     @work(exclusive=True, group="search")
     async def search(self, delay: float = 0.0) -> None:
@@ -170,7 +174,7 @@ class SearchScreen(Screen[None]):
         self.error = None
         self._set_loading(True)
         try:
-            pager = client.persons.list(**self._filters())
+            pager = client.persons.list(**self._filters().model_dump(exclude_none=True), limit=self.PAGE_SIZE)
             page = await pager.first_page()
         except Exception as exc:
             if generation == self._generation:  # the rows shown belong to the previous query: drop them
@@ -286,7 +290,7 @@ class SearchScreen(Screen[None]):
         """The rows marked, else the current search (its filters, as the registry reads them)."""
         if self.selected:
             return {"ids": sorted(self.selected)}
-        return {"filters": {k: v for k, v in self._filters().items() if k != "limit" and v is not None}}
+        return {"filters": self._filters().model_dump(mode="json", exclude_none=True)}
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "bulk":
