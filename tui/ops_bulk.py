@@ -240,7 +240,11 @@ class PreviewScreen(ModalScreen["Changeset | None"]):
         if todo <= 0:
             self.notify(t("preview_nothing"), markup=False)
             return
-        self.app.push_screen(Confirm(text, t("key_apply")), lambda yes: self.apply() if yes else None)
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.apply()
+
+        self.app.push_screen(Confirm(text, t("key_apply")), confirmed)
 
     @work(exclusive=True, group="apply")
     async def apply(self) -> None:
@@ -413,8 +417,11 @@ class ChangesetsScreen(OpsScreen):
         c = self.current()
         if c is None or c.status not in ("applied", "applying"):
             return
-        self.app.push_screen(Confirm(t("revert_confirm", reason=c.reason, n=c.applied), t("key_revert")),
-                             lambda yes: self.revert(c.id) if yes else None)
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.revert(c.id)
+
+        self.app.push_screen(Confirm(t("revert_confirm", reason=c.reason, n=c.applied), t("key_revert")), confirmed)
 
     @work(group="cs-revert", exclusive=True)
     async def revert(self, cs_id: str) -> None:
