@@ -23,7 +23,7 @@ from flowpop_tui.i18n import colon, error_text, label, paren, step_done, t
 
 if TYPE_CHECKING:
     import flowpop
-    from flowpop.types import Message, MessageDetail
+    from flowpop.types import Message, MessageActionName, MessageDetail
 
 # What the keys do; the footer shows a step's key only when the registry lists the step in the message's
 # allowed_actions (it knows the kind, the status, whether this user is the addressee and may write).
@@ -168,7 +168,7 @@ class MessageActions:
 class StepForm(FormScreen["MessageDetail"]):
     """A step that needs something from the user; the registry's refusal stays in the form."""
 
-    action = ""
+    action: MessageActionName  # each form names its step
 
     def __init__(self, client: flowpop.AsyncClient, message: Message, title: str) -> None:
         self.message = message
@@ -185,7 +185,7 @@ class StepForm(FormScreen["MessageDetail"]):
 class ReasonForm(StepForm):
     """拒绝 / 退回 / 上报: a reason, required."""
 
-    def __init__(self, client: flowpop.AsyncClient, message: Message, action: str) -> None:
+    def __init__(self, client: flowpop.AsyncClient, message: Message, action: MessageActionName) -> None:
         self.action = action
         super().__init__(client, message, t(f"title_{action}"))
 
