@@ -30,6 +30,7 @@ from flowpop.registry.people.search import person_conditions
 from flowpop.registry.places import houses
 from flowpop.registry.store import bulk_insert
 from flowpop.registry.store import tables as t
+from flowpop.registry.store.chunks import in_chunks
 from flowpop.rules import idnumber
 from flowpop.types import (
     BULK_SETTABLE,
@@ -54,16 +55,10 @@ PERSON_COLUMNS = ("id", "id_number", "name", "sex", "birth_date", "status", "ver
 STAY_COLUMNS = tuple(dict.fromkeys(("id", "status", "version", *stays.FIELDS, "declare_due_on", "returned_on",
                                     "end_reason", "ended_at")))
 DATES = {"returned_on", "birth_date", "arrived_on", "declare_due_on"}  # kept as text in a plan's items
-CHUNK = 900  # bound parameters per IN (...) stay well under SQLite's limit
 SAMPLES = 5
 FAILURES_SHOWN = 200
 CHUNK_OVER = 2000  # a change of more records than this is applied in resumable chunks…
 CHUNK_SIZE = 1000  # …of this many, unless the plan names its own chunk size
-
-
-def _chunks(values: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
 
 
 _ID_SHAPE = re.compile(r"[0-9]{15}|[0-9]{17}[0-9X]")
@@ -88,7 +83,7 @@ def _selected_ids(reg: Registry, session: Session, actor: Actor, data: Changeset
         return list(session.execute(select(t.Person.id).where(where).order_by(t.Person.id)).scalars())
     ids: list[int] = []
     if sel.ids is not None:
-        for part in _chunks(sorted(set(sel.ids))):
+        for part in in_chunks(sorted(set(sel.ids))):
             ids += session.execute(select(t.Person.id).where(t.Person.id.in_(part), scope)).scalars().all()
     else:
         numbers = sorted({idnumber.normalize(n) for n in sel.id_numbers or []})
@@ -98,7 +93,7 @@ def _selected_ids(reg: Registry, session: Session, actor: Actor, data: Changeset
                                        "身份证号码应为15位数字或18位（末位可为X）",
                                        "an ID number has 15 digits, or 18 (the last may be X)") for i in bad[:20]])
         numbers += [idnumber.upgrade15(n) for n in numbers if len(n) == 15]
-        for part in _chunks(numbers):
+        for part in in_chunks(numbers):
             ids += session.execute(select(t.Person.id).where(t.Person.id_number.in_(part), scope)).scalars().all()
     return sorted(set(ids))
 
@@ -106,7 +101,7 @@ def _selected_ids(reg: Registry, session: Session, actor: Actor, data: Changeset
 def _rows(session: Session, ids: list[int]) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
     pcols = [getattr(t.Person, c) for c in PERSON_COLUMNS]
     scols = [getattr(t.Stay, c).label("stay_" + c) for c in STAY_COLUMNS]
-    for part in _chunks(ids):
+    for part in in_chunks(ids):
         stmt = select(*pcols, *scols).outerjoin(t.Stay, t.Stay.id == t.Person.current_stay_id).where(t.Person.id.in_(part))
         for row in session.execute(stmt.order_by(t.Person.id)).mappings():
             person = {c: row[c] for c in PERSON_COLUMNS}
@@ -328,12 +323,12 @@ def _plan_merge(session: Session, values: dict[str, Any], ids: list[int]) -> Any
     archive_open = values.get("archive_open_stays", False)
     now = t.utcnow()
     stays_of: dict[int, list[int]] = defaultdict(list)
-    for part in _chunks(ids):
+    for part in in_chunks(ids):
         for sid, pid in session.execute(select(t.Stay.id, t.Stay.person_id).where(t.Stay.person_id.in_(part))).all():
             stays_of[pid].append(sid)
     kept = sorted(set(keeper.values()))
     open_kept: set[int] = set()
-    for part in _chunks(kept):
+    for part in in_chunks(kept):
         open_kept.update(session.execute(select(t.Stay.person_id).where(t.Stay.person_id.in_(part),
                                                                         t.Stay.status == "open")).scalars())
 
@@ -485,11 +480,11 @@ def _stale(session: Session, items: list[Item], *, after_apply: bool) -> list[di
     stays_expected = {i.stay_id: (i.stay_version or 0) + (bump if i.after.get("stay") else 0)
                       for i in items if i.after.get("stay") and i.stay_id}
     stale: list[dict[str, Any]] = []
-    for part in _chunks(list(persons_expected)):
+    for part in in_chunks(list(persons_expected)):
         for pid, version in session.execute(select(t.Person.id, t.Person.version).where(t.Person.id.in_(part))).all():
             if version != persons_expected[pid]:
                 stale.append({"person_id": pid, "expected_version": persons_expected[pid], "version": version})
-    for part in _chunks(list(stays_expected)):
+    for part in in_chunks(list(stays_expected)):
         for sid, version in session.execute(select(t.Stay.id, t.Stay.version).where(t.Stay.id.in_(part))).all():
             if version != stays_expected[sid]:
                 stale.append({"stay_id": sid, "expected_version": stays_expected[sid], "version": version})
@@ -518,10 +513,9 @@ def _write(session: Session, actor: Actor, cs: t.Changeset, items: list[Item], *
         for part in ("person", "stay"):
             for k, v in (src.get(part) or {}).items():
                 changes[f"{part}.{k}" if part == "stay" else k] = [(other.get(part) or {}).get(k), v]
-        hist.append({"at": now, "entity": "person", "entity_id": item.person_id, "person_id": item.person_id,
-                     "action": ("revert:" if revert else "bulk:") + cs.operation, "user_id": actor.user_id,
-                     "username": actor.username, "reason": cs.reason, "changes": changes, "changeset_id": cs.id,
-                     "scope_code": None})
+        hist.append(history.entry(actor, entity="person", entity_id=item.person_id, person_id=item.person_id,
+                                  action=("revert:" if revert else "bulk:") + cs.operation, changes=changes,
+                                  reason=cs.reason, changeset_id=cs.id, at=now))
     for cols, rows in person_groups.items():
         _update_rows(session, t.Person.__table__, cols, rows, now)
     for cols, rows in stay_groups.items():
@@ -530,7 +524,7 @@ def _write(session: Session, actor: Actor, cs: t.Changeset, items: list[Item], *
         stmt = (update(t.Stay.__table__).where(t.Stay.__table__.c.id == bindparam("b_id"))
                 .values(person_id=bindparam("person_id"), version=t.Stay.__table__.c.version + 1, updated_at=now))
         session.execute(stmt, moved)
-    for part in _chunks(hist, 5000):
+    for part in in_chunks(hist, 5000):
         bulk_insert.insert_rows(session.connection(), t.HistoryEntry.__table__, part)
     if cs.operation == "merge":
         _repoint_merged(session, items, revert=revert)
@@ -550,14 +544,14 @@ def _update_rows(session: Session, table: Any, cols: tuple[str, ...], rows: list
     if by_values and len(by_values) * 20 <= len(rows):
         postgres = session.get_bind().dialect.name == "postgresql"
         for values, ids in by_values.items():
-            for part in _chunks(ids, 5000):
+            for part in in_chunks(ids, 5000):
                 # PostgreSQL: one array parameter, not 5000 (the driver parses every placeholder)
                 which = (table.c.id == any_(bindparam("ids", part, type_=ARRAY(BigInteger)))) if postgres \
                     else table.c.id.in_(part)
                 session.execute(update(table).where(which).values({**dict(zip(cols, values, strict=True)), **step}))
         return
     stmt = update(table).where(table.c.id == bindparam("b_id")).values({**{c: bindparam(c) for c in cols}, **step})
-    for part in _chunks(rows, 5000):
+    for part in in_chunks(rows, 5000):
         session.execute(stmt, part)
 
 
@@ -595,7 +589,7 @@ def _mark_all(session: Session, cs_id: str, state: str, to: str) -> None:
 
 def _mark(session: Session, items: Iterable[Item], state: str) -> None:
     ids = [i.id for i in items]
-    for part in _chunks(ids):
+    for part in in_chunks(ids):
         session.execute(update(t.ChangesetItem).where(t.ChangesetItem.id.in_(part)).values(state=state)
                         .execution_options(synchronize_session=False))
 

@@ -8,7 +8,7 @@ import io
 from collections import Counter, defaultdict
 from typing import Any
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from flowpop.registry.kernel import history
@@ -16,6 +16,7 @@ from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.kernel.divisions import township_of
 from flowpop.registry.kernel.errors import Conflict, Invalid, NotFound, VersionConflict, field_error
 from flowpop.registry.kernel.registry import Registry, today
+from flowpop.registry.kernel.versioning import compare_and_set
 from flowpop.registry.messaging import messages
 from flowpop.registry.people import access, certificates, persons, stays
 from flowpop.registry.places import houses
@@ -215,11 +216,8 @@ def record(reg: Registry, session: Session, actor: Actor, campaign_id: int, item
         houses.update_house(reg, session, actor, house.code, HouseUpdate(version=house.version, change_reason=reason,
                                                                          **data.changes))
         detail["corrected"] = sorted(data.changes)
-    result = session.execute(update(t.CampaignItem).where(t.CampaignItem.id == item.id, t.CampaignItem.version == data.version)
-                             .values(outcome=data.outcome, detail=detail, recorded_at=t.utcnow(), recorded_by=actor.username,
-                                     version=data.version + 1).execution_options(synchronize_session=False))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise VersionConflict("item", item.version + 1, data.version)
+    compare_and_set(session, item, data.version, {"outcome": data.outcome, "detail": detail, "recorded_at": t.utcnow(),
+                                                  "recorded_by": actor.username}, entity="item")
     session.refresh(item)
     return items(reg, session, actor, campaign_id, after=item.id - 1, limit=1)[0]
 

@@ -22,6 +22,7 @@ from flowpop.registry.kernel.validation import LANDLINE, MARRIED, MOBILE
 from flowpop.registry.people.search import years_before
 from flowpop.registry.store import id_sql
 from flowpop.registry.store import tables as t
+from flowpop.registry.store.chunks import in_chunks
 from flowpop.registry.store.scans import unindexed
 from flowpop.types import QualityCheck, QualityReport
 
@@ -193,8 +194,7 @@ def merge_groups(session: Session, ids: list[int]) -> list[list[int]]:
     """Exact duplicates (same ID number and name) as merge groups, the record to keep first: an active
     one before others, then the oldest."""
     groups: dict[tuple[str, str], list[tuple[bool, int]]] = defaultdict(list)
-    for start in range(0, len(ids), 900):
-        part = ids[start:start + 900]
+    for part in in_chunks(ids):
         for pid, number, name, status in session.execute(
                 select(t.Person.id, t.Person.id_number, t.Person.name, t.Person.status).where(t.Person.id.in_(part))):
             groups[(number, name)].append((status != "active", pid))

@@ -17,9 +17,11 @@ from sqlalchemy.orm import Session
 from flowpop.registry.files.import_rows import PERSON_FIELDS, STAY_FIELDS, Context, Row, Stored, lookup_key
 from flowpop.registry.kernel.auth import Actor
 from flowpop.registry.kernel.errors import Conflict
+from flowpop.registry.kernel.history import entry as history_entry
 from flowpop.registry.kernel.validation import category
 from flowpop.registry.store import bulk_insert
 from flowpop.registry.store import tables as t
+from flowpop.registry.store.chunks import in_chunks
 from flowpop.rules.names import name_keys
 from flowpop.types import ImportResult
 
@@ -34,8 +36,7 @@ _STAY_COLUMNS = [getattr(t.Stay, k) for k in _STAY_KEYS]
 def open_stays(session: Session, person_ids: list[int]) -> dict[int, dict[str, Any]]:
     """The open stay of each person, read 900 persons at a time."""
     found: dict[int, dict[str, Any]] = {}
-    for start in range(0, len(person_ids), 900):
-        part = person_ids[start:start + 900]
+    for part in in_chunks(person_ids):
         # the status is tested here: as a condition, SQLite (no statistics) would walk every open stay instead
         stmt = select(*_STAY_COLUMNS).where(t.Stay.person_id.in_(part)).order_by(t.Stay.id)
         for row in session.connection().execute(stmt):
@@ -119,10 +120,9 @@ class Updates:
             if person:
                 self.persons[tuple(sorted(person))].append({**person, "_id": current["id"], "_version": current["version"]})
             result.updated += 1
-            history.append({"at": self.now, "entity": "person", "entity_id": current["id"], "person_id": current["id"],
-                            "action": "import", "user_id": self.actor.user_id, "username": self.actor.username,
-                            "reason": f"legacy import, line {r.line}", "changes": changes,
-                            "changeset_id": None, "scope_code": r.person.get("household_code")})
+            history.append(history_entry(self.actor, entity="person", entity_id=current["id"], person_id=current["id"],
+                                         action="import", changes=changes, reason=f"legacy import, line {r.line}",
+                                         scope_code=r.person.get("household_code"), at=self.now))
 
     def _stay(self, r: Row, current: dict[str, Any], stay: dict[str, Any] | None, person: dict[str, Any],
               changes: dict[str, list[Any]]) -> None:

@@ -30,12 +30,14 @@ from flowpop.registry.files.import_rows import (
 )
 from flowpop.registry.files.import_updates import STAY_DEFAULTS, Reader, Repeats, Updates
 from flowpop.registry.files.import_workers import checked_in_helpers
+from flowpop.registry.kernel import history
 from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.people.persons import HELD_ELSEWHERE
 from flowpop.registry.store import bulk_insert
 from flowpop.registry.store import tables as t
 from flowpop.registry.store.bulk_insert import allocate_ids
+from flowpop.registry.store.chunks import in_chunks
 from flowpop.rules import idnumber, legacy
 from flowpop.types import ImportProblem, ImportResult
 
@@ -287,10 +289,9 @@ class _Writer:
                 stays.append({**STAY_DEFAULTS, **stay, "reason": stay.get("reason") or "other", "id": sid,
                               "person_id": pid, "status": "open", "version": 1, "created_at": now, "updated_at": now,
                               "created_by": username})
-            self.history.append({"at": now, "entity": "person", "entity_id": pid, "person_id": pid,
-                                 "action": "import", "user_id": self.actor.user_id, "username": username,
-                                 "reason": "legacy import", "changes": {"line": [None, r.line]},
-                                 "changeset_id": None, "scope_code": p["household_code"]})
+            self.history.append(history.entry(self.actor, entity="person", entity_id=pid, person_id=pid, action="import",
+                                              changes={"line": [None, r.line]}, reason="legacy import",
+                                              scope_code=p["household_code"], at=now))
         _insert(session, t.Person, persons)
         _insert(session, t.Stay, stays)
         self.result.inserted += len(persons)
@@ -312,8 +313,7 @@ def _existing(session: Session, actor: Actor, numbers: list[str]) -> tuple[dict[
     keys = [c.key for c in cols]
     given = {form: number for number in numbers for form in idnumber.forms(number)}
     forms = list(given)
-    for start in range(0, len(forms), 900):
-        part = forms[start:start + 900]
+    for part in in_chunks(forms):
         stmt = select(*cols).where(t.Person.id_number.in_(part)).order_by(t.Person.id)
         rows += [dict(zip(keys, row, strict=True)) for row in session.connection().execute(stmt)]
     ours = _in_area(session, actor, rows)
@@ -339,9 +339,9 @@ def _in_area(session: Session, actor: Actor, rows: list[dict[str, Any]]) -> set[
         return {row["id"] for row in rows}
     ours = {row["id"] for row in rows if actor.covers(row["household_code"]) or actor.covers(row["residence_code"])}
     rest = [row["id"] for row in rows if row["id"] not in ours]
-    for start in range(0, len(rest), 900):
+    for part in in_chunks(rest):
         ours.update(session.execute(select(t.Stay.person_id).where(
-            t.Stay.person_id.in_(rest[start:start + 900]), code_range(t.Stay.residence_code, actor.prefix))).scalars())
+            t.Stay.person_id.in_(part), code_range(t.Stay.residence_code, actor.prefix))).scalars())
     return ours
 
 

@@ -212,10 +212,9 @@ def _receive(reg: Registry, session: Session, actor: Actor, batch: list[t.Messag
     session.flush()
     now = t.utcnow()
     session.execute(t.HistoryEntry.__table__.insert(), [
-        {"at": now, "entity": "message", "entity_id": m.id, "person_id": None, "action": "receive",
-         "user_id": actor.user_id, "username": actor.username, "reason": "exchange batch",
-         "changes": {"kind": [None, m.kind], "from": [None, m.sender_code]}, "changeset_id": None,
-         "scope_code": m.addressee_code} for m in batch])
+        history.entry(actor, entity="message", entity_id=m.id, person_id=None, action="receive",
+                      changes={"kind": [None, m.kind], "from": [None, m.sender_code]}, reason="exchange batch",
+                      scope_code=m.addressee_code, at=now) for m in batch])
 
 
 def _known_uids(session: Session, records: list[dict[str, Any]]) -> set[str]:

@@ -14,11 +14,10 @@ from sqlalchemy.orm import Session
 from flowpop.registry.inbox import workflow as inbox
 from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.kernel.errors import Invalid, field_error
+from flowpop.registry.kernel.paging import decode_cursor, encode_cursor
 from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.messaging import deadlines, matching, messages
 from flowpop.registry.people.search import (
-    decode_cursor,
-    encode_cursor,
     is_id_text,
     log_lookups,
     partial_id_needs_reveal,

@@ -21,6 +21,7 @@ from flowpop.registry.kernel.versioning import compare_and_set
 from flowpop.registry.messaging import deadlines, messages
 from flowpop.registry.people import access, persons, stays
 from flowpop.registry.store import tables as t
+from flowpop.registry.store.chunks import in_chunks
 from flowpop.rules import idnumber
 from flowpop.types import MessageActionName
 
@@ -217,8 +218,7 @@ def acknowledge(reg: Registry, session: Session, actor: Actor, ids: list[int]) -
         return 0, skipped
     now = t.utcnow()
     good_ids = [r.id for r in good]
-    for start in range(0, len(good_ids), 900):
-        chunk = good_ids[start:start + 900]
+    for chunk in in_chunks(good_ids):
         session.execute(
             update(t.Message).where(t.Message.id.in_(chunk), t.Message.status.in_(deadlines.OPEN))
             .values(status="closed", closed_at=now, version=t.Message.version + 1)
@@ -226,10 +226,8 @@ def acknowledge(reg: Registry, session: Session, actor: Actor, ids: list[int]) -
         )
     session.execute(
         t.HistoryEntry.__table__.insert(),
-        [{"at": now, "entity": "message", "entity_id": r.id, "person_id": r.matched_person_id, "action": "ack",
-          "user_id": actor.user_id, "username": actor.username, "reason": None,
-          "changes": {"status": [r.status, "closed"]}, "changeset_id": None, "scope_code": r.addressee_code}
-         for r in good],
+        [history.entry(actor, entity="message", entity_id=r.id, person_id=r.matched_person_id, action="ack",
+                       changes={"status": [r.status, "closed"]}, scope_code=r.addressee_code, at=now) for r in good],
     )
     for r in good:
         if r.in_reply_to:

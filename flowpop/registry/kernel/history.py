@@ -23,6 +23,26 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     return {k: [jsonable(before.get(k)), jsonable(v)] for k, v in after.items() if before.get(k) != v}
 
 
+def entry(
+    actor: Actor,
+    *,
+    entity: str,
+    entity_id: int,
+    person_id: int | None,
+    action: str,
+    changes: dict[str, Any],
+    reason: str | None = None,
+    scope_code: str | None = None,
+    changeset_id: str | None = None,
+    at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """One history row, every column named: ``record`` adds one; bulk paths (the inbox's acknowledgement and
+    exchange, changesets, imports) build many with one ``at`` and insert them in one statement."""
+    return {"at": at or t.utcnow(), "entity": entity, "entity_id": entity_id, "person_id": person_id, "action": action,
+            "user_id": actor.user_id, "username": actor.username, "reason": reason, "changes": changes,
+            "scope_code": scope_code, "changeset_id": changeset_id}
+
+
 def record(
     session: Session,
     actor: Actor,
@@ -36,20 +56,9 @@ def record(
     scope_code: str | None = None,
     changeset_id: str | None = None,
 ) -> None:
-    session.add(
-        t.HistoryEntry(
-            entity=entity,
-            entity_id=entity_id,
-            person_id=person_id,
-            action=action,
-            user_id=actor.user_id,
-            username=actor.username,
-            reason=reason,
-            changes=changes,
-            scope_code=scope_code,
-            changeset_id=changeset_id,
-        )
-    )
+    session.add(t.HistoryEntry(**entry(actor, entity=entity, entity_id=entity_id, person_id=person_id, action=action,
+                                       changes=changes, reason=reason, scope_code=scope_code,
+                                       changeset_id=changeset_id)))
 
 
 SENSITIVE = ("id_number", "id_rev", "landlord_id_number")

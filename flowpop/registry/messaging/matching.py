@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from flowpop.registry.kernel.auth import code_range
 from flowpop.registry.kernel.divisions import DivisionCache
 from flowpop.registry.store import tables as t
+from flowpop.registry.store.chunks import in_chunks
 from flowpop.rules import idnumber
 from flowpop.rules.divisions_source import prefix_of
 from flowpop.rules.names import clean_name, name_keys
@@ -106,8 +107,8 @@ def apply_many(session: Session, divisions: DivisionCache, rows: list[t.Message]
     found: dict[str, list[t.Person]] = {}
     given = {form: number for number in set(numbers.values()) for form in idnumber.forms(number)}
     wanted = sorted(given)
-    for start in range(0, len(wanted), 900):
-        for person in session.execute(select(t.Person).where(t.Person.id_number.in_(wanted[start:start + 900]))).scalars():
+    for part in in_chunks(wanted):
+        for person in session.execute(select(t.Person).where(t.Person.id_number.in_(part))).scalars():
             found.setdefault(given[person.id_number], []).append(person)
     for row in rows:
         scope = scope_prefix(row.addressee_code)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flowpop.registry.kernel import history
@@ -12,6 +12,7 @@ from flowpop.registry.kernel.auth import Actor
 from flowpop.registry.kernel.errors import ApiError, Conflict, Invalid, VersionConflict, field_error
 from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.kernel.validation import category, check_id, check_phone
+from flowpop.registry.kernel.versioning import compare_and_set
 from flowpop.registry.messaging import messages
 from flowpop.registry.people import present, stays
 from flowpop.registry.people.access import load_person, sees_person
@@ -143,20 +144,6 @@ def get(reg: Registry, session: Session, actor: Actor, person_id: int, *, reveal
     return present.person_detail(reg, actor, row, rows, reveal=reveal)
 
 
-def _bump(session: Session, row: t.Person, version: int, values: dict[str, Any]) -> None:
-    """Compare-and-set on the version: a stale write changes nothing."""
-    values = {**values, "version": row.version + 1, "updated_at": t.utcnow()}
-    result = session.execute(
-        update(t.Person).where(t.Person.id == row.id, t.Person.version == version).values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        session.rollback()
-        current = session.execute(select(t.Person.version).where(t.Person.id == row.id)).scalar_one()
-        raise VersionConflict("person", current, version)
-    session.expire(row)
-
-
 def update_person(reg: Registry, session: Session, actor: Actor, person_id: int, data: PersonUpdate) -> PersonDetail:
     actor.require("write")
     row = load_person(session, actor, person_id)
@@ -198,7 +185,7 @@ def update_person(reg: Registry, session: Session, actor: Actor, person_id: int,
     delta = history.diff(before, {k: v for k, v in values.items() if k in before})
     if not delta:
         return get(reg, session, actor, row.id, reveal=False)
-    _bump(session, row, data.version, values)
+    compare_and_set(session, row, data.version, values, entity="person")
     history.record(session, actor, entity="person", entity_id=row.id, person_id=row.id, action="update",
                    changes=delta, reason=data.change_reason, scope_code=row.household_code)
     return get(reg, session, actor, row.id, reveal=False)
@@ -251,7 +238,7 @@ def change_status(
             raise Invalid(errors)
     new_status = {"deregister": "deregistered", "archive": "archived", "restore": "active"}[action]
     before_status = row.status
-    _bump(session, row, data.version, {"status": new_status})
+    compare_and_set(session, row, data.version, {"status": new_status}, entity="person")
     history.record(session, actor, entity="person", entity_id=row.id, person_id=row.id, action=action,
                    changes={"status": [before_status, new_status], **({"date": [None, day.isoformat()]} if action == "deregister" else {})},
                    reason=data.reason, scope_code=row.household_code)

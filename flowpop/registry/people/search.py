@@ -3,9 +3,7 @@ status, category, arrival dates and direction; keyset pages, so deep pages cost 
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -15,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from flowpop.registry.kernel import history
 from flowpop.registry.kernel.auth import Actor, code_range
-from flowpop.registry.kernel.errors import ApiError, Invalid, field_error
+from flowpop.registry.kernel.errors import Invalid, field_error
+from flowpop.registry.kernel.paging import decode_cursor, encode_cursor
 from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.people import present
 from flowpop.registry.store import tables as t
@@ -102,34 +101,6 @@ def _text_filter(q: str, actor: Actor, field: str = "q") -> ColumnElement[bool]:
         return or_(_prefix_range(t.Person.name_pinyin, low), _prefix_range(t.Person.name_initials, low))
     name = clean_name(q)
     return _prefix_range(t.Person.name, name)
-
-
-def encode_cursor(values: list[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(values, default=history.jsonable).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, kind: type[str] | type[dt.date] | None = None) -> tuple[Any, int]:
-    """(sort value, last id) of a keyset page cursor (persons, messages). ``kind`` is the sort value's type:
-    str, dt.date or dt.datetime (sent as ISO text), None or the value unchecked (the id is the whole key).
-    A cursor anyone forged answers 400 bad_cursor, never a crash."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        values = json.loads(raw)
-        if not isinstance(values, list) or len(values) != 2 or type(values[1]) is not int or not 0 < values[1] < 2**63:
-            raise ValueError
-        value, last_id = values
-        if kind is not None and value is not None:
-            if not isinstance(value, str):
-                raise ValueError
-            if kind is not str:
-                value = kind.fromisoformat(value)  # type: ignore[union-attr]  # kind is str, date or datetime; str was handled above
-        return value, last_id
-    except ValueError as exc:
-        raise _bad_cursor() from exc
-
-
-def _bad_cursor() -> ApiError:
-    return ApiError("bad_cursor", "分页游标无效", "invalid page cursor")
 
 
 def _after(column: Any, descending: bool, value: Any, last_id: int) -> ColumnElement[bool]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
@@ -12,6 +12,7 @@ from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.kernel.errors import Conflict, Invalid, NotFound, VersionConflict, field_error
 from flowpop.registry.kernel.registry import Registry
 from flowpop.registry.kernel.validation import check_phone
+from flowpop.registry.kernel.versioning import compare_and_set
 from flowpop.registry.store import tables as t
 from flowpop.rules.idnumber import normalize
 from flowpop.types import Employer, EmployerCreate, EmployerUpdate
@@ -101,11 +102,7 @@ def update_employer(reg: Registry, session: Session, actor: Actor, code: str, da
         raise Invalid(errors)
     delta = history.diff({k: getattr(row, k) for k in changes}, changes)
     if delta:
-        result = session.execute(update(t.Employer).where(t.Employer.id == row.id, t.Employer.version == data.version)
-                                 .values(**changes, version=data.version + 1, updated_at=t.utcnow())
-                                 .execution_options(synchronize_session=False))
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise VersionConflict("employer", row.version + 1, data.version)
+        compare_and_set(session, row, data.version, changes, entity="employer")
         history.record(session, actor, entity="employer", entity_id=row.id, person_id=None, action="update",
                        changes=delta, reason=data.change_reason, scope_code=row.division_code)
         session.refresh(row)

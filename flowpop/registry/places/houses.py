@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from flowpop.registry.kernel import history
@@ -15,6 +15,7 @@ from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.kernel.errors import Conflict, Invalid, NotFound, VersionConflict, field_error
 from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.kernel.validation import check_id, check_phone
+from flowpop.registry.kernel.versioning import compare_and_set
 from flowpop.registry.places import employers
 from flowpop.registry.store import tables as t
 from flowpop.rules import housecode
@@ -145,11 +146,7 @@ def update_house(reg: Registry, session: Session, actor: Actor, code: str, data:
     before = {k: getattr(row, k) for k in changes}
     delta = history.diff(before, changes)
     if delta:
-        result = session.execute(update(t.House).where(t.House.id == row.id, t.House.version == data.version)
-                                 .values(**changes, version=data.version + 1, updated_at=t.utcnow())
-                                 .execution_options(synchronize_session=False))
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise VersionConflict("house", row.version + 1, data.version)
+        compare_and_set(session, row, data.version, changes, entity="house")
         history.record(session, actor, entity="house", entity_id=row.id, person_id=None, action="update",
                        changes=delta, reason=data.change_reason, scope_code=row.division_code)
         session.refresh(row)
