@@ -173,8 +173,8 @@ def test_exact_duplicates_are_fixed_by_merging_each_group(client, db_url) -> Non
         for keep, copies in ((a, (b, c)), (d, (e,))):
             number = conn.execute(text("SELECT id_number FROM persons WHERE id = :id"), {"id": keep.id}).scalar_one()
             for copy in copies:
-                conn.execute(text("UPDATE persons SET id_number = :n, name = :m WHERE id = :id"),
-                             {"n": number, "m": keep.name, "id": copy.id})
+                conn.execute(text("UPDATE persons SET id_number = :n, name = :m, updated_at = :t WHERE id = :id"),
+                             {"n": number, "m": keep.name, "t": dt.datetime(2020, 1, 1), "id": copy.id})  # keep: newest
     engine.dispose()
     checks = {k.key: k for k in client.reports.quality().checks}
     assert (checks["duplicate_record"].count, checks["duplicate_record"].fixable) == (5, "merge")
