@@ -17,7 +17,7 @@ import click
 from flowpop.labels import lang
 from flowpop.rules import legacy
 from flowpop.rules.cells import csv_row
-from flowpop.types import ImportResult, PersonExportFilters
+from flowpop.types import ExportFormat, ImportResult, PersonExportFilters
 from flowpop_cli import inputs, views
 from flowpop_cli.filter_options import chosen, filter_options
 from flowpop_cli.output import card, dumps
@@ -245,7 +245,7 @@ def _count_rows(data: bytes, fmt: str) -> int:
 @click.option("--reveal", is_flag=True, help="完整身份证号（需权限）/ full ID numbers (needs the right)")
 @filter_options(PersonExportFilters, skip={"q", "format", "reveal"})  # the person filters, from the contract
 @pass_state
-def export(state: State, query: str | None, fmt: str, output: str | None, reveal: bool, **filters: Any) -> None:
+def export(state: State, query: str | None, fmt: ExportFormat, output: str | None, reveal: bool, **filters: Any) -> None:
     """导出人员（身份证号默认遮蔽；每次导出记入访问日志）/
     export people (ID numbers masked unless --reveal; every export is access-logged)."""
     if fmt in BINARY and output in (None, "-"):  # before the export is made (and logged)

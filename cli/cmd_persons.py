@@ -272,7 +272,7 @@ def services(state: State, person_id: int, fmt: str) -> None:
 @click.option("--detail", help="说明 / detail")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", help="输出格式 / output format")
 @pass_state
-def add_service(state: State, person_id: int, kind: str, provided_on: str, provider_code: str | None,
+def add_service(state: State, person_id: int, kind: ServiceKind, provided_on: str, provider_code: str | None,
                 detail: str | None, fmt: str) -> None:
     """登记一次服务；户籍地在外县时通报户籍地 / record a service; the household side is told when it is elsewhere."""
     record = state.client.persons.record_service(person_id, kind=kind, provided_on=provided_on,
