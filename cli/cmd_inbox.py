@@ -407,8 +407,8 @@ def _step(action: str, zh: str, en: str, done_en: str, doc: str, *, reason: str 
             inputs.confirm(f"{zh}消息 {message_id}（{label('message_kind', current.kind)} {who}）？",
                            f"{en} message {message_id} ({label('message_kind', current.kind)} {who})?", yes)
             version = version if version is not None else current.version
-        fields = {"reason": why} if why else {}
-        m = state.client.inbox.act(message_id, action, version=_current_version(state, message_id, version), **fields)
+        m = state.client.inbox.act(message_id, action, version=_current_version(state, message_id, version),
+                                   reason=why or None)
         done(m, zh, done_en, fmt)
 
     if reason == "required":
@@ -455,7 +455,7 @@ def match(state: State, message_id: int, person_id: int, version: int | None, fm
 def forward(state: State, message_id: int, to_code: str, reason: str | None, version: int | None, fmt: str) -> None:
     """转给本辖区内的下级单位办理 / forward to a division within your jurisdiction."""
     m = state.client.inbox.act(message_id, "forward", version=_current_version(state, message_id, version),
-                               to_code=to_code, **({"reason": reason} if reason else {}))
+                               to_code=to_code, reason=reason or None)
     done(m, "转办", "forwarded", fmt)
 
 

@@ -64,7 +64,7 @@ class PersonListParams(PersonWhere, total=False):
 class MessageListParams(TypedDict, total=False):
     """MessageFilters less cursor."""
 
-    box: InboxBox
+    box: InboxBox | str
     status: InboxStatus | None
     kind: MessageKind | None
     overdue: bool | None
@@ -248,7 +248,7 @@ class MessageActionParams(TypedDict, total=False):
     facts: dict[str, Any]
     text: str | None
     update_person: dict[str, Any] | None
-    person: PersonCreateParams
+    person: PersonCreateParams | dict[str, Any]
 
 
 class ServiceParams(TypedDict, total=False):

@@ -184,13 +184,13 @@ class AsyncPersons(_Resource):
         return await self._c._run(calls.import_table(data, filename=filename, dry_run=dry_run,
                                                      skip_bad=skip_bad, mapping=mapping))
 
-    async def export(self, format: ExportFormat = "csv", *, reveal: bool = False, q: str | None = None,
+    async def export(self, format: ExportFormat | str = "csv", *, reveal: bool = False, q: str | None = None,
                      **filters: Unpack[PersonWhere]) -> bytes:
         """csv (UTF-8 with BOM), csv-gb18030, xlsx or jsonl, held in memory (see export_to for a file); masked
         unless reveal; logged. Filters as PersonFilters."""
         return await self._c._run(self._export(format, reveal, q, dict(filters), "persons.export"))
 
-    async def export_to(self, path: str | os.PathLike[str], *, format: ExportFormat = "csv", reveal: bool = False,
+    async def export_to(self, path: str | os.PathLike[str], *, format: ExportFormat | str = "csv", reveal: bool = False,
                         q: str | None = None, **filters: Unpack[PersonWhere]) -> int:
         """As export, written to ``path`` chunk by chunk as it arrives (through ``path``.part, renamed when
         complete); answers the bytes written."""
@@ -317,7 +317,7 @@ class AsyncInbox(_Resource):
         values = _values(data, checked("inbox.send", dict(fields), MessageCreate))
         return await self._c._run(calls.send_message(values, idempotency_key))
 
-    async def act(self, message_id: int, action: MessageActionName, *, version: int,
+    async def act(self, message_id: int, action: MessageActionName | str, *, version: int,
                   **fields: Unpack[MessageActionParams]) -> MessageDetail:
         """read, verify, return, escalate, close, match (person_id=), forward (to_code=), reply (facts=, text=,
         update_person=), accept, refuse (reason=), register (person=)."""

@@ -185,13 +185,13 @@ class Persons(_Resource):
         return self._c._run(calls.import_table(data, filename=filename, dry_run=dry_run,
                                                      skip_bad=skip_bad, mapping=mapping))
 
-    def export(self, format: ExportFormat = "csv", *, reveal: bool = False, q: str | None = None,
+    def export(self, format: ExportFormat | str = "csv", *, reveal: bool = False, q: str | None = None,
                      **filters: Unpack[PersonWhere]) -> bytes:
         """csv (UTF-8 with BOM), csv-gb18030, xlsx or jsonl, held in memory (see export_to for a file); masked
         unless reveal; logged. Filters as PersonFilters."""
         return self._c._run(self._export(format, reveal, q, dict(filters), "persons.export"))
 
-    def export_to(self, path: str | os.PathLike[str], *, format: ExportFormat = "csv", reveal: bool = False,
+    def export_to(self, path: str | os.PathLike[str], *, format: ExportFormat | str = "csv", reveal: bool = False,
                         q: str | None = None, **filters: Unpack[PersonWhere]) -> int:
         """As export, written to ``path`` chunk by chunk as it arrives (through ``path``.part, renamed when
         complete); answers the bytes written."""
@@ -318,7 +318,7 @@ class Inbox(_Resource):
         values = _values(data, checked("inbox.send", dict(fields), MessageCreate))
         return self._c._run(calls.send_message(values, idempotency_key))
 
-    def act(self, message_id: int, action: MessageActionName, *, version: int,
+    def act(self, message_id: int, action: MessageActionName | str, *, version: int,
                   **fields: Unpack[MessageActionParams]) -> MessageDetail:
         """read, verify, return, escalate, close, match (person_id=), forward (to_code=), reply (facts=, text=,
         update_person=), accept, refuse (reason=), register (person=)."""
