@@ -10,6 +10,7 @@ from typing import IO, Any, Generic, TypeVar, get_args
 
 import click
 
+from flowpop import labels
 from flowpop.errors import FlowpopError
 from flowpop.labels import label, lang
 from flowpop.pagination import SyncPager
@@ -620,12 +621,6 @@ def export(state: State, output: str, include_sent: bool) -> None:
         click.echo(t("没有待导出的消息", "nothing to export"), err=True)
 
 
-def _reason(text: str) -> str:
-    """The registry writes "中文 / English"; show the user's half."""
-    zh, sep, en = str(text).partition(" / ")
-    return (en if lang() == "en" else zh) if sep else str(text)
-
-
 @inbox.command("import")
 @click.argument("file", type=click.File("r", encoding="utf-8-sig"), metavar="FILE|-")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", help="输出格式 / output format")
@@ -641,8 +636,7 @@ def import_batch(state: State, file: IO[str], fmt: str) -> None:
                      f"imported: {result.inserted} new, {result.skipped} already here, {len(result.rejected)} rejected"))
         for r in result.rejected:
             uid = f" {r['uid']}" if r.get("uid") else ""
-            click.echo(t(f"  第 {r.get('line')} 行{uid}：{_reason(r.get('reason', ''))}",
-                         f"  line {r.get('line')}{uid}: {_reason(r.get('reason', ''))}"))
+            click.echo(t(f"  第 {r.get('line')} 行{uid}：{labels.message(r)}", f"  line {r.get('line')}{uid}: {labels.message(r)}"))
     if result.rejected:
         raise CommandFailed(t(f"{len(result.rejected)} 行被拒收", f"{len(result.rejected)} lines rejected"), INVALID)
 

@@ -95,8 +95,9 @@ def export(reg: Registry, session: Session, actor: Actor, *, include_sent: bool 
     return "".join(line + "\n" for line in lines)
 
 
-def _problem(line_no: int, reason: str, uid: str | None = None, field: str | None = None) -> dict[str, Any]:
-    return {"line": line_no, "uid": uid, "reason": reason, **({"field": field} if field else {})}
+def _problem(line_no: int, zh: str, en: str, uid: str | None = None, field: str | None = None) -> dict[str, Any]:
+    """A refused line: its number, uid and field where known, why as a pair (message, message_en)."""
+    return {"line": line_no, "uid": uid, "message": zh, "message_en": en, **({"field": field} if field else {})}
 
 
 def _refusal(line_no: int, rec: dict[str, Any], exc: PydanticError) -> dict[str, Any]:
@@ -109,7 +110,7 @@ def _refusal(line_no: int, rec: dict[str, Any], exc: PydanticError) -> dict[str,
     fault = TEXT_FAULTS.get(err["type"])
     zh = ctx.get("problem_zh") or (fault[0] if fault else "缺少字段" if err["type"] == "missing" else "取值无效")
     en = ctx.get("problem") or err["msg"]
-    return _problem(line_no, f"{where}：{zh} / {where}: {en}", ok_uid, where)
+    return _problem(line_no, f"{where}：{zh}", f"{where}: {en}", ok_uid, where)
 
 
 MAX_LINE = 8 * 1024 * 1024  # characters: the largest valid line (500 entries of 2000 characters, \u-escaped) fits
@@ -158,7 +159,7 @@ def import_batch(reg: Registry, session: Session, actor: Actor, path: Path) -> E
         records: list[tuple[int, dict[str, Any]]] = []
         for line_no, line in chunk:
             if line is None:
-                rejected.append(_problem(line_no, f"行过长（最多 {MAX_LINE} 个字符）/ line too long ({MAX_LINE} characters at most)"))
+                rejected.append(_problem(line_no, f"行过长（最多 {MAX_LINE} 个字符）", f"line too long ({MAX_LINE} characters at most)"))
                 continue
             if not line.strip():
                 continue
@@ -166,10 +167,10 @@ def import_batch(reg: Registry, session: Session, actor: Actor, path: Path) -> E
                 rec = json.loads(line)
             except (json.JSONDecodeError, RecursionError) as exc:
                 reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
-                rejected.append(_problem(line_no, f"JSON 格式错误 / invalid JSON: {reason}"))
+                rejected.append(_problem(line_no, f"JSON 格式错误：{reason}", f"invalid JSON: {reason}"))
                 continue
             if not isinstance(rec, dict) or rec.get("format") != FORMAT:
-                rejected.append(_problem(line_no, f"不是 {FORMAT} 记录 / not a {FORMAT} record"))
+                rejected.append(_problem(line_no, f"不是 {FORMAT} 记录", f"not a {FORMAT} record"))
                 continue
             records.append((line_no, rec))
         known = _known_uids(session, [rec for _, rec in records])
@@ -183,10 +184,10 @@ def import_batch(reg: Registry, session: Session, actor: Actor, path: Path) -> E
             uid = msg.uid
             addressee = msg.addressee_code
             if reg.divisions.get(addressee) is None or addressee[:6] not in reg.divisions.home_counties:
-                rejected.append(_problem(line_no, f"收件单位 {addressee} 不在本系统 / addressee is not served here", uid))
+                rejected.append(_problem(line_no, f"收件单位 {addressee} 不在本系统", f"addressee {addressee} is not served here", uid))
                 continue
             if actor.prefix and not actor.covers(addressee):
-                rejected.append(_problem(line_no, "收件单位不在您的管辖范围内 / addressee outside your jurisdiction", uid))
+                rejected.append(_problem(line_no, "收件单位不在您的管辖范围内", "addressee outside your jurisdiction", uid))
                 continue
             if uid in seen or uid in known:
                 skipped += 1

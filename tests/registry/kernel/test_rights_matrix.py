@@ -374,7 +374,7 @@ def _batch(c: flowpop.Client, p: Place, w: World) -> Any:
     line = {"format": "flowpop.message/1", "uid": f"ext-{uuid.uuid4()}", "kind": "assist_request",
             "sender_code": CHENGDU, "addressee_code": p.village, "subject": {"name": name}, "items": {}}
     result = c.exchange.import_batch(json.dumps(line, ensure_ascii=False) + "\n")
-    if any("jurisdiction" in r["reason"] for r in result.rejected):
+    if any("jurisdiction" in r["message_en"] for r in result.rejected):
         raise Refused(result.rejected)
     assert (result.inserted, result.rejected) == (1, []), result
     return line
