@@ -190,7 +190,7 @@ def output_option(metavar: str) -> Any:
 def open_output(path: str) -> IO[str]:
     """The file to write (or stdout for "-"), opened before the work so a bad path fails first."""
     try:
-        return click.open_file(path, "w", encoding="utf-8", lazy=False)  # type: ignore[return-value]
+        return click.open_file(path, "w", encoding="utf-8", lazy=False)
     except OSError as exc:
         raise CommandFailed(t(f"无法写入 {path}：{exc.strerror}", f"cannot write {path}: {exc.strerror}"), FAILURE) from None
 
@@ -280,7 +280,7 @@ def parse_pairs(pairs: Sequence[str], option: str) -> dict[str, Any]:
 def inbox(ctx: click.Context, fmt: str) -> None:
     """收件箱（信息交换）；不带子命令时显示今日概况 / the inbox (exchange between places); alone, today's summary."""
     if ctx.invoked_subcommand is None:
-        summary(ctx.find_object(State), fmt)  # type: ignore[arg-type]
+        summary(ctx.find_object(State), fmt)  # type: ignore[arg-type]  # main() puts a State on every context
 
 
 def summary(state: State, fmt: str) -> None:
