@@ -11,46 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 from wcwidth import wcswidth
 
 import flowpop
 from flowpop.rules import idnumber
 from flowpop.rules.divisions_source import DivisionRow, write_csv
-from flowpop_cli.main import cli
 from flowpop_cli.output import table
 from tests import tree
+from tests.cli.runner import Run, invoke, jsonout
 from tests.conftest import new_id_number, person_fields
-
-Run = Callable[..., Result]
-
-
-@pytest.fixture(autouse=True)
-def _plain_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("FLOWPOP_URL", "FLOWPOP_TOKEN", "FLOWPOP_PROFILE", "FLOWPOP_LANG", "FLOWPOP_DB"):
-        monkeypatch.delenv(name, raising=False)
-
-
-def invoke(args: list[str], *, code: int = 0, input: str | None = None, env: dict[str, str] | None = None) -> Result:
-    result = CliRunner().invoke(cli, args, input=input, env=env, prog_name="flowpop")
-    assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-    assert "Traceback" not in result.stderr
-    return result
-
-
-@pytest.fixture
-def run(db_url: str) -> Run:
-    """run(*args, code=0, input=None) → the result of `flowpop --db <registry> args…`."""
-
-    def call(*args: str, code: int = 0, input: str | None = None) -> Result:
-        return invoke(["--db", db_url, *args], code=code, input=input)
-
-    return call
-
-
-def jsonout(result: Result) -> Any:
-    return json.loads(result.stdout)
-
 
 # ------------------------------------------------------------------------------------ setup
 

@@ -4,51 +4,22 @@ users of two townships in different counties."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
 import flowpop
 from flowpop.rules import idnumber
-from flowpop_cli.main import cli
 from tests import tree
+from tests.cli.runner import Run, jsonout
 from tests.conftest import person_fields
-
-Run = Callable[..., Result]
-
-
-@pytest.fixture(autouse=True)
-def _plain_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("FLOWPOP_URL", "FLOWPOP_TOKEN", "FLOWPOP_PROFILE", "FLOWPOP_LANG", "FLOWPOP_DB", "FLOWPOP_TODAY"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def run(db_url: str) -> Run:
-    """run(*args, code=0, input=None, user=None) → `flowpop --db <registry> [--token <user's>] args…`."""
-
-    def call(*args: str, code: int = 0, input: str | None = None, user: flowpop.Client | None = None) -> Result:
-        token = ["--token", user.settings.token or ""] if user is not None else []
-        result = CliRunner().invoke(cli, ["--db", db_url, *token, *args], input=input, prog_name="flowpop")
-        assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-        assert "Traceback" not in result.stderr
-        return result
-
-    return call
 
 
 @pytest.fixture
 def townships(as_user: Callable[..., flowpop.Client]) -> tuple[flowpop.Client, flowpop.Client]:
     """Operators of township A (三明三元区) and township D (南昌东湖区)."""
     return as_user("township_operator", tree.TOWNSHIP_A), as_user("township_operator", tree.TOWNSHIP_D)
-
-
-def jsonout(result: Result) -> Any:
-    return json.loads(result.stdout)
 
 
 def test_inflow_and_services_reach_the_household_township(run: Run, client: flowpop.Client, townships,

@@ -6,49 +6,20 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-from click.testing import CliRunner, Result
 from openpyxl import load_workbook
 from sqlalchemy import create_engine, text
 
 import flowpop
 from flowpop.registry.store.db import normalize_url
-from flowpop_cli.main import cli
 from tests import tree
+from tests.cli.runner import Run, jsonout
 from tests.conftest import new_id_number, person_fields
 
-Run = Callable[..., Result]
 TODAY = dt.date.today()
 QUARTER = f"{TODAY.year}Q{(TODAY.month - 1) // 3 + 1}"
-
-
-@pytest.fixture(autouse=True)
-def _plain_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("FLOWPOP_URL", "FLOWPOP_TOKEN", "FLOWPOP_PROFILE", "FLOWPOP_LANG", "FLOWPOP_DB", "FLOWPOP_TODAY"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def run(db_url: str) -> Run:
-    """run(*args, code=0, input=None, user=None) → `flowpop --db <registry> [--token <user's>] args…`."""
-
-    def call(*args: str, code: int = 0, input: str | None = None, user: flowpop.Client | None = None) -> Result:
-        token = ["--token", user.settings.token or ""] if user is not None else []
-        result = CliRunner().invoke(cli, ["--db", db_url, *token, *args], input=input, prog_name="flowpop")
-        assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-        assert "Traceback" not in result.stderr
-        return result
-
-    return call
-
-
-def jsonout(result: Result) -> Any:
-    return json.loads(result.stdout)
 
 
 def arrived_now(village: str = tree.VILLAGE_A1, **overrides: Any) -> dict[str, Any]:

@@ -3,43 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import pytest
-from click.testing import CliRunner, Result
 from stdnum.cn import uscc
 
 import flowpop
-from flowpop_cli.main import cli
 from tests import tree
+from tests.cli.runner import Run, jsonout
 from tests.conftest import new_id_number, person_fields
 
-Run = Callable[..., Result]
 TODAY = dt.date.today()
-
-
-@pytest.fixture(autouse=True)
-def _plain_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("FLOWPOP_URL", "FLOWPOP_TOKEN", "FLOWPOP_PROFILE", "FLOWPOP_LANG", "FLOWPOP_DB", "FLOWPOP_TODAY"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def run(db_url: str) -> Run:
-    def call(*args: str, code: int = 0, input: str | None = None) -> Result:
-        result = CliRunner().invoke(cli, ["--db", db_url, *args], input=input, prog_name="flowpop")
-        assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-        assert "Traceback" not in result.stderr
-        return result
-
-    return call
-
-
-def jsonout(result: Result) -> Any:
-    return json.loads(result.stdout)
 
 
 def _credit_code(serial: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,56 +13,15 @@ from textual.widgets import DataTable, Input, Static
 
 import flowpop
 from flowpop import labels
-from flowpop_tui import i18n, ops
+from flowpop_tui import i18n
 from flowpop_tui.app import FlowpopApp
 from flowpop_tui.detail import DetailScreen
 from flowpop_tui.forms import ConfirmScreen, PersonForm, StatusForm, StayForm
 from flowpop_tui.search import SearchScreen
 from tests import tree
+from tests.tui.pilot import SIZE, footer_keys, rows, settle, status_line
 
-SIZE = (80, 24)
-
-
-@pytest.fixture(autouse=True)
-def chinese(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("FLOWPOP_LANG", raising=False)
-    i18n.set_lang(None)
-    yield
-    i18n.set_lang(None)
-
-
-@pytest.fixture(autouse=True)
-def search_first(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tests are about the search screen: open on it even when ops names a home screen."""
-    monkeypatch.setattr(ops, "HOME", None)
-
-
-@pytest.fixture
-def app(db_url: str) -> FlowpopApp:
-    return FlowpopApp(lambda: flowpop.AsyncClient(db=db_url, max_retries=0))
-
-
-async def settle(pilot: Pilot[Any], rounds: int = 400) -> None:
-    """Wait (bounded) until the client is open and no worker is running."""
-    app = pilot.app
-    for _ in range(rounds):
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        opened = app.client is not None or app.connect_error is not None  # type: ignore[attr-defined]
-        if opened and not any(w.is_running for w in app.workers):
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("the console did not settle")
-
-
-def footer_keys(app: FlowpopApp) -> set[str]:
-    """What the footer shows for each key (FooterKey widgets, found by their CSS type name)."""
-    return {str(getattr(k, "description", "")) for k in app.screen.query("FooterKey")}
-
-
-def rows(table: DataTable[Any]) -> list[str]:
-    return [str(key.value) for key in table.rows]
+pytestmark = pytest.mark.usefixtures("search_first")  # these tests are about the search screen
 
 
 def persons_table(app: FlowpopApp) -> DataTable[Any]:
@@ -330,10 +289,6 @@ async def test_english_and_language_switch(
         await pilot.pause()
         assert i18n.t("key_filter") == "筛选"
         assert "筛选" in footer_keys(app)
-
-
-def status_line(app: FlowpopApp) -> str:
-    return str(app.screen.query_one("#status", Static).render())
 
 
 async def test_unreachable_registry_is_reported_in_place() -> None:

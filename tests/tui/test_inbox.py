@@ -4,7 +4,7 @@ messages made through the SDK between townships of different counties, acted on 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,28 +24,10 @@ from flowpop_tui.inbox_message import MessageScreen
 from flowpop_tui.search import SearchScreen
 from tests import tree
 from tests.conftest import person_fields
-from tests.tui.test_console import footer_keys, rows, settle
+from tests.tui.pilot import SIZE, console, footer_keys, rows, settle
 
-SIZE = (80, 24)
+pytestmark = pytest.mark.usefixtures("search_first")  # these tests are about the inbox, not the operations screens
 Maker = Callable[[str, str | None], flowpop.Client]
-
-
-@pytest.fixture(autouse=True)
-def chinese(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("FLOWPOP_LANG", raising=False)
-    i18n.set_lang(None)
-    yield
-    i18n.set_lang(None)
-
-
-@pytest.fixture(autouse=True)
-def no_home(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Open on the search screen: these tests are about the inbox, not the operations screens."""
-    monkeypatch.setattr(ops, "HOME", None)
-
-
-def console(db_url: str, user: flowpop.Client) -> FlowpopApp:
-    return FlowpopApp(lambda: flowpop.AsyncClient(db=db_url, token=user.settings.token, max_retries=0))
 
 
 async def open_inbox(pilot: Pilot[Any]) -> InboxScreen:

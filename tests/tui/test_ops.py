@@ -4,7 +4,7 @@ against a real registry (SQLite or PostgreSQL); what they show is checked agains
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,8 +14,7 @@ from textual.widgets import DataTable, Input, Select, Static
 
 import flowpop
 from flowpop.registry.store.db import normalize_url
-from flowpop_tui import i18n, ops
-from flowpop_tui.app import FlowpopApp
+from flowpop_tui import ops
 from flowpop_tui.detail import DetailScreen
 from flowpop_tui.ops_base import Confirm, Reading
 from flowpop_tui.ops_bulk import BulkForm, ChangesetsScreen, PreviewScreen
@@ -26,37 +25,10 @@ from flowpop_tui.ops_quality import QualityPersonsScreen, QualityScreen
 from flowpop_tui.search import SearchScreen
 from tests import tree
 from tests.conftest import person_fields
+from tests.tui.pilot import SIZE, console, rows, settle
 
-SIZE = (80, 24)
 TODAY = dt.date.today()
 QUARTER = f"{TODAY.year}Q{(TODAY.month - 1) // 3 + 1}"
-
-
-@pytest.fixture(autouse=True)
-def chinese(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("FLOWPOP_LANG", raising=False)
-    i18n.set_lang(None)
-    yield
-    i18n.set_lang(None)
-
-
-def console(db_url: str, user: flowpop.Client | None = None) -> FlowpopApp:
-    token = user.settings.token if user is not None else None
-    return FlowpopApp(lambda: flowpop.AsyncClient(db=db_url, token=token, max_retries=0))
-
-
-async def settle(pilot: Pilot[Any], rounds: int = 400) -> None:
-    """Wait (bounded) until the client is open and no worker of the app or its screens is running."""
-    app = pilot.app
-    for _ in range(rounds):
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        opened = app.client is not None or app.connect_error is not None  # type: ignore[attr-defined]
-        if opened and not any(w.is_running for w in app.workers):
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("the console did not settle")
 
 
 async def open_ops(pilot: Pilot[Any], key: str) -> Any:
@@ -70,10 +42,6 @@ async def open_ops(pilot: Pilot[Any], key: str) -> Any:
 
 def shown(screen: Any, selector: str) -> str:
     return str(screen.query_one(selector, Static).render())
-
-
-def rows(table: DataTable[Any]) -> list[str]:
-    return [str(key.value) for key in table.rows]
 
 
 def cursor_to(table: DataTable[Any], key: str) -> None:

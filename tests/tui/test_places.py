@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static, TextArea
 
 import flowpop
-from flowpop_tui import i18n, ops
+from flowpop_tui import i18n
 from flowpop_tui.app import FlowpopApp
 from flowpop_tui.detail import DetailScreen
 from flowpop_tui.places import (
@@ -27,28 +26,10 @@ from flowpop_tui.places import (
 )
 from tests import tree
 from tests.conftest import person_fields
-from tests.tui.test_console import rows, settle
+from tests.tui.pilot import SIZE, rows, settle, status_line
 
-SIZE = (80, 24)
+pytestmark = pytest.mark.usefixtures("search_first")
 TODAY = dt.date.today()
-
-
-@pytest.fixture(autouse=True)
-def chinese(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("FLOWPOP_LANG", raising=False)
-    i18n.set_lang(None)
-    yield
-    i18n.set_lang(None)
-
-
-@pytest.fixture(autouse=True)
-def no_home(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ops, "HOME", None)
-
-
-@pytest.fixture
-def app(db_url: str) -> FlowpopApp:
-    return FlowpopApp(lambda: flowpop.AsyncClient(db=db_url, max_retries=0))
 
 
 def _house(client: flowpop.Client, **overrides: Any) -> flowpop.types.House:
@@ -72,10 +53,6 @@ async def go(pilot: Pilot[Any], key: str) -> None:
 
 def texts(table: DataTable[Any], key: str) -> list[str]:
     return [str(c) for c in table.get_row(key)]
-
-
-def status_line(app: FlowpopApp) -> str:
-    return str(app.screen.query_one("#status", Static).render())
 
 
 async def test_house_search_and_rooms_with_tenants_and_registered_members(
