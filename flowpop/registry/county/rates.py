@@ -17,6 +17,7 @@ from flowpop.registry.kernel import settings as settings_mod
 from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.kernel.errors import Invalid, field_error
 from flowpop.registry.kernel.registry import Registry
+from flowpop.registry.people import stays
 from flowpop.registry.people.search import years_before
 from flowpop.registry.store import tables as t
 from flowpop.registry.store.scans import unindexed
@@ -115,7 +116,7 @@ def compute(reg: Registry, session: Session, actor: Actor, period: str, level: s
     in_scope = code_range(S.residence_code, prefix)
     cross = func.substr(S.household_code, 1, 6) != func.substr(S.residence_code, 1, 6)
     open_at_end = and_(unindexed(S.arrived_on) <= end_day, or_(S.returned_on.is_(None), S.returned_on >= end_day),
-                       unindexed(S.status).in_(("open", "closed", "deregistered")))
+                       unindexed(S.status).in_(tuple(stays.LIVED)))
     results: dict[str, Counts] = {}
 
     # inspections of the quarter

@@ -29,6 +29,7 @@ FIELDS = (
     "permit_number", "permit_issued_on", "permit_expires_on",
 )
 ENDED = {"deregister": "deregistered", "archive": "archived"}
+LIVED = frozenset({"open", "closed", ENDED["deregister"]})  # stays that happened: not archived (a mistake, or merged away)
 
 
 def check_fields(
