@@ -15,7 +15,7 @@ from flowpop.labels import lang
 
 # Click's msgid → Chinese
 ZH: dict[str, str] = {
-    "Usage:": "用法：",
+    "Usage:": "用法:",
     "Options": "选项",
     "Commands": "命令",
     "Positional arguments": "参数",

@@ -8,7 +8,7 @@ import click
 
 import flowpop
 from flowpop.errors import FlowpopError
-from flowpop.labels import set_lang
+from flowpop.labels import choice_kept, set_lang
 from flowpop_cli import (
     clicktext,
     cmd_admin,
@@ -44,6 +44,11 @@ HELP = """流动人口服务管理登记系统的命令行 / the command line of
 class FlowpopGroup(click.Group):
     """Turns SDK errors into a localized message and an exit code, never a traceback."""
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        # --lang holds until the invocation has ended, its errors (Click's usage errors too) shown
+        with choice_kept():
+            return super().main(*args, **kwargs)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -62,10 +67,8 @@ class FlowpopGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, url: str | None, token: str | None, profile: str | None,
         language: str | None) -> None:
-    # flowpop.labels.lang() decides the language everywhere; --lang chooses it for this invocation only
-    if language:
-        previous = set_lang(language)
-        ctx.call_on_close(lambda: set_lang(previous))
+    if language:  # flowpop.labels.lang() decides the language everywhere; for this invocation (FlowpopGroup.main)
+        set_lang(language)
     state = State(db=db, url=url, token=token, profile=profile)
     ctx.obj = state
     ctx.call_on_close(state.close)

@@ -16,7 +16,8 @@ ends pick one with ``pick``.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Literal
 
 from flowpop.rules.legacy import HEADERS
@@ -44,6 +45,16 @@ def set_lang(value: str | None) -> Lang | None:
     previous = _chosen
     _chosen = None if value is None else _norm(value)
     return previous
+
+
+@contextmanager
+def choice_kept() -> Iterator[None]:
+    """Whatever ``set_lang`` chooses inside is undone on leaving (a command's ``--lang`` lasts one invocation)."""
+    previous = _chosen
+    try:
+        yield
+    finally:
+        set_lang(previous)
 
 
 def pick(pair: Pair, language: str | None = None) -> str:
