@@ -7,12 +7,12 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
 from pydantic import BaseModel
 
-import flowpop
 from flowpop import types
 from flowpop_cli.main import cli
 from tests import tree
@@ -59,7 +59,7 @@ def test_a_typo_is_refused_naming_it(run: Run, args: tuple[str, ...], typo: str)
     assert f"没有这个选项：'{typo}'" in refused.stderr, refused.stderr
 
 
-def test_export_division_narrows(run: Run, make_person, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_export_division_narrows(run: Run, make_person: Any, tmp_path: Path) -> None:
     make_person(name="三元人")
     make_person(name="沙县人", stay={"residence_code": tree.VILLAGE_C1, "reason": "work", "arrived_on": "2026-03-01"})
 
@@ -73,7 +73,7 @@ def test_export_division_narrows(run: Run, make_person, tmp_path: Path) -> None:
     assert exported("--division", tree.COUNTY_SHAXIAN, "--status", "在册") == {"沙县人"}
 
 
-def test_generated_options_reach_the_registry(run: Run, client: flowpop.Client, make_person) -> None:  # type: ignore[no-untyped-def]
+def test_generated_options_reach_the_registry(run: Run, make_person: Any) -> None:
     make_person(name="三元人")
     make_person(name="沙县人", stay={"residence_code": tree.VILLAGE_C1, "reason": "work", "arrived_on": "2026-02-01"})
     listed = jsonout(run("persons", "list", "--division", tree.COUNTY_SHAXIAN, "--json"))
