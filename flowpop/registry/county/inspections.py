@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from flowpop.registry.kernel import history
 from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.kernel.divisions import township_of
-from flowpop.registry.kernel.errors import Conflict, Invalid, NotFound, VersionConflict, field_error
+from flowpop.registry.kernel.errors import Conflict, Invalid, NotFound, field_error
 from flowpop.registry.kernel.registry import Registry, today
-from flowpop.registry.kernel.versioning import compare_and_set
+from flowpop.registry.kernel.versioning import compare_and_set, expect_version
 from flowpop.registry.messaging import messages
 from flowpop.registry.people import access, certificates, persons, stays
 from flowpop.registry.places import houses
@@ -202,8 +202,7 @@ def record(reg: Registry, session: Session, actor: Actor, campaign_id: int, item
     item = session.get(t.CampaignItem, item_id)
     if item is None or item.campaign_id != campaign_id or (actor.prefix and not actor.covers(item.village_code)):
         raise NotFound("item", item_id)
-    if item.version != data.version:
-        raise VersionConflict("item", item.version, data.version)
+    expect_version(item, data.version, entity="item")
     allowed = STAY_OUTCOMES if item.kind == "stay" else HOUSE_OUTCOMES
     if data.outcome not in allowed:
         raise Invalid([field_error("outcome", "bad_outcome", "该清查对象不能记录此结果", f"{data.outcome} does not apply here")])

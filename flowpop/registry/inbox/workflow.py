@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from flowpop.registry.kernel import history
 from flowpop.registry.kernel.auth import Actor
 from flowpop.registry.kernel.divisions import county_of
-from flowpop.registry.kernel.errors import ApiError, Conflict, Invalid, VersionConflict, field_error
+from flowpop.registry.kernel.errors import ApiError, Conflict, Invalid, field_error
 from flowpop.registry.kernel.registry import Registry
-from flowpop.registry.kernel.versioning import compare_and_set
+from flowpop.registry.kernel.versioning import compare_and_set, expect_version
 from flowpop.registry.messaging import deadlines, messages
 from flowpop.registry.people import access, persons, stays
 from flowpop.registry.store import tables as t
@@ -85,8 +85,7 @@ def _step(session: Session, actor: Actor, row: t.Message, action: str, version: 
     target = STEPS[action][1]
     if (refused := refusal(actor, row.kind, row.status, row.addressee_code, action)) is not None:
         raise refused
-    if row.version != version:
-        raise VersionConflict("message", row.version, version)
+    expect_version(row, version, entity="message")
     before = row.status
     compare_and_set(session, row, version, {"status": target, **values}, entity="message")
     history.record(session, actor, entity="message", entity_id=row.id, person_id=row.matched_person_id,

@@ -31,3 +31,11 @@ def compare_and_set(session: Session, row: Base, version: int, values: dict[str,
         current = session.execute(select(table.version).where(table.id == row_id)).scalar_one()
         raise VersionConflict(entity, current, version)
     session.expire(row)
+
+
+def expect_version(row: Base, version: int, *, entity: str) -> None:
+    """The check before a write's work: a caller who read an older version is refused at once, with the stored
+    one (``compare_and_set`` still guards the write against a change made in between)."""
+    stored: int = row.version  # type: ignore[attr-defined]  # every versioned table has a version; Base declares none
+    if stored != version:
+        raise VersionConflict(entity, stored, version)

@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session
 
 from flowpop.registry.kernel import history
 from flowpop.registry.kernel.auth import Actor
-from flowpop.registry.kernel.errors import ApiError, Conflict, Invalid, VersionConflict, field_error
+from flowpop.registry.kernel.errors import ApiError, Conflict, Invalid, field_error
 from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.kernel.validation import category, check_id, check_phone
-from flowpop.registry.kernel.versioning import compare_and_set
+from flowpop.registry.kernel.versioning import compare_and_set, expect_version
 from flowpop.registry.messaging import messages
 from flowpop.registry.people import present, stays
 from flowpop.registry.people.access import load_person, sees_person
@@ -147,8 +147,7 @@ def get(reg: Registry, session: Session, actor: Actor, person_id: int, *, reveal
 def update_person(reg: Registry, session: Session, actor: Actor, person_id: int, data: PersonUpdate) -> PersonDetail:
     actor.require("write")
     row = load_person(session, actor, person_id)
-    if row.version != data.version:
-        raise VersionConflict("person", row.version, data.version)
+    expect_version(row, data.version, entity="person")
     if row.status != "active":
         raise _not_active(row.status)
     changes = data.model_dump(exclude_unset=True, exclude={"version", "change_reason"})
@@ -219,8 +218,7 @@ def change_status(
     """deregister (注销) | archive (退档) | restore."""
     actor.require(action)
     row = load_person(session, actor, person_id)
-    if row.version != data.version:
-        raise VersionConflict("person", row.version, data.version)
+    expect_version(row, data.version, entity="person")
     day = data.date or today()
     if action in ("deregister", "archive") and row.status != "active":
         raise _not_active(row.status)

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from flowpop.registry.kernel import history
 from flowpop.registry.kernel.auth import Actor
 from flowpop.registry.kernel.divisions import township_of
-from flowpop.registry.kernel.errors import Conflict, Invalid, VersionConflict, field_error
+from flowpop.registry.kernel.errors import Conflict, Invalid, field_error
 from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.kernel.validation import birth_as_seen, check_stay_dates
-from flowpop.registry.kernel.versioning import compare_and_set
+from flowpop.registry.kernel.versioning import compare_and_set, expect_version
 from flowpop.registry.messaging import deadlines, messages
 from flowpop.registry.people import present
 from flowpop.registry.people.access import load_person, load_stay
@@ -145,8 +145,7 @@ def check_edit(
 def update_stay(reg: Registry, session: Session, actor: Actor, stay_id: int, data: StayUpdate) -> Stay:
     actor.require("write")
     row = load_stay(session, actor, stay_id)
-    if row.version != data.version:
-        raise VersionConflict("stay", row.version, data.version)
+    expect_version(row, data.version, entity="stay")
     if row.status != "open":
         raise Conflict("stay_not_open", "流动记录已结束，不能修改", "stay is closed; it can no longer be edited")
     changes = data.model_dump(exclude_unset=True, exclude={"version", "change_reason"})
@@ -172,8 +171,7 @@ def close(reg: Registry, session: Session, actor: Actor, stay_id: int, version: 
     """End a stay (moved on or returned home) without deregistering the person."""
     actor.require("write")
     row = load_stay(session, actor, stay_id)
-    if row.version != version:
-        raise VersionConflict("stay", row.version, version)
+    expect_version(row, version, entity="stay")
     if row.status != "open":
         raise Conflict("stay_not_open", "流动记录已结束", "stay is already closed")
     day = day or today()
@@ -233,8 +231,7 @@ def request_transfer(reg: Registry, session: Session, actor: Actor, stay_id: int
     """Moving a stay to another township: a transfer request (移交); the stay moves when it is accepted."""
     actor.require("write")
     row = load_stay(session, actor, stay_id)
-    if row.version != version:
-        raise VersionConflict("stay", row.version, version)
+    expect_version(row, version, entity="stay")
     if row.status != "open":
         raise Conflict("stay_not_open", "流动记录已结束", "the stay is closed")
     errors = reg.divisions.check(to_code, "to_residence_code", levels=("village",), current=True)

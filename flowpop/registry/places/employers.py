@@ -9,10 +9,10 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 from flowpop.registry.kernel import history
 from flowpop.registry.kernel.auth import Actor, code_range
-from flowpop.registry.kernel.errors import Conflict, Invalid, NotFound, VersionConflict, field_error
+from flowpop.registry.kernel.errors import Conflict, Invalid, NotFound, field_error
 from flowpop.registry.kernel.registry import Registry
 from flowpop.registry.kernel.validation import check_phone
-from flowpop.registry.kernel.versioning import compare_and_set
+from flowpop.registry.kernel.versioning import compare_and_set, expect_version
 from flowpop.registry.store import tables as t
 from flowpop.rules.idnumber import normalize
 from flowpop.types import Employer, EmployerCreate, EmployerUpdate
@@ -93,8 +93,7 @@ def create(reg: Registry, session: Session, actor: Actor, data: EmployerCreate) 
 def update_employer(reg: Registry, session: Session, actor: Actor, code: str, data: EmployerUpdate) -> Employer:
     actor.require("write")
     row = load(session, actor, code)
-    if row.version != data.version:
-        raise VersionConflict("employer", row.version, data.version)
+    expect_version(row, data.version, entity="employer")
     changes = data.model_dump(exclude_unset=True, exclude={"version", "change_reason"})
     errors = [field_error("name", "required", "不能为空", "may not be empty")] if "name" in changes and changes["name"] is None else []
     errors += check_phone(changes.get("contact_phone"), "contact_phone")

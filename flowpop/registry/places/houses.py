@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from flowpop.registry.kernel import history
 from flowpop.registry.kernel import settings as settings_mod
 from flowpop.registry.kernel.auth import Actor, code_range
-from flowpop.registry.kernel.errors import Conflict, Invalid, NotFound, VersionConflict, field_error
+from flowpop.registry.kernel.errors import Conflict, Invalid, NotFound, field_error
 from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.kernel.validation import check_id, check_phone
-from flowpop.registry.kernel.versioning import compare_and_set
+from flowpop.registry.kernel.versioning import compare_and_set, expect_version
 from flowpop.registry.places import employers
 from flowpop.registry.store import tables as t
 from flowpop.rules import housecode
@@ -130,8 +130,7 @@ def _next_code(session: Session, village: str) -> str:
 def update_house(reg: Registry, session: Session, actor: Actor, code: str, data: HouseUpdate) -> House:
     actor.require("write")
     row = load(session, actor, code)
-    if row.version != data.version:
-        raise VersionConflict("house", row.version, data.version)
+    expect_version(row, data.version, entity="house")
     changes = data.model_dump(exclude_unset=True, exclude={"version", "change_reason"})
     errors = [field_error(k, "required", "不能为空", "may not be empty") for k in REQUIRED if k in changes and changes[k] is None]
     if errors:
