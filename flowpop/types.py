@@ -1059,7 +1059,8 @@ class ChangesetCreate(Model):
                                    "move: residence_code, grid_code, house_code, room, over_capacity_ok (as StayUpdate, "
                                    "with the same checks); merge: MergeValues")
     reason: Why
-    chunk_size: StrictInt | None = Field(None, ge=100, le=1_000_000, description="apply in resumable chunks of this size")
+    chunk_size: StrictInt | None = Field(None, ge=100, le=1_000_000, description="apply in resumable chunks of this size "
+                                         "(by default the registry chooses: chunks for a large change)")
 
 
 class MergeValues(Model):
