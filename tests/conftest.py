@@ -149,6 +149,12 @@ def as_user(client: flowpop.Client, db_url: str) -> Iterator[Callable[[str, str 
         c.close()
 
 
+@pytest.fixture
+def townships(as_user: Callable[[str, str | None], flowpop.Client]) -> tuple[flowpop.Client, flowpop.Client]:
+    """Operators of township A (三明三元区) and township D (南昌东湖区), two different counties."""
+    return as_user("township_operator", tree.TOWNSHIP_A), as_user("township_operator", tree.TOWNSHIP_D)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

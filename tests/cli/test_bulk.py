@@ -8,7 +8,6 @@ import io
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -18,12 +17,9 @@ from flowpop.rules import idnumber
 from tests import tree
 from tests.cli.runner import Run, invoke, jsonout
 from tests.conftest import new_id_number, person_fields
+from tests.records import unmarried_people
 
 PG = bool(os.environ.get("FLOWPOP_TEST_DATABASE_URL"))
-
-
-def _people(client: flowpop.Client, n: int, **overrides: Any) -> list[int]:
-    return [client.persons.create(**person_fields(marital_status="unmarried", **overrides)).id for _ in range(n)]
 
 
 def _ids_file(tmp_path: Path, ids: list[int]) -> Path:
@@ -36,7 +32,7 @@ def _ids_file(tmp_path: Path, ids: list[int]) -> Path:
 
 
 def test_bulk_preview_apply_revert_round_trip(run: Run, client: flowpop.Client, tmp_path: Path) -> None:
-    ids = _people(client, 4)
+    ids = unmarried_people(client, 4)
     ids_file = _ids_file(tmp_path, ids)
     shown = run("bulk", "preview", "set", "--ids", str(ids_file), "--set", "婚姻状况=初婚", "--reason", "婚姻状况核实")
     assert "婚姻状况: 未婚 → 初婚" in shown.stdout and "bulk apply" in shown.stderr
@@ -58,7 +54,7 @@ def test_bulk_preview_apply_revert_round_trip(run: Run, client: flowpop.Client, 
 
 
 def test_revert_refused_after_a_later_edit_names_the_record(run: Run, client: flowpop.Client) -> None:
-    ids = _people(client, 3)
+    ids = unmarried_people(client, 3)
     client.persons.update(ids[1], version=client.persons.get(ids[1]).version, name="李后改")
     # plan and apply in one go, the record IDs on stdin
     applied = jsonout(run("bulk", "apply", "set", "--ids", "-", "--set", "education=高中/中专", "--reason", "补录",
@@ -74,7 +70,7 @@ def test_revert_refused_after_a_later_edit_names_the_record(run: Run, client: fl
 
 
 def test_failing_rows_need_skip_failing(run: Run, client: flowpop.Client, tmp_path: Path) -> None:
-    ids = _people(client, 3)
+    ids = unmarried_people(client, 3)
     gone = client.persons.get(ids[0])
     client.persons.deregister(ids[0], version=gone.version, reason="返乡")
     numbers = tmp_path / "numbers.txt"  # ID numbers, as a GB18030 file from an office PC
@@ -121,7 +117,7 @@ def test_chunked_apply_resumes_and_completes(run: Run, client: flowpop.Client) -
 
 
 def test_bulk_usage_errors(run: Run, client: flowpop.Client, tmp_path: Path) -> None:
-    ids_file = _ids_file(tmp_path, _people(client, 1))
+    ids_file = _ids_file(tmp_path, unmarried_people(client, 1))
     run("bulk", "preview", "set", "--set", "phone=13800000000", "--reason", "x", code=2)  # no selection
     run("bulk", "preview", "merge", "--ids", str(ids_file), "--reason", "x", code=2)  # merge needs --keep
     bad = tmp_path / "bad.txt"

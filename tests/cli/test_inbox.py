@@ -4,7 +4,6 @@ users of two townships in different counties."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,12 +13,6 @@ from flowpop.rules import idnumber
 from tests import tree
 from tests.cli.runner import Run, jsonout
 from tests.conftest import person_fields
-
-
-@pytest.fixture
-def townships(as_user: Callable[..., flowpop.Client]) -> tuple[flowpop.Client, flowpop.Client]:
-    """Operators of township A (三明三元区) and township D (南昌东湖区)."""
-    return as_user("township_operator", tree.TOWNSHIP_A), as_user("township_operator", tree.TOWNSHIP_D)
 
 
 def test_inflow_and_services_reach_the_household_township(run: Run, client: flowpop.Client, townships,

@@ -5,19 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from stdnum.cn import uscc
-
 import flowpop
 from tests import tree
 from tests.cli.runner import Run, jsonout
 from tests.conftest import new_id_number, person_fields
+from tests.records import credit_code
 
 TODAY = dt.date.today()
-
-
-def _credit_code(serial: int) -> str:
-    body = f"91350404MA{serial:07d}"
-    return body + uscc.calc_check_digit(body)
 
 
 def _tenant(client: flowpop.Client, name: str, code: str, room: str, arrived: dt.date) -> flowpop.types.PersonDetail:
@@ -83,7 +77,7 @@ def test_employers_and_agreements(run: Run, client: flowpop.Client) -> None:
     bad = run("employers", "add", "--uscc", "91350404MA0000001X", "--name", "坏代码公司", "--division", tree.TOWNSHIP_A,
               code=4)
     assert "uscc" in bad.stderr
-    code = _credit_code(1234)
+    code = credit_code(1234)
     added = jsonout(run("employers", "add", "--uscc", code, "--name", "三明测试纺织有限公司", "--division",
                         tree.TOWNSHIP_A, "--contact-name", "刘伟", "--format", "json"))
     assert (added["uscc"], added["contact_name"]) == (code, "刘伟")

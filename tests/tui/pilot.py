@@ -9,6 +9,7 @@ from textual.widgets import DataTable, Static
 
 import flowpop
 from flowpop_tui.app import FlowpopApp
+from flowpop_tui.inbox import InboxScreen
 
 SIZE = (80, 24)
 
@@ -46,3 +47,25 @@ def rows(table: DataTable[Any]) -> list[str]:
 def status_line(app: FlowpopApp) -> str:
     """The text of the current screen's status line."""
     return str(app.screen.query_one("#status", Static).render())
+
+
+async def open_inbox(pilot: Pilot[Any]) -> InboxScreen:
+    """Open the inbox from the search screen with its key."""
+    await settle(pilot)
+    await pilot.press("down", "i")  # down leaves the search box (where i is a letter) for the results
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, InboxScreen)
+    return screen
+
+
+def messages(screen: InboxScreen) -> DataTable[Any]:
+    """The inbox's table of messages."""
+    return screen.query_one("#messages", DataTable)
+
+
+def point_at(screen: InboxScreen, message_id: int) -> None:
+    """Put the inbox's cursor on message ``message_id``."""
+    table = messages(screen)
+    table.focus()
+    table.move_cursor(row=table.get_row_index(str(message_id)))

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Select, Static, TextArea
 
@@ -24,23 +23,10 @@ from flowpop_tui.inbox_message import MessageScreen
 from flowpop_tui.search import SearchScreen
 from tests import tree
 from tests.conftest import person_fields
-from tests.tui.pilot import SIZE, console, footer_keys, rows, settle
+from tests.tui.pilot import SIZE, console, footer_keys, messages, open_inbox, point_at, rows, settle
 
 pytestmark = pytest.mark.usefixtures("search_first")  # these tests are about the inbox, not the operations screens
 Maker = Callable[[str, str | None], flowpop.Client]
-
-
-async def open_inbox(pilot: Pilot[Any]) -> InboxScreen:
-    await settle(pilot)
-    await pilot.press("down", "i")  # down leaves the search box (where i is a letter) for the results
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, InboxScreen)
-    return screen
-
-
-def messages(screen: InboxScreen) -> DataTable[Any]:
-    return screen.query_one("#messages", DataTable)
 
 
 def cell(table: DataTable[Any], row: int | str, column: str) -> str:
@@ -51,20 +37,9 @@ def status_line(screen: Screen[Any]) -> str:
     return str(screen.query_one("#status", Static).render())
 
 
-def point_at(screen: InboxScreen, message_id: int) -> None:
-    table = messages(screen)
-    table.focus()
-    table.move_cursor(row=table.get_row_index(str(message_id)))
-
-
 def household_in_d(a: flowpop.Client, name: str) -> flowpop.types.PersonDetail:
     """A registers an arrival whose household lies in township D (another county): D is notified."""
     return a.persons.create(**person_fields(household_code=tree.VILLAGE_D1, name=name))
-
-
-@pytest.fixture
-def townships(as_user: Maker) -> tuple[flowpop.Client, flowpop.Client]:
-    return as_user("township_operator", tree.TOWNSHIP_A), as_user("township_operator", tree.TOWNSHIP_D)
 
 
 async def test_inbox_lists_by_due_date_with_counts_kinds_and_overdue(

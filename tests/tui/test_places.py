@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from stdnum.cn import uscc
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static, TextArea
 
@@ -26,17 +25,11 @@ from flowpop_tui.places import (
 )
 from tests import tree
 from tests.conftest import person_fields
+from tests.records import credit_code, new_house
 from tests.tui.pilot import SIZE, rows, settle, status_line
 
 pytestmark = pytest.mark.usefixtures("search_first")
 TODAY = dt.date.today()
-
-
-def _house(client: flowpop.Client, **overrides: Any) -> flowpop.types.House:
-    fields = {"division_code": tree.VILLAGE_A1, "address": "新市北路12号", "rooms": 3, "capacity": 4, "use": "rented",
-              "mode": "scattered", "landlord_name": "陈建国", "landlord_phone": "13905981234"}
-    fields.update(overrides)
-    return client.houses.create(**fields)
 
 
 def _tenant(client: flowpop.Client, house: str, name: str, arrived: dt.date, room: str = "201") -> flowpop.types.PersonDetail:
@@ -58,8 +51,8 @@ def texts(table: DataTable[Any], key: str) -> list[str]:
 async def test_house_search_and_rooms_with_tenants_and_registered_members(
     app: FlowpopApp, client: flowpop.Client
 ) -> None:
-    h = _house(client, address="新市北路12号[b]")  # registry text is never markup
-    _house(client, address="东安新村5幢", landlord_name="林秀兰")
+    h = new_house(client, address="新市北路12号[b]")  # registry text is never markup
+    new_house(client, address="东安新村5幢", landlord_name="林秀兰")
     tenant = _tenant(client, h.code, "租客甲", dt.date(2026, 3, 1))
     # registered at this house, living in 东湖区 now
     member = client.persons.create(**person_fields(name="户籍丙", household_code=tree.VILLAGE_A1,
@@ -108,7 +101,7 @@ async def test_house_search_and_rooms_with_tenants_and_registered_members(
 async def test_late_declarations_with_penalty_and_the_landlord_notice(
     app: FlowpopApp, client: flowpop.Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    h = _house(client, capacity=None)
+    h = new_house(client, capacity=None)
     arrived = TODAY - dt.timedelta(days=30)
     declared, undeclared, on_time = (_tenant(client, h.code, name, arrived) for name in ("晚报甲", "未报乙", "按时丙"))
     due = declared.stays[0].declare_due_on
@@ -148,10 +141,6 @@ async def test_late_declarations_with_penalty_and_the_landlord_notice(
 
 
 async def test_employers_needing_an_agreement_and_a_roster(app: FlowpopApp, client: flowpop.Client) -> None:
-    def credit_code(serial: int) -> str:
-        body = f"91350404MA{serial:07d}"
-        return body + uscc.calc_check_digit(body)
-
     big, small = credit_code(4321), credit_code(4322)
     client.employers.create(uscc=big, name="三明测试纺织有限公司", division_code=tree.TOWNSHIP_A)
     client.employers.create(uscc=small, name="三元小吃店", division_code=tree.TOWNSHIP_A,
@@ -184,7 +173,7 @@ async def test_employers_needing_an_agreement_and_a_roster(app: FlowpopApp, clie
 
 async def test_house_view_in_english(app: FlowpopApp, client: flowpop.Client, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FLOWPOP_LANG", "en")
-    h = _house(client)
+    h = new_house(client)
     tenant = _tenant(client, h.code, "租客丁", dt.date(2026, 3, 1), room="302")
     async with app.run_test(size=SIZE) as pilot:
         await go(pilot, "h")

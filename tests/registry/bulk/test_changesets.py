@@ -9,14 +9,11 @@ import flowpop
 from flowpop.registry.store.db import normalize_url
 from tests import tree
 from tests.conftest import person_fields
-
-
-def _people(client: flowpop.Client, n: int, **overrides) -> list[int]:
-    return [client.persons.create(**person_fields(marital_status="unmarried", **overrides)).id for _ in range(n)]
+from tests.records import unmarried_people
 
 
 def test_set_field_preview_apply_revert(client) -> None:
-    ids = _people(client, 6)
+    ids = unmarried_people(client, 6)
     preview = client.changesets.plan(operation="set", selection={"ids": ids}, values={"marital_status": "first_marriage"},
                                      reason="婚姻状况核实")
     assert (preview.total, preview.failing, preview.status) == (6, 0, "planned")
@@ -36,7 +33,7 @@ def test_set_field_preview_apply_revert(client) -> None:
 
 
 def test_revert_refused_when_later_changes_would_be_lost(client) -> None:
-    ids = _people(client, 3)
+    ids = unmarried_people(client, 3)
     cs = client.changesets.plan(operation="set", selection={"ids": ids}, values={"education": "senior"}, reason="补录")
     client.changesets.apply(cs.id)
     later = client.persons.get(ids[1])
@@ -50,7 +47,7 @@ def test_revert_refused_when_later_changes_would_be_lost(client) -> None:
 
 def test_apply_refused_when_a_record_changed_after_preview(client) -> None:
     """Two admins: the second one's edit is never overwritten by the first one's bulk change."""
-    ids = _people(client, 3)
+    ids = unmarried_people(client, 3)
     cs = client.changesets.plan(operation="set", selection={"ids": ids}, values={"phone": "13800000000"}, reason="统一电话")
     other = client.persons.get(ids[2])
     client.persons.update(ids[2], version=other.version, phone="13711112222")
@@ -61,7 +58,7 @@ def test_apply_refused_when_a_record_changed_after_preview(client) -> None:
 
 
 def test_failing_rows_block_apply_unless_skipped(client) -> None:
-    ids = _people(client, 3)
+    ids = unmarried_people(client, 3)
     gone = client.persons.get(ids[0])
     client.persons.deregister(ids[0], version=gone.version, reason="返乡")
     cs = client.changesets.plan(operation="set", selection={"ids": ids}, values={"education": "junior"}, reason="补录")
@@ -75,7 +72,7 @@ def test_failing_rows_block_apply_unless_skipped(client) -> None:
 
 
 def test_chunked_apply_resumes_exactly_once(client) -> None:
-    ids = _people(client, 250)
+    ids = unmarried_people(client, 250)
     cs = client.changesets.plan(operation="set", selection={"filters": {"division": tree.TOWNSHIP_A}},
                                 values={"hukou_type": "agricultural"}, reason="户口性质", chunk_size=100)
     assert cs.total == 250
@@ -88,7 +85,7 @@ def test_chunked_apply_resumes_exactly_once(client) -> None:
 
 
 def test_deregister_and_move_in_bulk(client) -> None:
-    ids = _people(client, 4)
+    ids = unmarried_people(client, 4)
     move = client.changesets.plan(operation="move", selection={"ids": ids[:2]},
                                   values={"residence_code": tree.VILLAGE_A2}, reason="片区调整")
     client.changesets.apply(move.id)
@@ -136,7 +133,7 @@ def test_upgrade_15_digit_numbers(client, db_url) -> None:
 
 
 def test_bulk_needs_the_right_and_stays_in_scope(client, as_user) -> None:
-    ids = _people(client, 2)
+    ids = unmarried_people(client, 2)
     op = as_user("township_operator", tree.TOWNSHIP_A)
     with pytest.raises(flowpop.PermissionDeniedError):
         op.changesets.plan(operation="set", selection={"ids": ids}, values={"education": "junior"}, reason="x")

@@ -11,12 +11,6 @@ from tests import tree
 from tests.conftest import person_fields
 
 
-@pytest.fixture
-def townships(as_user):
-    """Operators of township A (三明三元区) and township D (南昌东湖区), two different counties."""
-    return as_user("township_operator", tree.TOWNSHIP_A), as_user("township_operator", tree.TOWNSHIP_D)
-
-
 def _only(client: flowpop.Client, **filters) -> list[flowpop.types.Message]:
     return list(client.inbox.list(**filters))
 

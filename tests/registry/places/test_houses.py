@@ -5,46 +5,34 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from stdnum.cn import uscc
 
 import flowpop
 from flowpop.rules import housecode
 from tests import tree
 from tests.conftest import person_fields
+from tests.records import credit_code, new_house
 
 TODAY = dt.date.today()
 
 
-def _house(client: flowpop.Client, **overrides):
-    fields = {"division_code": tree.VILLAGE_A1, "address": "新市北路12号", "rooms": 3, "capacity": 4, "use": "rented",
-              "mode": "scattered", "landlord_name": "陈建国", "landlord_phone": "13905981234"}
-    fields.update(overrides)
-    return client.houses.create(**fields)
-
-
-def _credit_code(serial: int) -> str:
-    body = f"91350404MA{serial:07d}"
-    return body + uscc.calc_check_digit(body)
-
-
 def test_house_codes_are_generated_and_checked(client) -> None:
-    first, second = _house(client), _house(client, address="新市北路14号")
+    first, second = new_house(client), new_house(client, address="新市北路14号")
     assert housecode.check(first.code)[1] is None and first.code.startswith(tree.VILLAGE_A1)
     assert int(second.code[12:17]) == int(first.code[12:17]) + 1
     bad = first.code[:-1] + ("0" if first.code[-1] != "0" else "1")
     with pytest.raises(flowpop.ValidationError) as exc:
-        _house(client, code=bad)
+        new_house(client, code=bad)
     assert exc.value.errors[0].field == "code"
     other_village = housecode.make(tree.VILLAGE_A2, 7)
     with pytest.raises(flowpop.ValidationError) as exc2:
-        _house(client, code=other_village)
+        new_house(client, code=other_village)
     assert exc2.value.errors[0].code == "house_code_village"
     with pytest.raises(flowpop.ConflictError):
-        _house(client, code=first.code)
+        new_house(client, code=first.code)
 
 
 def test_rooms_show_residents_and_household_members(client) -> None:
-    h = _house(client, capacity=None)
+    h = new_house(client, capacity=None)
     tenant = client.persons.create(**person_fields(stay={"residence_code": tree.VILLAGE_A1, "reason": "work",
                                                          "arrived_on": "2026-03-01", "house_code": h.code, "room": "201"}))
     # a local resident registered at this house, now living elsewhere (outflow to 东湖区)
@@ -62,7 +50,7 @@ def test_rooms_show_residents_and_household_members(client) -> None:
 
 
 def test_capacity_is_a_clear_conflict_with_an_override(client) -> None:
-    h = _house(client, capacity=1)
+    h = new_house(client, capacity=1)
     stay = {"residence_code": tree.VILLAGE_A1, "reason": "work", "arrived_on": "2026-03-01", "house_code": h.code}
     client.persons.create(**person_fields(stay=stay))
     before = sum(1 for _ in client.persons.list())
@@ -75,7 +63,7 @@ def test_capacity_is_a_clear_conflict_with_an_override(client) -> None:
 
 
 def test_tenant_in_a_house_outside_ones_jurisdiction(client, as_user) -> None:
-    h = _house(client)
+    h = new_house(client)
     d = as_user("township_operator", tree.TOWNSHIP_D)
     with pytest.raises(flowpop.ValidationError) as exc:
         d.persons.create(**person_fields(household_code=tree.VILLAGE_D1,
@@ -87,7 +75,7 @@ def test_tenant_in_a_house_outside_ones_jurisdiction(client, as_user) -> None:
 
 
 def test_late_and_missing_declarations_with_penalty(client) -> None:
-    h = _house(client, capacity=None)
+    h = new_house(client, capacity=None)
     arrived = TODAY - dt.timedelta(days=30)
     stays = []
     for _ in range(3):
@@ -109,8 +97,8 @@ def test_late_and_missing_declarations_with_penalty(client) -> None:
 
 
 def test_search_houses_and_vacant_rentals(client) -> None:
-    empty = _house(client, address="东安新村3幢", landlord_name="林秀兰")
-    _house(client, use="own", address="东安新村5幢", landlord_name=None)
+    empty = new_house(client, address="东安新村3幢", landlord_name="林秀兰")
+    new_house(client, use="own", address="东安新村5幢", landlord_name=None)
     assert [x.code for x in client.houses.list(q="东安新村3")] == [empty.code]
     assert [x.code for x in client.houses.list(q="林秀")] == [empty.code]
     assert [x.code for x in client.houses.list(q=empty.code)] == [empty.code]
@@ -121,12 +109,12 @@ def test_employers_rosters_and_agreements(client) -> None:
     with pytest.raises(flowpop.ValidationError) as exc:
         client.employers.create(uscc="91350404MA0000001X", name="坏代码公司", division_code=tree.TOWNSHIP_A)
     assert exc.value.errors[0].field == "uscc"
-    code = _credit_code(1234)
+    code = credit_code(1234)
     e = client.employers.create(uscc=code, name="三明测试纺织有限公司", division_code=tree.TOWNSHIP_A)
     stay = {"residence_code": tree.VILLAGE_A1, "reason": "work", "arrived_on": "2026-03-01", "employer_code": code}
     ids = [client.persons.create(**person_fields(stay=stay)).id for _ in range(10)]
     with pytest.raises(flowpop.ValidationError) as exc2:
-        client.persons.create(**person_fields(stay={**stay, "employer_code": _credit_code(99)}))
+        client.persons.create(**person_fields(stay={**stay, "employer_code": credit_code(99)}))
     assert exc2.value.errors[0].code == "unknown_employer"
     assert sorted(p.id for p in client.employers.roster(code)) == sorted(ids)
     needing = client.employers.list(needs_agreement=True)
@@ -157,8 +145,8 @@ def test_import_house_and_employer_lists(client) -> None:
     out = _io.StringIO()
     w = _csv.writer(out)
     w.writerow(["统一社会信用代码", "单位名称", "所在区划", "责任书签订日期"])
-    w.writerow([_credit_code(77), "列东纺织有限公司", tree.TOWNSHIP_A, "2025年3月1日"])
+    w.writerow([credit_code(77), "列东纺织有限公司", tree.TOWNSHIP_A, "2025年3月1日"])
     w.writerow(["91350404MA0000001X", "坏代码公司", tree.TOWNSHIP_A, ""])
     result = client.employers.import_file(out.getvalue().encode("utf-8"), filename="employers.csv", skip_bad=True)
     assert (result.inserted, result.rejected) == (1, 1) and result.problems[0].column == "uscc"
-    assert str(client.employers.get(_credit_code(77)).agreement_signed_on) == "2025-03-01"
+    assert str(client.employers.get(credit_code(77)).agreement_signed_on) == "2025-03-01"
