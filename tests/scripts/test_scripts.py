@@ -202,14 +202,14 @@ def test_deregister_departed_overdue_and_not_found(client, db_url, capsys) -> No
     assert (again["overdue"], again["not_found"], again["changeset"]) == ([], [], None)
 
 
-def test_scripts_report_registry_errors(db_url, capsys, monkeypatch) -> None:
+@pytest.mark.parametrize("name", ["dedupe_persons", "upgrade_id15", "deregister_departed", "reconcile_outflows"])
+def test_scripts_report_registry_errors(db_url, capsys, monkeypatch, name: str) -> None:
     monkeypatch.setenv("FLOWPOP_LANG", "en")
-    for name in ("dedupe_persons", "upgrade_id15", "deregister_departed", "reconcile_outflows"):
-        capsys.readouterr()
-        code = _script(name).main(["--db", db_url, "--division", "999999", "--json"])
-        captured = capsys.readouterr()
-        assert code == 1 and captured.out == ""
-        assert "the registry refused" in captured.err and "999999000000" in captured.err
+    capsys.readouterr()
+    code = _script(name).main(["--db", db_url, "--division", "999999", "--json"])
+    captured = capsys.readouterr()
+    assert code == 1 and captured.out == ""
+    assert "the registry refused" in captured.err and "999999000000" in captured.err
 
 
 # ------------------------------------------------------------------------------------------ outflows
