@@ -10,8 +10,9 @@ from typing import IO, Any
 
 import click
 
+from flowpop import labels
 from flowpop.errors import ConflictError, FlowpopError
-from flowpop.labels import code_for, lang
+from flowpop.labels import code_for
 from flowpop.rules.idnumber import mask
 from flowpop.rules.legacy import decode
 from flowpop.types import Changeset, ChangesetPreview
@@ -82,7 +83,7 @@ FAILURE_COLUMNS = [
     Column("人员编号", "Person ID", lambda f: f.person_id),
     Column("姓名", "Name", lambda f: f.name),
     Column("身份证号", "ID number", lambda f: f.id_number),
-    Column("原因", "Reason", lambda f: f.message_en if lang() == "en" else f.message, flex="start"),
+    Column("原因", "Reason", lambda f: labels.message(f), flex="start"),
 ]
 CHANGESET_COLUMNS = [
     Column("编号", "ID", lambda c: c.id),

@@ -14,7 +14,6 @@ from typing import Any
 
 import click
 
-from flowpop.labels import lang
 from flowpop.rules import legacy
 from flowpop.rules.cells import csv_row
 from flowpop.types import ExportFormat, ImportResult, PersonExportFilters
@@ -104,7 +103,7 @@ def write_errors(result: ImportResult, path: Path, columns: dict[str, str]) -> N
     writer.writerow([t("行号", "line"), t("列", "column"), t("值", "value"), t("原因", "reason")])
     for p in result.problems:
         column = columns.get(p.column) or views.field_label(p.column)
-        writer.writerow(csv_row([p.line, column, p.value, p.reason_en if lang() == "en" else p.reason]))
+        writer.writerow(csv_row([p.line, column, p.value, t(p.reason, p.reason_en)]))
     try:
         path.write_text(BOM + out.getvalue(), encoding="utf-8", newline="")
     except OSError as exc:
@@ -204,7 +203,7 @@ def run_import(state: State, resource: str, file: Path, dry_run: bool, skip_bad:
         headers = headers_of(data, file.name, columns)
         write_errors(result, target, headers)
         for p in result.problems[:SHOWN_PROBLEMS]:
-            reason = p.reason_en if lang() == "en" else p.reason
+            reason = t(p.reason, p.reason_en)
             column = headers.get(p.column) or views.field_label(p.column)
             click.echo(t(f"  第 {p.line} 行 {column}：{reason}（{p.value}）",
                          f"  line {p.line} {column}: {reason} ({p.value})"), err=True)

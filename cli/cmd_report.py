@@ -14,7 +14,6 @@ from typing import Any
 
 import click
 
-from flowpop.labels import lang
 from flowpop.rules.cells import csv_row, xlsx_row
 from flowpop.rules.divisions_source import pad12, prefix_of
 from flowpop.types import QualityCheck, QualityReport, Rate, RateRow, RatesReport
@@ -327,7 +326,7 @@ def quarterly(state: State, quarter: str | None, division: str | None, output: s
 
 
 QUALITY_COLUMNS = [
-    Column("检查项", "Check", lambda c: c.name_en if lang() == "en" else c.name, flex="start"),
+    Column("检查项", "Check", lambda c: t(c.name, c.name_en), flex="start"),
     Column("数量", "Count", lambda c: c.count),
     Column("可自动修复", "Fix", lambda c: views.labelled(views.OPERATIONS, c.fixable) if c.fixable else ""),
     Column("代码", "Key", lambda c: c.key),

@@ -58,7 +58,7 @@ def _e(value: object) -> str:
 
 
 def rate_name(r: Rate) -> str:
-    return r.name_en if lang() == "en" else r.name
+    return t(r.name, r.name_en)
 
 
 def target_text(r: Rate) -> str:
@@ -245,7 +245,7 @@ def _campaigns(campaigns: list[CampaignProgress]) -> str:
 
 def _quality(report: QualityReport, scope: str | None) -> str:
     rows = "".join(
-        f'<tr><td class="name">{_e(c.name_en if lang() == "en" else c.name)}</td><td>{c.count}</td></tr>'
+        f'<tr><td class="name">{_e(t(c.name, c.name_en))}</td><td>{c.count}</td></tr>'
         for c in report.checks)
     total = sum(c.count for c in report.checks)
     note = t(f"共检查 {report.persons_checked} 人", f"{report.persons_checked} people checked")
@@ -273,7 +273,7 @@ def render_quarterly(data: QuarterlyData) -> str:
         (t("六、数据质量", "6. Data quality"), _quality(data.quality, data.quality_scope)),
     ]
     body = "".join(f"<section><h2>{_e(head)}</h2>{content}</section>" for head, content in sections)
-    language = "en" if lang() == "en" else "zh-CN"
+    language = t("zh-CN", "en")
     return (f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{_e(title)}</title><style>{CSS}</style></head><body>"

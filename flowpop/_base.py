@@ -199,4 +199,4 @@ def _note_retry(state: RetryCallState) -> None:  # kept for debugging hooks; ret
 def transport_error(exc: httpx.TransportError) -> APIConnectionError:
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError()
-    return APIConnectionError(f"无法连接登记系统 / could not reach the registry: {exc}")
+    return APIConnectionError(f"无法连接登记系统：{exc}", f"could not reach the registry: {exc}")

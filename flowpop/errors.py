@@ -19,13 +19,19 @@ class FlowpopError(Exception):
 
 
 class APIConnectionError(FlowpopError):
-    def __init__(self, message: str = "无法连接登记系统 / could not reach the registry") -> None:
-        super().__init__(message)
+    """No answer came. Like the registry's errors it carries ``message`` (Chinese) and ``message_en``."""
+
+    def __init__(self, message: str = "无法连接登记系统", message_en: str = "could not reach the registry") -> None:
+        super().__init__(message_en)
+        self.message, self.message_en = message, message_en
+
+    def localized(self, lang: str = "zh") -> str:
+        return self.message_en if lang == "en" else self.message
 
 
 class APITimeoutError(APIConnectionError):
     def __init__(self) -> None:
-        super().__init__("请求超时 / request timed out")
+        super().__init__("请求超时", "request timed out")
 
 
 class APIStatusError(FlowpopError):

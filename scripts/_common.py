@@ -132,7 +132,7 @@ def _run(job: Callable[[argparse.Namespace, flowpop.Client, Out], int], args: ar
         print(exc.localized(labels.lang()), file=sys.stderr)
         return EXIT_API
     except flowpop.APIConnectionError as exc:
-        print(str(exc), file=sys.stderr)
+        print(labels.message(exc), file=sys.stderr)
         return EXIT_API
     except KeyError as exc:  # an unknown profile name
         print(str(exc), file=sys.stderr)

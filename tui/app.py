@@ -16,6 +16,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from flowpop.labels import pick
 from flowpop_tui import ops
 from flowpop_tui.i18n import error_text, label, lang, paren, set_lang, t, translate_bindings
 
@@ -73,7 +74,7 @@ class FlowpopApp(App[None]):
             if key in taken:  # never over an app key such as q
                 self.log.warning(f"ops screen {zh!r}: key {key!r} is taken; reachable from the command palette")
                 continue
-            bindings[key] = [Binding(key, f"go_ops({index})", en if lang() == "en" else zh)]
+            bindings[key] = [Binding(key, f"go_ops({index})", pick((zh, en)))]
             self.ops_keys[index] = key
 
     @staticmethod
@@ -182,7 +183,7 @@ class FlowpopApp(App[None]):
         for area, (title, help_key) in self.AREAS.items():
             yield SystemCommand(t(title), t(help_key), partial(self.action_go, area))
         for index, (_key, zh, en, _factory) in enumerate(ops.SCREENS):
-            title = f"{en} / {zh}" if lang() == "en" else f"{zh} / {en}"
+            title = pick((f"{zh} / {en}", f"{en} / {zh}"))
             yield SystemCommand(title, self.ops_keys.get(index, ""), partial(self.action_go_ops, index))
         from flowpop_tui.search import SearchScreen
 

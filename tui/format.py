@@ -8,6 +8,7 @@ from typing import Any
 from rich.cells import cell_len
 from rich.text import Text
 
+from flowpop.labels import pick
 from flowpop.rules.idnumber import mask
 from flowpop.types import Employer, HistoryEntry, House, LateDeclaration, Message, Occupant, Person, Stay
 from flowpop_tui.i18n import (
@@ -111,7 +112,7 @@ def history_codes(entries: list[HistoryEntry]) -> set[str]:
 def changes_text(changes: dict[str, Any], entity: str = "person", places: dict[str, str] | None = None) -> str:
     """'电话: – → 13800138000; 婚姻状况: 初婚 → 离婚' (a new value only, when there was none before)."""
     parts = []
-    sep = "; " if lang() == "en" else "；"
+    sep = pick(("；", "; "))
     for field, pair in changes.items():
         before, after = (pair if isinstance(pair, list | tuple) and len(pair) == 2 else (None, pair))
         new = value_text(field, after, entity, places)
@@ -148,7 +149,7 @@ def item_text(key: str, value: Any) -> str:
 
 def items_text(items: dict[str, Any]) -> str:
     """'核实事项：现居住地址、婚育情况；…' — what a message asks or reports, keys named where known."""
-    sep, colon = ("; ", ": ") if lang() == "en" else ("；", "：")
+    sep, colon = pick(("；", "; ")), pick(("：", ": "))
     return sep.join(f"{item_name(k)}{colon}{item_text(k, v)}" for k, v in items.items() if v not in (None, "", [], {}))
 
 

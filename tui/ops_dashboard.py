@@ -13,9 +13,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Header, Static
 
+from flowpop.labels import pick
 from flowpop.rules.divisions_source import level_of
 from flowpop_tui.format import clip
-from flowpop_tui.i18n import error_text, label, lang
+from flowpop_tui.i18n import error_text, label
 from flowpop_tui.ops_base import OpsScreen, bar, pad, share, short_place
 from flowpop_tui.ops_i18n import t
 
@@ -44,7 +45,7 @@ def quarter_of(day: dt.date) -> str:
 def rate_line(rate: Rate) -> Text:
     """``登记率        ███████▌░░░░░░  53.3% ≥90%`` — green when it meets the target, red when not;
     a ┃ marks the target on the bar."""
-    name = rate.name_en if lang() == "en" else rate.name
+    name = pick((rate.name, rate.name_en))
     style = "dim" if rate.meets_target is None else ("green" if rate.meets_target else "red")
     cells = list(bar(rate.value, RATE_BAR))
     mark = min(RATE_BAR - 1, round(rate.target * RATE_BAR))
@@ -116,7 +117,7 @@ class DashboardScreen(OpsScreen):
         if s.outbox_unsent:
             text.append(" · " + t("dash_outbox", n=s.outbox_unsent))
         if s.by_kind:
-            sep = ", " if lang() == "en" else "，"
+            sep = pick(("，", ", "))
             text.append("\n" + sep.join(f"{label('message_kind', k)} {n}" for k, n in sorted(s.by_kind.items())),
                         "dim")
         text.highlight_regex(r"\d+", "bold")
@@ -201,7 +202,7 @@ class DashboardScreen(OpsScreen):
             return
         lines = [Text(t("dash_quality_sum", checks=len(flagged), n=sum(c.count for c in flagged)), style="yellow")]
         for c in flagged[:3]:
-            name = c.name_en if lang() == "en" else c.name
+            name = pick((c.name, c.name_en))
             lines.append(Text.assemble(pad(name, LEFT_TEXT - 7), (f"{c.count:>6}", "bold")))
         self.show("quality", Text("\n").join(lines))
 

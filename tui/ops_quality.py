@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Static
 
+from flowpop.labels import pick
 from flowpop.rules.idnumber import mask
 from flowpop_tui.format import clip
 from flowpop_tui.i18n import error_text, lang
@@ -27,7 +28,7 @@ PERSONS_SHOWN = 500
 
 
 def check_name(check: QualityCheck) -> str:
-    return check.name_en if lang() == "en" else check.name
+    return pick((check.name, check.name_en))
 
 
 class QualityScreen(OpsScreen):

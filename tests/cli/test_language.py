@@ -81,3 +81,16 @@ def test_every_click_module_that_translates_is_covered() -> None:
             assert getattr(module, "_", None) is not gettext.gettext, name
             assert getattr(module, "ngettext", None) is not gettext.ngettext, name
     assert gettext.gettext("Usage:") == "Usage:"  # gettext itself, for everyone else, is untouched
+
+
+def test_a_registry_that_does_not_answer_in_the_users_language() -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    where = ["--url", f"http://127.0.0.1:{port}", "--token", "t"]
+    zh = invoke([*where, "persons", "list"], code=1).stderr
+    assert zh.startswith("错误：无法连接登记系统") and "could not" not in zh
+    en = invoke(["--lang", "en", *where, "persons", "list"], code=1).stderr
+    assert en.startswith("Error: could not reach the registry") and "无法" not in en
