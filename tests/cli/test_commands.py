@@ -161,11 +161,11 @@ def test_ids_masked_unless_revealed_and_reveals_logged(run: Run, client: flowpop
     assert full not in shown and born not in shown and "年龄" not in shown and str(seen.birth_year) in shown
 
 
-def test_pinyin_query(run: Run, make_person) -> None:
+@pytest.mark.parametrize("query", ["zsf", "zhangsanfeng", "张三"])
+def test_pinyin_query(run: Run, make_person, query: str) -> None:
     wanted = make_person(name="张三丰")
     make_person(name="李四")
-    for query in ("zsf", "zhangsanfeng", "张三"):
-        assert [r["id"] for r in jsonout(run("persons", "list", query, "--json"))] == [wanted.id]
+    assert [r["id"] for r in jsonout(run("persons", "list", query, "--json"))] == [wanted.id]
 
 
 def test_exit_codes(run: Run, client: flowpop.Client) -> None:
@@ -259,19 +259,20 @@ def display_offset(line: str, value: str) -> int:
     return wcswidth(line[: line.index(value)])
 
 
-def test_tables_align_chinese(run: Run, make_person) -> None:
+@pytest.mark.parametrize(("lang", "header"), [("zh", "姓名"), ("en", "Name")])
+def test_tables_align_chinese(run: Run, make_person, lang: str, header: str) -> None:
     names = ["张三丰", "欧阳娜娜", "Li Lei", "王五"]
     for name in names:
         make_person(name=name)
-    for lang in ("zh", "en"):
-        lines = run("--lang", lang, "persons", "list").stdout.splitlines()
-        assert len(lines) == 2 + len(names)
-        assert len({wcswidth(line) for line in lines}) == 1, lines
-        header = "姓名" if lang == "zh" else "Name"
-        column = display_offset(lines[0], header)
-        for line, name in zip(lines[2:], reversed(names), strict=True):
-            assert display_offset(line, name) == column
+    lines = run("--lang", lang, "persons", "list").stdout.splitlines()
+    assert len(lines) == 2 + len(names)
+    assert len({wcswidth(line) for line in lines}) == 1, lines
+    column = display_offset(lines[0], header)
+    for line, name in zip(lines[2:], reversed(names), strict=True):
+        assert display_offset(line, name) == column
 
+
+def test_a_table_fits_its_width_by_shortening_the_flexible_column() -> None:
     place = "福建省三明市三元区测试街道甲甲一社区"
     fitted = table([["1", "张三丰", place]], ["编号", "姓名", "现居住地"], max_width=30, flex=[None, None, "end"])
     widths = {wcswidth(line) for line in fitted.splitlines()}
