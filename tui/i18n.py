@@ -6,9 +6,8 @@ vocabulary (``flowpop.labels``), and the language is the one ``flowpop.labels.la
 from __future__ import annotations
 
 from flowpop import labels
-from flowpop.labels import lang, set_lang
-
-__all__ = ["lang", "set_lang"]  # the console's switch sets the language for the whole process
+from flowpop.labels import lang as lang  # the language, decided in one place
+from flowpop.labels import set_lang as set_lang  # the console's switch chooses it for the whole process
 
 UI = labels.Catalog({
     "title": ("流动人口服务管理", "Floating population registry"),
