@@ -36,14 +36,24 @@ def test_with_options_returns_a_configured_copy_sharing_the_connection(client: f
     assert client.me().username
 
 
-def test_with_options_timeout_applies_to_each_request(server: str, client: flowpop.Client) -> None:
+@pytest.fixture
+def long_lock_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLOWPOP_LOCK_WAIT", "4")  # before the server's engines are made
+
+
+def test_with_options_timeout_applies_to_each_request(long_lock_wait: None, client: flowpop.Client, db_url: str,
+                                                      server: str) -> None:
+    """A write that waits for another writer's lock (4 s) outlasts a copy's 0.5 s timeout, not the client's."""
     client.users.create(username="opt_op", role="township_operator", jurisdiction_code=tree.TOWNSHIP_A)
     secret = client.tokens.create(username="opt_op").token
     with flowpop.Client(url=server, token=secret, max_retries=0) as remote:
         assert remote.me().username == "opt_op"
-        with pytest.raises(flowpop.APITimeoutError):
-            remote.with_options(timeout=1e-9).me()
-        assert remote.me().username == "opt_op"
+        with write_lock_held(db_url):
+            started = time.monotonic()
+            with pytest.raises(flowpop.APITimeoutError):
+                remote.with_options(timeout=0.5).persons.create(**person_fields())
+            assert time.monotonic() - started < 3.5
+        assert remote.settings.timeout == 30.0 and remote.me().username == "opt_op"
     with pytest.raises(ValueError, match="max_retries"):
         client.with_options(max_retries=-1)
 
@@ -197,14 +207,14 @@ def test_retry_after_parsing() -> None:
 
 def test_every_answer_carries_a_request_id(server: str) -> None:
     for path in ("/healthz", "/v1/me", "/v1/persons?divsion=1", "/openapi.json", "/nowhere"):
-        r = httpx.get(server + path)
+        r = httpx.get(server + path, timeout=60)
         assert HEX_ID.fullmatch(r.headers.get("X-Request-Id", "")), (path, r.status_code, r.headers)
-    ids = {httpx.get(server + "/healthz").headers["X-Request-Id"] for _ in range(3)}
+    ids = {httpx.get(server + "/healthz", timeout=60).headers["X-Request-Id"] for _ in range(3)}
     assert len(ids) == 3
     # a sane id of the caller's is kept; anything else is replaced
-    assert httpx.get(server + "/healthz", headers={"X-Request-Id": "job-42.a:b_c"}).headers["X-Request-Id"] == "job-42.a:b_c"
+    assert httpx.get(server + "/healthz", timeout=60, headers={"X-Request-Id": "job-42.a:b_c"}).headers["X-Request-Id"] == "job-42.a:b_c"
     for bad in ("a b", "x" * 129, "<script>", "a/../b"):
-        got = httpx.get(server + "/healthz", headers={"X-Request-Id": bad})
+        got = httpx.get(server + "/healthz", timeout=60, headers={"X-Request-Id": bad})
         assert HEX_ID.fullmatch(got.headers["X-Request-Id"]), bad
 
 
