@@ -94,8 +94,8 @@ def _selected_ids(reg: Registry, session: Session, actor: Actor, data: Changeset
                                        "身份证号码应为15位数字或18位（末位可为X）",
                                        "an ID number has 15 digits, or 18 (the last may be X)") for i in bad[:20]])
         numbers += [idnumber.upgrade15(n) for n in numbers if len(n) == 15]
-        for part in in_chunks(numbers):
-            ids += session.execute(select(t.Person.id).where(t.Person.id_number.in_(part), scope)).scalars().all()
+        for chunk in in_chunks(numbers):
+            ids += session.execute(select(t.Person.id).where(t.Person.id_number.in_(chunk), scope)).scalars().all()
     return sorted(set(ids))
 
 
@@ -528,8 +528,8 @@ def _write(session: Session, actor: Actor, cs: t.Changeset, items: list[Item], *
         stmt = (update(t.Stay.__table__).where(t.Stay.__table__.c.id == bindparam("b_id"))
                 .values(person_id=bindparam("person_id"), version=t.Stay.__table__.c.version + 1, updated_at=now))
         session.execute(stmt, moved)
-    for part in in_chunks(hist, 5000):
-        bulk_insert.insert_rows(session.connection(), t.HistoryEntry.__table__, part)
+    for entries in in_chunks(hist, 5000):
+        bulk_insert.insert_rows(session.connection(), t.HistoryEntry.__table__, entries)
     if cs.operation == "merge":
         _repoint_merged(session, items, revert=revert)
 
@@ -555,8 +555,8 @@ def _update_rows(session: Session, table: Any, cols: tuple[str, ...], rows: list
                 session.execute(update(table).where(which).values({**dict(zip(cols, values, strict=True)), **step}))
         return
     stmt = update(table).where(table.c.id == bindparam("b_id")).values({**{c: bindparam(c) for c in cols}, **step})
-    for part in in_chunks(rows, 5000):
-        session.execute(stmt, part)
+    for batch in in_chunks(rows, 5000):
+        session.execute(stmt, batch)
 
 
 def _repoint_merged(session: Session, items: list[Item], *, revert: bool) -> None:
@@ -629,9 +629,9 @@ def apply(reg: Registry, actor: Actor, cs_id: str, options: ApplyOptions) -> Cha
             if not items:
                 cs.status, cs.applied_at = "applied", t.utcnow()
                 return _present(cs)
-            stale = {s.get("person_id") for s in _stale(session, items, after_apply=False)}
-            stale |= {s.get("stay_id") for s in _stale(session, items, after_apply=False) if "stay_id" in s}
-            good = [i for i in items if i.person_id not in stale and (i.stay_id not in stale or not i.after.get("stay"))]
+            changed = {s.get("person_id") for s in _stale(session, items, after_apply=False)}
+            changed |= {s.get("stay_id") for s in _stale(session, items, after_apply=False) if "stay_id" in s}
+            good = [i for i in items if i.person_id not in changed and (i.stay_id not in changed or not i.after.get("stay"))]
             kept = {i.id for i in good}
             bad = [i for i in items if i.id not in kept]
             _write(session, actor, cs, good, revert=False)
