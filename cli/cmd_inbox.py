@@ -158,7 +158,7 @@ FIGURE_COLUMNS = [
 
 
 def message_pairs(m: Message) -> list[tuple[str, str]]:
-    pairs: list[tuple[str, Any]] = [
+    pairs: list[tuple[tuple[str, str], Any]] = [
         (("编号", "ID"), m.id),
         (("类型", "Kind"), label("message_kind", m.kind)),
         (("事项", "Topic"), topic_text(m)),

@@ -86,8 +86,8 @@ def filter_options(model: type[BaseModel], *, skip: Collection[str] = (),
                 codes = [str(c) for c in typing.get_args(kind)]
                 settings["type"] = CodeChoice(kinds[name], codes) if name in kinds else click.Choice(codes)
             elif kind is int:
-                low = next((m.ge for m in metadata if isinstance(m, Ge)), None)
-                high = next((m.le for m in metadata if isinstance(m, Le)), None)
+                low = next((m.ge for m in metadata if isinstance(m, Ge) and isinstance(m.ge, int)), None)
+                high = next((m.le for m in metadata if isinstance(m, Le) and isinstance(m.le, int)), None)
                 settings["type"] = click.IntRange(low, high)
             else:
                 settings["metavar"] = METAVARS.get(kind, "CODE" if name == "division" else "TEXT")
