@@ -4,17 +4,16 @@ unchanged re-import writes nothing at all, a changed one only what changed."""
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select
 
 import flowpop
 from flowpop.registry.files import imports
@@ -22,6 +21,7 @@ from flowpop.registry.store import tables as t
 from flowpop.registry.store.db import normalize_url
 from tests import tree
 from tests.conftest import PG_URL, new_id_number, person_fields
+from tests.locks import write_lock_held
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 HEADER = ["姓名", "身份证号", "性别", "婚姻状况", "户籍地", "现居住地", "流入日期", "流动原因", "联系电话"]
@@ -31,41 +31,6 @@ HEADER = ["姓名", "身份证号", "性别", "婚姻状况", "户籍地", "现�
 def short_lock_wait(monkeypatch: pytest.MonkeyPatch) -> None:
     """A one-second lock wait, set before the registry's engines are made, so the test waits little."""
     monkeypatch.setenv("FLOWPOP_LOCK_WAIT", "1")
-
-
-@contextlib.contextmanager
-def write_lock_held(db_url: str) -> Iterator[Callable[[], None]]:
-    """Another connection holds what writers need: SQLite's write lock (BEGIN IMMEDIATE on the same file),
-    or on PostgreSQL a lock on the persons table that every insert or update of a person waits for.
-    Yields the function that lets go."""
-    if not PG_URL:
-        holder = sqlite3.connect(db_url, isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")
-        released = False
-
-        def release() -> None:
-            nonlocal released
-            if not released:
-                holder.execute("ROLLBACK")
-                released = True
-
-        try:
-            yield release
-        finally:
-            release()
-            holder.close()
-        return
-    engine = create_engine(normalize_url(db_url))
-    conn = engine.connect()
-    tx = conn.begin()
-    conn.execute(text("LOCK TABLE persons IN EXCLUSIVE MODE"))
-    try:
-        yield lambda: tx.is_active and tx.rollback()  # type: ignore[func-returns-value]
-    finally:
-        if tx.is_active:
-            tx.rollback()
-        conn.close()
-        engine.dispose()
 
 
 class Gate(httpx.HTTPTransport):

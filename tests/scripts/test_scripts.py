@@ -3,54 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
 import flowpop
-from flowpop.registry.store.db import normalize_url
 from flowpop.rules import idnumber
 from tests import tree
 from tests.conftest import person_fields
+from tests.scripts.jobs import run, run_json, script, set_id_number, sql
 
-SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 TODAY = dt.date.today()
-
-
-def _script(name: str) -> ModuleType:
-    if str(SCRIPTS) not in sys.path:
-        sys.path.insert(0, str(SCRIPTS))
-    return importlib.import_module(name)
-
-
-def run(capsys: pytest.CaptureFixture[str], name: str, db_url: str, *args: str) -> tuple[int, str]:
-    capsys.readouterr()
-    code = _script(name).main([*args, "--db", db_url])
-    return code, capsys.readouterr().out
-
-
-def run_json(capsys: pytest.CaptureFixture[str], name: str, db_url: str, *args: str) -> dict[str, Any]:
-    code, out = run(capsys, name, db_url, *args, "--json")
-    assert code == 0, out
-    return json.loads(out)
-
-
-def sql(db_url: str, statement: str, **params: Any) -> None:
-    engine = create_engine(normalize_url(db_url))
-    with engine.begin() as conn:
-        conn.execute(text(statement), params)
-    engine.dispose()
-
-
-def set_id_number(db_url: str, person_id: int, number: str) -> None:
-    """As legacy systems left it: no check, no duplicate guard."""
-    sql(db_url, "UPDATE persons SET id_number = :n, id_rev = :r WHERE id = :id", n=number, r=number[::-1], id=person_id)
 
 
 def snapshot(client: flowpop.Client, ids: list[int]) -> dict[int, Any]:
@@ -152,7 +116,7 @@ def test_a_county_admin_over_a_server_sees_its_county_only(client, db_url, serve
     client.users.create(username="sanyuan_admin", role="county_admin", jurisdiction_code=tree.COUNTY_SANYUAN)
     secret = client.tokens.create(username="sanyuan_admin", name="cron").token
     capsys.readouterr()
-    code = _script("upgrade_id15").main(["--url", server, "--token", secret, "--apply", "--json"])
+    code = script("upgrade_id15").main(["--url", server, "--token", secret, "--apply", "--json"])
     assert code == 0
     assert json.loads(capsys.readouterr().out)["applied"]["applied"] == 1
     assert client.persons.get(here.id, reveal=True).id_number == idnumber.upgrade15("360102900506124")
@@ -206,7 +170,7 @@ def test_deregister_departed_overdue_and_not_found(client, db_url, capsys) -> No
 def test_scripts_report_registry_errors(db_url, capsys, monkeypatch, name: str) -> None:
     monkeypatch.setenv("FLOWPOP_LANG", "en")
     capsys.readouterr()
-    code = _script(name).main(["--db", db_url, "--division", "999999", "--json"])
+    code = script(name).main(["--db", db_url, "--division", "999999", "--json"])
     captured = capsys.readouterr()
     assert code == 1 and captured.out == ""
     assert "the registry refused" in captured.err and "999999000000" in captured.err

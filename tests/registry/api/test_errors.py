@@ -4,7 +4,6 @@ per-field errors; a refused request writes nothing; odd text never crashes the r
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -18,24 +17,7 @@ from flowpop.registry.store import tables as t
 from flowpop.registry.store.db import make_engine
 from tests import tree
 from tests.conftest import person_fields
-
-CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-def assert_problem(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith("application/problem+json")
-    body = r.json()
-    assert body["status"] == status and body["code"] == code
-    assert CJK.search(body["message"]), body["message"]
-    assert body["message_en"] and not CJK.search(body["message_en"])
-    for e in body.get("errors", []):
-        assert e["field"] and e["code"] and CJK.search(e["message"]) and e["message_en"]
-    return body
-
-
-def fields_of(body: dict[str, Any]) -> set[tuple[str, str]]:
-    return {(e["field"], e["code"]) for e in body["errors"]}
+from tests.registry.api.problems import CJK, assert_problem, fields_of
 
 
 @pytest.fixture
