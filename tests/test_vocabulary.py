@@ -205,3 +205,13 @@ def test_import_problems_are_pairs(client: flowpop.Client) -> None:
     for p in result.problems:
         assert p.reason and p.reason_en and not JOINED.search(p.reason) and not JOINED.search(p.reason_en)
         assert "|" not in p.reason and "|" not in p.reason_en
+
+
+def test_the_rules_give_their_reasons_as_pairs() -> None:
+    from flowpop.rules import housecode, legacy
+
+    with pytest.raises(legacy.DateError) as caught:
+        legacy.parse_date("2026-13-01")
+    assert (caught.value.zh, caught.value.en) == ("日期不存在：2026-13-01", "no such date: 2026-13-01")
+    _, reason = housecode.check("123")
+    assert reason is not None and CJK.search(reason[0]) and not CJK.search(reason[1])

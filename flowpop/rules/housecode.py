@@ -21,13 +21,14 @@ def make(village_code: str, serial: int) -> str:
     return body + mod_11_2.calc_check_digit(body)
 
 
-def check(raw: str) -> tuple[str, str | None]:
-    """(normalised code, None) or (code, reason) — the reason in 'zh|en' form."""
+def check(raw: str) -> tuple[str, tuple[str, str] | None]:
+    """(normalised code, None) or (code, reason) — the reason a (Chinese, English) pair."""
     code = normalize(raw)
     if not PATTERN.match(code):
-        return code, "房屋编码应为18位：村居代码12位+序号5位+校验位|house code must be 18 characters: village 12 + serial 5 + check"
+        return code, ("房屋编码应为18位：村居代码12位+序号5位+校验位",
+                      "house code must be 18 characters: village 12 + serial 5 + check")
     if mod_11_2.calc_check_digit(code[:17]) != code[17]:
-        return code, "房屋编码校验位错误|house code check character is wrong"
+        return code, ("房屋编码校验位错误", "house code check character is wrong")
     return code, None
 
 

@@ -65,15 +65,23 @@ def clean(value: object) -> str:
     return _SPACES.sub(" ", text.strip())
 
 
+class DateError(ValueError):
+    """A cell that holds no date; why, in Chinese (``zh``) and English (``en``)."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(en)
+        self.zh, self.en = zh, en
+
+
 def parse_date(value: object) -> dt.date:
-    """Any of the formats legacy files use; raises ValueError with a bilingual reason."""
+    """Any of the formats legacy files use; raises DateError (a ValueError) with the reason as a pair."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
     text = clean(value).replace(" ", "")
     if not text:
-        raise ValueError("日期为空|date is empty")
+        raise DateError("日期为空", "date is empty")
     if re.fullmatch(r"\d{4,5}(\.0+)?", text) and not re.fullmatch(r"\d{8}", text):
         serial = int(float(text))
         if 1 <= serial <= 80000:
@@ -85,8 +93,8 @@ def parse_date(value: object) -> dt.date:
             try:
                 return dt.date(y, mo, d)
             except ValueError as exc:
-                raise ValueError(f"日期不存在：{text}|no such date: {text}") from exc
-    raise ValueError(f"无法识别的日期：{text}|unrecognised date: {text}")
+                raise DateError(f"日期不存在：{text}", f"no such date: {text}") from exc
+    raise DateError(f"无法识别的日期：{text}", f"unrecognised date: {text}")
 
 
 @lru_cache(maxsize=16384)

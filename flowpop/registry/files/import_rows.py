@@ -74,9 +74,8 @@ class Context:
         return self.by_name.get(compact)
 
 
-def problem(line: int, column: str, value: object, reason: str) -> ImportProblem:
-    zh, _, en = reason.partition("|")
-    return ImportProblem(line=line, column=column, value=str(value)[:100], reason=zh, reason_en=en or zh)
+def problem(line: int, column: str, value: object, zh: str, en: str) -> ImportProblem:
+    return ImportProblem(line=line, column=column, value=str(value)[:100], reason=zh, reason_en=en)
 
 
 def check_row(ctx: Context, line: int, values: dict[str, str]) -> tuple[Row | None, list[ImportProblem]]:
@@ -85,59 +84,59 @@ def check_row(ctx: Context, line: int, values: dict[str, str]) -> tuple[Row | No
     row = Row(line)
     problems: list[ImportProblem] = []
 
-    def bad(column: str, reason: str) -> None:
-        problems.append(problem(line, column, values.get(column, ""), reason))
+    def bad(column: str, zh: str, en: str) -> None:
+        problems.append(problem(line, column, values.get(column, ""), zh, en))
 
     raw_id = values.get("id_number", "")
     if not raw_id:
-        bad("id_number", "身份证号为空|ID number is empty")
+        bad("id_number", "身份证号为空", "ID number is empty")
     else:
         check = idnumber.check(raw_id, today=day)
         if not check.ok:
-            bad("id_number", f"{check.errors[0][1]}|{check.errors[0][2]}")
+            bad("id_number", check.errors[0][1], check.errors[0][2])
         else:
             row.number = check.number
             row.person.update(id_number=check.number, id_rev=check.number[::-1], sex=check.sex, birth_date=check.birth_date)
             row.warnings = [{"code": c, "message": zh, "message_en": en, "field": "id_number"} for c, zh, en in check.warnings]
             sex = values.get("sex")
             if sex and {"男": "M", "女": "F", "M": "M", "F": "F"}.get(sex.upper() if sex.isascii() else sex) != check.sex:
-                bad("sex", "性别与身份证号码不符|sex disagrees with the ID number")
+                bad("sex", "性别与身份证号码不符", "sex disagrees with the ID number")
             if values.get("birth_date"):
                 try:
                     if legacy.parse_date(values["birth_date"]) != check.birth_date:
-                        bad("birth_date", "出生日期与身份证号码不符|birth date disagrees with the ID number")
-                except ValueError as exc:
-                    bad("birth_date", str(exc))
+                        bad("birth_date", "出生日期与身份证号码不符", "birth date disagrees with the ID number")
+                except legacy.DateError as exc:
+                    bad("birth_date", exc.zh, exc.en)
     name = clean_name(values.get("name", ""))
     if not name:
-        bad("name", "姓名为空|name is empty")
+        bad("name", "姓名为空", "name is empty")
     row.person["name"] = name
     for key, value in values.items():
         if not value:
             continue
         limit = LIMITS.get(key)
         if limit is not None and len(value) > limit:
-            bad(key, f"过长（最多 {limit} 个字符）|too long (at most {limit} characters)")
+            bad(key, f"过长（最多 {limit} 个字符）", f"too long (at most {limit} characters)")
         kind = ENUMS.get(key)
         if kind is not None:
             code = code_for(kind, value)
             if code is None:
-                bad(key, f"无法识别的取值：{value}|unrecognised value: {value}")
+                bad(key, f"无法识别的取值：{value}", f"unrecognised value: {value}")
             (row.stay if key == "reason" else row.person)[key] = code
         elif key in PLAIN_PERSON_FIELDS:
             row.person[key] = value
     phone = values.get("phone", "").replace(" ", "")
     if phone:
         if not (MOBILE.match(phone) or LANDLINE.match(phone)):
-            bad("phone", "电话号码格式不正确|malformed phone number")
+            bad("phone", "电话号码格式不正确", "malformed phone number")
         row.person["phone"] = phone
     household = values.get("household_code", "")
     if not household:
-        bad("household_code", "户籍地为空|household place is empty")
+        bad("household_code", "户籍地为空", "household place is empty")
     else:
         code = ctx.resolve(household)
         if code is None:
-            bad("household_code", f"未知的行政区划：{household}|unknown division: {household}")
+            bad("household_code", f"未知的行政区划：{household}", f"unknown division: {household}")
         row.person["household_code"] = code
     has_stay = any(values.get(k) for k in STAY_FIELDS if k in values)
     if has_stay:
@@ -145,25 +144,25 @@ def check_row(ctx: Context, line: int, values: dict[str, str]) -> tuple[Row | No
         code = ctx.resolve(residence) if residence else None
         level = ctx.levels.get(code or "")
         if not residence:
-            bad("residence_code", "有流动信息但现居住地为空|stay details without a residence")
+            bad("residence_code", "有流动信息但现居住地为空", "stay details without a residence")
         elif level is None:
-            bad("residence_code", f"未知的行政区划：{residence}|unknown division: {residence}")
+            bad("residence_code", f"未知的行政区划：{residence}", f"unknown division: {residence}")
         elif level != "village":
-            bad("residence_code", "现居住地须到村/居|residence must be a village or community")
+            bad("residence_code", "现居住地须到村/居", "residence must be a village or community")
         row.stay["residence_code"] = code
         for key in ("left_home_on", "arrived_on", "expected_return_on"):
             if values.get(key):
                 try:
                     row.stay[key] = legacy.parse_date_text(values[key])
-                except ValueError as exc:
-                    bad(key, str(exc))
+                except legacy.DateError as exc:
+                    bad(key, exc.zh, exc.en)
         arrived = row.stay.get("arrived_on")
         if not values.get("arrived_on"):
-            bad("arrived_on", "流入日期为空|arrival date is empty")
+            bad("arrived_on", "流入日期为空", "arrival date is empty")
         elif arrived and arrived > day:
-            bad("arrived_on", "流入日期晚于今天|arrival date is in the future")
+            bad("arrived_on", "流入日期晚于今天", "arrival date is in the future")
         elif arrived and row.person.get("birth_date") and arrived < row.person["birth_date"]:
-            bad("arrived_on", "流入日期早于出生日期|arrival is before birth")
+            bad("arrived_on", "流入日期早于出生日期", "arrival is before birth")
         for key in ("residence_address", "grid_code", "house_code", "room", "occupation", "employer"):
             if values.get(key):
                 row.stay[key] = values[key]
@@ -172,7 +171,7 @@ def check_row(ctx: Context, line: int, values: dict[str, str]) -> tuple[Row | No
         places_here = [row.person.get("household_code"), row.stay.get("residence_code")]
         if not any(p and actor.covers(p) for p in places_here):
             bad("residence_code" if has_stay else "household_code",
-                "现居住地和户籍地都不在您的管辖范围内|neither residence nor household place is in your jurisdiction")
+                "现居住地和户籍地都不在您的管辖范围内", "neither residence nor household place is in your jurisdiction")
     return (None if problems else row), problems
 
 

@@ -77,7 +77,7 @@ def import_persons(reg: Registry, actor: Actor, data: bytes, options: Options, p
     missing = [k for k in ("id_number", "name", "household_code") if k not in columns.values()]
     if missing:
         result.rejected = 1
-        result.problems = [problem(1, k, "", "缺少必需的列|a required column is missing") for k in missing]
+        result.problems = [problem(1, k, "", "缺少必需的列", "a required column is missing") for k in missing]
         return result
     nodes = reg.divisions.nodes
     ctx = Context(levels={code: n.level for code, n in nodes.items()},
@@ -160,7 +160,7 @@ def _good_rows(chunks: Iterator[list[Checked]], result: ImportResult) -> Iterato
                     result.duplicates += 1
                     continue
                 problems = [problem(row.line, "id_number", row.number,
-                                    f"与第 {earlier[0]} 行身份证号相同但内容不同|same ID number as line {earlier[0]} "
+                                    f"与第 {earlier[0]} 行身份证号相同但内容不同", f"same ID number as line {earlier[0]} "
                                     "with different details")]
             result.problems += problems
         result.total = total

@@ -38,9 +38,8 @@ LANDLORD_DECLARES = frozenset({"rented"})
 REQUIRED = ("address", "rooms", "use", "mode")  # an update may leave them out, not empty them
 
 
-def _code_error(field: str, reason: str) -> FieldError:
-    zh, en = reason.split("|")
-    return field_error(field, "house_code", zh, en)
+def _code_error(field: str, reason: tuple[str, str]) -> FieldError:
+    return field_error(field, "house_code", *reason)
 
 
 def occupants(session: Session, codes: list[str]) -> dict[str, int]:
