@@ -14,8 +14,7 @@ from flowpop_tui.inbox import InboxScreen
 from flowpop_tui.inbox_actions import ACTION_BINDINGS
 from tests import tree
 from tests.conftest import person_fields
-from tests.tui.pilot import SIZE, console, footer_keys, settle, status_line
-from tests.tui.test_inbox import open_inbox, point_at
+from tests.tui.pilot import SIZE, console, footer_keys, open_inbox, point_at, settle, status_line
 
 pytestmark = pytest.mark.usefixtures("search_first")
 Maker = Callable[[str, str | None], flowpop.Client]

@@ -16,7 +16,7 @@ import flowpop
 from flowpop import types
 from flowpop.registry.people import search
 from tests import tree
-from tests.registry.api.test_errors import assert_problem, fields_of
+from tests.registry.api.problems import assert_problem, fields_of
 
 # (path, the params that are right, the model behind the list)
 LISTS: list[tuple[str, dict[str, str], type[BaseModel]]] = [
