@@ -124,21 +124,34 @@ def test_full_width_division_code_is_refused(client: flowpop.Client) -> None:
     assert {f for f, _ in fields_of(problem)} == {"household_code"}
 
 
-def test_bad_fields_on_update(client: flowpop.Client, make_person: Any, counts: Any) -> None:
+CURRENT = "<the person's current version>"  # replaced by it when the case runs
+BAD_UPDATES: list[tuple[dict[str, Any], tuple[str, str | None]]] = [
+    ({"version": "abc"}, ("version", None)),
+    ({"version": 1.5}, ("version", None)),
+    ({"note": "x"}, ("version", "missing")),
+    ({"version": CURRENT, "sex": "M"}, ("sex", "extra_forbidden")),  # derived, never edited
+    ({"version": CURRENT, "status": "archived"}, ("status", "extra_forbidden")),
+    ({"version": CURRENT, "change_reason": "r" * 201}, ("change_reason", "string_too_long")),
+]
+
+
+@pytest.mark.parametrize(("case", "expected"), BAD_UPDATES,
+                         ids=["version-abc", "version-float", "version-missing", "sex", "status", "change_reason"])
+def test_bad_fields_on_update(client: flowpop.Client, make_person: Any, counts: Any, case: dict[str, Any],
+                              expected: tuple[str, str | None]) -> None:
     p = make_person()
     before = counts()
-    cases = [
-        ({"version": "abc"}, ("version", None)),
-        ({"version": 1.5}, ("version", None)),
-        ({"note": "x"}, ("version", "missing")),
-        ({"version": p.version, "sex": "M"}, ("sex", "extra_forbidden")),  # derived, never edited
-        ({"version": p.version, "status": "archived"}, ("status", "extra_forbidden")),
-        ({"version": p.version, "change_reason": "r" * 201}, ("change_reason", "string_too_long")),
-    ]
-    for payload, expected in cases:
-        problem = assert_problem(client.request("PATCH", f"/v1/persons/{p.id}", json=payload), 422, "validation_failed")
-        named = fields_of(problem) if expected[1] else {(f, None) for f, _ in fields_of(problem)}
-        assert expected in named, (payload, problem["errors"])
+    payload = {k: p.version if v == CURRENT else v for k, v in case.items()}
+    problem = assert_problem(client.request("PATCH", f"/v1/persons/{p.id}", json=payload), 422, "validation_failed")
+    named = fields_of(problem) if expected[1] else {(f, None) for f, _ in fields_of(problem)}
+    assert expected in named, (payload, problem["errors"])
+    assert counts() == before
+    assert client.persons.get(p.id).version == p.version
+
+
+def test_an_update_body_must_be_an_object(client: flowpop.Client, make_person: Any, counts: Any) -> None:
+    p = make_person()
+    before = counts()
     problem = assert_problem(client.request("PATCH", f"/v1/persons/{p.id}", json=[1]), 422, "validation_failed")
     assert problem["errors"][0]["field"] == "body"
     assert counts() == before
