@@ -21,6 +21,7 @@ from flowpop.registry.kernel.errors import ApiError
 from flowpop.registry.kernel.registry import Registry
 from flowpop.registry.messaging import matching, messages
 from flowpop.registry.store import tables as t
+from flowpop.registry.store.chunks import IN_LIMIT
 from flowpop.types import (
     TEXT_FAULTS,
     Code,
@@ -114,7 +115,7 @@ def _refusal(line_no: int, rec: dict[str, Any], exc: PydanticError) -> dict[str,
 
 
 MAX_LINE = 8 * 1024 * 1024  # characters: the largest valid line (500 entries of 2000 characters, \u-escaped) fits
-CHUNK = 900  # lines read, looked up and written together (fewer when they are long)
+CHUNK = IN_LIMIT  # lines read, looked up (one IN of their uids) and written together (fewer when they are long)
 MAX_REJECTED = 10_000  # past this, the file is no batch of messages: refused whole, its refusals not kept
 
 
