@@ -16,9 +16,9 @@ import flowpop
 from flowpop import types
 from flowpop.client import APIResponse
 from tests import tree
-from tests.attacks.test_busy import write_lock_held
 from tests.cli.runner import invoke
 from tests.conftest import person_fields
+from tests.locks import write_lock_held
 
 HEX_ID = re.compile(r"[0-9a-f]{32}")
 
