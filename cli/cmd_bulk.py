@@ -21,7 +21,7 @@ from flowpop_cli.cmd_persons import PERSON_EDITABLE
 from flowpop_cli.output import card, dumps, format_options, render, table
 from flowpop_cli.progress import Progress
 from flowpop_cli.state import CONFLICT, FAILURE, CommandFailed, State, bad_input, pass_state, t
-from flowpop_cli.views import Column, labelled, pick
+from flowpop_cli.views import FIELDS, Column, labelled, pick
 
 OPERATIONS = tuple(views.OPERATIONS)
 FILTER_KINDS = {"status": "person_status", "category": "category", "direction": "direction"}
@@ -74,21 +74,21 @@ def change_text(before: dict[str, Any], after: dict[str, Any]) -> str:
 
 
 SAMPLE_COLUMNS = [
-    Column("人员编号", "Person ID", lambda s: s.person_id),
-    Column("姓名", "Name", lambda s: s.name),
-    Column("身份证号", "ID number", lambda s: s.id_number),
+    Column(*FIELDS["person_id"], lambda s: s.person_id),
+    Column(*FIELDS["name"], lambda s: s.name),
+    Column(*FIELDS["id_number"], lambda s: s.id_number),
     Column("修改前 → 修改后", "Before → after", lambda s: change_text(s.before, s.after), flex="start"),
 ]
 FAILURE_COLUMNS = [
-    Column("人员编号", "Person ID", lambda f: f.person_id),
-    Column("姓名", "Name", lambda f: f.name),
-    Column("身份证号", "ID number", lambda f: f.id_number),
+    Column(*FIELDS["person_id"], lambda f: f.person_id),
+    Column(*FIELDS["name"], lambda f: f.name),
+    Column(*FIELDS["id_number"], lambda f: f.id_number),
     Column("原因", "Reason", lambda f: labels.message(f), flex="start"),
 ]
 CHANGESET_COLUMNS = [
-    Column("编号", "ID", lambda c: c.id),
-    Column("操作", "Operation", lambda c: labelled(views.OPERATIONS, c.operation)),
-    Column("状态", "Status", lambda c: labelled(views.CHANGESET_STATUS, c.status)),
+    Column(*FIELDS["id"], lambda c: c.id),
+    Column(*FIELDS["operation"], lambda c: labelled(views.OPERATIONS, c.operation)),
+    Column(*FIELDS["status"], lambda c: labelled(views.CHANGESET_STATUS, c.status)),
     Column("选中", "Selected", lambda c: c.total),
     Column("无法修改", "Failing", lambda c: c.failing),
     Column("已修改", "Applied", lambda c: c.applied),
@@ -107,9 +107,9 @@ def _param(name: str, value: object) -> str:
 
 def changeset_pairs(cs: Changeset) -> list[tuple[str, str]]:
     pairs: list[tuple[tuple[str, str], Any]] = [
-        (("编号", "ID"), cs.id),
-        (("操作", "Operation"), labelled(views.OPERATIONS, cs.operation)),
-        (("状态", "Status"), labelled(views.CHANGESET_STATUS, cs.status)),
+        (FIELDS["id"], cs.id),
+        (FIELDS["operation"], labelled(views.OPERATIONS, cs.operation)),
+        (FIELDS["status"], labelled(views.CHANGESET_STATUS, cs.status)),
         (("原因", "Reason"), cs.reason),
         (("选中记录", "Selected"), cs.total),
         (("无法修改", "Failing"), cs.failing),

@@ -36,14 +36,14 @@ from flowpop_cli.cmd_persons import (
 )
 from flowpop_cli.output import format_options, render, render_one
 from flowpop_cli.state import NOT_FOUND, CommandFailed, State, bad_input, pass_state, t
-from flowpop_cli.views import Column, labelled, percent, pick
+from flowpop_cli.views import FIELDS, Column, labelled, percent, pick
 
 STAY_EDITABLE = tuple(f for f in StayUpdate.model_fields if f not in ("version", "change_reason"))
 HOUSE_EDITABLE = tuple(f for f in HouseUpdate.model_fields if f not in ("version", "change_reason"))
 INTEGER_FIELDS = {"rooms", "capacity"}
 RECORDABLE = ("present", "corrected", "left", "not_found", "certificate_missing")
 PAGE = 5000  # the registry's largest page of items
-ITEM_KINDS = {"stay": ("居住", "stay"), "house": ("出租房屋", "house")}
+ITEM_KINDS = views.LABELS["inspection_kind"]
 UNASSIGNED = "（未分配）"  # the registry's key for items nobody was assigned to
 
 
@@ -70,11 +70,11 @@ def done_text(done: int, total: int) -> str:
 
 
 CAMPAIGN_COLUMNS = [
-    Column("编号", "ID", lambda c: c.id),
+    Column(*FIELDS["id"], lambda c: c.id),
     Column("季度", "Quarter", lambda c: c.quarter),
     Column("名称", "Name", lambda c: c.name, flex="start"),
     Column("辖区", "Area", lambda c: c.jurisdiction_name or c.jurisdiction_code, flex="end"),
-    Column("状态", "Status", lambda c: labelled(views.CAMPAIGN_STATUS, c.status)),
+    Column(*FIELDS["status"], lambda c: labelled(views.CAMPAIGN_STATUS, c.status)),
     Column("已查/总数", "Done/total", lambda c: done_text(c.done, c.items)),
     Column("完成率", "Done %", lambda c: percent(c.done / c.items) if c.items else ""),
 ]
@@ -82,9 +82,9 @@ CAMPAIGN_COLUMNS = [
 
 def campaign_pairs(c: Campaign) -> list[tuple[str, str]]:
     pairs: list[tuple[tuple[str, str], Any]] = [
-        (("编号", "ID"), c.id), (("名称", "Name"), c.name), (("季度", "Quarter"), c.quarter),
+        (FIELDS["id"], c.id), (("名称", "Name"), c.name), (("季度", "Quarter"), c.quarter),
         (("辖区", "Area"), f"{c.jurisdiction_name or ''} {c.jurisdiction_code}".strip()),
-        (("状态", "Status"), labelled(views.CAMPAIGN_STATUS, c.status)),
+        (FIELDS["status"], labelled(views.CAMPAIGN_STATUS, c.status)),
         (("清查对象", "Items"), c.items), (("已查", "Done"), c.done),
         (("建立人", "Created by"), c.created_by), (("建立时间", "Created"), c.created_at),
         (("结束时间", "Closed"), c.closed_at),
@@ -98,15 +98,15 @@ def item_who(i: CampaignItem) -> str:
 
 ITEM_COLUMNS = [
     Column("编号", "Item", lambda i: i.id),
-    Column("类型", "Kind", lambda i: labelled(ITEM_KINDS, i.kind)),
+    Column(*FIELDS["kind"], lambda i: labelled(ITEM_KINDS, i.kind)),
     Column("姓名/房屋", "Name/house", item_who),
-    Column("身份证号", "ID number", lambda i: i.id_number or ""),
-    Column("地址", "Address", lambda i: i.address or "", flex="start"),
+    Column(*FIELDS["id_number"], lambda i: i.id_number or ""),
+    Column(*FIELDS["address"], lambda i: i.address or "", flex="start"),
     Column("村居", "Village", lambda i: i.village_code),
-    Column("网格", "Grid", lambda i: i.grid_code or ""),
+    Column(*FIELDS["grid_code"], lambda i: i.grid_code or ""),
     Column("协管员", "Assignee", lambda i: i.assignee or ""),
     Column("结果", "Outcome", lambda i: labelled(views.OUTCOMES, i.outcome) if i.outcome else t("待查", "pending")),
-    Column("版本", "Version", lambda i: i.version),
+    Column(*FIELDS["version"], lambda i: i.version),
 ]
 
 
@@ -129,13 +129,13 @@ def detail_text(detail: dict[str, Any]) -> str:
 def item_pairs(i: CampaignItem) -> list[tuple[str, str]]:
     detail = detail_text(i.detail)
     pairs: list[tuple[tuple[str, str], Any]] = [
-        (("编号", "Item"), i.id), (("类型", "Kind"), labelled(ITEM_KINDS, i.kind)),
-        (("人员编号", "Person ID"), i.person_id), (("姓名", "Name"), i.name), (("身份证号", "ID number"), i.id_number),
-        (("房屋编码", "House code"), i.house_code), (("地址", "Address"), i.address),
-        (("村居", "Village"), i.village_code), (("网格", "Grid"), i.grid_code), (("协管员", "Assignee"), i.assignee),
+        (("编号", "Item"), i.id), (FIELDS["kind"], labelled(ITEM_KINDS, i.kind)),
+        (FIELDS["person_id"], i.person_id), (FIELDS["name"], i.name), (FIELDS["id_number"], i.id_number),
+        (FIELDS["house_code"], i.house_code), (FIELDS["address"], i.address),
+        (("村居", "Village"), i.village_code), (FIELDS["grid_code"], i.grid_code), (("协管员", "Assignee"), i.assignee),
         (("结果", "Outcome"), labelled(views.OUTCOMES, i.outcome) if i.outcome else t("待查", "pending")),
-        (("说明", "Detail"), detail), (("记录人", "Recorded by"), i.recorded_by),
-        (("记录时间", "Recorded"), i.recorded_at), (("版本", "Version"), i.version),
+        (FIELDS["detail"], detail), (("记录人", "Recorded by"), i.recorded_by),
+        (("记录时间", "Recorded"), i.recorded_at), (FIELDS["version"], i.version),
     ]
     return [(pick(k), views.show(v)) for k, v in pairs if v not in (None, "")]
 
@@ -459,7 +459,7 @@ CERTIFICATE_COLUMNS = [
     Column("发证单位", "Issued by", lambda c: c.issued_by_code or ""),
     Column("发证日期", "Issued", lambda c: views.show(c.issued_on)),
     Column("有效期至", "Expires", lambda c: views.show(c.expires_on)),
-    Column("查验日期", "Verified", lambda c: views.show(c.verified_on)),
+    Column(*FIELDS["verified_on"], lambda c: views.show(c.verified_on)),
     Column("查验单位", "Verified by", lambda c: c.verified_by_code or ""),
 ]
 

@@ -26,7 +26,7 @@ from flowpop_cli.cmd_persons import field_options
 from flowpop_cli.filter_options import chosen, filter_options
 from flowpop_cli.output import format_options, render, render_one
 from flowpop_cli.state import State, pass_state, t
-from flowpop_cli.views import Column, col, pick
+from flowpop_cli.views import FIELDS, Column, col, pick
 
 HOUSE_PAGE = 1000  # the registry's largest page of houses
 RECORD_STATUS = {"active": ("在用", "active")}
@@ -63,12 +63,12 @@ HOUSE_EDITABLE = tuple(f for f in HouseUpdate.model_fields if f not in ("version
 
 def _occupant_columns(*, living: bool) -> list[Column]:
     columns = [
-        Column("房间", "Room", lambda o: o[0]),
-        Column("人员编号", "Person ID", lambda o: o[1].person_id),
-        Column("姓名", "Name", lambda o: o[1].name),
-        Column("身份证号", "ID number", lambda o: o[1].id_number),
-        Column("性别", "Sex", lambda o: label("sex", o[1].sex)),
-        Column("出生年份", "Birth year", lambda o: o[1].birth_year),
+        Column(*FIELDS["room"], lambda o: o[0]),
+        Column(*FIELDS["person_id"], lambda o: o[1].person_id),
+        Column(*FIELDS["name"], lambda o: o[1].name),
+        Column(*FIELDS["id_number"], lambda o: o[1].id_number),
+        Column(*FIELDS["sex"], lambda o: label("sex", o[1].sex)),
+        Column(*FIELDS["birth_year"], lambda o: o[1].birth_year),
     ]
     if living:
         columns += [

@@ -22,6 +22,7 @@ OPERATIONS = labels.LABELS["operation"]
 CHANGESET_STATUS = labels.LABELS["changeset_status"]
 OUTCOMES = labels.LABELS["inspection_outcome"]
 CAMPAIGN_STATUS = labels.LABELS["campaign_status"]
+LABELS = labels.LABELS
 
 
 pick = labels.pick

@@ -288,7 +288,7 @@ LABELS: dict[str, dict[str, Pair]] = {
         "certificate_missing": ("缺婚育证明", "certificate missing"),
     },
     "campaign_status": {"open": ("进行中", "open"), "closed": ("已结束", "closed")},
-    "inspection_kind": {"stay": ("流动人员", "stay"), "house": ("出租屋", "rented house")},
+    "inspection_kind": {"stay": ("居住", "stay"), "house": ("出租房屋", "house")},
     "declaration_state": {"late": ("逾期申报", "late"), "missing": ("未申报", "undeclared")},
     # history: what was done, to which kind of record
     "action": {
