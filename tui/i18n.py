@@ -69,19 +69,10 @@ UI = labels.Catalog({
     # detail
     "stays": ("流动记录", "Stays"),
     "history": ("变更历史", "History"),
-    "f_name": ("姓名", "Name"),
-    "f_phone": ("联系电话", "Phone"),
-    "f_marital_status": ("婚姻状况", "Marital status"),
-    "f_education": ("文化程度", "Education"),
-    "f_household": ("户籍地", "Household"),
-    "f_household_address": ("户籍地址", "Household address"),
-    "f_residence": ("现居住地", "Residence"),
-    "f_residence_address": ("居住地址", "Residence address"),
-    "f_grid_code": ("网格代码", "Grid code"),
-    "f_reason": ("流动原因", "Reason"),
-    "f_expected_return_on": ("预计返回", "Expected return"),
-    "f_note": ("备注", "Note"),
-    "f_change_reason": ("修改原因", "Reason for change"),
+    # form fields: the vocabulary's field titles
+    **{f"f_{name}": labels.FIELDS[name] for name in (
+        "name", "phone", "marital_status", "education", "household", "household_address", "residence",
+        "residence_address", "grid_code", "reason", "expected_return_on", "note", "change_reason")},
     "f_why": ("原因", "Reason"),
     "f_date": ("日期", "Date"),
     "key_target_yes": ("重点服务管理对象", "key service target"),
