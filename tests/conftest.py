@@ -79,14 +79,16 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture
-def db_url(tmp_path: Path, template_db: str) -> Iterator[str]:
+@contextlib.contextmanager
+def registry_copy(template_db: str, folder: Path, prefix: str = "t_") -> Iterator[str]:
+    """A fresh copy of the template registry: a file in ``folder`` (SQLite), or a database cloned from the
+    template and dropped afterwards (PostgreSQL, named ``prefix`` + a random part)."""
     if not PG_URL:
-        target = tmp_path / "registry.db"
+        target = folder / "registry.db"
         shutil.copy(template_db, target)
         yield str(target)
         return
-    name = "t_" + uuid.uuid4().hex[:12]
+    name = prefix + uuid.uuid4().hex[:12]
     admin = _pg_admin()
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"'))
@@ -96,6 +98,13 @@ def db_url(tmp_path: Path, template_db: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def db_url(tmp_path: Path, template_db: str) -> Iterator[str]:
+    """A registry of its own for each test, copied from the template."""
+    with registry_copy(template_db, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
