@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Static
 import flowpop
 from flowpop_tui.app import FlowpopApp
 from flowpop_tui.inbox import InboxScreen
+from flowpop_tui.inbox_message import MessageScreen
 
 SIZE = (80, 24)
 
@@ -69,3 +70,13 @@ def point_at(screen: InboxScreen, message_id: int) -> None:
     table = messages(screen)
     table.focus()
     table.move_cursor(row=table.get_row_index(str(message_id)))
+
+
+async def open_message(pilot: Pilot[Any], inbox: InboxScreen, message_id: int) -> MessageScreen:
+    """Open message ``message_id`` from the inbox (cursor on it, enter)."""
+    point_at(inbox, message_id)
+    await pilot.press("enter")
+    await settle(pilot)
+    view = pilot.app.screen
+    assert isinstance(view, MessageScreen)
+    return view

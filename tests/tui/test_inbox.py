@@ -19,11 +19,20 @@ from flowpop_tui.app import FlowpopApp
 from flowpop_tui.detail import DetailScreen
 from flowpop_tui.inbox import InboxScreen
 from flowpop_tui.inbox_actions import SHEET_NAME, ForwardForm, MatchForm, ReplyForm
-from flowpop_tui.inbox_message import MessageScreen
 from flowpop_tui.search import SearchScreen
 from tests import tree
 from tests.conftest import person_fields
-from tests.tui.pilot import SIZE, console, footer_keys, messages, open_inbox, point_at, rows, settle
+from tests.tui.pilot import (
+    SIZE,
+    console,
+    footer_keys,
+    messages,
+    open_inbox,
+    open_message,
+    point_at,
+    rows,
+    settle,
+)
 
 pytestmark = pytest.mark.usefixtures("search_first")  # these tests are about the inbox, not the operations screens
 Maker = Callable[[str, str | None], flowpop.Client]
@@ -206,11 +215,7 @@ async def test_preview_shows_the_matched_record_with_differences_and_candidates(
     assert detail.matched_person_id == p.id and detail.subject["name"] == "张三丰"
     async with console(db_url, d).run_test(size=SIZE) as pilot:
         inbox = await open_inbox(pilot)
-        point_at(inbox, request.id)
-        await pilot.press("enter")
-        await settle(pilot)
-        view = pilot.app.screen
-        assert isinstance(view, MessageScreen)
+        view = await open_message(pilot, inbox, request.id)
         compare = view.query_one("#compare", DataTable)
         table = {str(r[1]): (str(r[0]), str(r[2]), str(r[3])) for r in (compare.get_row_at(i) for i in range(5))}
         assert table[i18n.t("f_name")] == ("≠", "张三丰", "张三峰")
@@ -243,11 +248,7 @@ async def test_verify_reply_with_facts_and_save_the_sheet(
     monkeypatch.chdir(tmp_path)
     async with console(db_url, d).run_test(size=SIZE) as pilot:
         inbox = await open_inbox(pilot)
-        point_at(inbox, request.id)
-        await pilot.press("enter")
-        await settle(pilot)
-        view = pilot.app.screen
-        assert isinstance(view, MessageScreen)
+        view = await open_message(pilot, inbox, request.id)
         await pilot.press("p")
         await settle(pilot)
         sheet = tmp_path / SHEET_NAME.format(id=request.id)
