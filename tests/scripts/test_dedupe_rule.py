@@ -10,7 +10,7 @@ import pytest
 import flowpop
 from tests import tree
 from tests.conftest import person_fields
-from tests.scripts.test_scripts import run_json, set_id_number, sql
+from tests.scripts.jobs import run_json, set_id_number, sql
 
 
 def _twin(client: flowpop.Client, db_url: str, of: flowpop.types.PersonDetail) -> flowpop.types.PersonDetail:

@@ -22,7 +22,6 @@ import datetime as dt
 import io
 import itertools
 import json
-import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,8 +29,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select, text
-from stdnum.cn import uscc
+from sqlalchemy import Engine, func, select
 
 import flowpop
 from flowpop.errors import from_response
@@ -39,7 +37,8 @@ from flowpop.registry.store import tables as t
 from flowpop.registry.store.db import make_engine
 from flowpop.rules import idnumber
 from tests import tree
-from tests.conftest import PG_URL, _pg_admin, _pg_database_url
+from tests.conftest import registry_copy
+from tests.records import credit_code
 
 # What each role may do (the specification; test_permissions_are_as_specified holds the registry to it).
 ALL = {"read", "write", "deregister", "archive", "restore", "reveal", "export", "users", "audit", "divisions", "bulk"}
@@ -120,8 +119,7 @@ class World:
         return idnumber.make("360102", dt.date(1985, 1, 1) + dt.timedelta(days=n // 400), (n % 400) * 2)
 
     def credit_code(self) -> str:
-        body = f"91350404MA{self.n():07d}"
-        return body + uscc.calc_check_digit(body)
+        return credit_code(self.n())
 
     def quarter(self) -> str:
         n = self.n()
@@ -151,21 +149,8 @@ class World:
 @pytest.fixture(scope="module")
 def module_db(tmp_path_factory: pytest.TempPathFactory, template_db: str) -> Iterator[str]:
     """A copy of the test tree's registry shared by this module (see conftest.db_url)."""
-    if not PG_URL:
-        target = tmp_path_factory.mktemp("matrix") / "registry.db"
-        shutil.copy(template_db, target)
-        yield str(target)
-        return
-    name = "m_" + uuid.uuid4().hex[:12]
-    admin = _pg_admin()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"'))
-    try:
-        yield _pg_database_url(name)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with registry_copy(template_db, tmp_path_factory.mktemp("matrix"), prefix="m_") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
