@@ -76,9 +76,9 @@ NAME_QUERIES = [
 ]
 
 
-def test_by_name_pinyin_and_initials(client: flowpop.Client, named: dict[str, int]) -> None:
-    for q, expected in NAME_QUERIES:
-        assert set(ids(client.persons.list(q=q))) == {named[n] for n in expected}, q
+@pytest.mark.parametrize(("q", "expected"), NAME_QUERIES, ids=[q for q, _ in NAME_QUERIES])
+def test_by_name_pinyin_and_initials(client: flowpop.Client, named: dict[str, int], q: str, expected: set[str]) -> None:
+    assert set(ids(client.persons.list(q=q))) == {named[n] for n in expected}, q
 
 
 def test_name_parameter(client: flowpop.Client, named: dict[str, int]) -> None:
@@ -236,15 +236,17 @@ def crowd(client: flowpop.Client) -> list[Person]:
     return everyone.data
 
 
-def test_every_page_size_walks_everyone_once_in_order(client: flowpop.Client, crowd: list[Person]) -> None:
-    for sort, size in ((sort, size) for sort in SORTS for size in (1, 2, 3, 4, 7)):
-        expected = _expected_order(crowd, sort)
-        pager = client.persons.list(sort=sort, limit=size)
-        pages = list(pager.iter_pages())
-        assert [len(p.data) for p in pages[:-1]] == [size] * (len(pages) - 1)
-        assert all(p.has_more and p.next_cursor for p in pages[:-1])
-        assert not pages[-1].has_more and pages[-1].next_cursor is None
-        assert ids(x for p in pages for x in p.data) == expected, (sort, size)
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 7])
+@pytest.mark.parametrize("sort", SORTS)
+def test_every_page_size_walks_everyone_once_in_order(client: flowpop.Client, crowd: list[Person], sort: str,
+                                                      size: int) -> None:
+    expected = _expected_order(crowd, sort)
+    pager = client.persons.list(sort=sort, limit=size)
+    pages = list(pager.iter_pages())
+    assert [len(p.data) for p in pages[:-1]] == [size] * (len(pages) - 1)
+    assert all(p.has_more and p.next_cursor for p in pages[:-1])
+    assert not pages[-1].has_more and pages[-1].next_cursor is None
+    assert ids(x for p in pages for x in p.data) == expected, (sort, size)
 
 
 def test_pagination_with_a_filter(client: flowpop.Client, crowd: list[Person]) -> None:
@@ -275,11 +277,11 @@ BAD_CURSORS = [
 ]
 
 
-def test_bad_cursor(client: flowpop.Client) -> None:
-    for sort, cursor in BAD_CURSORS:
-        with pytest.raises(flowpop.BadRequestError) as exc:
-            client.persons.list(sort=sort).page(cursor)
-        assert exc.value.status_code == 400 and exc.value.code == "bad_cursor", (sort, cursor)
+@pytest.mark.parametrize(("sort", "cursor"), BAD_CURSORS)
+def test_bad_cursor(client: flowpop.Client, sort: str, cursor: str) -> None:
+    with pytest.raises(flowpop.BadRequestError) as exc:
+        client.persons.list(sort=sort).page(cursor)
+    assert exc.value.status_code == 400 and exc.value.code == "bad_cursor", (sort, cursor)
 
 
 @pytest.mark.parametrize("filters", [{"sort": "age"}, {"limit": 0}, {"limit": 501}, {"status": "gone"}],
