@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import socket
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
 import flowpop
@@ -20,6 +21,8 @@ from flowpop_tui.forms import ConfirmScreen, PersonForm, StatusForm, StayForm
 from flowpop_tui.search import SearchScreen
 from tests import tree
 from tests.tui.pilot import SIZE, footer_keys, rows, settle, status_line
+
+Form = TypeVar("Form", bound=Screen[Any])
 
 pytestmark = pytest.mark.usefixtures("search_first")  # these tests are about the search screen
 
@@ -45,6 +48,16 @@ async def open_detail(pilot: Pilot[Any], person_id: int) -> DetailScreen:
     await settle(pilot)
     assert isinstance(app.screen, DetailScreen)
     return app.screen
+
+
+async def open_form(pilot: Pilot[Any], person_id: int, key: str, kind: type[Form]) -> Form:
+    """From a person's detail screen, the form that ``key`` opens (which must be a ``kind``)."""
+    await open_detail(pilot, person_id)
+    await pilot.press(key)
+    await settle(pilot)
+    form = pilot.app.screen
+    assert isinstance(form, kind)
+    return form
 
 
 def shown_error(screen: Any, field: str) -> str:
@@ -157,11 +170,7 @@ async def test_edit_form_shows_field_message_in_place_then_saves(
         raise AssertionError("the registry accepted a bad phone number")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await open_detail(pilot, p.id)
-        await pilot.press("e")
-        await settle(pilot)
-        form = app.screen
-        assert isinstance(form, PersonForm)
+        form = await open_form(pilot, p.id, "e", PersonForm)
         form.query_one("#f-phone", Input).value = "12345"
         await pilot.press("ctrl+s")
         await settle(pilot)
@@ -188,11 +197,7 @@ async def test_edit_form_reports_a_version_conflict_and_reloads(
     p = make_person(name="周芳")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await open_detail(pilot, p.id)
-        await pilot.press("e")
-        await settle(pilot)
-        form = app.screen
-        assert isinstance(form, PersonForm)
+        form = await open_form(pilot, p.id, "e", PersonForm)
         client.persons.update(p.id, version=p.version, phone="13700000000")  # someone else, meanwhile
         form.query_one("#f-note", Input).value = "我的修改"
         await pilot.press("ctrl+s")
@@ -214,11 +219,7 @@ async def test_stay_form_saves_the_current_stay(
     assert stay_id is not None
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await open_detail(pilot, p.id)
-        await pilot.press("c")
-        await settle(pilot)
-        form = app.screen
-        assert isinstance(form, StayForm)
+        form = await open_form(pilot, p.id, "c", StayForm)
         form.query_one("#f-expected_return_on", Input).value = "not a date"
         await pilot.press("ctrl+s")
         await settle(pilot)
