@@ -12,7 +12,7 @@ import click
 
 from flowpop import labels
 from flowpop.errors import FlowpopError
-from flowpop.labels import label, lang
+from flowpop.labels import FIELDS, label, lang
 from flowpop.pagination import SyncPager
 from flowpop.types import BulkResult, Candidate, InboxFigures, Message, MessageKind, MessageStatus
 from flowpop_cli import inputs, views
@@ -26,27 +26,12 @@ from flowpop_cli.views import Column, pick
 T = TypeVar("T")
 SEND_KINDS = ("assist_request", "not_found", "dispute")
 ACK_BATCH = 2_000
-OUTCOMES = {"answered": ("已反馈", "answered"), "accepted": ("已接收", "accepted"), "refused": ("已拒绝", "refused")}
-SIDES = {"residence": ("现居住地", "the residence side"), "household": ("户籍地", "the household side"),
-         "county": ("县级", "the county")}
 SKIPS = {
     "not_found": ("找不到或不在管辖范围内", "not found or outside your jurisdiction"),
     "not_addressee": ("本单位不是收件方", "you are not the addressee"),
     "wrong_kind": ("不是通报或协查反馈", "not a notification or reply"),
     "bad_transition": ("已办结", "already closed"),
 }
-# what a message's items are called (keys written by the registry and by senders)
-ITEM_LABELS = {
-    "verify": ("核实事项", "To verify"),
-    "from_residence_code": ("原现居住地", "From"),
-    "to_residence_code": ("迁往", "Move to"),
-    "service": ("服务项目", "Service"),
-    "number": ("证明编号", "Certificate number"),
-    "verified_on": ("查验日期", "Verified on"),
-    "transfer": ("移交消息", "Transfer"),
-    "outcome": ("结果", "Outcome"),
-}
-ITEM_KINDS = {"service": "service"}
 SUBJECT_FIELDS = ("name", "id_number", "sex", "birth_date", "birth_year", "household_code", "household_address",
                   "residence_code", "residence_address", "phone")
 OUTPUT_HELP = "写入文件（默认标准输出）/ write to a file (default: stdout)"
@@ -63,7 +48,8 @@ def _sep() -> str:
 
 
 def item_label(key: str) -> str:
-    return pick(ITEM_LABELS[key]) if key in ITEM_LABELS else views.field_label(key)
+    """A message item's title: items are named as fields are (flowpop.labels.FIELDS)."""
+    return views.field_label(key)
 
 
 def item_value(key: str, value: Any) -> str:
@@ -71,9 +57,9 @@ def item_value(key: str, value: Any) -> str:
         return t("、", ", ").join(item_value(key, v) for v in value)
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False)
-    if key == "outcome" and value in OUTCOMES:
-        return pick(OUTCOMES[value])
-    return views.field_value(key, value, kind=ITEM_KINDS.get(key))
+    if key == "outcome" and isinstance(value, str):
+        return label("message_outcome", value)
+    return views.field_value(key, value)
 
 
 def items_text(items: dict[str, Any]) -> str:
@@ -173,7 +159,7 @@ def message_pairs(m: Message) -> list[tuple[str, str]]:
         (("配对人员", "Matched person"),
          f"{m.matched_person_id}" + (t(f"（匹配分 {m.match_score}）", f" (score {m.match_score})")
                                      if m.match_score is not None else "") if m.matched_person_id else None),
-        (("办理结果", "Outcome"), pick(OUTCOMES[m.outcome]) if m.outcome in OUTCOMES else m.outcome),
+        (FIELDS["outcome"], label("message_outcome", m.outcome)),
         (("居住记录", "Stay"), m.stay_id),
         (("附言", "Text"), m.text),
         (("版本", "Version"), m.version),
@@ -355,7 +341,7 @@ def show(state: State, message_id: int, fmt: str) -> None:
         section("往来记录", "Thread")
         render(m.thread, fmt, THREAD_COLUMNS)
     if m.overdue and m.accountable_code:
-        side = pick(SIDES.get(m.accountable_side or "", (m.accountable_side or "", m.accountable_side or "")))
+        side = label("accountable_side", m.accountable_side)
         who = place(division_name(state, m.accountable_code), m.accountable_code)
         click.echo("\n" + t(f"已逾期：责任方为{side} {who}", f"Overdue: {side}, {who}, answers for it"))
 
