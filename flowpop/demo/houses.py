@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flowpop.demo.places import ROADS, Places
+from flowpop.registry.kernel import settings
 from flowpop.rules import housecode
 
 # use → (weight, mode choices, rooms range, persons per room or None for no capacity set)
@@ -76,7 +77,6 @@ class Declarations:
     """Due dates (3 working days after arrival) and the landlord's declaration, if any."""
 
     def __init__(self, rng: random.Random, today: dt.date) -> None:
-        from flowpop.registry.kernel import settings
         config = settings.load()
         self._calendar = config.calendar
         self._days = config.deadline("landlord_declare") if "landlord_declare" in config.deadlines else DECLARE_WORKING_DAYS

@@ -20,7 +20,7 @@ from faker.providers.person.zh_CN import Provider as _FakerNames
 
 from flowpop.demo.history import history_entries
 from flowpop.demo.houses import Declarations, HouseSlot, build_houses
-from flowpop.demo.places import PREDECESSORS, ROADS, Places, Village
+from flowpop.demo.places import PREDECESSORS, ROADS, SANMING, Places, Village
 from flowpop.registry.kernel.validation import category as category_of
 from flowpop.registry.kernel.validation import is_key_target
 from flowpop.rules.idnumber import make as make_id
@@ -192,8 +192,6 @@ class PeopleGenerator:
         return self._name(sex), self._id_number(self._region(county, born), born, sex), self._phone()
 
     def _weighted_sanming(self, which: int) -> tuple[list[str], list[int]]:
-        from flowpop.demo.places import SANMING
-
         codes = list(SANMING)
         return codes, list(itertools.accumulate(SANMING[c][which] for c in codes))
 
