@@ -10,7 +10,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flowpop import __version__
 from flowpop.registry.api import (
+    deps,
     problems,
     routes_admin,
     routes_bulk,
@@ -194,5 +195,5 @@ def create_app(db: str | Path | Registry, *, embedded: bool = False) -> FastAPI:
         return {"status": "ok"}
 
     for module in (routes_persons, routes_admin, routes_inbox, routes_places, routes_bulk, routes_files, routes_inspect):
-        app.include_router(module.router, responses=ERRORS)
+        app.include_router(module.router, responses=ERRORS, dependencies=[Depends(deps.known_query)])
     return app

@@ -6,6 +6,10 @@ import contextlib
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
@@ -40,6 +44,38 @@ async def actor(request: Request) -> Actor:
     if request.app.state.embedded:
         return local_admin()
     raise Unauthorized()
+
+
+def _query_names(dependant: Dependant) -> frozenset[str]:
+    """The query parameters a route declares: its plain ones, each filter model's fields, its dependencies' own."""
+    names: set[str] = set()
+    for field in dependant.query_params:
+        model = field.field_info.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            names |= {f.alias or name for name, f in model.model_fields.items()}
+        else:
+            names.add(field.alias)
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return frozenset(names)
+
+
+_DECLARED: dict[int, frozenset[str]] = {}
+
+
+async def known_query(request: Request) -> None:
+    """A query parameter the route does not declare is refused (422 unknown_parameter, naming it), never ignored:
+    a list's filter model refuses its own typos, this holds the routes whose parameters are plain too."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    declared = _DECLARED.get(id(route))
+    if declared is None:
+        declared = _DECLARED[id(route)] = _query_names(route.dependant)
+    unknown = [k for k in dict.fromkeys(request.query_params) if k not in declared]
+    if unknown:
+        raise RequestValidationError([{"type": "extra_forbidden", "loc": ("query", k), "msg": "Extra inputs are not "
+                                       "permitted", "input": request.query_params[k]} for k in unknown])
 
 
 Reg = Annotated[Registry, Depends(registry)]
