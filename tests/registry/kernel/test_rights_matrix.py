@@ -648,6 +648,7 @@ def test_matrix(world: World, op: Op, role: str, where: str) -> None:
 def spread(world: World) -> None:
     """Records across the tree: inside every role (A1), inside some (A2, B1, 沙县 C1), outside all (D1)."""
     w = world
+    quarter = w.quarter()  # a quarter of its own: the operations' campaigns take theirs from the same counter
     for village in (tree.VILLAGE_A1, tree.VILLAGE_A2, tree.VILLAGE_B1, tree.VILLAGE_C1, tree.VILLAGE_D1):
         w.admin.persons.create(**_person_fields(w, village))
         w.admin.persons.create(**{**_person_fields(w, village), "household_code": village, "stay": None})
@@ -656,11 +657,11 @@ def spread(world: World) -> None:
         w.admin.inbox.send(kind="assist_request", addressee_code=village, sender_code=CHENGDU, subject={"name": "甲"})
         w.admin.inbox.send(kind="assist_request", addressee_code=CHENGDU, sender_code=village, subject={"name": "乙"})
         w.admin.users.create(username=f"spread_{village}", role="village_assistant", jurisdiction_code=village)
-        w.admin.inspections.create(quarter="2026Q4", jurisdiction_code=village)
+        w.admin.inspections.create(quarter=quarter, jurisdiction_code=village)
     for where, maker in w.makers.items():  # each county administrator reveals someone in their county
         maker.persons.get(person(w, PLACES[where]).id, reveal=True)
-    w.admin.inspections.create(quarter="2026Q4", jurisdiction_code=tree.TOWNSHIP_A)
-    w.admin.inspections.create(quarter="2026Q4", jurisdiction_code=tree.COUNTY_SHAXIAN)
+    w.admin.inspections.create(quarter=quarter, jurisdiction_code=tree.TOWNSHIP_A)
+    w.admin.inspections.create(quarter=quarter, jurisdiction_code=tree.COUNTY_SHAXIAN)
 
 
 def _under(prefix: str, *codes: str | None) -> bool:
