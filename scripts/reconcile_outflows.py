@@ -29,7 +29,6 @@ import flowpop
 from flowpop.types import ChangesetPreview, Message, PersonDetail, Rate, Stay
 
 REASON = "流出流入双方登记配对合并（共管）"
-UNACKNOWLEDGED = {"new", "read", "forwarded", "escalated"}
 
 
 @dataclass(frozen=True)
@@ -74,10 +73,11 @@ def rate_json(rate: Rate) -> dict[str, Any]:
 
 
 def notices(client: flowpop.Client, scope: c.Scope) -> list[Notice]:
-    """Unacknowledged stay registrations across counties, with the side that registered each."""
+    """Unacknowledged stay registrations across counties, with the side that registered each: the notices the
+    inbox counts as open (status "open", the registry's one list of open statuses — matched included)."""
     found = []
-    for m in client.inbox.list(box="all", kind="notification", division=scope.code, limit=500):
-        if m.topic != "stay_registered" or m.stay_id is None or m.status not in UNACKNOWLEDGED:
+    for m in client.inbox.list(box="all", status="open", kind="notification", division=scope.code, limit=500):
+        if m.topic != "stay_registered" or m.stay_id is None:
             continue
         household, residence = m.subject.get("household_code") or "", m.subject.get("residence_code") or ""
         if not household or not residence or household[:6] == residence[:6]:
