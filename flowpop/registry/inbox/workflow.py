@@ -117,7 +117,9 @@ def act(reg: Registry, session: Session, actor: Actor, message_id: int, action: 
 def _close_original(session: Session, actor: Actor, uid: str) -> None:
     original = session.execute(select(t.Message).where(t.Message.uid == uid)).scalar_one_or_none()
     if original is not None and original.status == "answered":
-        original.status, original.closed_at, original.version = "closed", t.utcnow(), original.version + 1
+        # the shared compare-and-set: a change made since the original was read answers 409, not a second close
+        compare_and_set(session, original, original.version, {"status": "closed", "closed_at": t.utcnow()},
+                        entity="message")
         history.record(session, actor, entity="message", entity_id=original.id, person_id=original.matched_person_id,
                        action="close", changes={"status": ["answered", "closed"]}, reason="reply acknowledged",
                        scope_code=original.addressee_code)
