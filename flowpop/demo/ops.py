@@ -182,14 +182,21 @@ def _inbox(reg: Registry, actor: Actor, rng: random.Random, day: dt.date) -> dic
             send("not_found", p, township_of(p.residence_code or home), home, rng.choice((2, 6, 12, 20)),
                  text="现居住地查无此人")
             made += 1
-        movers = [p for p in residents if p.current_stay_id][:6]
-        for p in movers:  # transfers into our township from a neighbour
+        # transfers into our township from another township of our county (移交, as stays.request_transfer sends
+        # them: from the stay's township to the target's, the stay moving to one of our villages when accepted)
+        movers = session.execute(select(t.Person).where(
+            t.Person.residence_code.like(home[:6] + "%"), ~t.Person.residence_code.like(home[:9] + "%"),
+            t.Person.status == "active", t.Person.current_stay_id.is_not(None)).limit(6)).scalars().all()
+        villages = session.execute(select(t.Division.code).where(
+            t.Division.level == "village", t.Division.code.like(home[:9] + "%"), t.Division.valid_to.is_(None),
+            t.Division.successor_code.is_(None)).order_by(t.Division.code)).scalars().all()
+        for p in movers:
             stay = session.get(t.Stay, p.current_stay_id)
-            if stay is None or stay.status != "open":
+            if stay is None or stay.status != "open" or not villages:
                 continue
             send("transfer", p, township_of(stay.residence_code), home, rng.choice((0, 1, 3, 6)), stay_id=stay.id,
-                 items={"from_residence_code": stay.residence_code, "to_residence_code": stay.residence_code,
-                        "residence_address": stay.residence_address})
+                 items={"from_residence_code": stay.residence_code, "to_residence_code": rng.choice(villages),
+                        "residence_address": None})
             made += 1
         for p in residents[:3]:  # disputes go to the county
             send("dispute", p, rng.choice(neighbours), county_of(home), rng.choice((1, 4)),
