@@ -11,6 +11,8 @@ from __future__ import annotations
 import gettext
 import sys
 
+import click
+
 from flowpop.labels import lang
 
 # Click's msgid → Chinese
@@ -83,8 +85,21 @@ def translate_plural(singular: str, plural: str, n: int) -> str:
     return translate(singular if n == 1 else plural)
 
 
+_click_missing_message = click.exceptions.MissingParameter.format_message
+
+
+def missing_message(self: click.exceptions.MissingParameter) -> str:
+    """Click's "Missing option '--x'." ends with a full stop of its own, outside gettext: a Chinese sentence
+    ends with 。 The first full stop is that one (the words before it name parameters, which hold none)."""
+    text = _click_missing_message(self)
+    head, stop, rest = text.partition(".")
+    return f"{head}。{rest.lstrip(' ')}" if stop and lang() == "zh" else text
+
+
 def install() -> None:
-    """Point the gettext names of every loaded Click module at ``translate`` (idempotent)."""
+    """Point the gettext names of every loaded Click module at ``translate``, and Click's missing-parameter
+    sentence at ``missing_message`` (idempotent)."""
+    setattr(click.exceptions.MissingParameter, "format_message", missing_message)  # noqa: B010  (Click's method)
     for name, module in list(sys.modules.items()):
         if module is None or not (name == "click" or name.startswith("click.")):
             continue
