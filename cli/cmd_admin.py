@@ -10,7 +10,7 @@ from typing import Any, get_args
 import click
 
 from flowpop.rules.divisions_source import DivisionRow, read_csv
-from flowpop.types import DivisionImportResult, Level, Role
+from flowpop.types import DivisionImportResult, DivisionIn, Level, Role
 from flowpop_cli import views
 from flowpop_cli.inputs import CodeChoice
 from flowpop_cli.output import format_options, render, render_one
@@ -46,7 +46,7 @@ def import_divisions(state: State, rows: Sequence[DivisionRow]) -> DivisionImpor
     inserted = updated = 0
     with Progress(enabled=len(batches) > 1) as progress:
         for batch in batches:
-            result = state.client.divisions.import_rows([dataclasses.asdict(r) for r in batch])
+            result = state.client.divisions.import_rows([DivisionIn.model_construct(**dataclasses.asdict(r)) for r in batch])
             inserted += result.inserted
             updated += result.updated
             progress.update(t("导入区划", "importing divisions"), inserted + updated, len(ordered))

@@ -6,11 +6,12 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable, Sequence
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import click
 
 from flowpop import labels
+from flowpop._params import ChangesetValues, SelectionParams, UnknownKey
 from flowpop.errors import ConflictError, FlowpopError
 from flowpop.labels import code_for
 from flowpop.rules.idnumber import mask
@@ -240,8 +241,11 @@ def plan_from_options(state: State, operation: str, *, sets: tuple[str, ...], fi
         if keep is None:
             raise click.UsageError(t("合并请用 --keep 指定保留的记录", "name the record to keep with --keep"))
         values.update({"keep": keep, "archive_open_stays": archive_open_stays})
-    return state.client.changesets.plan(operation=operation, selection=selection, values=values, reason=reason,
-                                        chunk_size=chunk_size)
+    try:  # built from the options at run time: the SDK checks each key against the contract before sending
+        return state.client.changesets.plan(operation=operation, selection=cast(SelectionParams, selection),
+                                            values=cast(ChangesetValues, values), reason=reason, chunk_size=chunk_size)
+    except UnknownKey as exc:
+        raise click.BadParameter(t(f"没有这个条件：{exc.key}", f"no such filter: {exc.key}"), param_hint="--filter") from None
 
 
 # ------------------------------------------------------------------------------------ commands

@@ -6,13 +6,15 @@ reads Required[...] at run time only from evaluated ones.)"""
 
 
 import datetime as dt
-from typing import Any, Required, TypedDict
+from collections.abc import Mapping, Sequence
+from typing import Any, Required, TypedDict, get_type_hints
 
 from pydantic import BaseModel
 
 from flowpop.types import (
     Category,
     Direction,
+    DivisionIn,
     Education,
     HouseMode,
     HouseUse,
@@ -23,10 +25,12 @@ from flowpop.types import (
     MaritalStatus,
     MessageKind,
     NotificationTopic,
+    PersonFilters,
     PersonSort,
     PersonStatus,
     Reason,
     Role,
+    Selection,
     ServiceKind,
     Sex,
 )
@@ -335,6 +339,129 @@ class OutcomeParams(TypedDict, total=False):
     changes: dict[str, Any]
     date: Date | None
     note: str | None
+
+
+class DivisionParams(TypedDict, total=False):
+    """DivisionIn: one row of divisions.import_rows."""
+
+    code: Required[str]
+    name: Required[str]
+    level: Level | None
+    parent_code: str | None
+    valid_from: int | None
+    valid_to: int | None
+    successor_code: str | None
+    is_demo: bool
+
+
+# ---------------------------------------------------------------- bulk changes (ChangesetCreate)
+
+
+class PersonFilterParams(PersonWhere, total=False):
+    """PersonFilters: which persons a bulk change selects by search."""
+
+    q: str | None
+
+
+class SelectionParams(TypedDict, total=False):
+    """Selection: the same filters as search, or record ids, or ID numbers."""
+
+    filters: PersonFilterParams | None
+    ids: list[int] | None
+    id_numbers: list[str] | None
+
+
+class SetValues(TypedDict, total=False):
+    """A "set": the person fields a bulk change may set (BULK_SETTABLE, as PersonUpdate types them)."""
+
+    marital_status: MaritalStatus | None
+    education: Education | None
+    hukou_type: HukouType | None
+    ethnicity: str | None
+    phone: str | None
+    household_address: str | None
+    note: str | None
+    household_code: str | None
+
+
+class StatusValues(TypedDict, total=False):
+    """A "deregister", "archive" or "restore": the date (StatusChange's), today when not given."""
+
+    date: Date | None
+
+
+class MoveValues(TypedDict, total=False):
+    """A "move": where to (StayUpdate's fields of a stay's place)."""
+
+    residence_code: str | None
+    grid_code: str | None
+    house_code: str | None
+    room: str | None
+    over_capacity_ok: bool
+
+
+class MergeParams(TypedDict, total=False):
+    """A "merge": MergeValues."""
+
+    keep: int | None
+    groups: list[list[int]] | None
+    archive_open_stays: bool
+
+
+class ChangesetValues(SetValues, StatusValues, MoveValues, MergeParams, total=False):
+    """What a bulk change's values may carry, the union of the operations' (as MessageActionParams is of the
+    inbox actions); :func:`checked_plan` holds each operation to its own."""
+
+
+# what plan's values may be: one operation's, or (built at run time) any of them
+PlanValues = SetValues | StatusValues | MoveValues | MergeParams | ChangesetValues
+# each operation's values; "upgrade_id15" takes none
+OPERATION_VALUES: dict[str, type] = {"set": SetValues, "deregister": StatusValues, "archive": StatusValues,
+                                     "restore": StatusValues, "move": MoveValues, "merge": MergeParams}
+
+
+class UnknownKey(TypeError):
+    """A key a contract model does not know, in a mapping given to the SDK (a selection's filters, a bulk
+    change's values, a division row); ``key`` names it, ``where`` says in what."""
+
+    def __init__(self, method: str, where: str, key: str, known: Sequence[str] | set[str]) -> None:
+        super().__init__(f"{method}() got an unexpected key {key!r} in {where}; expected one of: {', '.join(sorted(known))}")
+        self.key, self.where = key, where
+
+
+def _refuse(where: str, what: str, name: str, known: Sequence[str] | set[str]) -> TypeError:
+    return UnknownKey(where, what, name, known)
+
+
+def _keys(data: Any, where: str, what: str, known: set[str]) -> None:
+    """``data`` (a mapping; a contract model checked itself when made) holds only ``known`` keys."""
+    if isinstance(data, BaseModel) or data is None:
+        return
+    if not isinstance(data, Mapping):
+        raise TypeError(f"{where}() expects {what} as a mapping or a contract model, not {type(data).__name__}")
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise _refuse(where, what, str(unknown[0]), known)
+
+
+def checked_plan(where: str, operation: str, selection: Any, values: Any) -> None:
+    """A bulk change's selection (Selection, its filters PersonFilters) and values (the operation's own) refused
+    before any request when they hold a key the registry does not know, naming it."""
+    _keys(selection, where, "selection", set(Selection.model_fields))
+    if isinstance(selection, Mapping):
+        _keys(selection.get("filters"), where, "selection['filters']", set(PersonFilters.model_fields))
+    shape = OPERATION_VALUES.get(operation)
+    if shape is not None:
+        _keys(values, where, f"the values of {operation!r}", set(get_type_hints(shape)))
+    elif operation == "upgrade_id15" and isinstance(values, Mapping) and values:
+        raise _refuse(where, "the values of 'upgrade_id15' (it takes none)", str(sorted(values)[0]), set())
+
+
+def checked_rows(where: str, rows: Any) -> None:
+    """Each division row holds only DivisionIn's fields; a misspelt one is refused naming it and its row."""
+    known = set(DivisionIn.model_fields)
+    for number, row in enumerate(rows):
+        _keys(row, where, f"row {number}", known)
 
 
 def checked(where: str, fields: dict[str, Any], *models: type[BaseModel], besides: tuple[str, ...] = ()) -> dict[str, Any]:

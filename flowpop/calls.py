@@ -105,7 +105,8 @@ def get_division(code: str) -> Call:
     return Call("GET", f"/v1/divisions/{code}", model=Division)
 
 
-def import_divisions(rows: list[dict[str, Any]]) -> Call:
+def import_divisions(rows: list[Any]) -> Call:
+    """Rows as DivisionIn models or their fields."""
     return Call("POST", "/v1/divisions/import", json=body({"rows": rows}), model=DivisionImportResult)
 
 

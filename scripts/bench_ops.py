@@ -37,6 +37,7 @@ import flowpop
 from flowpop.demo.build import build
 from flowpop.registry.store.db import normalize_url
 from flowpop.rules import idnumber
+from flowpop.types import DivisionIn
 
 ROWS: list[tuple[str, str, str, str]] = []
 # the commonest surnames and a few hundred given-name characters: about as many distinct names as a county has
@@ -149,7 +150,7 @@ def bench_import(rows: int, workdir: Path, *, target_db: str | None = None,
         for old in workdir.glob("import.db*"):
             old.unlink()
     with flowpop.Client(db=db) as c:
-        c.divisions.import_rows(tree.rows())
+        c.divisions.import_rows([DivisionIn.model_validate(r) for r in tree.rows()])
         data = path.read_bytes()
         seconds, result = timed(lambda: c.persons.import_file(data, filename="legacy.csv"))
         if not result.applied:

@@ -18,6 +18,7 @@ import datetime as dt
 import _common as c
 
 import flowpop
+from flowpop._params import StatusValues
 from flowpop.types import Campaign, Person
 
 REASON = "逾期未返/清查查无此人"
@@ -80,7 +81,7 @@ def job(args: argparse.Namespace, client: flowpop.Client, out: c.Out) -> int:
     if not selected:
         out.say("没有需要注销的人员。", "nobody to deregister.")
         return c.EXIT_OK
-    values = {"date": (args.date or day).isoformat()}
+    values: StatusValues = {"date": (args.date or day).isoformat()}
     preview = client.changesets.plan(operation="deregister", selection={"ids": sorted(selected)}, values=values,
                                      reason=args.reason, chunk_size=args.chunk_size)
     out.summary["changeset"] = c.preview_json(preview)

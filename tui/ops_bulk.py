@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
 from textual import on, work
@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Header, Input, ProgressBar, Select, Static
 
 from flowpop import labels
+from flowpop._params import ChangesetValues, SelectionParams
 from flowpop.errors import APIStatusError, ConflictError
 from flowpop.types import BULK_SETTABLE as SETTABLE
 from flowpop_tui.format import changes_text, clip, when
@@ -134,8 +135,10 @@ class BulkForm(FormScreen["ChangesetPreview"]):
     async def submit(self, values: dict[str, Any]) -> ChangesetPreview | None:
         """The registry plans it, and chooses whether it is applied at once or in resumable chunks."""
         self.show_form_error(t("bulk_planning"))
-        return await self.client.changesets.plan(operation=values["operation"], selection=self.selection,
-                                                 values=self.change_values(values), reason=values["reason"])
+        return await self.client.changesets.plan(operation=values["operation"],
+                                                 selection=cast(SelectionParams, self.selection),
+                                                 values=cast(ChangesetValues, self.change_values(values)),
+                                                 reason=values["reason"])
 
 
 # ------------------------------------------------------------------ the preview

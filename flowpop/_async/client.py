@@ -17,6 +17,7 @@ import copy
 import dataclasses
 import datetime as dt
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Unpack
 
@@ -32,6 +33,7 @@ from flowpop._params import (
     CertificateParams,
     DeclarationParams,
     DivisionListParams,
+    DivisionParams,
     EmployerCreateParams,
     EmployerListParams,
     EmployerUpdateParams,
@@ -47,12 +49,16 @@ from flowpop._params import (
     PersonListParams,
     PersonUpdateParams,
     PersonWhere,
+    PlanValues,
+    SelectionParams,
     ServiceParams,
     StayCreateParams,
     StayUpdateParams,
     TokenCreateParams,
     UserCreateParams,
     checked,
+    checked_plan,
+    checked_rows,
 )
 from flowpop.config import Settings, resolve
 from flowpop.errors import from_response
@@ -67,6 +73,7 @@ from flowpop.types import (
     CampaignProgress,
     Certificate,
     CertificateCreate,
+    ChangeOperation,
     Changeset,
     ChangesetPreview,
     Declaration,
@@ -74,6 +81,7 @@ from flowpop.types import (
     Division,
     DivisionFilters,
     DivisionImportResult,
+    DivisionIn,
     Employer,
     EmployerCreate,
     EmployerFilters,
@@ -95,6 +103,7 @@ from flowpop.types import (
     LateDeclarationFilters,
     MatchAction,
     Me,
+    MergeValues,
     Message,
     MessageActionName,
     MessageCreate,
@@ -112,6 +121,7 @@ from flowpop.types import (
     RatesReport,
     RegisterFromMessage,
     ReplyAction,
+    Selection,
     ServiceCreate,
     ServiceRecord,
     Stay,
@@ -253,8 +263,10 @@ class AsyncDivisions(_Resource):
     async def get(self, code: str) -> Division:
         return await self._c._run(calls.get_division(code))
 
-    async def import_rows(self, rows: builtins.list[dict[str, Any]]) -> DivisionImportResult:
-        return await self._c._run(calls.import_divisions(rows))
+    async def import_rows(self, rows: Sequence[DivisionIn | DivisionParams]) -> DivisionImportResult:
+        """Rows as DivisionIn (a model or its fields); a misspelt field is refused before the request, naming it."""
+        checked_rows("divisions.import_rows", rows)
+        return await self._c._run(calls.import_divisions(builtins.list(rows)))
 
 
 class AsyncUsers(_Resource):
@@ -407,8 +419,13 @@ class AsyncEmployers(_Resource):
 class AsyncChangesets(_Resource):
     """Bulk changes: plan (and preview), apply all-or-nothing or in resumable chunks, revert."""
 
-    async def plan(self, *, operation: str, selection: dict[str, Any], reason: str, values: dict[str, Any] | None = None,
-                   chunk_size: int | None = None) -> ChangesetPreview:
+    async def plan(self, *, operation: ChangeOperation | str, selection: Selection | SelectionParams, reason: str,
+                   values: PlanValues | MergeValues | None = None, chunk_size: int | None = None) -> ChangesetPreview:
+        """ChangesetCreate: ``selection`` a Selection (filters as PersonFilters, ids or id_numbers), ``values``
+        the operation's (set: BULK_SETTABLE fields; deregister/archive/restore: date; move: residence_code,
+        grid_code, house_code, room, over_capacity_ok; merge: MergeValues). A key outside them is refused
+        before the request, naming it."""
+        checked_plan("changesets.plan", operation, selection, values)
         payload = {"operation": operation, "selection": selection, "reason": reason, "values": values or {},
                    "chunk_size": chunk_size}
         return await self._c._run(calls.plan_changeset(payload))

@@ -18,6 +18,7 @@ import copy
 import dataclasses
 import datetime as dt
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Unpack
 
@@ -33,6 +34,7 @@ from flowpop._params import (
     CertificateParams,
     DeclarationParams,
     DivisionListParams,
+    DivisionParams,
     EmployerCreateParams,
     EmployerListParams,
     EmployerUpdateParams,
@@ -48,12 +50,16 @@ from flowpop._params import (
     PersonListParams,
     PersonUpdateParams,
     PersonWhere,
+    PlanValues,
+    SelectionParams,
     ServiceParams,
     StayCreateParams,
     StayUpdateParams,
     TokenCreateParams,
     UserCreateParams,
     checked,
+    checked_plan,
+    checked_rows,
 )
 from flowpop.config import Settings, resolve
 from flowpop.errors import from_response
@@ -68,6 +74,7 @@ from flowpop.types import (
     CampaignProgress,
     Certificate,
     CertificateCreate,
+    ChangeOperation,
     Changeset,
     ChangesetPreview,
     Declaration,
@@ -75,6 +82,7 @@ from flowpop.types import (
     Division,
     DivisionFilters,
     DivisionImportResult,
+    DivisionIn,
     Employer,
     EmployerCreate,
     EmployerFilters,
@@ -96,6 +104,7 @@ from flowpop.types import (
     LateDeclarationFilters,
     MatchAction,
     Me,
+    MergeValues,
     Message,
     MessageActionName,
     MessageCreate,
@@ -113,6 +122,7 @@ from flowpop.types import (
     RatesReport,
     RegisterFromMessage,
     ReplyAction,
+    Selection,
     ServiceCreate,
     ServiceRecord,
     Stay,
@@ -254,8 +264,10 @@ class Divisions(_Resource):
     def get(self, code: str) -> Division:
         return self._c._run(calls.get_division(code))
 
-    def import_rows(self, rows: builtins.list[dict[str, Any]]) -> DivisionImportResult:
-        return self._c._run(calls.import_divisions(rows))
+    def import_rows(self, rows: Sequence[DivisionIn | DivisionParams]) -> DivisionImportResult:
+        """Rows as DivisionIn (a model or its fields); a misspelt field is refused before the request, naming it."""
+        checked_rows("divisions.import_rows", rows)
+        return self._c._run(calls.import_divisions(builtins.list(rows)))
 
 
 class Users(_Resource):
@@ -408,8 +420,13 @@ class Employers(_Resource):
 class Changesets(_Resource):
     """Bulk changes: plan (and preview), apply all-or-nothing or in resumable chunks, revert."""
 
-    def plan(self, *, operation: str, selection: dict[str, Any], reason: str, values: dict[str, Any] | None = None,
-                   chunk_size: int | None = None) -> ChangesetPreview:
+    def plan(self, *, operation: ChangeOperation | str, selection: Selection | SelectionParams, reason: str,
+                   values: PlanValues | MergeValues | None = None, chunk_size: int | None = None) -> ChangesetPreview:
+        """ChangesetCreate: ``selection`` a Selection (filters as PersonFilters, ids or id_numbers), ``values``
+        the operation's (set: BULK_SETTABLE fields; deregister/archive/restore: date; move: residence_code,
+        grid_code, house_code, room, over_capacity_ok; merge: MergeValues). A key outside them is refused
+        before the request, naming it."""
+        checked_plan("changesets.plan", operation, selection, values)
         payload = {"operation": operation, "selection": selection, "reason": reason, "values": values or {},
                    "chunk_size": chunk_size}
         return self._c._run(calls.plan_changeset(payload))
