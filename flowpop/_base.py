@@ -7,8 +7,9 @@ import email.utils
 import math
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, ParamSpec, TypeAlias, TypeVar
 
 import httpx
 from pydantic import BaseModel, TypeAdapter
@@ -19,6 +20,10 @@ from flowpop.config import Settings
 from flowpop.errors import REQUEST_ID, APIConnectionError, APIStatusError, APITimeoutError, from_response
 
 T = TypeVar("T")
+P = ParamSpec("P")
+# a resource's method, as the raw-response accessor re-types it (unasync makes the async name the sync one)
+BoundMethod: TypeAlias = Callable[P, T]
+AsyncBoundMethod: TypeAlias = Callable[P, Awaitable[T]]
 # a Retry-After longer than this is not waited out: the usual backoff applies instead
 MAX_RETRY_AFTER = 60.0
 

@@ -19,13 +19,23 @@ import datetime as dt
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Unpack
+from typing import Any, Unpack, cast
 
 import httpx
 from tenacity import AsyncRetrying
 
 from flowpop import calls
-from flowpop._base import Call, finish, headers, retry_kwargs, transport_error
+from flowpop._base import (
+    APIResponse,
+    AsyncBoundMethod,
+    Call,
+    P,
+    T,
+    finish,
+    headers,
+    retry_kwargs,
+    transport_error,
+)
 from flowpop._embedded import AsyncEmbeddedTransport, open_app
 from flowpop._params import (
     CampaignCreateParams,
@@ -507,28 +517,185 @@ class AsyncReports(_Resource):
         return await self._c._run(calls.quality_fix(key, division))
 
 
+def _raw(method: AsyncBoundMethod[P, T]) -> AsyncBoundMethod[P, APIResponse[T]]:
+    """A method of a raw client's resource, typed as it answers: that client's ``_run`` gives the APIResponse."""
+    return cast(AsyncBoundMethod[P, APIResponse[T]], method)
+
+
+class AsyncRawPersons:
+    """Persons's methods answering an APIResponse."""
+
+    def __init__(self, r: AsyncPersons) -> None:
+        self.get = _raw(r.get)
+        self.create = _raw(r.create)
+        self.update = _raw(r.update)
+        self.deregister = _raw(r.deregister)
+        self.archive = _raw(r.archive)
+        self.restore = _raw(r.restore)
+        self.history = _raw(r.history)
+        self.import_file = _raw(r.import_file)
+        self.export = _raw(r.export)
+        self.add_certificate = _raw(r.add_certificate)
+        self.certificates = _raw(r.certificates)
+        self.record_service = _raw(r.record_service)
+        self.services = _raw(r.services)
+
+
+class AsyncRawStays:
+    """Stays's methods answering an APIResponse."""
+
+    def __init__(self, r: AsyncStays) -> None:
+        self.list = _raw(r.list)
+        self.get = _raw(r.get)
+        self.create = _raw(r.create)
+        self.update = _raw(r.update)
+        self.close = _raw(r.close)
+        self.transfer = _raw(r.transfer)
+
+
+class AsyncRawDivisions:
+    """Divisions's methods answering an APIResponse."""
+
+    def __init__(self, r: AsyncDivisions) -> None:
+        self.list = _raw(r.list)
+        self.get = _raw(r.get)
+        self.import_rows = _raw(r.import_rows)
+
+
+class AsyncRawUsers:
+    """Users's methods answering an APIResponse."""
+
+    def __init__(self, r: AsyncUsers) -> None:
+        self.list = _raw(r.list)
+        self.create = _raw(r.create)
+        self.disable = _raw(r.disable)
+        self.enable = _raw(r.enable)
+
+
+class AsyncRawTokens:
+    """Tokens's methods answering an APIResponse."""
+
+    def __init__(self, r: AsyncTokens) -> None:
+        self.list = _raw(r.list)
+        self.create = _raw(r.create)
+        self.revoke = _raw(r.revoke)
+
+
+class AsyncRawAudit:
+    """Audit's methods answering an APIResponse."""
+
+    def __init__(self, r: AsyncAudit) -> None:
+        self.access_log = _raw(r.access_log)
+
+
+class AsyncRawInbox:
+    """Inbox's methods answering an APIResponse."""
+
+    def __init__(self, r: AsyncInbox) -> None:
+        self.summary = _raw(r.summary)
+        self.figures = _raw(r.figures)
+        self.get = _raw(r.get)
+        self.send = _raw(r.send)
+        self.act = _raw(r.act)
+        self.acknowledge = _raw(r.acknowledge)
+        self.sheet = _raw(r.sheet)
+
+
+class AsyncRawExchange:
+    """Exchange's methods answering an APIResponse."""
+
+    def __init__(self, r: AsyncExchange) -> None:
+        self.export = _raw(r.export)
+        self.import_batch = _raw(r.import_batch)
+
+
+class AsyncRawHouses:
+    """Houses's methods answering an APIResponse."""
+
+    def __init__(self, r: AsyncHouses) -> None:
+        self.import_file = _raw(r.import_file)
+        self.list = _raw(r.list)
+        self.create = _raw(r.create)
+        self.get = _raw(r.get)
+        self.update = _raw(r.update)
+        self.declare = _raw(r.declare)
+        self.notice = _raw(r.notice)
+        self.late_declarations = _raw(r.late_declarations)
+
+
+class AsyncRawEmployers:
+    """Employers's methods answering an APIResponse."""
+
+    def __init__(self, r: AsyncEmployers) -> None:
+        self.import_file = _raw(r.import_file)
+        self.list = _raw(r.list)
+        self.create = _raw(r.create)
+        self.get = _raw(r.get)
+        self.update = _raw(r.update)
+        self.roster = _raw(r.roster)
+
+
+class AsyncRawChangesets:
+    """Changesets's methods answering an APIResponse."""
+
+    def __init__(self, r: AsyncChangesets) -> None:
+        self.plan = _raw(r.plan)
+        self.list = _raw(r.list)
+        self.get = _raw(r.get)
+        self.apply = _raw(r.apply)
+        self.revert = _raw(r.revert)
+
+
+class AsyncRawInspections:
+    """Inspections's methods answering an APIResponse."""
+
+    def __init__(self, r: AsyncInspections) -> None:
+        self.create = _raw(r.create)
+        self.list = _raw(r.list)
+        self.assign = _raw(r.assign)
+        self.items = _raw(r.items)
+        self.record = _raw(r.record)
+        self.found = _raw(r.found)
+        self.progress = _raw(r.progress)
+        self.close = _raw(r.close)
+        self.checklist = _raw(r.checklist)
+
+
+class AsyncRawReports:
+    """Reports's methods answering an APIResponse."""
+
+    def __init__(self, r: AsyncReports) -> None:
+        self.rates = _raw(r.rates)
+        self.trend = _raw(r.trend)
+        self.rate_records = _raw(r.rate_records)
+        self.quality = _raw(r.quality)
+        self.quality_persons = _raw(r.quality_persons)
+        self.quality_fix = _raw(r.quality_fix)
+
+
 class AsyncRawResponses:
-    """``client.with_raw_response.persons.get(1)``: the same calls, answering an APIResponse (status, headers,
-    ``request_id``, ``.parse()``) instead of the parsed value. Errors still raise."""
+    """``client.with_raw_response.persons.get(1)``: the same calls, answering an ``APIResponse[PersonDetail]``
+    (status, headers, ``request_id``, ``.parse()`` → the PersonDetail) instead of the parsed value. Errors still
+    raise. Pagers (persons.list, inbox.list) and export_to, which writes a file, have no raw form."""
 
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
-        self.persons = client.persons
-        self.stays = client.stays
-        self.divisions = client.divisions
-        self.users = client.users
-        self.tokens = client.tokens
-        self.audit = client.audit
-        self.inbox = client.inbox
-        self.exchange = client.exchange
-        self.houses = client.houses
-        self.employers = client.employers
-        self.changesets = client.changesets
-        self.inspections = client.inspections
-        self.reports = client.reports
+        self.persons = AsyncRawPersons(client.persons)
+        self.stays = AsyncRawStays(client.stays)
+        self.divisions = AsyncRawDivisions(client.divisions)
+        self.users = AsyncRawUsers(client.users)
+        self.tokens = AsyncRawTokens(client.tokens)
+        self.audit = AsyncRawAudit(client.audit)
+        self.inbox = AsyncRawInbox(client.inbox)
+        self.exchange = AsyncRawExchange(client.exchange)
+        self.houses = AsyncRawHouses(client.houses)
+        self.employers = AsyncRawEmployers(client.employers)
+        self.changesets = AsyncRawChangesets(client.changesets)
+        self.inspections = AsyncRawInspections(client.inspections)
+        self.reports = AsyncRawReports(client.reports)
 
-    async def me(self) -> Any:
-        return await self._client.me()
+    async def me(self) -> APIResponse[Me]:
+        return cast(APIResponse[Me], await self._client.me())
 
 
 class AsyncClient:

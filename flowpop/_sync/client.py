@@ -20,13 +20,23 @@ import datetime as dt
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Unpack
+from typing import Any, Unpack, cast
 
 import httpx
 from tenacity import Retrying
 
 from flowpop import calls
-from flowpop._base import Call, finish, headers, retry_kwargs, transport_error
+from flowpop._base import (
+    APIResponse,
+    BoundMethod,
+    Call,
+    P,
+    T,
+    finish,
+    headers,
+    retry_kwargs,
+    transport_error,
+)
 from flowpop._embedded import EmbeddedTransport, open_app
 from flowpop._params import (
     CampaignCreateParams,
@@ -508,28 +518,185 @@ class Reports(_Resource):
         return self._c._run(calls.quality_fix(key, division))
 
 
+def _raw(method: BoundMethod[P, T]) -> BoundMethod[P, APIResponse[T]]:
+    """A method of a raw client's resource, typed as it answers: that client's ``_run`` gives the APIResponse."""
+    return cast(BoundMethod[P, APIResponse[T]], method)
+
+
+class RawPersons:
+    """Persons's methods answering an APIResponse."""
+
+    def __init__(self, r: Persons) -> None:
+        self.get = _raw(r.get)
+        self.create = _raw(r.create)
+        self.update = _raw(r.update)
+        self.deregister = _raw(r.deregister)
+        self.archive = _raw(r.archive)
+        self.restore = _raw(r.restore)
+        self.history = _raw(r.history)
+        self.import_file = _raw(r.import_file)
+        self.export = _raw(r.export)
+        self.add_certificate = _raw(r.add_certificate)
+        self.certificates = _raw(r.certificates)
+        self.record_service = _raw(r.record_service)
+        self.services = _raw(r.services)
+
+
+class RawStays:
+    """Stays's methods answering an APIResponse."""
+
+    def __init__(self, r: Stays) -> None:
+        self.list = _raw(r.list)
+        self.get = _raw(r.get)
+        self.create = _raw(r.create)
+        self.update = _raw(r.update)
+        self.close = _raw(r.close)
+        self.transfer = _raw(r.transfer)
+
+
+class RawDivisions:
+    """Divisions's methods answering an APIResponse."""
+
+    def __init__(self, r: Divisions) -> None:
+        self.list = _raw(r.list)
+        self.get = _raw(r.get)
+        self.import_rows = _raw(r.import_rows)
+
+
+class RawUsers:
+    """Users's methods answering an APIResponse."""
+
+    def __init__(self, r: Users) -> None:
+        self.list = _raw(r.list)
+        self.create = _raw(r.create)
+        self.disable = _raw(r.disable)
+        self.enable = _raw(r.enable)
+
+
+class RawTokens:
+    """Tokens's methods answering an APIResponse."""
+
+    def __init__(self, r: Tokens) -> None:
+        self.list = _raw(r.list)
+        self.create = _raw(r.create)
+        self.revoke = _raw(r.revoke)
+
+
+class RawAudit:
+    """Audit's methods answering an APIResponse."""
+
+    def __init__(self, r: Audit) -> None:
+        self.access_log = _raw(r.access_log)
+
+
+class RawInbox:
+    """Inbox's methods answering an APIResponse."""
+
+    def __init__(self, r: Inbox) -> None:
+        self.summary = _raw(r.summary)
+        self.figures = _raw(r.figures)
+        self.get = _raw(r.get)
+        self.send = _raw(r.send)
+        self.act = _raw(r.act)
+        self.acknowledge = _raw(r.acknowledge)
+        self.sheet = _raw(r.sheet)
+
+
+class RawExchange:
+    """Exchange's methods answering an APIResponse."""
+
+    def __init__(self, r: Exchange) -> None:
+        self.export = _raw(r.export)
+        self.import_batch = _raw(r.import_batch)
+
+
+class RawHouses:
+    """Houses's methods answering an APIResponse."""
+
+    def __init__(self, r: Houses) -> None:
+        self.import_file = _raw(r.import_file)
+        self.list = _raw(r.list)
+        self.create = _raw(r.create)
+        self.get = _raw(r.get)
+        self.update = _raw(r.update)
+        self.declare = _raw(r.declare)
+        self.notice = _raw(r.notice)
+        self.late_declarations = _raw(r.late_declarations)
+
+
+class RawEmployers:
+    """Employers's methods answering an APIResponse."""
+
+    def __init__(self, r: Employers) -> None:
+        self.import_file = _raw(r.import_file)
+        self.list = _raw(r.list)
+        self.create = _raw(r.create)
+        self.get = _raw(r.get)
+        self.update = _raw(r.update)
+        self.roster = _raw(r.roster)
+
+
+class RawChangesets:
+    """Changesets's methods answering an APIResponse."""
+
+    def __init__(self, r: Changesets) -> None:
+        self.plan = _raw(r.plan)
+        self.list = _raw(r.list)
+        self.get = _raw(r.get)
+        self.apply = _raw(r.apply)
+        self.revert = _raw(r.revert)
+
+
+class RawInspections:
+    """Inspections's methods answering an APIResponse."""
+
+    def __init__(self, r: Inspections) -> None:
+        self.create = _raw(r.create)
+        self.list = _raw(r.list)
+        self.assign = _raw(r.assign)
+        self.items = _raw(r.items)
+        self.record = _raw(r.record)
+        self.found = _raw(r.found)
+        self.progress = _raw(r.progress)
+        self.close = _raw(r.close)
+        self.checklist = _raw(r.checklist)
+
+
+class RawReports:
+    """Reports's methods answering an APIResponse."""
+
+    def __init__(self, r: Reports) -> None:
+        self.rates = _raw(r.rates)
+        self.trend = _raw(r.trend)
+        self.rate_records = _raw(r.rate_records)
+        self.quality = _raw(r.quality)
+        self.quality_persons = _raw(r.quality_persons)
+        self.quality_fix = _raw(r.quality_fix)
+
+
 class RawResponses:
-    """``client.with_raw_response.persons.get(1)``: the same calls, answering an APIResponse (status, headers,
-    ``request_id``, ``.parse()``) instead of the parsed value. Errors still raise."""
+    """``client.with_raw_response.persons.get(1)``: the same calls, answering an ``APIResponse[PersonDetail]``
+    (status, headers, ``request_id``, ``.parse()`` → the PersonDetail) instead of the parsed value. Errors still
+    raise. Pagers (persons.list, inbox.list) and export_to, which writes a file, have no raw form."""
 
     def __init__(self, client: Client) -> None:
         self._client = client
-        self.persons = client.persons
-        self.stays = client.stays
-        self.divisions = client.divisions
-        self.users = client.users
-        self.tokens = client.tokens
-        self.audit = client.audit
-        self.inbox = client.inbox
-        self.exchange = client.exchange
-        self.houses = client.houses
-        self.employers = client.employers
-        self.changesets = client.changesets
-        self.inspections = client.inspections
-        self.reports = client.reports
+        self.persons = RawPersons(client.persons)
+        self.stays = RawStays(client.stays)
+        self.divisions = RawDivisions(client.divisions)
+        self.users = RawUsers(client.users)
+        self.tokens = RawTokens(client.tokens)
+        self.audit = RawAudit(client.audit)
+        self.inbox = RawInbox(client.inbox)
+        self.exchange = RawExchange(client.exchange)
+        self.houses = RawHouses(client.houses)
+        self.employers = RawEmployers(client.employers)
+        self.changesets = RawChangesets(client.changesets)
+        self.inspections = RawInspections(client.inspections)
+        self.reports = RawReports(client.reports)
 
-    def me(self) -> Any:
-        return self._client.me()
+    def me(self) -> APIResponse[Me]:
+        return cast(APIResponse[Me], self._client.me())
 
 
 class Client:
