@@ -15,6 +15,7 @@ def test_no_function_local_imports_in_the_demo() -> None:
         for fn in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
                 for node in ast.walk(fn):
-                    if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("flowpop"):
-                        local.append(f"{path.relative_to(DEMO)}:{node.lineno} {node.module}")
+                    if (isinstance(node, ast.ImportFrom) and (node.module or "").startswith("flowpop")
+                            or isinstance(node, ast.Import) and any(a.name.startswith("flowpop") for a in node.names)):
+                        local.append(f"{path.relative_to(DEMO)}:{node.lineno} {ast.unparse(node)}")
     assert local == []
