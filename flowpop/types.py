@@ -651,9 +651,18 @@ class BulkAck(Model):
     ids: list[StrictInt] = Field(min_length=1, max_length=50_000)
 
 
+class Skipped(BaseModel):
+    """A record a bulk operation left alone, and why (the same rule and words as a refusal of that one record)."""
+
+    id: int
+    code: str
+    message: str
+    message_en: str
+
+
 class BulkResult(BaseModel):
     done: int
-    skipped: list[dict[str, Any]] = []
+    skipped: list[Skipped] = []
 
 
 class InboxSummary(BaseModel):

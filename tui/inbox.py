@@ -11,14 +11,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
+from flowpop import labels
 from flowpop_tui.format import message_cells
-from flowpop_tui.i18n import colon, error_text, kind_short, t
+from flowpop_tui.i18n import colon, error_text, kind_short, message, t
 from flowpop_tui.inbox_actions import ACTION_BINDINGS, MessageActions
 from flowpop_tui.listing import Fetched, ListScreen
 
 if TYPE_CHECKING:
     import flowpop
-    from flowpop.types import InboxSummary, Message, MessageDetail
+    from flowpop.types import InboxSummary, Message, MessageDetail, Skipped
 
 KINDS: tuple[str | None, ...] = (None, "notification", "assist_request", "assist_reply", "transfer", "not_found",
                                  "dispute")
@@ -197,17 +198,20 @@ class InboxScreen(ListScreen["Message"], MessageActions):
         if client is None:
             return
         ids = sorted(int(k) for k in self.selected)
-        done, skipped = 0, 0
+        done = 0
+        skipped: list[Skipped] = []
         try:
             for start in range(0, len(ids), ACK_CHUNK):
                 result = await client.inbox.acknowledge(ids[start:start + ACK_CHUNK])
-                done, skipped = done + result.done, skipped + len(result.skipped)
+                done, skipped = done + result.done, skipped + result.skipped
         except Exception as exc:
             self.show_error(error_text(exc))
             self.reload()
             return
         self.selected = set()
-        self.say(t("acknowledged", done=done, skipped=skipped) if skipped else t("acknowledged_all", done=done))
+        why = labels.t("；", "; ").join(dict.fromkeys(message(s) for s in skipped))  # the registry's words
+        self.say(t("acknowledged", done=done, skipped=len(skipped)) + colon() + why if skipped
+                 else t("acknowledged_all", done=done))
         self.reload()
 
     # ------------------------------------------------------------------ one message

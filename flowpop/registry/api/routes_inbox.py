@@ -43,9 +43,8 @@ router = APIRouter(prefix="/v1", tags=["inbox"])
 
 @router.get("/inbox", response_model=Page[Message])
 def list_inbox(reg: Reg, who: Caller, filters: Annotated[MessageFilters, Query()]) -> Page[Message]:
-    query = inbox_views.InboxQuery(**filters.model_dump())
-    with (reg.writing() if inbox_views.needs_writing(who, query) else reg.reading()) as session:
-        return inbox_views.list_messages(reg, session, who, query)
+    with (reg.writing() if inbox_views.needs_writing(who, filters) else reg.reading()) as session:
+        return inbox_views.list_messages(reg, session, who, filters)
 
 
 @router.get("/inbox/summary", response_model=InboxSummary)

@@ -12,6 +12,7 @@ from typing import Any, cast
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from flowpop.labels import label
 from flowpop.registry.kernel import history
 from flowpop.registry.kernel.auth import Actor
 from flowpop.registry.kernel.divisions import county_of
@@ -23,7 +24,7 @@ from flowpop.registry.people import access, persons, stays
 from flowpop.registry.store import tables as t
 from flowpop.registry.store.chunks import in_chunks
 from flowpop.rules import idnumber
-from flowpop.types import MessageActionName
+from flowpop.types import MessageActionName, Skipped
 
 # The kinds of message, grouped by what a place does with them.
 REQUESTS = frozenset({"assist_request", "not_found", "dispute"})  # answered with a reply (协查反馈)
@@ -50,6 +51,8 @@ STEPS: dict[str, tuple[frozenset[str], str, frozenset[str] | None]] = {
 }
 ACKNOWLEDGE = "acknowledge"  # not a step of one message: POST /v1/inbox/ack closes many
 ACTIONS = (*STEPS, ACKNOWLEDGE)
+# why a bulk acknowledgement skips an id it cannot see (no id in the words: the skips are told in groups)
+NOT_FOUND = ("找不到该消息（或不在您的管辖范围内）", "message not found (or outside your jurisdiction)")
 
 
 def refusal(actor: Actor, kind: str, status: str, addressee_code: str, action: str) -> ApiError | None:
@@ -63,11 +66,14 @@ def refusal(actor: Actor, kind: str, status: str, addressee_code: str, action: s
         allowed_from, kinds = deadlines.OPEN, ACKNOWLEDGEABLE
     else:
         allowed_from, _, kinds = STEPS[action]
+    # told in the vocabulary's words (flowpop.labels), not codes: a bulk acknowledgement passes them on
+    act_zh, act_en = label("message_action", action, "zh"), label("message_action", action, "en")
     if kinds is not None and kind not in kinds:
-        return Conflict("wrong_kind", f"“{action}”不适用于此类消息", f"'{action}' does not apply to a {kind}")
+        return Conflict("wrong_kind", f"“{act_zh}”不适用于{label('message_kind', kind, 'zh')}",
+                        f"'{act_en}' does not apply to a message of kind {label('message_kind', kind, 'en')}")
     if status not in allowed_from:
-        return Conflict("bad_transition", f"消息状态为“{status}”，不能执行“{action}”",
-                        f"message is {status}; '{action}' is not allowed now")
+        return Conflict("bad_transition", f"消息状态为“{label('message_status', status, 'zh')}”，不能执行“{act_zh}”",
+                        f"message is {label('message_status', status, 'en')}; '{act_en}' is not allowed now")
     return None
 
 
@@ -196,8 +202,9 @@ def decide_transfer(reg: Registry, session: Session, actor: Actor, message_id: i
     return row
 
 
-def acknowledge(reg: Registry, session: Session, actor: Actor, ids: list[int]) -> tuple[int, list[dict[str, Any]]]:
-    """Bulk acknowledge (接收) notifications and replies: one statement, one history row each."""
+def acknowledge(reg: Registry, session: Session, actor: Actor, ids: list[int]) -> tuple[int, list[Skipped]]:
+    """Bulk acknowledge (接收) notifications and replies: one statement, one history row each. A message left
+    alone is reported with its code and why, in Chinese and English (the words a refusal of it alone gives)."""
     actor.require("write")
     rows = session.execute(
         select(t.Message.id, t.Message.kind, t.Message.status, t.Message.addressee_code, t.Message.sender_code,
@@ -205,14 +212,14 @@ def acknowledge(reg: Registry, session: Session, actor: Actor, ids: list[int]) -
         .where(t.Message.id.in_(ids))
     ).all()
     found = {r.id: r for r in rows}
-    skipped: list[dict[str, Any]] = []
+    skipped: list[Skipped] = []
     good: list[Any] = []
     for i in ids:
         r = found.get(i)
         if r is None or not (not actor.prefix or actor.covers(r.addressee_code) or actor.covers(r.sender_code)):
-            skipped.append({"id": i, "code": "not_found"})
+            skipped.append(Skipped(id=i, code="not_found", message=NOT_FOUND[0], message_en=NOT_FOUND[1]))
         elif (refused := refusal(actor, r.kind, r.status, r.addressee_code, ACKNOWLEDGE)) is not None:
-            skipped.append({"id": i, "code": refused.code})
+            skipped.append(Skipped(id=i, code=refused.code, message=refused.message, message_en=refused.message_en))
         else:
             good.append(r)
     if not good:

@@ -102,7 +102,7 @@ def test_a_non_addressee_is_refused_every_action(as_user: Maker) -> None:
             continue
         assert (refused.value.status_code, refused.value.code) == (403, "not_addressee"), action
     result = d.inbox.acknowledge([m.id])
-    assert result.done == 0 and [s["code"] for s in result.skipped] == ["not_addressee"]
+    assert result.done == 0 and [s.code for s in result.skipped] == ["not_addressee"]
     assert d.inbox.get(m.id).version == m.version
 
 

@@ -367,7 +367,7 @@ def _batch(c: flowpop.Client, p: Place, w: World) -> Any:
 
 def _acknowledge(c: flowpop.Client, tg: Any, w: World) -> Any:
     result = c.inbox.acknowledge([tg.id])
-    if result.skipped == [{"id": tg.id, "code": "not_found"}]:
+    if [(s.id, s.code) for s in result.skipped] == [(tg.id, "not_found")]:
         raise Absent(tg.id)
     assert result.done == 1, result
     return result
