@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
@@ -27,7 +26,7 @@ from flowpop.registry.people.search import (
 from flowpop.registry.store import tables as t
 from flowpop.rules.divisions_source import prefix_of
 from flowpop.rules.idnumber import mask
-from flowpop.types import Candidate, InboxFigures, InboxSummary, Message, MessageDetail, Page
+from flowpop.types import Candidate, InboxFigures, InboxSummary, Message, MessageDetail, MessageFilters, Page
 
 OPEN = tuple(deadlines.OPEN)
 
@@ -68,25 +67,13 @@ def _year_only(values: dict[str, Any]) -> dict[str, Any]:
     return {**values, "birth_date": None, "birth_year": born.year if born else None, "age": None}
 
 
-@dataclass
-class InboxQuery:
-    box: str = "in"
-    status: str | None = None  # a status, or "open" (default) / "all"
-    kind: str | None = None
-    overdue: bool | None = None
-    q: str | None = None
-    division: str | None = None
-    limit: int = 50
-    cursor: str | None = None
-
-
-def lookups(actor: Actor, query: InboxQuery) -> list[tuple[str, str]]:
+def lookups(actor: Actor, query: MessageFilters) -> list[tuple[str, str]]:
     """Whole ID numbers looked up without the reveal right: logged as person search logs them (a message's
     subject is a person, and a found message says the guess was right)."""
     return whole_number_lookups(actor, (("q", query.q),))
 
 
-def needs_writing(actor: Actor, query: InboxQuery) -> bool:
+def needs_writing(actor: Actor, query: MessageFilters) -> bool:
     return bool(lookups(actor, query))
 
 
@@ -98,7 +85,8 @@ def _box(actor: Actor, box: str, prefix: str) -> ColumnElement[bool]:
     return and_(code_range(t.Message.addressee_code, prefix), t.Message.external.is_(False))
 
 
-def list_messages(reg: Registry, session: Session, actor: Actor, query: InboxQuery) -> Page[Message]:
+def list_messages(reg: Registry, session: Session, actor: Actor, query: MessageFilters) -> Page[Message]:
+    """The messages the contract's filters pick for ``actor``, soonest due first."""
     actor.require("read")
     prefix = actor.prefix
     if query.division:
