@@ -251,13 +251,16 @@ def plan_from_options(state: State, operation: str, *, sets: tuple[str, ...], fi
 # ------------------------------------------------------------------------------------ commands
 
 
-@click.group()
-def bulk() -> None:
-    """批量变更：预览、执行、撤销 / bulk changes: preview, apply, revert.
+def _bulk_help() -> str:
+    """The group's help: what it does, and each operation by the vocabulary's labels (flowpop.labels)."""
+    width = max(len(code) for code in OPERATIONS)
+    lines = [f"  {code.ljust(width)}  {zh} / {en}" for code, (zh, en) in views.OPERATIONS.items()]
+    return "批量变更：预览、执行、撤销 / bulk changes: preview, apply, revert.\n\n\b\n操作 / operations:\n" + "\n".join(lines)
 
-    \b
-    操作 / operations: set 修改字段, deregister 注销, archive 退档, restore 恢复,
-    move 迁移现居住地, merge 合并重复记录, upgrade_id15 15位身份证号升级"""
+
+@click.group(help=_bulk_help())
+def bulk() -> None:
+    pass
 
 
 @bulk.command("preview")

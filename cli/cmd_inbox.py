@@ -12,11 +12,12 @@ import click
 
 from flowpop import labels
 from flowpop.errors import FlowpopError
-from flowpop.labels import FIELDS, label, lang
+from flowpop.labels import FIELDS, LABELS, STATUS_KIND, label, lang
 from flowpop.pagination import SyncPager
-from flowpop.types import BulkResult, Candidate, InboxFigures, Message, MessageKind, MessageStatus
+from flowpop.types import BulkResult, Candidate, InboxFigures, Message, MessageCreate, MessageFilters, Subject
 from flowpop_cli import inputs, views
 from flowpop_cli.cmd_persons import PAGE_MAX, PERSON_EDITABLE
+from flowpop_cli.filter_options import KINDS, chosen, filter_options
 from flowpop_cli.inputs import CodeChoice
 from flowpop_cli.output import card, dumps, format_options, render, render_one
 from flowpop_cli.progress import Progress
@@ -24,16 +25,32 @@ from flowpop_cli.state import CONFLICT, FAILURE, INVALID, CommandFailed, State, 
 from flowpop_cli.views import Column, pick
 
 T = TypeVar("T")
-SEND_KINDS = ("assist_request", "not_found", "dispute")
+# what a user may send (MessageCreate.kind) but notifications: the registry raises those, and `send` has no --topic
+SEND_KINDS = tuple(k for k in get_args(MessageCreate.model_fields["kind"].annotation) if k != "notification")
 ACK_BATCH = 2_000
-SKIPS = {
-    "not_found": ("找不到或不在管辖范围内", "not found or outside your jurisdiction"),
-    "not_addressee": ("本单位不是收件方", "you are not the addressee"),
-    "wrong_kind": ("不是通报或协查反馈", "not a notification or reply"),
-    "bad_transition": ("已办结", "already closed"),
+
+
+def _subject_fields() -> tuple[str, ...]:
+    """A message's subject as the contract describes it (Subject), its name first. The registry sends the birth
+    year in place of the birth date (with a masked number the date would rebuild it: inbox.views._year_only), so
+    birth_year follows birth_date; whichever of the two came is shown."""
+    fields = ["name", *(f for f in Subject.model_fields if f != "name")]
+    fields.insert(fields.index("birth_date") + 1, "birth_year")
+    return tuple(fields)
+
+
+SUBJECT_FIELDS = _subject_fields()
+# the list's options are MessageFilters' fields (flowpop_cli.filter_options) but paging (--limit / --all say how many
+# rows to print); --type is the kind's older name
+PAGING = frozenset({"limit", "cursor"})
+LIST_OPTIONS: dict[str, dict[str, Any]] = {
+    "box": {"default": MessageFilters.model_fields["box"].default, "show_default": True},
+    "status": {"default": "open", "show_default": True,
+               "help": "状态（open 待办、all 全部，或一个状态）/ status: open, all or one status"},
+    "kind": {"aliases": ("--type",), "help": "类型：" + "/".join(zh for zh, _ in LABELS["message_kind"].values())
+             + " 或代码 / kind: a code or its label"},
+    "q": {"metavar": "TEXT", "help": "姓名开头或完整身份证号 / name prefix or full ID number"},
 }
-SUBJECT_FIELDS = ("name", "id_number", "sex", "birth_date", "birth_year", "household_code", "household_address",
-                  "residence_code", "residence_address", "phone")
 OUTPUT_HELP = "写入文件（默认标准输出）/ write to a file (default: stdout)"
 FORMAT_ONE = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
                           help="输出格式 / output format")
@@ -294,25 +311,17 @@ def summary(state: State, fmt: str) -> None:
 
 
 @inbox.command("list")
-@click.option("--overdue", is_flag=True, default=None, help="只列逾期事项 / overdue items only")
-@click.option("--type", "kind", type=CodeChoice("message_kind", get_args(MessageKind)),
-              help="类型：协查/协查反馈/通报/迁入申请/查无此人/申诉 or codes / kind")
-@click.option("--status", type=CodeChoice("message_status", ("open", "all", *get_args(MessageStatus))), default="open",
-              show_default=True, help="状态（open 待办、all 全部，或一个状态）/ status: open, all or one status")
-@click.option("--box", type=click.Choice(["in", "out", "all"]), default="in", show_default=True,
-              help="收件、发件或全部 / received, sent or both")
-@click.option("--q", "q", metavar="TEXT", help="姓名开头或完整身份证号 / name prefix or full ID number")
-@click.option("--division", metavar="CODE", help="只看该区划（含下级）/ this division and below")
+@filter_options(MessageFilters, skip=PAGING, kinds={**KINDS, "status": STATUS_KIND["message"]}, overrides=LIST_OPTIONS)
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="最多显示条数 / rows to print")
 @click.option("--all", "everything", is_flag=True, help="显示全部 / print every row")
 @format_options
 @pass_state
-def list_messages(state: State, box: str, limit: int, everything: bool, fmt: str, **filters: Any) -> None:
+def list_messages(state: State, limit: int, everything: bool, fmt: str, **filters: Any) -> None:
     """按截止日期列出消息（先到期的在前）/ messages by due date, soonest first."""
     page_size = PAGE_MAX if everything else min(limit, PAGE_MAX)
-    pager = state.client.inbox.list(box=box, limit=page_size, **{k: v for k, v in filters.items() if v is not None})
+    pager = state.client.inbox.list(limit=page_size, **chosen(filters, MessageFilters))
     rows = Limited(pager, limit, everything)
-    render(rows, fmt, message_columns(box))
+    render(rows, fmt, message_columns(filters["box"]))
     rows.hint()
 
 
@@ -499,15 +508,15 @@ def _open_acknowledgeable(state: State, progress: Progress) -> list[int]:
 
 
 def report_ack(result: BulkResult) -> None:
+    """How many were acknowledged, and the skipped ones grouped by why, in the registry's words."""
     click.echo(t(f"已接收 {result.done} 条", f"acknowledged: {result.done}"))
     if not result.skipped:
         return
     click.echo(t(f"跳过 {len(result.skipped)} 条：", f"skipped: {len(result.skipped)}"))
-    by_code: dict[str, list[int]] = {}
+    by_reason: dict[str, list[int]] = {}
     for s in result.skipped:
-        by_code.setdefault(str(s.get("code")), []).append(int(s.get("id", 0)))
-    for code, ids in by_code.items():
-        why = pick(SKIPS.get(code, (code, code)))
+        by_reason.setdefault(labels.message(s), []).append(s.id)
+    for why, ids in by_reason.items():
         shown = ", ".join(str(i) for i in ids[:10]) + (" …" if len(ids) > 10 else "")
         click.echo(t(f"  {why}：{len(ids)} 条（编号 {shown}）", f"  {why}: {len(ids)} (IDs {shown})"))
 
@@ -548,7 +557,7 @@ def ack(state: State, ids: tuple[int, ...], all_notifications: bool, yes: bool, 
 
 @inbox.command("send")
 @click.option("--kind", required=True, type=CodeChoice("message_kind", SEND_KINDS),
-              help="协查 assist_request / 查无此人 not_found / 申诉 dispute")
+              help=" / ".join(f"{label('message_kind', k, 'zh')} {k}" for k in SEND_KINDS))
 @click.option("--to", "to_code", required=True, metavar="CODE", help="收件单位代码 / addressee division code")
 @click.option("--from", "from_code", metavar="CODE",
               help="发件单位（默认为您的管辖区域）/ sender (default: your jurisdiction)")

@@ -14,6 +14,7 @@ import click
 from annotated_types import Ge, Le
 from pydantic import BaseModel
 
+from flowpop.labels import CODED, STATUS_KIND
 from flowpop_cli.inputs import CodeChoice
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -37,10 +38,13 @@ HELP: dict[str, str] = {
     "vacant": "无人登记居住的 / nobody registered living there",
     "over_capacity": "超过核定人数的 / more occupants than capacity",
     "needs_agreement": "只列需签订治安责任书的 / only those needing an agreement",
+    "box": "收件、发件或全部 / received, sent or both",
+    "kind": "类型 / kind",
+    "overdue": "只列逾期事项 / overdue items only",
 }
-# which label vocabulary (flowpop.labels) reads a coded field, so `--status 在册` works as `--status active`
-KINDS: dict[str, str] = {"status": "person_status", "category": "category", "direction": "direction",
-                         "use": "house_use"}
+# which label vocabulary reads a coded field, so `--status 在册` works as `--status active`: the vocabulary's own
+# (flowpop.labels.CODED); a status is a person's unless a command says whose (labels.STATUS_KIND)
+KINDS: dict[str, str] = {**CODED, "status": STATUS_KIND["person"]}
 METAVARS: dict[type, str] = {dt.date: "DATE", int: "N"}
 
 
@@ -71,14 +75,16 @@ def filter_options(model: type[BaseModel], *, skip: Collection[str] = (),
                    kinds: Mapping[str, str] = KINDS, overrides: Mapping[str, dict[str, Any]] | None = None
                    ) -> Callable[[F], F]:
     """One option per field of ``model`` but ``skip`` (paging, or what the command takes as an argument).
-    Yes/no fields are flags that ask for true; codes are choices that take their labels too."""
+    Yes/no fields are flags that ask for true; codes are choices that take their labels too. ``overrides`` maps
+    a field to click.option settings; its ``aliases`` are more option names (an older spelling kept working)."""
 
     def decorate(func: F) -> F:
         for name in reversed(options_for(model, skip=skip)):
             info = model.model_fields[name]
             kind, metadata = _plain(info.annotation)
             metadata += info.metadata
-            given = (overrides or {}).get(name, {})
+            given = dict((overrides or {}).get(name, {}))
+            aliases = given.pop("aliases", ())
             settings: dict[str, Any] = {"default": None, "help": given.get("help") or HELP[name]}
             if kind is bool:
                 settings["is_flag"] = True
@@ -92,7 +98,7 @@ def filter_options(model: type[BaseModel], *, skip: Collection[str] = (),
             else:
                 settings["metavar"] = METAVARS.get(kind, "CODE" if name == "division" else "TEXT")
             settings.update(given)
-            func = click.option(option_name(name), name, **settings)(func)
+            func = click.option(option_name(name), *aliases, name, **settings)(func)
         return func
 
     return decorate
