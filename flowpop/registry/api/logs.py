@@ -3,7 +3,8 @@
 Request lines carry query strings (``GET /v1/persons?q=350402199012062176``), and errors carry
 values. A number is matched as ID-number search reads it: percent-decoded, full-width made ASCII, spaces
 and hyphens between digits ignored; the line is written so decoded, redacted. A filter on every handler of the server's loggers rewrites each record before it is
-formatted. ``flowpop serve`` configures uvicorn with :func:`config`; another runner of the app
+formatted. uvicorn's access lines end with the request id (``[request_id=…]``, as flowpop's own lines do).
+``flowpop serve`` configures uvicorn with :func:`config`; another runner of the app
 factory (``uvicorn flowpop_cli.asgi:create --factory``) gets the filter from :func:`install`."""
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from urllib.parse import quote, unquote
 
 ID_MARK, PHONE_MARK, SECRET_MARK = "[REDACTED-ID]", "[REDACTED-PHONE]", "[REDACTED]"
 LOGGERS = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "flowpop")
+# uvicorn's access line ends with the request's X-Request-Id (app.tag_log_records puts it on every record), so
+# the id a user quotes finds the line; our own lines carry it in their message
+ACCESS_SUFFIX = " [request_id=%(request_id)s]"
 
 _ENCODED = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 # decoded, these would forge or hide log lines (line breaks, bidi controls) or break uvicorn's quoting
@@ -141,6 +145,8 @@ class Redact(logging.Filter):
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
         record._flowpop_redacted = True
+        if not hasattr(record, "request_id"):  # made before app.tag_log_records was installed
+            record.request_id = "-"
         return True
 
 
@@ -150,6 +156,7 @@ def config() -> dict[str, Any]:
     from uvicorn.config import LOGGING_CONFIG
 
     cfg = copy.deepcopy(LOGGING_CONFIG)
+    cfg["formatters"]["access"]["fmt"] += ACCESS_SUFFIX
     cfg["filters"] = {"redact": {"()": f"{__name__}.Redact"}}
     for handler in cfg["handlers"].values():
         handler["filters"] = ["redact"]
@@ -165,3 +172,15 @@ def install() -> None:
     for handler in handlers:
         if not any(isinstance(f, Redact) for f in handler.filters):
             handler.addFilter(Redact())
+    for handler in logging.getLogger("uvicorn.access").handlers:
+        _tag_access(handler)
+
+
+def _tag_access(handler: logging.Handler) -> None:
+    """The access lines of a handler uvicorn configured itself end with the request id too."""
+    from uvicorn.logging import AccessFormatter
+
+    formatter = handler.formatter
+    if isinstance(formatter, AccessFormatter) and "request_id" not in (formatter._fmt or ""):
+        handler.setFormatter(AccessFormatter(fmt=(formatter._fmt or "") + ACCESS_SUFFIX, datefmt=formatter.datefmt,
+                                             use_colors=formatter.use_colors))
