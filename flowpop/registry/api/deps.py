@@ -63,9 +63,10 @@ def _query_names(dependant: Dependant) -> frozenset[str]:
 _DECLARED: dict[int, frozenset[str]] = {}
 
 
-async def known_query(request: Request) -> None:
+async def known_query(request: Request, _caller: Annotated[Actor, Depends(actor)]) -> None:
     """A query parameter the route does not declare is refused (422 unknown_parameter, naming it), never ignored:
-    a list's filter model refuses its own typos, this holds the routes whose parameters are plain too."""
+    a list's filter model refuses its own typos, this holds the routes whose parameters are plain too. The caller
+    is known first (the same cached dependency the route uses), so a stranger gets 401 and learns no parameter."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
