@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from flowpop.labels import label
 from flowpop.registry.inbox import workflow as inbox
 from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.kernel.errors import Invalid, field_error
@@ -199,16 +200,12 @@ def _rate(part: Any, whole: Any) -> float | None:
     return round((part or 0) / whole, 4) if whole else None
 
 
-KIND_ZH = {"assist_request": "协查", "assist_reply": "协查反馈", "notification": "通报", "transfer": "迁入申请/移交",
-           "not_found": "查无此人", "dispute": "申诉"}
-
-
 def sheet(reg: Registry, session: Session, actor: Actor, message_id: int) -> str:
     """A printable verification sheet (核实表) for the field check, as HTML."""
     m = get(reg, session, actor, message_id)
     subj = m.subject
     rows = [
-        ("消息类型", KIND_ZH.get(m.kind, m.kind)), ("发件单位", m.sender_name or m.sender_code),
+        ("消息类型", label("message_kind", m.kind, "zh")), ("发件单位", m.sender_name or m.sender_code),
         ("收件单位", m.addressee_name or m.addressee_code), ("办理期限", m.due_on.isoformat() if m.due_on else ""),
         ("姓名", subj.get("name", "")), ("公民身份号码", subj.get("id_number", "")), ("出生年份", subj.get("birth_year", "")),
         ("户籍地", reg.divisions.name(subj.get("household_code")) or subj.get("household_code", "")),
