@@ -5,7 +5,7 @@
 Finds the records behind the quality checks `duplicate_active_id` (two active records with one ID
 number) and `duplicate_record` (same name and ID number), groups every live record that shares the
 (revealed) ID number and plans one merge changeset per group; the registry keeps the best record
-(quality.keeping_order, the rule of the quality check's merge fix too): the others are
+(survivors.keeping_order, the rule of the quality check's merge fix too): the others are
 archived with "merged into <id>" and their stays move to the kept record (an open stay of theirs is
 archived when the kept record has one). Each changeset can be reverted.
 """

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
+from fastapi import Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -17,6 +18,9 @@ from flowpop.registry.kernel.auth import Actor
 from flowpop.registry.kernel.errors import ApiError
 from flowpop.registry.kernel.registry import Registry
 from flowpop.registry.store import tables as t
+
+# The header a client repeats to make a create safe to retry (the same key and body answer the first result).
+IdemKey = Annotated[str | None, Header(alias="Idempotency-Key")]
 
 M = TypeVar("M", bound=BaseModel)
 

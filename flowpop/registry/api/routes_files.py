@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import tempfile
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
-from typing import Annotated, BinaryIO
+from collections.abc import Callable
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from flowpop.registry.api.deps import Caller, Reg
+from flowpop.registry.api.uploads import spooled_body
 from flowpop.registry.files import exports, imports, imports_places
 from flowpop.registry.kernel.errors import Invalid, field_error
 from flowpop.rules import legacy
@@ -30,32 +28,6 @@ async def import_persons(
 ) -> ImportResult:
     """The body is the file itself (CSV in UTF-8 or GB18030, or XLSX)."""
     return await _run_import(request, reg, who, dry_run, skip_bad, filename, mapping, imports.import_persons)
-
-
-@contextlib.contextmanager
-def _spooled() -> Iterator[tuple[BinaryIO, Path]]:
-    """A temporary file for an upload, and a path that opens it anew (each reader keeps its own position).
-    On Linux the file has no name: not even a killed server leaves a copy of the upload behind."""
-    with tempfile.TemporaryFile(prefix="flowpop-import-") as f:
-        path = Path(f"/proc/self/fd/{f.fileno()}")
-        if path.exists():
-            yield f, path
-            return
-    with tempfile.TemporaryDirectory(prefix="flowpop-import-") as folder:
-        path = Path(folder) / "upload"
-        with path.open("w+b") as f:
-            yield f, path
-
-
-@contextlib.asynccontextmanager
-async def spooled_body(request: Request) -> AsyncIterator[Path]:
-    """The request body written to disk as it arrives (the body limit counts it as it is read), and a path
-    that opens it: an upload is read from there, never held whole in memory."""
-    with _spooled() as (f, path):
-        async for chunk in request.stream():
-            await run_in_threadpool(f.write, chunk)
-        f.flush()
-        yield path
 
 
 async def _run_import(request: Request, reg: Reg, who: Caller, dry_run: bool, skip_bad: bool, filename: str,

@@ -11,8 +11,8 @@ from starlette.concurrency import run_in_threadpool
 
 from flowpop.registry.api import idempotency
 from flowpop.registry.api.deps import Caller, Reg
-from flowpop.registry.api.routes_files import spooled_body
-from flowpop.registry.api.routes_persons import IdemKey
+from flowpop.registry.api.idempotency import IdemKey
+from flowpop.registry.api.uploads import spooled_body
 from flowpop.registry.inbox import exchange
 from flowpop.registry.inbox import views as inbox_views
 from flowpop.registry.inbox import workflow as inbox

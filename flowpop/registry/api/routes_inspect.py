@@ -13,7 +13,7 @@ from flowpop.registry.api.deps import Caller, Reg
 from flowpop.registry.bulk import changesets
 from flowpop.registry.county import inspections, quality, rates
 from flowpop.registry.kernel.errors import Invalid, field_error
-from flowpop.registry.people import access, certificates, present
+from flowpop.registry.people import access, certificates, present, survivors
 from flowpop.registry.store import tables as t
 from flowpop.types import (
     Assignment,
@@ -148,7 +148,7 @@ def quality_fix(key: str, reg: Reg, who: Caller, division: DivisionQ = None) -> 
         ids = quality.persons_behind(reg, session, who, key, division, limit=2_000_000)
         reason = f"质量检查修复：{key}"
         if fix == "merge":
-            groups = quality.merge_groups(session, ids)
+            groups = survivors.merge_groups(session, ids)
             data = ChangesetCreate(operation="merge", selection=Selection(ids=[x for g in groups for x in g] or [0]),
                                    values={"groups": groups, "archive_open_stays": True},
                                    reason=reason)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from flowpop.registry.api import idempotency
 from flowpop.registry.api.deps import Caller, Reg
+from flowpop.registry.api.idempotency import IdemKey
 from flowpop.registry.kernel import history
 from flowpop.registry.people import access, persons, stays
 from flowpop.registry.people.search import needs_writing, search_persons
@@ -27,7 +28,6 @@ from flowpop.types import (
 )
 
 router = APIRouter(prefix="/v1")
-IdemKey = Annotated[str | None, Header(alias="Idempotency-Key")]
 
 
 @router.get("/persons", response_model=Page[Person], tags=["persons"])

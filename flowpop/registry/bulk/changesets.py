@@ -20,13 +20,12 @@ from sqlalchemy import BigInteger, and_, any_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from flowpop.registry.county import quality
 from flowpop.registry.kernel import history
 from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.kernel.errors import ApiError, Conflict, Invalid, NotFound, field_error
 from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.kernel.validation import category
-from flowpop.registry.people import persons, stays
+from flowpop.registry.people import persons, stays, survivors
 from flowpop.registry.people.search import person_conditions
 from flowpop.registry.places import houses
 from flowpop.registry.store import bulk_insert
@@ -319,7 +318,7 @@ def _keepers(values: dict[str, Any], ids: list[int]) -> dict[int, int]:
 def _plan_merge(session: Session, values: dict[str, Any], ids: list[int]) -> Any:
     if ids and "keep" not in values and "groups" not in values:
         # one group, the record to keep not named: the registry's rule chooses it, and the plan records it
-        values["keep"] = quality.keeping_order(session, ids)[0]
+        values["keep"] = survivors.keeping_order(session, ids)[0]
     values = _typed(MergeValues, values, tuple(MergeValues.model_fields),
                     ("not_accepted", "只能指定 keep、groups、archive_open_stays", "only keep, groups, archive_open_stays"))
     keeper = _keepers(values, ids)

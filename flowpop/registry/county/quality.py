@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -14,15 +14,14 @@ from typing import Any
 from sqlalchemy import and_, case, exists, func, not_, or_, select
 from sqlalchemy.orm import Session
 
-from flowpop.registry.inbox import workflow
 from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.kernel.errors import Invalid, field_error
 from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.kernel.validation import LANDLINE, MARRIED, MOBILE
+from flowpop.registry.messaging import kinds
 from flowpop.registry.people.search import years_before
 from flowpop.registry.store import id_sql
 from flowpop.registry.store import tables as t
-from flowpop.registry.store.chunks import in_chunks
 from flowpop.registry.store.scans import unindexed
 from flowpop.types import QualityCheck, QualityReport
 
@@ -151,7 +150,7 @@ def _sql_checks(reg: Registry, session: Session, prefix: str, dialect: str) -> d
             scope, S.returned_on.is_not(None), S.returned_on < S.arrived_on),
         "unmanaged_outflow": lambda: select(P.id, _county()).join(t.Message, t.Message.sender_person_id == P.id).where(
             scope, t.Message.topic == "stay_registered", t.Message.created_at < month_ago,
-            t.Message.status.in_(tuple(workflow.UNMATCHED)),
+            t.Message.status.in_(tuple(kinds.UNMATCHED)),
             func.substr(t.Message.sender_code, 1, 6) == func.substr(P.household_code, 1, 6)),
     }
 
@@ -188,35 +187,3 @@ def persons_behind(reg: Registry, session: Session, actor: Actor, key: str, divi
     wanted = division[:6] if division else None
     ids = sorted({pid for pid, county in hits if wanted is None or county == wanted})
     return ids[:limit]
-
-
-def keeping_order(session: Session, ids: list[int]) -> list[int]:
-    """Records of one person, the one to keep first. The one rule for every merge (the quality fix's groups,
-    and a merge planned without naming the record to keep, as scripts/dedupe_persons.py plans them): an
-    active record before others, then the most recently updated, then the one with the most stays, then
-    the oldest (lowest id)."""
-    ranks = _keeping_ranks(session, ids)
-    return sorted(ranks, key=lambda pid: ranks[pid][0])
-
-
-def merge_groups(session: Session, ids: list[int]) -> list[list[int]]:
-    """Exact duplicates (same ID number and name) as merge groups, the record to keep first (keeping_order)."""
-    ranks = _keeping_ranks(session, ids)
-    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for pid, (_, number, name) in ranks.items():
-        groups[(number, name)].append(pid)
-    return [sorted(members, key=lambda pid: ranks[pid][0]) for members in groups.values() if len(members) > 1]
-
-
-def _keeping_ranks(session: Session, ids: list[int]) -> dict[int, tuple[tuple[Any, ...], str, str]]:
-    """Record → (its sort key for keeping, ID number, name)."""
-    P = t.Person
-    stays = select(func.count()).where(t.Stay.person_id == P.id).correlate(P).scalar_subquery()
-    epoch = dt.datetime(1970, 1, 1)
-    out: dict[int, tuple[tuple[Any, ...], str, str]] = {}
-    for part in in_chunks(ids):
-        for pid, number, name, status, updated, n in session.execute(
-                select(P.id, P.id_number, P.name, P.status, P.updated_at, stays).where(P.id.in_(part))):
-            newest_first = -(updated.replace(tzinfo=None) - epoch).total_seconds() if updated else float("inf")
-            out[pid] = ((status != "active", newest_first, -n, pid), number, name)
-    return out

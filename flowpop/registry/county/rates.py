@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy import Date, and_, case, cast, exists, func, not_, or_, select
 from sqlalchemy.orm import Session
 
-from flowpop.registry.inbox import workflow
 from flowpop.registry.kernel import settings as settings_mod
 from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.kernel.errors import Invalid, field_error
 from flowpop.registry.kernel.registry import Registry
+from flowpop.registry.messaging import kinds
 from flowpop.registry.people import stays
 from flowpop.registry.people.search import years_before
 from flowpop.registry.store import tables as t
@@ -152,7 +152,7 @@ def compute(reg: Registry, session: Session, actor: Actor, period: str, level: s
     results |= _groups(session, res_key, {"certificate_held": (has_cert, S.id.is_not(None)),
                                           "certificate_verified": (verified, has_cert)}, targets_where,
                        select_from=S.__table__.join(P.__table__, P.id == S.person_id))
-    acknowledged = exists().where(M.stay_id == S.id, M.topic == "stay_registered", M.status.in_(tuple(workflow.TAKEN_UP)))
+    acknowledged = exists().where(M.stay_id == S.id, M.topic == "stay_registered", M.status.in_(tuple(kinds.TAKEN_UP)))
     # both sides in this registry: for places elsewhere, whether they registered it is not known here
     both_here = func.substr(S.household_code, 1, 6).in_(sorted(reg.divisions.home_counties) or [""])
     managed_here = and_(unindexed(S.status) == "open", both_here)
@@ -168,10 +168,10 @@ def compute(reg: Registry, session: Session, actor: Actor, period: str, level: s
     # the inbox, by addressee
     m_key = func.substr(M.addressee_code, 1, width)
     m_where = and_(M.created_at >= start, M.created_at < end, code_range(M.addressee_code, prefix), M.external.is_(False))
-    request = M.kind.in_(tuple(workflow.ANSWER_COUNTED))
-    answered = M.status.in_(tuple(workflow.ANSWERED))
+    request = M.kind.in_(tuple(kinds.ANSWER_COUNTED))
+    answered = M.status.in_(tuple(kinds.ANSWERED))
     on_time = and_(request, answered, cast(M.answered_at, Date) <= M.due_on)
-    notice = M.kind.in_(tuple(workflow.ACKNOWLEDGEABLE))
+    notice = M.kind.in_(tuple(kinds.ACKNOWLEDGEABLE))
     results |= _groups(session, m_key, {"requests_answered": (and_(request, answered), request),
                                         "requests_on_time": (on_time, request),
                                         "notifications_received": (and_(notice, M.status == "closed"), notice)},
@@ -244,7 +244,7 @@ def shortfall(reg: Registry, session: Session, actor: Actor, key: str, period: s
             open_at_end, cross, in_scope, S.status == "open",
             func.substr(S.household_code, 1, 6).in_(sorted(reg.divisions.home_counties) or [""]),
             not_(exists().where(t.Message.stay_id == S.id, t.Message.topic == "stay_registered",
-                                t.Message.status.in_(tuple(workflow.TAKEN_UP))))),
+                                t.Message.status.in_(tuple(kinds.TAKEN_UP))))),
         "person_address_match": lambda: select(CI.person_id).where(
             CI.campaign_id.in_(select(t.Campaign.id).where(t.Campaign.quarter == quarter)),
             code_range(CI.village_code, prefix), CI.kind == "stay", CI.outcome.is_not(None),

@@ -16,7 +16,7 @@ from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.kernel.errors import Invalid, field_error
 from flowpop.registry.kernel.paging import decode_cursor, encode_cursor
 from flowpop.registry.kernel.registry import Registry, today
-from flowpop.registry.messaging import deadlines, matching, messages
+from flowpop.registry.messaging import deadlines, kinds, matching, messages
 from flowpop.registry.people.search import (
     is_id_text,
     log_lookups,
@@ -149,7 +149,7 @@ def summary(reg: Registry, session: Session, actor: Actor) -> InboxSummary:
     row = session.execute(
         select(
             func.count(),
-            func.sum(case((t.Message.status.in_(tuple(inbox.UNREAD)), 1), else_=0)),
+            func.sum(case((t.Message.status.in_(tuple(kinds.UNREAD)), 1), else_=0)),
             func.sum(case((t.Message.due_on < day, 1), else_=0)),
             func.sum(case((t.Message.due_on == day, 1), else_=0)),
         ).where(inbox_where)
@@ -171,9 +171,9 @@ def figures(reg: Registry, session: Session, actor: Actor, level: str = "townshi
         raise Invalid([field_error("level", "bad_level", "只能按县、乡镇或村统计", "level must be county, township or village")])
     day = today()
     group = func.substr(t.Message.addressee_code, 1, width)
-    is_notice = t.Message.kind.in_(tuple(inbox.ACKNOWLEDGEABLE))
-    is_request = t.Message.kind.in_(tuple(inbox.ANSWER_COUNTED))
-    answered = t.Message.status.in_(tuple(inbox.ANSWERED))
+    is_notice = t.Message.kind.in_(tuple(kinds.ACKNOWLEDGEABLE))
+    is_request = t.Message.kind.in_(tuple(kinds.ANSWER_COUNTED))
+    answered = t.Message.status.in_(tuple(kinds.ANSWERED))
     rows = session.execute(
         select(
             group,

@@ -20,21 +20,16 @@ from flowpop.registry.kernel.errors import ApiError, Conflict, Invalid, field_er
 from flowpop.registry.kernel.registry import Registry
 from flowpop.registry.kernel.versioning import compare_and_set, expect_version
 from flowpop.registry.messaging import deadlines, messages
+from flowpop.registry.messaging.kinds import (
+    ACKNOWLEDGEABLE,
+    REQUESTS,
+    UNREAD,
+)
 from flowpop.registry.people import access, persons, stays
 from flowpop.registry.store import tables as t
 from flowpop.registry.store.chunks import in_chunks
 from flowpop.rules import idnumber
 from flowpop.types import MessageActionName, Skipped
-
-# The kinds of message, grouped by what a place does with them.
-REQUESTS = frozenset({"assist_request", "not_found", "dispute"})  # answered with a reply (协查反馈)
-ACKNOWLEDGEABLE = frozenset({"notification", "assist_reply"})  # acknowledged (接收), many at a time
-ANSWER_COUNTED = frozenset({"assist_request", "not_found", "transfer"})  # whose answers the rates count
-# Statuses beyond deadlines.OPEN (the ones with a due date running)
-UNREAD = frozenset({"new", "forwarded", "escalated"})  # arrived here and not yet read
-UNMATCHED = UNREAD | {"read"}  # open, and nobody has matched it to a local record or started verifying
-TAKEN_UP = frozenset({"matched", "answered", "closed"})  # the addressee matched, answered or closed it
-ANSWERED = frozenset({"answered", "closed"})
 
 # action → (statuses it may start from, status it leads to, kinds it applies to; None = all)
 STEPS: dict[str, tuple[frozenset[str], str, frozenset[str] | None]] = {
