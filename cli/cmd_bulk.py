@@ -19,13 +19,13 @@ from flowpop.rules.legacy import decode
 from flowpop.types import Changeset, ChangesetPreview
 from flowpop_cli import inputs, views
 from flowpop_cli.cmd_persons import PERSON_EDITABLE
+from flowpop_cli.filter_options import KINDS
 from flowpop_cli.output import card, dumps, format_options, render, table
 from flowpop_cli.progress import Progress
 from flowpop_cli.state import CONFLICT, FAILURE, CommandFailed, State, bad_input, pass_state, t
 from flowpop_cli.views import FIELDS, Column, labelled, pick
 
 OPERATIONS = tuple(views.OPERATIONS)
-FILTER_KINDS = {"status": "person_status", "category": "category", "direction": "direction"}
 SKIP_FIELDS = {"id_rev", "ended_at"}  # bookkeeping columns a reader need not see
 SHOWN_FAILURES = 20
 STALE = "version_conflict"  # the code of records a chunk found changed since the preview
@@ -176,8 +176,8 @@ def parse_filters(pairs: Sequence[str]) -> dict[str, Any]:
             raise click.BadParameter(t(f"应为 条件=值：{pair}", f"expected key=value: {pair}"), param_hint="--filter")
         if key == "key_target":
             out[key] = value.lower() not in ("", "0", "false", "no", "否")
-        elif key in FILTER_KINDS:
-            out[key] = code_for(FILTER_KINDS[key], value) or value
+        elif key in KINDS:  # a selection's filters are the person filters: the same coded fields as `persons list`
+            out[key] = code_for(KINDS[key], value) or value
         else:
             out[key] = value
     return out
