@@ -1,0 +1,94 @@
+"""How fast the `flowpop` command starts (issue #16, item 4), run on demand, not in the tests:
+
+    python scripts/bench_cli.py [--db demo.db] [--runs 10]
+
+Median of --runs runs, each a fresh subprocess, of
+- `python -c pass`: the interpreter's floor, which no command can beat;
+- `flowpop --help` (target ≤ 0.2 s);
+- `flowpop --db DB persons list --limit 1`: a one-row embedded query (target ≤ 0.6 s).
+Without --db a small demo registry (2,000 people) is built in a temporary folder first.
+Prints absolute medians, the ratio to the floor, and whether each target is met; --json for one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TARGETS = {"help": 0.2, "query": 0.6}
+
+
+def flowpop_command() -> list[str]:
+    """The installed `flowpop` next to this interpreter, else `python -m flowpop`."""
+    script = Path(sys.executable).with_name("flowpop")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "flowpop"]
+
+
+def median_seconds(argv: list[str], runs: int, cwd: str) -> float:
+    times: list[float] = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(argv, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--db", help="a registry file to query (default: a fresh 2,000-person demo)")
+    p.add_argument("--runs", type=int, default=10)
+    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    args = p.parse_args()
+
+    flowpop = flowpop_command()
+    workdir = tempfile.mkdtemp(prefix="flowpop-bench-cli-")
+    env_db = os.environ.pop("FLOWPOP_DB", None)  # the command line names the registry
+    try:
+        db = args.db and str(Path(args.db).resolve())
+        if not db:
+            db = str(Path(workdir) / "demo.db")
+            subprocess.run([*flowpop, "--db", db, "demo", "--size", "2000"], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cases = {
+            "floor": [sys.executable, "-c", "pass"],
+            "help": [*flowpop, "--help"],
+            "query": [*flowpop, "--db", db, "persons", "list", "--limit", "1"],
+        }
+        medians = {name: median_seconds(argv, args.runs, workdir) for name, argv in cases.items()}
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        if env_db is not None:
+            os.environ["FLOWPOP_DB"] = env_db
+
+    floor = medians["floor"]
+    result = {
+        "runs": args.runs,
+        "python": sys.version.split()[0],
+        "median_s": {k: round(v, 3) for k, v in medians.items()},
+        "ratio_to_floor": {k: round(v / floor, 1) for k, v in medians.items() if k != "floor"},
+        "target_s": TARGETS,
+        "met": {k: medians[k] <= limit for k, limit in TARGETS.items()},
+    }
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(f"median of {args.runs} runs (python {result['python']})")
+        print(f"  {'python -c pass':<44} {floor:6.3f} s   1.0×")
+        labels = {"help": "flowpop --help", "query": "flowpop --db DB persons list --limit 1"}
+        for name, label in labels.items():
+            verdict = "ok" if result["met"][name] else "over"
+            print(f"  {label:<44} {medians[name]:6.3f} s {medians[name] / floor:5.1f}×"
+                  f"   target ≤ {TARGETS[name]} s: {verdict}")
+    return 0 if all(result["met"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
