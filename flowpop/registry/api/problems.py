@@ -9,13 +9,12 @@ import math
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from psycopg.errors import DeadlockDetected, LockNotAvailable, NumericValueOutOfRange, SerializationFailure
 from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from flowpop.registry.kernel.errors import ApiError, Invalid, field_error
-from flowpop.registry.store.db import lock_wait
+from flowpop.registry.store.db import PG_BUSY, PG_NUMERIC_VALUE_OUT_OF_RANGE, lock_wait, sqlstate
 from flowpop.types import TEXT_FAULTS, FieldError, Problem
 
 log = logging.getLogger("flowpop.registry")
@@ -54,13 +53,12 @@ _MESSAGES: dict[str, tuple[str, str]] = {
 # SQLite's SQLITE_BUSY and SQLITE_LOCKED (primary codes); PostgreSQL's lock_timeout, serialization failure
 # and deadlock: another writer holds what this request needs, and a retry soon will most likely pass.
 _SQLITE_BUSY = {5, 6}
-_PG_BUSY = (LockNotAvailable, SerializationFailure, DeadlockDetected)
 
 
 def busy(exc: BaseException) -> bool:
     """Whether a store error only means another writer was in the way."""
     orig = getattr(exc, "orig", None)
-    if isinstance(orig, _PG_BUSY):
+    if sqlstate(orig) in PG_BUSY:
         return True
     code = getattr(orig, "sqlite_errorcode", None)
     return isinstance(code, int) and code & 0xFF in _SQLITE_BUSY
@@ -150,7 +148,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DataError)
     async def _data_error(request: Request, exc: DataError) -> JSONResponse:
-        if isinstance(exc.orig, NumericValueOutOfRange):
+        if sqlstate(exc.orig) == PG_NUMERIC_VALUE_OUT_OF_RANGE:
             return _out_of_range(request)
         return await _crash(request, exc)
 

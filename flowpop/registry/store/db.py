@@ -30,6 +30,22 @@ def lock_wait() -> float:
         return LOCK_WAIT
 
 
+# PostgreSQL error codes (SQLSTATE) the service tells apart. They are read from the driver's error
+# (psycopg's Error.sqlstate) instead of its classes, so that nothing imports psycopg until a
+# PostgreSQL URL is opened: an embedded SQLite registry never loads it.
+PG_LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout passed
+PG_SERIALIZATION_FAILURE = "40001"
+PG_DEADLOCK_DETECTED = "40P01"
+PG_NUMERIC_VALUE_OUT_OF_RANGE = "22003"
+PG_BUSY = frozenset({PG_LOCK_NOT_AVAILABLE, PG_SERIALIZATION_FAILURE, PG_DEADLOCK_DETECTED})
+
+
+def sqlstate(orig: BaseException | None) -> str | None:
+    """The SQLSTATE of a PostgreSQL driver error; None for anything else (SQLite's errors have none)."""
+    code = getattr(orig, "sqlstate", None)
+    return code if isinstance(code, str) else None
+
+
 def normalize_url(db: str | Path) -> str:
     """A plain path means a SQLite file; ``postgresql://`` uses psycopg 3."""
     text = str(db)
