@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from flowpop.errors import NotFoundError, PermissionDeniedError
 from flowpop.rules.cells import csv_row, xlsx_row
 from flowpop.rules.divisions_source import pad12, prefix_of
 from flowpop.types import QualityCheck, QualityReport, Rate, RateRow, RatesReport
@@ -23,7 +24,17 @@ from flowpop_cli.cmd_files import write_bytes, write_text
 from flowpop_cli.cmd_inbox import open_output
 from flowpop_cli.output import dumps, format_options, render, table, width_of
 from flowpop_cli.progress import Progress
-from flowpop_cli.report_html import QuarterlyData, rate_name, render_quarterly, short_name, target_text
+from flowpop_cli.report_html import (
+    BEIJING,
+    QuarterlyData,
+    SignOff,
+    ancestor_codes,
+    beijing_today,
+    rate_name,
+    render_quarterly,
+    short_name,
+    target_text,
+)
 from flowpop_cli.state import State, pass_state, t
 from flowpop_cli.views import Column, percent
 
@@ -286,10 +297,24 @@ def scoped_quality(report: QualityReport, prefix: str) -> tuple[QualityReport, s
 @click.option("--division", metavar="CODE", help="报告的区划（默认您的管辖区域）/ the division (default: your jurisdiction)")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), metavar="report.html",
               help="输出的 HTML 文件 / the HTML file to write")
+@click.option("--unit", default="", envvar="FLOWPOP_REPORT_UNIT", metavar="NAME",
+              help="填报单位（默认留空待盖章）/ the reporting unit (default: a blank to stamp)")
+@click.option("--head", default="", envvar="FLOWPOP_REPORT_HEAD", metavar="NAME",
+              help="负责人（默认留空待签）/ the unit's head (default: a blank to sign)")
+@click.option("--preparer", default="", envvar="FLOWPOP_REPORT_PREPARER", metavar="NAME",
+              help="填表人（默认留空待签）/ who prepared it (default: a blank to sign)")
+@click.option("--phone", default="", envvar="FLOWPOP_REPORT_PHONE", metavar="NUMBER",
+              help="联系电话（默认留空）/ contact telephone (default: blank)")
+@click.option("--date", "reported_on", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="报出日期（默认北京时间今天）/ the date reported (default: today in Beijing)")
 @pass_state
-def quarterly(state: State, quarter: str | None, division: str | None, output: str) -> None:
-    """报送市里的季度报告：一个可打印的 HTML 文件（比率与目标、各乡镇柱状图、近四季度趋势、信息交换、
-    清查进度、数据质量）/ the printable quarterly report for the city, one self-contained HTML file."""
+def quarterly(state: State, quarter: str | None, division: str | None, output: str, unit: str, head: str,
+              preparer: str, phone: str, reported_on: dt.datetime | None) -> None:
+    """报送市里的季度报告：一个可打印的 HTML 文件（比率与目标、各乡镇柱状图（差的在前，无数据的不画）、
+    近四季度趋势、信息交换、清查进度、数据质量，末尾为填报单位、负责人、填表人、联系电话、报出日期签署栏；
+    这些名称可用选项或 FLOWPOP_REPORT_UNIT/HEAD/PREPARER/PHONE 给出）/
+    the printable quarterly report for the city, one self-contained HTML file, ending with a sign-off block
+    (unit, head, preparer, telephone, date; names from the options or FLOWPOP_REPORT_* variables)."""
     q = (quarter or quarter_of(dt.date.today())).upper()
     code = division_code(division)
     client = state.client
@@ -313,9 +338,18 @@ def quarterly(state: State, quarter: str | None, division: str | None, output: s
         quality, scope = scoped_quality(client.reports.quality(), prefix)
         progress.update(stage, 5, steps)
         me = client.me()
+        ancestors: dict[str, str] = {}  # the divisions between the area and the rows, whose names the rows' labels are made of
+        for a in ancestor_codes(rates_now.total.division_code, [row.division_code for row in rates_now.rows]):
+            try:
+                ancestors[a] = client.divisions.get(a).full_name
+            except (NotFoundError, PermissionDeniedError):  # the row then shows its own full name
+                continue
+        signoff = SignOff(reported_on=reported_on.date() if reported_on else beijing_today(), unit=unit.strip(),
+                          head=head.strip(), preparer=preparer.strip(), phone=phone.strip())
         html = render_quarterly(QuarterlyData(
             quarter=q, rates=rates_now, trend=history, figures=figures, campaigns=progress_rows, quality=quality,
-            generated=dt.datetime.now(), author=me.display_name or me.username, quality_scope=scope))
+            generated=dt.datetime.now(BEIJING), author=me.display_name or me.username, quality_scope=scope,
+            ancestors=ancestors, signoff=signoff))
         write_text(html, output)
         progress.update(stage, 6, steps)
     click.echo(t(f"已生成季度报告：{output}（用浏览器打开打印）", f"quarterly report saved: {output} (print from a browser)"),

@@ -4,15 +4,18 @@ as inline SVG, no scripts and no external assets, so it can be mailed, archived 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 
 from flowpop.labels import lang
+from flowpop.rules.divisions_source import pad12, prefix_of
 from flowpop.types import CampaignProgress, InboxFigures, QualityReport, Rate, RateRow, RatesReport
 from flowpop_cli.state import t
 from flowpop_cli.views import CAMPAIGN_STATUS, OUTCOMES, labelled, percent
 
 GOOD, BAD, NONE, TOTAL, TARGET = "#2e7d32", "#c62828", "#9e9e9e", "#1f4e79", "#e65100"
+BEIJING = dt.timezone(dt.timedelta(hours=8), "CST")
+CHART_LABEL_CHARS = 12  # a chart label longer than this is shortened from the front
 
 CSS = """
 @page { size: A4 landscape; margin: 12mm; }
@@ -35,9 +38,23 @@ figcaption { font-weight: bold; margin-bottom: 2px; }
 .bar span { background: #1f4e79; height: 8px; display: block; }
 .legend { color: #555; font-size: 12px; }
 section { page-break-inside: auto; }
+.signoff { margin-top: 36px; display: flex; flex-wrap: wrap; gap: 14px 36px; font-size: 14px; }
+.signoff .field { white-space: nowrap; }
+.signoff .blank { display: inline-block; min-width: 9em; border-bottom: 1px solid #444; padding: 0 4px; }
 footer { margin-top: 30px; color: #777; font-size: 11px; border-top: 1px solid #ccc; padding-top: 6px; }
 @media print { body { padding: 0; max-width: none; } h2 { page-break-after: avoid; } }
 """
+
+
+@dataclass
+class SignOff:
+    """The block a report to the city ends with; a name not given is a blank line to sign on paper."""
+
+    reported_on: dt.date
+    unit: str = ""
+    head: str = ""
+    preparer: str = ""
+    phone: str = ""
 
 
 @dataclass
@@ -51,6 +68,13 @@ class QuarterlyData:
     generated: dt.datetime
     author: str
     quality_scope: str | None = None  # the counties the quality counts were narrowed to, when they were
+    ancestors: dict[str, str] = field(default_factory=dict)  # code → full name of the divisions between area and rows
+    signoff: SignOff | None = None
+
+
+def beijing_today() -> dt.date:
+    """Today in Beijing (UTC+8 all year), whatever the machine's zone."""
+    return dt.datetime.now(BEIJING).date()
 
 
 def _e(value: object) -> str:
@@ -68,6 +92,58 @@ def target_text(r: Rate) -> str:
 def short_name(row: RateRow, parent: str | None) -> str:
     name = row.division_name or row.division_code
     return name[len(parent):] if parent and name.startswith(parent) and name != parent else name
+
+
+def ancestor_codes(area_code: str, codes: list[str]) -> list[str]:
+    """The divisions between the report's area and its rows (a city's counties for township rows), whose names
+    the rows' labels are built from."""
+    start = len(prefix_of(area_code)) if area_code else 0
+    out: set[str] = set()
+    for code in codes:
+        own = prefix_of(code)
+        out |= {pad12(own[:n]) for n in (2, 4, 6, 9) if start < n < len(own)}
+    return sorted(out)
+
+
+def relative_name(code: str, full: str | None, area: str | None, ancestors: dict[str, str]) -> str:
+    """A division's name below the report's area, one part per level: "三元区 城关街道" in a city's report,
+    "城关街道" in a county's. A name that does not continue its parent's is shown whole."""
+    name = full or code
+    path = [ancestors[a] for a in ancestor_codes("", [code]) if a in ancestors]
+    parts, before = [], area or ""
+    for step in [*path, name]:
+        if before and step.startswith(before):
+            if step != before:
+                parts.append(step[len(before):])
+        else:
+            parts = [step]
+        before = step
+    return " ".join(parts) or name
+
+
+def display_width(text: str) -> int:
+    return sum(2 if ord(c) >= 0x2E80 else 1 for c in text)
+
+
+def chart_labels(names: list[str], limit: int = CHART_LABEL_CHARS) -> list[str]:
+    """Labels short enough for a chart, cut from the front ("…坑塘街道") where the distinguishing part is not;
+    a cut that would make two labels read the same is made longer until they differ."""
+    keep = [min(len(n), limit) for n in names]
+
+    def shown(i: int) -> str:
+        n = names[i]
+        return n if keep[i] >= len(n) else "…" + n[len(n) - keep[i] + 1:]
+
+    while True:
+        labels = [shown(i) for i in range(len(names))]
+        seen: dict[str, list[int]] = {}
+        for i, label in enumerate(labels):
+            seen.setdefault(label, []).append(i)
+        clashes = [i for same in seen.values() if len(same) > 1 for i in same if keep[i] < len(names[i])]
+        if not clashes:
+            return labels
+        for i in clashes:
+            keep[i] += 1
 
 
 def _cell(r: Rate) -> str:
@@ -96,13 +172,19 @@ def _summary(report: RatesReport) -> str:
     return f'<p class="summary">{_e(text)}</p>'
 
 
-def _rates_table(report: RatesReport) -> str:
-    parent = report.total.division_name
+def row_labels(report: RatesReport, ancestors: dict[str, str]) -> dict[str, str]:
+    """Each row's name relative to the report's area (see relative_name), by division code."""
+    area = report.total.division_name if report.total.division_code else None
+    return {row.division_code: relative_name(row.division_code, row.division_name, area, ancestors)
+            for row in report.rows}
+
+
+def _rates_table(report: RatesReport, labels: dict[str, str]) -> str:
     head = "".join(f"<th>{_e(rate_name(r))}<br><small>{_e(target_text(r))}</small></th>" for r in report.total.rates)
     rows = []
     for row in report.rows:
         cells = "".join(_cell(r) for r in row.rates)
-        rows.append(f'<tr><td class="name">{_e(short_name(row, parent))}</td>{cells}</tr>')
+        rows.append(f'<tr><td class="name">{_e(labels[row.division_code])}</td>{cells}</tr>')
     total = "".join(_cell(r) for r in report.total.rates)
     rows.append(f'<tr class="total"><td class="name">{_e(t("合计", "Total"))}</td>{total}</tr>')
     return (f'<table><thead><tr><th class="name">{_e(t("区划", "Division"))}</th>{head}</tr></thead>'
@@ -111,16 +193,18 @@ def _rates_table(report: RatesReport) -> str:
 
 
 def bar_chart(title: str, bars: list[tuple[str, float | None, bool | None, bool]], target: float,
-              target_label: str) -> str:
-    """One horizontal bar per division (value 0–1), a dashed line at the target; the total bar in dark blue."""
-    label_w, plot_w, row_h, top = 130, 220, 18, 22
+              target_label: str, note: str = "") -> str:
+    """One horizontal bar per division (value 0–1), a dashed line at the target; the total bar in dark blue.
+    The labels are drawn as given (see chart_labels); the label column is as wide as the longest."""
+    widest = max((display_width(name) for name, *_ in bars), default=8)
+    label_w, plot_w, row_h, top = max(130, int(widest * 6.2) + 14), 220, 18, 22
     height = top + row_h * len(bars) + 6
     width = label_w + plot_w + 56
     parts = [f'<svg width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" role="img" aria-label="{_e(title)}" font-size="11">']
     for i, (name, value, meets, is_total) in enumerate(bars):
         y = top + i * row_h
-        shown = name if len(name) <= 10 else name[:9] + "…"
+        shown = name
         weight = ' font-weight="bold"' if is_total else ""
         parts.append(f'<text x="{label_w - 6}" y="{y + 12}" text-anchor="end"{weight}>{_e(shown)}</text>')
         if value is None:
@@ -137,20 +221,38 @@ def bar_chart(title: str, bars: list[tuple[str, float | None, bool | None, bool]
     parts.append(f'<text x="{x:.1f}" y="{top - 8}" text-anchor="middle" fill="{TARGET}">{_e(target_label)}</text>')
     parts.append(f'<line x1="{label_w}" y1="{top - 2}" x2="{label_w}" y2="{height - 2}" stroke="#888"/>')
     parts.append("</svg>")
-    return f"<figure><figcaption>{_e(title)}</figcaption>{''.join(parts)}</figure>"
+    remark = f'<p class="legend nodata">{_e(note)}</p>' if note else ""
+    return f"<figure><figcaption>{_e(title)}</figcaption>{''.join(parts)}{remark}</figure>"
 
 
-def _charts(report: RatesReport) -> str:
-    parent = report.total.division_name
+def worst_first(rows: list[RateRow], i: int, labels: dict[str, str]) -> list[RateRow]:
+    """The rows with data for rate i (a denominator), the furthest from the target first: the lowest value where
+    higher is better, the highest where lower is; ties by name."""
+    with_data = [row for row in rows if row.rates[i].denominator and row.rates[i].value is not None]
+
+    def key(row: RateRow) -> tuple[float, str]:
+        r = row.rates[i]
+        value = r.value or 0.0
+        return (value if r.higher_is_better else -value, labels[row.division_code])
+
+    return sorted(with_data, key=key)
+
+
+def _charts(report: RatesReport, labels: dict[str, str]) -> str:
     figures = []
     for i, first in enumerate(report.total.rates):
+        rows = worst_first(report.rows, i, labels)
+        names = chart_labels([labels[row.division_code] for row in rows])
         bars: list[tuple[str, float | None, bool | None, bool]] = [
-            (short_name(row, parent), row.rates[i].value, row.rates[i].meets_target, False) for row in report.rows]
+            (name, row.rates[i].value, row.rates[i].meets_target, False) for name, row in zip(names, rows, strict=True)]
         total = report.total.rates[i]
         bars.append((t("合计", "Total"), total.value, total.meets_target, True))
+        empty = len(report.rows) - len(rows)
+        note = t(f"{empty} 个单位无数据", f"{empty} division{'s' if empty != 1 else ''} without data") if empty else ""
         figures.append(bar_chart(f"{rate_name(first)}（{t('目标', 'target')} {target_text(first)}）"
                                  if lang() != "en" else f"{rate_name(first)} (target {target_text(first)})",
-                                 bars, first.target, t(f"目标 {percent(first.target, 0)}", f"target {percent(first.target, 0)}")))
+                                 bars, first.target, t(f"目标 {percent(first.target, 0)}", f"target {percent(first.target, 0)}"),
+                                 note))
     return f'<div class="charts">{"".join(figures)}</div>'
 
 
@@ -257,25 +359,43 @@ def _quality(report: QualityReport, scope: str | None) -> str:
             f'</tbody></table><p class="legend">{_e(note)}</p>')
 
 
+SIGNOFF_FIELDS = (("unit", "填报单位（盖章）", "Reporting unit (seal)"), ("head", "负责人", "Head of unit"),
+                  ("preparer", "填表人", "Prepared by"), ("phone", "联系电话", "Telephone"),
+                  ("reported_on", "报出日期", "Date reported"))
+
+
+def _signoff(s: SignOff) -> str:
+    """填报单位（盖章）、负责人、填表人、联系电话、报出日期: each a filled or blank line to sign on."""
+    day = s.reported_on
+    values = {"unit": s.unit, "head": s.head, "preparer": s.preparer, "phone": s.phone,
+              "reported_on": t(f"{day.year}年{day.month}月{day.day}日", day.isoformat())}
+    fields = "".join(f'<span class="field" data-field="{key}">{_e(t(zh, en))}{_e(t("：", ": "))}'
+                     f'<span class="blank">{_e(values[key]) or "&nbsp;"}</span></span>'
+                     for key, zh, en in SIGNOFF_FIELDS)
+    return f'<div class="signoff">{fields}</div>'
+
+
 def render_quarterly(data: QuarterlyData) -> str:
     r = data.rates
+    labels = row_labels(r, data.ancestors)
     place = r.total.division_name or t("全部辖区", "all divisions")
     title = t(f"{place} {data.quarter} 流动人口服务管理工作季度报告",
               f"{place}: floating-population service management, quarterly report {data.quarter}")
     meta = t(f"统计期间：{r.start} 至 {r.end}　生成时间：{data.generated:%Y-%m-%d %H:%M}　制表：{data.author}",
              f"Period: {r.start} to {r.end}  Generated: {data.generated:%Y-%m-%d %H:%M}  By: {data.author}")
     sections = [
-        (t("一、主要指标", "1. Rates against targets"), _summary(r) + _rates_table(r)),
-        (t("二、各单位比率", "2. Each rate by division"), _charts(r)),
+        (t("一、主要指标", "1. Rates against targets"), _summary(r) + _rates_table(r, labels)),
+        (t("二、各单位比率", "2. Each rate by division"), _charts(r, labels)),
         (t("三、近四个季度趋势", "3. The last four quarters"), _trend(data.trend)),
         (t("四、信息交换", "4. Exchange between places"), _inbox(data.figures)),
         (t("五、季度清查进度", "5. Quarterly inspection"), _campaigns(data.campaigns)),
         (t("六、数据质量", "6. Data quality"), _quality(data.quality, data.quality_scope)),
     ]
     body = "".join(f"<section><h2>{_e(head)}</h2>{content}</section>" for head, content in sections)
+    signoff = _signoff(data.signoff or SignOff(reported_on=beijing_today()))
     language = t("zh-CN", "en")
     return (f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{_e(title)}</title><style>{CSS}</style></head><body>"
-            f'<h1>{_e(title)}</h1><p class="meta">{_e(meta)}</p>{body}'
+            f'<h1>{_e(title)}</h1><p class="meta">{_e(meta)}</p>{body}{signoff}'
             f"<footer>{_e(t('由 flowpop 生成', 'Generated by flowpop'))}</footer></body></html>\n")
