@@ -1,4 +1,4 @@
-"""Legacy data as it really arrives: CSV from Excel in GB18030/GBK or UTF-8, XLSX; dates as
+"""Legacy data as it really arrives: CSV from Excel in GB18030/GBK or UTF-8, XLSX, Excel 97 XLS, ODS; dates as
 ``2012-03-05``, ``2012.3.5``, ``2012年3月5日``, ``20120305`` or Excel serial numbers; full-width
 digits, stray spaces, lowercase ``x``; Chinese column headers."""
 
@@ -41,6 +41,11 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "note": ("备注",),
 }
 EXCEL_EPOCH = dt.date(1899, 12, 30)
+# how Excel shows a long number in a General cell (3.60102E+17): an ID number it stored as a number
+EXCEL_NUMBER = re.compile(r"\d(\.\d+)?E\+?\d+", re.IGNORECASE)
+STORED_AS_NUMBER = ("该列在 Excel 中存成了数字，身份证号已失真：请将该列设为文本格式后重新导出",
+                    "this column was stored as a number in Excel, which garbles ID numbers; "
+                    "format it as text and export again")
 _SPACES = re.compile(r"\s+")
 _WIDE = re.compile("[\u3000\uff01-\uff5e\u2000-\u200b\u00a0]")
 _DATE_PATTERNS = (
@@ -56,6 +61,10 @@ def clean(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
+    elif isinstance(value, dt.datetime):  # an Excel date cell: a date at midnight is that date
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    elif isinstance(value, dt.date):
+        return value.isoformat()
     text = str(value)
     if text.isascii():
         text = text.strip()
@@ -142,13 +151,35 @@ def _file_encoding(path: Path) -> str:
         return "gb18030"
 
 
-def _is_xlsx(data: bytes | Path, filename: str) -> bool:
-    if filename.lower().endswith((".xlsx", ".xlsm")):
-        return True
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97 (BIFF8) workbooks, and other OLE2 compound files
+ODS_MIMETYPE = b"mimetype" + b"application/vnd.oasis.opendocument.spreadsheet"
+WORKBOOK_NAMES = (".xlsx", ".xlsm", ".xls", ".ods")
+
+
+def _head(data: bytes | Path, size: int = 128) -> bytes:
     if isinstance(data, bytes):
-        return data[:2] == b"PK"
+        return data[:size]
     with data.open("rb") as f:
-        return f.read(2) == b"PK"
+        return f.read(size)
+
+
+def file_kind(data: bytes | Path, filename: str = "") -> str:
+    """``xlsx``, ``xls``, ``ods`` or ``csv``, decided by the bytes: an OLE2 compound file is an Excel 97
+    workbook, a zip whose first entry is an OpenDocument spreadsheet's ``mimetype`` is ODS, any other zip
+    is XLSX (a damaged one fails as XLSX), the rest is text. The name decides only for a file too damaged
+    to show its kind (an ``.xls`` or ``.ods`` that is no workbook is refused as one)."""
+    head = _head(data)
+    if head.startswith(OLE2):
+        return "xls"
+    if head.startswith(b"PK"):
+        # the OpenDocument rule: "mimetype" is the first entry, stored uncompressed, at offset 30
+        return "ods" if head[30:30 + len(ODS_MIMETYPE)] == ODS_MIMETYPE else "xlsx"
+    name = filename.lower()
+    if name.endswith((".xls", ".ods")) and _has_nul(data):
+        return name.rsplit(".", 1)[1]
+    if name.endswith((".xlsx", ".xlsm")) and _has_nul(data):
+        return "xlsx"
+    return "csv"
 
 
 class UnreadableFile(ValueError):
@@ -161,24 +192,30 @@ class UnreadableFile(ValueError):
 
 NOT_XLSX = ("文件不是有效的 XLSX 工作簿（或已损坏），请另存为 XLSX 或 CSV 后重试",
             "the file is not a readable XLSX workbook (or it is damaged); save it as XLSX or CSV and try again")
-NOT_TEXT = ("文件既不是 CSV 文本（UTF-8 或 GB18030 编码），也不是 XLSX 工作簿",
-            "the file is neither CSV text (UTF-8 or GB18030) nor an XLSX workbook")
+NOT_XLS = ("文件不是可读的 Excel 97-2003（.xls）工作簿（可能已损坏或设有密码），请另存为 XLSX 或 CSV 后重试",
+           "the file is not a readable Excel 97-2003 (.xls) workbook (it may be damaged or password-protected); "
+           "save it as XLSX or CSV and try again")
+NOT_ODS = ("文件不是可读的 ODS 工作簿（或已损坏），请另存为 XLSX 或 CSV 后重试",
+           "the file is not a readable ODS workbook (or it is damaged); save it as XLSX or CSV and try again")
+NOT_TEXT = ("文件既不是 CSV 文本（UTF-8 或 GB18030 编码），也不是 XLSX、XLS 或 ODS 工作簿",
+            "the file is neither CSV text (UTF-8 or GB18030) nor an XLSX, XLS or ODS workbook")
+NOT_READABLE = {"xlsx": NOT_XLSX, "xls": NOT_XLS, "ods": NOT_ODS}
 
 
 def read_table(data: bytes | Path, filename: str = "") -> Iterator[list[object]]:
-    """Rows of a CSV or XLSX file, header row first. A file that is no table raises UnreadableFile (when the
-    first row is asked for), never a parser's own error."""
-    xlsx = _is_xlsx(data, filename)
-    if not xlsx and _has_nul(data):  # text has none: a binary file, even one that happens to decode
+    """Rows of a CSV, XLSX, XLS or ODS file (told apart by file_kind), header row first. A file that is no
+    table raises UnreadableFile (when the first row is asked for), never a parser's own error."""
+    kind = file_kind(data, filename)
+    if kind == "csv" and _has_nul(data):  # text has none: a binary file, even one that happens to decode
         raise UnreadableFile(*NOT_TEXT)
     try:
-        yield from _table(data, filename)
+        yield from _table(data, kind)
     except UnicodeDecodeError as exc:
         raise UnreadableFile(*NOT_TEXT) from exc
-    except Exception as exc:  # whatever a damaged or foreign zip makes openpyxl raise
-        if not xlsx:
+    except Exception as exc:  # whatever a damaged or foreign workbook makes openpyxl or calamine raise
+        if kind == "csv":
             raise
-        raise UnreadableFile(*NOT_XLSX) from exc
+        raise UnreadableFile(*NOT_READABLE[kind]) from exc
 
 
 def _has_nul(data: bytes | Path) -> bool:
@@ -188,9 +225,21 @@ def _has_nul(data: bytes | Path) -> bool:
         return any(b"\x00" in block for block in iter(lambda: f.read(1 << 20), b""))
 
 
-def _table(data: bytes | Path, filename: str = "") -> Iterator[list[object]]:
-    """Rows of a CSV or XLSX file, header row first; a file on disk (a large upload) is read as it goes."""
-    if _is_xlsx(data, filename):
+def _table(data: bytes | Path, kind: str) -> Iterator[list[object]]:
+    """Rows of a file of that kind, header row first; a CSV or XLSX file on disk (a large upload) is read as
+    it goes, an XLS or ODS workbook (python-calamine) whole."""
+    if kind in ("xls", "ods"):
+        from python_calamine import CalamineWorkbook
+
+        calamine = (CalamineWorkbook.from_filelike(io.BytesIO(data)) if isinstance(data, bytes)
+                    else CalamineWorkbook.from_path(str(data)))
+        try:
+            for cells in calamine.get_sheet_by_index(0).to_python(skip_empty_area=False):
+                yield list(cells)
+        finally:
+            calamine.close()
+        return
+    if kind == "xlsx":
         from openpyxl import load_workbook
 
         with io.BytesIO(data) if isinstance(data, bytes) else data.open("rb") as source:
@@ -210,8 +259,8 @@ def _table(data: bytes | Path, filename: str = "") -> Iterator[list[object]]:
 
 
 def count_rows(data: bytes | Path, filename: str = "") -> int:
-    """About how many data rows a file holds (for progress and for choosing how to write): CSV lines; 0 for XLSX."""
-    if _is_xlsx(data, filename):
+    """About how many data rows a file holds (for progress and for choosing how to write): CSV lines; 0 for a workbook."""
+    if file_kind(data, filename) != "csv":
         return 0
     if isinstance(data, bytes):
         return max(0, data.count(b"\n") - 1)

@@ -92,7 +92,9 @@ def check_row(ctx: Context, line: int, values: dict[str, str]) -> tuple[Row | No
         bad("id_number", "身份证号为空", "ID number is empty")
     else:
         check = idnumber.check(raw_id, today=day)
-        if not check.ok:
+        if not check.ok and legacy.EXCEL_NUMBER.fullmatch(raw_id):
+            bad("id_number", *legacy.STORED_AS_NUMBER)
+        elif not check.ok:
             bad("id_number", check.errors[0][1], check.errors[0][2])
         else:
             row.number = check.number
@@ -244,8 +246,18 @@ def digest(values: dict[str, str]) -> bytes:
     return hashlib.blake2b(repr(values).encode(), digest_size=16).digest()
 
 
+def numeric_id(value: float) -> str:
+    """An ID number cell Excel holds as a number: its digits if they make a valid number (a 15-digit one
+    survives), else the number as Excel shows it (3.60102E+17), which check_row refuses as stored as a number."""
+    digits = legacy.clean(value)
+    if idnumber.check(digits).ok:
+        return digits
+    return f"{float(value):.5E}"
+
+
 def cells(columns: list[tuple[int, str]], raw: list[Any]) -> dict[str, str]:
-    """The cells of a raw row by field name, cleaned (full-width forms, stray spaces, Excel dates)."""
+    """The cells of a raw row by field name, cleaned (full-width forms, stray spaces, Excel dates, ID numbers
+    Excel stored as numbers)."""
     values = {}
     width = len(raw)
     for i, key in columns:
@@ -253,8 +265,8 @@ def cells(columns: list[tuple[int, str]], raw: list[Any]) -> dict[str, str]:
             v = raw[i]
             if type(v) is str and v.isascii() and v.isprintable() and "  " not in v:
                 values[key] = v.strip()  # most cells: nothing else to clean
-            elif isinstance(v, dt.date | dt.datetime):
-                values[key] = v.isoformat()
+            elif key == "id_number" and type(v) in (int, float):
+                values[key] = numeric_id(v)
             else:
                 values[key] = legacy.clean(v)
     return values
