@@ -339,7 +339,8 @@ def quarterly(state: State, quarter: str | None, division: str | None, output: s
         progress.update(stage, 5, steps)
         me = client.me()
         ancestors: dict[str, str] = {}  # the divisions between the area and the rows, whose names the rows' labels are made of
-        for a in ancestor_codes(rates_now.total.division_code, [row.division_code for row in rates_now.rows]):
+        rows = [row.division_code for row in rates_now.rows] + [f.division_code for f in figures]
+        for a in ancestor_codes(rates_now.total.division_code, rows):
             try:
                 ancestors[a] = client.divisions.get(a).full_name
             except (NotFoundError, PermissionDeniedError):  # the row then shows its own full name

@@ -294,7 +294,7 @@ def _ratio(part: int, whole: int) -> str:
     return percent(part / whole) if whole else "—"
 
 
-def _inbox(figures: list[InboxFigures]) -> str:
+def _inbox(figures: list[InboxFigures], area: str | None, ancestors: dict[str, str]) -> str:
     if not figures:
         return f"<p>{_e(t('没有信息交换记录', 'No exchange recorded'))}</p>"
     heads = [t("区划", "Division"), t("收到通报", "Notices"), t("已接收", "Acknowledged"), t("接收率", "Received %"),
@@ -302,7 +302,7 @@ def _inbox(figures: list[InboxFigures]) -> str:
              t("及时率", "On time %"), t("逾期", "Overdue")]
     rows = []
     for f in figures:
-        rows.append([f.division_name or f.division_code, f.received, f.acknowledged, _ratio(f.acknowledged, f.received),
+        rows.append([relative_name(f.division_code, f.division_name, area, ancestors), f.received, f.acknowledged, _ratio(f.acknowledged, f.received),
                      f.requests, f.answered, _ratio(f.answered, f.requests), f.answered_on_time,
                      _ratio(f.answered_on_time, f.requests), f.overdue])
     s = {k: sum(getattr(f, k) for f in figures) for k in ("received", "acknowledged", "requests", "answered",
@@ -378,6 +378,7 @@ def _signoff(s: SignOff) -> str:
 def render_quarterly(data: QuarterlyData) -> str:
     r = data.rates
     labels = row_labels(r, data.ancestors)
+    area = r.total.division_name if r.total.division_code else None
     place = r.total.division_name or t("全部辖区", "all divisions")
     title = t(f"{place} {data.quarter} 流动人口服务管理工作季度报告",
               f"{place}: floating-population service management, quarterly report {data.quarter}")
@@ -387,7 +388,7 @@ def render_quarterly(data: QuarterlyData) -> str:
         (t("一、主要指标", "1. Rates against targets"), _summary(r) + _rates_table(r, labels)),
         (t("二、各单位比率", "2. Each rate by division"), _charts(r, labels)),
         (t("三、近四个季度趋势", "3. The last four quarters"), _trend(data.trend)),
-        (t("四、信息交换", "4. Exchange between places"), _inbox(data.figures)),
+        (t("四、信息交换", "4. Exchange between places"), _inbox(data.figures, area, data.ancestors)),
         (t("五、季度清查进度", "5. Quarterly inspection"), _campaigns(data.campaigns)),
         (t("六、数据质量", "6. Data quality"), _quality(data.quality, data.quality_scope)),
     ]

@@ -132,7 +132,13 @@ def city_rates(demo: Demo) -> RatesReport:
 
 
 def test_a_city_report_names_townships_relative_to_the_city(demo: Demo, tmp_path: Path) -> None:
-    report = parsed(quarterly(demo, tmp_path))
+    html = quarterly(demo, tmp_path)
+    report = parsed(html)
+    for start, end in (("一、主要指标", "二、各单位比率"), ("四、信息交换", "五、季度清查进度")):  # the tables too
+        names = re.findall(r'<td class="name">([^<]*)</td>', html[html.index(start):html.index(end)])
+        assert len(names) > 10 and len(set(names)) == len(names)
+        assert not any(name.startswith(("福建", "三明")) for name in names)
+        assert any(re.fullmatch(r"三元区 \S+[街镇乡]\S*", name) for name in names)  # "三元区 坑塘街道（演示）"
     rates = city_rates(demo)
     assert len(report.charts) == len(rates.total.rates) and len(rates.rows) > 20
     townships = 0
