@@ -100,6 +100,23 @@ def demo(state: State, size: int, seed: int | None, replace: bool, as_json: bool
             click.echo(f"  {t(zh, en)}: {_demo_value(key, values[key])}")
 
 
+def shown_db(db: str) -> str:
+    """The registry as a message may name it: a URL without its password."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(db).render_as_string(hide_password=True)
+    except ArgumentError:  # a file path
+        return db
+
+
+def one_line(exc: BaseException) -> str:
+    """The first line of what the driver said (SQLAlchemy wraps it and adds a background link)."""
+    cause = getattr(exc, "orig", None) or exc
+    return (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+
+
 @click.command()
 @click.option("--db", "serve_db", metavar="PATH_OR_URL", help="登记库（默认同全局 --db）/ registry (default: the global --db)")
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -113,14 +130,19 @@ def serve(state: State, serve_db: str | None, host: str, port: int, workers: int
     先用 flowpop users add 和 flowpop tokens create 创建用户和令牌 /
     create users and tokens first with flowpop users add and flowpop tokens create."""
     import uvicorn
+    from sqlalchemy.exc import SQLAlchemyError
 
     from flowpop.registry.api import logs
     from flowpop.registry.store.db import migrate
 
     db = serve_db or local_db(state)
-    migrate(db)
-    click.echo(t(f"登记服务：http://{host}:{port}（登记库 {db}；需要令牌）",
-                 f"registry server: http://{host}:{port} (registry {db}; tokens required)"), err=True)
+    try:
+        migrate(db)
+    except (SQLAlchemyError, OSError, ValueError) as exc:  # no such server, refused, a malformed URL (UnicodeError)
+        raise CommandFailed(t(f"无法打开登记库 {shown_db(db)}：{one_line(exc)}",
+                              f"cannot open the registry {shown_db(db)}: {one_line(exc)}"), FAILURE) from None
+    click.echo(t(f"登记服务：http://{host}:{port}（登记库 {shown_db(db)}；需要令牌）",
+                 f"registry server: http://{host}:{port} (registry {shown_db(db)}; tokens required)"), err=True)
     if workers == 1:
         from flowpop.registry.api import create_app
 
