@@ -137,7 +137,7 @@ def _send(state: State, data: bytes, filename: str, *, dry_run: bool, skip_bad: 
 
 
 @click.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="只检查，不写入 / check only, write nothing")
 @click.option("--skip-bad", is_flag=True, help="跳过错误行，导入其余 / import the good rows, skip the bad ones")
 @click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="MAP.csv|MAP.json",
@@ -149,8 +149,9 @@ def _send(state: State, data: bytes, filename: str, *, dry_run: bool, skip_bad: 
 @pass_state
 def import_file(state: State, file: Path, dry_run: bool, skip_bad: bool, mapping: Path | None, errors_path: Path | None,
                 yes: bool, fmt: str) -> None:
-    """导入人员文件（CSV：GB18030 或 UTF-8；XLSX），按身份证号新增或更新 /
-    import people from a CSV (GB18030 or UTF-8) or XLSX file; inserted or updated by ID number.
+    """导入人员文件（CSV：GB18030 或 UTF-8；XLSX、XLS、ODS；- 为标准输入），按身份证号新增或更新 /
+    import people from a CSV (GB18030 or UTF-8), XLSX, XLS or ODS file (- reads standard input); inserted or
+    updated by ID number.
 
     有错误行且未导入时退出码为 4；错误报告可用 Excel 打开 /
     exits 4 when rows were rejected and nothing was imported; the error report opens in Excel."""
@@ -161,7 +162,7 @@ def import_command(resource: str, doc: str) -> click.Command:
     """`flowpop houses import` / `flowpop employers import`: the same options and report as `flowpop import`."""
 
     @click.command("import", help=doc)
-    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path))
     @click.option("--dry-run", is_flag=True, help="只检查，不写入 / check only, write nothing")
     @click.option("--skip-bad", is_flag=True, help="跳过错误行，导入其余 / import the good rows, skip the bad ones")
     @click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="MAP.csv|MAP.json",
@@ -180,27 +181,29 @@ def import_command(resource: str, doc: str) -> click.Command:
 
 def run_import(state: State, resource: str, file: Path, dry_run: bool, skip_bad: bool, mapping: Path | None,
                errors_path: Path | None, yes: bool, fmt: str) -> None:
-    data = file.read_bytes()
+    stdin = str(file) == "-"  # `flowpop import -`: the file from standard input; its kind is told by its bytes
+    data = click.get_binary_stream("stdin").read() if stdin else file.read_bytes()
+    name = "-" if stdin else file.name
     columns = read_mapping(mapping) if mapping else {}
     if not dry_run and not yes and is_tty():
         # on a terminal: check first, show what would happen, then ask
-        check = _send(state, data, file.name, dry_run=True, skip_bad=skip_bad, mapping=columns, resource=resource)
+        check = _send(state, data, name, dry_run=True, skip_bad=skip_bad, mapping=columns, resource=resource)
         click.echo(card(import_counts(check)))
         if check.rejected and not skip_bad:
             result = check
         else:
             inputs.confirm(f"写入登记库（{check.total - check.rejected - check.duplicates} 行）？",
                            f"write to the registry ({check.total - check.rejected - check.duplicates} rows)?", yes)
-            result = _send(state, data, file.name, dry_run=False, skip_bad=skip_bad, mapping=columns, resource=resource)
+            result = _send(state, data, name, dry_run=False, skip_bad=skip_bad, mapping=columns, resource=resource)
     else:
-        result = _send(state, data, file.name, dry_run=dry_run, skip_bad=skip_bad, mapping=columns, resource=resource)
+        result = _send(state, data, name, dry_run=dry_run, skip_bad=skip_bad, mapping=columns, resource=resource)
     if fmt == "json":
         click.echo(dumps(result, indent=2))
     else:
         click.echo(card(import_counts(result)))
     if result.problems:
-        target = errors_path or file.with_name(file.name + ".errors.csv")
-        headers = headers_of(data, file.name, columns)
+        target = errors_path or (Path("stdin.errors.csv") if stdin else file.with_name(file.name + ".errors.csv"))
+        headers = headers_of(data, name, columns)
         write_errors(result, target, headers)
         for p in result.problems[:SHOWN_PROBLEMS]:
             reason = t(p.reason, p.reason_en)
