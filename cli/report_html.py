@@ -193,9 +193,10 @@ def _rates_table(report: RatesReport, labels: dict[str, str]) -> str:
 
 
 def bar_chart(title: str, bars: list[tuple[str, float | None, bool | None, bool]], target: float,
-              target_label: str, note: str = "") -> str:
+              target_label: str, note: str = "", titles: list[str] | None = None) -> str:
     """One horizontal bar per division (value 0–1), a dashed line at the target; the total bar in dark blue.
-    The labels are drawn as given (see chart_labels); the label column is as wide as the longest."""
+    The labels are drawn as given (see chart_labels), a bar's title (its tooltip) names it in full from ``titles``;
+    the label column is as wide as the longest label."""
     widest = max((display_width(name) for name, *_ in bars), default=8)
     label_w, plot_w, row_h, top = max(130, int(widest * 6.2) + 14), 220, 18, 22
     height = top + row_h * len(bars) + 6
@@ -213,7 +214,7 @@ def bar_chart(title: str, bars: list[tuple[str, float | None, bool | None, bool]
         color = TOTAL if is_total else (GOOD if meets else BAD)
         w = max(min(value, 1.0), 0.0) * plot_w
         parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" fill="{color}">'
-                     f"<title>{_e(name)} {_e(percent(value))}</title></rect>")
+                     f"<title>{_e(titles[i] if titles and i < len(titles) else name)} {_e(percent(value))}</title></rect>")
         parts.append(f'<text x="{label_w + w + 4:.1f}" y="{y + 12}"{weight}>{_e(percent(value))}</text>')
     x = label_w + max(min(target, 1.0), 0.0) * plot_w
     parts.append(f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{height - 2}" stroke="{TARGET}" '
@@ -252,7 +253,7 @@ def _charts(report: RatesReport, labels: dict[str, str]) -> str:
         figures.append(bar_chart(f"{rate_name(first)}（{t('目标', 'target')} {target_text(first)}）"
                                  if lang() != "en" else f"{rate_name(first)} (target {target_text(first)})",
                                  bars, first.target, t(f"目标 {percent(first.target, 0)}", f"target {percent(first.target, 0)}"),
-                                 note))
+                                 note, [labels[row.division_code] for row in rows]))
     return f'<div class="charts">{"".join(figures)}</div>'
 
 

@@ -19,7 +19,7 @@ import flowpop
 from flowpop.demo.build import build
 from flowpop.registry.store.db import normalize_url
 from flowpop.types import Rate, RateRow, RatesReport
-from flowpop_cli.report_html import chart_labels, worst_first
+from flowpop_cli.report_html import bar_chart, chart_labels, worst_first
 from tests.cli.runner import invoke
 from tests.conftest import PG_URL, _pg_schema_url
 
@@ -224,3 +224,10 @@ def test_worst_first_reads_the_direction_of_each_rate() -> None:
     labels = {r.division_code: r.division_code for r in rows}
     assert [r.division_code for r in worst_first(rows, 0, labels)] == ["b", "d", "a"]
     assert [r.division_code for r in worst_first(rows, 1, labels)] == ["c", "d", "a"]
+
+
+def test_a_shortened_bar_names_the_division_in_full_in_its_tooltip() -> None:
+    full = "三元区 城关街道中心社区（演示）"
+    (label,) = chart_labels([full], limit=10)
+    svg = bar_chart("登记率", [(label, 0.5, False, False), ("合计", 0.5, False, True)], 0.9, "目标 90%", titles=[full])
+    assert f">{label}</text>" in svg and f"<title>{full} 50.0%</title>" in svg
