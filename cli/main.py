@@ -14,6 +14,7 @@ from flowpop_cli import (
     cmd_admin,
     cmd_backup,
     cmd_bulk,
+    cmd_config,
     cmd_files,
     cmd_inbox,
     cmd_inspect,
@@ -100,6 +101,7 @@ cli.add_command(cmd_report.report)
 cli.add_command(cmd_report.quality)
 cli.add_command(cmd_backup.backup_command)
 cli.add_command(cmd_backup.restore_command)
+cli.add_command(cmd_config.config)
 
 
 def main() -> None:

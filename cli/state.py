@@ -81,8 +81,10 @@ class State:
     def settings(self) -> Settings:
         try:
             return resolve(**self._args)
-        except KeyError as exc:  # an unknown profile
-            raise click.BadParameter(str(exc.args[0]), param_hint="--profile") from None
+        except KeyError as exc:  # an unknown profile (flowpop.config.UnknownProfile, which says it in both languages)
+            localized = getattr(exc, "localized", None)
+            message = localized(lang()) if callable(localized) else str(exc.args[0])
+            raise click.BadParameter(message, param_hint="--profile") from None
 
     @property
     def client(self) -> flowpop.Client:

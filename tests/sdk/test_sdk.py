@@ -342,7 +342,9 @@ def test_stay_create_is_idempotent(client: flowpop.Client) -> None:
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
     for name in ("FLOWPOP_URL", "FLOWPOP_TOKEN", "FLOWPOP_DB", "FLOWPOP_PROFILE"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("FLOWPOP_CONFIG", str(tmp_path / "absent.toml"))
+    # no config file: the default place is empty (a missing file named by FLOWPOP_CONFIG is an error)
+    monkeypatch.delenv("FLOWPOP_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-config"))
     return monkeypatch
 
 

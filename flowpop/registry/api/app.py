@@ -29,6 +29,7 @@ from flowpop.registry.api import (
     routes_persons,
     routes_places,
 )
+from flowpop.registry.kernel import settings as settings_mod
 from flowpop.registry.kernel.errors import Invalid, field_error
 from flowpop.registry.kernel.registry import Registry
 from flowpop.types import TEXT_FAULTS, Problem
@@ -160,6 +161,7 @@ class RegistryApp(FastAPI):
 def create_app(db: str | Path | Registry, *, embedded: bool = False) -> FastAPI:
     """``embedded``: requests without a token act as the local administrator (in-process use only)."""
     tag_log_records()
+    settings_mod.load()  # a settings file with an unknown key or a bad value stops the start (ConfigError)
     app = RegistryApp(
         title="flowpop registry",
         version=__version__,

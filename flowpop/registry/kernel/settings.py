@@ -4,6 +4,7 @@ local registry in the user data directory)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -12,7 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from platformdirs import user_data_dir
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import ValidationError as PydanticValidationError
 
+from flowpop.config import ConfigError, invalid_file
 from flowpop.rules.workdays import Calendar
 
 DEFAULTS: dict[str, Any] = {
@@ -50,6 +54,54 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+_STRICT = ConfigDict(extra="forbid", strict=True)
+
+
+def _section(name: str, kind: type) -> type[BaseModel]:
+    """A model of one section of DEFAULTS: exactly its keys, each of the given type (a TOML number)."""
+    fields: dict[str, Any] = {key: (kind, Field(default=value, ge=0)) for key, value in DEFAULTS[name].items()}
+    return create_model(name.title(), __config__=_STRICT, **fields)
+
+
+Deadlines = _section("deadlines", int)
+Penalties = _section("penalties", int)
+Targets = _section("targets", float)  # shares: 0.9, not "90%"
+
+
+class Exchange(BaseModel):
+    model_config = _STRICT
+    home: list[str] = Field(default_factory=list)
+
+
+class CalendarYear(BaseModel):
+    model_config = _STRICT
+    holidays: list[dt.date | str] = Field(default_factory=list)
+    workdays: list[dt.date | str] = Field(default_factory=list)
+
+
+class SettingsFile(BaseModel):
+    """What a settings file may hold: the sections and keys of DEFAULTS, nothing else."""
+
+    model_config = _STRICT
+    deadlines: Deadlines = Field(default_factory=Deadlines)  # type: ignore[valid-type]  # made by create_model
+    penalties: Penalties = Field(default_factory=Penalties)  # type: ignore[valid-type]
+    targets: Targets = Field(default_factory=Targets)  # type: ignore[valid-type]
+    exchange: Exchange = Field(default_factory=Exchange)
+    calendar: dict[str, CalendarYear] = Field(default_factory=dict)
+
+
+def check(data: dict[str, Any], file: Path) -> None:
+    """A ConfigError naming every unknown key and mistyped value in the settings file ``file``."""
+    try:
+        parsed = SettingsFile.model_validate(data)
+    except PydanticValidationError as exc:
+        raise invalid_file(file, exc) from None
+    bad_years = [year for year in parsed.calendar if not year.isdigit()]
+    if bad_years:
+        raise ConfigError(f"配置文件 {file} 有误：calendar 下应为年份，而不是 {', '.join(bad_years)}",
+                          f"{file}: calendar keys must be years, not {', '.join(bad_years)}")
+
+
 @dataclass(frozen=True)
 class Settings:
     deadlines: dict[str, int]
@@ -73,13 +125,23 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@lru_cache(maxsize=8)
 def load(path: str | None = None) -> Settings:
-    file = Path(path) if path else settings_path()
+    """The settings from ``path`` (default: settings_path(), read when called), checked; each file read once."""
+    return _load(str(path or settings_path()))
+
+
+@lru_cache(maxsize=8)
+def _load(path: str) -> Settings:
+    file = Path(path)
     data = DEFAULTS
     if file.exists():
-        with file.open("rb") as fh:
-            data = _merge(DEFAULTS, tomllib.load(fh))
+        try:
+            with file.open("rb") as fh:
+                given = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise invalid_file(file, exc) from None
+        check(given, file)
+        data = _merge(DEFAULTS, given)
     extra = {int(year): spec for year, spec in data.get("calendar", {}).items()}
     return Settings(
         deadlines=dict(data["deadlines"]),
