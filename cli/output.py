@@ -7,7 +7,6 @@ to the same display width.
 
 from __future__ import annotations
 
-import csv
 import functools
 import json
 import shutil
@@ -20,7 +19,8 @@ from pydantic import BaseModel
 from tabulate import tabulate
 from wcwidth import wcswidth, wcwidth
 
-from flowpop.rules.cells import csv_cell
+from flowpop.labels import CODED, label, title
+from flowpop.rules.cells import CsvOut
 from flowpop_cli.state import t
 from flowpop_cli.views import Column
 
@@ -154,13 +154,18 @@ def render(items: Iterable[Any], fmt: str, columns: Sequence[Column] | None = No
             out.write(dumps(item) + "\n")
             count += 1
     elif fmt == "csv":
-        writer: csv.DictWriter[str] | None = None
+        # the CSV every flowpop file is (flowpop.rules.cells.CsvOut: BOM, number codes kept text), for Excel:
+        # the API's fields, titled and with codes labelled in the user's language, as an export is
+        writer: CsvOut | None = None
+        keys: list[str] = []
         for item in items:
             data = as_json(item)
             if writer is None:
-                writer = csv.DictWriter(out, fieldnames=list(data), extrasaction="ignore", lineterminator="\n")
-                writer.writeheader()
-            writer.writerow({k: csv_cell(_csv_cell(v)) for k, v in data.items()})  # opened in Excel too
+                writer = CsvOut(out)
+                keys = list(data)
+                writer.row([title(k) for k in keys])
+            writer.row([label(CODED[k], v) if k in CODED and isinstance(v, str) else _csv_cell(v)
+                        for k, v in ((k, data.get(k)) for k in keys)])
             count += 1
     else:
         raise click.BadParameter(fmt, param_hint="--format")

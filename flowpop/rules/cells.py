@@ -5,13 +5,21 @@ break can hide one), so a name such as ``=HYPERLINK("http://evil.example/","点�
 In CSV such text gets a leading apostrophe, as one types it in Excel to keep it text; in XLSX it is written as a string
 cell marked quote-prefixed, so the value stays exact and editing it in Excel keeps it text. Numbers,
 dates and empty cells pass as they are: a negative amount in a numeric column stays a number.
+
+A CSV has no cell types, and Excel or WPS opening one by double-click makes a number of every string of digits:
+an ID number or a 12-digit division code becomes ``3.60602E+17`` (15 significant digits, the rest lost on save),
+a phone number loses its leading 0. So in CSV such a string (all digits, 12 or more of them, or starting with 0)
+gets a leading tab: the cell is no longer a number to either program, it stays text, every digit shown;
+flowpop's importer (and any reader that trims cells) reads the digits back. Every CSV flowpop writes goes
+through ``CsvOut``: UTF-8 with a BOM (so Excel picks the encoding), CRLF line ends, these cells.
 """
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import IO, Any
 
 # the full-width signs too, a precaution: a Chinese input method types them, and it costs only an apostrophe
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
@@ -21,22 +29,49 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠
 SEPARATORS = re.compile("[\t\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
 
+# what keeps a string of digits text in a CSV opened by Excel or WPS (see above)
+TEXT_MARK = "\t"
+BOM = "\ufeff"
+LONG_DIGITS = 12  # Excel shows 12 digits or more in E notation and keeps only 15
+
+
 def starts_formula(value: object) -> bool:
     return isinstance(value, str) and value.startswith(FORMULA_START)
 
 
+def is_number_code(value: object) -> bool:
+    """Digits a spreadsheet would turn into a number and mangle: 12 or more of them, or a leading 0."""
+    return (isinstance(value, str) and value.isascii() and value.isdigit()
+            and (len(value) >= LONG_DIGITS or (len(value) > 1 and value[0] == "0")))
+
+
 def csv_cell(value: Any) -> Any:
-    """One CSV cell: None is empty, text that would start a formula gets a leading apostrophe."""
+    """One CSV cell: None is empty, text that would start a formula gets a leading apostrophe, a number code
+    (ID number, division code, phone number with its 0) a leading tab."""
     if value is None:
         return ""
-    if starts_formula(value):
-        return "'" + value
+    if isinstance(value, str):
+        if value.startswith(FORMULA_START):
+            return "'" + value
+        if is_number_code(value):
+            return TEXT_MARK + value
     return value
 
 
 def csv_row(values: Iterable[Any]) -> list[Any]:
-    # csv_cell inlined: an export writes millions of cells
-    return ["" if v is None else "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v for v in values]
+    return [csv_cell(v) for v in values]
+
+
+class CsvOut:
+    """The one CSV writer: a BOM first (UTF-8 only: Excel then reads it as UTF-8), CRLF, every cell by csv_cell."""
+
+    def __init__(self, out: IO[str], *, bom: bool = True) -> None:
+        if bom:
+            out.write(BOM)
+        self._writer = csv.writer(out, lineterminator="\r\n")
+
+    def row(self, values: Iterable[Any]) -> None:
+        self._writer.writerow(csv_row(values))
 
 
 def xlsx_row(sheet: Any, values: Iterable[Any]) -> list[Any]:

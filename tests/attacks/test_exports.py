@@ -125,8 +125,8 @@ def test_formula_text_is_inert_in_the_cli_csv_files(client: flowpop.Client, db_u
     runner = CliRunner()
     listed = runner.invoke(cli, ["--db", db_url, "persons", "list", "--format", "csv"], prog_name="flowpop")
     assert listed.exit_code == 0, listed.output
-    row = next(r for r in csv.DictReader(io.StringIO(listed.stdout)) if r["name"].endswith(EVIL))
-    assert row["name"] == "'" + EVIL
+    row = next(r for r in csv.DictReader(io.StringIO(listed.stdout.lstrip("\ufeff"))) if r["姓名"].endswith(EVIL))
+    assert row["姓名"] == "'" + EVIL
 
     # the import's error report repeats the bad value as it was in the file
     bad = tmp_path / "bad.csv"

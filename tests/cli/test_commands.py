@@ -14,6 +14,7 @@ import pytest
 from wcwidth import wcswidth
 
 import flowpop
+from flowpop.labels import title
 from flowpop.rules import idnumber
 from flowpop.rules.divisions_source import DivisionRow, write_csv
 from flowpop_cli.output import table
@@ -126,10 +127,10 @@ def test_formats_parse_back(run: Run, client: flowpop.Client, make_person: Calla
     assert jsonout(run("persons", "list", "--json")) == as_json
     lines = run("persons", "list", "--format", "jsonl").stdout.splitlines()
     assert [json.loads(line)["id"] for line in lines] == expected
-    rows = list(csv.DictReader(io.StringIO(run("persons", "list", "--format", "csv").stdout)))
-    assert [int(r["id"]) for r in rows] == expected
-    assert [r["name"] for r in rows] == [r["name"] for r in as_json]
-    assert set(rows[0]) == set(as_json[0])
+    rows = list(csv.DictReader(io.StringIO(run("persons", "list", "--format", "csv").stdout.lstrip("\ufeff"))))
+    assert [int(r["编号"]) for r in rows] == expected  # the export's CSV: titles, labels, BOM
+    assert [r["姓名"] for r in rows] == [r["name"] for r in as_json]
+    assert set(rows[0]) == {title(k, "zh") for k in as_json[0]}
 
     limited = run("persons", "list", "--limit", "2", "--json")
     assert [r["id"] for r in jsonout(limited)] == expected[:2]

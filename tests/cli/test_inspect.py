@@ -63,8 +63,8 @@ def test_inspection_campaign_round_trip(run: Run, client: flowpop.Client, as_use
 
     table = run("inspect", "progress", cid).stdout
     assert "4/4" in table and "100.0%" in table and helper in table
-    rows = list(csv.DictReader(io.StringIO(run("inspect", "progress", cid, "--format", "csv").stdout)))
-    village = next(r for r in rows if r["group"] == "village" and r["key"] == tree.VILLAGE_A1)
+    rows = list(csv.DictReader(io.StringIO(run("inspect", "progress", cid, "--format", "csv").stdout.lstrip("\ufeff"))))
+    village = next(r for r in rows if r["group"] == "village" and r["key"].lstrip("\t") == tree.VILLAGE_A1)
     assert (village["done"], village["total"], village["present"], village["left"], village["new_found"]) == \
         ("4", "4", "1", "1", "1")
 
@@ -117,7 +117,7 @@ def test_report_rates_table_csv_and_records(run: Run, client: flowpop.Client, tm
     co = {r.key: r for r in sdk.total.rates}["co_management"]
     i = header.index("共管率分子")
     assert (total[1], int(total[i]), int(total[i + 1])) == ("合计", co.numerator, co.denominator)
-    assert rows[1][1] == "目标" and [r[0] for r in rows[2:-1]] == [r.division_code for r in sdk.rows]
+    assert rows[1][1] == "目标" and [r[0].lstrip("\t") for r in rows[2:-1]] == [r.division_code for r in sdk.rows]
 
     book = tmp_path / "rates.xlsx"
     run("report", "rates", "--division", tree.COUNTY_SANYUAN, "--format", "xlsx", "-o", str(book))
