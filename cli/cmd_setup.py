@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 import flowpop
+from flowpop.config import need
 from flowpop.labels import label, lang
 from flowpop_cli.cmd_admin import import_divisions, read_division_file, report_import
 from flowpop_cli.output import dumps
@@ -78,6 +79,7 @@ def _demo_value(key: str, value: Any) -> str:
 @pass_state
 def demo(state: State, size: int, seed: int | None, replace: bool, as_json: bool) -> None:
     """生成演示登记库（三明市，虚构的人员和居住记录）/ build a demo registry (三明市, made-up people and stays)."""
+    need("faker")  # the demo extra
     from flowpop import demo as demo_data
     db = local_db(state)
     extra = {"seed": seed} if seed is not None else {}
@@ -129,6 +131,7 @@ def serve(state: State, serve_db: str | None, host: str, port: int, workers: int
 
     先用 flowpop users add 和 flowpop tokens create 创建用户和令牌 /
     create users and tokens first with flowpop users add and flowpop tokens create."""
+    need("uvicorn")  # the server extra
     import uvicorn
     from sqlalchemy.exc import SQLAlchemyError
 

@@ -8,6 +8,7 @@ the file, never a silent fallback to an empty local registry."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import tomllib
 from dataclasses import dataclass
@@ -54,6 +55,22 @@ class ConfigFile(BaseModel):
 
     default_profile: str | None = None
     profiles: dict[str, Profile] = Field(default_factory=dict)
+
+
+# modules that only some uses need, and the extra (pip install "flowpop[EXTRA]") that installs each
+EXTRAS = {"uvicorn": "server", "psycopg": "postgresql", "faker": "demo"}
+
+
+def need(module: str) -> None:
+    """A ConfigError saying which extra to install when ``module`` is not installed (nothing is imported)."""
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except ValueError:  # sys.modules holds None for it: its import is blocked
+        found = False
+    if not found:
+        extra = EXTRAS[module]
+        raise ConfigError(f"未安装 {module}：请执行 pip install \"flowpop[{extra}]\"",
+                          f"{module} is not installed: pip install \"flowpop[{extra}]\"")
 
 
 def explicit_config() -> bool:

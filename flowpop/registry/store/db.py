@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from flowpop.config import need
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -82,6 +84,8 @@ def make_engine(db: str | Path, **kwargs: object) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
 
         return engine
+    if url.startswith("postgresql+psycopg"):
+        need("psycopg")  # the postgresql extra
     engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
 
     @event.listens_for(engine, "connect")
