@@ -168,7 +168,8 @@ def _xlsx(records: Iterator[dict[str, Any]], columns: tuple[tuple[str, str], ...
         out = cells.xlsx_row(sheet, row)
         for i, value in enumerate(out):
             if isinstance(value, dt.date):
-                cell = WriteOnlyCell(sheet, value=value)
+                stamp = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
+                cell = WriteOnlyCell(sheet, value=stamp)  # a date cell: midnight, shown by the date format
                 cell.number_format = DATE_FORMAT
                 out[i] = cell
         sheet.append(out)
