@@ -12,6 +12,7 @@ import json
 import shutil
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
 from typing import IO, Any
 
 import click
@@ -28,13 +29,23 @@ FORMATS = ("table", "json", "jsonl", "csv")
 
 
 def format_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--format table|json|jsonl|csv`` and ``--json`` (= ``--format json``), merged into ``fmt``."""
+    """``--format table|json|jsonl|csv`` and ``--json [FIELDS]`` (= ``--format json``; FIELDS: see ``selected``),
+    merged into ``fmt``."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, fmt: str, as_json: bool, **kwargs: Any) -> Any:
-        return func(*args, fmt="json" if as_json else fmt, **kwargs)
+    def wrapper(*args: Any, fmt: str, as_json: str | None, **kwargs: Any) -> Any:
+        if as_json is None:
+            return func(*args, fmt=fmt, **kwargs)
+        chosen = SELECTED.set(tuple(name.strip() for name in as_json.split(",") if name.strip()) or None)
+        try:
+            return func(*args, fmt="json", **kwargs)
+        finally:
+            SELECTED.reset(chosen)
 
-    wrapper = click.option("--json", "as_json", is_flag=True, help="同 --format json / same as --format json")(wrapper)
+    # `--json` alone is --format json; `--json id,name` keeps only those fields of each record, as gh does
+    wrapper = click.option("--json", "as_json", is_flag=False, flag_value="", default=None, metavar="[FIELDS]",
+                           help="同 --format json；可列出字段，如 --json id,name / same as --format json; "
+                                "FIELDS (id,name) keeps only those")(wrapper)
     wrapper = click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
                            help="输出格式 / output format")(wrapper)
     return wrapper
@@ -48,6 +59,23 @@ def as_json(item: Any) -> Any:
     if isinstance(item, list | tuple):
         return [as_json(v) for v in item]
     return item
+
+
+SELECTED: ContextVar[tuple[str, ...] | None] = ContextVar("SELECTED", default=None)  # --json FIELDS
+
+
+def selected(item: Any) -> Any:
+    """A record's JSON with only the fields --json FIELDS named (all without); an unknown name is refused with
+    the record's fields listed."""
+    data = as_json(item)
+    fields = SELECTED.get()
+    if fields is None or not isinstance(data, dict):
+        return data
+    unknown = [name for name in fields if name not in data]
+    if unknown:
+        raise click.UsageError(t(f"没有这个字段：{', '.join(unknown)}；可用字段：{', '.join(data)}",
+                                 f"unknown JSON field: {', '.join(unknown)}; available fields: {', '.join(data)}"))
+    return {name: data[name] for name in fields}
 
 
 def dumps(item: Any, *, indent: int | None = None) -> str:
@@ -144,14 +172,14 @@ def render(items: Iterable[Any], fmt: str, columns: Sequence[Column] | None = No
         else:
             click.echo(t("（没有记录）", "(no records)"), err=True)
     elif fmt == "json":
-        out.write("[")
-        for item in items:
-            out.write(("\n" if count == 0 else ",\n") + dumps(item))
+        for item in items:  # "[" once the first record is ready: a refused --json field prints nothing
+            text = dumps(selected(item))
+            out.write(("[\n" if count == 0 else ",\n") + text)
             count += 1
-        out.write("\n]\n" if count else "]\n")
+        out.write("\n]\n" if count else "[]\n")
     elif fmt == "jsonl":
         for item in items:
-            out.write(dumps(item) + "\n")
+            out.write(dumps(selected(item)) + "\n")
             count += 1
     elif fmt == "csv":
         # the CSV every flowpop file is (flowpop.rules.cells.CsvOut: BOM, number codes kept text), for Excel:
@@ -180,7 +208,7 @@ def render_one(item: Any, fmt: str, pairs: Callable[[], Sequence[tuple[str, str]
     if fmt == "table":
         out.write(card(pairs()) + "\n")
     elif fmt == "json":
-        out.write(dumps(item, indent=2) + "\n")
+        out.write(dumps(selected(item), indent=2) + "\n")
     else:
         render([item], fmt, file=out)
     out.flush()
