@@ -182,7 +182,11 @@ def import_command(resource: str, doc: str) -> click.Command:
 def run_import(state: State, resource: str, file: Path, dry_run: bool, skip_bad: bool, mapping: Path | None,
                errors_path: Path | None, yes: bool, fmt: str) -> None:
     stdin = str(file) == "-"  # `flowpop import -`: the file from standard input; its kind is told by its bytes
-    data = click.get_binary_stream("stdin").read() if stdin else file.read_bytes()
+    if stdin:
+        with click.open_file("-", "rb") as pipe:  # get_binary_stream is deprecated in Click 8.5
+            data = pipe.read()
+    else:
+        data = file.read_bytes()
     name = "-" if stdin else file.name
     columns = read_mapping(mapping) if mapping else {}
     if not dry_run and not yes and is_tty():
