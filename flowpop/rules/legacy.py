@@ -167,7 +167,8 @@ def file_kind(data: bytes | Path, filename: str = "") -> str:
     """``xlsx``, ``xls``, ``ods`` or ``csv``, decided by the bytes: an OLE2 compound file is an Excel 97
     workbook, a zip whose first entry is an OpenDocument spreadsheet's ``mimetype`` is ODS, any other zip
     is XLSX (a damaged one fails as XLSX), the rest is text. The name decides only for a file too damaged
-    to show its kind (an ``.xls`` or ``.ods`` that is no workbook is refused as one)."""
+    to show its kind: an ``.xlsx`` that is no zip is refused as a damaged workbook; an ``.xls`` or ``.ods``
+    holding binary bytes is refused as one, while text named ``.xls`` (what some systems export) is read as text."""
     head = _head(data)
     if head.startswith(OLE2):
         return "xls"
@@ -177,8 +178,8 @@ def file_kind(data: bytes | Path, filename: str = "") -> str:
     name = filename.lower()
     if name.endswith((".xls", ".ods")) and _has_nul(data):
         return name.rsplit(".", 1)[1]
-    if name.endswith((".xlsx", ".xlsm")) and _has_nul(data):
-        return "xlsx"
+    if name.endswith((".xlsx", ".xlsm")):
+        return "xlsx"  # no zip can be no workbook: refused as a damaged one, not read as text with the wrong columns
     return "csv"
 
 

@@ -84,8 +84,8 @@ class SettingsFile(BaseModel):
 
     model_config = _STRICT
     deadlines: Deadlines = Field(default_factory=Deadlines)  # type: ignore[valid-type]  # made by create_model
-    penalties: Penalties = Field(default_factory=Penalties)  # type: ignore[valid-type]
-    targets: Targets = Field(default_factory=Targets)  # type: ignore[valid-type]
+    penalties: Penalties = Field(default_factory=Penalties)  # type: ignore[valid-type]  # made by create_model
+    targets: Targets = Field(default_factory=Targets)  # type: ignore[valid-type]  # made by create_model
     exchange: Exchange = Field(default_factory=Exchange)
     calendar: dict[str, CalendarYear] = Field(default_factory=dict)
 
