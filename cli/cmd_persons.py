@@ -118,7 +118,7 @@ def list_persons(state: State, query: str | None, limit: int, everything: bool, 
                 more = page.has_more
                 return
 
-    render(rows(), fmt, views.person_columns(revealed=bool(filters.get("reveal"))))
+    render(rows(), fmt, views.person_columns(revealed=bool(filters.get("reveal"))), model=Person)
     if more:
         click.echo(t(f"只显示了前 {limit} 条；用 --limit N 或 --all 显示更多",
                      f"showing the first {limit}; use --limit N or --all for more"), err=True)

@@ -4,7 +4,6 @@ the people behind a count, the changeset that fixes one)."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import shutil
@@ -15,7 +14,7 @@ from typing import Any
 import click
 
 from flowpop.errors import NotFoundError, PermissionDeniedError
-from flowpop.rules.cells import csv_row, xlsx_row
+from flowpop.rules.cells import CsvOut, xlsx_row
 from flowpop.rules.divisions_source import pad12, prefix_of
 from flowpop.types import QualityCheck, QualityReport, Rate, RateRow, RatesReport
 from flowpop_cli import views
@@ -144,11 +143,13 @@ def wide_rows(report: RatesReport, keys: list[str]) -> tuple[list[str], list[lis
 
 
 def rates_csv(report: RatesReport, keys: list[str]) -> str:
+    """The CSV every flowpop file is (flowpop.rules.cells.CsvOut: BOM, CRLF, codes kept text)."""
     headers, rows = wide_rows(report, keys)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(headers)
-    writer.writerows([csv_row(r) for r in rows])
+    writer = CsvOut(out)
+    writer.row(headers)
+    for r in rows:
+        writer.row(r)
     return out.getvalue()
 
 
@@ -227,7 +228,7 @@ def rates(state: State, quarter: str | None, month: str | None, level: str, divi
     elif fmt == "jsonl":
         write_text("".join(dumps(row) + "\n" for row in [*data.rows, data.total]), output)
     elif fmt == "csv":
-        write_text(rates_csv(data, keys), output, bom=True)
+        write_text(rates_csv(data, keys), output)
     elif fmt == "xlsx":
         write_bytes(rates_xlsx(data, keys), output, binary=True)
     else:
@@ -269,14 +270,14 @@ def trend(state: State, quarters: str | None, division: str | None, rate_keys: t
         headers, rows = trend_rows(reports, keys)
         click.echo(table(rows, headers))
     elif fmt == "csv":
-        out = csv.writer(sys.stdout, lineterminator="\n")
-        out.writerow(["period", "key", "name", "numerator", "denominator", "value", "target", "meets_target"])
+        out = CsvOut(sys.stdout)  # as every flowpop CSV: BOM, CRLF, headers in the user's language
+        out.row([t("季度", "Period"), t("比率代码", "Rate key"), t("比率", "Rate"), t("分子", "Numerator"),
+                 t("分母", "Denominator"), t("比率值", "Value"), t("目标", "Target"), t("达标", "Meets target")])
         for r in reports:
             for rate in r.total.rates:
                 if rate.key in keys:
-                    out.writerow(csv_row([r.period, rate.key, rate_name(rate), rate.numerator, rate.denominator,
-                                          None if rate.value is None else round(rate.value, 4), rate.target,
-                                          rate.meets_target]))
+                    out.row([r.period, rate.key, rate_name(rate), rate.numerator, rate.denominator,
+                             None if rate.value is None else round(rate.value, 4), rate.target, rate.meets_target])
     else:
         render(reports, fmt)
 

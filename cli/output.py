@@ -150,8 +150,9 @@ def _csv_cell(value: Any) -> Any:
 
 
 def render(items: Iterable[Any], fmt: str, columns: Sequence[Column] | None = None, *,
-           file: IO[str] | None = None) -> int:
-    """Write a list of models or dicts; returns how many were written. Streams except for tables."""
+           file: IO[str] | None = None, model: type[BaseModel] | None = None) -> int:
+    """Write a list of models or dicts; returns how many were written. Streams except for tables. ``model``:
+    the items' type, whose fields head a CSV of no rows too (else an empty list is an empty file)."""
     out = file or sys.stdout
     count = 0
     flex: list[str | None] | None = None
@@ -195,6 +196,8 @@ def render(items: Iterable[Any], fmt: str, columns: Sequence[Column] | None = No
             writer.row([label(CODED[k], v) if k in CODED and isinstance(v, str) else _csv_cell(v)
                         for k, v in ((k, data.get(k)) for k in keys)])
             count += 1
+        if writer is None and model is not None:
+            CsvOut(out).row([title(k) for k in (*model.model_fields, *model.model_computed_fields)])
     else:
         raise click.BadParameter(fmt, param_hint="--format")
     out.flush()

@@ -31,6 +31,7 @@ STAY_DEFAULTS: dict[str, Any] = {k: None for k in (*STAY_FIELDS, "household_addr
                                                  "declare_due_on", "employer_code")}
 _STAY_KEYS = ("id", "person_id", "version", "status", *STAY_FIELDS)
 _STAY_COLUMNS = [getattr(t.Stay, k) for k in _STAY_KEYS]
+ENDED_WITH_PERSON = frozenset(("deregistered", "archived"))  # stay statuses set by deregister and archive
 
 
 def open_stays(session: Session, person_ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -41,6 +42,20 @@ def open_stays(session: Session, person_ids: list[int]) -> dict[int, dict[str, A
         stmt = select(*_STAY_COLUMNS).where(t.Stay.person_id.in_(part)).order_by(t.Stay.id)
         for row in session.connection().execute(stmt):
             if row.status == "open" and row.person_id not in found:
+                found[row.person_id] = dict(zip(_STAY_KEYS, row, strict=True))
+    return found
+
+
+def current_stays(session: Session, persons: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """The stay each stored person's row is compared with: its open stay, else the stay that ended with the
+    person (deregistered or archived: ``stays.follow_person`` keeps it as the current one, and the person's
+    residence and arrival, which an export writes, are still its). A closed stay (moved on) is nobody's."""
+    found = open_stays(session, [p["id"] for p in persons])
+    ended = [p["current_stay_id"] for p in persons if p["id"] not in found and p.get("current_stay_id")]
+    for part in in_chunks(ended):
+        stmt = select(*_STAY_COLUMNS).where(t.Stay.id.in_(part))
+        for row in session.connection().execute(stmt):
+            if row.status in ENDED_WITH_PERSON:
                 found[row.person_id] = dict(zip(_STAY_KEYS, row, strict=True))
     return found
 
@@ -80,7 +95,7 @@ class Repeats:
         numbers = {lookup_key(raw[col]) for _, raw in chunk if col < len(raw) and raw[col] not in (None, "")}
         with self.reader.reading() as session:
             persons = self.lookup(session, sorted(numbers))
-            stays = open_stays(session, [p["id"] for p in persons.values()])
+            stays = current_stays(session, list(persons.values()))
         self.active = 2 * len(persons) >= len(chunk)
         return {number: (person, stays.get(person["id"])) for number, person in persons.items()}
 
@@ -97,7 +112,7 @@ class Updates:
     def compare(self, rows: list[Row], existing: dict[str, dict[str, Any]], result: ImportResult,
                 history: list[dict[str, Any]]) -> None:
         """Each row against its stored record: unchanged ones only counted, changed ones queued with history."""
-        stays = open_stays(self.session, [existing[r.number]["id"] for r in rows if r.stay])
+        stays = current_stays(self.session, [existing[r.number] for r in rows if r.stay])
         for r in rows:
             current = existing[r.number]
             changes: dict[str, list[Any]] = {}
@@ -127,7 +142,13 @@ class Updates:
     def _stay(self, r: Row, current: dict[str, Any], stay: dict[str, Any] | None, person: dict[str, Any],
               changes: dict[str, list[Any]]) -> None:
         """A new open stay when there is none, else the fields that differ; the person's copy of its
-        residence and arrival follows (``person`` gets them, without a version bump of its own)."""
+        residence and arrival follows (``person`` gets them, without a version bump of its own). A row
+        repeating the stay that ended with a deregistered or archived person changes nothing; one that
+        differs from it opens a new stay, as when there is none."""
+        if stay is not None and stay["status"] != "open":
+            if not any(k in STAY_FIELDS and v is not None and stay[k] != v for k, v in r.stay.items()):
+                return
+            stay = None
         if stay is None:
             values = {**STAY_DEFAULTS, **r.stay, "reason": r.stay.get("reason") or "other"}
             self.new_stays.append({**values, "person_id": current["id"], "status": "open", "version": 1,
