@@ -71,12 +71,12 @@ class DivisionCache:
             with self._lock, Session(self._engine) as s:
                 self._signature = self._current_signature()
                 self._checked = time.monotonic()
-                rows = s.execute(select(t.Division)).scalars().all()
-                nodes = {
-                    d.code: Node(d.code, d.name, d.level, d.parent_code, d.full_name, d.valid_to, d.is_demo,
-                              d.valid_from, d.successor_code)
-                    for d in rows
-                }
+                # plain columns, not ORM objects: building thousands of Division instances took most of the
+                # first request's time (issue #16 item 4); the columns are Node's fields, in its order
+                d = t.Division
+                rows = s.execute(select(d.code, d.name, d.level, d.parent_code, d.full_name, d.valid_to, d.is_demo,
+                                        d.valid_from, d.successor_code)).all()
+                nodes = {row[0]: Node(*row) for row in rows}
                 self._nodes = nodes
         return nodes
 
