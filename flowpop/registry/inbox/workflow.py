@@ -243,12 +243,7 @@ def send(reg: Registry, session: Session, actor: Actor, data: Any) -> t.Message:
     actor.require("write")
     errors = reg.divisions.check(data.addressee_code, "addressee_code")
     sender = data.sender_code or actor.jurisdiction_code
-    if sender is None:
-        errors.append(field_error("sender_code", "required", "请指定发件单位", "sender_code is required for a nationwide user"))
-    else:
-        errors += reg.divisions.check(sender, "sender_code")
-        if not errors and actor.prefix and not actor.covers(sender):
-            errors.append(field_error("sender_code", "outside_jurisdiction", "发件单位不在您的管辖范围内", "sender is outside your jurisdiction"))
+    errors += reg.divisions.check_acting(actor, sender, "sender_code", ("发件单位", "sender"))
     if data.kind == "notification" and not data.topic:
         errors.append(field_error("topic", "required", "通报须指定事项", "a notification needs a topic"))
     if data.person_id is None and (data.subject is None or not (data.subject.id_number or data.subject.name)):

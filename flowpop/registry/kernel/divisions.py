@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from flowpop.registry.kernel.auth import Actor
 from flowpop.registry.kernel.errors import field_error
 from flowpop.registry.store import tables as t
 from flowpop.rules.divisions_source import LEVELS, DivisionRow, level_of, pad12, parent_of
@@ -129,6 +130,19 @@ class DivisionCache:
                 )
             ]
         return []
+
+    def check_acting(self, actor: Actor, code: str | None, field: str, unit: tuple[str, str]) -> list[FieldError]:
+        """Errors for the unit an action is done in the name of (a sender, a service provider): named (a
+        nationwide user has no unit of its own), a known division, and inside the caller's jurisdiction.
+        ``unit`` names it in Chinese and English (发件单位 / sender)."""
+        zh, en = unit
+        if code is None:
+            return [field_error(field, "required", f"请指定{zh}", f"{field} is required: name the {en}")]
+        errors = self.check(code, field)
+        if not errors and actor.prefix and not actor.covers(code):
+            errors.append(field_error(field, "outside_jurisdiction", f"{zh}不在您的管辖范围内",
+                                      f"the {en} is outside your jurisdiction"))
+        return errors
 
 
 def normalize_code(code: str) -> str:

@@ -24,13 +24,7 @@ def record(reg: Registry, session: Session, actor: Actor, person_id: int, data: 
         raise Conflict("person_not_active", "人员不在册", "person is not active")
     stay = session.get(t.Stay, person.current_stay_id) if person.current_stay_id else None
     provider = data.provider_code or (township_of(stay.residence_code) if stay else actor.jurisdiction_code)
-    errors = []
-    if provider is None:
-        errors.append(field_error("provider_code", "required", "请指定服务单位", "provider_code is required"))
-    else:
-        errors += reg.divisions.check(provider, "provider_code")
-        if not errors and actor.prefix and not actor.covers(provider):
-            errors.append(field_error("provider_code", "outside_jurisdiction", "服务单位不在您的管辖范围内", "provider is outside your jurisdiction"))
+    errors = reg.divisions.check_acting(actor, provider, "provider_code", ("服务单位", "service provider"))
     if data.provided_on > today() or data.provided_on < birth_as_seen(person.birth_date, actor.can("reveal"), today()):
         errors.append(field_error("provided_on", "date_range", "服务日期须在出生日期与今天之间", "service date must lie between birth and today"))
     if errors:
