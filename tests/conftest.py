@@ -80,6 +80,25 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @contextlib.contextmanager
+def empty_registry(folder: Path, prefix: str) -> Iterator[str]:
+    """A place for a registry a test builds itself (e.g. a demo): a file in ``folder`` (SQLite), or a fresh
+    schema of the test database (PostgreSQL, named ``prefix`` + a random part), dropped afterwards."""
+    if not PG_URL:
+        yield str(folder / "registry.db")
+        return
+    schema = prefix + uuid.uuid4().hex[:10]
+    engine = create_engine(normalize_url(PG_URL))
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield _pg_schema_url(schema)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
+
+
+@contextlib.contextmanager
 def registry_copy(template_db: str, folder: Path, prefix: str = "t_") -> Iterator[str]:
     """A fresh copy of the template registry: a file in ``folder`` (SQLite), or a database cloned from the
     template and dropped afterwards (PostgreSQL, named ``prefix`` + a random part)."""

@@ -6,22 +6,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 import flowpop
 from flowpop.demo.build import build
-from flowpop.registry.store.db import normalize_url
 from flowpop.types import Rate, RateRow, RatesReport
 from flowpop_cli.report_html import bar_chart, chart_labels, worst_first
 from tests.cli.runner import invoke
-from tests.conftest import PG_URL, _pg_schema_url
+from tests.conftest import empty_registry
 
 CITY = "350400000000"  # 三明市, the demo's city
 SIGNOFF_ZH = ["填报单位（盖章）", "负责人", "填表人", "联系电话", "报出日期"]
@@ -36,25 +33,11 @@ class Demo:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    engine = None
-    if PG_URL:
-        schema = "qr_" + uuid.uuid4().hex[:10]
-        engine = create_engine(normalize_url(PG_URL))
-        with engine.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        db = _pg_schema_url(schema)
-    else:
-        db = str(tmp_path_factory.mktemp("qr") / "demo.db")
-    build(db, 600, seed=5)
-    with flowpop.Client(db=db, max_retries=0) as admin:
-        token = admin.tokens.create(username="sanming_viewer", name="quarterly report test").token
-    try:
+    with empty_registry(tmp_path_factory.mktemp("qr"), "qr_") as db:
+        build(db, 600, seed=5)
+        with flowpop.Client(db=db, max_retries=0) as admin:
+            token = admin.tokens.create(username="sanming_viewer", name="quarterly report test").token
         yield Demo(db, token)
-    finally:
-        if engine is not None:
-            with engine.begin() as conn:
-                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-            engine.dispose()
 
 
 @dataclass

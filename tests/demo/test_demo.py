@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 import flowpop
 from flowpop.demo.build import DemoRefused, DemoSummary, build
 from flowpop.registry.kernel.registry import today
 from flowpop.registry.kernel.validation import check_phone
-from flowpop.registry.store.db import normalize_url
 from flowpop.rules import housecode, idnumber
 from flowpop.types import Person
 from tests import tree
-from tests.conftest import PG_URL, _pg_schema_url
+from tests.conftest import PG_URL, empty_registry
 
 SIZE = 1500
 SANYUAN = "350404000000"
@@ -35,27 +32,13 @@ class Built:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     """One demo registry for the read-only checks (SQLite file, or a fresh PostgreSQL schema)."""
-    engine = None
-    if PG_URL:
-        schema = "demo_" + uuid.uuid4().hex[:10]
-        engine = create_engine(normalize_url(PG_URL))
-        with engine.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        db = _pg_schema_url(schema)
-    else:
-        db = str(tmp_path_factory.mktemp("demo") / "demo.db")
-    stages: list[str] = []
-    summary = build(db, SIZE, seed=11, progress=lambda stage, done, total: stages.append(stage))
-    assert {"divisions", "persons"} <= set(stages)
-    with flowpop.Client(db=db, max_retries=0) as c:
-        persons = list(c.persons.list(reveal=True, limit=500))
-    try:
+    with empty_registry(tmp_path_factory.mktemp("demo"), "demo_") as db:
+        stages: list[str] = []
+        summary = build(db, SIZE, seed=11, progress=lambda stage, done, total: stages.append(stage))
+        assert {"divisions", "persons"} <= set(stages)
+        with flowpop.Client(db=db, max_retries=0) as c:
+            persons = list(c.persons.list(reveal=True, limit=500))
         yield Built(db, summary, persons)
-    finally:
-        if engine is not None:
-            with engine.begin() as conn:
-                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-            engine.dispose()
 
 
 @pytest.fixture
