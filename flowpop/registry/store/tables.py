@@ -444,3 +444,28 @@ class CampaignItem(Base):
         Index("ix_campaign_items_village", "campaign_id", "village_code", "grid_code"),
         Index("ix_campaign_items_stay", "campaign_id", "stay_id"),
     )
+
+
+class PeriodClose(Base):
+    """A closed month's figures, frozen at its cut-off (the 12th, 03:00 Beijing time; county.closing)."""
+
+    __tablename__ = "period_closes"
+    period: Mapped[str] = mapped_column(String(10), primary_key=True)
+    starts_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC, as every timestamp here
+    ends_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    closed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    closed_by: Mapped[str] = mapped_column(String(64))
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)  # {rate: {division code: [numerator, denominator]}}
+    basis: Mapped[dict[str, Any]] = mapped_column(JSON)  # {rate: [person ids behind its gap]}
+
+
+class CalendarYear(Base):
+    """The State Council's holiday notice for a year the calendar package does not cover (rules.workdays)."""
+
+    __tablename__ = "calendar_years"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    holidays: Mapped[list[Any]] = mapped_column(JSON)  # ISO dates
+    workdays: Mapped[list[Any]] = mapped_column(JSON)  # weekend days worked instead (调休)
+    source: Mapped[str] = mapped_column(String(300))
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    loaded_by: Mapped[str] = mapped_column(String(64))
