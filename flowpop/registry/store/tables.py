@@ -160,6 +160,10 @@ class Stay(Base):
     permit_number: Mapped[str | None] = mapped_column(String(40))
     permit_issued_on: Mapped[dt.date | None] = mapped_column(Date)
     permit_expires_on: Mapped[dt.date | None] = mapped_column(Date)
+    # each side's registration of a cross-county stay (migration 0010): the residence side's inflow
+    # registration, the household side's outflow registration; both held = co-managed (共管), one = 漏管
+    inflow_registered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    outflow_registered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
