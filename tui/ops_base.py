@@ -3,7 +3,6 @@ ready), error notices, text bars, and two small modals (yes/no, and a text to re
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
@@ -22,7 +21,6 @@ from flowpop_tui.ops_i18n import t, translate_bindings
 if TYPE_CHECKING:
     import flowpop
 
-CSS = str(Path(__file__).with_name("ops.tcss"))
 BLOCKS = " ▏▎▍▌▋▊▉"
 
 
@@ -57,7 +55,6 @@ def share(done: int, total: int) -> float | None:
 class OpsScreen(Screen[None]):
     """A full screen of the operations set: bindings in the user's language, the client when it is open."""
 
-    CSS_PATH = CSS
 
     def __init__(self) -> None:
         super().__init__()
@@ -115,7 +112,6 @@ class OpsScreen(Screen[None]):
 class Confirm(ModalScreen[bool]):
     """Yes or no; y / Enter on the yes button, n / escape for no."""
 
-    CSS_PATH = CSS
     BINDINGS = [Binding("y", "answer(True)", "key_yes"), Binding("escape,n", "answer(False)", "key_cancel")]
 
     def __init__(self, text: str | Text, yes: str | None = None) -> None:
@@ -145,7 +141,6 @@ class Confirm(ModalScreen[bool]):
 class Reading(ModalScreen[None]):
     """A text to read (what a refusal named, the people behind a failure); escape closes it."""
 
-    CSS_PATH = CSS
     BINDINGS = [Binding("escape,enter", "close", "key_back")]
 
     def __init__(self, title: str, body: Text | str) -> None:

@@ -23,7 +23,7 @@ from flowpop.types import BULK_SETTABLE as SETTABLE
 from flowpop_tui.format import changes_text, clip, when
 from flowpop_tui.forms import Field, FormScreen
 from flowpop_tui.i18n import FIELD_KINDS, error_text, field_name, label, lang, message
-from flowpop_tui.ops_base import CSS, Confirm, OpsScreen, Reading, pad
+from flowpop_tui.ops_base import Confirm, OpsScreen, Reading, pad
 from flowpop_tui.ops_i18n import CHANGESET_STATUS, OPERATIONS, coded, t, translate_bindings
 
 if TYPE_CHECKING:
@@ -80,7 +80,6 @@ def start_bulk(app: App[Any], selection: dict[str, Any], done: Callable[[Changes
 class BulkForm(FormScreen["ChangesetPreview"]):
     """Operation, field and value, reason → a planned changeset (nothing changes until it is applied)."""
 
-    CSS_PATH = CSS
     BINDINGS = [Binding("ctrl+s", "save", "key_preview")]
 
     def __init__(self, client: flowpop.AsyncClient, selection: dict[str, Any]) -> None:
@@ -162,7 +161,6 @@ def failure_text(f: ChangeFailure) -> Text:
 class PreviewScreen(ModalScreen["Changeset | None"]):
     """Counts, samples before → after and the failing records with reasons; y applies."""
 
-    CSS_PATH = CSS
     BINDINGS = [Binding("y,ctrl+s", "apply", "key_apply"), Binding("escape", "close", "key_cancel")]
 
     def __init__(self, client: flowpop.AsyncClient, preview: ChangesetPreview) -> None:
