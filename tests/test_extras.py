@@ -28,7 +28,7 @@ def test_the_extras_hold_what_only_some_uses_need() -> None:
         assert module not in core
         assert any(req.startswith(module) for req in extras[extra])
     assert "flowpop[server,postgresql,demo]" in extras["test"]  # ./run's install keeps everything
-    assert any(req.startswith("textual>=8.2,<9") for req in proj["dependencies"])  # type: ignore[attr-defined]
+    assert any(req.startswith("textual>=8.2.8,<8.3") for req in proj["dependencies"])  # type: ignore[attr-defined]
 
 
 def test_only_the_demo_package_imports_an_extra_at_module_level() -> None:
