@@ -473,3 +473,27 @@ class CalendarYear(Base):
     source: Mapped[str] = mapped_column(String(300))
     loaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     loaded_by: Mapped[str] = mapped_column(String(64))
+
+
+class ImportBatch(Base):
+    """One legacy import: its progress and counts, committed with each chunk it writes (files.imports)."""
+
+    __tablename__ = "import_batches"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # persons
+    filename: Mapped[str] = mapped_column(String(200))
+    # running | done | refused | failed | interrupted (left running by a process that ended)
+    status: Mapped[str] = mapped_column(String(16))
+    stage: Mapped[str] = mapped_column(String(16))  # check | import
+    total: Mapped[int] = mapped_column(Integer)  # rows in the file (as counted before the import)
+    done: Mapped[int] = mapped_column(Integer)  # rows handled so far
+    last_line: Mapped[int] = mapped_column(Integer)  # every good row up to this file line is stored, none after it
+    inserted: Mapped[int] = mapped_column(Integer)
+    updated: Mapped[int] = mapped_column(Integer)
+    unchanged: Mapped[int] = mapped_column(Integer)
+    rejected: Mapped[int] = mapped_column(Integer)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
