@@ -289,6 +289,12 @@ LABELS: dict[str, dict[str, Pair]] = {
     },
     "campaign_status": {"open": ("进行中", "open"), "closed": ("已结束", "closed")},
     "inspection_kind": {"stay": ("居住", "stay"), "house": ("出租房屋", "house")},
+    # rates the registry reports (flowpop/registry/county/rates.py; definitions in docs/rules.md)
+    "rate": {
+        "collection": ("信息采集率", "information collected"),
+        "accuracy": ("信息准确率", "information accurate"),
+        "rented_house_accuracy": ("出租屋准确率", "rented-house information accurate"),
+    },
     "declaration_state": {"late": ("逾期申报", "late"), "missing": ("未申报", "undeclared")},
     # history: what was done, to which kind of record
     "action": {

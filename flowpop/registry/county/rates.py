@@ -12,12 +12,13 @@ from typing import Any
 from sqlalchemy import Date, and_, case, cast, exists, func, not_, or_, select
 from sqlalchemy.orm import Session
 
+from flowpop.labels import LABELS
 from flowpop.registry.kernel import settings as settings_mod
 from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.kernel.errors import Invalid, field_error
 from flowpop.registry.kernel.registry import Registry
 from flowpop.registry.messaging import kinds
-from flowpop.registry.people import stays
+from flowpop.registry.people import floating, stays
 from flowpop.registry.people.search import years_before
 from flowpop.registry.store import tables as t
 from flowpop.registry.store.scans import unindexed
@@ -25,14 +26,17 @@ from flowpop.rules.divisions_source import prefix_of
 from flowpop.types import Rate, RateRow, RatesReport
 
 WIDTH = {"county": 6, "township": 9, "village": 12}
-CENSUS_DAYS = 182  # six months away: counted where they live (六普口径)
+COLLECTED = ("present", "corrected", "certificate_missing")  # inspection outcomes: registered and living here
+ACCURATE = ("present", "certificate_missing")  # a registered record found as recorded
 
 RATES: dict[str, tuple[str, str, str, bool]] = {
     # key: (中文, English, target key, higher is better)
     "registration": ("登记率", "registration", "registration", True),
     "rented_house_registration": ("出租屋登记率", "rented-house registration", "rented_house_registration", True),
     "person_address_match": ("人户一致率", "person-address match", "person_address_match", True),
-    "collection_timeliness": ("信息采集及时率", "collection timeliness", "collection_timeliness", True),
+    "collection": (*LABELS["rate"]["collection"], "collection", True),
+    "accuracy": (*LABELS["rate"]["accuracy"], "accuracy", True),
+    "rented_house_accuracy": (*LABELS["rate"]["rented_house_accuracy"], "rented_house_accuracy", True),
     "stale_departures": ("7日未注销率", "not deregistered within 7 days", "stale_departures_max", False),
     "residence_permit": ("居住证办证率", "residence permits", "residence_permit", True),
     "certificate_held": ("持证率", "certificate held", "certificate", True),
@@ -136,19 +140,28 @@ def compute(reg: Registry, session: Session, actor: Actor, period: str, level: s
     results["rented_house_registration"] = house_found
     checked = and_(CI.kind == "stay", CI.outcome.is_not(None), CI.outcome != "new_found")
     results["person_address_match"] = _group(session, ci_key, and_(checked, CI.outcome == "present"), checked, ci_where)
+    # seed 000 信息采集率 / 准确率 (docs/rules.md): of the people found living here, those already registered;
+    # of the registered records checked, those found as recorded (a missing certificate is no wrong record)
+    living_found = CI.outcome.in_(COLLECTED)
+    results["collection"] = _group(session, ci_key, and_(CI.kind == "stay", living_found),
+                                   and_(CI.kind == "stay", or_(living_found, CI.outcome == "new_found")), ci_where)
+    results["accuracy"] = _group(session, ci_key, and_(checked, CI.outcome.in_(ACCURATE)), checked, ci_where)
+    house_checked = and_(CI.kind == "house", CI.outcome.is_not(None))
+    results["rented_house_accuracy"] = _group(session, ci_key, and_(house_checked, CI.outcome == "present"),
+                                              house_checked, ci_where)
 
     # stays
-    created_in = and_(S.created_at >= start, S.created_at < end)
-    timely = _days(S.created_at, S.arrived_on, dialect) <= settings_mod.load().deadline("collection_days")
     stale_days = settings_mod.load().deadline("stale_departure_days")
     departed = and_(S.returned_on >= start.date(), S.returned_on <= end_day, S.ended_at.is_not(None))
     stale = _days(S.ended_at, S.returned_on, dialect) > stale_days
-    census = unindexed(S.arrived_on) <= end_day - dt.timedelta(days=CENSUS_DAYS)
+    # the floating population at the period's end (条例 第二条; seed 001: 30 days): residence permits count
+    # every age, the family-planning indicators (certificates) adults of childbearing age (docs/rules.md)
+    floating_now = and_(floating.away(reg, S.household_code, S.residence_code), floating.long_enough(S.arrived_on, end_day))
     oldest, youngest = years_before(end_day, 50), years_before(end_day, 15)
     key_target = and_(P.category == "married_female", P.birth_date > oldest, P.birth_date <= youngest)
     has_cert = exists().where(t.Certificate.person_id == P.id)
     verified = exists().where(t.Certificate.person_id == P.id, t.Certificate.verified_on.is_not(None))
-    targets_where = and_(open_at_end, cross, in_scope, key_target)
+    targets_where = and_(open_at_end, floating_now, floating.of_age(P.birth_date, end_day), in_scope, key_target)
     results |= _groups(session, res_key, {"certificate_held": (has_cert, S.id.is_not(None)),
                                           "certificate_verified": (verified, has_cert)}, targets_where,
                        select_from=S.__table__.join(P.__table__, P.id == S.person_id))
@@ -159,11 +172,10 @@ def compute(reg: Registry, session: Session, actor: Actor, period: str, level: s
     living = and_(open_at_end, cross)
     # one pass over the stays for the rates that count them: each rate's own rows are a condition inside
     results |= _groups(session, res_key, {
-        "collection_timeliness": (and_(created_in, timely), created_in),
         "stale_departures": (and_(departed, stale), departed),
-        "residence_permit": (and_(living, census, S.permit_expires_on >= end_day), and_(living, census)),
+        "residence_permit": (and_(open_at_end, floating_now, S.permit_expires_on >= end_day), and_(open_at_end, floating_now)),
         "co_management": (and_(living, managed_here, acknowledged), and_(living, managed_here)),
-    }, and_(in_scope, or_(created_in, departed, living)))
+    }, and_(in_scope, or_(departed, living)))
 
     # the inbox, by addressee
     m_key = func.substr(M.addressee_code, 1, width)
@@ -225,19 +237,26 @@ def shortfall(reg: Registry, session: Session, actor: Actor, key: str, period: s
     open_at_end = and_(S.arrived_on <= end_day, or_(S.returned_on.is_(None), S.returned_on >= end_day))
     oldest, youngest = years_before(end_day, 50), years_before(end_day, 15)
     key_target = and_(P.category == "married_female", P.birth_date > oldest, P.birth_date <= youngest)
+    floating_now = and_(floating.away(reg, S.household_code, S.residence_code), floating.long_enough(S.arrived_on, end_day))
+    fp_age = floating.of_age(P.birth_date, end_day)
     builders: dict[str, Callable[[], Any]] = {
-        "collection_timeliness": lambda: select(S.person_id).where(
-            S.created_at >= start, S.created_at < end, in_scope, _days(S.created_at, S.arrived_on, dialect) > settings_mod.load().deadline("collection_days")),
+        "collection": lambda: select(CI.person_id).where(
+            CI.campaign_id.in_(select(t.Campaign.id).where(t.Campaign.quarter == quarter)),
+            code_range(CI.village_code, prefix), CI.kind == "stay", CI.outcome == "new_found"),
+        "accuracy": lambda: select(CI.person_id).where(
+            CI.campaign_id.in_(select(t.Campaign.id).where(t.Campaign.quarter == quarter)),
+            code_range(CI.village_code, prefix), CI.kind == "stay", CI.outcome.is_not(None),
+            CI.outcome.not_in((*ACCURATE, "new_found"))),
         "stale_departures": lambda: select(S.person_id).where(
             S.returned_on >= start.date(), S.returned_on <= end_day, in_scope, S.ended_at.is_not(None),
             _days(S.ended_at, S.returned_on, dialect) > settings_mod.load().deadline("stale_departure_days")),
         "residence_permit": lambda: select(S.person_id).where(
-            open_at_end, cross, in_scope, S.arrived_on <= end_day - dt.timedelta(days=CENSUS_DAYS),
-            or_(S.permit_expires_on.is_(None), S.permit_expires_on < end_day)),
+            open_at_end, floating_now, in_scope, or_(S.permit_expires_on.is_(None), S.permit_expires_on < end_day)),
         "certificate_held": lambda: select(S.person_id).join(P, P.id == S.person_id).where(
-            open_at_end, cross, in_scope, key_target, not_(exists().where(t.Certificate.person_id == P.id))),
+            open_at_end, floating_now, fp_age, in_scope, key_target,
+            not_(exists().where(t.Certificate.person_id == P.id))),
         "certificate_verified": lambda: select(S.person_id).join(P, P.id == S.person_id).where(
-            open_at_end, cross, in_scope, key_target,
+            open_at_end, floating_now, fp_age, in_scope, key_target,
             exists().where(t.Certificate.person_id == P.id),
             not_(exists().where(t.Certificate.person_id == P.id, t.Certificate.verified_on.is_not(None)))),
         "co_management": lambda: select(S.person_id).where(

@@ -32,14 +32,15 @@ DEFAULTS: dict[str, Any] = {
         "landlord_declare": 3,
         "certificate_show_days": 10,  # calendar days after arrival
         "stale_departure_days": 7,
-        "collection_days": 5,  # calendar days: registered within N days of arrival (信息采集及时)
     },
     "penalties": {"undeclared_tenant_yuan": 200},
     "targets": {
         "registration": 0.90,
         "rented_house_registration": 0.95,
         "person_address_match": 0.70,
-        "collection_timeliness": 0.95,
+        "collection": 0.95,  # 信息采集率 (seed 000)
+        "accuracy": 0.95,  # 信息准确率 (seed 000)
+        "rented_house_accuracy": 0.95,  # 出租屋信息准确率 (seed 000)
         "stale_departures_max": 0.10,
         "residence_permit": 0.85,
         "certificate": 0.95,
@@ -47,6 +48,13 @@ DEFAULTS: dict[str, Any] = {
         "requests_answered": 1.0,
         "requests_on_time": 1.0,
         "notifications_received": 1.0,
+    },
+    # who counts as floating population (流动人口): 条例 第二条 and seed 001 第二条; docs/rules.md
+    "floating": {
+        "min_days_away": 30,  # 异地居住30日以上 (seed 001)
+        "min_age": 18,  # 成年 (条例; seed 001: 十八周岁以上的育龄人员) — for family-planning indicators
+        "max_age": 49,  # 育龄: the seeds give no number; 49 as for key targets (15–49)
+        "districts_of_one_city": False,  # 区与区之间 in one 设区的市 counts as floating? 条例: no (人户分离)
     },
     # division code prefixes this registry serves; messages for other places go to the outbox
     "exchange": {"home": []},
@@ -68,6 +76,14 @@ Penalties = _section("penalties", int)
 Targets = _section("targets", float)  # shares: 0.9, not "90%"
 
 
+class Floating(BaseModel):
+    model_config = _STRICT
+    min_days_away: int = Field(default=DEFAULTS["floating"]["min_days_away"], ge=0)
+    min_age: int = Field(default=DEFAULTS["floating"]["min_age"], ge=0)
+    max_age: int = Field(default=DEFAULTS["floating"]["max_age"], ge=0)
+    districts_of_one_city: bool = DEFAULTS["floating"]["districts_of_one_city"]
+
+
 class Exchange(BaseModel):
     model_config = _STRICT
     home: list[str] = Field(default_factory=list)
@@ -86,6 +102,7 @@ class SettingsFile(BaseModel):
     deadlines: Deadlines = Field(default_factory=Deadlines)  # type: ignore[valid-type]  # made by create_model
     penalties: Penalties = Field(default_factory=Penalties)  # type: ignore[valid-type]  # made by create_model
     targets: Targets = Field(default_factory=Targets)  # type: ignore[valid-type]  # made by create_model
+    floating: Floating = Field(default_factory=Floating)
     exchange: Exchange = Field(default_factory=Exchange)
     calendar: dict[str, CalendarYear] = Field(default_factory=dict)
 
@@ -109,6 +126,7 @@ class Settings:
     targets: dict[str, float]
     home: tuple[str, ...]
     calendar: Calendar = field(compare=False)
+    floating: dict[str, Any] = field(default_factory=lambda: dict(DEFAULTS["floating"]))
 
     def deadline(self, name: str) -> int:
         return int(self.deadlines[name])
@@ -149,4 +167,5 @@ def _load(path: str) -> Settings:
         targets=dict(data["targets"]),
         home=tuple(data["exchange"].get("home", [])),
         calendar=Calendar(extra=extra),
+        floating=dict(data["floating"]),
     )
