@@ -20,6 +20,7 @@ from flowpop.types import (
     ChangesetPreview,
     Declaration,
     Division,
+    ComanagementReport,
     DivisionImportResult,
     Employer,
     ExchangeImportResult,
@@ -367,3 +368,12 @@ def add_certificate(person_id: int, values: dict[str, Any]) -> Call:
 
 def list_certificates(person_id: int) -> Call:
     return Call("GET", f"/v1/persons/{int(person_id)}/certificates", model=list[Certificate])
+def comanagement(by: str, division: str | None) -> Call:
+    return Call("GET", "/v1/comanagement", params=clean_params({"by": by, "division": division}),
+                model=ComanagementReport)
+
+
+def comanagement_records(kind: str, filters: dict[str, Any]) -> Call:
+    return Call("GET", "/v1/comanagement/records", params=clean_params({"kind": kind, **filters}), model=list[Person])
+
+

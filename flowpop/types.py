@@ -305,6 +305,8 @@ class Stay(Out):
     permit_expires_on: Day | None = None
     status: StayStatus
     end_reason: str | None = None
+    inflow_registered_at: Timestamp | None = Field(None, description="when the residence side registered it (流入登记)")
+    outflow_registered_at: Timestamp | None = Field(None, description="when the household side registered it (流出登记)")
     direction: Direction | None = Field(None, description="as seen from the caller's jurisdiction")
     version: int
     created_at: Timestamp
@@ -577,8 +579,10 @@ class Candidate(BaseModel):
     reason: str
 
 
-MessageActionName = Literal["read", "match", "verify", "reply", "accept", "refuse", "forward", "return", "escalate",
-                            "close", "acknowledge"]
+MessageActionName = Literal["read", "match", "verify", "reply", "resolve", "accept", "refuse", "forward", "return",
+                            "escalate", "close", "acknowledge"]
+# what the household side found when answering a 查无此人 (POST /v1/inbox/{id}/resolve)
+NotFoundOutcome = Literal["returned", "moved", "present"]
 
 
 class Message(Out):
@@ -1092,6 +1096,59 @@ class ChangeFailure(BaseModel):
     person_id: int
     name: str
     id_number: str
+class ComanagementRow(BaseModel):
+    """One county (both of its sides) or one pair of counties (household → residence): each side's registrations
+    of the open cross-county stays between the counties of the registry (seed 000's 市内跨县 measure)."""
+
+    key: str = Field(description="a county's 6 digits, or household-residence for a pair (350404-350405)")
+    household_code: str | None = Field(None, description="a pair's household county (12 digits)")
+    residence_code: str | None = Field(None, description="a pair's residence county (12 digits)")
+    county_code: str | None = Field(None, description="a county row's county (12 digits)")
+    name: str | None = None
+    inflows_registered: int = Field(description="stays the residence side registered (流入登记)")
+    outflows_registered: int = Field(description="stays the household side registered (流出登记)")
+    gap: int = Field(description="outflows registered − inflows registered (seed 000: 62,690 − 53,943 = 8,747)")
+    both: int = Field(description="registered by both sides: co-managed (共管); a county row: where it lives here")
+    missing_inflow: int = Field(description="registered by the household side only: the residence side's to do")
+    missing_outflow: int = Field(description="registered by the residence side only: the household side's to do")
+    unmanaged: int = Field(description="漏管: registered by one side only (missing inflow + missing outflow)")
+    co_management: float | None = Field(None, description="共管率: both ÷ (both + unmanaged)")
+
+
+class ComanagementReport(BaseModel):
+    by: Literal["county", "pair"]
+    division_code: str | None = Field(None, description="both sides of every stay counted lie in it (a city: 市内跨县)")
+    division_name: str | None = None
+    as_of: Day
+    rows: list[ComanagementRow]
+    total: ComanagementRow
+    unmanaged_target: int = Field(description="漏管 at most (seed 000: 500), the setting targets.unmanaged_max")
+    meets_target: bool
+
+
+ComanagementList = Literal["both", "inflow", "outflow", "missing_inflow", "missing_outflow", "unmanaged"]
+
+
+class ComanagementFilters(Model):
+    """GET /v1/comanagement."""
+
+    by: Literal["county", "pair"] = "county"
+    division: PlaceCode | None = Field(None, description="only stays with both sides in it (a city: 市内跨县)")
+
+
+class ComanagementRecordFilters(Model):
+    """GET /v1/comanagement/records: the stays behind a number."""
+
+    kind: ComanagementList = Field(description="both | inflow | outflow | missing_inflow | missing_outflow | unmanaged")
+    county: PlaceCode | None = Field(None, description="the county whose side it is: where they live for inflow "
+                                     "and missing_inflow, the household county for outflow and missing_outflow, "
+                                     "either for both and unmanaged")
+    household: PlaceCode | None = Field(None, description="a pair: the household county")
+    residence: PlaceCode | None = Field(None, description="a pair: the residence county")
+    division: PlaceCode | None = None
+    limit: int = Field(500, ge=1, le=5000)
+
+
     code: str
     message: str
     message_en: str

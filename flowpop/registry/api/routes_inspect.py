@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from flowpop.registry.api.deps import Caller, Reg
 from flowpop.registry.bulk import changesets
-from flowpop.registry.county import inspections, quality, rates
+from flowpop.registry.county import comanagement, inspections, quality, rates
 from flowpop.registry.kernel.errors import Invalid, field_error
 from flowpop.registry.people import access, certificates, present, survivors
 from flowpop.registry.store import tables as t
@@ -26,6 +26,9 @@ from flowpop.types import (
     CertificateCreate,
     ChangesetCreate,
     ChangesetPreview,
+    ComanagementFilters,
+    ComanagementRecordFilters,
+    ComanagementReport,
     NewFound,
     OutcomeRecord,
     Person,
@@ -142,6 +145,24 @@ def quality_persons(key: str, reg: Reg, who: Caller, filters: Annotated[QualityP
 def quality_fix(key: str, reg: Reg, who: Caller, division: DivisionQ = None) -> ChangesetPreview:
     """Plan the changeset that fixes a check, where one does (preview it, then apply it under /v1/changesets)."""
     fix = quality.CHECKS.get(key, (None, None, None))[2]
+@router.get("/comanagement", response_model=ComanagementReport, tags=["reports"])
+def get_comanagement(reg: Reg, who: Caller, filters: Annotated[ComanagementFilters, Query()]) -> ComanagementReport:
+    """Co-management (共管) as registration: per county or pair of counties, inflows and outflows registered,
+    the gap, 漏管 against its target."""
+    with reg.reading() as session:
+        return comanagement.report(reg, session, who, filters.by, filters.division)
+
+
+@router.get("/comanagement/records", response_model=list[Person], tags=["reports"])
+def comanagement_records(reg: Reg, who: Caller, filters: Annotated[ComanagementRecordFilters, Query()]) -> list[Person]:
+    """The people behind a co-management number (e.g. missing_inflow of a county)."""
+    with reg.reading() as session:
+        ids = comanagement.records(reg, session, who, filters.kind, county=filters.county, household=filters.household,
+                                   residence=filters.residence, division=filters.division, limit=filters.limit)
+        by_id = {p.id: p for p in _persons(reg, session, who, ids)}
+        return [by_id[i] for i in ids if i in by_id]
+
+
     if fix not in ("upgrade_id15", "merge"):
         raise Invalid([field_error("key", "not_fixable", "该检查项不能自动修复", "this check has no automatic fix")])
     with reg.writing() as session:

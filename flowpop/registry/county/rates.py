@@ -165,16 +165,20 @@ def compute(reg: Registry, session: Session, actor: Actor, period: str, level: s
     results |= _groups(session, res_key, {"certificate_held": (has_cert, S.id.is_not(None)),
                                           "certificate_verified": (verified, has_cert)}, targets_where,
                        select_from=S.__table__.join(P.__table__, P.id == S.person_id))
-    acknowledged = exists().where(M.stay_id == S.id, M.topic == "stay_registered", M.status.in_(tuple(kinds.TAKEN_UP)))
+    # co-managed: both sides hold a registration of the stay (seed 000; county.comanagement); acknowledging
+    # a notice is receipt, not registration. Of the stays registered by at least one side
+    registered_both = and_(S.inflow_registered_at.is_not(None), S.outflow_registered_at.is_not(None))
+    registered_any = or_(S.inflow_registered_at.is_not(None), S.outflow_registered_at.is_not(None))
     # both sides in this registry: for places elsewhere, whether they registered it is not known here
-    both_here = func.substr(S.household_code, 1, 6).in_(sorted(reg.divisions.home_counties) or [""])
+    home = sorted(reg.divisions.home_counties) or [""]
+    both_here = and_(func.substr(S.household_code, 1, 6).in_(home), func.substr(S.residence_code, 1, 6).in_(home))
     managed_here = and_(unindexed(S.status) == "open", both_here)
     living = and_(open_at_end, cross)
     # one pass over the stays for the rates that count them: each rate's own rows are a condition inside
     results |= _groups(session, res_key, {
         "stale_departures": (and_(departed, stale), departed),
         "residence_permit": (and_(open_at_end, floating_now, S.permit_expires_on >= end_day), and_(open_at_end, floating_now)),
-        "co_management": (and_(living, managed_here, acknowledged), and_(living, managed_here)),
+        "co_management": (and_(living, managed_here, registered_both), and_(living, managed_here, registered_any)),
     }, and_(in_scope, or_(departed, living)))
 
     # the inbox, by addressee
@@ -262,8 +266,10 @@ def shortfall(reg: Registry, session: Session, actor: Actor, key: str, period: s
         "co_management": lambda: select(S.person_id).where(
             open_at_end, cross, in_scope, S.status == "open",
             func.substr(S.household_code, 1, 6).in_(sorted(reg.divisions.home_counties) or [""]),
-            not_(exists().where(t.Message.stay_id == S.id, t.Message.topic == "stay_registered",
-                                t.Message.status.in_(tuple(kinds.TAKEN_UP))))),
+            func.substr(S.residence_code, 1, 6).in_(sorted(reg.divisions.home_counties) or [""]),
+            # registered by one side only (漏管): the other side's registration is missing
+            or_(S.inflow_registered_at.is_(None), S.outflow_registered_at.is_(None)),
+            or_(S.inflow_registered_at.is_not(None), S.outflow_registered_at.is_not(None))),
         "person_address_match": lambda: select(CI.person_id).where(
             CI.campaign_id.in_(select(t.Campaign.id).where(t.Campaign.quarter == quarter)),
             code_range(CI.village_code, prefix), CI.kind == "stay", CI.outcome.is_not(None),

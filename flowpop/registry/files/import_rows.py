@@ -12,6 +12,7 @@ from typing import Any
 from flowpop.labels import code_for
 from flowpop.registry.kernel.auth import Actor
 from flowpop.registry.kernel.validation import LANDLINE, MOBILE, category
+from flowpop.registry.people import sides
 from flowpop.rules import idnumber, legacy
 from flowpop.rules.divisions_source import pad12
 from flowpop.rules.names import clean_name, name_keys
@@ -195,6 +196,9 @@ def same_as_stored(ctx: Context, values: dict[str, str], check: idnumber.IdCheck
     if actor.prefix and not (actor.covers(person["household_code"])
                              or (has_stay and actor.covers(stay["residence_code"]))):  # type: ignore[index]  # has_stay: stay was checked above
         return False
+    if has_stay and sides.joinable(actor, stay, ctx.resolve(values["residence_code"]),
+                                   ctx.resolve(values["household_code"])) is not None:
+        return False  # the other side's record of the same flow: this row is this side's registration of it
     try:
         for key, value in values.items():
             if not value or key == "id_number":

@@ -19,6 +19,7 @@ from flowpop.registry.kernel.auth import Actor
 from flowpop.registry.kernel.errors import Conflict
 from flowpop.registry.kernel.history import entry as history_entry
 from flowpop.registry.kernel.validation import category
+from flowpop.registry.people import sides
 from flowpop.registry.store import bulk_insert
 from flowpop.registry.store import tables as t
 from flowpop.registry.store.chunks import in_chunks
@@ -29,7 +30,7 @@ Lookup = Callable[[Session, list[str]], dict[str, dict[str, Any]]]  # ID numbers
 
 STAY_DEFAULTS: dict[str, Any] = {k: None for k in (*STAY_FIELDS, "household_address", "returned_on", "end_reason",
                                                  "declare_due_on", "employer_code")}
-_STAY_KEYS = ("id", "person_id", "version", "status", *STAY_FIELDS)
+_STAY_KEYS = ("id", "person_id", "version", "status", "household_code", *STAY_FIELDS, *sides.SIDES.values())
 _STAY_COLUMNS = [getattr(t.Stay, k) for k in _STAY_KEYS]
 ENDED_WITH_PERSON = frozenset(("deregistered", "archived"))  # stay statuses set by deregister and archive
 
@@ -153,7 +154,9 @@ class Updates:
             values = {**STAY_DEFAULTS, **r.stay, "reason": r.stay.get("reason") or "other"}
             self.new_stays.append({**values, "person_id": current["id"], "status": "open", "version": 1,
                                    "created_at": self.now, "updated_at": self.now,
-                                   "created_by": self.actor.username})
+                                   "created_by": self.actor.username,
+                                   **sides.side_columns(self.actor, values.get("residence_code"),
+                                                        values.get("household_code"), self.now)})
             changes.update({f"stay.{k}": [None, _json(v)] for k, v in values.items() if k in STAY_FIELDS and v is not None})
             person.update(residence_code=values["residence_code"], arrived_on=values["arrived_on"])
             return
@@ -199,6 +202,10 @@ def _regroup(groups: dict[tuple[str, ...], list[dict[str, Any]]]) -> dict[tuple[
         for row in rows:
             out[tuple(sorted(row))].append(row)
     return out
+        # the other side's stay of the same flow: this import is the importer's side's registration of it
+        side = sides.joinable(self.actor, stay, r.stay.get("residence_code"), r.stay.get("household_code"))
+        if side is not None:
+            delta[sides.SIDES[side]] = self.now
 
 
 def _json(value: Any) -> Any:

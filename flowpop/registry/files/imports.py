@@ -33,6 +33,7 @@ from flowpop.registry.files.import_workers import checked_in_helpers
 from flowpop.registry.kernel import history
 from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.kernel.registry import Registry, today
+from flowpop.registry.people import sides
 from flowpop.registry.people.persons import HELD_ELSEWHERE
 from flowpop.registry.store import bulk_insert
 from flowpop.registry.store import tables as t
@@ -45,6 +46,7 @@ CHUNK = 5000
 HISTORY_BATCH = 20_000
 PARALLEL_ROWS = 20_000  # from this many rows, worker processes check them
 BULK_ROWS = 50_000  # from this many rows (and at least half the persons stored), indexes are built at the end
+from flowpop.registry.people import sides
 # rows already stored are still found by their ID number, their open stays by person
 KEPT_INDEXES = ("ix_persons_id_number", "ix_stays_person_id")
 Progress = Callable[[str, int, int], None]
@@ -288,7 +290,9 @@ class _Writer:
             if sid is not None:
                 stays.append({**STAY_DEFAULTS, **stay, "reason": stay.get("reason") or "other", "id": sid,
                               "person_id": pid, "status": "open", "version": 1, "created_at": now, "updated_at": now,
-                              "created_by": username})
+                              "created_by": username,
+                              **sides.side_columns(self.actor, stay.get("residence_code"),
+                                                   stay.get("household_code"), now)})
             self.history.append(history.entry(self.actor, entity="person", entity_id=pid, person_id=pid, action="import",
                                               changes={"line": [None, r.line]}, reason="legacy import",
                                               scope_code=p["household_code"], at=now))

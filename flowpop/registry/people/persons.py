@@ -83,6 +83,9 @@ def create(reg: Registry, session: Session, actor: Actor, data: PersonCreate) ->
     errors += house_errors
     if errors:
         raise Invalid(errors)
+    joined = _join_other_side(session, actor, check.number, data)
+    if joined is not None:
+        return get(reg, session, actor, joined, reveal=False)
     duplicate(session, actor, check.number)
     pinyin, initials = name_keys(name)
     row = t.Person(
@@ -117,6 +120,26 @@ def create(reg: Registry, session: Session, actor: Actor, data: PersonCreate) ->
     if data.stay is not None:
         stays.insert(reg, session, actor, row, data.stay, prefix="stay.")
     return get(reg, session, actor, row.id, reveal=False)
+
+
+def _join_other_side(session: Session, actor: Actor, number: str, data: PersonCreate) -> int | None:
+    """A registration of a flow the other side already registered (the same ID number, in either form, with an
+    open stay between the same two counties) joins that record instead of being refused as a duplicate: the
+    caller's side's registration is recorded on the existing stay (stays.join). The person's id, or None."""
+    if data.stay is None:
+        return None
+    household = data.stay.household_code or data.household_code
+    rows = session.execute(
+        select(t.Person, t.Stay).join(t.Stay, t.Stay.id == t.Person.current_stay_id)
+        .where(t.Person.id_number.in_(idnumber.forms(number)), t.Person.status == "active")
+        .order_by(t.Person.id)
+    ).all()
+    for person, stay in rows:
+        side = stays.joinable(actor, stay, data.stay.residence_code, household)
+        if side is not None and sees_person(session, actor, person):
+            stays.join(session, actor, stay, side)
+            return person.id
+    return None
 
 
 def _clean_name(raw: str, errors: list[FieldError]) -> str:

@@ -19,6 +19,7 @@ from flowpop.registry.kernel.versioning import compare_and_set, expect_version
 from flowpop.registry.messaging import deadlines, messages
 from flowpop.registry.people import present
 from flowpop.registry.people.access import load_person, load_stay
+from flowpop.registry.people.sides import SIDES, joinable, registering_side
 from flowpop.registry.places import houses
 from flowpop.registry.store import tables as t
 from flowpop.types import FieldError, Stay, StayCreate, StayFields, StayUpdate
@@ -30,6 +31,18 @@ FIELDS = (
 )
 ENDED = {"deregister": "deregistered", "archive": "archived"}
 LIVED = frozenset({"open", "closed", ENDED["deregister"]})  # stays that happened: not archived (a mistake, or merged away)
+def join(session: Session, actor: Actor, row: t.Stay, side: str) -> t.Stay:
+    """The caller's side registers an open stay the other side registered: the registration joins the existing
+    record (instead of a refused duplicate that leaves the flow 漏管), recorded in its history."""
+    column = SIDES[side]
+    now = t.utcnow()
+    compare_and_set(session, row, row.version, {column: now}, entity="stay")
+    history.record(session, actor, entity="stay", entity_id=row.id, person_id=row.person_id, action="register",
+                   changes={column: [None, history.jsonable(now)]},
+                   reason="流入登记（与户籍地流出登记共管）" if side == "inflow" else "流出登记（与现居住地流入登记共管）",
+                   scope_code=row.residence_code if side == "inflow" else row.household_code)
+    session.refresh(row)
+    return row
 
 
 def check_fields(
@@ -56,14 +69,21 @@ def check_fields(
 
 
 def insert(reg: Registry, session: Session, actor: Actor, person: t.Person, data: StayFields, prefix: str = "") -> t.Stay:
-    open_stay = session.execute(
-        select(t.Stay.id).where(t.Stay.person_id == person.id, t.Stay.status == "open").limit(1)
+    open_row = session.execute(
+        select(t.Stay).where(t.Stay.person_id == person.id, t.Stay.status == "open").limit(1)
     ).scalar_one_or_none()
-    if open_stay is not None:
+    if open_row is not None:
+        side = joinable(actor, open_row, data.residence_code, data.household_code or person.household_code)
+        if side is not None:  # the other side's registration of the same flow: join it
+            return join(session, actor, open_row, side)
+        open_stay = open_row.id
         raise Conflict("stay_open", f"该人员已有未结束的流动记录（{open_stay}），请先结束它",
                        f"person already has an open stay ({open_stay}); close it first")
     values = data.model_dump(exclude={"person_id", "over_capacity_ok"})
     values["household_code"] = values.get("household_code") or person.household_code
+    side = registering_side(actor, values.get("residence_code"), values["household_code"])
+    if side is not None:
+        values[SIDES[side]] = t.utcnow()
     errors, extra = houses.stay_links(reg, session, actor, {**values, "over_capacity_ok": data.over_capacity_ok},
                                       prefix=prefix)
     if errors:

@@ -107,9 +107,17 @@ def test_rates_from_registry_data(client, as_user) -> None:
     client.persons.add_certificate(people[0].id, number="闽婚育2026001", verified_on=TODAY.isoformat())
     report = client.reports.rates(QUARTER, level="county")
     rates = {r.key: r for r in report.total.rates}
-    assert (rates["co_management"].numerator, rates["co_management"].denominator) == (1, 4)
+    # registered by the residence side only (the local administrator registers where they live): an
+    # acknowledged notice is receipt, not the household side's registration
+    assert (rates["co_management"].numerator, rates["co_management"].denominator) == (0, 4)
     assert rates["notifications_received"].numerator == 1 and rates["notifications_received"].denominator >= 4
     assert rates["co_management"].meets_target is False
+    d.persons.create(**person_fields(id_number=client.persons.get(people[0].id, reveal=True).id_number,
+                                     household_code=tree.VILLAGE_D1,
+                                     stay={"residence_code": tree.VILLAGE_A1, "reason": "work",
+                                           "arrived_on": (TODAY - dt.timedelta(days=2)).isoformat()}))
+    rates = {r.key: r for r in client.reports.rates(QUARTER, level="county").total.rates}
+    assert (rates["co_management"].numerator, rates["co_management"].denominator) == (1, 4)
     gap = client.reports.rate_records("co_management", QUARTER)
     assert sorted(p.id for p in gap) == sorted(p.id for p in people[1:])
     assert {r.division_code for r in report.rows} >= {tree.COUNTY_SANYUAN}
