@@ -583,9 +583,6 @@ MessageActionName = Literal["read", "match", "verify", "reply", "resolve", "acce
                             "escalate", "close", "acknowledge"]
 # what the household side found when answering a 查无此人 (POST /v1/inbox/{id}/resolve)
 NotFoundOutcome = Literal["returned", "moved", "present"]
-    differences: list[CandidateDifference] = Field(
-        default_factory=list, description="where this local record differs from the message's subject (ID numbers "
-        "masked, birth dates as years); a differing ID number is never matched automatically")
 
 
 class Message(Out):
@@ -619,11 +616,7 @@ class Message(Out):
     accountable_side: Literal["residence", "household", "county"] | None = None
     external: bool = False
     exported_at: Timestamp | None = None
-    due_provisional: bool = Field(False, description="the due date runs into a year whose holidays are not known yet "
-                                  "(counted Monday–Friday); recomputed when the year's notice is loaded")
     version: int
-    sent_late: bool = Field(False, description="sent after its send deadline: a service's 通报 more than 5 working days "
-                            "after the service, a key target's 协查 more than 5 after her registration (settings)")
     allowed_actions: list[MessageActionName] = Field(
         default_factory=list,
         description="what the caller may do with it now, as the registry decides (kind, status, addressee, write "
@@ -1058,6 +1051,51 @@ class RateRecordFilters(Model):
     limit: int = Field(500, ge=1, le=5000)
 
 
+class ChangesetFilters(Model):
+    """GET /v1/changesets."""
+
+    limit: int = Field(100, ge=1, le=1000)
+
+
+class Selection(Model):
+    """Which persons: the same filters as search, or a list of record ids, or of ID numbers."""
+
+    filters: PersonFilters | None = None
+    ids: list[StrictInt] | None = Field(None, max_length=2_000_000)
+    id_numbers: list[Annotated[str, StringConstraints(max_length=40)]] | None = Field(None, max_length=2_000_000)
+
+
+class ChangesetCreate(Model):
+    operation: ChangeOperation
+    selection: Selection
+    values: dict[str, Any] = Field(default_factory=dict, description="set: fields (as PersonUpdate); deregister: date; "
+                                   "move: residence_code, grid_code, house_code, room, over_capacity_ok (as StayUpdate, "
+                                   "with the same checks); merge: MergeValues")
+    reason: Why
+    chunk_size: StrictInt | None = Field(None, ge=100, le=1_000_000, description="apply in resumable chunks of this size "
+                                         "(by default the registry chooses: chunks for a large change)")
+
+
+class MergeValues(Model):
+    """A merge's values: one group (`keep`, among the selected) or several (`groups`: lists whose first record is kept)."""
+
+    keep: StrictInt | None = Field(None, description="the record the selected ones are merged into")
+    groups: list[list[StrictInt]] | None = Field(None, max_length=1_000_000)
+    archive_open_stays: StrictBool = Field(False, description="archive the merged records' open stays instead of refusing")
+
+
+class ChangeSample(BaseModel):
+    person_id: int
+    name: str
+    id_number: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+class ChangeFailure(BaseModel):
+    person_id: int
+    name: str
+    id_number: str
 class ComanagementRow(BaseModel):
     """One county (both of its sides) or one pair of counties (household → residence): each side's registrations
     of the open cross-county stays between the counties of the registry (seed 000's 市内跨县 measure)."""
@@ -1149,51 +1187,6 @@ class ImportProblem(BaseModel):
     line: int
     column: str
     value: str
-class ChangesetFilters(Model):
-    """GET /v1/changesets."""
-
-    limit: int = Field(100, ge=1, le=1000)
-
-
-class Selection(Model):
-    """Which persons: the same filters as search, or a list of record ids, or of ID numbers."""
-
-    filters: PersonFilters | None = None
-    ids: list[StrictInt] | None = Field(None, max_length=2_000_000)
-    id_numbers: list[Annotated[str, StringConstraints(max_length=40)]] | None = Field(None, max_length=2_000_000)
-
-
-class ChangesetCreate(Model):
-    operation: ChangeOperation
-    selection: Selection
-    values: dict[str, Any] = Field(default_factory=dict, description="set: fields (as PersonUpdate); deregister: date; "
-                                   "move: residence_code, grid_code, house_code, room, over_capacity_ok (as StayUpdate, "
-                                   "with the same checks); merge: MergeValues")
-    reason: Why
-    chunk_size: StrictInt | None = Field(None, ge=100, le=1_000_000, description="apply in resumable chunks of this size "
-                                         "(by default the registry chooses: chunks for a large change)")
-
-
-class MergeValues(Model):
-    """A merge's values: one group (`keep`, among the selected) or several (`groups`: lists whose first record is kept)."""
-
-    keep: StrictInt | None = Field(None, description="the record the selected ones are merged into")
-    groups: list[list[StrictInt]] | None = Field(None, max_length=1_000_000)
-    archive_open_stays: StrictBool = Field(False, description="archive the merged records' open stays instead of refusing")
-
-
-class ChangeSample(BaseModel):
-    person_id: int
-    name: str
-    id_number: str
-    before: dict[str, Any]
-    after: dict[str, Any]
-
-
-class ChangeFailure(BaseModel):
-    person_id: int
-    name: str
-    id_number: str
     reason: str
     reason_en: str
     code: str | None = Field(None, description="a stable code where the registry has one (held_elsewhere: the ID "
