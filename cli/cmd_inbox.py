@@ -137,7 +137,9 @@ CANDIDATE_COLUMNS = [
     Column("出生年份", "Birth year", lambda c: views.show(c.birth_year)),
     Column("现居住地", "Residence", lambda c: c.residence_name or "", flex="end"),
     Column("匹配分", "Score", lambda c: c.score),
-    Column("依据", "Why", lambda c: views.field_label(c.reason)),
+    Column("依据", "Why", lambda c: label("match_basis", c.reason)),
+    Column("不同之处", "Differs", lambda c: t("；", "; ").join(
+        f"{views.field_label(d.field)} {d.message or ''}≠{d.local or ''}" for d in c.differences), flex="start"),
 ]
 
 
@@ -496,6 +498,51 @@ def reply(state: State, message_id: int, facts: tuple[str, ...], text: str | Non
 def _open_acknowledgeable(state: State, progress: Progress) -> list[int]:
     """The open messages in the inbox the registry says this user may acknowledge (its allowed_actions)."""
     ids: list[int] = []
+@inbox.command("resolve")
+@click.argument("message_id", type=int)
+@click.option("--outcome", required=True, type=click.Choice(labels.codes("not_found_outcome")),
+              help="returned 已返乡（结束流出记录）、moved 已迁往他处（更正现居住地）、present 仍在该地（保留，有异议）/ "
+                   "returned home (ends the outflow record), moved (corrects it), present (kept, disputed)")
+@click.option("--date", "day", help="返乡或迁往新地的日期 YYYY-MM-DD（默认今天）/ the day, YYYY-MM-DD (default today)")
+@click.option("--to", "to_code", metavar="CODE", help="moved：新的现居住地区划代码 / moved: the new residence")
+@click.option("--address", help="moved：新的现居住地址 / moved: the new address")
+@click.option("--text", help="附言 / a note to the sender")
+@VERSION
+@FORMAT_ONE
+@pass_state
+def resolve(state: State, message_id: int, outcome: str, day: str | None, to_code: str | None, address: str | None,
+            text: str | None, version: int | None, fmt: str) -> None:
+    """答复查无此人：按核实结果结束、更正或保留流出记录 / answer a not-found: end, correct or keep the outflow record."""
+    fields: dict[str, Any] = {"outcome": outcome, "date": day, "residence_code": to_code,
+                              "residence_address": address, "text": text}
+    m = state.client.inbox.act(message_id, "resolve", version=_current_version(state, message_id, version),
+                               **{k: v for k, v in fields.items() if v is not None})
+    done(m, "答复", "answered", fmt)
+
+
+@inbox.command("not-found")
+@format_options
+@pass_state
+def not_found(state: State, fmt: str) -> None:
+    """查无此人闭环：本地发出、发给本地的件数，按答复结果、随人员办结、待办、逾期 /
+    the not-found loop: raised here and addressed here, answered by outcome, closed with the person, open, overdue."""
+    loop = state.client.inbox.not_found_loop()
+    if fmt != "table":
+        render_one(loop, fmt, lambda: [])
+        return
+    for (zh, en), c in ((("本地发出（现居住地）", "Raised here (residence side)"), loop.raised_here),
+                        (("发给本地（户籍地）", "Addressed here (household side)"), loop.addressed_here)):
+        section(zh, en)
+        click.echo(card([
+            (t("查无此人", "Not found"), str(c.raised)),
+            *((label("not_found_outcome", k), str(v)) for k, v in c.answered.items()),
+            (t("随人员或流动记录办结", "Closed with the person or stay"), str(c.closed_with_subject)),
+            (t("其他办结", "Closed otherwise"), str(c.closed_otherwise)),
+            (t("待办", "Open"), str(c.open)),
+            (t("已逾期", "Overdue"), str(c.overdue)),
+        ]))
+
+
     seen = 0
     stage = t("读取待接收的通报和反馈", "reading notifications and replies")
     pager = state.client.inbox.list(box="in", status="open", limit=PAGE_MAX)

@@ -24,6 +24,7 @@ from flowpop.types import (
     Level,
     MaritalStatus,
     MessageKind,
+    NotFoundOutcome,
     NotificationTopic,
     PersonFilters,
     PersonSort,
@@ -243,8 +244,8 @@ class MessageCreateParams(TypedDict, total=False):
 
 class MessageActionParams(TypedDict, total=False):
     """What an inbox action may carry besides version, the union of the action models (MatchAction: person_id;
-    ForwardAction: to_code; ReplyAction: facts, text, update_person; RegisterFromMessage: person); the registry
-    checks each action's own model."""
+    ForwardAction: to_code; ReplyAction: facts, text, update_person; RegisterFromMessage: person; NotFoundAnswer:
+    outcome, date, residence_code, residence_address); the registry checks each action's own model."""
 
     reason: str | None
     person_id: int
@@ -253,6 +254,10 @@ class MessageActionParams(TypedDict, total=False):
     text: str | None
     update_person: dict[str, Any] | None
     person: PersonCreateParams | dict[str, Any]
+    outcome: NotFoundOutcome
+    date: Date | None
+    residence_code: str | None
+    residence_address: str | None
 
 
 class ServiceParams(TypedDict, total=False):

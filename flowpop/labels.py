@@ -220,6 +220,7 @@ LABELS: dict[str, dict[str, Pair]] = {
         "match": ("配对", "match"),
         "verify": ("核实", "verify"),
         "reply": ("反馈", "reply"),
+        "resolve": ("答复查无此人", "answer not-found"),
         "accept": ("接收移交", "accept"),
         "refuse": ("拒绝移交", "refuse"),
         "forward": ("转办", "forward"),
@@ -232,6 +233,16 @@ LABELS: dict[str, dict[str, Pair]] = {
         "answered": ("已反馈", "answered"),
         "accepted": ("已接收", "accepted"),
         "refused": ("已拒绝", "refused"),
+        "returned": ("已返乡，流出记录已结束", "returned home; outflow record ended"),
+        "moved": ("已迁往他处，流出记录已更正", "moved elsewhere; outflow record corrected"),
+        "present": ("核实仍在该地，流出记录保留", "still there; outflow record kept"),
+        "subject_ended": ("人员或流动记录已结束，随之办结", "closed with its subject"),
+    },
+    # the household side's answer to a 查无此人 (NotFoundAnswer.outcome)
+    "not_found_outcome": {
+        "returned": ("已返回户籍地", "returned home"),
+        "moved": ("已迁往他处", "moved elsewhere"),
+        "present": ("仍在该地（有异议）", "still there (disputed)"),
     },
     "accountable_side": {
         "residence": ("现居住地", "residence side"),
@@ -242,6 +253,8 @@ LABELS: dict[str, dict[str, Pair]] = {
         "id_number": ("身份证号", "ID number"),
         "name_birth_date": ("姓名+出生日期", "name + born"),
         "pinyin_birth_date": ("拼音+出生日期", "pinyin + born"),
+        "other_id_number": ("姓名+出生日期，身份证号不同", "name + born, other ID number"),
+        "other_id_number_pinyin": ("拼音+出生日期，身份证号不同", "pinyin + born, other ID number"),
     },
     "topic": {
         "stay_registered": ("流动登记", "stay registered"),

@@ -567,6 +567,12 @@ class MessageCreate(Model):
     text: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
+class CandidateDifference(BaseModel):
+    field: str
+    message: str | None = Field(None, description="what the message says")
+    local: str | None = Field(None, description="what the local record says")
+
+
 class Candidate(BaseModel):
     person_id: int
     name: str
@@ -577,6 +583,9 @@ class Candidate(BaseModel):
     residence_name: str | None = None
     score: int
     reason: str
+    differences: list[CandidateDifference] = Field(
+        default_factory=list, description="where this local record differs from the message's subject (ID numbers "
+        "masked, birth dates as years); a differing ID number is never matched automatically")
 
 
 MessageActionName = Literal["read", "match", "verify", "reply", "resolve", "accept", "refuse", "forward", "return",
@@ -655,6 +664,19 @@ class BulkAck(Model):
     ids: list[StrictInt] = Field(min_length=1, max_length=50_000)
 
 
+class NotFoundAnswer(MessageAction):
+    """The household side's answer to a 查无此人: returned (the outflow record ends on ``date``), moved (it ends
+    and a new one is registered at ``residence_code`` from ``date``) or present (kept: the household side holds
+    that the person lives where registered)."""
+
+    outcome: NotFoundOutcome
+    date: Day | None = Field(None, description="returned: the day the person came home; moved: the day they were "
+                             "at the new place (default today)")
+    residence_code: Code | None = Field(None, description="moved: the new residence")
+    residence_address: Address | None = None
+    text: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
 class Skipped(BaseModel):
     """A record a bulk operation left alone, and why (the same rule and words as a refusal of that one record)."""
 
@@ -682,6 +704,25 @@ class InboxFigures(BaseModel):
     division_code: str
     division_name: str | None = None
     received: int
+class NotFoundCounts(BaseModel):
+    """查无此人 messages of one side: how each one ended."""
+
+    raised: int = Field(description="查无此人 messages")
+    open: int
+    overdue: int
+    answered: dict[str, int] = Field(description="answered, by outcome: returned, moved, present")
+    closed_with_subject: int = Field(description="closed because their stay or person was ended; no one's lateness")
+    closed_otherwise: int
+
+
+class NotFoundLoop(BaseModel):
+    """The 查无此人 loop in the caller's area: as the residence side (raised here) and as the household side
+    (addressed here)."""
+
+    raised_here: NotFoundCounts
+    addressed_here: NotFoundCounts
+
+
     acknowledged: int
     requests: int
     answered: int

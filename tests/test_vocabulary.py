@@ -25,7 +25,7 @@ ALIAS_KINDS = {
     "Direction": "direction", "Level": "level", "MessageKind": "message_kind", "MessageStatus": "message_status",
     "NotificationTopic": "topic", "MessageActionName": "message_action", "ServiceKind": "service",
     "HouseUse": "house_use", "HouseMode": "house_mode", "ChangeOperation": "operation",
-    "InspectionOutcome": "inspection_outcome",
+    "InspectionOutcome": "inspection_outcome", "NotFoundOutcome": "not_found_outcome",
 }
 # Literals written inside a model, by model.field
 INLINE_KINDS = {

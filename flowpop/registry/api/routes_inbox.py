@@ -30,6 +30,8 @@ from flowpop.types import (
     MessageCreate,
     MessageDetail,
     MessageFilters,
+    NotFoundAnswer,
+    NotFoundLoop,
     Page,
     RegisterFromMessage,
     ReplyAction,
@@ -57,6 +59,13 @@ def inbox_summary(reg: Reg, who: Caller) -> InboxSummary:
 def inbox_figures(reg: Reg, who: Caller, level: Literal["county", "township", "village"] = "township") -> list[InboxFigures]:
     with reg.reading() as session:
         return inbox_views.figures(reg, session, who, level)
+
+
+@router.get("/inbox/not-found", response_model=NotFoundLoop)
+def not_found_loop(reg: Reg, who: Caller) -> NotFoundLoop:
+    """The 查无此人 loop in the caller's area: raised here, addressed here, and how each ended."""
+    with reg.reading() as session:
+        return inbox_views.not_found_loop(reg, session, who)
 
 
 @router.post("/inbox", response_model=Message, status_code=201)
@@ -118,6 +127,14 @@ def forward_message(message_id: int, body: ForwardAction, reg: Reg, who: Caller)
 def reply_message(message_id: int, body: ReplyAction, reg: Reg, who: Caller) -> MessageDetail:
     with reg.writing() as session:
         inbox.reply(reg, session, who, message_id, body.version, body.facts, body.text, body.update_person)
+        return inbox_views.get(reg, session, who, message_id)
+
+
+@router.post("/inbox/{message_id:int}/resolve", response_model=MessageDetail)
+def resolve_not_found(message_id: int, body: NotFoundAnswer, reg: Reg, who: Caller) -> MessageDetail:
+    """Answer a 查无此人 by what the household side does to its outflow record: returned, moved or present."""
+    with reg.writing() as session:
+        inbox.resolve_not_found(reg, session, who, message_id, body)
         return inbox_views.get(reg, session, who, message_id)
 
 

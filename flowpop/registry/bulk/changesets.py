@@ -25,6 +25,7 @@ from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.kernel.errors import ApiError, Conflict, Invalid, NotFound, field_error
 from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.kernel.validation import category
+from flowpop.registry.messaging import messages
 from flowpop.registry.people import persons, stays, survivors
 from flowpop.registry.people.search import person_conditions
 from flowpop.registry.places import houses
@@ -540,6 +541,17 @@ def _update_rows(session: Session, table: Any, cols: tuple[str, ...], rows: list
     by_values: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     try:
         for row in rows:
+def _announce(reg: Registry, session: Session, actor: Actor, cs: t.Changeset, items: list[Item]) -> None:
+    """A bulk deregistration (or archiving) ends stays as one record's would: each across counties tells the other
+    side (通报, as persons.change_status does) and a 查无此人 about an ended stay closes with it."""
+    if cs.operation not in ("deregister", "archive"):
+        return
+    ended = [i.stay_id for i in items if i.stay_id and (i.after.get("stay") or {}).get("status") in ("deregistered", "archived")]
+    messages.close_with_subject(session, actor, ended, cs.reason)
+    if cs.operation == "deregister":
+        messages.on_stays(reg, session, actor, ended, "deregistered")
+
+
             by_values[tuple(row[c] for c in cols)].append(row["b_id"])
     except TypeError:  # a value that cannot be a key (a list or a mapping): row by row
         by_values.clear()
@@ -623,6 +635,7 @@ def apply(reg: Registry, actor: Actor, cs_id: str, options: ApplyOptions) -> Cha
     done_chunks = 0
     while True:
         with reg.writing() as session:
+            _announce(reg, session, actor, cs, items)
             cs = _load(session, actor, cs_id)
             items = _pending(session, cs_id, chunk)
             if not items:
@@ -641,6 +654,7 @@ def apply(reg: Registry, actor: Actor, cs_id: str, options: ApplyOptions) -> Cha
             cs.applied += len(good)
         done_chunks += 1
         if options.max_chunks and done_chunks >= options.max_chunks:
+            _announce(reg, session, actor, cs, good)
             with reg.reading() as session:
                 return _present(_load(session, actor, cs_id))
 

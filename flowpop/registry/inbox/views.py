@@ -27,7 +27,17 @@ from flowpop.registry.people.search import (
 from flowpop.registry.store import tables as t
 from flowpop.rules.divisions_source import prefix_of
 from flowpop.rules.idnumber import mask
-from flowpop.types import Candidate, InboxFigures, InboxSummary, Message, MessageDetail, MessageFilters, Page
+from flowpop.types import (
+    Candidate,
+    InboxFigures,
+    InboxSummary,
+    Message,
+    MessageDetail,
+    MessageFilters,
+    NotFoundCounts,
+    NotFoundLoop,
+    Page,
+)
 
 OPEN = tuple(deadlines.OPEN)
 
@@ -172,7 +182,9 @@ def figures(reg: Registry, session: Session, actor: Actor, level: str = "townshi
     day = today()
     group = func.substr(t.Message.addressee_code, 1, width)
     is_notice = t.Message.kind.in_(tuple(kinds.ACKNOWLEDGEABLE))
-    is_request = t.Message.kind.in_(tuple(kinds.ANSWER_COUNTED))
+    # a 查无此人 closed with its subject (its stay or person ended meanwhile) is nobody's answer and nobody's lateness
+    is_request = and_(t.Message.kind.in_(tuple(kinds.ANSWER_COUNTED)),
+                      or_(t.Message.outcome.is_(None), t.Message.outcome != kinds.SUBJECT_ENDED))
     answered = t.Message.status.in_(tuple(kinds.ANSWERED))
     rows = session.execute(
         select(
@@ -198,6 +210,37 @@ def figures(reg: Registry, session: Session, actor: Actor, level: str = "townshi
 
 def _rate(part: Any, whole: Any) -> float | None:
     return round((part or 0) / whole, 4) if whole else None
+def not_found_loop(reg: Registry, session: Session, actor: Actor) -> NotFoundLoop:
+    """The 查无此人 loop in the caller's area, measured: raised here (as the residence side) and addressed here (as
+    the household side) — how many, open, overdue, answered by outcome, closed with their subject, closed otherwise."""
+    actor.require("read")
+    day = today()
+    overdue = case((and_(t.Message.status.in_(OPEN), t.Message.due_on < day), 1), else_=0)
+
+    def counts(where: ColumnElement[bool]) -> NotFoundCounts:
+        rows = session.execute(
+            select(t.Message.status, t.Message.outcome, func.count(), func.sum(overdue))
+            .where(t.Message.kind == "not_found", where).group_by(t.Message.status, t.Message.outcome)
+        ).all()
+        out = NotFoundCounts(raised=0, open=0, overdue=0, answered=dict.fromkeys(kinds.NOT_FOUND_OUTCOMES, 0),
+                             closed_with_subject=0, closed_otherwise=0)
+        for status, outcome, n, late in rows:
+            out.raised += n
+            out.overdue += int(late or 0)
+            if status in deadlines.OPEN:
+                out.open += n
+            elif outcome == kinds.SUBJECT_ENDED:
+                out.closed_with_subject += n
+            elif outcome in out.answered:
+                out.answered[outcome] += n
+            else:
+                out.closed_otherwise += n
+        return out
+
+    return NotFoundLoop(raised_here=counts(code_range(t.Message.sender_code, actor.prefix)),
+                        addressed_here=counts(_box(actor, "in", actor.prefix)))
+
+
 
 
 def sheet(reg: Registry, session: Session, actor: Actor, message_id: int) -> str:

@@ -17,7 +17,7 @@ from flowpop.registry.kernel import history
 from flowpop.registry.kernel.auth import Actor
 from flowpop.registry.kernel.divisions import county_of
 from flowpop.registry.kernel.errors import ApiError, Conflict, Invalid, field_error
-from flowpop.registry.kernel.registry import Registry
+from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.kernel.versioning import compare_and_set, expect_version
 from flowpop.registry.messaging import deadlines, messages
 from flowpop.registry.messaging.kinds import (
@@ -29,14 +29,16 @@ from flowpop.registry.people import access, persons, stays
 from flowpop.registry.store import tables as t
 from flowpop.registry.store.chunks import in_chunks
 from flowpop.rules import idnumber
-from flowpop.types import MessageActionName, Skipped
+from flowpop.types import MessageActionName, NotFoundAnswer, Skipped, StayCreate
 
 # action → (statuses it may start from, status it leads to, kinds it applies to; None = all)
 STEPS: dict[str, tuple[frozenset[str], str, frozenset[str] | None]] = {
     "read": (UNREAD, "read", None),
     "match": (deadlines.OPEN, "matched", None),
     "verify": (frozenset({"read", "matched"}), "verifying", REQUESTS | {"transfer"}),
-    "reply": (deadlines.OPEN, "answered", REQUESTS),
+    "reply": (deadlines.OPEN, "answered", REQUESTS - {"not_found"}),
+    # 查无此人: answered only with what the household side did to its outflow record (resolve_not_found)
+    "resolve": (deadlines.OPEN, "answered", frozenset({"not_found"})),
     "accept": (deadlines.OPEN, "answered", frozenset({"transfer"})),
     "refuse": (deadlines.OPEN, "answered", frozenset({"transfer"})),
     "forward": (deadlines.OPEN - {"verifying"}, "forwarded", None),
@@ -177,6 +179,48 @@ def reply(reg: Registry, session: Session, actor: Actor, message_id: int, versio
     return row
 
 
+def resolve_not_found(reg: Registry, session: Session, actor: Actor, message_id: int, data: NotFoundAnswer) -> t.Message:
+    """The household side answers a 查无此人 (seed 000: 流入地经过核实确实查找不到的要通知户籍地删除流出登记记录) by what
+    it does to its outflow record, in the same transaction: returned → the stay ends on ``date``; moved → it ends
+    and a new stay is registered at the new residence (whose side is told, 通报); present → kept, disputed. The
+    answer goes back to the residence side as a reply carrying the outcome."""
+    actor.require("write")
+    row = messages.load(session, actor, message_id)
+    if (refused := refusal(actor, row.kind, row.status, row.addressee_code, "resolve")) is not None:
+        raise refused
+    day = data.date or today()
+    if data.outcome == "moved" and not data.residence_code:
+        raise Invalid([field_error("residence_code", "required", "请填写新的现居住地", "give the new residence")])
+    if data.outcome != "moved" and (data.residence_code or data.residence_address):
+        raise Invalid([field_error("residence_code", "not_accepted", "只有“已迁往他处”需要新的现居住地",
+                                   "only an answer of moved takes a new residence")])
+    stay = session.get(t.Stay, row.stay_id) if row.stay_id is not None else None
+    if stay is None and row.matched_person_id is not None:  # from another registry: the matched record's stay
+        person = access.load_person(session, actor, row.matched_person_id)
+        stay = session.get(t.Stay, person.current_stay_id) if person.current_stay_id else None
+    if data.outcome != "present" and (stay is None or stay.status != "open"):
+        raise Conflict("stay_not_open", "该流出记录已结束，无需更正", "the outflow record is no longer open")
+    outcome = {"returned": "returned", "moved": "moved", "present": "present"}[data.outcome]
+    _step(session, actor, row, "resolve", data.version, {"answered_at": t.utcnow(), "outcome": outcome},
+          data.text or label("message_outcome", outcome, "zh"))
+    facts: dict[str, Any] = {"outcome": outcome, "date": day.isoformat() if data.outcome != "present" else None}
+    if stay is not None and data.outcome != "present":
+        why = f"查无此人核实：{label('not_found_outcome', data.outcome, 'zh')}（消息 {row.id}）"
+        stays.close(reg, session, actor, stay.id, stay.version, why, day, notify=False)
+        if data.outcome == "moved":
+            created = stays.create(reg, session, actor, StayCreate(
+                person_id=stay.person_id, household_code=stay.household_code, household_address=stay.household_address,
+                residence_code=data.residence_code or "", residence_address=data.residence_address, reason=stay.reason,
+                left_home_on=stay.left_home_on, arrived_on=day, occupation=stay.occupation))
+            facts |= {"new_stay_id": created.id, "residence_code": data.residence_code,
+                      "residence_address": data.residence_address}
+    messages.new_message(reg, session, actor, kind="assist_reply", sender_code=row.addressee_code,
+                         addressee_code=row.sender_code, subject=row.subject, items=facts, text=data.text,
+                         thread_uid=row.thread_uid, in_reply_to=row.uid, person_id=row.matched_person_id,
+                         stay_id=row.stay_id)
+    return row
+
+
 def decide_transfer(reg: Registry, session: Session, actor: Actor, message_id: int, version: int, accept: bool,
                     reason: str | None) -> t.Message:
     """The receiving side accepts (the stay moves here now) or refuses (nothing moves)."""
@@ -258,4 +302,6 @@ def send(reg: Registry, session: Session, actor: Actor, data: Any) -> t.Message:
         addressee = county_of(addressee)
     return messages.new_message(reg, session, actor, kind=data.kind, topic=data.topic, sender_code=sender or "",
                        addressee_code=addressee, subject=subject, items=data.items, text=data.text,
-                       person_id=person.id if person else None)
+                       person_id=person.id if person else None,
+                       # a 查无此人 is about the stay it found empty: it closes with it (messages.close_with_subject)
+                       stay_id=person.current_stay_id if person is not None and data.kind == "not_found" else None)

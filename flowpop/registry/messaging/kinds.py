@@ -12,3 +12,7 @@ UNREAD = frozenset({"new", "forwarded", "escalated"})  # arrived here and not ye
 UNMATCHED = UNREAD | {"read"}  # open, and nobody has matched it to a local record or started verifying
 TAKEN_UP = frozenset({"matched", "answered", "closed"})  # the addressee matched, answered or closed it
 ANSWERED = frozenset({"answered", "closed"})
+# 查无此人 (not_found): what the household side's answer did to its outflow record (Message.outcome), and the
+# outcome of one closed because its stay or person was ended meanwhile: closed with its subject, nobody's lateness
+NOT_FOUND_OUTCOMES = ("returned", "moved", "present")
+SUBJECT_ENDED = "subject_ended"

@@ -29,6 +29,40 @@ def _in_scope(prefix: str) -> Any:
     return or_(code_range(t.Person.residence_code, prefix), code_range(t.Person.household_code, prefix))
 
 
+# a name and birth date shared by a record whose ID number differs from the message's valid one: another person
+# as likely as the same one (a namesake born the same day, or a number mistyped on one side) — shown for a person
+# to decide, below AUTO so never matched on arrival (issue 13: it used to score 90 and match)
+OTHER_ID = {"name_birth_date": (60, "other_id_number"), "pinyin_birth_date": (50, "other_id_number_pinyin")}
+
+
+def differences(subject: dict[str, Any], person: t.Person) -> list[dict[str, str | None]]:
+    """Where a local record differs from a message's subject, in the fields both give: ID number (masked), name,
+    sex, birth date (as years; the inbox never shows birth dates), household place."""
+    out: list[dict[str, str | None]] = []
+    raw = str(subject.get("id_number") or "")
+    said = idnumber.normalize(raw) if raw else ""
+    if said and person.id_number not in idnumber.forms(idnumber.check(said).number):
+        out.append({"field": "id_number", "message": idnumber.mask(said), "local": idnumber.mask(person.id_number)})
+    name = clean_name(subject.get("name") or "")
+    if name and name != person.name:
+        out.append({"field": "name", "message": name, "local": person.name})
+    sex = subject.get("sex")
+    if sex and sex != person.sex:
+        out.append({"field": "sex", "message": str(sex), "local": person.sex})
+    born = parse_date(subject.get("birth_date"))
+    if born and born != person.birth_date:
+        out.append({"field": "birth_date", "message": str(born.year), "local": str(person.birth_date.year)})
+    household = str(subject.get("household_code") or "")
+    if household and person.household_code and household[:6] != person.household_code[:6]:
+        out.append({"field": "household_code", "message": household, "local": person.household_code})
+    return out
+
+
+def _id_differs(number: str, valid: bool, person: t.Person) -> bool:
+    """The message carries a valid ID number, and this record holds another."""
+    return valid and bool(number) and person.id_number not in idnumber.forms(number)
+
+
 def candidates(session: Session, divisions: DivisionCache, subject: dict[str, Any], scope: str, *,
                by_name: bool = True) -> list[dict[str, Any]]:
     found: dict[int, dict[str, Any]] = {}
@@ -40,13 +74,14 @@ def candidates(session: Session, divisions: DivisionCache, subject: dict[str, An
                 found[p.id] = {
                     "person_id": p.id, "name": p.name, "id_number": idnumber.mask(p.id_number) or "",
                     "birth_date": p.birth_date.isoformat(), "residence_name": divisions.name(p.residence_code),
-                    "score": score + active_bonus, "reason": reason,
+                    "score": score + active_bonus, "reason": reason, "differences": differences(subject, p),
                 }
 
     raw_id = subject.get("id_number")
+    number, valid = "", False
     if raw_id:
         check = idnumber.check(raw_id)
-        number = check.number
+        number, valid = check.number, check.ok
         rows = list(session.execute(select(t.Person).where(t.Person.id_number.in_(idnumber.forms(number)),
                                                            _in_scope(scope)).limit(LIMIT)).scalars())
         add(rows, 98, "id_number")
@@ -60,7 +95,11 @@ def candidates(session: Session, divisions: DivisionCache, subject: dict[str, An
             ).limit(LIMIT)
         ).scalars())
         for p in rows:
-            add([p], 90 if p.name == name else 70, "name_birth_date" if p.name == name else "pinyin_birth_date")
+            basis = "name_birth_date" if p.name == name else "pinyin_birth_date"
+            score = 90 if p.name == name else 70
+            if _id_differs(number, valid, p):
+                score, basis = OTHER_ID[basis]
+            add([p], score, basis)
     ranked = sorted(found.values(), key=lambda c: (-c["score"], c["person_id"]))
     return ranked[:LIMIT]
 
@@ -75,7 +114,10 @@ def parse_date(value: Any) -> dt.date | None:
 
 
 def best(ranked: list[dict[str, Any]]) -> tuple[int | None, int | None]:
-    """The person to match automatically, when one candidate clearly leads."""
+    """The person to match automatically, when one candidate clearly leads — never one whose ID number differs
+    from the message's."""
+    if ranked and ranked[0]["reason"] in {reason for _, reason in OTHER_ID.values()}:
+        return None, ranked[0]["score"]
     if not ranked or ranked[0]["score"] < AUTO:
         return None, ranked[0]["score"] if ranked else None
     if len(ranked) > 1 and ranked[1]["score"] >= ranked[0]["score"] - 1:
@@ -117,7 +159,8 @@ def apply_many(session: Session, divisions: DivisionCache, rows: list[t.Message]
         if people:
             ranked = sorted(({"person_id": p.id, "name": p.name, "id_number": idnumber.mask(p.id_number) or "",
                               "birth_date": p.birth_date.isoformat(), "residence_name": divisions.name(p.residence_code),
-                              "score": 98 + (2 if p.status == "active" else 0), "reason": "id_number"} for p in people),
+                              "score": 98 + (2 if p.status == "active" else 0), "reason": "id_number",
+                              "differences": differences(row.subject or {}, p)} for p in people),
                             key=lambda c: (-c["score"], c["person_id"]))[:LIMIT]  # type: ignore[operator]  # score is always an int here
         else:
             ranked = candidates(session, divisions, row.subject or {}, scope)

@@ -8,6 +8,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from flowpop.registry.kernel import history
@@ -15,8 +16,9 @@ from flowpop.registry.kernel.auth import Actor
 from flowpop.registry.kernel.divisions import township_of
 from flowpop.registry.kernel.errors import NotFound
 from flowpop.registry.kernel.registry import Registry, today
-from flowpop.registry.messaging import deadlines, matching
+from flowpop.registry.messaging import deadlines, kinds, matching
 from flowpop.registry.store import tables as t
+from flowpop.registry.store.chunks import in_chunks
 
 
 def subject_of(person: t.Person, stay: t.Stay | None = None) -> dict[str, Any]:
@@ -67,22 +69,79 @@ def _sides(actor: Actor, residence: str, household: str) -> tuple[bool, bool]:
     return actor.covers(residence), actor.covers(household)
 
 
-def on_stay(reg: Registry, session: Session, actor: Actor, person: t.Person, stay: t.Stay, topic: str) -> None:
-    """Registering or ending a stay across counties tells the other side (通报)."""
+def _route(actor: Actor, stay: t.Stay) -> tuple[str, str] | None:
+    """Who tells whom about a stay across counties (sender, addressee): the side that acted tells the other."""
     if stay.household_code[:6] == stay.residence_code[:6]:
-        return  # within one county: not floating population (人户分离)
+        return None  # within one county: not floating population (人户分离)
     res_side, hh_side = _sides(actor, stay.residence_code, stay.household_code)
     if res_side and not hh_side:
-        sender, addressee = township_of(stay.residence_code), township_of(stay.household_code)
-    elif hh_side and not res_side:
-        sender, addressee = (actor.jurisdiction_code or stay.household_code), township_of(stay.residence_code)
-    else:
-        return
-    new_message(reg, session, actor, kind="notification", topic=topic, sender_code=sender, addressee_code=addressee,
-                subject=subject_of(person, stay), stay_id=stay.id, person_id=person.id,
-                items={"arrived_on": stay.arrived_on.isoformat(), "reason": stay.reason,
-                       "returned_on": stay.returned_on.isoformat() if stay.returned_on else None},
-                event_on=today())
+        return township_of(stay.residence_code), township_of(stay.household_code)
+    if hh_side and not res_side:
+        return (actor.jurisdiction_code or stay.household_code), township_of(stay.residence_code)
+    return None
+
+
+def _notice(reg: Registry, session: Session, actor: Actor, person: t.Person, stay: t.Stay, topic: str,
+            route: tuple[str, str], batch: bool = False) -> t.Message:
+    return new_message(reg, session, actor, kind="notification", topic=topic, sender_code=route[0],
+                       addressee_code=route[1], subject=subject_of(person, stay), stay_id=stay.id, person_id=person.id,
+                       items={"arrived_on": stay.arrived_on.isoformat(), "reason": stay.reason,
+                              "returned_on": stay.returned_on.isoformat() if stay.returned_on else None},
+                       event_on=today(), batch=batch)
+
+
+def on_stay(reg: Registry, session: Session, actor: Actor, person: t.Person, stay: t.Stay, topic: str) -> None:
+    """Registering or ending a stay across counties tells the other side (通报)."""
+    if (route := _route(actor, stay)) is not None:
+        _notice(reg, session, actor, person, stay, topic, route)
+
+
+def on_stays(reg: Registry, session: Session, actor: Actor, stay_ids: list[int], topic: str) -> int:
+    """Many stays ended at once (a bulk deregistration): each tells the other side as one ended alone does (通报),
+    matched in bulk, one history row each. Answers how many notices were sent."""
+    made: list[t.Message] = []
+    for part in in_chunks(stay_ids):
+        pairs = session.execute(select(t.Stay, t.Person).join(t.Person, t.Person.id == t.Stay.person_id)
+                                .where(t.Stay.id.in_(part)).execution_options(populate_existing=True)).all()
+        for stay, person in pairs:
+            if (route := _route(actor, stay)) is not None:
+                made.append(_notice(reg, session, actor, person, stay, topic, route, batch=True))
+    if not made:
+        return 0
+    matching.apply_many(session, reg.divisions, [m for m in made if not m.external])
+    session.flush()
+    now = t.utcnow()
+    for entries in in_chunks(made, 5000):
+        session.execute(t.HistoryEntry.__table__.insert(), [
+            history.entry(actor, entity="message", entity_id=m.id, person_id=m.sender_person_id, action="send",
+                          changes={"kind": [None, m.kind], "to": [None, m.addressee_code]}, scope_code=m.addressee_code,
+                          at=now) for m in entries])
+    return len(made)
+
+
+def close_with_subject(session: Session, actor: Actor, stay_ids: list[int], why: str | None) -> int:
+    """查无此人 messages close with their subject: when the stay one is about ends (deregistered, archived, closed),
+    an open one closes now, its outcome ``subject_ended`` and the reason in its history; it is nobody's lateness
+    (not overdue, not counted against the household side's answers). Answers how many closed."""
+    closed = 0
+    now = t.utcnow()
+    for part in in_chunks(stay_ids):
+        rows = session.execute(
+            select(t.Message.id, t.Message.status, t.Message.addressee_code, t.Message.matched_person_id)
+            .where(t.Message.kind == "not_found", t.Message.stay_id.in_(part),
+                   t.Message.status.in_(tuple(deadlines.OPEN)))).all()
+        if not rows:
+            continue
+        session.execute(
+            update(t.Message).where(t.Message.id.in_([r.id for r in rows]), t.Message.status.in_(tuple(deadlines.OPEN)))
+            .values(status="closed", outcome=kinds.SUBJECT_ENDED, closed_at=now, version=t.Message.version + 1)
+            .execution_options(synchronize_session="fetch"))
+        session.execute(t.HistoryEntry.__table__.insert(), [
+            history.entry(actor, entity="message", entity_id=r.id, person_id=r.matched_person_id, action="close",
+                          changes={"status": [r.status, "closed"], "outcome": [None, kinds.SUBJECT_ENDED]},
+                          reason=why or kinds.SUBJECT_ENDED, scope_code=r.addressee_code, at=now) for r in rows])
+        closed += len(rows)
+    return closed
 
 
 def visible(actor: Actor, row: t.Message) -> bool:

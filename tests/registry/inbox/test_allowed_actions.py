@@ -46,7 +46,7 @@ def _moved(client: flowpop.Client, m: Message, steps: list[str]) -> Message:
     ("assist_request", ["read", "verify"], "verifying", ["match", "reply", "return", "escalate", "close"]),
     ("assist_request", ["reply"], "answered", ["close"]),
     ("assist_request", ["return"], "returned", []),
-    ("not_found", [], "new", ["read", *OPEN_REQUEST]),
+    ("not_found", [], "new", ["read", "match", "resolve", *OPEN_REQUEST[2:]]),  # answered by what is done to the record
     ("dispute", [], "new", ["read", *OPEN_REQUEST]),  # addressed to A's county, which A's operator does not cover
 ])
 def test_allowed_actions_per_kind_and_status(as_user: Maker, kind: str, steps: list[str], status: str,
@@ -115,6 +115,8 @@ def _inputs(action: str, m: Message, person_id: int) -> dict[str, Any]:
         return {"reason": "测试"}
     if action == "reply":
         return {"facts": {}}
+    if action == "resolve":
+        return {"outcome": "present"}  # a 查无此人 answered "still there": nothing else to give
     if action == "match":
         return {"person_id": m.candidates[0].person_id if m.candidates else person_id}
     if action == "forward":
