@@ -18,9 +18,9 @@ from flowpop.types import (
     Certificate,
     Changeset,
     ChangesetPreview,
+    ComanagementReport,
     Declaration,
     Division,
-    ComanagementReport,
     DivisionImportResult,
     Employer,
     ExchangeImportResult,
@@ -38,7 +38,6 @@ from flowpop.types import (
     Person,
     PersonDetail,
     QualityReport,
-    NotFoundLoop,
     RatesReport,
     ServiceRecord,
     Stay,
@@ -166,10 +165,6 @@ def get_message(message_id: int) -> Call:
 
 
 def send_message(values: dict[str, Any] | BaseModel, idempotency_key: str | None = None) -> Call:
-def not_found_loop() -> Call:
-    return Call("GET", "/v1/inbox/not-found", model=NotFoundLoop)
-
-
     return creating(Call("POST", "/v1/inbox", json=body(values), model=Message), idempotency_key)
 
 
@@ -354,6 +349,15 @@ def rate_records(key: str, period: str, division: str | None, limit: int | None 
                 model=list[Person])
 
 
+def comanagement(by: str, division: str | None) -> Call:
+    return Call("GET", "/v1/comanagement", params=clean_params({"by": by, "division": division}),
+                model=ComanagementReport)
+
+
+def comanagement_records(kind: str, filters: dict[str, Any]) -> Call:
+    return Call("GET", "/v1/comanagement/records", params=clean_params({"kind": kind, **filters}), model=list[Person])
+
+
 def quality() -> Call:
     return Call("GET", "/v1/quality", model=QualityReport)
 
@@ -373,12 +377,3 @@ def add_certificate(person_id: int, values: dict[str, Any]) -> Call:
 
 def list_certificates(person_id: int) -> Call:
     return Call("GET", f"/v1/persons/{int(person_id)}/certificates", model=list[Certificate])
-def comanagement(by: str, division: str | None) -> Call:
-    return Call("GET", "/v1/comanagement", params=clean_params({"by": by, "division": division}),
-                model=ComanagementReport)
-
-
-def comanagement_records(kind: str, filters: dict[str, Any]) -> Call:
-    return Call("GET", "/v1/comanagement/records", params=clean_params({"kind": kind, **filters}), model=list[Person])
-
-

@@ -86,8 +86,8 @@ from flowpop.types import (
     ChangeOperation,
     Changeset,
     ChangesetPreview,
-    Declaration,
     ComanagementReport,
+    Declaration,
     DeclarationCreate,
     Division,
     DivisionFilters,
@@ -123,8 +123,6 @@ from flowpop.types import (
     OutcomeRecord,
     Page,
     Person,
-    NotFoundAnswer,
-    NotFoundLoop,
     PersonCreate,
     PersonDetail,
     PersonExportFilters,
@@ -345,14 +343,9 @@ class AsyncInbox(_Resource):
     async def act(self, message_id: int, action: MessageActionName | str, *, version: int,
                   **fields: Unpack[MessageActionParams]) -> MessageDetail:
         """read, verify, return, escalate, close, match (person_id=), forward (to_code=), reply (facts=, text=,
-    async def not_found_loop(self) -> NotFoundLoop:
-        """The 查无此人 loop in your area: raised here, addressed here, answered by outcome, closed with the person."""
-        return await self._c._run(calls.not_found_loop())
-
-        update_person=), resolve a 查无此人 (outcome=, date=, residence_code=, residence_address=, text=), accept,
-        refuse (reason=), register (person=)."""
+        update_person=), accept, refuse (reason=), register (person=)."""
         values = checked("inbox.act", dict(fields), MatchAction, ForwardAction, ReplyAction, RegisterFromMessage,
-                         NotFoundAnswer, besides=("version",))
+                         besides=("version",))
         return await self._c._run(calls.message_action(message_id, action, {"version": version, **values}))
 
     async def acknowledge(self, ids: builtins.list[int]) -> BulkResult:
@@ -514,6 +507,20 @@ class AsyncReports(_Resource):
                            limit: int | None = None) -> builtins.list[Person]:
         return await self._c._run(calls.rate_records(key, period, division, limit))
 
+    async def comanagement(self, *, by: Literal["county", "pair"] = "county",
+                           division: str | None = None) -> ComanagementReport:
+        """Co-management (共管) as registration, per county or pair of counties: inflows and outflows registered,
+        the gap, 漏管 against its target (seed 000's 市内跨县 measure when ``division`` is a city)."""
+        return await self._c._run(calls.comanagement(by, division))
+
+    async def comanagement_records(self, kind: str, *, county: str | None = None, household: str | None = None,
+                                   residence: str | None = None, division: str | None = None,
+                                   limit: int | None = None) -> builtins.list[Person]:
+        """The people behind a number: ``kind`` is both, inflow, outflow, missing_inflow, missing_outflow or
+        unmanaged; ``county`` the county whose side it is, ``household``/``residence`` a pair of counties."""
+        return await self._c._run(calls.comanagement_records(kind, {
+            "county": county, "household": household, "residence": residence, "division": division, "limit": limit}))
+
     async def quality(self) -> QualityReport:
         return await self._c._run(calls.quality())
 
@@ -547,20 +554,6 @@ class AsyncRawPersons:
         self.certificates = _raw(r.certificates)
         self.record_service = _raw(r.record_service)
         self.services = _raw(r.services)
-
-    async def comanagement(self, *, by: Literal["county", "pair"] = "county",
-                           division: str | None = None) -> ComanagementReport:
-        """Co-management (共管) as registration, per county or pair of counties: inflows and outflows registered,
-        the gap, 漏管 against its target (seed 000's 市内跨县 measure when ``division`` is a city)."""
-        return await self._c._run(calls.comanagement(by, division))
-
-    async def comanagement_records(self, kind: str, *, county: str | None = None, household: str | None = None,
-                                   residence: str | None = None, division: str | None = None,
-                                   limit: int | None = None) -> builtins.list[Person]:
-        """The people behind a number: ``kind`` is both, inflow, outflow, missing_inflow, missing_outflow or
-        unmanaged; ``county`` the county whose side it is, ``household``/``residence`` a pair of counties."""
-        return await self._c._run(calls.comanagement_records(kind, {
-            "county": county, "household": household, "residence": residence, "division": division, "limit": limit}))
 
 
 class AsyncRawStays:
@@ -643,7 +636,6 @@ class AsyncRawHouses:
         self.declare = _raw(r.declare)
         self.notice = _raw(r.notice)
         self.late_declarations = _raw(r.late_declarations)
-        self.not_found_loop = _raw(r.not_found_loop)
 
 
 class AsyncRawEmployers:
@@ -691,6 +683,8 @@ class AsyncRawReports:
         self.rates = _raw(r.rates)
         self.trend = _raw(r.trend)
         self.rate_records = _raw(r.rate_records)
+        self.comanagement = _raw(r.comanagement)
+        self.comanagement_records = _raw(r.comanagement_records)
         self.quality = _raw(r.quality)
         self.quality_persons = _raw(r.quality_persons)
         self.quality_fix = _raw(r.quality_fix)
@@ -735,8 +729,6 @@ class AsyncClient:
         max_retries: int | None = None,
         settings: Settings | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        self.comanagement = _raw(r.comanagement)
-        self.comanagement_records = _raw(r.comanagement_records)
     ) -> None:
         self.settings = settings or resolve(url=url, token=token, db=db, profile=profile, timeout=timeout,
                                             max_retries=max_retries)

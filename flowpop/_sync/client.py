@@ -87,8 +87,8 @@ from flowpop.types import (
     ChangeOperation,
     Changeset,
     ChangesetPreview,
-    Declaration,
     ComanagementReport,
+    Declaration,
     DeclarationCreate,
     Division,
     DivisionFilters,
@@ -124,8 +124,6 @@ from flowpop.types import (
     OutcomeRecord,
     Page,
     Person,
-    NotFoundAnswer,
-    NotFoundLoop,
     PersonCreate,
     PersonDetail,
     PersonExportFilters,
@@ -346,14 +344,9 @@ class Inbox(_Resource):
     def act(self, message_id: int, action: MessageActionName | str, *, version: int,
                   **fields: Unpack[MessageActionParams]) -> MessageDetail:
         """read, verify, return, escalate, close, match (person_id=), forward (to_code=), reply (facts=, text=,
-    def not_found_loop(self) -> NotFoundLoop:
-        """The 查无此人 loop in your area: raised here, addressed here, answered by outcome, closed with the person."""
-        return self._c._run(calls.not_found_loop())
-
-        update_person=), resolve a 查无此人 (outcome=, date=, residence_code=, residence_address=, text=), accept,
-        refuse (reason=), register (person=)."""
+        update_person=), accept, refuse (reason=), register (person=)."""
         values = checked("inbox.act", dict(fields), MatchAction, ForwardAction, ReplyAction, RegisterFromMessage,
-                         NotFoundAnswer, besides=("version",))
+                         besides=("version",))
         return self._c._run(calls.message_action(message_id, action, {"version": version, **values}))
 
     def acknowledge(self, ids: builtins.list[int]) -> BulkResult:
@@ -515,6 +508,20 @@ class Reports(_Resource):
                            limit: int | None = None) -> builtins.list[Person]:
         return self._c._run(calls.rate_records(key, period, division, limit))
 
+    def comanagement(self, *, by: Literal["county", "pair"] = "county",
+                           division: str | None = None) -> ComanagementReport:
+        """Co-management (共管) as registration, per county or pair of counties: inflows and outflows registered,
+        the gap, 漏管 against its target (seed 000's 市内跨县 measure when ``division`` is a city)."""
+        return self._c._run(calls.comanagement(by, division))
+
+    def comanagement_records(self, kind: str, *, county: str | None = None, household: str | None = None,
+                                   residence: str | None = None, division: str | None = None,
+                                   limit: int | None = None) -> builtins.list[Person]:
+        """The people behind a number: ``kind`` is both, inflow, outflow, missing_inflow, missing_outflow or
+        unmanaged; ``county`` the county whose side it is, ``household``/``residence`` a pair of counties."""
+        return self._c._run(calls.comanagement_records(kind, {
+            "county": county, "household": household, "residence": residence, "division": division, "limit": limit}))
+
     def quality(self) -> QualityReport:
         return self._c._run(calls.quality())
 
@@ -548,20 +555,6 @@ class RawPersons:
         self.certificates = _raw(r.certificates)
         self.record_service = _raw(r.record_service)
         self.services = _raw(r.services)
-
-    def comanagement(self, *, by: Literal["county", "pair"] = "county",
-                           division: str | None = None) -> ComanagementReport:
-        """Co-management (共管) as registration, per county or pair of counties: inflows and outflows registered,
-        the gap, 漏管 against its target (seed 000's 市内跨县 measure when ``division`` is a city)."""
-        return self._c._run(calls.comanagement(by, division))
-
-    def comanagement_records(self, kind: str, *, county: str | None = None, household: str | None = None,
-                                   residence: str | None = None, division: str | None = None,
-                                   limit: int | None = None) -> builtins.list[Person]:
-        """The people behind a number: ``kind`` is both, inflow, outflow, missing_inflow, missing_outflow or
-        unmanaged; ``county`` the county whose side it is, ``household``/``residence`` a pair of counties."""
-        return self._c._run(calls.comanagement_records(kind, {
-            "county": county, "household": household, "residence": residence, "division": division, "limit": limit}))
 
 
 class RawStays:
@@ -644,7 +637,6 @@ class RawHouses:
         self.declare = _raw(r.declare)
         self.notice = _raw(r.notice)
         self.late_declarations = _raw(r.late_declarations)
-        self.not_found_loop = _raw(r.not_found_loop)
 
 
 class RawEmployers:
@@ -692,6 +684,8 @@ class RawReports:
         self.rates = _raw(r.rates)
         self.trend = _raw(r.trend)
         self.rate_records = _raw(r.rate_records)
+        self.comanagement = _raw(r.comanagement)
+        self.comanagement_records = _raw(r.comanagement_records)
         self.quality = _raw(r.quality)
         self.quality_persons = _raw(r.quality_persons)
         self.quality_fix = _raw(r.quality_fix)
@@ -736,8 +730,6 @@ class Client:
         max_retries: int | None = None,
         settings: Settings | None = None,
         transport: httpx.BaseTransport | None = None,
-        self.comanagement = _raw(r.comanagement)
-        self.comanagement_records = _raw(r.comanagement_records)
     ) -> None:
         self.settings = settings or resolve(url=url, token=token, db=db, profile=profile, timeout=timeout,
                                             max_retries=max_retries)

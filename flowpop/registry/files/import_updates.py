@@ -161,6 +161,10 @@ class Updates:
             person.update(residence_code=values["residence_code"], arrived_on=values["arrived_on"])
             return
         delta = {k: v for k, v in r.stay.items() if k in STAY_FIELDS and v is not None and stay[k] != v}
+        # the other side's stay of the same flow: this import is the importer's side's registration of it
+        side = sides.joinable(self.actor, stay, r.stay.get("residence_code"), r.stay.get("household_code"))
+        if side is not None:
+            delta[sides.SIDES[side]] = self.now
         if not delta:
             return
         self.stays[tuple(sorted(delta))].append({**delta, "version": stay["version"] + 1, "updated_at": self.now,
@@ -202,10 +206,6 @@ def _regroup(groups: dict[tuple[str, ...], list[dict[str, Any]]]) -> dict[tuple[
         for row in rows:
             out[tuple(sorted(row))].append(row)
     return out
-        # the other side's stay of the same flow: this import is the importer's side's registration of it
-        side = sides.joinable(self.actor, stay, r.stay.get("residence_code"), r.stay.get("household_code"))
-        if side is not None:
-            delta[sides.SIDES[side]] = self.now
 
 
 def _json(value: Any) -> Any:

@@ -45,11 +45,11 @@ DEFAULTS: dict[str, Any] = {
         "residence_permit": 0.85,
         "certificate": 0.95,
         "co_management": 1.0,
+        # 漏管 as an absolute count, not a share (seed 000: "市内跨县漏管流动人口控制在500人以内")
+        "unmanaged_max": 500,
         "requests_answered": 1.0,
         "requests_on_time": 1.0,
         "notifications_received": 1.0,
-        # 漏管 as an absolute count, not a share (seed 000: "市内跨县漏管流动人口控制在500人以内")
-        "unmanaged_max": 500,
     },
     # who counts as floating population (流动人口): 条例 第二条 and seed 001 第二条; docs/rules.md
     "floating": {
