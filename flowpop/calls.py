@@ -38,6 +38,7 @@ from flowpop.types import (
     Person,
     PersonDetail,
     QualityReport,
+    NotFoundLoop,
     RatesReport,
     ServiceRecord,
     Stay,
@@ -165,6 +166,10 @@ def get_message(message_id: int) -> Call:
 
 
 def send_message(values: dict[str, Any] | BaseModel, idempotency_key: str | None = None) -> Call:
+def not_found_loop() -> Call:
+    return Call("GET", "/v1/inbox/not-found", model=NotFoundLoop)
+
+
     return creating(Call("POST", "/v1/inbox", json=body(values), model=Message), idempotency_key)
 
 

@@ -86,8 +86,8 @@ from flowpop.types import (
     ChangeOperation,
     Changeset,
     ChangesetPreview,
-    ComanagementReport,
     Declaration,
+    ComanagementReport,
     DeclarationCreate,
     Division,
     DivisionFilters,
@@ -123,6 +123,8 @@ from flowpop.types import (
     OutcomeRecord,
     Page,
     Person,
+    NotFoundAnswer,
+    NotFoundLoop,
     PersonCreate,
     PersonDetail,
     PersonExportFilters,
@@ -343,9 +345,14 @@ class AsyncInbox(_Resource):
     async def act(self, message_id: int, action: MessageActionName | str, *, version: int,
                   **fields: Unpack[MessageActionParams]) -> MessageDetail:
         """read, verify, return, escalate, close, match (person_id=), forward (to_code=), reply (facts=, text=,
-        update_person=), accept, refuse (reason=), register (person=)."""
+    async def not_found_loop(self) -> NotFoundLoop:
+        """The 查无此人 loop in your area: raised here, addressed here, answered by outcome, closed with the person."""
+        return await self._c._run(calls.not_found_loop())
+
+        update_person=), resolve a 查无此人 (outcome=, date=, residence_code=, residence_address=, text=), accept,
+        refuse (reason=), register (person=)."""
         values = checked("inbox.act", dict(fields), MatchAction, ForwardAction, ReplyAction, RegisterFromMessage,
-                         besides=("version",))
+                         NotFoundAnswer, besides=("version",))
         return await self._c._run(calls.message_action(message_id, action, {"version": version, **values}))
 
     async def acknowledge(self, ids: builtins.list[int]) -> BulkResult:
@@ -636,6 +643,7 @@ class AsyncRawHouses:
         self.declare = _raw(r.declare)
         self.notice = _raw(r.notice)
         self.late_declarations = _raw(r.late_declarations)
+        self.not_found_loop = _raw(r.not_found_loop)
 
 
 class AsyncRawEmployers:

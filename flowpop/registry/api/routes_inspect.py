@@ -129,6 +129,22 @@ def rate_records(key: str, reg: Reg, who: Caller, filters: Annotated[RateRecordF
         return _persons(reg, session, who, ids)
 
 
+@router.get("/quality", response_model=QualityReport, tags=["reports"])
+def get_quality(reg: Reg, who: Caller) -> QualityReport:
+    with reg.reading() as session:
+        return quality.run(reg, session, who)
+
+
+@router.get("/quality/{key}/persons", response_model=list[Person], tags=["reports"])
+def quality_persons(key: str, reg: Reg, who: Caller, filters: Annotated[QualityPersonFilters, Query()]) -> list[Person]:
+    with reg.reading() as session:
+        return _persons(reg, session, who, quality.persons_behind(reg, session, who, key, filters.division, filters.limit))
+
+
+@router.post("/quality/{key}/fix", response_model=ChangesetPreview, status_code=201, tags=["reports"])
+def quality_fix(key: str, reg: Reg, who: Caller, division: DivisionQ = None) -> ChangesetPreview:
+    """Plan the changeset that fixes a check, where one does (preview it, then apply it under /v1/changesets)."""
+    fix = quality.CHECKS.get(key, (None, None, None))[2]
 @router.get("/comanagement", response_model=ComanagementReport, tags=["reports"])
 def get_comanagement(reg: Reg, who: Caller, filters: Annotated[ComanagementFilters, Query()]) -> ComanagementReport:
     """Co-management (共管) as registration: per county or pair of counties, inflows and outflows registered,
@@ -147,22 +163,6 @@ def comanagement_records(reg: Reg, who: Caller, filters: Annotated[ComanagementR
         return [by_id[i] for i in ids if i in by_id]
 
 
-@router.get("/quality", response_model=QualityReport, tags=["reports"])
-def get_quality(reg: Reg, who: Caller) -> QualityReport:
-    with reg.reading() as session:
-        return quality.run(reg, session, who)
-
-
-@router.get("/quality/{key}/persons", response_model=list[Person], tags=["reports"])
-def quality_persons(key: str, reg: Reg, who: Caller, filters: Annotated[QualityPersonFilters, Query()]) -> list[Person]:
-    with reg.reading() as session:
-        return _persons(reg, session, who, quality.persons_behind(reg, session, who, key, filters.division, filters.limit))
-
-
-@router.post("/quality/{key}/fix", response_model=ChangesetPreview, status_code=201, tags=["reports"])
-def quality_fix(key: str, reg: Reg, who: Caller, division: DivisionQ = None) -> ChangesetPreview:
-    """Plan the changeset that fixes a check, where one does (preview it, then apply it under /v1/changesets)."""
-    fix = quality.CHECKS.get(key, (None, None, None))[2]
     if fix not in ("upgrade_id15", "merge"):
         raise Invalid([field_error("key", "not_fixable", "该检查项不能自动修复", "this check has no automatic fix")])
     with reg.writing() as session:
