@@ -161,15 +161,15 @@ def inbox_figures(level: str) -> Call:
     return Call("GET", "/v1/inbox/figures", params={"level": level}, model=list[InboxFigures])
 
 
+def not_found_loop() -> Call:
+    return Call("GET", "/v1/inbox/not-found", model=NotFoundLoop)
+
+
 def get_message(message_id: int) -> Call:
     return Call("GET", f"/v1/inbox/{int(message_id)}", model=MessageDetail)
 
 
 def send_message(values: dict[str, Any] | BaseModel, idempotency_key: str | None = None) -> Call:
-def not_found_loop() -> Call:
-    return Call("GET", "/v1/inbox/not-found", model=NotFoundLoop)
-
-
     return creating(Call("POST", "/v1/inbox", json=body(values), model=Message), idempotency_key)
 
 

@@ -121,11 +121,11 @@ from flowpop.types import (
     MessageCreate,
     MessageDetail,
     MessageFilters,
+    NotFoundAnswer,
+    NotFoundLoop,
     OutcomeRecord,
     Page,
     Person,
-    NotFoundAnswer,
-    NotFoundLoop,
     PersonCreate,
     PersonDetail,
     PersonExportFilters,
@@ -334,6 +334,10 @@ class Inbox(_Resource):
     def figures(self, level: str = "township") -> builtins.list[InboxFigures]:
         return self._c._run(calls.inbox_figures(level))
 
+    def not_found_loop(self) -> NotFoundLoop:
+        """The 查无此人 loop in your area: raised here, addressed here, answered by outcome, closed with the person."""
+        return self._c._run(calls.not_found_loop())
+
     def get(self, message_id: int) -> MessageDetail:
         return self._c._run(calls.get_message(message_id))
 
@@ -346,10 +350,6 @@ class Inbox(_Resource):
     def act(self, message_id: int, action: MessageActionName | str, *, version: int,
                   **fields: Unpack[MessageActionParams]) -> MessageDetail:
         """read, verify, return, escalate, close, match (person_id=), forward (to_code=), reply (facts=, text=,
-    def not_found_loop(self) -> NotFoundLoop:
-        """The 查无此人 loop in your area: raised here, addressed here, answered by outcome, closed with the person."""
-        return self._c._run(calls.not_found_loop())
-
         update_person=), resolve a 查无此人 (outcome=, date=, residence_code=, residence_address=, text=), accept,
         refuse (reason=), register (person=)."""
         values = checked("inbox.act", dict(fields), MatchAction, ForwardAction, ReplyAction, RegisterFromMessage,
