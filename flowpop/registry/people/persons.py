@@ -265,6 +265,8 @@ def change_status(
                    reason=data.reason, scope_code=row.household_code)
     if row.current_stay_id:
         stays.follow_person(session, actor, row.current_stay_id, action, day, data.reason)
+        if action in stays.ENDED:  # a 查无此人 about the stay closes with it
+            messages.close_with_subject(session, actor, [row.current_stay_id], data.reason)
         if action == "deregister":
             stay = session.get(t.Stay, row.current_stay_id)
             if stay is not None:

@@ -187,8 +187,10 @@ def update_stay(reg: Registry, session: Session, actor: Actor, stay_id: int, dat
     return present.stay(reg, actor, row)
 
 
-def close(reg: Registry, session: Session, actor: Actor, stay_id: int, version: int, reason: str, day: dt.date | None) -> Stay:
-    """End a stay (moved on or returned home) without deregistering the person."""
+def close(reg: Registry, session: Session, actor: Actor, stay_id: int, version: int, reason: str, day: dt.date | None,
+          *, notify: bool = True) -> Stay:
+    """End a stay (moved on or returned home) without deregistering the person: across counties the other side is
+    told (通报; ``notify=False`` when the caller's own answer tells it), and a 查无此人 about it closes with it."""
     actor.require("write")
     row = load_stay(session, actor, stay_id)
     expect_version(row, version, entity="stay")
@@ -209,6 +211,10 @@ def close(reg: Registry, session: Session, actor: Actor, stay_id: int, version: 
                    changes={"status": ["open", "closed"], "returned_on": [None, day.isoformat()]}, reason=reason,
                    scope_code=row.residence_code)
     session.refresh(row)
+    messages.close_with_subject(session, actor, [row.id], reason)
+    person = session.get(t.Person, row.person_id)
+    if notify and person is not None:
+        messages.on_stay(reg, session, actor, person, row, "stay_ended")
     return present.stay(reg, actor, row)
 
 
