@@ -1,23 +1,24 @@
-"""The console app: builds the SDK client in a worker (the first frame does not wait for it) and
-opens on the search screen (or the operations home screen, when ``flowpop_tui.ops`` names one).
-A key per area (inbox, houses, employers, persons, and each screen ``ops.SCREENS`` lists) goes there
-from anywhere. Everything it shows comes through ``flowpop.AsyncClient``."""
+"""The console app: one Textual mode per area (dashboard, persons, inbox, houses, late declarations,
+employers, inspection, quality, bulk changes), each with its own stack of screens, kept as it was left.
+A key per area goes there from anywhere (``AREAS``); the command palette lists the areas too and finds
+them by pinyin or initials. The SDK client is built in a worker (the first frame does not wait for it);
+everything shown comes through ``flowpop.AsyncClient``."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import Screen
 
-from flowpop.labels import pick
-from flowpop_tui import ops
+from flowpop.rules.names import name_keys
 from flowpop_tui.i18n import error_text, label, lang, paren, set_lang, t, translate_bindings
 
 if TYPE_CHECKING:
@@ -25,24 +26,110 @@ if TYPE_CHECKING:
     from flowpop.types import Me
 
 
+def _screen(area: str) -> Screen[Any]:
+    """An area's first screen (its module imported when the area first opens)."""
+    if area == "dashboard":
+        from flowpop_tui.ops_dashboard import DashboardScreen
+
+        return DashboardScreen()
+    if area == "persons":
+        from flowpop_tui.search import SearchScreen
+
+        return SearchScreen()
+    if area == "inbox":
+        from flowpop_tui.inbox import InboxScreen
+
+        return InboxScreen()
+    if area in ("houses", "late", "employers"):
+        from flowpop_tui import places
+
+        screens: dict[str, type[Screen[Any]]] = {"houses": places.HousesScreen, "late": places.LateScreen,
+                                                 "employers": places.EmployersScreen}
+        return screens[area]()
+    if area == "inspection":
+        from flowpop_tui.ops_inspect import InspectScreen
+
+        return InspectScreen()
+    if area == "quality":
+        from flowpop_tui.ops_quality import QualityScreen
+
+        return QualityScreen()
+    from flowpop_tui.ops_bulk import ChangesetsScreen
+
+    return ChangesetsScreen()
+
+
+# area → (key, key shown, catalog key of its name); the palette's help is "cmd_<area>_help"
+AREAS: dict[str, tuple[str | None, str, str]] = {
+    "dashboard": ("g", "g", "nav_dashboard"),
+    "persons": ("f5", "F5", "nav_persons"),
+    "inbox": ("i", "i", "nav_inbox"),
+    "houses": ("h", "h", "nav_houses"),
+    "late": (None, "", "nav_late"),
+    "employers": ("e", "e", "nav_employers"),
+    "inspection": ("n", "n", "nav_inspection"),
+    "quality": ("k", "k", "nav_quality"),
+    "bulk": ("b", "b", "nav_bulk"),
+}
+
+
+def matches(query: str, title: str) -> bool:
+    """A palette entry for what was typed: part of its title, or the start of its pinyin or initials
+    (``sjzl`` and ``shuju`` find 数据质量), as in person search."""
+    q = "".join(query.lower().split())
+    if not q:
+        return True
+    if q in title.lower():
+        return True
+    for part in title.split("/"):
+        full, initials = name_keys(part.strip())
+        if full.startswith(q) or initials.startswith(q):
+            return True
+    return False
+
+
+class AreaCommands(Provider):
+    """The areas and the language switch in the palette, found by pinyin and initials too."""
+
+    def commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
+        app = self.app
+        assert isinstance(app, FlowpopApp)
+        out: list[tuple[str, str, Callable[[], Any]]] = [(t("cmd_lang"), t("cmd_lang_help"), app.switch_language)]
+        for area, (_key, shown, name) in AREAS.items():
+            title = f"{t(name)} / {t(name) if lang() == 'en' else _en(name)}"
+            out.append((title, (f"{shown} · " if shown else "") + t(f"cmd_{area}_help"), partial(app.action_go, area)))
+        return out
+
+    async def discover(self) -> Hits:
+        for title, help_text, run in self.commands():
+            yield DiscoveryHit(title, run, help=help_text)
+
+    async def search(self, query: str) -> AsyncIterator[Hit]:
+        matcher = self.matcher(query)
+        for title, help_text, run in self.commands():
+            score = matcher.match(title)
+            if score > 0 or matches(query, title):
+                yield Hit(max(score, 0.5), matcher.highlight(title), run, help=help_text)
+
+
+def _en(name: str) -> str:
+    from flowpop_tui.i18n import UI
+
+    pair = UI.pair(name)
+    return pair[1] if pair else name
+
+
 class FlowpopApp(App[None]):
-    CSS_PATH = str(Path(__file__).with_name("flowpop.tcss"))  # absolute: subclasses elsewhere still find it
+    CSS_PATH = str(Path(__file__).with_name("flowpop.tcss"))  # the one stylesheet; absolute, for subclasses elsewhere
+    DEFAULT_MODE: ClassVar[str] = "dashboard"  # the area the console opens on
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {area: partial(_screen, area) for area in AREAS}
+    COMMANDS = App.COMMANDS | {AreaCommands}
     BINDINGS = [
         Binding("q", "quit", "key_quit"),
         Binding("ctrl+p", "command_palette", "key_palette", show=False, priority=True),
-        Binding("i", "go('inbox')", "nav_inbox"),
-        Binding("h", "go('houses')", "nav_houses"),
-        Binding("e", "go('employers')", "nav_employers"),
-        Binding("f5", "go('persons')", "nav_persons", key_display="F5"),
+        *(Binding(key, f"go('{area}')", name, key_display=shown, show=False)
+          for area, (key, shown, name) in AREAS.items() if key),
     ]
-    # area → (palette title, palette help); the screens are imported when first opened
-    AREAS = {
-        "inbox": ("cmd_inbox", "cmd_inbox_help"),
-        "houses": ("cmd_houses", "cmd_houses_help"),
-        "late": ("cmd_late", "cmd_late_help"),
-        "employers": ("cmd_employers", "cmd_employers_help"),
-        "persons": ("cmd_persons", "cmd_persons_help"),
-    }
 
     def __init__(self, client_factory: Callable[[], flowpop.AsyncClient]) -> None:
         super().__init__()
@@ -51,67 +138,28 @@ class FlowpopApp(App[None]):
         self.me: Me | None = None
         self.connect_error: str | None = None
         self._connected = asyncio.Event()
-        self.ops_keys: dict[int, str] = {}  # ops.SCREENS index → its key (a key the app already uses is left out)
         translate_bindings(self)
-        self._bind_ops()
-
-    # ------------------------------------------------------------------ start-up
-
-    def get_default_screen(self) -> Screen:
-        if ops.HOME is not None:
-            index = next((i for i, entry in enumerate(ops.SCREENS) if entry[3] is ops.HOME), None)
-            return _named(ops.HOME(self), f"ops:{index}" if index is not None else "ops:home")
-        return _named(self._make("persons"), "persons")
 
     # ------------------------------------------------------------------ areas
 
-    def _bind_ops(self) -> None:
-        """A key per operations screen, described in the current language (called again on a switch)."""
-        merged = type(self)._merged_bindings
-        taken = set(merged.key_to_bindings) if merged else set()
-        bindings = self._bindings.key_to_bindings
-        for index, (key, zh, en, _factory) in enumerate(ops.SCREENS):
-            if key in taken:  # never over an app key such as q
-                self.log.warning(f"ops screen {zh!r}: key {key!r} is taken; reachable from the command palette")
-                continue
-            bindings[key] = [Binding(key, f"go_ops({index})", pick((zh, en)))]
-            self.ops_keys[index] = key
-
-    @staticmethod
-    def _make(area: str) -> Screen:
-        if area == "inbox":
-            from flowpop_tui.inbox import InboxScreen
-
-            return InboxScreen()
-        if area in ("houses", "late", "employers"):
-            from flowpop_tui import places
-
-            screens: dict[str, type[Screen]] = {"houses": places.HousesScreen, "late": places.LateScreen,
-                                                "employers": places.EmployersScreen}
-            return screens[area]()
-        from flowpop_tui.search import SearchScreen
-
-        return SearchScreen()
-
-    def go(self, name: str, make: Callable[[], Screen]) -> None:
-        """Show an area: back to it when it is already open underneath (as it was left), else open it."""
-        for screen in self.screen_stack:
-            if getattr(screen, "nav_name", None) == name:
-                while self.screen is not screen:
-                    self.pop_screen()
-                return
-        self.push_screen(_named(make(), name))
-
     def action_go(self, area: str) -> None:
-        self.go(area, lambda: self._make(area))
+        """Show an area as it was left; its key again (from a screen opened inside it) goes back to its first screen."""
+        if area == self.current_mode:
+            while len(self.screen_stack) > 1 and not self.screen.is_modal:
+                self.pop_screen()
+            return
+        self.switch_mode(area)
 
-    def action_go_ops(self, index: int) -> None:
-        _key, _zh, _en, factory = ops.SCREENS[index]
-        self.go(f"ops:{index}", lambda: factory(self))
+    def area_screen(self, area: str) -> Screen[Any] | None:
+        """An area's first screen, when the area has been opened."""
+        stack = self._screen_stacks.get(area)
+        return stack[0] if stack else None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # a form stays until it is saved or cancelled
-        return not (action in ("go", "go_ops") and self.screen.is_modal)
+        # a form or a dialog stays until it is answered
+        return not (action == "go" and self.screen.is_modal)
+
+    # ------------------------------------------------------------------ start-up
 
     def on_mount(self) -> None:
         self.title = t("title")
@@ -178,13 +226,7 @@ class FlowpopApp(App[None]):
 
     # ------------------------------------------------------------------ palette
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield SystemCommand(t("cmd_lang"), t("cmd_lang_help"), self.switch_language)
-        for area, (title, help_key) in self.AREAS.items():
-            yield SystemCommand(t(title), t(help_key), partial(self.action_go, area))
-        for index, (_key, zh, en, _factory) in enumerate(ops.SCREENS):
-            title = pick((f"{zh} / {en}", f"{en} / {zh}"))
-            yield SystemCommand(title, self.ops_keys.get(index, ""), partial(self.action_go_ops, index))
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         from flowpop_tui.search import SearchScreen
 
         if isinstance(screen, SearchScreen):
@@ -193,21 +235,17 @@ class FlowpopApp(App[None]):
         yield from super().get_system_commands(screen)
 
     async def switch_language(self) -> None:
+        """中文 ⇄ English: the current area goes back to its first screen and is redrawn; the others are
+        redrawn when next shown."""
         set_lang("zh" if lang() == "en" else "en")
         while len(self.screen_stack) > 1:
             self.pop_screen()
         self.title = t("title")
         self.sub_title = self.whoami_text()
         translate_bindings(self)
-        self._bind_ops()
         relabel = getattr(self.screen, "relabel", None)
         if relabel is not None:
             await relabel()
-
-
-def _named(screen: Screen, name: str) -> Screen:
-    screen.nav_name = name  # type: ignore[attr-defined]  # our own mark on textual's Screen
-    return screen
 
 
 def run(client_factory: Callable[[], flowpop.AsyncClient]) -> None:

@@ -9,11 +9,11 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
+from flowpop_tui.base import BaseScreen
 from flowpop_tui.format import changes_text, day, history_cells, history_codes, plain, stay_cells
-from flowpop_tui.i18n import colon, error_text, label, message, paren, t, translate_bindings
+from flowpop_tui.i18n import colon, error_text, label, message, paren, t
 
 if TYPE_CHECKING:
     from flowpop.types import HistoryEntry, PersonDetail
@@ -33,7 +33,7 @@ ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-class DetailScreen(Screen["PersonDetail | None"]):
+class DetailScreen(BaseScreen):
     BINDINGS = [
         Binding("escape", "back", "key_back"),
         Binding("e", "edit", "key_edit"),
@@ -48,7 +48,6 @@ class DetailScreen(Screen["PersonDetail | None"]):
 
     def __init__(self, person_id: int) -> None:
         super().__init__()
-        translate_bindings(self)
         self.person_id = person_id
         self.person: PersonDetail | None = None
         self.history: list[HistoryEntry] = []
@@ -63,9 +62,9 @@ class DetailScreen(Screen["PersonDetail | None"]):
                 yield DataTable(id="stays", cursor_type="row", zebra_stripes=True, cell_padding=0)
             with TabPane(t("history"), id="tab-history"):
                 yield DataTable(id="history", cursor_type="row", zebra_stripes=True, cell_padding=0)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
-    def on_mount(self) -> None:
+    def setup(self) -> None:
         for table_id, columns in (("#stays", STAY_COLUMNS), ("#history", HISTORY_COLUMNS)):
             table = self.query_one(table_id, DataTable)
             for key, width in columns:

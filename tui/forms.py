@@ -18,6 +18,7 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from flowpop import labels
 from flowpop.errors import APIStatusError, ValidationError, VersionConflictError
+from flowpop_tui.base import Confirm
 from flowpop_tui.i18n import colon, error_text, field_name, label, message, t, translate_bindings
 
 if TYPE_CHECKING:
@@ -41,33 +42,6 @@ class Field:
 
 def code_options(kind: str) -> list[tuple[str, str]]:
     return [(label(kind, code), code) for code in labels.codes(kind)]
-
-
-class ConfirmScreen(ModalScreen[bool]):
-    BINDINGS = [Binding("y", "answer(True)", "reload"), Binding("escape,n", "answer(False)", "key_cancel")]
-
-    def __init__(self, text: str, yes: str) -> None:
-        super().__init__()
-        translate_bindings(self)
-        self._text, self._yes = text, yes
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            yield Static(self._text, id="confirm-text", markup=False)
-            with Horizontal(id="buttons"):
-                yield Button(self._yes, id="yes", variant="primary", compact=True)
-                yield Button(t("key_cancel"), id="no", compact=True)
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one("#yes", Button).focus()
-
-    def action_answer(self, value: bool) -> None:
-        self.dismiss(value)
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
 
 
 class FormScreen(ModalScreen[R | None], Generic[R]):
@@ -109,11 +83,15 @@ class FormScreen(ModalScreen[R | None], Generic[R]):
             with Horizontal(id="buttons"):
                 yield Button(f"{t('key_save')} ^s", id="save", variant="primary", compact=True)
                 yield Button(f"{t('key_cancel')} esc", id="cancel", compact=True)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        first = self.query("#fields Input, #fields Select").first()
-        first.focus()
+        self.focus_first()
+
+    def focus_first(self) -> None:
+        """Where typing starts (a form with a text box says so here, not in another on_mount: Textual runs
+        every class's on_mount, so a second one would be undone by this one)."""
+        self.query("#fields Input, #fields Select, #fields TextArea").first().focus()
 
     # ------------------------------------------------------------------ values and messages
 
@@ -212,7 +190,7 @@ class FormScreen(ModalScreen[R | None], Generic[R]):
         except VersionConflictError:
             self.clear_errors()
             self.show_form_error(t("conflict"))
-            self.app.push_screen(ConfirmScreen(t("conflict"), t("reload")), self._after_conflict)
+            self.app.push_screen(Confirm(t("conflict"), t("reload")), self._after_conflict)
             return
         except APIStatusError as exc:
             self.clear_errors()

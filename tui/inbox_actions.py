@@ -274,9 +274,9 @@ class ReplyForm(StepForm):
             with Horizontal(id="buttons"):
                 yield Button(f"{t('key_save')} ^s", id="save", variant="primary", compact=True)
                 yield Button(f"{t('key_cancel')} esc", id="cancel", compact=True)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
-    def on_mount(self) -> None:
+    def focus_first(self) -> None:
         area = self.query_one("#f-facts", TextArea)
         area.focus()
         area.move_cursor((0, len(area.document.get_line(0))))

@@ -11,10 +11,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from flowpop.rules.divisions_source import pad12
+from flowpop_tui.base import BaseScreen
 from flowpop_tui.format import clip, day, items_text, optional, tail, topic_text, when
 from flowpop_tui.i18n import (
     colon,
@@ -27,7 +27,6 @@ from flowpop_tui.i18n import (
     paren,
     side_name,
     t,
-    translate_bindings,
 )
 from flowpop_tui.inbox_actions import ACTION_BINDINGS, MessageActions
 
@@ -44,7 +43,7 @@ THREAD_COLUMNS = (("col_sent", 17), ("col_kind", 9), ("col_from", 11), ("col_to"
                   ("col_topic", 22))
 
 
-class MessageScreen(Screen["Message | None"], MessageActions):
+class MessageScreen(BaseScreen, MessageActions):
     BINDINGS = [
         Binding("escape", "back", "key_back"),
         *ACTION_BINDINGS,
@@ -54,7 +53,6 @@ class MessageScreen(Screen["Message | None"], MessageActions):
 
     def __init__(self, message_id: int) -> None:
         super().__init__()
-        translate_bindings(self)
         self.message_id = message_id
         self.message: MessageDetail | None = None
         self.person: PersonDetail | None = None
@@ -73,9 +71,9 @@ class MessageScreen(Screen["Message | None"], MessageActions):
             yield Static(t("thread_title"), classes="section", id="thread-title")
             yield DataTable(id="thread", cursor_type="row", cell_padding=0)
         yield Static("", id="status", classes="liststatus")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
-    def on_mount(self) -> None:
+    def setup(self) -> None:
         for table_id, columns in (("#compare", COMPARE_COLUMNS[lang()]), ("#candidates", CANDIDATE_COLUMNS[lang()]),
                                   ("#thread", THREAD_COLUMNS)):
             table = self.query_one(table_id, DataTable)

@@ -13,10 +13,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
-from flowpop_tui.i18n import error_text, lang, t, translate_bindings
+from flowpop_tui.base import BaseScreen
+from flowpop_tui.i18n import error_text, lang, t
 
 if TYPE_CHECKING:
     import flowpop
@@ -26,7 +26,9 @@ DEBOUNCE = 0.25
 Fetched = tuple[Sequence[Any], Any]  # the items, and what fetches the next page (None: no more)
 
 
-class ListScreen(Screen[Any], Generic[T]):
+class ListScreen(BaseScreen, Generic[T]):
+    """The one paged table of the console (persons, inbox, houses, employers, rosters)."""
+
     BINDINGS = [
         Binding("escape", "back", "key_back"),
         Binding("slash", "focus_filter", "key_filter", key_display="/"),
@@ -38,10 +40,10 @@ class ListScreen(Screen[Any], Generic[T]):
     COLUMNS: Mapping[str, Sequence[tuple[str, int]]] = {}  # language → (UI key, width in cells)
     NEAR_END = 10
     TABLE_ID = "rows"
+    QUERY_MAX: int | None = None  # the filter's bound in the contract
 
     def __init__(self) -> None:
         super().__init__()
-        translate_bindings(self)
         self.query_text = ""
         self.items: dict[str, T] = {}
         self.has_more = False
@@ -94,13 +96,14 @@ class ListScreen(Screen[Any], Generic[T]):
         with Horizontal(classes="listbar"):
             if self.SEARCH:
                 yield Label("›", classes="prompt")
-                yield Input(value=self.query_text, placeholder=t(self.PLACEHOLDER), id="q", compact=True)
+                yield Input(value=self.query_text, placeholder=t(self.PLACEHOLDER), id="q", compact=True,
+                            max_length=self.QUERY_MAX or 0)
             yield Static(self.filters_text(), id="filters", classes="listfilters")
         yield DataTable(id=self.TABLE_ID, cursor_type="row", zebra_stripes=True, cell_padding=0)
         yield Static("", id="status", classes="liststatus")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
-    def on_mount(self) -> None:
+    def setup(self) -> None:
         self._add_columns()
         self.table.focus()
         self.reload()
@@ -112,20 +115,9 @@ class ListScreen(Screen[Any], Generic[T]):
     def column_spec(self) -> Sequence[tuple[str, int]]:
         return self.COLUMNS.get(lang()) or self.COLUMNS["zh"]
 
-    async def relabel(self) -> None:
-        translate_bindings(self)
-        await self.recompose()
-        self._add_columns()
-        self.table.focus()
-        self.reload()
-
     @property
     def table(self) -> DataTable[Any]:
         return self.query_one(f"#{self.TABLE_ID}", DataTable)
-
-    @property
-    def client(self) -> flowpop.AsyncClient | None:
-        return self.app.client  # type: ignore[attr-defined]  # self.app is textual's App; ours is FlowpopApp
 
     # ------------------------------------------------------------------ keys
 

@@ -20,11 +20,11 @@ from flowpop import labels
 from flowpop._params import ChangesetValues, SelectionParams
 from flowpop.errors import APIStatusError, ConflictError
 from flowpop.types import BULK_SETTABLE as SETTABLE
+from flowpop_tui.base import BaseScreen, Confirm, Reading
 from flowpop_tui.format import changes_text, clip, when
 from flowpop_tui.forms import Field, FormScreen
-from flowpop_tui.i18n import FIELD_KINDS, error_text, field_name, label, lang, message
-from flowpop_tui.ops_base import Confirm, OpsScreen, Reading, pad
-from flowpop_tui.ops_i18n import CHANGESET_STATUS, OPERATIONS, coded, t, translate_bindings
+from flowpop_tui.i18n import FIELD_KINDS, error_text, field_name, label, lang, message, t, translate_bindings
+from flowpop_tui.ops_base import pad
 
 if TYPE_CHECKING:
     import flowpop
@@ -58,8 +58,8 @@ def search_selection(app: App[Any]) -> dict[str, Any]:
     """The selection of the search screen underneath, else everyone active in the user's area."""
     from flowpop_tui.search import SearchScreen
 
-    screen = next((s for s in reversed(app.screen_stack) if isinstance(s, SearchScreen)), None)
-    return screen.bulk_selection() if screen is not None else {"filters": {"status": "active"}}
+    screen = app.area_screen("persons")  # type: ignore[attr-defined]  # app is textual's App; ours is FlowpopApp
+    return screen.bulk_selection() if isinstance(screen, SearchScreen) else {"filters": {"status": "active"}}
 
 
 def start_bulk(app: App[Any], selection: dict[str, Any], done: Callable[[Changeset | None], None] | None = None) -> None:
@@ -92,7 +92,7 @@ class BulkForm(FormScreen["ChangesetPreview"]):
         self.query_one("#save", Button).label = f"{t('key_preview')} ^s"  # nothing changes before the preview
 
     def fields(self) -> list[Field]:
-        operations = [(coded(OPERATIONS, op), op) for op in BULK_OPERATIONS]
+        operations = [(label("operation", op), op) for op in BULK_OPERATIONS]
         settable = [(field_name(f), f) for f in SETTABLE]
         return [
             Field("operation", t("f_operation"), "set", "select", operations, allow_blank=False),
@@ -115,6 +115,8 @@ class BulkForm(FormScreen["ChangesetPreview"]):
             errors["field"] = t("bulk_need_field")
         if values["operation"] == "move" and not values["value"]:
             errors["value"] = t("bulk_need_place")
+        if values["operation"] == "deregister" and not values["value"]:
+            errors["value"] = t("bulk_need_date")
         return errors
 
     @staticmethod
@@ -177,7 +179,7 @@ class PreviewScreen(ModalScreen["Changeset | None"]):
     def compose(self) -> ComposeResult:
         p = self.preview
         with Vertical(id="dialog"):
-            yield Static(t("preview_title", op=coded(OPERATIONS, p.operation), reason=clip(p.reason, 40)),
+            yield Static(t("preview_title", op=label("operation", p.operation), reason=clip(p.reason, 40)),
                          id="dialog-title", markup=False)
             yield Static(self._counts(), id="ops-preview-counts", markup=False)
             with VerticalScroll(id="ops-preview"):
@@ -187,14 +189,14 @@ class PreviewScreen(ModalScreen["Changeset | None"]):
                 if self.pending:
                     yield Button(f"{t('key_apply')} y", id="apply", variant="primary", compact=True)
                 yield Button(f"{t('key_cancel')} esc", id="close", compact=True)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def _counts(self) -> Text:
         p = self.preview
         text = Text(t("preview_counts", total=p.total, failing=p.failing))
         if p.applied:
             text.append(" · " + t("preview_applied", n=p.applied))
-        text.append("  " + coded(CHANGESET_STATUS, p.status), "bold")
+        text.append("  " + label("changeset_status", p.status), "bold")
         return text
 
     def _details(self) -> Text:
@@ -323,7 +325,7 @@ async def show_refusal(app: App[Any], client: flowpop.AsyncClient, exc: APIStatu
 COLUMNS = (("col_created", 12), ("col_operation", 11), ("col_reason", 23), ("col_cs_status", 8), ("col_counts", 15))
 
 
-class ChangesetsScreen(OpsScreen):
+class ChangesetsScreen(BaseScreen):
     BINDINGS = [
         Binding("a", "new", "key_new_bulk"),
         Binding("r", "revert", "key_revert"),
@@ -339,7 +341,7 @@ class ChangesetsScreen(OpsScreen):
         yield Header(icon="☰")
         yield DataTable(id="cs-list", cursor_type="row", zebra_stripes=True, cell_padding=0)
         yield Static(t("loading"), id="cs-status", classes="ops-status", markup=False)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def setup(self) -> None:
         table = self.query_one("#cs-list", DataTable)
@@ -375,8 +377,8 @@ class ChangesetsScreen(OpsScreen):
     @staticmethod
     def _cells(c: Changeset) -> list[Text]:
         status_style = {"applied": "green", "reverted": "yellow", "failed": "red", "applying": "cyan"}.get(c.status, "")
-        return [Text(when(c.created_at)[5:]), Text(pad(coded(OPERATIONS, c.operation), 10)), Text(clip(c.reason, 22)),
-                Text(coded(CHANGESET_STATUS, c.status), style=status_style), Text(f"{c.total}/{c.applied}/{c.failing}")]
+        return [Text(when(c.created_at)[5:]), Text(pad(label("operation", c.operation), 10)), Text(clip(c.reason, 22)),
+                Text(label("changeset_status", c.status), style=status_style), Text(f"{c.total}/{c.applied}/{c.failing}")]
 
     def current(self) -> Changeset | None:
         key = self.cursor_key("#cs-list")

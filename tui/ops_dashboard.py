@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -15,10 +16,10 @@ from textual.widgets import Footer, Header, Static
 
 from flowpop.labels import pick
 from flowpop.rules.divisions_source import level_of
+from flowpop_tui.base import BaseScreen
 from flowpop_tui.format import clip
-from flowpop_tui.i18n import error_text, label
-from flowpop_tui.ops_base import OpsScreen, bar, pad, share, short_place
-from flowpop_tui.ops_i18n import t
+from flowpop_tui.i18n import error_text, label, t
+from flowpop_tui.ops_base import bar, pad, share, short_place
 
 if TYPE_CHECKING:
     from flowpop.types import (
@@ -35,6 +36,8 @@ OVERDUE_SHOWN = 5
 CAMPAIGNS_SHOWN = 2
 RATE_NAME = 14  # cells: the longest Chinese rate name (信息采集及时率)
 RATE_BAR = 14
+RATES_INNER = 42  # the rates panel's text width (46 less border and padding)
+RATE_FIXED = 14  # a space, the value and the target beside the name and the bar
 LEFT_TEXT = 28  # the left column's text width at 80 columns (with its scroll bar)
 
 
@@ -42,14 +45,14 @@ def quarter_of(day: dt.date) -> str:
     return f"{day.year}Q{(day.month - 1) // 3 + 1}"
 
 
-def rate_line(rate: Rate) -> Text:
+def rate_line(rate: Rate, name_width: int = RATE_NAME, bar_width: int = RATE_BAR) -> Text:
     """``登记率        ███████▌░░░░░░  53.3% ≥90%`` — green when it meets the target, red when not;
     a ┃ marks the target on the bar."""
     name = pick((rate.name, rate.name_en))
     style = "dim" if rate.meets_target is None else ("green" if rate.meets_target else "red")
-    cells = list(bar(rate.value, RATE_BAR))
-    mark = min(RATE_BAR - 1, round(rate.target * RATE_BAR))
-    line = Text(pad(name, RATE_NAME) + " ")
+    cells = list(bar(rate.value, bar_width))
+    mark = min(bar_width - 1, round(rate.target * bar_width))
+    line = Text(pad(name, name_width) + " ")
     for i, ch in enumerate(cells):
         line.append("┃" if i == mark else ch, "bold yellow" if i == mark else style)
     value = "–" if rate.value is None else t("percent", value=rate.value * 100)
@@ -58,8 +61,15 @@ def rate_line(rate: Rate) -> Text:
     return line
 
 
-class DashboardScreen(OpsScreen):
-    # the other screens are one key away from anywhere (the app binds each key of ``ops.SCREENS``)
+def rate_widths(rates: list[Rate]) -> tuple[int, int]:
+    """The name column fits the longest name (up to half the panel); the bar takes what is left."""
+    longest = max((cell_len(pick((r.name, r.name_en))) for r in rates), default=RATE_NAME)
+    name_width = min(max(longest, 6), RATES_INNER // 2)
+    return name_width, max(RATES_INNER - RATE_FIXED - name_width, 6)
+
+
+class DashboardScreen(BaseScreen):
+    # the other areas are one key away from anywhere (the app binds each key of ``app.AREAS``)
     BINDINGS = [Binding("ctrl+r", "refresh", "key_refresh")]
 
     def __init__(self) -> None:
@@ -78,7 +88,7 @@ class DashboardScreen(OpsScreen):
                 for part in ("inbox", "overdue", "inspect", "quality"):
                     yield self._panel(part, t(f"dash_{part}"))
             yield self._panel("rates", t("dash_rates", period=self.quarter))
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     @staticmethod
     def _panel(part: str, title: str) -> Static:
@@ -226,4 +236,5 @@ class DashboardScreen(OpsScreen):
         if not report.total.rates:
             self.show("rates", Text(t("dash_rates_none"), style="dim"))
             return
-        self.show("rates", Text("\n").join(rate_line(r) for r in report.total.rates))
+        widths = rate_widths(report.total.rates)
+        self.show("rates", Text("\n").join(rate_line(r, *widths) for r in report.total.rates))

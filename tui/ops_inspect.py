@@ -15,11 +15,11 @@ from textual.widgets import DataTable, Footer, Header, Static
 from flowpop import labels
 from flowpop.errors import VersionConflictError
 from flowpop.types import HouseUpdate, PersonUpdate, StayUpdate
+from flowpop_tui.base import BaseScreen, Confirm
 from flowpop_tui.format import tail
 from flowpop_tui.forms import Field, FormScreen
-from flowpop_tui.i18n import FIELD_KINDS, colon, error_text, lang
-from flowpop_tui.ops_base import Confirm, OpsScreen, bar, pad, short_place
-from flowpop_tui.ops_i18n import OUTCOMES, coded, t
+from flowpop_tui.i18n import FIELD_KINDS, colon, error_text, label, lang, t
+from flowpop_tui.ops_base import bar, pad, short_place
 
 if TYPE_CHECKING:
     import flowpop
@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 
 LIMIT = 1000  # items shown at once; a village at a time beyond that
 COLUMNS = {
-    "zh": (("col_who", 9), ("col_number", 19), ("col_outcome", 11), ("col_address", 14)),
-    "en": (("col_who", 9), ("col_number", 19), ("col_outcome", 12), ("col_address", 13)),
+    "zh": (("col_insp_who", 9), ("col_number", 19), ("col_outcome", 11), ("col_address", 14)),
+    "en": (("col_insp_who", 9), ("col_number", 19), ("col_outcome", 12), ("col_address", 13)),
 }
 OUTCOME_STYLE = {"present": "green", "corrected": "cyan", "left": "yellow", "not_found": "red",
                  "certificate_missing": "magenta", "new_found": "blue"}
@@ -43,7 +43,7 @@ HOUSE_KINDS = {"use": "house_use", "mode": "house_mode"}
 def outcome_text(item: CampaignItem) -> Text:
     if item.outcome is None:
         return Text("·", style="dim")
-    return Text(coded(OUTCOMES, item.outcome), style=OUTCOME_STYLE.get(item.outcome, ""))
+    return Text(label("inspection_outcome", item.outcome), style=OUTCOME_STYLE.get(item.outcome, ""))
 
 
 def item_cells(item: CampaignItem, address_width: int) -> list[Text]:
@@ -149,7 +149,7 @@ class LeftForm(FormScreen["CampaignItem"]):
 # ------------------------------------------------------------------ the screen
 
 
-class InspectScreen(OpsScreen):
+class InspectScreen(BaseScreen):
     BINDINGS = [
         Binding("1", "record('present')", "key_present"),
         Binding("2", "record('corrected')", "key_corrected"),
@@ -189,7 +189,7 @@ class InspectScreen(OpsScreen):
             yield DataTable(id="insp-items", cursor_type="row", zebra_stripes=True, cell_padding=0)
             yield Static("", id="insp-side", classes="ops-side", markup=False)
         yield Static("", id="insp-status", classes="ops-status", markup=False)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def setup(self) -> None:
         table = self.query_one("#insp-items", DataTable)
@@ -373,7 +373,7 @@ class InspectScreen(OpsScreen):
         if item is None or campaign is None or item.id in self._recording:
             return
         if item.outcome is not None:
-            question = t("insp_again", name=item.name or item.house_code or "", outcome=coded(OUTCOMES, item.outcome))
+            question = t("insp_again", name=item.name or item.house_code or "", outcome=label("inspection_outcome", item.outcome))
             self.app.push_screen(Confirm(question), lambda yes: self._record(campaign.id, item, outcome) if yes else None)
             return
         self._record(campaign.id, item, outcome)
@@ -415,7 +415,7 @@ class InspectScreen(OpsScreen):
             row = table.get_row_index(key)
             if table.cursor_row == row and row + 1 < table.row_count:
                 table.move_cursor(row=row + 1)  # on to the next door
-        self.notify(t("insp_recorded", name=item.name or item.house_code or "", outcome=coded(OUTCOMES, item.outcome)),
+        self.notify(t("insp_recorded", name=item.name or item.house_code or "", outcome=label("inspection_outcome", item.outcome)),
                     markup=False, timeout=3)
         self.load_progress()
 

@@ -15,10 +15,10 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from flowpop.labels import pick
 from flowpop.rules.idnumber import mask
+from flowpop_tui.base import BaseScreen
 from flowpop_tui.format import clip
-from flowpop_tui.i18n import error_text, lang
-from flowpop_tui.ops_base import OpsScreen, pad
-from flowpop_tui.ops_i18n import OPERATIONS, coded, t
+from flowpop_tui.i18n import error_text, label, lang, t
+from flowpop_tui.ops_base import pad
 
 if TYPE_CHECKING:
     from flowpop.types import Changeset, Person, QualityCheck, QualityReport
@@ -31,7 +31,7 @@ def check_name(check: QualityCheck) -> str:
     return pick((check.name, check.name_en))
 
 
-class QualityScreen(OpsScreen):
+class QualityScreen(BaseScreen):
     BINDINGS = [
         Binding("f", "fix", "key_fix"),
         Binding("ctrl+r", "refresh", "key_refresh"),
@@ -49,7 +49,7 @@ class QualityScreen(OpsScreen):
         with Horizontal(classes="ops-body"):
             yield DataTable(id="q-checks", cursor_type="row", zebra_stripes=True, cell_padding=0)
             yield Static("", id="q-side", classes="ops-side", markup=False)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def setup(self) -> None:
         table = self.query_one("#q-checks", DataTable)
@@ -81,7 +81,7 @@ class QualityScreen(OpsScreen):
         for c in sorted(report.checks, key=lambda c: (c.count == 0, -c.count)):
             style = "bold" if c.count else "dim"
             table.add_row(Text(clip(check_name(c), 35), style=style), Text(f"{c.count:>7}", style=style),
-                          Text(clip(coded(OPERATIONS, c.fixable), 9) if c.fixable else "", style="green"), key=c.key)
+                          Text(clip(label("operation", c.fixable), 9) if c.fixable else "", style="green"), key=c.key)
         if keep is not None and keep.key in table.rows:
             table.move_cursor(row=table.get_row_index(keep.key))
         self._update_side()
@@ -152,7 +152,7 @@ class QualityScreen(OpsScreen):
             self.load_report()
 
 
-class QualityPersonsScreen(OpsScreen):
+class QualityPersonsScreen(BaseScreen):
     """The people behind one check; Enter opens a person."""
 
     BINDINGS = [
@@ -171,7 +171,7 @@ class QualityPersonsScreen(OpsScreen):
                      classes="ops-head", markup=False)
         yield DataTable(id="qp-persons", cursor_type="row", zebra_stripes=True, cell_padding=0)
         yield Static(t("loading"), id="qp-status", classes="ops-status", markup=False)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def setup(self) -> None:
         from flowpop_tui.search import COLUMNS

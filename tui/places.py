@@ -12,9 +12,9 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TextArea
 
+from flowpop_tui.base import BaseScreen
 from flowpop_tui.format import (
     day,
     employer_cells,
@@ -26,7 +26,7 @@ from flowpop_tui.format import (
     plain,
     tail,
 )
-from flowpop_tui.i18n import colon, error_text, label, lang, t, translate_bindings
+from flowpop_tui.i18n import colon, error_text, label, lang, t
 from flowpop_tui.listing import Fetched, ListScreen
 from flowpop_tui.search import COLUMNS as PERSON_COLUMNS
 
@@ -41,7 +41,7 @@ def _pair(title: str, value: str | None) -> Text:
     return Text.assemble((title + colon(), "dim"), value or "–", "   ")
 
 
-def _open_person(screen: Screen[Any], person_id: int) -> None:
+def _open_person(screen: BaseScreen, person_id: int) -> None:
     from flowpop_tui.detail import DetailScreen
 
     screen.app.push_screen(DetailScreen(person_id))
@@ -229,14 +229,13 @@ class LateScreen(ListScreen["LateDeclaration"]):
             self.app.push_screen(NoticeScreen(item.house_code))
 
 
-class NoticeScreen(Screen[None]):
+class NoticeScreen(BaseScreen):
     """The landlord's notice (出租屋租住登记申报告知书) as the registry words it; s saves it to a file."""
 
     BINDINGS = [Binding("escape", "back", "key_back"), Binding("s", "save", "key_save_file")]
 
     def __init__(self, code: str) -> None:
         super().__init__()
-        translate_bindings(self)
         self.code = code
         self.text: str | None = None
 
@@ -244,9 +243,9 @@ class NoticeScreen(Screen[None]):
         yield Header(icon="☰")
         yield TextArea(t("loading"), id="notice", read_only=True, soft_wrap=True, show_line_numbers=False)
         yield Static("", id="status", classes="liststatus")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
-    def on_mount(self) -> None:
+    def setup(self) -> None:
         self.query_one("#notice", TextArea).focus()
         self.load()
 

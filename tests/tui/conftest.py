@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from flowpop_tui import i18n, ops
+from flowpop_tui import i18n
 from flowpop_tui.app import FlowpopApp
 from tests.tui.pilot import console
 
@@ -23,7 +23,7 @@ def chinese(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def search_first(monkeypatch: pytest.MonkeyPatch) -> None:
     """Open on the search screen even when ops names a home screen (for tests not about the operations screens)."""
-    monkeypatch.setattr(ops, "HOME", None)
+    monkeypatch.setattr(FlowpopApp, "DEFAULT_MODE", "persons")
 
 
 @pytest.fixture

@@ -16,8 +16,9 @@ import flowpop
 from flowpop import labels
 from flowpop_tui import i18n
 from flowpop_tui.app import FlowpopApp
+from flowpop_tui.base import Confirm as ConfirmScreen
 from flowpop_tui.detail import DetailScreen
-from flowpop_tui.forms import ConfirmScreen, PersonForm, StatusForm, StayForm
+from flowpop_tui.forms import PersonForm, StatusForm, StayForm
 from flowpop_tui.search import SearchScreen
 from tests import tree
 from tests.tui.pilot import SIZE, footer_keys, rows, settle, status_line

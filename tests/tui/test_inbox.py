@@ -10,16 +10,13 @@ from typing import Any
 
 import pytest
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Select, Static, TextArea
+from textual.widgets import DataTable, Input, Select, Static, TextArea
 
 import flowpop
 from flowpop import labels
-from flowpop_tui import i18n, ops
-from flowpop_tui.app import FlowpopApp
+from flowpop_tui import i18n
 from flowpop_tui.detail import DetailScreen
-from flowpop_tui.inbox import InboxScreen
 from flowpop_tui.inbox_actions import SHEET_NAME, ForwardForm, MatchForm, ReplyForm
-from flowpop_tui.search import SearchScreen
 from tests import tree
 from tests.conftest import person_fields
 from tests.tui.pilot import (
@@ -281,72 +278,3 @@ async def test_verify_reply_with_facts_and_save_the_sheet(
         await pilot.press("escape")
         await settle(pilot)
         assert cell(messages(inbox), request.id, "col_msg_status") == labels.label("message_status", "answered")
-
-
-# ---------------------------------------------------------------------------- the app's areas and ops screens
-
-
-class Dummy(Screen[None]):
-    def compose(self) -> Any:
-        yield Static("dummy", id="dummy")
-        yield Footer()
-
-
-async def test_ops_screens_get_a_key_and_a_palette_entry(
-    db_url: str, client: flowpop.Client, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    made: list[Dummy] = []
-
-    def factory(app: Any) -> Dummy:
-        assert isinstance(app, FlowpopApp)
-        made.append(Dummy())
-        return made[-1]
-
-    def other(app: Any) -> Dummy:
-        return Dummy()
-
-    monkeypatch.setattr(ops, "SCREENS", [("z", "测试屏", "Test screen", factory), ("q", "占键屏", "Clash", other)])
-    monkeypatch.setattr(ops, "HOME", factory)
-    app = FlowpopApp(lambda: flowpop.AsyncClient(db=db_url, max_retries=0))
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        assert app.screen is made[0]  # HOME opens first
-        assert "测试屏" in footer_keys(app)
-        titles = [c.title for c in app.get_system_commands(app.screen)]
-        assert "测试屏 / Test screen" in titles and "占键屏 / Clash" in titles
-        assert i18n.t("cmd_inbox") in titles
-        assert app.ops_keys == {0: "z"}  # q stays the app's
-        await pilot.press("f5")  # persons are one key away
-        await settle(pilot)
-        assert isinstance(app.screen, SearchScreen)
-        await pilot.press("down", "i")
-        await settle(pilot)
-        assert isinstance(app.screen, InboxScreen)
-        await pilot.press("z")  # back to the home screen as it was, not a new one
-        await settle(pilot)
-        assert app.screen is made[0] and len(made) == 1 and len(app.screen_stack) == 1
-        palette = dict((c.title, c.callback) for c in app.get_system_commands(app.screen))
-        palette["占键屏 / Clash"]()
-        await settle(pilot)
-        assert isinstance(app.screen, Dummy) and app.screen is not made[0]
-        await pilot.press("q")
-        await pilot.pause()
-        assert not app.is_running
-
-
-async def test_without_ops_screens_search_comes_first(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ops, "SCREENS", [])
-    app = FlowpopApp(lambda: flowpop.AsyncClient(db=db_url, max_retries=0))
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        assert isinstance(app.screen, SearchScreen)
-        app.screen.query_one("#persons", DataTable).focus()
-        await pilot.pause()
-        assert {i18n.t("nav_inbox"), i18n.t("nav_houses"), i18n.t("nav_employers")} <= footer_keys(app)
-        await pilot.press("e")
-        await settle(pilot)
-        assert type(app.screen).__name__ == "EmployersScreen"
-        await pilot.press("f5")
-        await settle(pilot)
-        assert isinstance(app.screen, SearchScreen) and len(app.screen_stack) == 1
-

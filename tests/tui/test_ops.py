@@ -14,12 +14,12 @@ from textual.widgets import DataTable, Input, Select, Static
 
 import flowpop
 from flowpop.registry.store.db import normalize_url
-from flowpop_tui import ops
+from flowpop_tui.app import AREAS
+from flowpop_tui.base import Confirm, Reading
 from flowpop_tui.detail import DetailScreen
-from flowpop_tui.ops_base import Confirm, Reading
+from flowpop_tui.i18n import label, t
 from flowpop_tui.ops_bulk import BulkForm, ChangesetsScreen, PreviewScreen
 from flowpop_tui.ops_dashboard import DashboardScreen
-from flowpop_tui.ops_i18n import OUTCOMES, coded, t
 from flowpop_tui.ops_inspect import CorrectForm, InspectScreen, LeftForm
 from flowpop_tui.ops_quality import QualityPersonsScreen, QualityScreen
 from flowpop_tui.search import SearchScreen
@@ -32,10 +32,10 @@ QUARTER = f"{TODAY.year}Q{(TODAY.month - 1) // 3 + 1}"
 
 
 async def open_ops(pilot: Pilot[Any], key: str) -> Any:
-    """The screen ``ops.SCREENS`` lists under ``key``, pushed as the app does."""
+    """The area the app binds to ``key``, opened as the app does."""
     app = pilot.app
-    factory = next(entry[3] for entry in ops.SCREENS if entry[0] == key)
-    app.push_screen(factory(app))
+    area = next(area for area, (k, _shown, _name) in AREAS.items() if k == key)
+    app.action_go(area)  # type: ignore[attr-defined]  # our FlowpopApp
     await settle(pilot)
     return app.screen
 
@@ -187,7 +187,7 @@ async def test_inspection_keys_record_outcomes_and_progress(
         d_side = as_user("township_operator", tree.TOWNSHIP_D)
         assert [m.subject["name"] for m in d_side.inbox.list(kind="not_found")] == [gone.name]
         # the rows show what was recorded, and the progress what the registry counts
-        assert str(table.get_row(items[present.id])[2]) == coded(OUTCOMES, "present")
+        assert str(table.get_row(items[present.id])[2]) == label("inspection_outcome", "present")
         assert str(table.get_row(items[missing.id])[2]) == "·"
         village = next(v for v in client.inspections.progress(campaign.id).by_village if v.key == tree.VILLAGE_A1)
         assert (village.done, village.total) == (4, 5)
