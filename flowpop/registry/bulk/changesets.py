@@ -534,13 +534,6 @@ def _write(session: Session, actor: Actor, cs: t.Changeset, items: list[Item], *
         _repoint_merged(session, items, revert=revert)
 
 
-def _update_rows(session: Session, table: Any, cols: tuple[str, ...], rows: list[dict[str, Any]],
-                 now: dt.datetime) -> None:
-    """Each row's new values, a version step and the time. Rows sharing their values (a bulk "set", or
-    its revert back to a few old values) go as one UPDATE per value and 5000 ids; the rest row by row."""
-    by_values: dict[tuple[Any, ...], list[int]] = defaultdict(list)
-    try:
-        for row in rows:
 def _announce(reg: Registry, session: Session, actor: Actor, cs: t.Changeset, items: list[Item]) -> None:
     """A bulk deregistration (or archiving) ends stays as one record's would: each across counties tells the other
     side (通报, as persons.change_status does) and a 查无此人 about an ended stay closes with it."""
@@ -552,6 +545,13 @@ def _announce(reg: Registry, session: Session, actor: Actor, cs: t.Changeset, it
         messages.on_stays(reg, session, actor, ended, "deregistered")
 
 
+def _update_rows(session: Session, table: Any, cols: tuple[str, ...], rows: list[dict[str, Any]],
+                 now: dt.datetime) -> None:
+    """Each row's new values, a version step and the time. Rows sharing their values (a bulk "set", or
+    its revert back to a few old values) go as one UPDATE per value and 5000 ids; the rest row by row."""
+    by_values: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    try:
+        for row in rows:
             by_values[tuple(row[c] for c in cols)].append(row["b_id"])
     except TypeError:  # a value that cannot be a key (a list or a mapping): row by row
         by_values.clear()
