@@ -184,7 +184,8 @@ def compute(reg: Registry, session: Session, actor: Actor, period: str, level: s
     # the inbox, by addressee
     m_key = func.substr(M.addressee_code, 1, width)
     m_where = and_(M.created_at >= start, M.created_at < end, code_range(M.addressee_code, prefix), M.external.is_(False))
-    request = M.kind.in_(tuple(kinds.ANSWER_COUNTED))
+    # a 查无此人 closed with its subject (its stay or person ended first) is nobody's answer nor anybody's lateness
+    request = and_(M.kind.in_(tuple(kinds.ANSWER_COUNTED)), or_(M.outcome.is_(None), M.outcome != kinds.SUBJECT_ENDED))
     answered = M.status.in_(tuple(kinds.ANSWERED))
     on_time = and_(request, answered, cast(M.answered_at, Date) <= M.due_on)
     notice = M.kind.in_(tuple(kinds.ACKNOWLEDGEABLE))

@@ -130,6 +130,9 @@ def test_a_deregistration_by_the_residence_side_tells_the_household_side_and_clo
     ]  # closed automatically, with the reason recorded
     figures = {f.division_code: f for f in d.inbox.figures()}
     assert figures[tree.TOWNSHIP_D].requests == 0  # not the household side's answer, nor its lateness
+    quarter = f"{dt.date.today().year}Q{(dt.date.today().month - 1) // 3 + 1}"
+    rates = {r.key: r for r in d.reports.rates(quarter, level="county").total.rates}
+    assert rates["requests_answered"].denominator == rates["requests_on_time"].denominator == 0
 
 
 def test_closing_a_stay_tells_the_other_side_and_closes_not_found(sides: Sides) -> None:
