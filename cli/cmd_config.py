@@ -80,6 +80,7 @@ def show_settings() -> None:
         "file": str(path) + ("" if path.exists() else t("（不存在，使用默认值）", " (does not exist: defaults)")),
         "deadlines": current.deadlines,
         "penalties": current.penalties,
+        "employers": current.employers,
         "targets": current.targets,
         "exchange": {"home": list(current.home)},
     }

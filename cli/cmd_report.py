@@ -367,6 +367,13 @@ QUALITY_COLUMNS = [
     Column("可自动修复", "Fix", lambda c: views.labelled(views.OPERATIONS, c.fixable) if c.fixable else ""),
     Column("代码", "Key", lambda c: c.key),
 ]
+# errors ÷ records per county (seed 000: "全市共有差错32万条,占11%,清流18%")
+SHARE_COLUMNS = [
+    Column("县（市、区）", "County", lambda s: s.division_name or s.division_code, flex="start"),
+    Column("记录数", "Records", lambda s: s.records),
+    Column("有差错", "With errors", lambda s: s.errors),
+    Column("差错率", "Error share", lambda s: percent(s.share)),
+]
 
 
 @click.command("quality")
@@ -396,6 +403,9 @@ def quality(state: State, persons_key: str | None, fix_key: str | None, division
     result = client.reports.quality()
     checks: list[QualityCheck] = result.checks
     render(checks, fmt, QUALITY_COLUMNS)
+    if fmt == "table" and result.by_county:
+        click.echo()
+        render(result.by_county, fmt, SHARE_COLUMNS)
     if fmt == "table":
         click.echo(t(f"共检查 {result.persons_checked} 人，用时 {result.seconds} 秒；查看人员：flowpop quality --persons 代码",
                      f"{result.persons_checked} people checked in {result.seconds}s; the people: flowpop quality --persons KEY"),

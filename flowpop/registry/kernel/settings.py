@@ -32,8 +32,11 @@ DEFAULTS: dict[str, Any] = {
         "landlord_declare": 3,
         "certificate_show_days": 10,  # calendar days after arrival
         "stale_departure_days": 7,
+        "checkup_interval_months": 6,  # months: 孕环情检查 检查间隔期为6个月 (seed 001 第十八条)
     },
     "penalties": {"undeclared_tenant_yuan": 200},
+    # an employer of this many floating workers signs a responsibility agreement (seed 004: 用工10人以上)
+    "employers": {"agreement_workers": 10},
     "targets": {
         "registration": 0.90,
         "rented_house_registration": 0.95,
@@ -50,6 +53,12 @@ DEFAULTS: dict[str, Any] = {
         "requests_answered": 1.0,
         "requests_on_time": 1.0,
         "notifications_received": 1.0,
+        "key_requests_on_time": 1.0,  # 协查 within assist_request_send of registering a key target (seed 000)
+        "service_notices_on_time": 1.0,  # 通报 within notification_send of a service (seed 000)
+        "certificate_on_time": 0.95,  # 婚育证明 shown within certificate_show_days (as 持证率/查验率)
+        "checkups": 1.0,  # 孕环情检查 every checkup_interval_months (seed 001 第十八条: 应当参加)
+        "certificate_issued": 1.0,  # 办证率 (seed 003: 均达100%)
+        "outflow_inquiries": 1.0,  # 流出人口函查率 (seed 003: 均达100%)
         "key_requests_on_time": 1.0,  # 协查 within assist_request_send of registering a key target (seed 000)
         "service_notices_on_time": 1.0,  # 通报 within notification_send of a service (seed 000)
         "certificate_on_time": 0.95,  # 婚育证明 shown within certificate_show_days (as 持证率/查验率)
@@ -81,6 +90,7 @@ def _section(name: str, kind: type) -> type[BaseModel]:
 
 Deadlines = _section("deadlines", int)
 Penalties = _section("penalties", int)
+Employers = _section("employers", int)
 Targets = _section("targets", float)  # shares: 0.9, not "90%"
 
 
@@ -109,6 +119,7 @@ class SettingsFile(BaseModel):
     model_config = _STRICT
     deadlines: Deadlines = Field(default_factory=Deadlines)  # type: ignore[valid-type]  # made by create_model
     penalties: Penalties = Field(default_factory=Penalties)  # type: ignore[valid-type]  # made by create_model
+    employers: Employers = Field(default_factory=Employers)  # type: ignore[valid-type]  # made by create_model
     targets: Targets = Field(default_factory=Targets)  # type: ignore[valid-type]  # made by create_model
     floating: Floating = Field(default_factory=Floating)
     exchange: Exchange = Field(default_factory=Exchange)
@@ -134,6 +145,7 @@ class Settings:
     targets: dict[str, float]
     home: tuple[str, ...]
     calendar: Calendar = field(compare=False)
+    employers: dict[str, int] = field(default_factory=lambda: dict(DEFAULTS["employers"]))
     floating: dict[str, Any] = field(default_factory=lambda: dict(DEFAULTS["floating"]))
 
     def deadline(self, name: str) -> int:
@@ -175,5 +187,6 @@ def _load(path: str) -> Settings:
         targets=dict(data["targets"]),
         home=tuple(data["exchange"].get("home", [])),
         calendar=Calendar(extra=extra),
+        employers=dict(data["employers"]),
         floating=dict(data["floating"]),
     )

@@ -8,6 +8,7 @@ from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 from flowpop.registry.kernel import history
+from flowpop.registry.kernel import settings as settings_mod
 from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.kernel.errors import Conflict, Invalid, NotFound, field_error
 from flowpop.registry.kernel.registry import Registry
@@ -17,7 +18,11 @@ from flowpop.registry.store import tables as t
 from flowpop.rules.idnumber import normalize
 from flowpop.types import Employer, EmployerCreate, EmployerUpdate
 
-AGREEMENT_THRESHOLD = 10
+
+def agreement_threshold() -> int:
+    """Floating workers from which an employer signs a responsibility agreement: settings employers.agreement_workers
+    (seed 004: "专门与用工10人以上的业主签订流动人口管理责任状")."""
+    return int(settings_mod.load().employers["agreement_workers"])
 
 
 def check_uscc(raw: str) -> tuple[str, tuple[str, str] | None]:
@@ -56,7 +61,7 @@ def present(reg: Registry, row: t.Employer, workers: Workers = (0, 0)) -> Employ
         division_name=reg.divisions.name(row.division_code), contact_name=row.contact_name, contact_phone=row.contact_phone,
         agreement_signed_on=row.agreement_signed_on, floating_workers=seen,
         # the agreement is the employer's duty, owed for all its workers wherever they live
-        needs_agreement=total >= AGREEMENT_THRESHOLD and row.agreement_signed_on is None, status=row.status,
+        needs_agreement=total >= agreement_threshold() and row.agreement_signed_on is None, status=row.status,
         version=row.version, created_at=row.created_at, updated_at=row.updated_at,
     )
 
@@ -119,6 +124,6 @@ def list_employers(reg: Registry, session: Session, actor: Actor, *, q: str | No
     if q:
         stmt = stmt.where((t.Employer.uscc == normalize(q)) | t.Employer.name.contains(q.strip(), autoescape=True))
     if needs_agreement:
-        stmt = stmt.where(and_(workers.c.n >= AGREEMENT_THRESHOLD, t.Employer.agreement_signed_on.is_(None)))
+        stmt = stmt.where(and_(workers.c.n >= agreement_threshold(), t.Employer.agreement_signed_on.is_(None)))
     rows = session.execute(stmt.order_by(t.Employer.name).limit(limit)).all()
     return [present(reg, e, (int(seen), n)) for e, seen, n in rows]
