@@ -662,10 +662,6 @@ class RegisterFromMessage(MessageAction):
     person: PersonCreate
 
 
-class BulkAck(Model):
-    ids: list[StrictInt] = Field(min_length=1, max_length=50_000)
-
-
 class NotFoundAnswer(MessageAction):
     """The household side's answer to a 查无此人: returned (the outflow record ends on ``date``), moved (it ends
     and a new one is registered at ``residence_code`` from ``date``) or present (kept: the household side holds
@@ -677,6 +673,10 @@ class NotFoundAnswer(MessageAction):
     residence_code: Code | None = Field(None, description="moved: the new residence")
     residence_address: Address | None = None
     text: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class BulkAck(Model):
+    ids: list[StrictInt] = Field(min_length=1, max_length=50_000)
 
 
 class Skipped(BaseModel):
@@ -702,10 +702,6 @@ class InboxSummary(BaseModel):
     outbox_unsent: int
 
 
-class InboxFigures(BaseModel):
-    division_code: str
-    division_name: str | None = None
-    received: int
 class NotFoundCounts(BaseModel):
     """查无此人 messages of one side: how each one ended."""
 
@@ -725,6 +721,10 @@ class NotFoundLoop(BaseModel):
     addressed_here: NotFoundCounts
 
 
+class InboxFigures(BaseModel):
+    division_code: str
+    division_name: str | None = None
+    received: int
     acknowledged: int
     requests: int
     answered: int
@@ -1094,51 +1094,6 @@ class RateRecordFilters(Model):
     limit: int = Field(500, ge=1, le=5000)
 
 
-class ChangesetFilters(Model):
-    """GET /v1/changesets."""
-
-    limit: int = Field(100, ge=1, le=1000)
-
-
-class Selection(Model):
-    """Which persons: the same filters as search, or a list of record ids, or of ID numbers."""
-
-    filters: PersonFilters | None = None
-    ids: list[StrictInt] | None = Field(None, max_length=2_000_000)
-    id_numbers: list[Annotated[str, StringConstraints(max_length=40)]] | None = Field(None, max_length=2_000_000)
-
-
-class ChangesetCreate(Model):
-    operation: ChangeOperation
-    selection: Selection
-    values: dict[str, Any] = Field(default_factory=dict, description="set: fields (as PersonUpdate); deregister: date; "
-                                   "move: residence_code, grid_code, house_code, room, over_capacity_ok (as StayUpdate, "
-                                   "with the same checks); merge: MergeValues")
-    reason: Why
-    chunk_size: StrictInt | None = Field(None, ge=100, le=1_000_000, description="apply in resumable chunks of this size "
-                                         "(by default the registry chooses: chunks for a large change)")
-
-
-class MergeValues(Model):
-    """A merge's values: one group (`keep`, among the selected) or several (`groups`: lists whose first record is kept)."""
-
-    keep: StrictInt | None = Field(None, description="the record the selected ones are merged into")
-    groups: list[list[StrictInt]] | None = Field(None, max_length=1_000_000)
-    archive_open_stays: StrictBool = Field(False, description="archive the merged records' open stays instead of refusing")
-
-
-class ChangeSample(BaseModel):
-    person_id: int
-    name: str
-    id_number: str
-    before: dict[str, Any]
-    after: dict[str, Any]
-
-
-class ChangeFailure(BaseModel):
-    person_id: int
-    name: str
-    id_number: str
 class ComanagementRow(BaseModel):
     """One county (both of its sides) or one pair of counties (household → residence): each side's registrations
     of the open cross-county stays between the counties of the registry (seed 000's 市内跨县 measure)."""
@@ -1192,6 +1147,51 @@ class ComanagementRecordFilters(Model):
     limit: int = Field(500, ge=1, le=5000)
 
 
+class ChangesetFilters(Model):
+    """GET /v1/changesets."""
+
+    limit: int = Field(100, ge=1, le=1000)
+
+
+class Selection(Model):
+    """Which persons: the same filters as search, or a list of record ids, or of ID numbers."""
+
+    filters: PersonFilters | None = None
+    ids: list[StrictInt] | None = Field(None, max_length=2_000_000)
+    id_numbers: list[Annotated[str, StringConstraints(max_length=40)]] | None = Field(None, max_length=2_000_000)
+
+
+class ChangesetCreate(Model):
+    operation: ChangeOperation
+    selection: Selection
+    values: dict[str, Any] = Field(default_factory=dict, description="set: fields (as PersonUpdate); deregister: date; "
+                                   "move: residence_code, grid_code, house_code, room, over_capacity_ok (as StayUpdate, "
+                                   "with the same checks); merge: MergeValues")
+    reason: Why
+    chunk_size: StrictInt | None = Field(None, ge=100, le=1_000_000, description="apply in resumable chunks of this size "
+                                         "(by default the registry chooses: chunks for a large change)")
+
+
+class MergeValues(Model):
+    """A merge's values: one group (`keep`, among the selected) or several (`groups`: lists whose first record is kept)."""
+
+    keep: StrictInt | None = Field(None, description="the record the selected ones are merged into")
+    groups: list[list[StrictInt]] | None = Field(None, max_length=1_000_000)
+    archive_open_stays: StrictBool = Field(False, description="archive the merged records' open stays instead of refusing")
+
+
+class ChangeSample(BaseModel):
+    person_id: int
+    name: str
+    id_number: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+class ChangeFailure(BaseModel):
+    person_id: int
+    name: str
+    id_number: str
     code: str
     message: str
     message_en: str
