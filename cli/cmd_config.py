@@ -82,6 +82,7 @@ def show_settings() -> None:
         "penalties": current.penalties,
         "employers": current.employers,
         "targets": current.targets,
+        "floating": current.floating,
         "exchange": {"home": list(current.home)},
     }
     click.echo(json.dumps(out, ensure_ascii=False, indent=2))

@@ -79,10 +79,11 @@ def test_config_set_list_show_and_use(tmp_path: Path, monkeypatch: pytest.Monkey
 
 def test_config_settings_shows_the_effective_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "settings.toml"
-    path.write_text("[targets]\nregistration = 0.8\n", encoding="utf-8")
+    path.write_text("[targets]\nregistration = 0.8\n[floating]\ndistricts_of_one_city = true\n", encoding="utf-8")
     monkeypatch.setenv("FLOWPOP_SETTINGS", str(path))
     shown = jsonout(invoke(["config", "settings"]))
     assert shown["targets"]["registration"] == 0.8
+    assert shown["floating"] == {"min_days_away": 30, "min_age": 18, "max_age": 49, "districts_of_one_city": True}
     assert shown["targets"]["certificate"] == 0.95  # the default where the file says nothing
     assert shown["file"] == str(path)
 
