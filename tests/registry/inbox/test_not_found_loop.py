@@ -17,6 +17,7 @@ from flowpop.registry.store import tables as t
 from flowpop.types import Message, PersonDetail
 from tests import tree
 from tests.conftest import person_fields
+from tests.scripts.jobs import run_json
 
 Maker = Callable[[str, str | None], flowpop.Client]
 Sides = tuple[flowpop.Client, flowpop.Client]
@@ -184,3 +185,33 @@ def test_the_loop_is_measured(sides: Sides) -> None:
         assert (loop.raised, loop.open, loop.closed_with_subject, loop.closed_otherwise) == (4, 1, 1, 0), side
         assert loop.answered == {"returned": 1, "moved": 0, "present": 1}, side
     assert a.inbox.not_found_loop().addressed_here.raised == 0
+
+
+def test_the_departed_script_tells_the_household_side(
+    client: flowpop.Client, sides: Sides, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """scripts/deregister_departed.py --include-not-found: the people an inspection found gone are deregistered
+    in resumable chunks, each household side is told (通报) and the 查无此人 the inspection raised closes."""
+    _, d = sides
+    gone = client.persons.create(**person_fields(household_code=tree.VILLAGE_D1))
+    today = dt.date.today()
+    campaign = client.inspections.create(
+        quarter=f"{today.year}Q{(today.month - 1) // 3 + 1}", jurisdiction_code=tree.TOWNSHIP_A
+    )
+    item = next(i for i in client.inspections.items(campaign.id, limit=1000) if i.person_id == gone.id)
+    client.inspections.record(campaign.id, item.id, version=item.version, outcome="not_found")
+    (raised,) = d.inbox.list(kind="not_found")
+    done = run_json(
+        capsys,
+        "deregister_departed",
+        db_url,
+        "--include-not-found",
+        "--apply",
+        "--chunk-size",
+        "100",
+        "--date",
+        today.isoformat(),
+    )
+    assert done["applied"]["applied"] == 1
+    assert [n.stay_id for n in _notices(d, "deregistered")] == [gone.stays[0].id]
+    assert d.inbox.get(raised.id).outcome == "subject_ended"
