@@ -16,7 +16,15 @@ import click
 from flowpop.errors import NotFoundError, PermissionDeniedError
 from flowpop.rules.cells import CsvOut, xlsx_row
 from flowpop.rules.divisions_source import pad12, prefix_of
-from flowpop.types import QualityCheck, QualityReport, Rate, RateRow, RatesReport
+from flowpop.types import (
+    ComanagementReport,
+    ComanagementRow,
+    QualityCheck,
+    QualityReport,
+    Rate,
+    RateRow,
+    RatesReport,
+)
 from flowpop_cli import views
 from flowpop_cli.cmd_bulk import print_preview
 from flowpop_cli.cmd_files import write_bytes, write_text
@@ -29,6 +37,7 @@ from flowpop_cli.report_html import (
     SignOff,
     ancestor_codes,
     beijing_today,
+    comanagement_summary,
     rate_name,
     render_quarterly,
     short_name,
@@ -235,7 +244,9 @@ def rates(state: State, quarter: str | None, month: str | None, level: str, divi
         text = rates_text(data, keys, shutil.get_terminal_size().columns if output in (None, "-") and _tty() else None)
         title = t(f"{data.period}（{data.start} 至 {data.end}）{data.total.division_name or ''}",
                   f"{data.period} ({data.start} to {data.end}) {data.total.division_name or ''}")
-        write_text(title.strip() + "\n" + text + "\n", output)
+        # beside the rates: seed 000's measure, each side's registrations, the gap and 漏管 against its target
+        co = comanagement_summary(state.client.reports.comanagement(by="county"))
+        write_text(title.strip() + "\n" + text + "\n" + co + "\n", output)
         click.echo(t("查看差距背后的人员：flowpop report rates --records 比率代码（如 registration）",
                      "the people behind a gap: flowpop report rates --records KEY (e.g. registration)"), err=True)
     if output not in (None, "-"):
@@ -338,6 +349,7 @@ def quarterly(state: State, quarter: str | None, division: str | None, output: s
         progress.update(stage, 4, steps)
         quality, scope = scoped_quality(client.reports.quality(), prefix)
         progress.update(stage, 5, steps)
+        co = client.reports.comanagement(by="county")
         me = client.me()
         ancestors: dict[str, str] = {}  # the divisions between the area and the rows, whose names the rows' labels are made of
         rows = [row.division_code for row in rates_now.rows] + [f.division_code for f in figures]
@@ -351,11 +363,66 @@ def quarterly(state: State, quarter: str | None, division: str | None, output: s
         html = render_quarterly(QuarterlyData(
             quarter=q, rates=rates_now, trend=history, figures=figures, campaigns=progress_rows, quality=quality,
             generated=dt.datetime.now(BEIJING), author=me.display_name or me.username, quality_scope=scope,
-            ancestors=ancestors, signoff=signoff))
+            ancestors=ancestors, signoff=signoff, comanagement=co))
         write_text(html, output)
         progress.update(stage, 6, steps)
     click.echo(t(f"已生成季度报告：{output}（用浏览器打开打印）", f"quarterly report saved: {output} (print from a browser)"),
                err=True)
+
+
+# ------------------------------------------------------------------------------------ co-management
+
+
+COMANAGEMENT_LISTS = ("both", "inflow", "outflow", "missing-inflow", "missing-outflow", "unmanaged")
+COMANAGEMENT_COLUMNS = [
+    Column("区划", "Division", lambda r: r.name or r.key, flex="start"),
+    Column("流入登记", "Inflows registered", lambda r: r.inflows_registered),
+    Column("流出登记", "Outflows registered", lambda r: r.outflows_registered),
+    Column("差额", "Gap", lambda r: r.gap),
+    Column("共管", "Both", lambda r: r.both),
+    Column("缺流入登记", "Missing inflow", lambda r: r.missing_inflow),
+    Column("缺流出登记", "Missing outflow", lambda r: r.missing_outflow),
+    Column("漏管", "Unmanaged", lambda r: r.unmanaged),
+    Column("共管率", "Co-management", lambda r: percent(r.co_management) or NO_DATA),
+]
+
+
+def comanagement_rows(data: ComanagementReport) -> list[ComanagementRow]:
+    return [*data.rows, data.total.model_copy(update={"name": t("合计", "Total")})]
+
+
+@report.command("comanagement")
+@click.option("--by", type=click.Choice(["county", "pair"]), default="county", show_default=True,
+              help="按县或按县对（户籍县→居住县）/ one row per county or per pair (household → residence county)")
+@click.option("--division", metavar="CODE", help="只计双方都在该区划内的（市：市内跨县）/ both sides inside it (a city)")
+@click.option("--list", "kind", type=click.Choice(COMANAGEMENT_LISTS),
+              help="列出该数字背后的人员 / the people behind a number")
+@click.option("--county", metavar="CODE", help="--list：该县一方的 / --list: that county's side")
+@click.option("--household", metavar="CODE", help="--list：户籍县（县对）/ --list: the pair's household county")
+@click.option("--residence", metavar="CODE", help="--list：居住县（县对）/ --list: the pair's residence county")
+@click.option("--limit", type=click.IntRange(1, 5000), default=500, show_default=True, help="--list 最多条数 / rows")
+@format_options
+@pass_state
+def comanagement(state: State, by: str, division: str | None, kind: str | None, county: str | None,
+                 household: str | None, residence: str | None, limit: int, fmt: str) -> None:
+    """共管（按双方登记）：各县或县对的流入登记、流出登记、差额、漏管与目标；--list 列出人员 /
+    co-management by registration: inflows and outflows registered, the gap, unmanaged against the target."""
+    client = state.client
+    if kind:
+        people = client.reports.comanagement_records(
+            kind.replace("-", "_"), county=division_code(county), household=division_code(household),
+            residence=division_code(residence), division=division_code(division), limit=limit)
+        render(people, fmt, views.PERSON_COLUMNS)
+        return
+    data = client.reports.comanagement(by="pair" if by == "pair" else "county", division=division_code(division))
+    if fmt == "json":
+        click.echo(dumps(data, indent=2))
+        return
+    render(comanagement_rows(data), fmt, COMANAGEMENT_COLUMNS, model=ComanagementRow)
+    if fmt == "table":
+        click.echo(comanagement_summary(data))
+        click.echo(t("查看人员：flowpop report comanagement --list missing-inflow --county 县代码",
+                     "the people: flowpop report comanagement --list missing-inflow --county CODE"), err=True)
 
 
 # ------------------------------------------------------------------------------------ quality

@@ -9,7 +9,15 @@ from html import escape
 
 from flowpop.labels import lang
 from flowpop.rules.divisions_source import pad12, prefix_of
-from flowpop.types import CampaignProgress, InboxFigures, QualityReport, Rate, RateRow, RatesReport
+from flowpop.types import (
+    CampaignProgress,
+    ComanagementReport,
+    InboxFigures,
+    QualityReport,
+    Rate,
+    RateRow,
+    RatesReport,
+)
 from flowpop_cli.state import t
 from flowpop_cli.views import CAMPAIGN_STATUS, OUTCOMES, labelled, percent
 
@@ -70,6 +78,7 @@ class QuarterlyData:
     quality_scope: str | None = None  # the counties the quality counts were narrowed to, when they were
     ancestors: dict[str, str] = field(default_factory=dict)  # code → full name of the divisions between area and rows
     signoff: SignOff | None = None
+    comanagement: ComanagementReport | None = None  # co-management by registration, per county
 
 
 def beijing_today() -> dt.date:
@@ -190,6 +199,41 @@ def _rates_table(report: RatesReport, labels: dict[str, str]) -> str:
     return (f'<table><thead><tr><th class="name">{_e(t("区划", "Division"))}</th>{head}</tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table>"
             f'<p class="legend">{_e(t("✓ 达标　✗ 未达标　— 无数据；悬停可见分子/分母", "✓ met  ✗ missed  — no data; hover for numerator/denominator"))}</p>')
+
+
+def comanagement_summary(c: ComanagementReport) -> str:
+    """One sentence: each side's registrations, the gap, 漏管 against its target (seed 000's measure)."""
+    tot = c.total
+    mark = "✓" if c.meets_target else "✗"
+    return t(f"市内跨县（按双方登记）：流入登记 {tot.inflows_registered} 人，流出登记 {tot.outflows_registered} 人，"
+             f"差额（流出−流入）{tot.gap} 人；漏管 {tot.unmanaged} 人（目标 ≤ {c.unmanaged_target} {mark}），"
+             f"共管 {tot.both} 人，共管率 {percent(tot.co_management) or '—'}。",
+             f"Across counties (by both sides' registrations): inflows registered {tot.inflows_registered}, outflows "
+             f"registered {tot.outflows_registered}, gap {tot.gap}; unmanaged {tot.unmanaged} (target ≤ "
+             f"{c.unmanaged_target} {mark}), co-managed {tot.both}, co-management {percent(tot.co_management) or '—'}.")
+
+
+def _comanagement(c: ComanagementReport) -> str:
+    heads = [t("县（市、区）", "County"), t("流入登记", "Inflows registered"), t("流出登记", "Outflows registered"),
+             t("差额（流出−流入）", "Gap (out − in)"), t("缺流入登记", "Missing inflow"), t("缺流出登记", "Missing outflow"),
+             t("漏管", "Unmanaged"), t("共管率", "Co-management")]
+    head = "".join(f'<th class="{"name" if i == 0 else ""}">{_e(h)}</th>' for i, h in enumerate(heads))
+    rows = []
+    for row in [*c.rows, c.total]:
+        name = t("合计", "Total") if row is c.total else (row.name or row.key)
+        cells = [row.inflows_registered, row.outflows_registered, row.gap, row.missing_inflow, row.missing_outflow]
+        unmanaged = (f'<td class="{"ok" if c.meets_target else "bad"}">{row.unmanaged}</td>' if row is c.total
+                     else f"<td>{row.unmanaged}</td>")
+        css = ' class="total"' if row is c.total else ""
+        rows.append(f'<tr{css}><td class="name">{_e(name)}</td>' + "".join(f"<td>{v}</td>" for v in cells)
+                    + unmanaged + f"<td>{_e(percent(row.co_management) or '—')}</td></tr>")
+    heading = t("市内跨县共管（流入地流入登记与户籍地流出登记）", "Co-management across counties (both sides registered)")
+    legend = t("漏管：只有一方登记；县行：本县应补的登记（流入地缺流入登记、户籍地缺流出登记）",
+               "unmanaged: registered by one side only; a county row: the registrations it owes")
+    return (f"<h3>{_e(heading)}</h3>"
+            f'<p class="summary">{_e(comanagement_summary(c))}</p>'
+            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            f'<p class="legend">{_e(legend)}</p>')
 
 
 def bar_chart(title: str, bars: list[tuple[str, float | None, bool | None, bool]], target: float,
@@ -386,7 +430,8 @@ def render_quarterly(data: QuarterlyData) -> str:
     meta = t(f"统计期间：{r.start} 至 {r.end}　生成时间：{data.generated:%Y-%m-%d %H:%M}　制表：{data.author}",
              f"Period: {r.start} to {r.end}  Generated: {data.generated:%Y-%m-%d %H:%M}  By: {data.author}")
     sections = [
-        (t("一、主要指标", "1. Rates against targets"), _summary(r) + _rates_table(r, labels)),
+        (t("一、主要指标", "1. Rates against targets"), _summary(r) + _rates_table(r, labels)
+         + (_comanagement(data.comanagement) if data.comanagement else "")),
         (t("二、各单位比率", "2. Each rate by division"), _charts(r, labels)),
         (t("三、近四个季度趋势", "3. The last four quarters"), _trend(data.trend)),
         (t("四、信息交换", "4. Exchange between places"), _inbox(data.figures, area, data.ancestors)),

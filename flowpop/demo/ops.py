@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from stdnum.cn import uscc
 
 from flowpop.registry.county import inspections
@@ -218,12 +218,28 @@ def _inbox(reg: Registry, actor: Actor, rng: random.Random, day: dt.date) -> dic
             elif m.kind == "assist_request" and r < 0.5 and m.matched_person_id:
                 m.status = "matched"
         made += _registration_notices(session, rng, day)
+        _side_registrations(session)
     return {"messages": made, "inbox_township": int(home)}
 
 
+def _side_registrations(session: Any) -> None:
+    """Each side's registration of the stays across counties (co-management counts registrations, seed 000):
+    both sides registered most of them; of the stays between 三明's own counties some were registered by one
+    side only (漏管), a deterministic share per stay (its id) so the demo's random draws are untouched."""
+    s = t.Stay
+    cross = func.substr(s.household_code, 1, 6) != func.substr(s.residence_code, 1, 6)
+    session.execute(update(s).where(cross).values(inflow_registered_at=s.created_at, outflow_registered_at=s.created_at)
+                    .execution_options(synchronize_session=False))
+    within = and_(cross, s.residence_code.like("3504%"), s.household_code.like("3504%"))
+    session.execute(update(s).where(within, s.id % 17 == 3).values(outflow_registered_at=None)  # inflow only
+                    .execution_options(synchronize_session=False))
+    session.execute(update(s).where(within, s.id % 23 == 5).values(inflow_registered_at=None)  # outflow only
+                    .execution_options(synchronize_session=False))
+
+
 def _registration_notices(session: Any, rng: random.Random, day: dt.date) -> int:
-    """Stays across 三明's counties were announced to the household side when registered (通报);
-    most were acknowledged — that is what the co-management rate counts."""
+    """Stays across 三明's counties were announced to the household side when registered (通报); most were
+    acknowledged (receipt: the co-management rate counts registrations, _side_registrations)."""
     stays = session.execute(
         select(t.Stay.id, t.Stay.person_id, t.Stay.residence_code, t.Stay.household_code, t.Stay.created_at,
                t.Person.name, t.Person.id_number, t.Person.birth_date)

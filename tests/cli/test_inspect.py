@@ -103,7 +103,8 @@ def test_report_rates_table_csv_and_records(run: Run, client: flowpop.Client, tm
 
     table = run("report", "rates", "--quarter", QUARTER, "--division", tree.COUNTY_SANYUAN).stdout
     lines = [line for line in table.splitlines() if line.strip()]
-    assert lines[-1].startswith("合计")
+    assert lines[-2].startswith("合计")
+    assert lines[-1].startswith("市内跨县（按双方登记）：流入登记 ")  # beside the rates: the gap and 漏管
     assert "共管率 ≥100%" in lines[1]
     assert "测试街道甲" in table and "%" in lines[-1] and ("✓" in table or "✗" in table)
 
@@ -147,6 +148,8 @@ def test_quarterly_report_html(run: Run, client: flowpop.Client, tmp_path: Path)
     assert "测试街道甲" in html and "测试镇乙" in html
     assert html.count("<svg") >= len(report.total.rates)  # a chart per rate, plus the trend lines
     assert campaign.name in html and QUARTER in html
+    co = client.reports.comanagement()  # beside the rates: each side's registrations, the gap, 漏管 and its target
+    assert f"差额（流出−流入）{co.total.gap} 人；漏管 {co.total.unmanaged} 人（目标 ≤ 500" in html
     assert all(c.name in html for c in client.reports.quality().checks)
     assert "<script" not in html and "src=" not in html and "http" not in html  # self-contained
 

@@ -7,6 +7,7 @@ none of them (seed 000: "本市外县流入地已做流入管理登记的,户籍
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,6 +205,16 @@ def test_comanagement_follows_registrations_not_acknowledgements(client, db_url,
     # one-sided: 3 + 2 home + 2 wrong (household side) + the 15-digit pair joined; 2 + 2 typos (residence side)
     assert stage0.total.unmanaged == 3 + 2 + 2 + 2 + 2 + 2  # and the way back: one each way
     assert stage0.total.gap == stage0.total.outflows_registered - stage0.total.inflows_registered
+
+    # the command line shows the same figures and lists, and the summary beside the rates
+    cli = ["--db", db_url, "report", "comanagement"]
+    shown = jsonout(invoke([*cli, "--by", "pair", "--division", CITY, "--format", "json"]))
+    assert shown == json.loads(client.reports.comanagement(by="pair", division=CITY).model_dump_json())
+    listed = jsonout(invoke([*cli, "--list", "missing-inflow", "--county", SY, "--format", "json"]))
+    assert {p["id"] for p in listed} == {f.person_id for f in flows if f.open and f.res == SY and f.outflow and not f.inflow}
+    table = invoke(["--db", db_url, "report", "rates", "--quarter", QUARTER]).stdout
+    total = client.reports.comanagement().total
+    assert f"差额（流出−流入）{total.gap} 人；漏管 {total.unmanaged} 人（目标 ≤ 500 ✓）" in table
 
     # acknowledging every notice is receipt: nothing moves
     ack_everything(db_url, [sy, sx, dh])
