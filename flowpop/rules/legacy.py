@@ -48,6 +48,9 @@ STORED_AS_NUMBER = ("该列在 Excel 中存成了数字，身份证号已失真�
                     "format it as text and export again")
 _SPACES = re.compile(r"\s+")
 _WIDE = re.compile("[\u3000\uff01-\uff5e\u2000-\u200b\u00a0]")
+# a date, then a time of day: "2026-03-01 08:30", "2026/3/1 8:30:00", "2026-03-01T08:30:00.000", "2026年3月1日 08:30"
+_DATE_TIME = re.compile(r"^(?P<date>.+?[\d日])(?:\s*|T)(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2})(?:\.\d+)?)?$")
+_SERIAL = re.compile(r"(\d{4,5})(\.\d+)?")  # an Excel serial number; a fraction is a time of day
 _DATE_PATTERNS = (
     re.compile(r"^(\d{4})[-./](\d{1,2})[-./](\d{1,2})$"),
     re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
@@ -83,18 +86,59 @@ class DateError(ValueError):
 
 
 def parse_date(value: object) -> dt.date:
-    """Any of the formats legacy files use; raises DateError (a ValueError) with the reason as a pair."""
+    """Any of the formats legacy files use; raises DateError (a ValueError) with the reason as a pair. A date
+    with a time of day (an Excel date-time cell, ``2026-03-01 08:30:00`` as text, a serial number with a
+    fraction) is its date: see :func:`date_and_time`, which also says what time was dropped."""
+    return date_and_time(value)[0]
+
+
+def date_and_time(value: object) -> tuple[dt.date, dt.time | None]:
+    """The date a cell holds, and the time of day it also held when that is not midnight (else None).
+
+    What an office expects: a date column is read as dates whatever else the cell carries. Old systems export
+    their date fields as date-times (``2026-03-01 08:30:00``, midnight when no time was ever entered) and Excel
+    date-time cells read back the same way, so a time never makes a row bad. A time other than midnight is
+    returned, for the import to say in a row warning (:func:`time_dropped`) that only the date was kept: a
+    column of real times in a date field may be the wrong column."""
     if isinstance(value, dt.datetime):
-        return value.date()
+        return value.date(), (value.time() if value.time() != dt.time() else None)
     if isinstance(value, dt.date):
-        return value
-    text = clean(value).replace(" ", "")
+        return value, None
+    text = clean(value)
     if not text:
         raise DateError("日期为空", "date is empty")
-    if re.fullmatch(r"\d{4,5}(\.0+)?", text) and not re.fullmatch(r"\d{8}", text):
-        serial = int(float(text))
-        if 1 <= serial <= 80000:
-            return EXCEL_EPOCH + dt.timedelta(days=serial)
+    timed = _DATE_TIME.match(text)
+    moment: dt.time | None = None
+    if timed:
+        text, moment = timed["date"].strip(), _time_of(timed)
+    text = text.replace(" ", "")
+    serial = _SERIAL.fullmatch(text)
+    if serial and 1 <= int(serial[1]) <= 80000:
+        # a date-time serial number: the fraction of a day is the time (to the second)
+        seconds = round(float("0" + (serial[2] or ".0")) * 86400)
+        if 0 < seconds < 86400:
+            moment = (dt.datetime.min + dt.timedelta(seconds=seconds)).time()
+        return EXCEL_EPOCH + dt.timedelta(days=int(serial[1])), moment
+    return _date_text(text), moment
+
+
+def time_dropped(moment: dt.time) -> tuple[str, str]:
+    """The row warning for a date cell that also held a time of day: (zh, en)."""
+    shown = moment.strftime("%H:%M:%S" if moment.second else "%H:%M")
+    return (f"该日期单元格还带有时刻 {shown}，只取了日期；若此列本是时间，请检查列是否对应正确",
+            f"the date cell also held the time {shown}; only the date was kept (if the column holds times, check "
+            "that it is the right column)")
+
+
+def _time_of(m: re.Match[str]) -> dt.time | None:
+    hour, minute, second = int(m["h"]), int(m["m"]), int(m["s"] or 0)
+    if hour > 23 or minute > 59 or second > 59:
+        raise DateError(f"时刻不存在：{m[0]}", f"no such time of day: {m[0]}")
+    moment = dt.time(hour, minute, second)
+    return None if moment == dt.time() else moment
+
+
+def _date_text(text: str) -> dt.date:
     for pattern in _DATE_PATTERNS:
         m = pattern.match(text)
         if m:
