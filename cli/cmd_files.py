@@ -8,12 +8,16 @@ import io
 import json
 import re
 import sys
+import threading
+import time
+import uuid
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import click
 
+from flowpop.errors import FlowpopError
 from flowpop.rules import legacy
 from flowpop.rules.cells import csv_row
 from flowpop.types import ExportFormat, ImportResult, PersonExportFilters
@@ -126,14 +130,50 @@ def import_counts(r: ImportResult) -> list[tuple[str, str]]:
 LARGE_FILE = 1 << 20  # about 10k rows: a few seconds of work
 
 
+POLL = 0.5  # seconds between looks at a running import's progress
+
+
 def _send(state: State, data: bytes, filename: str, *, dry_run: bool, skip_bad: bool,
-          mapping: dict[str, str], resource: str = "persons") -> ImportResult:
+          mapping: dict[str, str], resource: str = "persons", accept_identity_changes: bool = False) -> ImportResult:
     click.echo(t(f"正在导入 {filename}（{len(data):,} 字节）…", f"importing {filename} ({len(data):,} bytes)…"), err=True)
-    # one request: on a terminal, a running bar with the time taken so far while the registry works
-    with Progress(enabled=len(data) > LARGE_FILE) as progress:
-        progress.update(t("检查并写入", "checking and writing"), 0, None)
-        return getattr(state.client, resource).import_file(data, filename=filename, dry_run=dry_run,
-                                                           skip_bad=skip_bad, mapping=mapping or None)
+    if resource != "persons":  # houses and employers: one request, a running bar while the registry works
+        with Progress(enabled=len(data) > LARGE_FILE) as progress:
+            progress.update(t("检查并写入", "checking and writing"), 0, None)
+            return getattr(state.client, resource).import_file(data, filename=filename, dry_run=dry_run,
+                                                               skip_bad=skip_bad, mapping=mapping or None)
+    # persons: the import runs on a thread while this one follows its batch (rows checked, rows written)
+    batch = uuid.uuid4().hex
+    answer: list[ImportResult] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            answer.append(state.client.persons.import_file(
+                data, filename=filename, dry_run=dry_run, skip_bad=skip_bad, mapping=mapping or None,
+                accept_identity_changes=accept_identity_changes, batch=batch))
+        except BaseException as exc:  # noqa: BLE001 - raised again on the calling thread
+            failure.append(exc)
+
+    worker = threading.Thread(target=run, name="flowpop-import", daemon=True)
+    started = time.monotonic()
+    worker.start()
+    stages = {"check": t("检查（行）", "checking (rows)"), "import": t("写入（行）", "writing (rows)")}
+    with Progress(enabled=True) as progress:
+        while worker.is_alive():
+            worker.join(POLL)
+            if not worker.is_alive() or time.monotonic() - started < 1.0:  # work under a second shows nothing
+                continue
+            try:
+                now = state.client.persons.import_status(batch)
+            except FlowpopError:  # not started yet (the file is still on its way), or no right to see it
+                continue
+            progress.update(stages[now.stage], now.done, now.total or None)
+        if answer and time.monotonic() - started >= 1.0:
+            done = answer[0]
+            progress.update(stages["check" if done.dry_run else "import"], done.total, done.total)
+    if failure:
+        raise failure[0]
+    return answer[0]
 
 
 @click.command("import")
@@ -146,16 +186,24 @@ def _send(state: State, data: bytes, filename: str, *, dry_run: bool, skip_bad: 
               help="错误报告（默认：<文件>.errors.csv）/ error report (default: <file>.errors.csv)")
 @click.option("--yes", "-y", is_flag=True, help="不再确认 / do not ask")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", help="输出格式 / output format")
+@click.option("--accept-identity-changes", is_flag=True,
+              help="已登记身份证号的姓名、性别或出生日期不同时照文件更改（记入历史）；默认作为冲突行报告 / "
+                   "apply a known ID number's new name, sex or birth date (recorded in history); "
+                   "by default such a row is reported as a conflict")
 @pass_state
 def import_file(state: State, file: Path, dry_run: bool, skip_bad: bool, mapping: Path | None, errors_path: Path | None,
-                yes: bool, fmt: str) -> None:
+                yes: bool, fmt: str, accept_identity_changes: bool) -> None:
     """导入人员文件（CSV：GB18030 或 UTF-8；XLSX、XLS、ODS；- 为标准输入），按身份证号新增或更新 /
     import people from a CSV (GB18030 or UTF-8), XLSX, XLS or ODS file (- reads standard input); inserted or
     updated by ID number.
 
     有错误行且未导入时退出码为 4；错误报告可用 Excel 打开 /
-    exits 4 when rows were rejected and nothing was imported; the error report opens in Excel."""
-    run_import(state, "persons", file, dry_run, skip_bad, mapping, errors_path, yes, fmt)
+    exits 4 when rows were rejected and nothing was imported; the error report opens in Excel.
+
+    分块提交：中断后重新导入同一文件即可续传（已写入的行识别为无变化）/ written a chunk at a time: after an
+    interruption, import the same file again to resume (rows already written count as unchanged)."""
+    run_import(state, "persons", file, dry_run, skip_bad, mapping, errors_path, yes, fmt,
+               accept_identity_changes=accept_identity_changes)
 
 
 def import_command(resource: str, doc: str) -> click.Command:
@@ -180,7 +228,7 @@ def import_command(resource: str, doc: str) -> click.Command:
 
 
 def run_import(state: State, resource: str, file: Path, dry_run: bool, skip_bad: bool, mapping: Path | None,
-               errors_path: Path | None, yes: bool, fmt: str) -> None:
+               errors_path: Path | None, yes: bool, fmt: str, *, accept_identity_changes: bool = False) -> None:
     stdin = str(file) == "-"  # `flowpop import -`: the file from standard input; its kind is told by its bytes
     if stdin:
         with click.open_file("-", "rb") as pipe:  # get_binary_stream is deprecated in Click 8.5
@@ -191,16 +239,19 @@ def run_import(state: State, resource: str, file: Path, dry_run: bool, skip_bad:
     columns = read_mapping(mapping) if mapping else {}
     if not dry_run and not yes and is_tty():
         # on a terminal: check first, show what would happen, then ask
-        check = _send(state, data, name, dry_run=True, skip_bad=skip_bad, mapping=columns, resource=resource)
+        check = _send(state, data, name, dry_run=True, skip_bad=skip_bad, mapping=columns, resource=resource,
+                      accept_identity_changes=accept_identity_changes)
         click.echo(card(import_counts(check)))
         if check.rejected and not skip_bad:
             result = check
         else:
             inputs.confirm(f"写入登记库（{check.total - check.rejected - check.duplicates} 行）？",
                            f"write to the registry ({check.total - check.rejected - check.duplicates} rows)?", yes)
-            result = _send(state, data, name, dry_run=False, skip_bad=skip_bad, mapping=columns, resource=resource)
+            result = _send(state, data, name, dry_run=False, skip_bad=skip_bad, mapping=columns, resource=resource,
+                      accept_identity_changes=accept_identity_changes)
     else:
-        result = _send(state, data, name, dry_run=dry_run, skip_bad=skip_bad, mapping=columns, resource=resource)
+        result = _send(state, data, name, dry_run=dry_run, skip_bad=skip_bad, mapping=columns, resource=resource,
+                      accept_identity_changes=accept_identity_changes)
     if fmt == "json":
         click.echo(dumps(result, indent=2))
     else:

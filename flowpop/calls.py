@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from typing import Any
+from urllib.parse import quote
 
 from pydantic import BaseModel
 
@@ -27,6 +28,7 @@ from flowpop.types import (
     HistoryEntry,
     House,
     HouseResidents,
+    ImportBatchStatus,
     ImportResult,
     InboxFigures,
     InboxSummary,
@@ -284,11 +286,16 @@ def revert_changeset(cs_id: str) -> Call:
 
 
 def import_table(data: bytes, *, filename: str, dry_run: bool, skip_bad: bool, mapping: dict[str, str] | None,
-                   what: str = "persons") -> Call:
+                 what: str = "persons", accept_identity_changes: bool = False, batch: str | None = None) -> Call:
     params = clean_params({"filename": filename, "dry_run": dry_run or None, "skip_bad": skip_bad or None,
-                           "mapping": json.dumps(mapping, ensure_ascii=False) if mapping else None})
+                           "mapping": json.dumps(mapping, ensure_ascii=False) if mapping else None,
+                           "accept_identity_changes": accept_identity_changes or None, "batch": batch})
     return Call("POST", f"/v1/imports/{what}", params=params, content=data, model=ImportResult,
                 headers={"Content-Type": "application/octet-stream"})
+
+
+def import_status(batch: str) -> Call:
+    return Call("GET", f"/v1/imports/batches/{quote(batch, safe='')}", model=ImportBatchStatus)
 
 
 def export_persons(fmt: str, reveal: bool, filters: dict[str, Any]) -> Call:

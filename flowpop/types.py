@@ -1246,6 +1246,30 @@ class ImportResult(BaseModel):
     problems: list[ImportProblem]
     dry_run: bool
     applied: bool = Field(description="false when nothing was written (dry run, or bad rows without skip_bad)")
+    batch_id: str | None = Field(None, description="the import's batch: its progress at GET /v1/imports/batches/{id}")
+
+
+class ImportBatchStatus(BaseModel):
+    """A legacy import's progress. It commits a chunk at a time: ``last_line`` is the last line of the file
+    whose good rows are all stored (none after it are); an ``interrupted`` import (its process ended) is
+    resumed by importing the same file again, the rows already stored being recognised as unchanged."""
+
+    id: str
+    kind: str
+    filename: str
+    status: str = Field(description="running, done, refused (bad rows, nothing written), failed, or interrupted "
+                                     "(its process ended: import the same file again to resume)")
+    stage: str = Field(description="check: reading and checking rows; import: writing them")
+    total: int = Field(description="data rows in the file")
+    done: int = Field(description="rows handled so far")
+    last_line: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    started_at: Timestamp
+    updated_at: Timestamp
+    finished_at: Timestamp | None = None
 
 
 # ---------------------------------------------------------------- certificates, inspections, rates, quality

@@ -106,6 +106,7 @@ from flowpop.types import (
     HouseFilters,
     HouseResidents,
     HouseUpdate,
+    ImportBatchStatus,
     ImportResult,
     InboxFigures,
     InboxSummary,
@@ -202,10 +203,18 @@ class AsyncPersons(_Resource):
         return await self._c._run(calls.person_history(person_id))
 
     async def import_file(self, data: bytes, *, filename: str = "", dry_run: bool = False, skip_bad: bool = False,
-                          mapping: dict[str, str] | None = None) -> ImportResult:
-        """Import a legacy CSV (UTF-8 or GB18030) or XLSX file; see ImportResult.problems for bad rows."""
+                          mapping: dict[str, str] | None = None, accept_identity_changes: bool = False,
+                          batch: str | None = None) -> ImportResult:
+        """Import a legacy CSV (UTF-8 or GB18030), XLSX, XLS or ODS file; see ImportResult.problems for bad rows.
+        A known ID number with another name, sex or birth date is a conflict unless accept_identity_changes.
+        ``batch`` (8-40 letters, digits, - or _) names the import, to follow it with import_status meanwhile."""
         return await self._c._run(calls.import_table(data, filename=filename, dry_run=dry_run,
-                                                     skip_bad=skip_bad, mapping=mapping))
+                                                     skip_bad=skip_bad, mapping=mapping,
+                                                     accept_identity_changes=accept_identity_changes, batch=batch))
+
+    async def import_status(self, batch: str) -> ImportBatchStatus:
+        """A running (or finished, or interrupted) import's progress and counts."""
+        return await self._c._run(calls.import_status(batch))
 
     async def export(self, format: ExportFormat | str = "csv", *, reveal: bool = False, q: str | None = None,
                      **filters: Unpack[PersonWhere]) -> bytes:

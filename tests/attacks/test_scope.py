@@ -74,8 +74,9 @@ def test_import_never_takes_over_a_record_outside_the_area(client: flowpop.Clien
     with pytest.raises(flowpop.ConflictError) as exc:
         sanyuan.persons.create(**person_fields(id_number=p.id_number))
     assert exc.value.code == "duplicate_id_number" and str(p.id) in exc.value.message
+    # (another name for a known number is a conflict unless accepted: tests/registry/files/test_identity_conflicts.py)
     result = sanyuan.persons.import_file(_csv(["三元乙", p.id_number, "360102", tree.VILLAGE_A1, "2026-03-01"]),
-                                         filename="x.csv")
+                                         filename="x.csv", accept_identity_changes=True)
     assert (result.applied, result.updated, result.problems) == (True, 1, [])
     assert client.persons.get(p.id).name == "三元乙"
 
@@ -284,7 +285,7 @@ def test_a_stored_15_digit_number_is_the_same_as_its_18_digit_form(client: flowp
         sanyuan.persons.create(**person_fields(id_number=number))
     assert inside.value.code == "duplicate_id_number" and str(p.id) in inside.value.message
     result = sanyuan.persons.import_file(_csv(["三元乙", number, "360102", tree.VILLAGE_A1, "2026-03-01"]),
-                                         filename="x.csv")
+                                         filename="x.csv", accept_identity_changes=True)  # another name: asked for
     assert (result.applied, result.inserted, result.updated, result.problems) == (True, 0, 1, [])
     assert client.persons.get(p.id).name == "三元乙"
 

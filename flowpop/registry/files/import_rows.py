@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
+from operator import mul
 from typing import Any
 
 from flowpop.labels import code_for
@@ -68,11 +70,73 @@ class Context:
 
     def resolve(self, text: str) -> str | None:
         """A division code (6 or 12 digits) or full name (江西省南昌市东湖区) to its code."""
+        try:
+            return self._resolved[text]
+        except AttributeError:
+            self._resolved: dict[str, str | None] = {}
+        except KeyError:
+            pass
+        found = self._resolve(text)
+        if len(self._resolved) < 65536:
+            self._resolved[text] = found
+        return found
+
+    def _resolve(self, text: str) -> str | None:
         compact = text.replace(" ", "")
         if compact.isascii() and compact.isdigit():
             code = pad12(compact) if len(compact) == 6 else compact
             return code if code in self.levels else None
         return self.by_name.get(compact)
+
+
+_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))  # GB 11643's check character weights
+_DIGITS = frozenset("0123456789")
+
+
+@lru_cache(maxsize=65536)
+def _born(text: str) -> dt.date | None:
+    """The birth date an ID number's YYYYMMDD holds, or None (a few tens of thousands of distinct days)."""
+    try:
+        return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    except ValueError:
+        return None
+
+
+def check_id(raw: str, day: dt.date) -> idnumber.IdCheck:
+    """``idnumber.check`` with a fast path for what nearly every row holds, a plain 18-character number that
+    passes (the same answer, a fifth of the work); anything else goes to ``idnumber.check`` itself."""
+    if len(raw) == 18 and raw.isascii() and _DIGITS.issuperset(raw[:17]):
+        born = _born(raw[6:14])
+        last = raw[17]
+        if (born is not None and born.year >= 1880 and born <= day
+                and "10X98765432"[sum(map(mul, map(int, raw[:17]), _WEIGHTS)) % 11] == last
+                and idnumber.region_name(raw[:6]) is not None):
+            return idnumber.IdCheck(number=raw, birth_date=born, sex="M" if int(raw[16]) % 2 else "F")
+    return idnumber.check(raw, today=day)
+
+
+@lru_cache(maxsize=1 << 17)
+def _name_keys(name: str) -> tuple[str, str]:
+    return name_keys(name)
+
+
+@lru_cache(maxsize=1 << 17)
+def _clean_name(name: str) -> str:
+    return clean_name(name)
+
+
+@lru_cache(maxsize=4096)
+def _code_for(kind: str, text: str) -> str | None:
+    return code_for(kind, text)
+
+
+@lru_cache(maxsize=1 << 16)
+def _clean(text: str) -> str:
+    return legacy.clean(text)
+
+
+def _parse_date(value: str) -> dt.date:
+    return legacy.parse_date_text(value) if type(value) is str else legacy.parse_date(value)
 
 
 def problem(line: int, column: str, value: object, zh: str, en: str) -> ImportProblem:
@@ -92,7 +156,7 @@ def check_row(ctx: Context, line: int, values: dict[str, str]) -> tuple[Row | No
     if not raw_id:
         bad("id_number", "身份证号为空", "ID number is empty")
     else:
-        check = idnumber.check(raw_id, today=day)
+        check = check_id(raw_id, day)
         if not check.ok and legacy.EXCEL_NUMBER.fullmatch(raw_id):
             bad("id_number", *legacy.STORED_AS_NUMBER)
         elif not check.ok:
@@ -106,11 +170,11 @@ def check_row(ctx: Context, line: int, values: dict[str, str]) -> tuple[Row | No
                 bad("sex", "性别与身份证号码不符", "sex disagrees with the ID number")
             if values.get("birth_date"):
                 try:
-                    if legacy.parse_date(values["birth_date"]) != check.birth_date:
+                    if _parse_date(values["birth_date"]) != check.birth_date:
                         bad("birth_date", "出生日期与身份证号码不符", "birth date disagrees with the ID number")
                 except legacy.DateError as exc:
                     bad("birth_date", exc.zh, exc.en)
-    name = clean_name(values.get("name", ""))
+    name = _clean_name(values.get("name", ""))
     if not name:
         bad("name", "姓名为空", "name is empty")
     row.person["name"] = name
@@ -122,7 +186,7 @@ def check_row(ctx: Context, line: int, values: dict[str, str]) -> tuple[Row | No
             bad(key, f"过长（最多 {limit} 个字符）", f"too long (at most {limit} characters)")
         kind = ENUMS.get(key)
         if kind is not None:
-            code = code_for(kind, value)
+            code = _code_for(kind, value)
             if code is None:
                 bad(key, f"无法识别的取值：{value}", f"unrecognised value: {value}")
             (row.stay if key == "reason" else row.person)[key] = code
@@ -213,21 +277,21 @@ def same_as_stored(ctx: Context, values: dict[str, str], check: idnumber.IdCheck
                 elif key in _STAY_DATES:
                     same = legacy.parse_date_text(value) == stored
                 elif key == "reason":
-                    same = stored is not None and code_for("reason", value) == stored
+                    same = stored is not None and _code_for("reason", value) == stored
                 else:
                     same = value == stored
             elif key == "name":
-                same = clean_name(value) == person["name"]
+                same = _clean_name(value) == person["name"]
             elif key == "sex":
                 same = _SEX.get(value.upper() if value.isascii() else value) == check.sex
             elif key == "birth_date":
-                same = legacy.parse_date(value) == check.birth_date
+                same = _parse_date(value) == check.birth_date
             elif key == "phone":
                 same = value.replace(" ", "") == person["phone"]
             elif key == "household_code":
                 same = ctx.resolve(value) == person["household_code"]
             elif key in ENUMS:
-                same = person[key] is not None and code_for(ENUMS[key], value) == person[key]
+                same = person[key] is not None and _code_for(ENUMS[key], value) == person[key]
             elif key in PLAIN_PERSON_FIELDS:
                 same = value == person[key]
             else:
@@ -247,7 +311,7 @@ def lookup_key(cell: object) -> str:
 
 def digest(values: dict[str, str]) -> bytes:
     """The same for two lines with the same cells (in one file, cells come in the same column order)."""
-    return hashlib.blake2b(repr(values).encode(), digest_size=16).digest()
+    return hashlib.blake2b(("\x1f".join(values.values()) + f"\x1e{len(values)}").encode(), digest_size=16).digest()
 
 
 def numeric_id(value: float) -> str:
@@ -271,6 +335,8 @@ def cells(columns: list[tuple[int, str]], raw: list[Any]) -> dict[str, str]:
                 values[key] = v.strip()  # most cells: nothing else to clean
             elif key == "id_number" and type(v) in (int, float):
                 values[key] = numeric_id(v)
+            elif type(v) is str and len(v) <= 64:
+                values[key] = _clean(v)  # names, places, codes: many repeat
             else:
                 values[key] = legacy.clean(v)
     return values
@@ -286,7 +352,7 @@ def check_chunk(ctx: Context, raw_rows: list[tuple[int, list[Any]]], stored: Sto
         if not any(values.values()) and not any(str(v or "").strip() for v in raw):
             continue
         if stored and values.get("id_number"):
-            check = idnumber.check(values["id_number"], today=ctx.day)
+            check = check_id(values["id_number"], ctx.day)
             hit = stored.get(check.number) if check.ok else None
             if hit is not None and same_as_stored(ctx, values, check, *hit):
                 same = Row(line)
@@ -296,7 +362,7 @@ def check_chunk(ctx: Context, raw_rows: list[tuple[int, list[Any]]], stored: Sto
         row, problems = check_row(ctx, line, values)
         if row is not None:
             person = row.person
-            person["name_pinyin"], person["name_initials"] = name_keys(person["name"])
+            person["name_pinyin"], person["name_initials"] = _name_keys(person["name"])
             person["category"] = category(person["sex"], person.get("marital_status"))
             row.digest = digest(values)
         out.append((row, problems))

@@ -24,7 +24,7 @@ from flowpop.registry.store import bulk_insert
 from flowpop.registry.store import tables as t
 from flowpop.registry.store.chunks import in_chunks
 from flowpop.rules.names import name_keys
-from flowpop.types import ImportResult
+from flowpop.types import ImportProblem, ImportResult
 
 Lookup = Callable[[Session, list[str]], dict[str, dict[str, Any]]]  # ID numbers → the stored records they update
 
@@ -101,11 +101,33 @@ class Repeats:
         return {number: (person, stays.get(person["id"])) for number, person in persons.items()}
 
 
-class Updates:
-    """The writes a chunk of stored rows needs, gathered first and then sent grouped by changed columns."""
+IMPORT_CONFLICT = "import_conflict"
+IDENTITY_CONFLICT = "identity_conflict"
+# who a known ID number names: a row saying otherwise is a conflict, applied only when asked (accept_identity)
+IDENTITY = {
+    "name": ("该身份证号码已登记的姓名为「{stored}」，与本行不同；确认是同一人改名后，可用 --accept-identity-changes 导入",
+             "this ID number is registered under the name {stored}, not this row's; if the person was renamed, "
+             "import with --accept-identity-changes"),
+    "sex": ("该身份证号码已登记的性别与本行不同；确认后可用 --accept-identity-changes 导入",
+            "this ID number is registered with another sex; import with --accept-identity-changes to change it"),
+    "birth_date": ("该身份证号码已登记的出生日期与本行不同；确认后可用 --accept-identity-changes 导入",
+                   "this ID number is registered with another birth date; import with --accept-identity-changes "
+                   "to change it"),
+}
+NOT_ACTIVE = ("人员不在册（已注销或退档），不能登记新的流动记录；请先恢复该人员",
+              "the person is not active (deregistered or archived): no new stay can be registered; restore them first")
 
-    def __init__(self, session: Session, actor: Actor, now: dt.datetime) -> None:
+
+class Updates:
+    """The writes a chunk of stored rows needs, gathered first and then sent grouped by changed columns.
+
+    A row naming a known ID number with another name, sex or birth date is refused as a conflict (reported,
+    nothing written) unless ``accept_identity``; then the change is written and history records it. A row
+    that would open a stay for a person who is no longer active is refused as ``stays.create`` refuses it."""
+
+    def __init__(self, session: Session, actor: Actor, now: dt.datetime, *, accept_identity: bool = False) -> None:
         self.session, self.actor, self.now = session, actor, now
+        self.accept_identity = accept_identity
         self.persons: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
         self.stays: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
         self.new_stays: list[dict[str, Any]] = []
@@ -118,38 +140,57 @@ class Updates:
             current = existing[r.number]
             changes: dict[str, list[Any]] = {}
             person: dict[str, Any] = {}
+            identity = [k for k in IDENTITY if r.person.get(k) not in (None, "") and current.get(k) is not None
+                        and current[k] != r.person[k]]
+            if identity and not self.accept_identity:
+                result.problems += [ImportProblem(
+                    line=r.line, column=k, value=str(r.person[k])[:100], code=IDENTITY_CONFLICT,
+                    reason=IDENTITY[k][0].format(stored=current["name"]),
+                    reason_en=IDENTITY[k][1].format(stored=current["name"])) for k in identity]
+                continue
             for k, v in r.person.items():
-                if k in PERSON_FIELDS and v not in (None, "") and current.get(k) != v:
+                if (k in PERSON_FIELDS or k in identity) and v not in (None, "") and current.get(k) != v:
                     person[k] = v
                     changes[k] = [_json(current.get(k)), _json(v)]
             if "name" in person:
                 person["name_pinyin"], person["name_initials"] = name_keys(person["name"])
-            if "marital_status" in person:
-                person["category"] = category(r.person["sex"], person["marital_status"])
+            if "marital_status" in person or "sex" in person:
+                person["category"] = category(r.person["sex"], r.person.get("marital_status",
+                                                                            current.get("marital_status")))
             if person:
                 person.update(version=current["version"] + 1, updated_at=self.now)
-            if r.stay:
-                self._stay(r, current, stays.get(current["id"]), person, changes)
+            if r.stay and not self._stay(r, current, stays.get(current["id"]), person, changes):
+                result.problems.append(ImportProblem(line=r.line, column="residence_code",
+                                                     value=str(r.stay.get("residence_code") or "")[:100],
+                                                     code="person_not_active", reason=NOT_ACTIVE[0],
+                                                     reason_en=NOT_ACTIVE[1]))
+                continue
             if not changes:
                 result.unchanged += 1
                 continue
             if person:
                 self.persons[tuple(sorted(person))].append({**person, "_id": current["id"], "_version": current["version"]})
             result.updated += 1
+            reason = f"legacy import, line {r.line}"
+            if identity:
+                reason += "; identity change accepted (" + ", ".join(identity) + ")"
             history.append(history_entry(self.actor, entity="person", entity_id=current["id"], person_id=current["id"],
-                                         action="import", changes=changes, reason=f"legacy import, line {r.line}",
+                                         action="import", changes=changes, reason=reason,
                                          scope_code=r.person.get("household_code"), at=self.now))
 
     def _stay(self, r: Row, current: dict[str, Any], stay: dict[str, Any] | None, person: dict[str, Any],
-              changes: dict[str, list[Any]]) -> None:
+              changes: dict[str, list[Any]]) -> bool:
         """A new open stay when there is none, else the fields that differ; the person's copy of its
         residence and arrival follows (``person`` gets them, without a version bump of its own). A row
         repeating the stay that ended with a deregistered or archived person changes nothing; one that
-        differs from it opens a new stay, as when there is none."""
+        differs from it would open a new stay, which ``stays.create`` refuses for a person who is not
+        active: so does the import (False: the row is refused, nothing queued)."""
         if stay is not None and stay["status"] != "open":
             if not any(k in STAY_FIELDS and v is not None and stay[k] != v for k, v in r.stay.items()):
-                return
+                return True
             stay = None
+        if stay is None and current["status"] != "active":
+            return False
         if stay is None:
             values = {**STAY_DEFAULTS, **r.stay, "reason": r.stay.get("reason") or "other"}
             self.new_stays.append({**values, "person_id": current["id"], "status": "open", "version": 1,
@@ -159,20 +200,21 @@ class Updates:
                                                         values.get("household_code"), self.now)})
             changes.update({f"stay.{k}": [None, _json(v)] for k, v in values.items() if k in STAY_FIELDS and v is not None})
             person.update(residence_code=values["residence_code"], arrived_on=values["arrived_on"])
-            return
+            return True
         delta = {k: v for k, v in r.stay.items() if k in STAY_FIELDS and v is not None and stay[k] != v}
         # the other side's stay of the same flow: this import is the importer's side's registration of it
         side = sides.joinable(self.actor, stay, r.stay.get("residence_code"), r.stay.get("household_code"))
         if side is not None:
             delta[sides.SIDES[side]] = self.now
         if not delta:
-            return
+            return True
         self.stays[tuple(sorted(delta))].append({**delta, "version": stay["version"] + 1, "updated_at": self.now,
                                                  "_id": stay["id"], "_version": stay["version"]})
         changes.update({f"stay.{k}": [_json(stay[k]), _json(v)] for k, v in delta.items()})
         if "residence_code" in delta or "arrived_on" in delta:
             person.update(residence_code=r.stay.get("residence_code", stay["residence_code"]),
                           arrived_on=r.stay.get("arrived_on", stay["arrived_on"]))
+        return True
 
     def write(self) -> None:
         if self.new_stays:
@@ -192,9 +234,9 @@ class Updates:
             stmt = update(table).where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"))
             for rows in groups.values():
                 if self.session.connection().execute(stmt, rows).rowcount != len(rows):
-                    raise Conflict("import_conflict", "导入期间有记录被他人修改，未导入任何内容，请重新导入",
-                                   "a record was changed by someone else during the import; nothing was imported, "
-                                   "import again")
+                    raise Conflict(IMPORT_CONFLICT, "导入期间有记录被他人修改，这一部分未写入；请重新导入（已写入的行会识别为无变化）",
+                                   "a record was changed by someone else during the import; this part was not "
+                                   "written: import again (the rows already written are recognised as unchanged)")
         self.persons.clear()
         self.stays.clear()
         self.new_stays = []

@@ -1,15 +1,25 @@
-"""Importing legacy person lists (CSV in UTF-8 or GB18030, XLSX): normalise, validate every row
-with the registry's own rules, report each bad row (line, column, value, reason), then insert or
-update by ID number in one transaction — nothing is imported partially unless asked to skip bad rows.
+"""Importing legacy person lists (CSV in UTF-8 or GB18030, XLSX, XLS, ODS): normalise, validate every row
+with the registry's own rules, report each bad row (line, column, value, reason), then insert or update by
+ID number.
+
+**Chunked commits with a batch row (our choice for "never half-done, never blocking").** The good rows are
+written a chunk (``CHUNK`` rows) per transaction, and each chunk's transaction also brings the import's row
+in ``import_batches`` up to date (``import_batches.Batch.note``: counts and ``last_line``). So another writer
+waits at most one chunk's write for the store's lock (SQLite's lock is the whole store's), and a killed
+import leaves whole chunks only: the batch row says how far it got (``last_line``), reads ``interrupted``,
+and importing the same file again resumes it, the rows already stored being recognised as unchanged at
+re-import speed. (A staging table with a final swap would hold the lock for the whole swap.)
+Without ``skip_bad`` every row is checked first and nothing is written if one is bad; the rows are then
+checked again as they are written, since the store may have moved meanwhile.
 
 Each chunk of rows is read with the stored records of its ID numbers (``import_updates``): a row that
-repeats its record is recognised without a check and costs no write. A large file is checked by worker
-processes (``import_rows``) while this process writes what they have passed, and its indexes are built
-once at the end instead of row by row."""
+repeats its record is recognised without a check and costs no write; a chunk with nothing to write takes no
+write lock. A known ID number with another name, sex or birth date is a conflict, refused with its reason
+unless the caller accepts identity changes (then history records them). A large file is checked by worker
+processes (``import_workers``) while this process writes what they have passed."""
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 import sys
@@ -20,6 +30,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from flowpop.registry.files import import_batches
 from flowpop.registry.files.import_rows import (
     PERSON_FIELDS,
     Checked,
@@ -28,10 +39,11 @@ from flowpop.registry.files.import_rows import (
     check_chunk,
     problem,
 )
-from flowpop.registry.files.import_updates import STAY_DEFAULTS, Reader, Repeats, Updates
+from flowpop.registry.files.import_updates import IMPORT_CONFLICT, STAY_DEFAULTS, Reader, Repeats, Updates
 from flowpop.registry.files.import_workers import checked_in_helpers
 from flowpop.registry.kernel import history
 from flowpop.registry.kernel.auth import Actor, code_range
+from flowpop.registry.kernel.errors import Conflict
 from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.people import sides
 from flowpop.registry.people.persons import HELD_ELSEWHERE
@@ -42,13 +54,10 @@ from flowpop.registry.store.chunks import in_chunks
 from flowpop.rules import idnumber, legacy
 from flowpop.types import ImportProblem, ImportResult
 
-CHUNK = 5000
-HISTORY_BATCH = 20_000
+CHUNK = 5000  # rows per write transaction: what another writer may wait on
+CHUNK_ATTEMPTS = 3  # a chunk whose records someone else changed meanwhile is read and written again
 PARALLEL_ROWS = 20_000  # from this many rows, worker processes check them
-BULK_ROWS = 50_000  # from this many rows (and at least half the persons stored), indexes are built at the end
-from flowpop.registry.people import sides
-# rows already stored are still found by their ID number, their open stays by person
-KEPT_INDEXES = ("ix_persons_id_number", "ix_stays_person_id")
+BULK_ROWS = 50_000  # from this many rows (and at least half the persons stored), stored ID numbers are read up front
 Progress = Callable[[str, int, int], None]
 
 
@@ -58,19 +67,17 @@ class Options:
     skip_bad: bool = False
     mapping: dict[str, str] = field(default_factory=dict)
     filename: str = ""
+    accept_identity_changes: bool = False  # apply a known ID number's new name, sex or birth date
+    batch_id: str | None = None  # the caller's id for the import's batch (to follow its progress)
 
 
-class _Refused(Exception):
-    """Bad rows without --skip-bad: the transaction rolls back, the counts say what would have happened."""
-
-
-def import_persons(reg: Registry, actor: Actor, data: bytes, options: Options, progress: Progress | None = None) -> ImportResult:
-    """Good rows are written as they come; if any row is bad and bad rows are not to be skipped, the one
-    transaction rolls back, so the counts still say what the import would have done."""
+def import_persons(reg: Registry, actor: Actor, data: Any, options: Options, progress: Progress | None = None) -> ImportResult:
+    """Check every row, then write the good ones a chunk per transaction (see the module's docstring). Without
+    ``skip_bad`` every row is checked before anything is written: one bad row and nothing is, and the counts
+    say what the import would have done."""
     actor.require("write")
     actor.require("bulk")
-    result = ImportResult(total=0, inserted=0, updated=0, unchanged=0, duplicates=0, rejected=0, problems=[],
-                          dry_run=options.dry_run, applied=False)
+    result = _blank(options.dry_run)
     table = legacy.read_table(data, options.filename)
     header = next(table, None)
     if header is None:
@@ -86,29 +93,36 @@ def import_persons(reg: Registry, actor: Actor, data: bytes, options: Options, p
                   by_name={n.full_name: n.code for n in nodes.values()},
                   actor=actor, day=today(), columns=sorted(columns.items()))
     expected = legacy.count_rows(data, options.filename)
-    reader = Reader()
-    repeats = Repeats(ctx, reader, lambda session, numbers: _existing(session, actor, numbers)[0])
-    good = _good_rows(_checked(ctx, table, expected, repeats), result)
-    with bulk_insert.no_gc():
-        if options.dry_run:
-            with reg.reading() as session:
-                reader.session = session
-                for chunk in good:
-                    _refuse_held(result, chunk, _existing(session, actor, [r.number for r in chunk])[1])
-                    _report(progress, "check", result.total, expected)
-        else:
-            try:
-                with reg.reading() as look, reg.writing() as session:
-                    reader.session = look
-                    _store(session, reader, actor, good, result, expected, progress)
-                    if (result.problems and not options.skip_bad) or not (result.inserted or result.updated
-                                                                          or result.unchanged):
-                        raise _Refused
-                result.applied = True
-            except _Refused:
-                pass
-    result.rejected = len({p.line for p in result.problems})
+    batch = import_batches.Batch.start(reg, actor, options.batch_id, "persons", options.filename, expected,
+                                       {"dry_run": options.dry_run, "skip_bad": options.skip_bad,
+                                        "accept_identity_changes": options.accept_identity_changes})
+    result.batch_id = batch.id
+    try:
+        with bulk_insert.no_gc():
+            if options.dry_run or not options.skip_bad:
+                _check_all(reg, actor, ctx, table, result, expected, options, batch, progress)
+                result.rejected = len({p.line for p in result.problems})
+                if options.dry_run or result.problems or not (result.inserted or result.updated or result.unchanged):
+                    batch.finish("done" if options.dry_run else "refused", result)
+                    return result
+                # every row passed: now write them (checked again, as the store may have moved meanwhile)
+                result = _blank(False)
+                result.batch_id = batch.id
+                table = legacy.read_table(data, options.filename)
+                next(table, None)
+            _write_all(reg, actor, ctx, table, result, expected, options, batch, progress)
+        result.rejected = len({p.line for p in result.problems})
+        result.applied = bool(result.inserted or result.updated or result.unchanged)
+        batch.finish("done", result)
+    except BaseException:
+        batch.finish("failed", result)
+        raise
     return result
+
+
+def _blank(dry_run: bool) -> ImportResult:
+    return ImportResult(total=0, inserted=0, updated=0, unchanged=0, duplicates=0, rejected=0, problems=[],
+                        dry_run=dry_run, applied=False)
 
 
 def _report(progress: Progress | None, stage: str, done: int, total: int) -> None:
@@ -169,107 +183,151 @@ def _good_rows(chunks: Iterator[list[Checked]], result: ImportResult) -> Iterato
         yield good
 
 
-def _store(session: Session, reader: Reader, actor: Actor, chunks: Iterator[list[Row]], result: ImportResult,
-           expected: int, progress: Progress | None) -> None:
-    writer = _Writer(session, reader, actor, result, expected)
-    with contextlib.ExitStack() as deferred:
-        writer.deferrable = lambda: deferred.enter_context(bulk_insert.indexes_deferred(
-            session.connection(), ("persons", "stays", "history"), keep=KEPT_INDEXES,
-            report=lambda n, total: _report(progress, "indexes", n, total)))
-        for chunk in chunks:
-            writer.write(chunk)
-            _report(progress, "import", result.total, expected)
-        writer.finish()
-        if writer.known is not None and session.get_bind().dialect.name == "postgresql":
-            # a large load: fresh statistics, or the planner would scan whole tables where an index serves
-            # (the look-ups of the next import of the same file among them)
+def _rows(reg: Registry, actor: Actor, ctx: Context, table: Iterator[list[Any]], result: ImportResult,
+          expected: int) -> Iterator[list[Row]]:
+    """The good rows of the file, chunk by chunk, each chunk's stored records read in a short read
+    transaction of its own (no snapshot held from one chunk to the next)."""
+    reader = Reader()
+    repeats = Repeats(ctx, reader, lambda session, numbers: _existing(session, actor, numbers)[0])
+    with reg.reading() as look:
+        reader.session = look
+        yield from _good_rows(_checked(ctx, table, expected, repeats), result)
+
+
+def _check_all(reg: Registry, actor: Actor, ctx: Context, table: Iterator[list[Any]], result: ImportResult,
+               expected: int, options: Options, batch: import_batches.Batch, progress: Progress | None) -> None:
+    """Every row checked and compared with the store, nothing written: the counts of what the import would do."""
+    now = t.utcnow()
+    for chunk in _rows(reg, actor, ctx, table, result, expected):
+        result.unchanged += sum(1 for r in chunk if r.same)
+        rows = [r for r in chunk if not r.same]
+        if rows:
+            with reg.reading() as look:
+                existing, held = _existing(look, actor, [r.number for r in rows])
+                rows = _refuse_held(result, rows, held)
+                result.inserted += sum(1 for r in rows if r.number not in existing)
+                Updates(look, actor, now, accept_identity=options.accept_identity_changes).compare(
+                    [r for r in rows if r.number in existing], existing, result, [])
+                look.rollback()
+        _report(progress, "check", result.total, expected)
+        batch.tick("check", result)
+
+
+def _write_all(reg: Registry, actor: Actor, ctx: Context, table: Iterator[list[Any]], result: ImportResult,
+               expected: int, options: Options, batch: import_batches.Batch, progress: Progress | None) -> None:
+    writer = _Writer(reg, actor, result, batch, options.accept_identity_changes)
+    writer.learn_stored(expected)
+    for chunk in _rows(reg, actor, ctx, table, result, expected):
+        writer.write(chunk)
+        _report(progress, "import", result.total, expected)
+    if writer.wrote and reg.engine.dialect.name == "postgresql":
+        # a large load: fresh statistics, or the planner would scan whole tables where an index serves
+        # (the look-ups of the next import of the same file among them)
+        with reg.writing() as session:
             session.execute(text("ANALYZE persons, stays, history"))
 
 
 class _Writer:
-    """Stores checked rows: new ID numbers inserted in bulk (person, open stay, history), known ones updated.
+    """Stores checked rows a chunk per transaction: new ID numbers inserted in bulk (person, open stay,
+    history), known ones updated, and the batch's row brought up to date in the same transaction.
 
-    Until a chunk has something to write, chunks are compared with the store in a read session (``reader``),
-    so that re-importing a file of unchanged rows never takes the write lock (SQLite's is the whole store's).
-    The first chunk with a new or changed row starts the write transaction and is read again in it; from
-    there on every chunk is read and written under the lock, and the whole import commits or rolls back."""
+    A chunk is first compared with the store in a read transaction: one that only repeats what is stored
+    (or whose rows are all refused) takes no write lock at all. Otherwise the chunk is read again and
+    written in one write transaction, which is all another writer can wait on (SQLite's lock is the whole
+    store's). A record changed by someone else between that read and the write (PostgreSQL, where the read
+    takes no lock) makes the chunk's transaction roll back and the chunk is done again."""
 
-    def __init__(self, session: Session, reader: Reader, actor: Actor, result: ImportResult, expected: int) -> None:
-        self.session, self.reader, self.actor, self.result = session, reader, actor, result
-        self.expected = expected
-        self.writing = False
+    def __init__(self, reg: Registry, actor: Actor, result: ImportResult, batch: import_batches.Batch,
+                 accept_identity: bool) -> None:
+        self.reg, self.actor, self.result, self.batch = reg, actor, result, batch
+        self.accept_identity = accept_identity
         self.now = t.utcnow()
-        self.known: set[str] | None = None  # every ID number already stored, when loaded up front
-        self.history: list[dict[str, Any]] = []
-        self.deferrable: Callable[[], object] | None = None  # drops the indexes, to build them once at the end
-        self.defer_indexes: Callable[[], object] | None = None  # the same, once a large import writes (SQLite)
+        self.wrote = False
+        # Every ID number stored, when learnt up front (a large import into a registry not much bigger than
+        # it): a number not in it is new without a look-up. Numbers others store meanwhile are caught up
+        # under each chunk's write lock (persons with an id above ``high``).
+        self.known: set[str] | None = None
+        self.high = 0
 
-    def _only_repeats(self, chunk: list[Row]) -> bool:
-        """Whether the chunk only repeats what is stored, read without the write lock (its rows are then
-        counted here); otherwise nothing is counted, and the caller writes the chunk."""
-        with self.reader.reading() as look:
-            existing, held = _existing(look, self.actor, [r.number for r in chunk])
-            if any(r.number not in existing and r.number not in held for r in chunk):
-                return False
-            probe = self.result.model_copy(update={"unchanged": 0, "updated": 0})
-            Updates(look, self.actor, self.now).compare([r for r in chunk if r.number in existing], existing, probe, [])
-            if probe.updated:
-                return False
-        _refuse_held(self.result, chunk, held)
-        self.result.unchanged += probe.unchanged
-        return True
-
-    def _start(self) -> None:
-        self.writing = self.reader.writing = True
-        self.reader.session = self.session
-        if self.bulk(self.expected):
-            self.defer_indexes = self.deferrable
-
-    def bulk(self, expected: int) -> bool:
-        """A large import into a registry not much bigger than it learns the stored ID numbers up front
-        instead of looking each chunk up (on PostgreSQL, statistics taken before the import would have
-        the planner read the whole growing table for each look-up); on SQLite it also defers the indexes."""
+    def learn_stored(self, expected: int) -> None:
         if expected < BULK_ROWS:
-            return False
-        stored = int(self.session.execute(select(func.count()).select_from(t.Person)).scalar_one())
-        if expected < stored // 2:
-            return False
-        self.known = set(self.session.execute(select(t.Person.id_number)).scalars())
-        return self.session.get_bind().dialect.name == "sqlite"
+            return
+        with self.reg.reading() as session:
+            stored = int(session.execute(select(func.count()).select_from(t.Person)).scalar_one())
+            if expected < stored // 2:
+                return
+            self.known = set()
+            self._catch_up(session)
+
+    def _catch_up(self, session: Session) -> None:
+        assert self.known is not None
+        for pid, number in session.execute(select(t.Person.id, t.Person.id_number).where(t.Person.id > self.high)):
+            self.known.add(number)
+            self.high = max(self.high, pid)
+
+    def _is_known(self, number: str) -> bool:
+        """Whether the (checked) number is stored, in its 18-digit form or, for someone born in the 1900s,
+        its legacy 15-digit one (``idnumber.forms``, whose check of the check character a checked number
+        has passed)."""
+        known = self.known
+        assert known is not None
+        if number in known:
+            return True
+        if len(number) == 18 and number[6:8] == "19":
+            return number[:6] + number[8:17] in known
+        return len(number) != 18 and any(form in known for form in idnumber.forms(number))
 
     def write(self, chunk: list[Row]) -> None:
+        result = self.result
         repeated = sum(1 for r in chunk if r.same)
-        if repeated:
-            self.result.unchanged += repeated
-            chunk = [r for r in chunk if not r.same]
-            if not chunk:
-                return
-        if not self.writing:
-            if self._only_repeats(chunk):
-                return
-            self._start()
-        numbers = [r.number for r in chunk]
-        if self.known is not None:
-            numbers = [n for n in numbers if any(form in self.known for form in idnumber.forms(n))]
-        existing, held = _existing(self.session, self.actor, numbers) if numbers else ({}, set())
-        chunk = _refuse_held(self.result, chunk, held)
-        fresh = [r for r in chunk if r.number not in existing]
-        if fresh:
-            # only once a chunk is mostly new: rebuilding every index costs more than re-importing known rows
-            if self.defer_indexes is not None and 2 * len(fresh) >= len(chunk):
-                self.defer_indexes()
-                self.defer_indexes = None
-            self._insert(fresh)
-        stored = [r for r in chunk if r.number in existing]
-        if stored:
-            updates = Updates(self.session, self.actor, self.now)
-            updates.compare(stored, existing, self.result, self.history)
-            updates.write()
-        if len(self.history) >= HISTORY_BATCH:
-            self.finish()
+        result.unchanged += repeated
+        rows = [r for r in chunk if not r.same] if repeated else chunk
+        if rows and (self.known is None or all(self._is_known(r.number) for r in rows)):
+            probe = _blank(False)
+            with self.reg.reading() as look:
+                plan = self._plan(look, rows, probe, [])
+                look.rollback()
+            if not (plan.fresh or plan.updates.persons or plan.updates.stays or plan.updates.new_stays):
+                _merge(result, probe)  # nothing to write: no lock taken
+                rows = []
+        if rows:
+            self._write_chunk(rows)
+        self.batch.tick("import", result, line=chunk[-1].line if chunk else None)
 
-    def _insert(self, rows: list[Row]) -> None:
-        session, now, username = self.session, self.now, self.actor.username
+    def _plan(self, session: Session, rows: list[Row], probe: ImportResult, history_rows: list[dict[str, Any]]) -> _Plan:
+        numbers = [r.number for r in rows]
+        if self.known is not None:
+            numbers = [n for n in numbers if self._is_known(n)]
+        existing, held = _existing(session, self.actor, numbers) if numbers else ({}, set())
+        rows = _refuse_held(probe, rows, held)
+        updates = Updates(session, self.actor, self.now, accept_identity=self.accept_identity)
+        updates.compare([r for r in rows if r.number in existing], existing, probe, history_rows)
+        return _Plan([r for r in rows if r.number not in existing], updates)
+
+    def _write_chunk(self, rows: list[Row]) -> None:
+        for attempt in range(CHUNK_ATTEMPTS):
+            probe = _blank(False)
+            history_rows: list[dict[str, Any]] = []
+            try:
+                with self.reg.writing() as session:
+                    if self.known is not None:
+                        self._catch_up(session)
+                    plan = self._plan(session, rows, probe, history_rows)
+                    if plan.fresh:
+                        self._insert(session, plan.fresh, probe, history_rows)
+                    plan.updates.write()
+                    _insert(session, t.HistoryEntry, history_rows)
+                    self.batch.note(session, "import", self.result, rows[-1].line, plus=probe)
+            except Conflict as exc:
+                if exc.code != IMPORT_CONFLICT or attempt == CHUNK_ATTEMPTS - 1:
+                    raise
+                continue
+            _merge(self.result, probe)
+            self.wrote = True
+            return
+
+    def _insert(self, session: Session, rows: list[Row], probe: ImportResult, history_rows: list[dict[str, Any]]) -> None:
+        now, username = self.now, self.actor.username
         ids = allocate_ids(session, t.Person, len(rows))
         owners = [i for i, r in enumerate(rows) if r.stay]
         stay_ids = dict(zip(owners, allocate_ids(session, t.Stay, len(owners)), strict=True))
@@ -293,17 +351,30 @@ class _Writer:
                               "created_by": username,
                               **sides.side_columns(self.actor, stay.get("residence_code"),
                                                    stay.get("household_code"), now)})
-            self.history.append(history.entry(self.actor, entity="person", entity_id=pid, person_id=pid, action="import",
-                                              changes={"line": [None, r.line]}, reason="legacy import",
+            history_rows.append(history.entry(self.actor, entity="person", entity_id=pid, person_id=pid,
+                                              action="import", changes={"line": [None, r.line]},
+                                              reason=f"legacy import {self.batch.id}",
                                               scope_code=p["household_code"], at=now))
         _insert(session, t.Person, persons)
         _insert(session, t.Stay, stays)
-        self.result.inserted += len(persons)
+        if self.known is not None:
+            self.known.update(p["id_number"] for p in persons)
+            self.high = max(self.high, ids[-1])
+        probe.inserted += len(persons)
 
-    def finish(self) -> None:
-        if self.history:
-            _insert(self.session, t.HistoryEntry, self.history)
-            self.history = []
+
+class _Plan:
+    __slots__ = ("fresh", "updates")
+
+    def __init__(self, fresh: list[Row], updates: Updates) -> None:
+        self.fresh, self.updates = fresh, updates
+
+
+def _merge(into: ImportResult, part: ImportResult) -> None:
+    into.inserted += part.inserted
+    into.updated += part.updated
+    into.unchanged += part.unchanged
+    into.problems += part.problems
 
 
 def _existing(session: Session, actor: Actor, numbers: list[str]) -> tuple[dict[str, dict[str, Any]], set[str]]:
@@ -312,7 +383,7 @@ def _existing(session: Session, actor: Actor, numbers: list[str]) -> tuple[dict[
     outside the area are never updated; a number held there only by ended ones is new here, as for create.
     A record may hold the number in its legacy 15-digit form (idnumber.forms)."""
     cols = [t.Person.id, t.Person.id_number, t.Person.version, t.Person.status, t.Person.current_stay_id,
-            t.Person.residence_code, *[getattr(t.Person, f) for f in PERSON_FIELDS if f != "name"], t.Person.name]
+            t.Person.residence_code, t.Person.sex, t.Person.birth_date, *[getattr(t.Person, f) for f in PERSON_FIELDS if f != "name"], t.Person.name]
     rows: list[dict[str, Any]] = []
     keys = [c.key for c in cols]
     given = {form: number for number in numbers for form in idnumber.forms(number)}
