@@ -990,6 +990,8 @@ class PersonFilters(Model):
     status: PersonStatus | None = None
     category: Category | None = None
     key_target: Flag | None = None
+    floating: Flag | None = Field(None, description="counts as floating population today (docs/rules.md A1-A3): "
+                                  "active, another county but not another district of the same city, 30+ days away")
     arrived_from: Day | None = None
     arrived_to: Day | None = None
     direction: Direction | None = None

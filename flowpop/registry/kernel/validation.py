@@ -64,6 +64,14 @@ def category(sex: str, marital_status: str | None) -> str:
     return f"{'married' if married else 'unmarried'}_{'male' if sex == 'M' else 'female'}"
 
 
+def years_before(day: dt.date, years: int) -> dt.date:
+    """The same day ``years`` earlier (28 February for a 29th): born on or before it, one is ``years`` old."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
 def age_on(born: dt.date, day: dt.date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 

@@ -26,7 +26,7 @@ from sqlalchemy import and_, func, not_, true
 
 from flowpop.registry.kernel import settings as settings_mod
 from flowpop.registry.kernel.registry import Registry
-from flowpop.registry.people.search import years_before
+from flowpop.registry.kernel.validation import years_before
 from flowpop.registry.store.scans import unindexed
 
 NOT_DISTRICTS = ("林区", "特区", "自治区")  # county-level units named …区 that are no 市辖区

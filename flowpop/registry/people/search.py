@@ -16,7 +16,8 @@ from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.kernel.errors import Invalid, field_error
 from flowpop.registry.kernel.paging import decode_cursor, encode_cursor
 from flowpop.registry.kernel.registry import Registry, today
-from flowpop.registry.people import present
+from flowpop.registry.kernel.validation import years_before
+from flowpop.registry.people import floating, present
 from flowpop.registry.store import tables as t
 from flowpop.rules.divisions_source import prefix_of
 from flowpop.rules.idnumber import forms, mask, normalize
@@ -28,13 +29,6 @@ SORTS = {"id": t.Person.id, "name": t.Person.name_pinyin, "arrived_on": t.Person
 CURSOR_KINDS: dict[str, type[str] | type[dt.date]] = {"name": str, "arrived_on": dt.date, "updated_at": dt.datetime}
 ID_CHARS = re.compile(r"^[0-9X]+$")
 LATIN = re.compile(r"^[a-z]+$")
-
-
-def years_before(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
 
 
 def _prefix_range(column: SQLColumnExpression[str], text: str) -> ColumnElement[bool]:
@@ -179,6 +173,11 @@ def person_conditions(reg: Registry, actor: Actor, query: PersonFilters) -> tupl
         oldest, youngest = years_before(day, 50), years_before(day, 15)
         target = and_(t.Person.category == "married_female", t.Person.birth_date > oldest, t.Person.birth_date <= youngest)
         conditions.append(target if query.key_target else not_(target))
+    if query.floating is not None:
+        day = today()
+        counted = and_(t.Person.status == "active", floating.away(reg, t.Person.household_code, t.Person.residence_code),
+                       floating.long_enough(t.Person.arrived_on, day))
+        conditions.append(counted if query.floating else not_(counted))
     if query.arrived_from:
         conditions.append(t.Person.arrived_on >= query.arrived_from)
     if query.arrived_to:

@@ -165,3 +165,15 @@ def test_residence_permit_rate_is_over_the_floating_population(client) -> None:
     rate = _rates(client, PAST)["residence_permit"]
     assert _counts(rate) == (1, 3)
     assert rate.meets_target is False and rate.target == 0.85
+
+
+def test_the_person_search_finds_who_counts_as_floating_today(client, province) -> None:
+    """persons.list(floating=True): the same definition for the search, the export and a bulk selection."""
+    counted = _living(client, DONGHU, "2025-03-01")
+    same_city = _living(client, SHAXIAN, "2025-03-01")
+    recent = _living(client, DONGHU, (TODAY - dt.timedelta(days=10)).isoformat())
+    found = {p.id for p in client.persons.list(floating=True)}
+    assert counted.id in found and not found & {same_city.id, recent.id}
+    assert {same_city.id, recent.id} <= {p.id for p in client.persons.list(floating=False)}
+    province("[floating]\ndistricts_of_one_city = true\n")
+    assert {counted.id, same_city.id} <= {p.id for p in client.persons.list(floating=True)}
