@@ -492,12 +492,6 @@ def reply(state: State, message_id: int, facts: tuple[str, ...], text: str | Non
         click.echo(t(f"已同时修改人员 {m.matched_person_id}", f"person {m.matched_person_id} updated too"), err=True)
 
 
-# ------------------------------------------------------------------------------------ many messages
-
-
-def _open_acknowledgeable(state: State, progress: Progress) -> list[int]:
-    """The open messages in the inbox the registry says this user may acknowledge (its allowed_actions)."""
-    ids: list[int] = []
 @inbox.command("resolve")
 @click.argument("message_id", type=int)
 @click.option("--outcome", required=True, type=click.Choice(labels.codes("not_found_outcome")),
@@ -543,6 +537,12 @@ def not_found(state: State, fmt: str) -> None:
         ]))
 
 
+# ------------------------------------------------------------------------------------ many messages
+
+
+def _open_acknowledgeable(state: State, progress: Progress) -> list[int]:
+    """The open messages in the inbox the registry says this user may acknowledge (its allowed_actions)."""
+    ids: list[int] = []
     seen = 0
     stage = t("读取待接收的通报和反馈", "reading notifications and replies")
     pager = state.client.inbox.list(box="in", status="open", limit=PAGE_MAX)
