@@ -174,7 +174,7 @@ def parse_filters(pairs: Sequence[str]) -> dict[str, Any]:
         key, value = key.strip().replace("-", "_"), value.strip()
         if not sep or not key:
             raise click.BadParameter(t(f"应为 条件=值：{pair}", f"expected key=value: {pair}"), param_hint="--filter")
-        if key == "key_target":
+        if key in ("key_target", "floating"):
             out[key] = value.lower() not in ("", "0", "false", "no", "否")
         elif key in KINDS:  # a selection's filters are the person filters: the same coded fields as `persons list`
             out[key] = code_for(KINDS[key], value) or value

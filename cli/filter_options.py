@@ -28,6 +28,7 @@ HELP: dict[str, str] = {
     "status": "状态 / status",
     "category": "类别 / category",
     "key_target": "只列重点服务管理对象 / key service targets only",
+    "floating": "只列（或不列）计入流动人口的：跨县、非同市区间、异地30日以上 / who counts as floating population",
     "arrived_from": "流入日期起 / arrived on or after",
     "arrived_to": "流入日期止 / arrived on or before",
     "direction": "流向（需 --division 或有管辖区域）/ direction (needs --division or a jurisdiction)",

@@ -51,6 +51,7 @@ class PersonWhere(TypedDict, total=False):
     status: PersonStatus | None
     category: Category | None
     key_target: bool | None
+    floating: bool | None
     arrived_from: Date | None
     arrived_to: Date | None
     direction: Direction | None
