@@ -198,7 +198,8 @@ def selection_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--reason", help="变更原因（必填）/ why (required)"),
         click.option("--chunk-size", type=click.IntRange(min=100), metavar="N",
                      help="分块执行，每块 N 条，可中断后续做 / apply in resumable chunks of N"),
-        click.option("--date", metavar="DATE", help="deregister：注销日期（默认今天）/ date (default: today)"),
+        click.option("--date", metavar="DATE", help="deregister：人员离开的日期（必填）/ the day the people left "
+                     "(required)"),
         click.option("--to", "to_code", metavar="CODE", help="move：迁往的村/居代码 / the village to move to"),
         click.option("--grid", "grid_code", metavar="CODE", help="move：网格代码 / grid code"),
         click.option("--keep", type=int, metavar="ID", help="merge：保留的记录编号 / the record to keep"),

@@ -94,7 +94,15 @@ def topic_text(m: Message) -> str:
 
 def state_text(m: Message) -> str:
     text = label("message_status", m.status)
+    if m.sent_late:  # sent after its send deadline: a service's 通报, a key target's 协查 (the registry decides)
+        text += t(" 迟报", " SENT LATE")
     return text + t(" 逾期", " OVERDUE") if m.overdue else text
+
+
+def due_text(m: Message) -> str:
+    """The due date; a provisional one (a year whose holidays are not loaded yet) is marked."""
+    text = views.show(m.due_on)
+    return text + t("（暂定）", " (provisional)") if m.due_provisional and m.due_on else text
 
 
 def place(name: str | None, code: str) -> str:
@@ -111,7 +119,7 @@ def message_columns(box: str = "in") -> list[Column]:
         Column("对象姓名", "Name", lambda m: m.subject.get("name", "")),
         Column("身份证号", "ID number", lambda m: m.subject.get("id_number", "")),
         Column("发件单位", "From", lambda m: m.sender_name or m.sender_code, flex="end"),
-        Column("截止日期", "Due", lambda m: views.show(m.due_on)),
+        Column("截止日期", "Due", due_text),
         Column("剩余工作日", "Days left", lambda m: views.show(m.working_days_left)),
         Column("状态", "Status", state_text),
     ]
@@ -173,7 +181,7 @@ def message_pairs(m: Message) -> list[tuple[str, str]]:
         (("发件单位", "From"), place(m.sender_name, m.sender_code)),
         (("收件单位", "To"), place(m.addressee_name, m.addressee_code)),
         (("发出时间", "Sent"), m.created_at),
-        (("截止日期", "Due"), m.due_on),
+        (("截止日期", "Due"), due_text(m)),
         (("剩余工作日", "Working days left"), m.working_days_left),
         (("配对人员", "Matched person"),
          f"{m.matched_person_id}" + (t(f"（匹配分 {m.match_score}）", f" (score {m.match_score})")

@@ -227,7 +227,8 @@ def _status_command(action: str, zh: str, en: str, done_en: str, *, with_date: b
         show_person(person, fmt)
 
     if with_date:
-        command = click.option("--date", metavar="DATE", help="注销日期（默认今天）/ date (default: today)")(command)
+        command = click.option("--date", metavar="DATE", help="离开日期（默认今天；录入时间另行记录）/ the day the "
+                               "person left (default: today; the time it is entered is kept apart)")(command)
     command.__doc__ = f"{zh}一个人 / {en} a person."
     return persons.command(action)(command)
 

@@ -244,6 +244,9 @@ def rates(state: State, quarter: str | None, month: str | None, level: str, divi
         text = rates_text(data, keys, shutil.get_terminal_size().columns if output in (None, "-") and _tty() else None)
         title = t(f"{data.period}（{data.start} 至 {data.end}）{data.total.division_name or ''}",
                   f"{data.period} ({data.start} to {data.end}) {data.total.division_name or ''}")
+        if data.frozen_at:
+            frozen = f"{data.frozen_at.replace(tzinfo=dt.UTC).astimezone(BEIJING):%Y-%m-%d %H:%M}"
+            title += t(f"  已截止，数据冻结于 {frozen}", f"  closed: figures frozen at {frozen} (Beijing time)")
         # beside the rates: seed 000's measure, each side's registrations, the gap and 漏管 against its target
         co = comanagement_summary(state.client.reports.comanagement(by="county"))
         write_text(title.strip() + "\n" + text + "\n" + co + "\n", output)
@@ -251,6 +254,21 @@ def rates(state: State, quarter: str | None, month: str | None, level: str, divi
                      "the people behind a gap: flowpop report rates --records KEY (e.g. registration)"), err=True)
     if output not in (None, "-"):
         click.echo(t(f"已保存：{output}", f"saved: {output}"), err=True)
+
+
+@report.command("close")
+@click.option("--month", required=True, metavar="2026-11", help="月份 / the month")
+@pass_state
+def close(state: State, month: str) -> None:
+    """冻结已截止月份（12 日北京时间 3 时后）的统计数据：之后的修改计入下月；截止后首次查询也会冻结 /
+    freeze a month past its cut-off (the 12th, 03:00 Beijing time): later changes count in the next month; its
+    first query after the cut-off freezes it too."""
+    done = state.client.reports.close_month(month)
+    at = f"{done.closed_at.replace(tzinfo=dt.UTC).astimezone(BEIJING):%Y-%m-%d %H:%M}"
+    click.echo(t(f"{done.period}（{done.start:%Y-%m-%d %H:%M} 至 {done.end:%Y-%m-%d %H:%M} 北京时间）已截止，数据冻结于 {at}"
+                 f"（{done.closed_by}）",
+                 f"{done.period} ({done.start:%Y-%m-%d %H:%M} to {done.end:%Y-%m-%d %H:%M} Beijing time) is closed: "
+                 f"figures frozen at {at} ({done.closed_by})"))
 
 
 def trend_rows(reports: list[RatesReport], keys: list[str]) -> tuple[list[str], list[list[str]]]:

@@ -40,6 +40,8 @@ LAZY: dict[str, tuple[str, str]] = {
     "backup": ("cmd_backup:backup_command", "备份本机登记库（使用中也可备份，得到一致的副本）/ back up the local registry "
                "(safe while it is in use)."),
     "bulk": ("cmd_bulk:bulk", "批量变更：预览、执行、撤销 / bulk changes: preview, apply, revert."),
+    "calendar": ("cmd_calendar:calendar", "工作日日历：节假日与调休，载入新一年的国务院通知 / the working-day calendar: "
+                 "holidays, and loading the State Council's notice for a new year."),
     "config": ("cmd_config:config", "配置文件中的配置与登记库设置 / profiles in the config file and the registry's "
                "settings."),
     "console": ("cmd_setup:console", "打开全屏控制台 / open the full-screen console."),

@@ -391,7 +391,8 @@ class SetValues(TypedDict, total=False):
 
 
 class StatusValues(TypedDict, total=False):
-    """A "deregister", "archive" or "restore": the date (StatusChange's), today when not given."""
+    """A "deregister", "archive" or "restore": the date (StatusChange's). A deregister needs it (the day the
+    people left); archive and restore take today when not given."""
 
     date: Date | None
 

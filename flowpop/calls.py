@@ -13,6 +13,7 @@ from flowpop._base import Call, body, clean_params, creating
 from flowpop.types import (
     AccessLogEntry,
     BulkResult,
+    CalendarYearInfo,
     Campaign,
     CampaignItem,
     CampaignProgress,
@@ -26,6 +27,7 @@ from flowpop.types import (
     Employer,
     ExchangeImportResult,
     HistoryEntry,
+    HolidayNotice,
     House,
     HouseResidents,
     ImportBatchStatus,
@@ -36,11 +38,12 @@ from flowpop.types import (
     Me,
     Message,
     MessageDetail,
+    NotFoundLoop,
     Page,
+    PeriodClosed,
     Person,
     PersonDetail,
     QualityReport,
-    NotFoundLoop,
     RatesReport,
     ServiceRecord,
     Stay,
@@ -346,6 +349,18 @@ def checklist(campaign_id: int, division: str, fmt: str) -> Call:
 def rates(period: str, level: str, division: str | None) -> Call:
     return Call("GET", "/v1/rates", params=clean_params({"period": period, "level": level, "division": division}),
                 model=RatesReport)
+
+
+def calendar_year(year: int) -> Call:
+    return Call("GET", f"/v1/calendar/{year}", model=CalendarYearInfo)
+
+
+def load_calendar_year(notice: HolidayNotice) -> Call:
+    return Call("PUT", f"/v1/calendar/{notice.year}", json=notice.model_dump(mode="json"), model=CalendarYearInfo)
+
+
+def close_month(month: str) -> Call:
+    return Call("POST", "/v1/rates/close", params={"month": month}, model=PeriodClosed)
 
 
 def rates_trend(quarters: list[str], division: str | None) -> Call:

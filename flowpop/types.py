@@ -619,6 +619,8 @@ class Message(Out):
     event_on: Day | None = None
     created_at: Timestamp
     due_on: Day | None = None
+    due_provisional: bool = Field(False, description="the due date runs into a year whose holidays are not known yet "
+                                  "(counted Monday–Friday); recomputed when the year's notice is loaded")
     overdue: bool = False
     sent_late: bool = Field(False, description="sent after its send deadline: a service's 通报 more than 5 working days "
                             "after the service, a key target's 协查 more than 5 after her registration (settings)")
@@ -1396,6 +1398,45 @@ class RatesReport(BaseModel):
     level: str
     rows: list[RateRow]
     total: RateRow
+    frozen_at: dt.datetime | None = Field(None, description="a closed month: when its figures were frozen (UTC); "
+                                          "they no longer change (county.closing)")
+
+
+class PeriodClosed(BaseModel):
+    """A closed month whose figures are frozen (county.closing)."""
+
+    period: str
+    start: dt.datetime = Field(description="Beijing time: the 12th of the month before, 03:00")
+    end: dt.datetime = Field(description="Beijing time: the 12th, 03:00 (the cut-off)")
+    closed_at: dt.datetime = Field(description="when the figures were frozen (UTC)")
+    closed_by: str
+
+
+class HolidayNotice(BaseModel):
+    """The State Council's holiday notice for one year (国务院办公厅关于某年部分节假日安排的通知): the days off
+    and the weekend days worked instead (调休)."""
+
+    model_config = ConfigDict(extra="forbid")
+    year: int = Field(ge=2000, le=2999)
+    holidays: list[dt.date] = Field(default_factory=list, description="days off (放假), weekends included or not")
+    workdays: list[dt.date] = Field(default_factory=list, description="weekend days worked (调休上班)")
+    source: str = Field("", max_length=300, description="the notice (its title or number)")
+
+
+class CalendarYearInfo(BaseModel):
+    """Where a year's working days come from, and whether deadlines running into it are provisional."""
+
+    year: int
+    source: Literal["package", "registry", "settings", "none"] = Field(
+        description="package: chinesecalendar; registry: a notice loaded with `flowpop calendar load`; "
+                    "settings: the settings file; none: Monday–Friday, provisional")
+    provisional: bool
+    holidays: list[dt.date] = Field(default_factory=list)
+    workdays: list[dt.date] = Field(default_factory=list)
+    notice: str | None = None
+    loaded_at: dt.datetime | None = None
+    loaded_by: str | None = None
+    recomputed: int | None = Field(None, description="after a load: open deadlines whose due date was recomputed")
 
 
 class QualityCheck(BaseModel):

@@ -6,8 +6,9 @@
 Selects active persons whose open stay's expected return date lies before today minus the grace
 days and, with --include-not-found, active persons whose latest outcome in an open or recent (this
 or last quarter's) inspection campaign is "not found" (查无此人). Plans one deregister changeset
-("人走注销": the person deregistered, the open stay ended on --date); apply it in resumable chunks
-with --chunk-size. The changeset can be reverted.
+("人走注销": the person deregistered, the open stay ended on --date, the day they left, which the registry
+requires: the 7-day rate compares it with the day the deregistration is entered); apply it in resumable
+chunks with --chunk-size. The changeset can be reverted.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def job(args: argparse.Namespace, client: flowpop.Client, out: c.Out) -> int:
     if not selected:
         out.say("没有需要注销的人员。", "nobody to deregister.")
         return c.EXIT_OK
-    values: StatusValues = {"date": (args.date or day).isoformat()}
+    values: StatusValues = {"date": args.date.isoformat()} if args.date else {}  # refused without: the day they left
     preview = client.changesets.plan(operation="deregister", selection={"ids": sorted(selected)}, values=values,
                                      reason=args.reason, chunk_size=args.chunk_size)
     out.summary["changeset"] = c.preview_json(preview)
@@ -93,8 +94,8 @@ def job(args: argparse.Namespace, client: flowpop.Client, out: c.Out) -> int:
     for line in c.preview_lines(out, preview):
         out.say(line)
     if not args.apply:
-        out.say(c.t(f"（试运行，未做任何修改；加 --apply 以注销日期 {values['date']} 注销）",
-                      f"(dry run: nothing changed; add --apply to deregister as of {values['date']})"))
+        out.say(c.t(f"（试运行，未做任何修改；加 --apply 以离开日期 {args.date} 注销）",
+                      f"(dry run: nothing changed; add --apply to deregister as of {args.date})"))
         return c.EXIT_OK
     done = c.apply_changeset(client, out, preview, skip_failing=args.skip_failing)
     if done is None:
@@ -122,8 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--include-not-found", action="store_true",
                    help=c.t("同时注销本季度、上季度或未结束的清查中查无此人的人员",
                             "also persons an open or recent inspection found gone"))
-    p.add_argument("--date", type=dt.date.fromisoformat, help=c.t("注销日期 YYYY-MM-DD（默认今天）",
-                                                                  "deregistration date YYYY-MM-DD (default: today)"))
+    p.add_argument("--date", type=dt.date.fromisoformat, help=c.t("人员离开的日期 YYYY-MM-DD（登记系统要求；录入时间另行记录）",
+                                                                  "the day they left, YYYY-MM-DD (the registry "
+                                                                  "requires it; the time of entry is kept apart)"))
     p.add_argument("--reason", default=REASON, help=c.t(f"注销原因（默认：{REASON}）", f"the reason recorded (default: {REASON})"))
     p.add_argument("--chunk-size", type=_chunk, metavar="N", help=c.t("分批执行，每批 N 条（至少 100）",
                                                                       "apply in chunks of N records (at least 100)"))

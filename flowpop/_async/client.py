@@ -76,6 +76,7 @@ from flowpop.pagination import AsyncPager
 from flowpop.types import (
     AccessLogEntry,
     BulkResult,
+    CalendarYearInfo,
     Campaign,
     CampaignCreate,
     CampaignItem,
@@ -86,8 +87,8 @@ from flowpop.types import (
     ChangeOperation,
     Changeset,
     ChangesetPreview,
-    Declaration,
     ComanagementReport,
+    Declaration,
     DeclarationCreate,
     Division,
     DivisionFilters,
@@ -101,6 +102,7 @@ from flowpop.types import (
     ExportFormat,
     ForwardAction,
     HistoryEntry,
+    HolidayNotice,
     House,
     HouseCreate,
     HouseFilters,
@@ -125,6 +127,7 @@ from flowpop.types import (
     NotFoundLoop,
     OutcomeRecord,
     Page,
+    PeriodClosed,
     Person,
     PersonCreate,
     PersonDetail,
@@ -510,11 +513,26 @@ class AsyncInspections(_Resource):
         return await self._c._run(calls.checklist(campaign_id, division, format))
 
 
+class AsyncCalendar(_Resource):
+    """Working days: which years the holiday calendar covers, and the State Council's notice for a new year."""
+
+    async def year(self, year: int) -> CalendarYearInfo:
+        return await self._c._run(calls.calendar_year(year))
+
+    async def load(self, notice: HolidayNotice) -> CalendarYearInfo:
+        """Store a year's notice (rules.workdays.read_notice reads the file); open deadlines are recomputed."""
+        return await self._c._run(calls.load_calendar_year(notice))
+
+
 class AsyncReports(_Resource):
     """Rates against targets, trends, and data-quality checks."""
 
     async def rates(self, period: str, *, level: str = "township", division: str | None = None) -> RatesReport:
         return await self._c._run(calls.rates(period, level, division))
+
+    async def close_month(self, month: str) -> PeriodClosed:
+        """Freeze a month past its cut-off (the 12th, 03:00 Beijing time): its figures no longer change."""
+        return await self._c._run(calls.close_month(month))
 
     async def trend(self, quarters: builtins.list[str], *, division: str | None = None) -> builtins.list[RatesReport]:
         return await self._c._run(calls.rates_trend(quarters, division))
@@ -693,11 +711,20 @@ class AsyncRawInspections:
         self.checklist = _raw(r.checklist)
 
 
+class AsyncRawCalendar:
+    """Calendar's methods answering an APIResponse."""
+
+    def __init__(self, r: AsyncCalendar) -> None:
+        self.year = _raw(r.year)
+        self.load = _raw(r.load)
+
+
 class AsyncRawReports:
     """Reports's methods answering an APIResponse."""
 
     def __init__(self, r: AsyncReports) -> None:
         self.rates = _raw(r.rates)
+        self.close_month = _raw(r.close_month)
         self.trend = _raw(r.trend)
         self.rate_records = _raw(r.rate_records)
         self.comanagement = _raw(r.comanagement)
@@ -727,6 +754,7 @@ class AsyncRawResponses:
         self.changesets = AsyncRawChangesets(client.changesets)
         self.inspections = AsyncRawInspections(client.inspections)
         self.reports = AsyncRawReports(client.reports)
+        self.calendar = AsyncRawCalendar(client.calendar)
 
     async def me(self) -> APIResponse[Me]:
         return cast(APIResponse[Me], await self._client.me())
@@ -772,6 +800,7 @@ class AsyncClient:
         self.changesets = AsyncChangesets(self)
         self.inspections = AsyncInspections(self)
         self.reports = AsyncReports(self)
+        self.calendar = AsyncCalendar(self)
 
     def _copy(self, *, settings: Settings | None = None, raw: bool | None = None) -> AsyncClient:
         other = copy.copy(self)

@@ -77,6 +77,7 @@ from flowpop.pagination import SyncPager
 from flowpop.types import (
     AccessLogEntry,
     BulkResult,
+    CalendarYearInfo,
     Campaign,
     CampaignCreate,
     CampaignItem,
@@ -87,8 +88,8 @@ from flowpop.types import (
     ChangeOperation,
     Changeset,
     ChangesetPreview,
-    Declaration,
     ComanagementReport,
+    Declaration,
     DeclarationCreate,
     Division,
     DivisionFilters,
@@ -102,6 +103,7 @@ from flowpop.types import (
     ExportFormat,
     ForwardAction,
     HistoryEntry,
+    HolidayNotice,
     House,
     HouseCreate,
     HouseFilters,
@@ -126,6 +128,7 @@ from flowpop.types import (
     NotFoundLoop,
     OutcomeRecord,
     Page,
+    PeriodClosed,
     Person,
     PersonCreate,
     PersonDetail,
@@ -511,11 +514,26 @@ class Inspections(_Resource):
         return self._c._run(calls.checklist(campaign_id, division, format))
 
 
+class Calendar(_Resource):
+    """Working days: which years the holiday calendar covers, and the State Council's notice for a new year."""
+
+    def year(self, year: int) -> CalendarYearInfo:
+        return self._c._run(calls.calendar_year(year))
+
+    def load(self, notice: HolidayNotice) -> CalendarYearInfo:
+        """Store a year's notice (rules.workdays.read_notice reads the file); open deadlines are recomputed."""
+        return self._c._run(calls.load_calendar_year(notice))
+
+
 class Reports(_Resource):
     """Rates against targets, trends, and data-quality checks."""
 
     def rates(self, period: str, *, level: str = "township", division: str | None = None) -> RatesReport:
         return self._c._run(calls.rates(period, level, division))
+
+    def close_month(self, month: str) -> PeriodClosed:
+        """Freeze a month past its cut-off (the 12th, 03:00 Beijing time): its figures no longer change."""
+        return self._c._run(calls.close_month(month))
 
     def trend(self, quarters: builtins.list[str], *, division: str | None = None) -> builtins.list[RatesReport]:
         return self._c._run(calls.rates_trend(quarters, division))
@@ -694,11 +712,20 @@ class RawInspections:
         self.checklist = _raw(r.checklist)
 
 
+class RawCalendar:
+    """Calendar's methods answering an APIResponse."""
+
+    def __init__(self, r: Calendar) -> None:
+        self.year = _raw(r.year)
+        self.load = _raw(r.load)
+
+
 class RawReports:
     """Reports's methods answering an APIResponse."""
 
     def __init__(self, r: Reports) -> None:
         self.rates = _raw(r.rates)
+        self.close_month = _raw(r.close_month)
         self.trend = _raw(r.trend)
         self.rate_records = _raw(r.rate_records)
         self.comanagement = _raw(r.comanagement)
@@ -728,6 +755,7 @@ class RawResponses:
         self.changesets = RawChangesets(client.changesets)
         self.inspections = RawInspections(client.inspections)
         self.reports = RawReports(client.reports)
+        self.calendar = RawCalendar(client.calendar)
 
     def me(self) -> APIResponse[Me]:
         return cast(APIResponse[Me], self._client.me())
@@ -773,6 +801,7 @@ class Client:
         self.changesets = Changesets(self)
         self.inspections = Inspections(self)
         self.reports = Reports(self)
+        self.calendar = Calendar(self)
 
     def _copy(self, *, settings: Settings | None = None, raw: bool | None = None) -> Client:
         other = copy.copy(self)

@@ -146,14 +146,16 @@ def test_deregister_departed_overdue_and_not_found(client, db_url, capsys) -> No
     everyone = [late.id, just.id, future.id, open_ended.id, gone.id]
     before = snapshot(client, everyone)
 
-    assert run_json(capsys, "deregister_departed", db_url)["overdue"] == sorted([late.id, just.id])
-    dry = run_json(capsys, "deregister_departed", db_url, "--grace-days", "5", "--include-not-found")
+    assert run_json(capsys, "deregister_departed", db_url, "--date", TODAY.isoformat())["overdue"] == sorted(
+        [late.id, just.id])
+    dry = run_json(capsys, "deregister_departed", db_url, "--grace-days", "5", "--include-not-found",
+                   "--date", TODAY.isoformat())
     assert (dry["overdue"], dry["not_found"]) == ([late.id], [gone.id])
     assert dry["changeset"]["total"] == 2
     assert snapshot(client, everyone) == before
 
     done = run_json(capsys, "deregister_departed", db_url, "--grace-days", "5", "--include-not-found", "--apply",
-                    "--chunk-size", "100", "--reason", "清查注销")
+                    "--chunk-size", "100", "--reason", "清查注销", "--date", TODAY.isoformat())
     assert (done["applied"]["status"], done["applied"]["applied"]) == ("applied", 2)
     for pid in (late.id, gone.id):
         p = client.persons.get(pid)
@@ -162,7 +164,8 @@ def test_deregister_departed_overdue_and_not_found(client, db_url, capsys) -> No
     after = snapshot(client, everyone)
     assert all(after[i] == before[i] for i in (just.id, future.id, open_ended.id))
 
-    again = run_json(capsys, "deregister_departed", db_url, "--grace-days", "5", "--include-not-found", "--apply")
+    again = run_json(capsys, "deregister_departed", db_url, "--grace-days", "5", "--include-not-found", "--apply",
+                     "--date", TODAY.isoformat())
     assert (again["overdue"], again["not_found"], again["changeset"]) == ([], [], None)
 
 

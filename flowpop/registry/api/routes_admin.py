@@ -1,22 +1,25 @@
-"""/v1/me, /v1/divisions, /v1/users, /v1/tokens, /v1/access-log."""
+"""/v1/me, /v1/divisions, /v1/calendar, /v1/users, /v1/tokens, /v1/access-log."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from flowpop.registry.api.deps import Caller, Reg
 from flowpop.registry.kernel import divisions, history, users
 from flowpop.registry.kernel.errors import Invalid, NotFound, field_error
+from flowpop.registry.messaging import holidays
 from flowpop.rules.divisions_source import pad12
 from flowpop.types import (
     AccessLogEntry,
     AccessLogFilters,
+    CalendarYearInfo,
     Division,
     DivisionFilters,
     DivisionImport,
     DivisionImportResult,
+    HolidayNotice,
     Me,
     Token,
     TokenCreate,
@@ -91,6 +94,25 @@ def import_divisions(body: DivisionImport, reg: Reg, who: Caller) -> DivisionImp
         inserted, updated = divisions.load(session, rows)
     reg.divisions.invalidate()
     return DivisionImportResult(inserted=inserted, updated=updated)
+
+
+Year = Annotated[int, Path(ge=2000, le=2999)]
+
+
+@router.get("/calendar/{year}", response_model=CalendarYearInfo, tags=["divisions"])
+def get_calendar_year(year: Year, reg: Reg, who: Caller) -> CalendarYearInfo:
+    """Where the year's working days come from; provisional when no notice or package covers it."""
+    with reg.reading() as session:
+        return holidays.show(reg, session, who, year)
+
+
+@router.put("/calendar/{year}", response_model=CalendarYearInfo, tags=["divisions"])
+def load_calendar_year(year: Year, notice: HolidayNotice, reg: Reg, who: Caller) -> CalendarYearInfo:
+    """Load the State Council's holiday notice for a year; open deadlines touching it are recomputed."""
+    if notice.year != year:
+        raise Invalid([field_error("year", "year_mismatch", "通知年份与路径不一致", "the notice's year is not the path's")])
+    with reg.writing() as session:
+        return holidays.load(reg, session, who, notice)
 
 
 @router.get("/users", response_model=list[User], tags=["users"])

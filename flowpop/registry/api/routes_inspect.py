@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from flowpop.registry.api.deps import Caller, Reg
 from flowpop.registry.bulk import changesets
-from flowpop.registry.county import comanagement, inspections, quality, rates
+from flowpop.registry.county import closing, comanagement, inspections, quality, rates
 from flowpop.registry.kernel.errors import Invalid, field_error
 from flowpop.registry.people import access, certificates, present, survivors
 from flowpop.registry.store import tables as t
@@ -31,6 +31,7 @@ from flowpop.types import (
     ComanagementReport,
     NewFound,
     OutcomeRecord,
+    PeriodClosed,
     Person,
     QualityPersonFilters,
     QualityReport,
@@ -110,8 +111,22 @@ def checklist(campaign_id: int, reg: Reg, who: Caller, division: Annotated[str, 
 @router.get("/rates", response_model=RatesReport, tags=["reports"])
 def get_rates(reg: Reg, who: Caller, period: Period, level: Literal["county", "township", "village"] = "township",
               division: DivisionQ = None) -> RatesReport:
+    """A closed month (past the 12th, 03:00 Beijing time) answers its frozen figures (frozen_at)."""
+    closing.ensure(reg, who, period)
     with reg.reading() as session:
-        return rates.compute(reg, session, who, period, level, division)
+        return closing.report(reg, session, who, period, level, division)
+
+
+@router.post("/rates/close", response_model=PeriodClosed, tags=["reports"])
+def close_month(reg: Reg, who: Caller, month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="2026-11")]
+                ) -> PeriodClosed:
+    """Freeze a month past its cut-off (the 12th, 03:00 Beijing time); its first query would do the same."""
+    closing.close(reg, who, month)
+    with reg.reading() as session:
+        row = closing.frozen(session, month)
+        assert row is not None
+        start, end, _ = rates.period_bounds(month)
+        return PeriodClosed(period=month, start=start, end=end, closed_at=row.closed_at, closed_by=row.closed_by)
 
 
 @router.get("/rates/trend", response_model=list[RatesReport], tags=["reports"])
@@ -124,27 +139,12 @@ def get_trend(reg: Reg, who: Caller, quarters: Annotated[list[str], Query(max_le
 @router.get("/rates/{key}/records", response_model=list[Person], tags=["reports"])
 def rate_records(key: str, reg: Reg, who: Caller, filters: Annotated[RateRecordFilters, Query()]) -> list[Person]:
     """The records behind a rate's gap."""
+    closing.ensure(reg, who, filters.period)
     with reg.reading() as session:
-        ids = rates.shortfall(reg, session, who, key, filters.period, filters.division, filters.limit)
+        ids = closing.shortfall(reg, session, who, key, filters.period, filters.division, filters.limit)
         return _persons(reg, session, who, ids)
 
 
-@router.get("/quality", response_model=QualityReport, tags=["reports"])
-def get_quality(reg: Reg, who: Caller) -> QualityReport:
-    with reg.reading() as session:
-        return quality.run(reg, session, who)
-
-
-@router.get("/quality/{key}/persons", response_model=list[Person], tags=["reports"])
-def quality_persons(key: str, reg: Reg, who: Caller, filters: Annotated[QualityPersonFilters, Query()]) -> list[Person]:
-    with reg.reading() as session:
-        return _persons(reg, session, who, quality.persons_behind(reg, session, who, key, filters.division, filters.limit))
-
-
-@router.post("/quality/{key}/fix", response_model=ChangesetPreview, status_code=201, tags=["reports"])
-def quality_fix(key: str, reg: Reg, who: Caller, division: DivisionQ = None) -> ChangesetPreview:
-    """Plan the changeset that fixes a check, where one does (preview it, then apply it under /v1/changesets)."""
-    fix = quality.CHECKS.get(key, (None, None, None))[2]
 @router.get("/comanagement", response_model=ComanagementReport, tags=["reports"])
 def get_comanagement(reg: Reg, who: Caller, filters: Annotated[ComanagementFilters, Query()]) -> ComanagementReport:
     """Co-management (共管) as registration: per county or pair of counties, inflows and outflows registered,
@@ -163,6 +163,22 @@ def comanagement_records(reg: Reg, who: Caller, filters: Annotated[ComanagementR
         return [by_id[i] for i in ids if i in by_id]
 
 
+@router.get("/quality", response_model=QualityReport, tags=["reports"])
+def get_quality(reg: Reg, who: Caller) -> QualityReport:
+    with reg.reading() as session:
+        return quality.run(reg, session, who)
+
+
+@router.get("/quality/{key}/persons", response_model=list[Person], tags=["reports"])
+def quality_persons(key: str, reg: Reg, who: Caller, filters: Annotated[QualityPersonFilters, Query()]) -> list[Person]:
+    with reg.reading() as session:
+        return _persons(reg, session, who, quality.persons_behind(reg, session, who, key, filters.division, filters.limit))
+
+
+@router.post("/quality/{key}/fix", response_model=ChangesetPreview, status_code=201, tags=["reports"])
+def quality_fix(key: str, reg: Reg, who: Caller, division: DivisionQ = None) -> ChangesetPreview:
+    """Plan the changeset that fixes a check, where one does (preview it, then apply it under /v1/changesets)."""
+    fix = quality.CHECKS.get(key, (None, None, None))[2]
     if fix not in ("upgrade_id15", "merge"):
         raise Invalid([field_error("key", "not_fixable", "该检查项不能自动修复", "this check has no automatic fix")])
     with reg.writing() as session:

@@ -180,7 +180,14 @@ class _Unique:
 def _plan_status(session: Session, actor: Actor, action: str, values: dict[str, Any], reason: str) -> Any:
     typed = _typed(StatusChange, values, ("date",), ("not_accepted", "只能指定日期（date）", "only a date is accepted"),
                    version=0, reason=reason)
-    day = typed.get("date") or today()
+    given = typed.get("date")
+    if action == "deregister" and given is None:
+        # the day the people left, not the day it is entered: the 7-day rate (rates.py) compares the two
+        raise Invalid([field_error("values.date", "departure_date_required",
+                                   "批量注销须给出人员离开的日期（date）：7日未注销率按离开日期与录入日期计算",
+                                   "a bulk deregistration needs the day the people left (date): the 7-day rate "
+                                   "compares it with the day it is entered")])
+    day = given or today()
     if action == "deregister" and day > today():
         raise Invalid([field_error("values.date", "date_in_future", "注销日期不能晚于今天", "date is in the future")])
     target = {"deregister": "deregistered", "archive": "archived", "restore": "active"}[action]

@@ -1,6 +1,8 @@
 """The rates a county is judged by (domain.md, "Rates"), computed in SQL per division, with targets
 from the settings file. Periods are quarters (2026Q4) or months (2026-11: monthly figures close on
-the 12th at 03:00, so November runs from 12 October 03:00 to 12 November 03:00)."""
+the 12th at 03:00, so November runs from 12 October 03:00 to 12 November 03:00), every bound in Beijing
+time (rules.beijing; timestamps are stored in UTC). A closed month is read from its frozen figures
+(county.closing), which ``counts`` computes once at the close."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from flowpop.registry.people import floating, stays
 from flowpop.registry.people.search import years_before
 from flowpop.registry.store import tables as t
 from flowpop.registry.store.scans import unindexed
+from flowpop.rules import beijing
 from flowpop.rules.divisions_source import prefix_of
 from flowpop.types import Rate, RateRow, RatesReport
 
@@ -49,7 +52,8 @@ RATES: dict[str, tuple[str, str, str, bool]] = {
 
 
 def period_bounds(period: str) -> tuple[dt.datetime, dt.datetime, str]:
-    """[start, end) as datetimes, and the quarter whose inspections count."""
+    """[start, end) as naive Beijing wall times, and the quarter whose inspections count.
+    Compare timestamps with ``period_utc``'s bounds; their .date() are the Beijing days of the period."""
     m = re.fullmatch(r"(\d{4})Q([1-4])", period)
     if m and not 1900 <= int(m.group(1)) <= 2999:
         m = None
@@ -70,10 +74,25 @@ def period_bounds(period: str) -> tuple[dt.datetime, dt.datetime, str]:
     raise Invalid([field_error("period", "bad_period", "期间格式为 2026Q4 或 2026-11", "period is 2026Q4 or 2026-11")])
 
 
-def _days(later: Any, earlier: Any, dialect: str) -> Any:
+def period_utc(period: str) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) of the period as the naive UTC timestamps the store holds (12 Nov 03:00 Beijing is
+    11 Nov 19:00 UTC)."""
+    start, end, _ = period_bounds(period)
+    return beijing.to_utc(start), beijing.to_utc(end)
+
+
+def local_day(at: Any, dialect: str) -> Any:
+    """The Beijing day of a stored (naive UTC) timestamp, in SQL."""
     if dialect == "sqlite":
-        return func.julianday(func.date(later)) - func.julianday(earlier)
-    return cast(later, Date) - earlier
+        return func.date(at, f"+{int(beijing.OFFSET.total_seconds()) // 3600} hours")
+    return cast(at + beijing.OFFSET, Date)
+
+
+def _days(later: Any, earlier: Any, dialect: str) -> Any:
+    """Calendar days from the day ``earlier`` to the Beijing day of the timestamp ``later``."""
+    if dialect == "sqlite":
+        return func.julianday(local_day(later, dialect)) - func.julianday(earlier)
+    return local_day(later, dialect) - earlier
 
 
 Counts = dict[str, list[int]]  # division prefix → [numerator, denominator]
@@ -100,10 +119,16 @@ def _groups(session: Session, key: Any, rates: dict[str, tuple[Any, Any]], where
 
 def compute(reg: Registry, session: Session, actor: Actor, period: str, level: str = "township",
             division: str | None = None) -> RatesReport:
+    """The live figures (a closed month's frozen ones: county.closing.rates)."""
     actor.require("read")
+    prefix, width = scope(reg, actor, level, division)
+    return report(reg, period, level, prefix, counts(reg, session, period, prefix, width))
+
+
+def scope(reg: Registry, actor: Actor, level: str, division: str | None) -> tuple[str, int]:
+    """The code prefix a caller's report covers, and the width of its rows' codes."""
     if level not in WIDTH:
         raise Invalid([field_error("level", "bad_level", "按县、乡镇或村统计", "level is county, township or village")])
-    start, end, quarter = period_bounds(period)
     prefix = actor.prefix
     if division:
         node = reg.divisions.get(division)
@@ -111,10 +136,15 @@ def compute(reg: Registry, session: Session, actor: Actor, period: str, level: s
             raise Invalid([field_error("division", "outside_jurisdiction", "区划不存在或不在管辖范围内",
                                        "unknown division or outside your jurisdiction")])
         prefix = prefix_of(node.code, node.level)
-    width = WIDTH[level]
+    return prefix, WIDTH[level]
+
+
+def counts(reg: Registry, session: Session, period: str, prefix: str, width: int) -> dict[str, Counts]:
+    """Numerator and denominator of every rate, by division code cut to ``width`` (12: by village)."""
+    start, end, quarter = period_bounds(period)
+    start_at, end_at = period_utc(period)
     dialect = session.get_bind().dialect.name
     end_day = (end - dt.timedelta(seconds=1)).date()
-    targets = settings_mod.load().targets
     S, P, M, CI = t.Stay, t.Person, t.Message, t.CampaignItem
     res_key = func.substr(S.residence_code, 1, width)
     in_scope = code_range(S.residence_code, prefix)
@@ -130,7 +160,7 @@ def compute(reg: Registry, session: Session, actor: Actor, period: str, level: s
     registered_found = CI.outcome.in_(("present", "corrected", "certificate_missing", "left"))
     results["registration"] = _group(session, ci_key, and_(CI.kind == "stay", registered_found),
                                      and_(CI.kind == "stay", or_(registered_found, CI.outcome == "new_found")), ci_where)
-    new_houses = and_(t.House.use == "rented", t.House.created_at >= start, t.House.created_at < end,
+    new_houses = and_(t.House.use == "rented", t.House.created_at >= start_at, t.House.created_at < end_at,
                       code_range(t.House.division_code, prefix))
     house_found = _group(session, ci_key, and_(CI.kind == "house", CI.outcome.in_(("present", "corrected"))),
                          and_(CI.kind == "house", CI.outcome.in_(("present", "corrected"))), ci_where)
@@ -152,7 +182,9 @@ def compute(reg: Registry, session: Session, actor: Actor, period: str, level: s
 
     # stays
     stale_days = settings_mod.load().deadline("stale_departure_days")
-    departed = and_(S.returned_on >= start.date(), S.returned_on <= end_day, S.ended_at.is_not(None))
+    # a departure counts in the period it was entered (ended_at), late when entered more than N calendar
+    # days after the day the person left (returned_on, given by the user): seed 000, 以7天为一个周期的未注销率
+    departed = and_(S.ended_at >= start_at, S.ended_at < end_at, S.returned_on.is_not(None))
     stale = _days(S.ended_at, S.returned_on, dialect) > stale_days
     # the floating population at the period's end (条例 第二条; seed 001: 30 days): residence permits count
     # every age, the family-planning indicators (certificates) adults of childbearing age (docs/rules.md)
@@ -183,17 +215,25 @@ def compute(reg: Registry, session: Session, actor: Actor, period: str, level: s
 
     # the inbox, by addressee
     m_key = func.substr(M.addressee_code, 1, width)
-    m_where = and_(M.created_at >= start, M.created_at < end, code_range(M.addressee_code, prefix), M.external.is_(False))
+    m_where = and_(M.created_at >= start_at, M.created_at < end_at, code_range(M.addressee_code, prefix), M.external.is_(False))
     # a 查无此人 closed with its subject (its stay or person ended first) is nobody's answer nor anybody's lateness
     request = and_(M.kind.in_(tuple(kinds.ANSWER_COUNTED)), or_(M.outcome.is_(None), M.outcome != kinds.SUBJECT_ENDED))
     answered = M.status.in_(tuple(kinds.ANSWERED))
-    on_time = and_(request, answered, cast(M.answered_at, Date) <= M.due_on)
+    on_time = and_(request, answered, local_day(M.answered_at, dialect) <= M.due_on)
     notice = M.kind.in_(tuple(kinds.ACKNOWLEDGEABLE))
     results |= _groups(session, m_key, {"requests_answered": (and_(request, answered), request),
                                         "requests_on_time": (on_time, request),
                                         "notifications_received": (and_(notice, M.status == "closed"), notice)},
                        m_where)
+    return results
 
+
+def report(reg: Registry, period: str, level: str, prefix: str, results: dict[str, Counts]) -> RatesReport:
+    """The report of the rates' counts by division (live, or a closed month's frozen ones)."""
+    start, end, _ = period_bounds(period)
+    end_day = (end - dt.timedelta(seconds=1)).date()
+    width = WIDTH[level]
+    targets = settings_mod.load().targets
     keys = sorted({k for counts in results.values() for k in counts if k and len(k) >= width})
     rows = [RateRow(division_code=k.ljust(12, "0"), division_name=reg.divisions.name(k.ljust(12, "0")),
                     rates=[_rate(key, results[key].get(k, [0, 0]), targets) for key in RATES]) for k in keys]
@@ -229,6 +269,7 @@ def shortfall(reg: Registry, session: Session, actor: Actor, key: str, period: s
     if key not in RATES:
         raise Invalid([field_error("key", "unknown_rate", "未知的比率", f"unknown rate; use {', '.join(RATES)}")])
     start, end, quarter = period_bounds(period)
+    start_at, end_at = period_utc(period)
     prefix = actor.prefix
     if division:
         node = reg.divisions.get(division)
@@ -253,7 +294,7 @@ def shortfall(reg: Registry, session: Session, actor: Actor, key: str, period: s
             code_range(CI.village_code, prefix), CI.kind == "stay", CI.outcome.is_not(None),
             CI.outcome.not_in((*ACCURATE, "new_found"))),
         "stale_departures": lambda: select(S.person_id).where(
-            S.returned_on >= start.date(), S.returned_on <= end_day, in_scope, S.ended_at.is_not(None),
+            S.ended_at >= start_at, S.ended_at < end_at, in_scope, S.returned_on.is_not(None),
             _days(S.ended_at, S.returned_on, dialect) > settings_mod.load().deadline("stale_departure_days")),
         "residence_permit": lambda: select(S.person_id).where(
             open_at_end, floating_now, in_scope, or_(S.permit_expires_on.is_(None), S.permit_expires_on < end_day)),

@@ -50,6 +50,7 @@ def present(reg: Registry, actor: Actor, row: t.Message) -> Message:
     if "birth_date" in subject:
         subject = _year_only(subject)
     overdue = deadlines.overdue(row, day)
+    cal = deadlines.calendar(reg)
     acc_code, acc_side = deadlines.accountable(row) if overdue else (None, None)
     box_in = not actor.prefix or actor.covers(row.addressee_code)
     box_out = bool(actor.prefix) and actor.covers(row.sender_code)
@@ -65,7 +66,8 @@ def present(reg: Registry, actor: Actor, row: t.Message) -> Message:
         match_score=row.match_score if box_in else None,
         candidates=[Candidate(**_year_only(c)) for c in found], assignee=row.assignee, event_on=row.event_on,
         created_at=row.created_at, due_on=row.due_on, overdue=overdue,
-        working_days_left=deadlines.working_days_left(row, day), accountable_code=acc_code,
+        working_days_left=deadlines.working_days_left(row, day, cal),
+        due_provisional=deadlines.provisional(row, cal), accountable_code=acc_code,
         accountable_side=acc_side, external=row.external, exported_at=row.exported_at, version=row.version,
         allowed_actions=inbox.allowed_actions(actor, row),
     )

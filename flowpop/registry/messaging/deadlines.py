@@ -1,25 +1,95 @@
-"""Due dates of messages in working days, and who answers for an overdue one."""
+"""Due dates of messages in working days, and who answers for an overdue one.
+
+Working days come from ``calendar(reg)``: the chinesecalendar package, then the State Council's holiday
+notices loaded into the registry (holidays.load), then the settings file; a deadline that runs into a year
+none of them covers is counted Monday–Friday and marked provisional (``provisional``) until a notice for
+that year is loaded, when the open deadlines are recomputed (holidays.load → ``recompute``)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import time
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from flowpop.registry.kernel import settings as settings_mod
+from flowpop.registry.kernel.registry import Registry
 from flowpop.registry.store import tables as t
+from flowpop.rules import beijing
+from flowpop.rules.workdays import Calendar
 
 OPEN = frozenset({"new", "read", "matched", "verifying", "forwarded", "escalated"})
+CALENDAR_TTL = 60.0  # seconds: another server process sees a loaded notice within this time
+_calendars: dict[str, tuple[float, settings_mod.Settings, Calendar]] = {}
 
 
-def due_on(kind: str, sent: dt.date) -> dt.date:
+def calendar(reg: Registry) -> Calendar:
+    """The working-day calendar of this registry: the package, the notices loaded into it, the settings."""
+    s = settings_mod.load()
+    cached = _calendars.get(reg.url)
+    if cached is not None and cached[1] is s and time.monotonic() - cached[0] < CALENDAR_TTL:
+        return cached[2]
+    with reg.reading() as session:
+        loaded = {int(r.year): {"holidays": list(r.holidays), "workdays": list(r.workdays)}
+                  for r in session.execute(select(t.CalendarYear)).scalars()}
+    cal = Calendar(extra={**s.calendar.extra, **loaded})
+    _calendars[reg.url] = (time.monotonic(), s, cal)
+    return cal
+
+
+def forget(reg: Registry) -> None:
+    """After a notice is loaded: the next calendar(reg) reads the registry again."""
+    _calendars.pop(reg.url, None)
+
+
+def working_days(kind: str) -> int | None:
+    """The deadline of a kind of message in working days (None: in calendar days)."""
     s = settings_mod.load()
     if kind == "transfer":
-        return sent + dt.timedelta(days=s.deadline("transfer_answer_days"))
-    days = {
+        return None
+    return {
         "assist_request": s.deadline("assist_request_answer"),
         "not_found": s.deadline("not_found_answer"),
         "dispute": s.deadline("dispute_answer"),
     }.get(kind, s.deadline("notification_receive"))
-    return s.calendar.add_working_days(sent, days)
+
+
+def due_on(kind: str, sent: dt.date, cal: Calendar | None = None) -> dt.date:
+    """``sent``: the Beijing day the message was sent (beijing.day_of its created_at)."""
+    s = settings_mod.load()
+    days = working_days(kind)
+    if days is None:
+        return sent + dt.timedelta(days=s.deadline("transfer_answer_days"))
+    return (cal or s.calendar).add_working_days(sent, days)
+
+
+def provisional(row: t.Message, cal: Calendar) -> bool:
+    """A due date counted over a year the calendar does not cover (Monday–Friday guessed)."""
+    if row.due_on is None or working_days(row.kind) is None or row.created_at is None:
+        return False
+    return cal.provisional(beijing.day_of(row.created_at), row.due_on)
+
+
+def recompute(session: Session, cal: Calendar, year: int) -> list[dict[str, Any]]:
+    """Open deadlines whose count of working days touches ``year``, counted again with ``cal``:
+    [{id, before, after}] for each due date that moved."""
+    first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    rows = session.execute(select(t.Message).where(t.Message.status.in_(tuple(OPEN)), t.Message.due_on >= first,
+                                                   t.Message.kind != "transfer")).scalars()
+    moved = []
+    for row in rows:
+        sent = beijing.day_of(row.created_at)
+        if sent > last or row.due_on is None:
+            continue
+        after = due_on(row.kind, sent, cal)
+        if after != row.due_on:
+            moved.append({"id": row.id, "before": row.due_on, "after": after, "addressee_code": row.addressee_code,
+                          "person_id": row.sender_person_id})
+            row.due_on = after
+    session.flush()
+    return moved
 
 
 def is_open(status: str) -> bool:
@@ -30,10 +100,10 @@ def overdue(row: t.Message, today: dt.date) -> bool:
     return is_open(row.status) and row.due_on is not None and row.due_on < today
 
 
-def working_days_left(row: t.Message, today: dt.date) -> int | None:
+def working_days_left(row: t.Message, today: dt.date, cal: Calendar | None = None) -> int | None:
     if row.due_on is None or not is_open(row.status):
         return None
-    cal = settings_mod.load().calendar
+    cal = cal or settings_mod.load().calendar
     if row.due_on >= today:
         return cal.working_days_between(today, row.due_on)
     return -cal.working_days_between(row.due_on, today)

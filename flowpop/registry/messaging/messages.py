@@ -19,6 +19,7 @@ from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.messaging import deadlines, kinds, matching
 from flowpop.registry.store import tables as t
 from flowpop.registry.store.chunks import in_chunks
+from flowpop.rules import beijing
 
 
 def subject_of(person: t.Person, stay: t.Stay | None = None) -> dict[str, Any]:
@@ -40,7 +41,7 @@ def new_message(
 ) -> t.Message:
     """``batch``: the caller matches, flushes and writes history for many messages at once."""
     uid = uid or str(uuid.uuid4())
-    sent = (created_at or t.utcnow()).date()
+    sent = beijing.day_of(created_at or t.utcnow())  # the Beijing day: deadlines count from it
     external = addressee_code[:6] not in reg.divisions.home_counties if reg.divisions.home_counties else False
     row = t.Message(
         uid=uid, kind=kind, topic=topic, thread_uid=thread_uid or uid, in_reply_to=in_reply_to,
@@ -49,7 +50,7 @@ def new_message(
         subject_name=str(subject.get("name") or "")[:64] or None,
         subject_birth_date=matching.parse_date(subject.get("birth_date")),
         items=items or {}, text=text, stay_id=stay_id, sender_person_id=person_id, status="new",
-        event_on=event_on, due_on=deadlines.due_on(kind, sent), external=external and not imported,
+        event_on=event_on, due_on=deadlines.due_on(kind, sent, deadlines.calendar(reg)), external=external and not imported,
         imported=imported, candidates=[], version=1, **({"created_at": created_at} if created_at else {}),
     )
     session.add(row)
