@@ -192,6 +192,10 @@ def cli(ctx: click.Context, db: str | None, url: str | None, token: str | None, 
 
 
 def main() -> None:
+    # `import httpx` imports httpx's own command line too (httpx._main: rich's console, pygments; ~40 ms) whenever
+    # rich is installed; this process never runs it, so it is marked absent and httpx keeps its stub (its
+    # __init__ catches the ImportError). Only the `flowpop` command does this, not a program importing flowpop.
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # None: "not importable" (importlib)
     try:
         try:
             cli(prog_name="flowpop")

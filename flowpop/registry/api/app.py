@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import uuid
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -15,20 +17,11 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flowpop import __version__
-from flowpop.registry.api import (
-    deps,
-    problems,
-    routes_admin,
-    routes_bulk,
-    routes_files,
-    routes_inbox,
-    routes_inspect,
-    routes_persons,
-    routes_places,
-)
+from flowpop.registry.api import deps, problems
 from flowpop.registry.kernel import settings as settings_mod
 from flowpop.registry.kernel.errors import Invalid, field_error
 from flowpop.registry.kernel.registry import Registry
@@ -153,13 +146,86 @@ def tag_log_records() -> None:
     logging.setLogRecordFactory(factory)
 
 
+# The route modules in the order the app includes them, each with the paths under /v1 its routes lie on: a
+# pattern claims every path whose first segments it matches, a * matching any one segment ("persons/*/services":
+# /v1/persons/42/services and below). tests/registry/api/test_lazy_routes.py holds this table to the routes.
+ROUTERS: dict[str, tuple[str, ...]] = {
+    "routes_persons": ("persons", "stays"),
+    "routes_admin": ("access-log", "calendar", "divisions", "me", "tokens", "users"),
+    "routes_inbox": ("exchange", "inbox", "persons/*/services", "stays/*/transfer"),
+    "routes_places": ("declarations", "employers", "houses"),
+    "routes_bulk": ("changesets",),
+    "routes_files": ("exports", "imports"),
+    "routes_inspect": ("campaigns", "comanagement", "quality", "rates", "persons/*/certificates"),
+}
+
+
+def claims(pattern: str, segments: list[str]) -> bool:
+    wanted = pattern.split("/")
+    return len(segments) >= len(wanted) and all(w in ("*", s) for w, s in zip(wanted, segments, strict=False))
+
+
+def routers_for(path: str) -> list[str]:
+    """The route modules a request for ``path`` may reach (ROUTERS); every one for a path outside /v1 or one that
+    none claims (/openapi.json, /docs, a path no route has: its 404 is then the whole app's)."""
+    segments = path.split("/")[1:]
+    if len(segments) > 1 and segments[0] == "v1":
+        names = [name for name, patterns in ROUTERS.items() if any(claims(p, segments[1:]) for p in patterns)]
+        if names:
+            return names
+    return list(ROUTERS)
+
+
 class RegistryApp(FastAPI):
+    """With ``lazy_routes``, a route module is imported and included when the first request that may reach it
+    arrives (a one-command process, the embedded CLI, builds the routes of one area instead of all of them).
+    The routes are the same objects with the same dependencies (caller, rights, validation, the query check) and
+    the same relative order as when all are included at once; only when they are built differs."""
+
+    _routers: dict[str, BaseRoute]
+    _pending: list[str]
+    _base_routes: int
+
     def build_middleware_stack(self) -> ASGIApp:
         return RequestId(super().build_middleware_stack())
 
+    def include_routes(self, names: list[str] | None = None) -> None:
+        """Include the named route modules (default: every one not yet included), keeping ROUTERS' order."""
+        wanted = [name for name in (self._pending if names is None else names) if name in self._pending]
+        if not wanted:
+            return
+        with _INCLUDING:
+            for name in wanted:
+                if name not in self._pending:
+                    continue
+                module = import_module(f"flowpop.registry.api.{name}")
+                before = len(self.router.routes)
+                self.include_router(module.router, responses=ERRORS, dependencies=[Depends(deps.known_query)])
+                (self._routers[name],) = self.router.routes[before:]  # one entry per included router
+                self._pending.remove(name)
+            included = [route for name in ROUTERS if (route := self._routers.get(name)) is not None]
+            self.router.routes[self._base_routes:] = included
+            changed = getattr(self.router, "_mark_routes_changed", None)
+            if callable(changed):
+                changed()
 
-def create_app(db: str | Path | Registry, *, embedded: bool = False) -> FastAPI:
-    """``embedded``: requests without a token act as the local administrator (in-process use only)."""
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._pending and scope["type"] in ("http", "websocket"):
+            self.include_routes(routers_for(scope["path"]))
+        await super().__call__(scope, receive, send)
+
+    def openapi(self) -> dict[str, Any]:
+        self.include_routes()  # the document lists every operation, whichever were reached so far
+        return super().openapi()
+
+
+_INCLUDING = threading.RLock()
+
+
+def create_app(db: str | Path | Registry, *, embedded: bool = False, lazy_routes: bool | None = None) -> FastAPI:
+    """``embedded``: requests without a token act as the local administrator (in-process use only).
+    ``lazy_routes`` (default: ``embedded``): each route module is built when a request first needs it
+    (:class:`RegistryApp`); a server builds them all at its start."""
     tag_log_records()
     settings_mod.load()  # a settings file with an unknown key or a bad value stops the start (ConfigError)
     app = RegistryApp(
@@ -196,6 +262,7 @@ def create_app(db: str | Path | Registry, *, embedded: bool = False) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    for module in (routes_persons, routes_admin, routes_inbox, routes_places, routes_bulk, routes_files, routes_inspect):
-        app.include_router(module.router, responses=ERRORS, dependencies=[Depends(deps.known_query)])
+    app._routers, app._pending, app._base_routes = {}, list(ROUTERS), len(app.router.routes)
+    if not (embedded if lazy_routes is None else lazy_routes):
+        app.include_routes()
     return app
