@@ -256,6 +256,8 @@ def same_as_stored(ctx: Context, values: dict[str, str], check: idnumber.IdCheck
     if not (values.get("name") and values.get("household_code")) or (
             has_stay and (stay is None or not (values.get("residence_code") and values.get("arrived_on")))):
         return False
+    if person.get("sex", check.sex) != check.sex or person.get("birth_date", check.birth_date) != check.birth_date:
+        return False  # the record contradicts its own number: a conflict for the full check to report
     actor = ctx.actor
     if actor.prefix and not (actor.covers(person["household_code"])
                              or (has_stay and actor.covers(stay["residence_code"]))):  # type: ignore[index]  # has_stay: stay was checked above
