@@ -59,12 +59,6 @@ DEFAULTS: dict[str, Any] = {
         "checkups": 1.0,  # 孕环情检查 every checkup_interval_months (seed 001 第十八条: 应当参加)
         "certificate_issued": 1.0,  # 办证率 (seed 003: 均达100%)
         "outflow_inquiries": 1.0,  # 流出人口函查率 (seed 003: 均达100%)
-        "key_requests_on_time": 1.0,  # 协查 within assist_request_send of registering a key target (seed 000)
-        "service_notices_on_time": 1.0,  # 通报 within notification_send of a service (seed 000)
-        "certificate_on_time": 0.95,  # 婚育证明 shown within certificate_show_days (as 持证率/查验率)
-        "checkups": 1.0,  # 孕环情检查 every checkup_interval_months (seed 001 第十八条: 应当参加)
-        "certificate_issued": 1.0,  # 办证率 (seed 003: 均达100%)
-        "outflow_inquiries": 1.0,  # 流出人口函查率 (seed 003: 均达100%)
     },
     # who counts as floating population (流动人口): 条例 第二条 and seed 001 第二条; docs/rules.md
     "floating": {
