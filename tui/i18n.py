@@ -166,6 +166,7 @@ UI = labels.Catalog({
     "to": ("收件", "To"),
     "sent": ("发出", "Sent"),
     "due": ("截止", "Due"),
+    "due_provisional": ("（暂定：该年节假日未载入）", " (provisional: that year's holidays not loaded)"),
     "items": ("事项", "Items"),
     "outcome": ("办理结果", "Outcome"),
     "key_read": ("已读", "Read"),

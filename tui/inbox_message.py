@@ -171,7 +171,7 @@ class MessageScreen(BaseScreen, MessageActions):
                               "→   ", pair(t("to"), tail(m.addressee_name or m.addressee_code, 30)))
         dates = pair(t("sent"), when(m.created_at))
         if m.due_on:
-            dates.append_text(pair(t("due"), day(m.due_on)))
+            dates.append_text(pair(t("due"), day(m.due_on) + (t("due_provisional") if m.due_provisional else "")))
         if m.working_days_left is not None:
             dates.append_text(pair(t("col_left"), str(m.working_days_left)))
         lines = [head, route, dates]
