@@ -28,6 +28,7 @@ from flowpop.registry.kernel.validation import category
 from flowpop.registry.messaging import messages
 from flowpop.registry.people import persons, stays, survivors
 from flowpop.registry.people.search import person_conditions
+from flowpop.registry.people.sides import SIDES
 from flowpop.registry.places import houses
 from flowpop.registry.store import bulk_insert
 from flowpop.registry.store import tables as t
@@ -342,6 +343,14 @@ def _plan_merge(session: Session, values: dict[str, Any], ids: list[int]) -> Any
     for part in in_chunks(kept):
         open_kept.update(session.execute(select(t.Stay.person_id).where(t.Stay.person_id.in_(part),
                                                                         t.Stay.status == "open")).scalars())
+    # each side's registration of the open stays (co-management): a merged record's registration of the same
+    # flow carries over to the kept record's open stay, so a pair merged into one record is both-sided
+    sides_cols = (t.Stay.id, t.Stay.person_id, t.Stay.household_code, t.Stay.residence_code,
+                  *(getattr(t.Stay, c) for c in SIDES.values()))
+    open_sides: dict[int, Any] = {}
+    for part in in_chunks(sorted(set(ids) | set(kept))):
+        for row in session.execute(select(*sides_cols).where(t.Stay.person_id.in_(part), t.Stay.status == "open")):
+            open_sides[row.person_id] = row
 
     def plan(person: dict[str, Any], stay: dict[str, Any] | None) -> tuple[dict, dict] | dict[str, str]:
         keep = keeper.get(person["id"])
@@ -360,6 +369,14 @@ def _plan_merge(session: Session, values: dict[str, Any], ids: list[int]) -> Any
                              "person_id": keep}
             before["stay"] = {"status": stay["status"], "end_reason": stay["end_reason"], "ended_at": stay["ended_at"],
                               "person_id": person["id"]}
+            gone, kept_stay = open_sides.get(person["id"]), open_sides.get(keep)
+            if gone is not None and kept_stay is not None and (gone.household_code[:6], gone.residence_code[:6]) == (
+                    kept_stay.household_code[:6], kept_stay.residence_code[:6]):
+                carried = {c: _json(getattr(gone, c)) for c in SIDES.values()
+                           if getattr(gone, c) is not None and getattr(kept_stay, c) is None}
+                if carried:
+                    after["kept_stay"] = {"id": kept_stay.id, **carried}
+                    before["kept_stay"] = {"id": kept_stay.id, **dict.fromkeys(carried)}
         before["stays_moved"] = after["stays_moved"] = moved
         return before, after
 
@@ -477,7 +494,7 @@ def _date_values(values: dict[str, Any]) -> dict[str, Any]:
     for k, v in values.items():
         if k in DATES and isinstance(v, str):
             v = dt.date.fromisoformat(v)
-        elif k == "ended_at" and isinstance(v, str):
+        elif k in ("ended_at", *SIDES.values()) and isinstance(v, str):
             v = dt.datetime.fromisoformat(v)
         out[k] = v
     return out
@@ -518,12 +535,15 @@ def _write(session: Session, actor: Actor, cs: t.Changeset, items: list[Item], *
         if src.get("stay") and item.stay_id:
             values = _date_values(src["stay"])
             stay_groups[tuple(sorted(values))].append({"b_id": item.stay_id, **values})
+        if src.get("kept_stay"):  # a merge: the merged record's side registrations carried to the kept stay
+            values = _date_values({k: v for k, v in src["kept_stay"].items() if k != "id"})
+            stay_groups[tuple(sorted(values))].append({"b_id": src["kept_stay"]["id"], **values})
         for sid in item.after.get("stays_moved", []):
             moved.append({"b_id": sid, "person_id": item.person_id if revert else item.after["merged_into"]})
         changes = {}
-        for part in ("person", "stay"):
+        for part in ("person", "stay", "kept_stay"):
             for k, v in (src.get(part) or {}).items():
-                changes[f"{part}.{k}" if part == "stay" else k] = [(other.get(part) or {}).get(k), v]
+                changes[k if part == "person" else f"{part}.{k}"] = [(other.get(part) or {}).get(k), v]
         hist.append(history.entry(actor, entity="person", entity_id=item.person_id, person_id=item.person_id,
                                   action=("revert:" if revert else "bulk:") + cs.operation, changes=changes,
                                   reason=cs.reason, changeset_id=cs.id, at=now))

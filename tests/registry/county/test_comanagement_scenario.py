@@ -278,3 +278,22 @@ def test_imported_stays_take_part(client, admins) -> None:
     assert (result.inserted, result.updated) == (1, 2), result
     report = client.reports.comanagement(by="pair", division=CITY)
     assert [(r.key, r.both, r.missing_outflow, r.missing_inflow) for r in report.rows] == [(f"{SX}-{SY}", 2, 1, 0)]
+
+
+def test_merged_records_of_one_flow_are_co_managed_until_reverted(client, admins) -> None:
+    """Two records of one person (a different ID number on each side) merged into one: the household side's
+    registration carries over to the kept record's stay; reverting the merge takes it back."""
+    inflow = admins[SY].persons.create(**fields(number(), SX, SY))
+    outflow = admins[SX].persons.create(**fields(number(), SX, SY))
+    before = client.reports.comanagement(division=CITY).total
+    assert (before.both, before.unmanaged) == (0, 2)
+    preview = client.changesets.plan(operation="merge", selection={"ids": [inflow.id, outflow.id]},
+                                     values={"keep": inflow.id, "archive_open_stays": True}, reason="同一人两条记录")
+    client.changesets.apply(preview.id)
+    merged = client.reports.comanagement(division=CITY).total
+    assert (merged.both, merged.unmanaged) == (1, 0)
+    stay = next(s for s in client.persons.get(inflow.id).stays if s.status == "open")
+    assert stay.inflow_registered_at and stay.outflow_registered_at
+    client.changesets.revert(preview.id)
+    after = client.reports.comanagement(division=CITY).total
+    assert (after.both, after.unmanaged) == (0, 2)
