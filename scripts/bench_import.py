@@ -26,6 +26,7 @@ import datetime as dt
 import json
 import os
 import random
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -46,6 +47,8 @@ HEADER = ["姓名", "身份证号", "性别", "出生日期", "民族", "户籍�
 REGIONS = ("360102", "510104", "520102", "430102", "350627", "362201")
 VILLAGES = ("350404001001", "350404001002", "350404002001")
 WRITER_PERIOD = 0.1
+# CPU seconds of each run (a machine shared with other work stretches wall-clock times, not these)
+CPU: dict[str, float] = {}
 
 
 def log(text: str) -> None:
@@ -77,9 +80,16 @@ def generate(path: Path, rows: int) -> None:
 # ---------------------------------------------------------------------------------------------- plain loads
 
 
+def cpu(who: int) -> float:
+    """CPU seconds (user + system) used so far by this process (RUSAGE_SELF) or its ended children."""
+    used = resource.getrusage(who)
+    return used.ru_utime + used.ru_stime
+
+
 def plain_executemany(path: Path, db: Path) -> float:
     """csv + executemany into a table of text columns with one index (on the ID number), one transaction."""
     db.unlink(missing_ok=True)
+    CPU["executemany"] = -cpu(resource.RUSAGE_SELF)
     started = time.perf_counter()
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -91,6 +101,7 @@ def plain_executemany(path: Path, db: Path) -> float:
         conn.executemany(f"INSERT INTO plain VALUES ({', '.join('?' * len(header))})", reader)
     conn.commit()
     conn.close()
+    CPU["executemany"] += cpu(resource.RUSAGE_SELF)
     return time.perf_counter() - started
 
 
@@ -99,8 +110,10 @@ def plain_sqlite_utils(path: Path, db: Path) -> float | None:
     if utils is None:
         return None
     db.unlink(missing_ok=True)
+    before = cpu(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run([utils, "insert", str(db), "rows", str(path), "--csv"], check=True)
+    CPU["sqlite_utils"] = cpu(resource.RUSAGE_CHILDREN) - before
     return time.perf_counter() - started
 
 
@@ -155,9 +168,11 @@ def run_import(db: str, path: Path) -> tuple[float, dict[str, Any]]:
     flowpop_bin = Path(sys.executable).parent / "flowpop"
     cmd = [str(flowpop_bin) if flowpop_bin.exists() else "flowpop", "--db", db, "import", str(path), "--skip-bad",
            "--yes", "--format", "json", "--errors", str(path.with_suffix(".errors.csv"))]
+    before = cpu(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(cmd, stdout=subprocess.PIPE, check=False)
     elapsed = time.perf_counter() - started
+    CPU["last_import"] = cpu(resource.RUSAGE_CHILDREN) - before  # the command and its helper processes
     if done.returncode not in (0, 4):
         raise SystemExit(f"flowpop import failed (exit {done.returncode})")
     return elapsed, json.loads(done.stdout)
@@ -209,15 +224,17 @@ def bench_store(label: str, db: str, path: Path, workdir: Path, writer_on: bool)
         (seconds, result), writes = with_writer(db, person, workdir, lambda: run_import(db, path))
     else:
         (seconds, result), writes = run_import(db, path), {}
+    first_cpu = CPU["last_import"]
     log(f"  {seconds:.1f} s: {result['inserted']:,} inserted, {result['rejected']} rejected; writer: {writes}")
     log(f"{label}: the same file again …")
     again, second = run_import(db, path)
     log(f"  {again:.1f} s: {second['unchanged']:,} unchanged, {second['updated'] + second['inserted']} written")
-    return {"import": seconds, "result": result, "again": again, "second": second, "writer": writes}
+    return {"import": seconds, "result": result, "again": again, "second": second, "writer": writes,
+            "import_cpu": first_cpu, "again_cpu": CPU["last_import"]}
 
 
-def row(name: str, value: str, target: str = "", verdict: str = "") -> None:
-    print(f"{name:<58} {value:>12}  {target:<28} {verdict}")
+def row(name: str, value: str, target: str = "", verdict: str = "", used: float | None = None) -> None:
+    print(f"{name:<58} {value:>9} {'' if used is None else f'{used:.2f}':>9}  {target:<24} {verdict}")
 
 
 def main() -> int:
@@ -259,25 +276,28 @@ def main() -> int:
         figures["pg"] = bench_store("PostgreSQL", url, path, workdir, not args.no_writer)
 
     print(f"\n## legacy import of {args.rows:,} rows ({path.stat().st_size / 1e6:.0f} MB, 12 columns)\n")
-    row("figure", "seconds", "target", "verdict")
+    row("figure", "wall s", "target", "verdict (ratio of wall seconds; CPU-seconds ratio beside it)")
+    print(f"{'':<58} {'':>9} {'CPU s':>9}")
     if "sqlite" in figures:
         s, plain, utils = figures["sqlite"], figures["executemany"], figures["sqlite_utils"]
         ratio = s["import"] / plain
-        row("csv + executemany, table with one index (SQLite)", f"{plain:.2f}")
+        row("csv + executemany, table with one index (SQLite)", f"{plain:.2f}", used=CPU["executemany"])
         if utils is None:
             row("sqlite-utils insert --csv", "n/a", "pip install -e '.[bench]'")
         else:
-            row("sqlite-utils insert --csv", f"{utils:.2f}")
+            row("sqlite-utils insert --csv", f"{utils:.2f}", used=CPU["sqlite_utils"])
         row("flowpop import --skip-bad (SQLite)", f"{s['import']:.2f}", "≤ 3 × executemany",
-            f"ratio {ratio:.2f} ({'ok' if ratio <= 3 else 'MISSED'})")
+            f"ratio {ratio:.2f} ({'ok' if ratio <= 3 else 'MISSED'}); CPU {s['import_cpu'] / CPU['executemany']:.2f}",
+            used=s["import_cpu"])
         if utils is not None:
             row("  … against sqlite-utils", "", "faster", f"ratio {s['import'] / utils:.2f} "
-                f"({'ok' if s['import'] < utils else 'MISSED'})")
+                f"({'ok' if s['import'] < utils else 'MISSED'}); CPU {s['import_cpu'] / CPU['sqlite_utils']:.2f}")
         _again(s)
     if "pg" in figures:
         s, copy = figures["pg"], figures["copy"]
         row("COPY, table with one index (PostgreSQL)", f"{copy:.2f}")
-        row("flowpop import --skip-bad (PostgreSQL)", f"{s['import']:.2f}", "", f"ratio {s['import'] / copy:.2f}")
+        row("flowpop import --skip-bad (PostgreSQL)", f"{s['import']:.2f}", "", f"ratio {s['import'] / copy:.2f}",
+            used=s["import_cpu"])
         _again(s)
     return 0
 
@@ -285,7 +305,8 @@ def main() -> int:
 def _again(s: dict[str, Any]) -> None:
     ratio = s["again"] / s["import"]
     row(f"  the same file again ({s['second']['unchanged']:,} unchanged)", f"{s['again']:.2f}", "≤ 0.5 × the import",
-        f"ratio {ratio:.2f} ({'ok' if ratio <= 0.5 else 'MISSED'})")
+        f"ratio {ratio:.2f} ({'ok' if ratio <= 0.5 else 'MISSED'}); CPU {s['again_cpu'] / s['import_cpu']:.2f}",
+        used=s["again_cpu"])
     w = s["writer"]
     if w:
         row(f"  longest wait of a concurrent writer ({w['writes']} writes)", f"{w['longest']:.2f}",

@@ -40,7 +40,8 @@ class Batch:
         self.reg, self.id = reg, batch_id
         now = t.utcnow()
         self.state: dict[str, Any] = {
-            "id": batch_id, "kind": kind, "filename": filename[:200], "status": "running", "stage": "check",
+            "id": batch_id, "kind": kind, "filename": filename[:200], "status": "running",
+            "stage": "import" if options.get("skip_bad") and not options.get("dry_run") else "check",
             "total": expected, "done": 0, "last_line": 1, "inserted": 0, "updated": 0, "unchanged": 0, "rejected": 0,
             "options": options, "created_by": actor.username, "started_at": now, "updated_at": now,
             "finished_at": None}
