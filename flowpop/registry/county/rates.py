@@ -15,6 +15,7 @@ from sqlalchemy import Date, and_, case, cast, exists, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from flowpop.labels import LABELS
+from flowpop.registry.county import duties
 from flowpop.registry.kernel import settings as settings_mod
 from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.kernel.errors import Invalid, field_error
@@ -48,6 +49,7 @@ RATES: dict[str, tuple[str, str, str, bool]] = {
     "requests_answered": ("协查反馈率", "requests answered", "requests_answered", True),
     "requests_on_time": ("反馈及时率", "answered on time", "requests_on_time", True),
     "notifications_received": ("通报接收率", "notifications received", "notifications_received", True),
+    **duties.RATES,  # deadlines and intervals the seeds set (county.duties)
 }
 
 
@@ -225,6 +227,7 @@ def counts(reg: Registry, session: Session, period: str, prefix: str, width: int
                                         "requests_on_time": (on_time, request),
                                         "notifications_received": (and_(notice, M.status == "closed"), notice)},
                        m_where)
+    results |= duties.counts(reg, session, prefix, width, start_at, end_at, start.date(), end_day)
     return results
 
 
@@ -266,7 +269,7 @@ def trend(reg: Registry, session: Session, actor: Actor, quarters: list[str], di
 def shortfall(reg: Registry, session: Session, actor: Actor, key: str, period: str,
               division: str | None = None, limit: int = 500) -> list[int]:
     """Person ids behind a rate's gap: the records that keep it from 100% (or above zero, for stale departures)."""
-    if key not in RATES:
+    if key not in RATES and key not in duties.LISTS:
         raise Invalid([field_error("key", "unknown_rate", "未知的比率", f"unknown rate; use {', '.join(RATES)}")])
     start, end, quarter = period_bounds(period)
     start_at, end_at = period_utc(period)
@@ -276,6 +279,8 @@ def shortfall(reg: Registry, session: Session, actor: Actor, key: str, period: s
         if node is not None and prefix_of(node.code, node.level).startswith(prefix):
             prefix = prefix_of(node.code, node.level)
     end_day = (end - dt.timedelta(seconds=1)).date()
+    if key in duties.LISTS:
+        return duties.behind(reg, session, key, prefix, start_at, end_at, start.date(), end_day, limit)
     dialect = session.get_bind().dialect.name
     S, P, CI = t.Stay, t.Person, t.CampaignItem
     in_scope = code_range(S.residence_code, prefix)

@@ -300,7 +300,11 @@ def send(reg: Registry, session: Session, actor: Actor, data: Any) -> t.Message:
     addressee = data.addressee_code
     if data.kind == "dispute":
         addressee = county_of(addressee)
-    return messages.new_message(reg, session, actor, kind=data.kind, topic=data.topic, sender_code=sender or "",
+    # a key target's 协查 runs from her registration: event_on keeps its day (deadlines.sent_late)
+    stay = session.get(t.Stay, person.current_stay_id) if person is not None and person.current_stay_id else None
+    event_on = deadlines.key_target_registered_on(person, stay, t.utcnow().date()) \
+        if data.kind == "assist_request" and person is not None else None
+    return messages.new_message(reg, session, actor, kind=data.kind, topic=data.topic, sender_code=sender or "", event_on=event_on,
                        addressee_code=addressee, subject=subject, items=data.items, text=data.text,
                        person_id=person.id if person else None,
                        # a 查无此人 is about the stay it found empty: it closes with it (messages.close_with_subject)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from flowpop.registry.kernel import settings as settings_mod
 from flowpop.registry.kernel.registry import Registry
+from flowpop.registry.kernel.validation import age_on
 from flowpop.registry.store import tables as t
 from flowpop.rules import beijing
 from flowpop.rules.workdays import Calendar
@@ -107,6 +108,32 @@ def working_days_left(row: t.Message, today: dt.date, cal: Calendar | None = Non
     if row.due_on >= today:
         return cal.working_days_between(today, row.due_on)
     return -cal.working_days_between(row.due_on, today)
+
+
+# what a message must be sent within, counted from its event_on (the day of the event it reports): a service's
+# 通报 from the service (seed 000), a key target's 协查 from her registration (seed 000; inbox.workflow.send)
+SEND_WITHIN = {("notification", "service_provided"): "notification_send", ("assist_request", None): "assist_request_send"}
+
+
+def sent_late_by(created_at: dt.datetime, event_on: dt.date, deadline: str) -> bool:
+    """Sent (the Beijing day of ``created_at``) after the setting ``deadline``'s working days from ``event_on``."""
+    s = settings_mod.load()
+    return beijing.day_of(created_at) > s.calendar.add_working_days(event_on, s.deadline(deadline))
+
+
+def key_target_registered_on(person: t.Person, stay: t.Stay | None, day: dt.date) -> dt.date | None:
+    """The Beijing day a key target's (married woman of 15–49) cross-county stay was registered: her 协查 is
+    due within assist_request_send working days of it (seed 000); None for anyone else."""
+    if stay is None or person.category != "married_female" or stay.household_code[:6] == stay.residence_code[:6]:
+        return None
+    return beijing.day_of(stay.created_at) if 15 <= age_on(person.birth_date, day) <= 49 else None
+
+
+def sent_late(row: t.Message) -> bool:
+    """A 通报 or 协查 sent later than its send deadline allows (SEND_WITHIN); an imported one is the other
+    registry's to judge."""
+    deadline = SEND_WITHIN.get((row.kind, row.topic))
+    return bool(deadline and row.event_on and not row.imported and sent_late_by(row.created_at, row.event_on, deadline))
 
 
 def accountable(row: t.Message) -> tuple[str, str]:

@@ -1,0 +1,424 @@
+"""Duties the seeds set with a deadline or an interval (docs/rules.md), counted as rates beside the others
+(county.rates adds them to every report) and each with the list of the people behind its gap:
+
+- 协查 for a key target submitted within 5 working days of registering her (seed 000);
+- 通报 of a service within 5 working days of providing it (seed 000), charged to the employer's place
+  (从业地) when she works for a registered employer (seed 000: "凡从业企业……没有及时通报的,主要责任在从业地");
+- 婚育证明 shown within 10 days of arrival (seed 001 第十二条; 30 in some places, seed 000);
+- 孕环情检查 every 6 months (seed 001 第十八条), due and overdue;
+- the household side's 办证率 and 函查率 (seeds 001, 003).
+
+Working-day deadlines are worked out in Python with the holiday calendar (rules.workdays) over the
+period's rows (key targets registered or served in one period), not in SQL; the rest are queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import ColumnElement, Date, and_, case, cast, exists, func, not_, or_, select
+from sqlalchemy.orm import Session
+
+from flowpop.registry.kernel import settings as settings_mod
+from flowpop.registry.kernel.auth import code_range
+from flowpop.registry.kernel.registry import Registry, today
+from flowpop.registry.kernel.validation import years_before
+from flowpop.registry.messaging import deadlines
+from flowpop.registry.people import stays
+from flowpop.registry.store import tables as t
+from flowpop.registry.store.scans import unindexed
+from flowpop.rules import beijing
+from flowpop.rules.divisions_source import prefix_of
+
+Counts = dict[str, list[int]]  # division prefix → [numerator, denominator] (as county.rates)
+
+RATES: dict[str, tuple[str, str, str, bool]] = {
+    # key: (中文, English, target key, higher is better)
+    "key_requests_on_time": (
+        "重点对象协查及时率",
+        "key-target requests sent in time",
+        "key_requests_on_time",
+        True,
+    ),
+    "service_notices_on_time": (
+        "服务通报及时率",
+        "service notifications sent in time",
+        "service_notices_on_time",
+        True,
+    ),
+    "certificate_on_time": ("婚育证明按时交验率", "certificate shown in time", "certificate_on_time", True),
+    "checkups": ("孕环情检查率", "checkups up to date", "checkups", True),
+    "certificate_issued": ("婚育证明办证率", "certificates issued (outflow)", "certificate_issued", True),
+    "outflow_inquiries": ("流出人口函查率", "outflow persons inquired (函查)", "outflow_inquiries", True),
+}
+# lists that are no rate's gap: the key targets whose checkup falls due within DUE_SOON_DAYS
+LISTS = frozenset({*RATES, "checkups_due"})
+DUE_SOON_DAYS = 30
+
+
+def months_before(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` earlier (the month's last day when it has no such day)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    month += 1
+    for last in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def _key_target(born: Any, day: dt.date) -> ColumnElement[bool]:
+    """Married women of 15–49 on ``day`` (重点服务管理对象), as county.rates counts them."""
+    return and_(
+        t.Person.category == "married_female", born > years_before(day, 50), born <= years_before(day, 15)
+    )
+
+
+def _cross() -> ColumnElement[bool]:
+    return func.substr(t.Stay.household_code, 1, 6) != func.substr(t.Stay.residence_code, 1, 6)
+
+
+def _row(code: str, width: int) -> str:
+    """The row a code counts in: its first ``width`` characters, or "" (the total only) when the code is not as
+    deep as the rows (a household registered to a county counts in no township's row)."""
+    cut = code[:width]
+    return "" if width > 6 and cut.endswith("000") else cut
+
+
+def _add(counts: Counts, code: str, width: int, hit: bool, whole: int = 1) -> None:
+    cell = counts.setdefault(_row(code, width), [0, 0])
+    cell[0] += int(hit)
+    cell[1] += whole
+
+
+def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
+
+
+# --------------------------------------------------------------------- 协查 for key targets, 5 working days
+
+
+def _registering_side(reg: Registry, jurisdiction: str | None, residence: str, household: str) -> str:
+    """The code of the side that registered a stay (its creator's jurisdiction): the household side for an
+    outflow registration, the residence side otherwise (the local administrator registers as the residence side,
+    as messages.on_stay has it)."""
+    if jurisdiction:
+        node = reg.divisions.get(jurisdiction)
+        prefix = prefix_of(node.code, node.level) if node else jurisdiction
+        if not residence.startswith(prefix) and household.startswith(prefix):
+            return household
+    return residence
+
+
+def key_requests(
+    reg: Registry, session: Session, prefix: str, start_at: dt.datetime, end_at: dt.datetime, end_day: dt.date
+) -> list[tuple[int, str, dt.date, dt.date | None, dt.date]]:
+    """Key targets' cross-county stays registered in [start_at, end_at): (person id, the registering side's
+    code, the day registered, the day the first 协查 about her was sent since then or None, the day it is due)."""
+    S, P, U, M = t.Stay, t.Person, t.User, t.Message
+    rows = session.execute(
+        select(S.person_id, S.residence_code, S.household_code, S.created_at, U.jurisdiction_code)
+        .join(P, P.id == S.person_id)
+        .outerjoin(U, U.username == S.created_by)
+        .where(
+            S.created_at >= start_at,
+            S.created_at < end_at,
+            S.status.in_(tuple(stays.LIVED)),
+            _cross(),
+            _key_target(P.birth_date, end_day),
+            or_(code_range(S.residence_code, prefix), code_range(S.household_code, prefix)),
+        )
+    ).all()
+    sent: dict[int | None, list[dt.datetime]] = {}
+    for ids in _chunks(sorted({r[0] for r in rows})):
+        for pid, at in session.execute(
+            select(M.sender_person_id, M.created_at).where(
+                M.kind == "assist_request", M.sender_person_id.in_(ids)
+            )
+        ).all():
+            sent.setdefault(pid, []).append(at)
+    days = settings_mod.load().deadline("assist_request_send")
+    calendar = settings_mod.load().calendar
+    out = []
+    for pid, residence, household, created, jurisdiction in rows:
+        side = _registering_side(reg, jurisdiction, residence, household)
+        if not side.startswith(prefix):
+            continue
+        first = min((at for at in sent.get(pid, []) if at >= created), default=None)
+        registered = beijing.day_of(created)
+        out.append(
+            (
+                pid,
+                side,
+                registered,
+                beijing.day_of(first) if first else None,
+                calendar.add_working_days(registered, days),
+            )
+        )
+    return out
+
+
+# --------------------------------------------------------------------- 通报 of a service, 5 working days
+
+
+def service_notices(
+    reg: Registry, session: Session, prefix: str, start_at: dt.datetime, end_at: dt.datetime
+) -> list[tuple[int | None, str, bool]]:
+    """Service notifications sent in [start_at, end_at): (person id, the place that answers for it, sent in
+    time). The place is the sender (the residence township), or the employer's division (从业地) when the
+    stay it was about names an employer registered here."""
+    M, S, E = t.Message, t.Stay, t.Employer
+    rows = session.execute(
+        select(M.sender_person_id, M.sender_code, M.event_on, M.created_at, E.division_code)
+        .outerjoin(S, S.id == M.stay_id)
+        .outerjoin(E, E.uscc == S.employer_code)
+        .where(
+            M.kind == "notification",
+            M.topic == "service_provided",
+            M.created_at >= start_at,
+            M.created_at < end_at,
+            M.imported.is_(False),
+        )
+    ).all()
+    out = []
+    for pid, sender, event_on, created, employer_place in rows:
+        place = employer_place or sender
+        if place.startswith(prefix) and event_on is not None:
+            out.append((pid, place, not deadlines.sent_late_by(created, event_on, "notification_send")))
+    return out
+
+
+# --------------------------------------------------------------------- 婚育证明 shown within N days of arrival
+
+
+def _days_between(later: Any, earlier: Any, dialect: str) -> Any:
+    if dialect == "sqlite":
+        return func.julianday(later) - func.julianday(earlier)
+    return cast(later, Date) - cast(earlier, Date)
+
+
+def _certificate_where(
+    prefix: str, start_day: dt.date, end_day: dt.date, dialect: str
+) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """(shown in time, counted): key targets arriving in the period from another county; counted once the
+    deadline has passed or the certificate was shown."""
+    S, P, C = t.Stay, t.Person, t.Certificate
+    days = settings_mod.load().deadline("certificate_show_days")
+    shown = exists().where(
+        C.person_id == P.id,
+        C.verified_on.is_not(None),
+        C.verified_on >= S.arrived_on,
+        _days_between(C.verified_on, S.arrived_on, dialect) <= days,
+    )
+    counted = and_(
+        S.arrived_on >= start_day,
+        S.arrived_on <= end_day,
+        S.status.in_(tuple(stays.LIVED)),
+        _cross(),
+        code_range(S.residence_code, prefix),
+        _key_target(P.birth_date, end_day),
+        or_(S.arrived_on < today() - dt.timedelta(days=days), shown),
+    )
+    return shown, counted
+
+
+# --------------------------------------------------------------------- 孕环情检查 every N months
+
+
+def _checkup_where(prefix: str, end_day: dt.date) -> tuple[ColumnElement[bool], ColumnElement[bool], Any]:
+    """(checked within the interval, counted, the last checkup) for key targets living here from another county
+    on the period's last day (or today, if earlier): counted once a checkup has fallen due, i.e. she arrived an
+    interval ago or has had one."""
+    S, P, V = t.Stay, t.Person, t.ServiceRecord
+    asof = min(end_day, today())
+    since = months_before(asof, settings_mod.load().deadline("checkup_interval_months"))
+    last = (
+        select(func.max(V.provided_on))
+        .where(V.person_id == P.id, V.kind == "checkup", V.provided_on <= asof)
+        .scalar_subquery()
+    )
+    living = and_(
+        unindexed(S.arrived_on) <= asof,
+        or_(S.returned_on.is_(None), S.returned_on >= asof),
+        unindexed(S.status).in_(tuple(stays.LIVED)),
+        _cross(),
+        code_range(S.residence_code, prefix),
+        _key_target(P.birth_date, asof),
+    )
+    checked = func.coalesce(last, dt.date(1900, 1, 1)) > since  # never checked: not up to date
+    return checked, and_(living, or_(S.arrived_on <= since, checked)), last
+
+
+def checkups_due(session: Session, prefix: str, limit: int) -> list[int]:
+    """Key targets living here whose next checkup (an interval after the later of her last checkup and her
+    arrival) falls due within DUE_SOON_DAYS and is not yet overdue."""
+    S, P = t.Stay, t.Person
+    day = today()
+    interval = settings_mod.load().deadline("checkup_interval_months")
+    _checked, _counted, last = _checkup_where(prefix, day)
+    basis = case((and_(last.is_not(None), last > S.arrived_on), last), else_=S.arrived_on)
+    living = and_(
+        unindexed(S.arrived_on) <= day,
+        or_(S.returned_on.is_(None), S.returned_on >= day),
+        S.status == "open",
+        _cross(),
+        code_range(S.residence_code, prefix),
+        _key_target(P.birth_date, day),
+    )
+    soon = and_(
+        basis > months_before(day, interval),
+        basis <= months_before(day + dt.timedelta(days=DUE_SOON_DAYS), interval),
+    )
+    stmt = select(S.person_id).join(P, P.id == S.person_id).where(living, soon)
+    return list(session.execute(stmt.distinct().order_by(S.person_id).limit(limit)).scalars())
+
+
+# --------------------------------------------------------------------- household side: 办证率, 函查率
+
+
+def _outflow(prefix: str, end_day: dt.date) -> ColumnElement[bool]:
+    S, P = t.Stay, t.Person
+    return and_(
+        unindexed(S.arrived_on) <= end_day,
+        or_(S.returned_on.is_(None), S.returned_on >= end_day),
+        unindexed(S.status).in_(tuple(stays.LIVED)),
+        _cross(),
+        code_range(S.household_code, prefix),
+        _key_target(P.birth_date, end_day),
+    )
+
+
+def _issued() -> ColumnElement[bool]:
+    C = t.Certificate
+    return exists().where(C.person_id == t.Person.id, or_(C.issued_on.is_not(None), C.number.is_not(None)))
+
+
+def inquiries(
+    session: Session, prefix: str, end_at: dt.datetime, end_day: dt.date
+) -> list[tuple[int, str, bool]]:
+    """Outflow key targets (household here, living in another county on the period's last day): (person id,
+    household code, whether the household side sent a 协查 about her — by letter: 函查 — since the stay was
+    registered and before the period's end)."""
+    S, P, M = t.Stay, t.Person, t.Message
+    rows = session.execute(
+        select(S.person_id, S.household_code, S.created_at)
+        .join(P, P.id == S.person_id)
+        .where(_outflow(prefix, end_day))
+    ).all()
+    sent: dict[int | None, list[tuple[str, dt.datetime]]] = {}
+    for ids in _chunks(sorted({r[0] for r in rows})):
+        for pid, sender, at in session.execute(
+            select(M.sender_person_id, M.sender_code, M.created_at).where(
+                M.kind == "assist_request", M.sender_person_id.in_(ids), M.created_at < end_at
+            )
+        ).all():
+            sent.setdefault(pid, []).append((sender, at))
+    return [
+        (
+            pid,
+            household,
+            any(sender[:6] == household[:6] and at >= created for sender, at in sent.get(pid, [])),
+        )
+        for pid, household, created in rows
+    ]
+
+
+# --------------------------------------------------------------------- the rates and the lists behind them
+
+
+def counts(
+    reg: Registry,
+    session: Session,
+    prefix: str,
+    width: int,
+    start_at: dt.datetime,
+    end_at: dt.datetime,
+    start_day: dt.date,
+    end_day: dt.date,
+) -> dict[str, Counts]:
+    """Numerator and denominator of each of RATES by division code cut to ``width``."""
+    dialect = session.get_bind().dialect.name
+    S, P = t.Stay, t.Person
+    joined = S.__table__.join(P.__table__, P.id == S.person_id)
+    out: dict[str, Counts] = {key: {} for key in RATES}
+    day = today()
+    for _pid, side, _registered, sent, due in key_requests(reg, session, prefix, start_at, end_at, end_day):
+        if sent is not None or due < day:
+            _add(out["key_requests_on_time"], side, width, sent is not None and sent <= due)
+    for _, place, in_time in service_notices(reg, session, prefix, start_at, end_at):
+        _add(out["service_notices_on_time"], place, width, in_time)
+
+    def grouped(key: str, column: Any, num: Any, den: Any) -> None:
+        group = func.substr(column, 1, width)
+        stmt = (
+            select(
+                group,
+                func.count(func.distinct(S.person_id)).filter(num),
+                func.count(func.distinct(S.person_id)),
+            )
+            .select_from(joined)
+            .where(den)
+            .group_by(group)
+        )
+        for k, n, d in session.execute(stmt).all():
+            _add(out[key], k, width, False, int(d))
+            out[key][_row(k, width)][0] += int(n)
+
+    shown, counted = _certificate_where(prefix, start_day, end_day, dialect)
+    grouped("certificate_on_time", S.residence_code, shown, counted)
+    checked, checkup_due, _last = _checkup_where(prefix, end_day)
+    grouped("checkups", S.residence_code, checked, checkup_due)
+    grouped("certificate_issued", S.household_code, _issued(), _outflow(prefix, end_day))
+    for _pid, household, asked in inquiries(session, prefix, end_at, end_day):
+        _add(out["outflow_inquiries"], household, width, asked)
+    return out
+
+
+def behind(
+    reg: Registry,
+    session: Session,
+    key: str,
+    prefix: str,
+    start_at: dt.datetime,
+    end_at: dt.datetime,
+    start_day: dt.date,
+    end_day: dt.date,
+    limit: int,
+) -> list[int]:
+    """Person ids behind the gap of one of RATES (or the list ``checkups_due``), lowest first."""
+    S, P = t.Stay, t.Person
+    day = today()
+    if key == "key_requests_on_time":
+        late = {
+            pid
+            for pid, _side, _reg, sent, due in key_requests(reg, session, prefix, start_at, end_at, end_day)
+            if (sent is None and due < day) or (sent is not None and sent > due)
+        }
+        return sorted(late)[:limit]
+    if key == "service_notices_on_time":
+        return sorted(
+            {
+                pid
+                for pid, _place, in_time in service_notices(reg, session, prefix, start_at, end_at)
+                if not in_time and pid is not None
+            }
+        )[:limit]
+    if key == "outflow_inquiries":
+        return sorted(
+            {pid for pid, _household, asked in inquiries(session, prefix, end_at, end_day) if not asked}
+        )[:limit]
+    if key == "checkups_due":
+        return checkups_due(session, prefix, limit)
+    if key == "certificate_on_time":
+        shown, counted = _certificate_where(prefix, start_day, end_day, session.get_bind().dialect.name)
+        where = and_(counted, not_(shown))
+    elif key == "checkups":
+        checked, counted, _last = _checkup_where(prefix, end_day)
+        where = and_(counted, not_(checked))
+    else:  # certificate_issued
+        where = and_(_outflow(prefix, end_day), not_(_issued()))
+    stmt = select(S.person_id).join(P, P.id == S.person_id).where(where)
+    return list(session.execute(stmt.distinct().order_by(S.person_id).limit(limit)).scalars())
