@@ -179,8 +179,8 @@ def message_cells(m: Message, selected: bool) -> list[Text]:
         name,
         Text(str(m.subject.get("id_number") or "")),
         Text(tail(m.sender_name or m.sender_code, 10)),
-        Text(short_day(m.due_on) + ("*" if m.due_provisional and m.due_on else ""),  # * provisional: a year
-             style="italic" if m.due_provisional else ""),  # whose holidays are not loaded (flowpop calendar)
+        Text(("*" if m.due_provisional and m.due_on else "") + short_day(m.due_on),  # *: provisional, a year
+             style="italic" if m.due_provisional else ""),  # whose holidays are not loaded (first: clipping keeps it)
         left,
         Text(label("message_status", m.status), style="dim" if m.status in ("closed", "answered") else ""),
     ]

@@ -1,4 +1,4 @@
-"""The console's inbox marks a provisional due date (a year whose holidays are not loaded) with *, and stops
+"""The console's inbox marks a provisional due date (a year whose holidays are not loaded) with a leading *, and stops
 once the State Council's notice for that year is loaded (issue 14 item 4)."""
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ async def test_a_provisional_due_date_is_starred_until_its_years_notice_is_loade
     a.persons.create(**person_fields(household_code=tree.VILLAGE_D1))
     note = next(iter(d.inbox.list(kind="notification")))
     assert note.due_provisional
-    assert await _due_cell(db_url, d, note.id) == "01-20*"
+    assert (await _due_cell(db_url, d, note.id)).startswith("*")
 
     client.calendar.load(HolidayNotice(year=year, holidays=[dt.date(year, 1, 1), dt.date(year, 1, 5)]))
-    assert not (await _due_cell(db_url, d, note.id)).endswith("*")
+    assert not (await _due_cell(db_url, d, note.id)).startswith("*")

@@ -51,12 +51,19 @@ def frozen(session: Session, period: str) -> t.PeriodClose | None:
     return session.get(t.PeriodClose, period) if is_month(period) else None
 
 
+def _closed_row(session: Session, period: str, *columns: Any) -> Any:
+    """Some columns of a closed month's row (the basis is large: a report reads the figures only)."""
+    if not is_month(period):
+        return None
+    return session.execute(select(*columns).where(t.PeriodClose.period == period)).first()
+
+
 def ensure(reg: Registry, actor: Actor, period: str) -> None:
     """Freeze a closed month on its first query (call before opening the reading session)."""
     if not is_closed(period):
         return
     with reg.reading() as session:
-        if frozen(session, period) is not None:
+        if _closed_row(session, period, t.PeriodClose.period) is not None:
             return
     freeze(reg, period, f"{actor.username} (自动：截止后首次查询)")
 
@@ -136,7 +143,7 @@ def report(reg: Registry, session: Session, actor: Actor, period: str, level: st
     """The rates of ``period``: a closed month's frozen figures (ensure() froze them), else the live ones."""
     actor.require("read")
     prefix, width = rates.scope(reg, actor, level, division)
-    close_row = frozen(session, period)
+    close_row = _closed_row(session, period, t.PeriodClose.figures, t.PeriodClose.closed_at)
     if close_row is None:
         return rates.report(reg, period, level, prefix, rates.counts(reg, session, period, prefix, width))
     out = rates.report(reg, period, level, prefix, regroup(close_row.figures, prefix, width))
@@ -146,7 +153,8 @@ def report(reg: Registry, session: Session, actor: Actor, period: str, level: st
 def shortfall(reg: Registry, session: Session, actor: Actor, key: str, period: str, division: str | None = None,
               limit: int = 500) -> list[int]:
     """The records behind a rate's gap; for a closed month, those frozen at its close."""
-    close_row = frozen(session, period)
+    actor.require("read")
+    close_row = _closed_row(session, period, t.PeriodClose.basis)
     if close_row is None or key not in close_row.basis:
         return rates.shortfall(reg, session, actor, key, period, division, limit)
     prefix, _ = rates.scope(reg, actor, "village", division)
