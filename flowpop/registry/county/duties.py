@@ -141,7 +141,7 @@ def key_requests(
         ).all():
             sent.setdefault(pid, []).append(at)
     days = settings_mod.load().deadline("assist_request_send")
-    calendar = settings_mod.load().calendar
+    calendar = deadlines.calendar(reg)  # with the holiday notices loaded into the registry
     out = []
     for pid, residence, household, created, jurisdiction in rows:
         side = _registering_side(reg, jurisdiction, residence, household)
@@ -183,11 +183,12 @@ def service_notices(
             M.imported.is_(False),
         )
     ).all()
+    cal = deadlines.calendar(reg)
     out = []
     for pid, sender, event_on, created, employer_place in rows:
         place = employer_place or sender
         if place.startswith(prefix) and event_on is not None:
-            out.append((pid, place, not deadlines.sent_late_by(created, event_on, "notification_send")))
+            out.append((pid, place, not deadlines.sent_late_by(created, event_on, "notification_send", cal)))
     return out
 
 

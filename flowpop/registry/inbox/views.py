@@ -65,7 +65,7 @@ def present(reg: Registry, actor: Actor, row: t.Message) -> Message:
         outcome=row.outcome, matched_person_id=row.matched_person_id if box_in else None,
         match_score=row.match_score if box_in else None,
         candidates=[Candidate(**_year_only(c)) for c in found], assignee=row.assignee, event_on=row.event_on,
-        created_at=row.created_at, due_on=row.due_on, overdue=overdue, sent_late=deadlines.sent_late(row),
+        created_at=row.created_at, due_on=row.due_on, overdue=overdue, sent_late=deadlines.sent_late(row, cal),
         working_days_left=deadlines.working_days_left(row, day, cal),
         due_provisional=deadlines.provisional(row, cal), accountable_code=acc_code,
         accountable_side=acc_side, external=row.external, exported_at=row.exported_at, version=row.version,

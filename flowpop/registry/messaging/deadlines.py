@@ -115,10 +115,11 @@ def working_days_left(row: t.Message, today: dt.date, cal: Calendar | None = Non
 SEND_WITHIN = {("notification", "service_provided"): "notification_send", ("assist_request", None): "assist_request_send"}
 
 
-def sent_late_by(created_at: dt.datetime, event_on: dt.date, deadline: str) -> bool:
-    """Sent (the Beijing day of ``created_at``) after the setting ``deadline``'s working days from ``event_on``."""
+def sent_late_by(created_at: dt.datetime, event_on: dt.date, deadline: str, cal: Calendar | None = None) -> bool:
+    """Sent (the Beijing day of ``created_at``) after the setting ``deadline``'s working days from ``event_on``,
+    counted with ``cal`` (the registry's: ``calendar(reg)``)."""
     s = settings_mod.load()
-    return beijing.day_of(created_at) > s.calendar.add_working_days(event_on, s.deadline(deadline))
+    return beijing.day_of(created_at) > (cal or s.calendar).add_working_days(event_on, s.deadline(deadline))
 
 
 def key_target_registered_on(person: t.Person, stay: t.Stay | None, day: dt.date) -> dt.date | None:
@@ -129,11 +130,12 @@ def key_target_registered_on(person: t.Person, stay: t.Stay | None, day: dt.date
     return beijing.day_of(stay.created_at) if 15 <= age_on(person.birth_date, day) <= 49 else None
 
 
-def sent_late(row: t.Message) -> bool:
+def sent_late(row: t.Message, cal: Calendar | None = None) -> bool:
     """A 通报 or 协查 sent later than its send deadline allows (SEND_WITHIN); an imported one is the other
     registry's to judge."""
     deadline = SEND_WITHIN.get((row.kind, row.topic))
-    return bool(deadline and row.event_on and not row.imported and sent_late_by(row.created_at, row.event_on, deadline))
+    return bool(deadline and row.event_on and not row.imported
+                and sent_late_by(row.created_at, row.event_on, deadline, cal))
 
 
 def accountable(row: t.Message) -> tuple[str, str]:
