@@ -143,3 +143,12 @@ def test_married_below_the_legal_age_is_a_quality_error(client) -> None:
     checks = {c.key: c for c in client.reports.quality().checks}
     assert checks["underage_marriage"].count == 1
     assert [p.id for p in client.reports.quality_persons("underage_marriage")] == [young.id]
+
+
+def test_a_not_found_is_answered_within_15_working_days(as_user) -> None:
+    """No seed gives a number for 查无此人: the 15 working days of seed 000's 通报 are used (docs/rules.md C10)."""
+    a, d = as_user("township_operator", tree.TOWNSHIP_A), as_user("township_operator", tree.TOWNSHIP_D)
+    p = a.persons.create(**person_fields(household_code=tree.VILLAGE_D1))
+    sent = a.inbox.send(kind="not_found", addressee_code=tree.TOWNSHIP_D, person_id=p.id, text="查无此人")
+    assert sent.due_on == _working_days_after(sent.created_at.date(), 15)
+    assert [m.id for m in d.inbox.list(kind="not_found")] == [sent.id]
