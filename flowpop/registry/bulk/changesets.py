@@ -655,6 +655,7 @@ def apply(reg: Registry, actor: Actor, cs_id: str, options: ApplyOptions) -> Cha
                                f"{len(stale)} records changed since the preview; nothing was applied — preview again",
                                status=409, records=stale[:200])
             _write(session, actor, cs, items, revert=False)
+            _announce(reg, session, actor, cs, items)
             _mark_all(session, cs_id, "pending", "applied")  # the items just written: every pending one
             cs.applied, cs.status, cs.applied_at = len(items), "applied", t.utcnow()
             return _present(cs)
@@ -662,7 +663,6 @@ def apply(reg: Registry, actor: Actor, cs_id: str, options: ApplyOptions) -> Cha
     done_chunks = 0
     while True:
         with reg.writing() as session:
-            _announce(reg, session, actor, cs, items)
             cs = _load(session, actor, cs_id)
             items = _pending(session, cs_id, chunk)
             if not items:
@@ -674,6 +674,7 @@ def apply(reg: Registry, actor: Actor, cs_id: str, options: ApplyOptions) -> Cha
             kept = {i.id for i in good}
             bad = [i for i in items if i.id not in kept]
             _write(session, actor, cs, good, revert=False)
+            _announce(reg, session, actor, cs, good)
             _mark(session, good, "applied")
             if bad:
                 _mark(session, bad, "failed")
@@ -681,7 +682,6 @@ def apply(reg: Registry, actor: Actor, cs_id: str, options: ApplyOptions) -> Cha
             cs.applied += len(good)
         done_chunks += 1
         if options.max_chunks and done_chunks >= options.max_chunks:
-            _announce(reg, session, actor, cs, good)
             with reg.reading() as session:
                 return _present(_load(session, actor, cs_id))
 
