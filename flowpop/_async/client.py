@@ -643,6 +643,7 @@ class AsyncRawInbox:
     def __init__(self, r: AsyncInbox) -> None:
         self.summary = _raw(r.summary)
         self.figures = _raw(r.figures)
+        self.not_found_loop = _raw(r.not_found_loop)
         self.get = _raw(r.get)
         self.send = _raw(r.send)
         self.act = _raw(r.act)
@@ -670,7 +671,6 @@ class AsyncRawHouses:
         self.declare = _raw(r.declare)
         self.notice = _raw(r.notice)
         self.late_declarations = _raw(r.late_declarations)
-        self.not_found_loop = _raw(r.not_found_loop)
 
 
 class AsyncRawEmployers:
