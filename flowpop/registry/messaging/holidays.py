@@ -61,17 +61,34 @@ def load(reg: Registry, session: Session, actor: Actor, notice: HolidayNotice) -
     base = settings_mod.load().calendar.extra
     extra = {int(r.year): {"holidays": list(r.holidays), "workdays": list(r.workdays)}
              for r in session.execute(select(t.CalendarYear)).scalars()}
-    moved = deadlines.recompute(session, Calendar(extra={**base, **extra}), notice.year)
+    cal = Calendar(extra={**base, **extra})
+    moved = deadlines.recompute(session, cal, notice.year)
+    declarations = _recompute_declarations(session, cal, notice.year)
     for m in moved:
         history.record(session, actor, entity="message", entity_id=m["id"], person_id=m["person_id"],
                        action="recompute_due", changes={"due_on": [m["before"].isoformat(), m["after"].isoformat()]},
                        reason=f"{notice.year} 年节假日安排 {notice.source}".strip(), scope_code=m["addressee_code"])
     history.record(session, actor, entity="calendar", entity_id=notice.year, person_id=None, action="load",
                    changes={"holidays": [None, len(days_off)], "workdays": [None, len(days_on)],
-                            "recomputed": [None, len(moved)]},
+                            "recomputed": [None, len(moved)], "declarations_recomputed": [None, declarations]},
                    reason=notice.source or None, scope_code=None)
     deadlines.forget(reg)
     return show(reg, session, actor, notice.year).model_copy(update={"recomputed": len(moved)})
+
+
+def _recompute_declarations(session: Session, cal: Calendar, year: int) -> int:
+    """Open stays' landlord declaration deadlines (working days from arrival) that touch ``year``."""
+    days = settings_mod.load().deadline("landlord_declare")
+    rows = session.execute(select(t.Stay).where(t.Stay.status == "open", t.Stay.declare_due_on >= dt.date(year, 1, 1),
+                                                t.Stay.arrived_on <= dt.date(year, 12, 31))).scalars()
+    n = 0
+    for row in rows:
+        after = cal.add_working_days(row.arrived_on, days)
+        if after != row.declare_due_on:
+            row.declare_due_on = after
+            n += 1
+    session.flush()
+    return n
 
 
 def _day(value: dt.date | str) -> dt.date:

@@ -16,6 +16,7 @@ from flowpop.registry.kernel.errors import Conflict, Invalid, NotFound, field_er
 from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.kernel.validation import check_id, check_phone
 from flowpop.registry.kernel.versioning import compare_and_set, expect_version
+from flowpop.registry.messaging import deadlines
 from flowpop.registry.places import employers
 from flowpop.registry.store import tables as t
 from flowpop.rules import housecode
@@ -262,7 +263,7 @@ def stay_links(reg: Registry, session: Session, actor: Actor, values: dict[str, 
             arrived = values.get("arrived_on")
             if house.use in LANDLORD_DECLARES and arrived:
                 days = settings_mod.load().deadline("landlord_declare")
-                extra["declare_due_on"] = settings_mod.load().calendar.add_working_days(arrived, days)
+                extra["declare_due_on"] = deadlines.calendar(reg).add_working_days(arrived, days)
             if house.capacity is not None and not values.get("over_capacity_ok"):
                 count_stmt = select(func.count()).where(t.Stay.house_code == code, t.Stay.status == "open")
                 if stay_id is not None:

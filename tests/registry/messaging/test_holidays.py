@@ -19,6 +19,7 @@ from flowpop.rules.workdays import Calendar, read_notice
 from flowpop.types import HolidayNotice, Message
 from tests import tree
 from tests.conftest import person_fields
+from tests.records import new_house
 
 
 def _uncovered_year() -> int:
@@ -100,3 +101,21 @@ def test_a_notice_file_reads_dates_and_ranges() -> None:
                                          'workdays = ["2027-02-14"]\n')
     assert notice == {"year": 2027, "source": "通知", "workdays": [dt.date(2027, 2, 14)],
                       "holidays": [dt.date(2027, 1, 1), dt.date(2027, 2, 5), dt.date(2027, 2, 6), dt.date(2027, 2, 7)]}
+
+
+def test_a_landlords_declaration_deadline_is_recomputed_too(client: flowpop.Client, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    year = _uncovered_year()
+    arrived = beijing.day_of(dt.datetime.now(dt.UTC).replace(tzinfo=None))
+    days = Calendar().working_days_between(arrived, dt.date(year, 1, 20))
+    file = tmp_path / "settings.toml"
+    file.write_text(f"[deadlines]\nlandlord_declare = {days}\n", encoding="utf-8")
+    monkeypatch.setenv("FLOWPOP_SETTINGS", str(file))
+    house = new_house(client, capacity=None)
+    p = client.persons.create(**person_fields(stay={"residence_code": tree.VILLAGE_A1, "reason": "work",
+                                                    "arrived_on": arrived.isoformat(), "house_code": house.code}))
+    assert p.stays[0].declare_due_on == dt.date(year, 1, 20)
+    holidays = [dt.date(year, 1, 1), *(dt.date(year, 1, n) for n in range(4, 9))]
+    client.calendar.load(HolidayNotice(year=year, holidays=holidays))
+    expected = Calendar(extra={year: {"holidays": holidays}}).add_working_days(arrived, days)
+    assert client.persons.get(p.id).stays[0].declare_due_on == expected > dt.date(year, 1, 20)
