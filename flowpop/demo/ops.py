@@ -52,6 +52,7 @@ def add(reg: Registry, seed: int, report: Progress | None = None) -> dict[str, i
         counts["employers"] = _employers(session, rng)
         counts["permits"] = _permits(session, rng, day)
         counts["certificates"] = _certificates(session, rng, day)
+        counts["services"] = _checkups(session, rng, day)
     if report:
         report("operations", 1, 3)
     counts.update(_inbox(reg, actor, rng, day))
@@ -125,12 +126,36 @@ def _certificates(session: Any, rng: random.Random, day: dt.date) -> int:
     for pid, household, arrived, residence in people:
         if rng.random() < 0.86:
             issued = (arrived or day) - dt.timedelta(days=rng.randrange(3, 40))
-            verified = min(day, issued + dt.timedelta(days=rng.randrange(5, 25))) if rng.random() < 0.8 else None
+            # shown at the residence township within days of arrival, mostly inside the 10 days (seed 001 第十二条)
+            shown_from = max(issued, arrived or day)
+            verified = min(day, shown_from + dt.timedelta(days=rng.randrange(1, 14))) if rng.random() < 0.8 else None
             rows.append({"person_id": pid, "number": f"婚育{issued.year}{rng.randrange(10**6):06d}",
                          "issued_by_code": household, "issued_on": issued, "expires_on": issued + dt.timedelta(days=1095),
                          "verified_on": verified, "verified_by_code": (residence[:9] + "000") if verified else None})
     if rows:
         session.execute(t.Certificate.__table__.insert(), rows)
+    return len(rows)
+
+
+def _checkups(session: Any, rng: random.Random, day: dt.date) -> int:
+    """孕环情检查 for key targets living away from home (every 6 months, seed 001 第十八条): most checked within the
+    last six months, some overdue, some never (county.duties counts them)."""
+    oldest, youngest = day.replace(year=day.year - 50), day.replace(year=day.year - 15)
+    people = session.execute(select(t.Person.id, t.Person.current_stay_id, t.Person.residence_code).where(
+        t.Person.status == "active", t.Person.category == "married_female", t.Person.birth_date > oldest,
+        t.Person.birth_date <= youngest, t.Person.residence_code.is_not(None),
+        func.substr(t.Person.residence_code, 1, 6) != func.substr(t.Person.household_code, 1, 6))).all()
+    rows = []
+    for pid, stay_id, residence in people:
+        r = rng.random()
+        if r < 0.1:
+            continue  # never checked
+        last = day - dt.timedelta(days=rng.randrange(190, 300) if r < 0.2 else rng.randrange(0, 175))
+        for provided in (last, last - dt.timedelta(days=rng.randrange(170, 190))):
+            rows.append({"person_id": pid, "stay_id": stay_id, "kind": "checkup", "provided_on": provided,
+                         "provider_code": residence[:9] + "000", "created_by": "demo"})
+    if rows:
+        session.execute(t.ServiceRecord.__table__.insert(), rows)
     return len(rows)
 
 
