@@ -14,10 +14,12 @@ from flowpop.types import CalendarYearInfo, HolidayNotice
 from flowpop_cli.output import format_options, render_one
 from flowpop_cli.state import State, bad_input, pass_state, t
 
-SOURCES = {"package": ("chinesecalendar 软件包", "the chinesecalendar package"),
-           "registry": ("已载入的国务院通知", "the State Council notice loaded"),
-           "settings": ("设置文件", "the settings file"),
-           "none": ("无：按周一至周五计算，期限为暂定", "none: counted Monday–Friday, deadlines provisional")}
+SOURCES = {
+    "package": ("chinesecalendar 软件包", "the chinesecalendar package"),
+    "registry": ("已载入的国务院通知", "the State Council notice loaded"),
+    "settings": ("设置文件", "the settings file"),
+    "none": ("无：按周一至周五计算，期限为暂定", "none: counted Monday–Friday, deadlines provisional"),
+}
 
 
 def _days(days: list[dt.date]) -> str:
@@ -32,13 +34,19 @@ def _days(days: list[dt.date]) -> str:
 
 
 def _card(info: CalendarYearInfo) -> list[tuple[str, str]]:
-    rows = [(t("年份", "Year"), str(info.year)), (t("来源", "Source"), t(*SOURCES[info.source])),
-            (t("暂定", "Provisional"), t("是", "yes") if info.provisional else t("否", "no")),
-            (t("放假", "Holidays"), _days(info.holidays)), (t("调休上班", "Make-up working days"), _days(info.workdays))]
+    rows = [
+        (t("年份", "Year"), str(info.year)),
+        (t("来源", "Source"), t(*SOURCES[info.source])),
+        (t("暂定", "Provisional"), t("是", "yes") if info.provisional else t("否", "no")),
+        (t("放假", "Holidays"), _days(info.holidays)),
+        (t("调休上班", "Make-up working days"), _days(info.workdays)),
+    ]
     if info.notice:
         rows.append((t("通知", "Notice"), info.notice))
     if info.loaded_at:
-        rows.append((t("载入", "Loaded"), f"{info.loaded_at:%Y-%m-%d %H:%M} UTC {info.loaded_by or ''}".strip()))
+        rows.append(
+            (t("载入", "Loaded"), f"{info.loaded_at:%Y-%m-%d %H:%M} UTC {info.loaded_by or ''}".strip())
+        )
     if info.recomputed is not None:
         rows.append((t("重算的期限", "Deadlines recomputed"), str(info.recomputed)))
     return rows
@@ -79,6 +87,11 @@ def load(state: State, file: Path, fmt: str) -> None:
     except (ValueError, UnicodeDecodeError) as exc:
         raise bad_input(f"{file}：{exc}", f"{file}: {exc}") from None
     info = state.client.calendar.load(notice)
-    click.echo(t(f"已载入 {info.year} 年节假日安排；重算期限 {info.recomputed} 项",
-                 f"loaded the {info.year} holidays; {info.recomputed} deadlines recomputed"), err=True)
+    click.echo(
+        t(
+            f"已载入 {info.year} 年节假日安排；重算期限 {info.recomputed} 项",
+            f"loaded the {info.year} holidays; {info.recomputed} deadlines recomputed",
+        ),
+        err=True,
+    )
     render_one(info, fmt, lambda: _card(info))

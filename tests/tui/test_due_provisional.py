@@ -29,15 +29,22 @@ async def _due_cell(db_url: str, user: flowpop.Client, message_id: int) -> str:
 
 
 async def test_a_provisional_due_date_is_starred_until_its_years_notice_is_loaded(
-        db_url: str, client: flowpop.Client, townships: tuple[flowpop.Client, flowpop.Client], tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    db_url: str,
+    client: flowpop.Client,
+    townships: tuple[flowpop.Client, flowpop.Client],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     year = beijing.to_local(dt.datetime.now(dt.UTC).replace(tzinfo=None)).year
     while Calendar().covers(year):
         year += 1
     sent = beijing.day_of(dt.datetime.now(dt.UTC).replace(tzinfo=None))
     settings = tmp_path / "settings.toml"
-    settings.write_text(f"[deadlines]\nnotification_receive = "
-                        f"{Calendar().working_days_between(sent, dt.date(year, 1, 20))}\n", encoding="utf-8")
+    settings.write_text(
+        f"[deadlines]\nnotification_receive = "
+        f"{Calendar().working_days_between(sent, dt.date(year, 1, 20))}\n",
+        encoding="utf-8",
+    )
     monkeypatch.setenv("FLOWPOP_SETTINGS", str(settings))
     settings_mod.load()
     a, d = townships

@@ -76,8 +76,11 @@ def close(reg: Registry, actor: Actor, period: str) -> dt.datetime:
     rates.period_bounds(period)
     if not is_closed(period):
         cut = rates.period_bounds(period)[1]
-        raise Conflict("period_open", f"{period} 尚未截止（{cut:%Y-%m-%d %H:%M} 北京时间截止）",
-                       f"{period} is not closed yet (cut-off {cut:%Y-%m-%d %H:%M} Beijing time)")
+        raise Conflict(
+            "period_open",
+            f"{period} 尚未截止（{cut:%Y-%m-%d %H:%M} 北京时间截止）",
+            f"{period} is not closed yet (cut-off {cut:%Y-%m-%d %H:%M} Beijing time)",
+        )
     with reg.reading() as session:
         done = frozen(session, period)
         if done is not None:
@@ -99,8 +102,15 @@ def freeze(reg: Registry, period: str, by: str) -> t.PeriodClose:
             for key in rates.RATES:
                 ids = rates.shortfall(reg, session, system, key, period, None, BASIS_LIMIT)
                 basis[key] = [[pid, code] for pid, code in _codes(session, ids)]
-            row = t.PeriodClose(period=period, starts_at=start_at, ends_at=end_at, closed_at=t.utcnow(),
-                                closed_by=by[:64], figures=figures, basis=basis)
+            row = t.PeriodClose(
+                period=period,
+                starts_at=start_at,
+                ends_at=end_at,
+                closed_at=t.utcnow(),
+                closed_by=by[:64],
+                figures=figures,
+                basis=basis,
+            )
             session.add(row)
             session.flush()
             return row
@@ -116,8 +126,10 @@ def _codes(session: Session, ids: list[int]) -> list[tuple[int, str]]:
     """Each person's residence code at the close (to scope the frozen records to a caller's jurisdiction)."""
     out: dict[int, str] = {}
     for i in range(0, len(ids), _CHUNK):
-        chunk = ids[i:i + _CHUNK]
-        stmt = select(t.Person.id, t.Person.residence_code, t.Person.household_code).where(t.Person.id.in_(chunk))
+        chunk = ids[i : i + _CHUNK]
+        stmt = select(t.Person.id, t.Person.residence_code, t.Person.household_code).where(
+            t.Person.id.in_(chunk)
+        )
         for pid, residence, household in session.execute(stmt).all():
             out[pid] = residence or household or ""
     return [(pid, out.get(pid, "")) for pid in ids]
@@ -138,8 +150,14 @@ def regroup(figures: dict[str, dict[str, list[int]]], prefix: str, width: int) -
     return out
 
 
-def report(reg: Registry, session: Session, actor: Actor, period: str, level: str = "township",
-           division: str | None = None) -> RatesReport:
+def report(
+    reg: Registry,
+    session: Session,
+    actor: Actor,
+    period: str,
+    level: str = "township",
+    division: str | None = None,
+) -> RatesReport:
     """The rates of ``period``: a closed month's frozen figures (ensure() froze them), else the live ones."""
     actor.require("read")
     prefix, width = rates.scope(reg, actor, level, division)
@@ -150,8 +168,15 @@ def report(reg: Registry, session: Session, actor: Actor, period: str, level: st
     return out.model_copy(update={"frozen_at": close_row.closed_at})
 
 
-def shortfall(reg: Registry, session: Session, actor: Actor, key: str, period: str, division: str | None = None,
-              limit: int = 500) -> list[int]:
+def shortfall(
+    reg: Registry,
+    session: Session,
+    actor: Actor,
+    key: str,
+    period: str,
+    division: str | None = None,
+    limit: int = 500,
+) -> list[int]:
     """The records behind a rate's gap; for a closed month, those frozen at its close."""
     actor.require("read")
     close_row = _closed_row(session, period, t.PeriodClose.basis)

@@ -43,12 +43,16 @@ def _current_month() -> str:
 
 
 def test_an_edit_after_the_cut_off_leaves_the_closed_month_as_it_was(
-        client: flowpop.Client, make_person: Callable[..., Any], registry: Registry) -> None:
+    client: flowpop.Client, make_person: Callable[..., Any], registry: Registry
+) -> None:
     stays_on = make_person()  # from another county since March, no residence permit: November counts it
     before = client.reports.rates("2026-11", level="village")
     assert before.frozen_at is not None
     permit = _rate(before, "residence_permit")
-    assert permit.denominator >= 1 and _live(registry, "residence_permit") == [permit.numerator, permit.denominator]
+    assert permit.denominator >= 1 and _live(registry, "residence_permit") == [
+        permit.numerator,
+        permit.denominator,
+    ]
     behind = [p.id for p in client.reports.rate_records("residence_permit", "2026-11")]
     assert stays_on.id in behind
 
@@ -64,7 +68,8 @@ def test_an_edit_after_the_cut_off_leaves_the_closed_month_as_it_was(
 
 
 def test_a_closed_month_reads_the_same_at_every_level_and_on_every_query(
-        client: flowpop.Client, make_person: Callable[..., Any]) -> None:
+    client: flowpop.Client, make_person: Callable[..., Any]
+) -> None:
     for _ in range(3):
         make_person()
     village = client.reports.rates("2026-11", level="village")
@@ -74,7 +79,9 @@ def test_a_closed_month_reads_the_same_at_every_level_and_on_every_query(
     assert client.reports.close_month("2026-11").closed_at == village.frozen_at  # closed once
 
 
-def test_an_open_month_is_live_and_cannot_be_closed(client: flowpop.Client, make_person: Callable[..., Any]) -> None:
+def test_an_open_month_is_live_and_cannot_be_closed(
+    client: flowpop.Client, make_person: Callable[..., Any]
+) -> None:
     month = _current_month()
     assert client.reports.rates(month).frozen_at is None
     with pytest.raises(flowpop.ConflictError) as caught:

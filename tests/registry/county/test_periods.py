@@ -33,8 +33,13 @@ def _rate(report: RatesReport, key: str) -> Rate:
     return next(r for r in report.total.rates if r.key == key)
 
 
-def _departed(client: flowpop.Client, make_person: Callable[..., Any], store: Engine, left: str,
-              entered_utc: dt.datetime) -> int:
+def _departed(
+    client: flowpop.Client,
+    make_person: Callable[..., Any],
+    store: Engine,
+    left: str,
+    entered_utc: dt.datetime,
+) -> int:
     """A person from another county who left on ``left``, the deregistration entered at ``entered_utc``."""
     p = make_person()
     client.persons.deregister(p.id, version=p.version, reason="返乡", date=dt.date.fromisoformat(left))
@@ -50,12 +55,15 @@ def test_period_bounds_are_beijing_time() -> None:
     assert period_utc("2026Q4") == (dt.datetime(2026, 9, 30, 16), dt.datetime(2026, 12, 31, 16))
 
 
-def test_the_monthly_cut_off_is_the_12th_at_3_beijing_time(client: flowpop.Client, make_person: Callable[..., Any],
-                                                             store: Engine) -> None:
+def test_the_monthly_cut_off_is_the_12th_at_3_beijing_time(
+    client: flowpop.Client, make_person: Callable[..., Any], store: Engine
+) -> None:
     # entered at 02:00 Beijing on 12 Nov (18:00 UTC on the 11th): November's; at 05:00 Beijing: December's
     _departed(client, make_person, store, "2026-11-10", dt.datetime(2026, 11, 11, 18))
     _departed(client, make_person, store, "2026-11-10", dt.datetime(2026, 11, 11, 21))
-    _departed(client, make_person, store, "2026-11-10", dt.datetime(2026, 11, 12, 2))  # 10:00 Beijing: December
+    _departed(
+        client, make_person, store, "2026-11-10", dt.datetime(2026, 11, 12, 2)
+    )  # 10:00 Beijing: December
     november = client.reports.rates("2026-11", level="county")
     december = client.reports.rates("2026-12", level="county")
     assert _rate(november, "stale_departures").denominator == 1
@@ -64,10 +72,17 @@ def test_the_monthly_cut_off_is_the_12th_at_3_beijing_time(client: flowpop.Clien
 
 
 def test_late_is_more_than_7_days_from_the_day_left_to_the_beijing_day_entered(
-        client: flowpop.Client, make_person: Callable[..., Any], store: Engine) -> None:
-    on_time = _departed(client, make_person, store, "2026-11-01", dt.datetime(2026, 11, 8, 15))  # 8 Nov 23:00 Beijing
-    late = _departed(client, make_person, store, "2026-11-01", dt.datetime(2026, 11, 8, 17))  # 9 Nov 01:00 Beijing
-    _departed(client, make_person, store, "2026-10-20", dt.datetime(2026, 11, 25, 2))  # entered in December's period
+    client: flowpop.Client, make_person: Callable[..., Any], store: Engine
+) -> None:
+    on_time = _departed(
+        client, make_person, store, "2026-11-01", dt.datetime(2026, 11, 8, 15)
+    )  # 8 Nov 23:00 Beijing
+    late = _departed(
+        client, make_person, store, "2026-11-01", dt.datetime(2026, 11, 8, 17)
+    )  # 9 Nov 01:00 Beijing
+    _departed(
+        client, make_person, store, "2026-10-20", dt.datetime(2026, 11, 25, 2)
+    )  # entered in December's period
     stale = _rate(client.reports.rates("2026-11", level="county"), "stale_departures")
     assert (stale.numerator, stale.denominator) == (1, 2)
     assert [p.id for p in client.reports.rate_records("stale_departures", "2026-11")] == [late]
@@ -76,15 +91,17 @@ def test_late_is_more_than_7_days_from_the_day_left_to_the_beijing_day_entered(
     assert (december.numerator, december.denominator) == (1, 1)
 
 
-def test_a_bulk_deregistration_needs_the_day_the_people_left(client: flowpop.Client,
-                                                             make_person: Callable[..., Any]) -> None:
+def test_a_bulk_deregistration_needs_the_day_the_people_left(
+    client: flowpop.Client, make_person: Callable[..., Any]
+) -> None:
     ids = [make_person().id, make_person().id]
     with pytest.raises(flowpop.ValidationError) as caught:
         client.changesets.plan(operation="deregister", selection={"ids": ids}, values={}, reason="逾期未返")
     assert [e.field for e in caught.value.errors] == ["values.date"]
     assert caught.value.errors[0].code == "departure_date_required"
-    plan = client.changesets.plan(operation="deregister", selection={"ids": ids}, values={"date": "2026-11-03"},
-                                  reason="逾期未返")
+    plan = client.changesets.plan(
+        operation="deregister", selection={"ids": ids}, values={"date": "2026-11-03"}, reason="逾期未返"
+    )
     client.changesets.apply(plan.id)
     for pid in ids:
         stay = client.persons.get(pid).stays[0]
