@@ -205,7 +205,7 @@ def _inbox(reg: Registry, actor: Actor, rng: random.Random, day: dt.date) -> dic
             made += 1
         for p in locals_out[:15]:  # not found at the stated residence
             send("not_found", p, township_of(p.residence_code or home), home, rng.choice((2, 6, 12, 20)),
-                 text="现居住地查无此人")
+                 text="现居住地查无此人", stay_id=p.current_stay_id)  # about that stay: closes with it
             made += 1
         # transfers into our township from another township of our county (移交, as stays.request_transfer sends
         # them: from the stay's township to the target's, the stay moving to one of our villages when accepted)

@@ -164,7 +164,9 @@ def test_every_listed_action_is_accepted_and_every_other_refused(demo: str) -> N
         for (kind, status), found in sorted(groups.items()):
             assert len({tuple(m.allowed_actions) for m in found}) == 1  # the rule reads kind and status only
             _refuses_all_but_listed(admin, found[0], person_id)
-            for m, action in zip(found, found[0].allowed_actions, strict=False):  # each listed step on its own message
+            reached = {a for _, _, a in done}  # steps not yet reached first: a small group still reaches them
+            listed = sorted(found[0].allowed_actions, key=lambda a: a in reached)
+            for m, action in zip(found, listed, strict=False):  # each listed step on its own message
                 after = _try(admin, m, action, person_id)
                 assert after is not None, (kind, status, action)
                 assert after.allowed_actions == admin.inbox.get(m.id).allowed_actions
