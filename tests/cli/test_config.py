@@ -83,7 +83,8 @@ def test_config_settings_shows_the_effective_settings(tmp_path: Path, monkeypatc
     monkeypatch.setenv("FLOWPOP_SETTINGS", str(path))
     shown = jsonout(invoke(["config", "settings"]))
     assert shown["targets"]["registration"] == 0.8
-    assert shown["floating"] == {"min_days_away": 30, "min_age": 18, "max_age": 49, "districts_of_one_city": True}
+    assert shown["floating"] == {"min_days_away": 30, "min_age": 18, "max_age": 49, "districts_of_one_city": True,
+                                 "excluded_reasons": []}
     assert shown["targets"]["certificate"] == 0.95  # the default where the file says nothing
     assert shown["file"] == str(path)
 

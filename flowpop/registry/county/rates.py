@@ -190,7 +190,7 @@ def counts(reg: Registry, session: Session, period: str, prefix: str, width: int
     stale = _days(S.ended_at, S.returned_on, dialect) > stale_days
     # the floating population at the period's end (条例 第二条; seed 001: 30 days): residence permits count
     # every age, the family-planning indicators (certificates) adults of childbearing age (docs/rules.md)
-    floating_now = and_(floating.away(reg, S.household_code, S.residence_code), floating.long_enough(S.arrived_on, end_day))
+    floating_now = floating.stay_counted(reg, end_day)
     oldest, youngest = years_before(end_day, 50), years_before(end_day, 15)
     key_target = and_(P.category == "married_female", P.birth_date > oldest, P.birth_date <= youngest)
     has_cert = exists().where(t.Certificate.person_id == P.id)
@@ -288,7 +288,7 @@ def shortfall(reg: Registry, session: Session, actor: Actor, key: str, period: s
     open_at_end = and_(S.arrived_on <= end_day, or_(S.returned_on.is_(None), S.returned_on >= end_day))
     oldest, youngest = years_before(end_day, 50), years_before(end_day, 15)
     key_target = and_(P.category == "married_female", P.birth_date > oldest, P.birth_date <= youngest)
-    floating_now = and_(floating.away(reg, S.household_code, S.residence_code), floating.long_enough(S.arrived_on, end_day))
+    floating_now = floating.stay_counted(reg, end_day)
     fp_age = floating.of_age(P.birth_date, end_day)
     builders: dict[str, Callable[[], Any]] = {
         "collection": lambda: select(CI.person_id).where(

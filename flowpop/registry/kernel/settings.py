@@ -18,6 +18,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from flowpop.config import ConfigError, invalid_file
 from flowpop.rules.workdays import Calendar
+from flowpop.types import Reason
 
 DEFAULTS: dict[str, Any] = {
     "deadlines": {
@@ -66,6 +67,7 @@ DEFAULTS: dict[str, Any] = {
         "min_age": 18,  # 成年 (条例; seed 001: 十八周岁以上的育龄人员) — for family-planning indicators
         "max_age": 49,  # 育龄: the seeds give no number; 49 as for key targets (15–49)
         "districts_of_one_city": False,  # 区与区之间 in one 设区的市 counts as floating? 条例: no (人户分离)
+        "excluded_reasons": [],  # stay reasons not counted (条例: 上学 … 预期将返回 — a province may list "study")
     },
     # division code prefixes this registry serves; messages for other places go to the outbox
     "exchange": {"home": []},
@@ -94,6 +96,7 @@ class Floating(BaseModel):
     min_age: int = Field(default=DEFAULTS["floating"]["min_age"], ge=0)
     max_age: int = Field(default=DEFAULTS["floating"]["max_age"], ge=0)
     districts_of_one_city: bool = DEFAULTS["floating"]["districts_of_one_city"]
+    excluded_reasons: list[Reason] = Field(default_factory=list)
 
 
 class Exchange(BaseModel):

@@ -27,6 +27,7 @@ from sqlalchemy import and_, func, not_, true
 from flowpop.registry.kernel import settings as settings_mod
 from flowpop.registry.kernel.registry import Registry
 from flowpop.registry.kernel.validation import years_before
+from flowpop.registry.store import tables as t
 from flowpop.registry.store.scans import unindexed
 
 NOT_DISTRICTS = ("林区", "特区", "自治区")  # county-level units named …区 that are no 市辖区
@@ -79,6 +80,19 @@ def away(reg: Registry, household: Any, residence: Any) -> Any:
         func.substr(residence, 1, 6).in_(near),
     )
     return and_(other_county, not_(same_city))
+
+
+def reason_counted(reason: Any) -> Any:
+    """SQL: the stay's reason is not one the settings leave out (``excluded_reasons``)."""
+    excluded = list(settings_mod.load().floating["excluded_reasons"])
+    return reason.not_in(excluded) if excluded else true()
+
+
+def stay_counted(reg: Registry, day: dt.date) -> Any:
+    """SQL over ``stays``: the stay makes its person floating population on ``day`` (away, long enough, a
+    reason counted); whether it is open that day is the caller's condition."""
+    S = t.Stay
+    return and_(away(reg, S.household_code, S.residence_code), long_enough(S.arrived_on, day), reason_counted(S.reason))
 
 
 def long_enough(arrived_on: Any, day: dt.date) -> Any:

@@ -176,7 +176,8 @@ def person_conditions(reg: Registry, actor: Actor, query: PersonFilters) -> tupl
     if query.floating is not None:
         day = today()
         counted = and_(t.Person.status == "active", floating.away(reg, t.Person.household_code, t.Person.residence_code),
-                       floating.long_enough(t.Person.arrived_on, day))
+                       floating.long_enough(t.Person.arrived_on, day),
+                       exists().where(t.Stay.id == t.Person.current_stay_id, floating.reason_counted(t.Stay.reason)))
         conditions.append(counted if query.floating else not_(counted))
     if query.arrived_from:
         conditions.append(t.Person.arrived_on >= query.arrived_from)

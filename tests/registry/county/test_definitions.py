@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 import flowpop
+from flowpop.config import ConfigError
+from flowpop.registry.kernel import settings
 from tests import tree
 from tests.conftest import new_id_number, person_fields
 
@@ -177,3 +179,24 @@ def test_the_person_search_finds_who_counts_as_floating_today(client, province) 
     assert {same_city.id, recent.id} <= {p.id for p in client.persons.list(floating=False)}
     province("[floating]\ndistricts_of_one_city = true\n")
     assert {counted.id, same_city.id} <= {p.id for p in client.persons.list(floating=True)}
+
+
+def test_a_province_may_leave_out_stays_for_a_reason(client, province) -> None:
+    """条例 第二条 leaves out people away to study (上学) who will return; flowpop cannot know who will return, so
+    a province that follows it lists the reason in ``excluded_reasons`` (none by default: seed 000 counts
+    people where they live). A reason the contract does not know is refused with the file named."""
+    worker = _living(client, DONGHU, "2025-03-01")
+    student = client.persons.create(
+        **person_fields(
+            household_code=DONGHU,
+            stay={"residence_code": SANYUAN_VILLAGE, "reason": "study", "arrived_on": "2025-03-01"},
+        )
+    )
+    assert _counts(_rates(client, PAST)["residence_permit"]) == (0, 2)
+    province('[floating]\nexcluded_reasons = ["study"]\n')
+    assert _counts(_rates(client, PAST)["residence_permit"]) == (0, 1)
+    found = {p.id for p in client.persons.list(floating=True)}
+    assert worker.id in found and student.id not in found
+    with pytest.raises(ConfigError) as exc:
+        settings.check({"floating": {"excluded_reasons": ["上学"]}}, Path("settings.toml"))
+    assert "floating.excluded_reasons" in str(exc.value)
