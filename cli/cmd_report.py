@@ -319,7 +319,9 @@ def scoped_quality(report: QualityReport, prefix: str) -> tuple[QualityReport, s
                        if k.startswith(prefix) or prefix.startswith(prefix_of(k))})
     checks = [c.model_copy(update={"count": sum(n for k, n in c.by_division.items() if k in counties)})
               for c in report.checks]
-    return report.model_copy(update={"checks": checks}), "、".join(k[:6] for k in counties) or prefix
+    shares = [s for s in report.by_county
+              if s.division_code.startswith(prefix) or prefix.startswith(prefix_of(s.division_code))]
+    return report.model_copy(update={"checks": checks, "by_county": shares}), "、".join(k[:6] for k in counties) or prefix
 
 
 @report.command("quarterly")

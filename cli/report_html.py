@@ -404,6 +404,19 @@ def _quality(report: QualityReport, scope: str | None) -> str:
             f'</tbody></table><p class="legend">{_e(note)}</p>')
 
 
+def _error_share(report: QualityReport, area: str | None, ancestors: dict[str, str]) -> str:
+    """Each county's records with at least one error ÷ its records (seed 000: 差错32万条，占11%，清流18%)."""
+    if not report.by_county:
+        return ""
+    rows = "".join(f'<tr><td class="name">{_e(relative_name(s.division_code, s.division_name, area, ancestors))}</td>'
+                   f"<td>{s.records}</td>"
+                   f"<td>{s.errors}</td><td>{_e(percent(s.share))}</td></tr>" for s in report.by_county)
+    head = "".join(f"<th>{_e(t(zh, en))}</th>" for zh, en in (("记录数", "Records"), ("有差错", "With errors"),
+                                                             ("差错率", "Error share")))
+    return (f'<table class="error-share"><thead><tr><th class="name">{_e(t("县（市、区）", "County"))}</th>{head}</tr>'
+            f"</thead><tbody>{rows}</tbody></table>")
+
+
 SIGNOFF_FIELDS = (("unit", "填报单位（盖章）", "Reporting unit (seal)"), ("head", "负责人", "Head of unit"),
                   ("preparer", "填表人", "Prepared by"), ("phone", "联系电话", "Telephone"),
                   ("reported_on", "报出日期", "Date reported"))
@@ -436,7 +449,8 @@ def render_quarterly(data: QuarterlyData) -> str:
         (t("三、近四个季度趋势", "3. The last four quarters"), _trend(data.trend)),
         (t("四、信息交换", "4. Exchange between places"), _inbox(data.figures, area, data.ancestors)),
         (t("五、季度清查进度", "5. Quarterly inspection"), _campaigns(data.campaigns)),
-        (t("六、数据质量", "6. Data quality"), _quality(data.quality, data.quality_scope)),
+        (t("六、数据质量", "6. Data quality"),
+         _quality(data.quality, data.quality_scope) + _error_share(data.quality, area, data.ancestors)),
     ]
     body = "".join(f"<section><h2>{_e(head)}</h2>{content}</section>" for head, content in sections)
     signoff = _signoff(data.signoff or SignOff(reported_on=beijing_today()))
