@@ -497,3 +497,54 @@ class ImportBatch(Base):
     started_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class ExchangeIdentity(Base):
+    """This registry's Ed25519 key pair for signing exchange envelopes (one row, id 1; registry.exchange)."""
+
+    __tablename__ = "exchange_identity"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    registry_id: Mapped[str] = mapped_column(String(40))
+    private_key: Mapped[str] = mapped_column(Text)  # PKCS#8 PEM
+    public_key: Mapped[str] = mapped_column(String(64))  # raw 32 bytes, base64
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ExchangePeer(Base):
+    """Another registry (or a relay): where it answers, its public key, the division prefixes it serves."""
+
+    __tablename__ = "exchange_peers"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    url: Mapped[str] = mapped_column(String(500))
+    public_key: Mapped[str] = mapped_column(String(64), index=True)
+    serves: Mapped[list[Any]] = mapped_column(JSON)  # division code prefixes
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ExchangeOutbox(Base):
+    """An envelope's content waiting for delivery to the peer serving ``route_code`` (at least once, back-off)."""
+
+    __tablename__ = "exchange_outbox"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    message_uid: Mapped[str] = mapped_column(String(40), index=True)
+    what: Mapped[str] = mapped_column(String(10))  # message | state
+    route_code: Mapped[str] = mapped_column(CStr(15))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(12))  # pending | delivered
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    peer: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_exchange_outbox_pending", "status", "next_attempt_at"),)
+
+
+class ExchangeMirror(Base):
+    """For a message received from a peer: the version whose state was last queued back to its sender."""
+
+    __tablename__ = "exchange_mirror"
+    message_uid: Mapped[str] = mapped_column(String(40), primary_key=True)
+    sent_version: Mapped[int] = mapped_column(Integer)
