@@ -152,14 +152,14 @@ def registry(db: str) -> int:
     """A registry with the suite's division tree and one person for the concurrent writer to change."""
     import flowpop
     from flowpop.rules import idnumber
-    from flowpop.types import DivisionIn, PersonCreate, StayFields
+    from flowpop.types import DivisionIn
     from tests import tree
 
     with flowpop.Client(db=db) as c:
         c.divisions.import_rows([DivisionIn.model_validate(r) for r in tree.rows()])
-        person = c.persons.create(PersonCreate(
+        person = c.persons.create(
             id_number=idnumber.make("350404", dt.date(1990, 5, 6), 121), name="王秀英", household_code="350404000000",
-            stay=StayFields(residence_code=tree.VILLAGE_A1, arrived_on=dt.date(2026, 3, 1), reason="work")))
+            stay={"residence_code": tree.VILLAGE_A1, "arrived_on": dt.date(2026, 3, 1), "reason": "work"})
         return person.id
 
 

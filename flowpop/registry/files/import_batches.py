@@ -93,7 +93,10 @@ class Batch:
             session.execute(update(t.ImportBatch).where(t.ImportBatch.id == self.id).values(**values))
         else:
             session.execute(insert(t.ImportBatch).values(**self.state))
-            self.stored = True
+
+    def committed(self) -> None:
+        """The transaction that wrote ``note`` has committed: the row exists from now on."""
+        self.stored = True
 
     def tick(self, stage: str, result: ImportResult, line: int | None = None) -> None:
         """Progress between written chunks: here only (no write)."""

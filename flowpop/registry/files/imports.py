@@ -247,7 +247,9 @@ class _Writer:
         self.wrote = False
         # Every ID number stored, when learnt up front (a large import into a registry not much bigger than
         # it): a number not in it is new without a look-up. Numbers others store meanwhile are caught up
-        # under each chunk's write lock (persons with an id above ``high``).
+        # under each chunk's write lock (persons with an id above ``high``). On PostgreSQL, where there is
+        # no such lock and ids are taken from a sequence, a number someone creates while a chunk is being
+        # written can be missed, as two concurrent creates of one number can (no unique index backs it).
         self.known: set[str] | None = None
         self.high = 0
 
@@ -324,6 +326,7 @@ class _Writer:
                 if exc.code != IMPORT_CONFLICT or attempt == CHUNK_ATTEMPTS - 1:
                     raise
                 continue
+            self.batch.committed()
             _merge(self.result, probe)
             self.wrote = True
             return
