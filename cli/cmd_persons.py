@@ -252,6 +252,7 @@ SERVICE_COLUMNS = [
     views.Column("服务项目", "Service", lambda s: label("service", s.kind)),
     views.col("provided_on"), views.col("provider_code"), views.col("detail", flex="start"), views.col("created_by"),
     views.col("created_at"),
+    views.Column("通报", "Notice", lambda s: "" if s.notice_late is None else t("迟报", "late") if s.notice_late else t("按时", "in time")),
 ]
 
 
@@ -280,6 +281,10 @@ def add_service(state: State, person_id: int, kind: ServiceKind, provided_on: st
                                                  provider_code=provider_code, detail=detail)
     click.echo(t(f"已登记服务：{label('service', kind)}（人员 {person_id}）",
                  f"service recorded: {label('service', kind)} (person {person_id})"), err=True)
+    if record.notice_late:
+        click.echo(t("已通报户籍地，但已超过服务后的通报时限：为迟报，计入服务通报及时率",
+                     "the household side is told, but past the notice deadline after the service: a late 通报, "
+                     "counted in the service-notice rate"), err=True)
     render_one(record, fmt, lambda: [(views.field_label("id"), str(record.id)),
                                      (t("服务项目", "Service"), label("service", record.kind)),
                                      *views.card_rows(record, ["person_id", "provided_on", "provider_code", "detail"])])

@@ -772,6 +772,9 @@ class ServiceRecord(Out):
     detail: str | None = None
     created_at: Timestamp
     created_by: str | None = None
+    notice_late: bool | None = Field(None, description="its 通报 to the household side went out more than "
+                                     "notification_send working days after the service (recorded late); None "
+                                     "when no 通报 is due (the household is in the provider's county)")
 
 
 # ---------------------------------------------------------------- houses and employers (以房管人)

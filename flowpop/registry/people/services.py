@@ -11,7 +11,7 @@ from flowpop.registry.kernel.divisions import township_of
 from flowpop.registry.kernel.errors import Conflict, Invalid, field_error
 from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.kernel.validation import birth_as_seen
-from flowpop.registry.messaging import messages
+from flowpop.registry.messaging import deadlines, messages
 from flowpop.registry.people import access
 from flowpop.registry.store import tables as t
 from flowpop.types import ServiceCreate, ServiceRecord
@@ -41,14 +41,22 @@ def record(reg: Registry, session: Session, actor: Actor, person_id: int, data: 
                           sender_code=provider, addressee_code=township_of(person.household_code),
                           subject=messages.subject_of(person, stay), person_id=person.id, stay_id=row.stay_id,
                           items={"service": data.kind, "provided_on": data.provided_on.isoformat()}, event_on=data.provided_on)
-    return ServiceRecord.model_validate(row)
+    return _present(reg, row, person)
+
+
+def _present(reg: Registry, row: t.ServiceRecord, person: t.Person) -> ServiceRecord:
+    """With whether its 通报 went out late: it goes out when the service is recorded (seed 000: within 5 working
+    days of the service), so a service recorded later is a late 通报."""
+    late = None if row.provider_code[:6] == person.household_code[:6] else deadlines.sent_late_by(
+        row.created_at, row.provided_on, "notification_send", deadlines.calendar(reg))
+    return ServiceRecord.model_validate(row).model_copy(update={"notice_late": late})
 
 
 def list_for(reg: Registry, session: Session, actor: Actor, person_id: int) -> list[ServiceRecord]:
     """Sensitive: only roles that may reveal personal data, and every read is logged."""
     actor.require("reveal")
-    access.load_person(session, actor, person_id)
+    person = access.load_person(session, actor, person_id)
     rows = list(session.execute(select(t.ServiceRecord).where(t.ServiceRecord.person_id == person_id)
                                 .order_by(t.ServiceRecord.provided_on.desc())).scalars())
     history.log_access(session, actor, "reveal", "service", [r.id for r in rows], detail=f"services of person {person_id}")
-    return [ServiceRecord.model_validate(r) for r in rows]
+    return [_present(reg, r, person) for r in rows]

@@ -186,6 +186,27 @@ def test_service_notices_late_are_flagged_and_counted(client, store, monkeypatch
     assert sorted(p.id for p in behind) == sorted([a_late, b_late])
 
 
+def test_a_service_recorded_late_says_its_notice_is_late(client, db_url) -> None:
+    day = dt.date.today()
+    late, prompt = key_target(client), key_target(client)
+    local = key_target(client, household_code=tree.COUNTY_SANYUAN)  # same county: no 通报 is due
+    old = (day - dt.timedelta(days=20)).isoformat()
+    assert client.persons.record_service(late, kind="checkup", provided_on=old).notice_late is True
+    assert (
+        client.persons.record_service(prompt, kind="checkup", provided_on=day.isoformat()).notice_late
+        is False
+    )
+    assert client.persons.record_service(local, kind="checkup", provided_on=old).notice_late is None
+    assert [s.notice_late for s in client.persons.services(late)] == [True]
+    out = invoke(
+        ["--db", db_url, "persons", "add-service", str(late), "--kind", "surgery", "--date", old],
+        env={"FLOWPOP_LANG": "zh"},
+    )
+    assert "迟报" in out.output
+    listed = invoke(["--db", db_url, "persons", "services", str(late)], env={"FLOWPOP_LANG": "zh"}).output
+    assert listed.count("迟报") == 2
+
+
 # ------------------------------------------------------------------ 婚育证明 shown within 10 days (30: setting)
 
 
