@@ -10,20 +10,49 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rich.text import Text
+from rich.text import Text, TextType
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Static
+from textual.widgets.data_table import ColumnKey, RowKey
 
-from flowpop_tui.i18n import error_text, lang, t, translate_bindings
+from flowpop.labels import pick
+from flowpop_tui.format import clip, fit
+from flowpop_tui.i18n import UI, error_text, lang, t, translate_bindings
 
 if TYPE_CHECKING:
     import flowpop
 
 HELP_BINDING = Binding("question_mark,f1", "help", "key_help", key_display="?")
+
+
+class Table(DataTable[Any]):
+    """The console's table: a column of fixed width keeps one cell clear on its right, so neighbours never
+    touch ("Marital statusfirst marriage"); what is longer ends in "…". Text only: registry data is never
+    read as markup."""
+
+    def add_column(self, label: TextType, *, width: int | None = None, key: str | None = None,
+                   default: Any = None) -> ColumnKey:
+        if width is not None and isinstance(label, str) and label:
+            label = clip(label, max(width - 1, 1))
+        return super().add_column(label, width=width, key=key, default=default)
+
+    def _widths(self) -> list[int]:
+        return [10**6 if c.auto_width else c.width for c in self.columns.values()]
+
+    def add_row(self, *cells: Any, height: int | None = 1, key: str | None = None,
+                label: TextType | None = None) -> RowKey:
+        return super().add_row(*fit(list(cells), self._widths()), height=height, key=key, label=label)
+
+    def update_cell(self, row_key: RowKey | str, column_key: ColumnKey | str, value: Any, *,
+                    update_width: bool = False) -> None:
+        column = self.columns.get(column_key if isinstance(column_key, ColumnKey) else ColumnKey(column_key))
+        if column is not None and not column.auto_width:
+            value = fit([value], [column.width])[0]
+        super().update_cell(row_key, column_key, value, update_width=update_width)
 
 
 class BaseScreen(Screen[Any]):
@@ -101,18 +130,17 @@ class BaseScreen(Screen[Any]):
 
 
 def key_lines(screen: Screen[Any]) -> list[tuple[str, str]]:
-    """Every key the screen answers (its own, the focused widget's, the app's), as (key, what it does)."""
-    seen: set[str] = set()
+    """Every key the screen answers with a meaning of ours (its own, the focused widget's, the app's: areas
+    included), as (key, what it does); Textual's own scrolling and copying keys are left out."""
+    ours = {pick(pair) for pair in UI.pairs.values()}
     out: list[tuple[str, str]] = []
     for key, active in screen.active_bindings.items():
         binding = active.binding
-        if not binding.description or binding.action in seen and binding.action.startswith("go"):
+        if not binding.description or binding.description not in ours:
             continue
-        display = screen.app.get_key_display(binding)
-        if (display, binding.description) in {(k, d) for k, d in out}:
-            continue
-        seen.add(binding.action)
-        out.append((display or key, binding.description))
+        display = screen.app.get_key_display(binding) or key
+        if (display, binding.description) not in out:
+            out.append((display, binding.description))
     return out
 
 

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
-from flowpop_tui.base import BaseScreen
+from flowpop_tui.base import BaseScreen, Table
 from flowpop_tui.format import changes_text, day, history_cells, history_codes, plain, stay_cells
 from flowpop_tui.i18n import colon, error_text, label, message, paren, t
 
@@ -59,9 +59,9 @@ class DetailScreen(BaseScreen):
         yield Static(t("loading"), id="summary")
         with TabbedContent(id="detail-tabs"):
             with TabPane(t("stays"), id="tab-stays"):
-                yield DataTable(id="stays", cursor_type="row", zebra_stripes=True, cell_padding=0)
+                yield Table(id="stays", cursor_type="row", zebra_stripes=True, cell_padding=0)
             with TabPane(t("history"), id="tab-history"):
-                yield DataTable(id="history", cursor_type="row", zebra_stripes=True, cell_padding=0)
+                yield Table(id="history", cursor_type="row", zebra_stripes=True, cell_padding=0)
         yield Footer(compact=True, show_command_palette=False)
 
     def setup(self) -> None:

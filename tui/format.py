@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 from typing import Any
 
 from rich.cells import cell_len
 from rich.text import Text
 
+from flowpop import labels
 from flowpop.labels import pick
 from flowpop.rules.idnumber import mask
 from flowpop.types import Employer, HistoryEntry, House, LateDeclaration, Message, Occupant, Person, Stay
@@ -29,10 +32,17 @@ def plain(cells: tuple[str, ...]) -> list[Text]:
     return [Text(c) for c in cells]
 
 
+NOTES = re.compile(r"（[^（）]*）|\([^()]*\)")  # a name's notes in brackets, such as （演示）
+
+
 def tail(text: str | None, width: int) -> str:
-    """The end of a place name, which is its most specific part: "…测试街道甲甲一社区"."""
+    """A place name or address shortened from the front, where the province and city are, so that its most
+    specific part (township, village, street) stays: "…坑塘街道北岭社区". Notes in brackets go first."""
     if not text:
         return ""
+    if cell_len(text) <= width:
+        return text
+    text = NOTES.sub("", text)
     if cell_len(text) <= width:
         return text
     out = ""
@@ -52,6 +62,19 @@ def clip(text: str, width: int) -> str:
             break
         out += ch
     return out + "…"
+
+
+def fit(cells: list[Any], widths: list[int]) -> list[Any]:
+    """Each cell within its column less one cell, so that neighbours never touch ("Marital statusfirst");
+    a longer one ends in "…"."""
+    out = []
+    for cell, width in zip(cells, widths, strict=False):
+        text = cell if isinstance(cell, Text) else Text(str(cell))
+        if text.cell_len > width - 1:
+            text = text.copy()
+            text.truncate(max(width - 1, 1), overflow="ellipsis")
+        out.append(text)
+    return out
 
 
 def day(value: dt.date | None) -> str:
@@ -96,6 +119,10 @@ def value_text(field: str, value: Any, entity: str = "person", places: dict[str,
         return mask(text) or text  # history keeps the number; a list never shows it whole
     if field in CODE_FIELDS and places:
         return places.get(text, text)
+    if isinstance(value, str) and len(text) > 16 and text[4:5] == "-" and text[10:11] == "T":
+        return text[:16].replace("T", " ")  # a timestamp: to the minute
+    if field.endswith("_reason") or field == "reason":
+        return label("reason", text) if text in labels.codes("reason") else text
     return text
 
 
@@ -123,17 +150,51 @@ def changes_text(changes: dict[str, Any], entity: str = "person", places: dict[s
     return sep.join(parts)
 
 
+def operation_text(action: str) -> str:
+    """A history entry's operation in words: 'bulk:set' → 批量修改, 'revert:set' → 撤销批量修改."""
+    kind, _, operation = action.partition(":")
+    if operation and kind in ("bulk", "revert"):
+        what = label("operation", operation)
+        return t("op_bulk", op=what) if kind == "bulk" else t("op_revert", op=what)
+    return action_name(action)
+
+
 def history_cells(h: HistoryEntry, places: dict[str, str] | None = None) -> tuple[str, ...]:
-    entity = "" if h.entity == "person" else ("流动·" if lang() == "zh" else "stay ")
-    return (when(h.at), h.username, entity + action_name(h.action), changes_text(h.changes, h.entity, places),
+    entity = "" if h.entity == "person" else t("stay_prefix")
+    return (when(h.at), h.username, entity + operation_text(h.action), changes_text(h.changes, h.entity, places),
             h.reason or "")
 
 
 # ---------------------------------------------------------------- inbox, houses, employers
 
+def today() -> dt.date:
+    """The day the console counts from: the registry's (FLOWPOP_TODAY pins both, as in the demo's snapshots)."""
+    pinned = os.environ.get("FLOWPOP_TODAY")
+    return dt.date.fromisoformat(pinned) if pinned else dt.date.today()
+
+
 def short_day(value: dt.date | None) -> str:
-    """A due date in a narrow column: month and day (the working days left say how near it is)."""
-    return value.strftime("%m-%d") if value else ""
+    """A date in a narrow column: month and day this year, the whole date in another year."""
+    if value is None:
+        return ""
+    return value.strftime("%m-%d") if value.year == today().year else value.isoformat()
+
+
+def late_text(due: dt.date | None) -> str:
+    """'逾期 12 天' for a date past; '' otherwise."""
+    if due is None:
+        return ""
+    days = (today() - due).days
+    return t("late_days", n=days) if days > 0 else ""
+
+
+def left_text(m: Message) -> Text:
+    """What is left of a message's time: working days, or how late it is (逾期 N 天)."""
+    if m.overdue:
+        return Text(late_text(m.due_on) or t("overdue_mark"), style="bold red")
+    if m.working_days_left is None:
+        return Text("")
+    return Text(str(m.working_days_left), style="yellow" if m.working_days_left <= 1 else "")
 
 
 def item_text(key: str, value: Any) -> str:
@@ -157,31 +218,26 @@ def topic_text(m: Message) -> str:
     """What a message is about: a notification's topic, else what it asks (the items to verify) or says."""
     if m.topic:
         return label("topic", m.topic)
-    verify = m.items.get("verify")
+    verify = m.items.get("verify") or m.items.get(labels.title("verify", "zh"))
     if isinstance(verify, list) and verify:
         return item_text("verify", verify)
     return items_text(m.items) or (m.text or "")
 
 
 def message_cells(m: Message, selected: bool) -> list[Text]:
-    name = Text(clip(str(m.subject.get("name") or ""), 8))
+    name = Text(clip(str(m.subject.get("name") or ""), 7))
     if m.overdue:
         name.stylize("bold red")
-        left = Text(t("overdue_mark"), style="bold red")
-    elif m.working_days_left is None:
-        left = Text("")
-    else:
-        left = Text(str(m.working_days_left), style="yellow" if m.working_days_left <= 1 else "")
     return [
         Text("✓" if selected else "", style="bold green"),
-        Text(clip(kind_short(m.kind), 8)),
-        Text(clip(topic_text(m), 8)),
+        Text(clip(kind_short(m.kind), 6)),
+        Text(clip(topic_text(m), 5)),
         name,
         Text(str(m.subject.get("id_number") or "")),
-        Text(tail(m.sender_name or m.sender_code, 10)),
+        Text(tail(m.sender_name or m.sender_code, 5)),
         Text(("*" if m.due_provisional and m.due_on else "") + short_day(m.due_on),  # *: provisional, a year
              style="italic" if m.due_provisional else ""),  # whose holidays are not loaded (first: clipping keeps it)
-        left,
+        left_text(m),
         Text(label("message_status", m.status), style="dim" if m.status in ("closed", "answered") else ""),
     ]
 
@@ -205,14 +261,14 @@ def occupancy_text(h: House) -> Text:
 
 def house_cells(h: House) -> list[Text]:
     occ = f"{h.occupants}/{h.capacity}" if h.capacity else str(h.occupants)
-    return [Text(h.code), Text(clip(h.address, 19)), Text(tail(h.division_name, 10)),
+    return [Text(h.code), Text(tail(h.address, 19)), Text(tail(h.division_name, 10)),
             Text(clip(label("house_use", h.use), 6)),
             Text(occ, style="bold red" if h.over_capacity else ""), Text(clip(h.landlord_name or "", 8))]
 
 
 def late_cells(x: LateDeclaration) -> list[Text]:
     state = Text(t("undeclared"), style="bold red") if x.state == "missing" else Text(t("declared_late"), style="yellow")
-    return [Text(clip(x.name, 8)), Text(clip(x.address, 15)), Text(clip(x.landlord_name or "", 8)),
+    return [Text(clip(x.name, 8)), Text(tail(x.address, 15)), Text(clip(x.landlord_name or "", 8)),
             Text(day(x.due_on)), Text(day(x.declared_on)), state, Text(str(x.penalty_yuan))]
 
 

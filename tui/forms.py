@@ -167,7 +167,29 @@ class FormScreen(ModalScreen[R | None], Generic[R]):
         self.action_save()
 
     def action_save(self) -> None:
-        self.save()
+        """Check what can be checked here; a form whose result leaves the office shows it first (``preview``)."""
+        self.clear_errors()
+        local = self.field_errors()
+        if local:
+            for name, text in local.items():
+                self.show_field_error(name, text)
+            self.show_form_error(t("fix_errors"))
+            return
+        shown = self.preview()
+        if shown is None:
+            self.save()
+            return
+        text, yes, warning = shown
+
+        def answered(go: bool | None) -> None:
+            if go:
+                self.save()
+
+        self.app.push_screen(Confirm(text, yes, warning), answered)
+
+    def preview(self) -> tuple[str, str, str | None] | None:
+        """(what will be sent, the yes button, a warning) for a form to confirm before sending; None sends at once."""
+        return None
 
     @work(exclusive=True, group="save")
     async def save(self) -> None:

@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
 from flowpop import labels
+from flowpop_tui.base import Confirm
 from flowpop_tui.format import message_cells
 from flowpop_tui.i18n import colon, error_text, kind_short, message, t
 from flowpop_tui.inbox_actions import ACTION_BINDINGS, MessageActions
@@ -45,10 +46,10 @@ class InboxScreen(ListScreen["Message"], MessageActions):
     TABLE_ID = "messages"
     # one more than the widest value; 77 cells, so the scrollbar still fits in 80 columns
     COLUMNS = {
-        "zh": (("col_sel", 2), ("col_kind", 9), ("col_topic", 9), ("col_subject", 9), ("col_id", 19),
-               ("col_from", 11), ("col_due", 6), ("col_left", 5), ("col_msg_status", 7)),
-        "en": (("col_sel", 2), ("col_kind", 9), ("col_topic", 9), ("col_subject", 8), ("col_id", 19),
-               ("col_from", 10), ("col_due", 6), ("col_left", 5), ("col_msg_status", 9)),
+        "zh": (("col_sel", 2), ("col_kind", 7), ("col_topic", 6), ("col_subject", 8), ("col_id", 19),
+               ("col_from", 6), ("col_due", 12), ("col_left", 10), ("col_msg_status", 7)),
+        "en": (("col_sel", 2), ("col_kind", 7), ("col_topic", 6), ("col_subject", 8), ("col_id", 19),
+               ("col_from", 6), ("col_due", 12), ("col_left", 10), ("col_msg_status", 7)),
     }
 
     def __init__(self) -> None:
@@ -187,10 +188,16 @@ class InboxScreen(ListScreen["Message"], MessageActions):
         self._set_selected(set() if wanted and wanted <= self.selected else wanted)
 
     def action_close(self) -> None:
-        if self.selected:
-            self.acknowledge()
-        else:
+        if not self.selected:
             super().action_close()
+            return
+        n = len(self.selected)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.acknowledge()
+
+        self.app.push_screen(Confirm(t("confirm_ack", n=n), t("key_close")), answered)
 
     @work(group="act")  # not exclusive: a second key must not cancel a write in flight
     async def acknowledge(self) -> None:

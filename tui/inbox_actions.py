@@ -17,7 +17,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Static, TextArea
 
+from flowpop import labels
 from flowpop.errors import ConflictError
+from flowpop_tui.base import Confirm
 from flowpop_tui.forms import Field, FormScreen
 from flowpop_tui.i18n import colon, error_text, label, paren, step_done, t
 
@@ -84,7 +86,16 @@ class MessageActions:
         self.step("verify")
 
     def action_accept(self) -> None:
-        self.step("accept")
+        m = self.message_for_action()
+        if m is None:
+            return
+        text = t("confirm_accept", what=about(m), sender=m.sender_name or m.sender_code)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.step("accept")
+
+        self.app.push_screen(Confirm(text, t("key_accept")), answered)
 
     def action_close(self) -> None:
         self.step("close")
@@ -165,8 +176,28 @@ class MessageActions:
 # ---------------------------------------------------------------------------- forms
 
 
+def about(m: Message) -> str:
+    """'协查 张三（350402***********X）' — what a message is about, for a question."""
+    subject = str(m.subject.get("name") or f"#{m.id}")
+    number = m.subject.get("id_number")
+    return f"{label('message_kind', m.kind)} {subject}" + (paren(str(number)) if number else "")
+
+
+def asked_facts(items: dict[str, Any]) -> list[str]:
+    """What a request asks to verify: its ``verify`` item, under the code or its title (senders write
+    "核实事项")."""
+    for key in ("verify", *labels.FIELDS["verify"]):
+        asked = items.get(key)
+        if isinstance(asked, list):
+            return [str(x) for x in asked if str(x).strip()]
+        if isinstance(asked, str) and asked.strip():
+            return [x.strip() for x in asked.replace("，", "、").replace(",", "、").split("、") if x.strip()]
+    return []
+
+
 class StepForm(FormScreen["MessageDetail"]):
-    """A step that needs something from the user; the registry's refusal stays in the form."""
+    """A step that needs something from the user; the registry's refusal stays in the form. A step that
+    leaves the office (a reply, a refusal) shows what goes, and to whom, before it goes."""
 
     action: MessageActionName  # each form names its step
 
@@ -174,6 +205,12 @@ class StepForm(FormScreen["MessageDetail"]):
         self.message = message
         subject = str(message.subject.get("name") or "")
         super().__init__(client, f"{title}{colon()}{label('message_kind', message.kind)} {subject}".rstrip())
+
+    def sending(self, lines: list[str], warning: str | None = None) -> tuple[str, str, str | None]:
+        """The preview of what leaves: the step, the message, the office it goes to, then ``lines``."""
+        m = self.message
+        head = t("confirm_send", step=t(f"key_{self.action}"), what=about(m), to=m.sender_name or m.sender_code)
+        return "\n".join([head, *lines]), t("key_send"), warning
 
     async def send(self, **fields: Any) -> MessageDetail:
         return await self.client.inbox.act(self.message.id, self.action, version=self.message.version, **fields)
@@ -191,6 +228,11 @@ class ReasonForm(StepForm):
 
     def fields(self) -> list[Field]:
         return [Field("reason", t("f_why"), None, required=True)]
+
+    def preview(self) -> tuple[str, str, str | None] | None:
+        if self.action != "refuse":
+            return None
+        return self.sending([f"{t('f_why')}{colon()}{self.values()['reason']}"])
 
     async def submit(self, values: dict[str, Any]) -> MessageDetail | None:
         return await self.send(reason=values["reason"])
@@ -254,10 +296,8 @@ class ReplyForm(StepForm):
         return [Field("facts", t("f_facts")), Field("text", t("f_text"))]
 
     def initial_facts(self) -> str:
-        asked = self.message.items.get("verify")
-        if isinstance(asked, list):
-            return "\n".join(f"{x}=" for x in asked)
-        return ""
+        """One line per fact the request asks about, ready for its result."""
+        return "\n".join(f"{x}=" for x in asked_facts(self.message.items))
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -292,8 +332,22 @@ class ReplyForm(StepForm):
             return {"facts": t("bad_fact_line", line=str(exc))}
         return {}
 
+    def facts(self) -> dict[str, str]:
+        return {k: v for k, v in parse_facts(self.values()["facts"]).items() if v}  # a line left blank is no fact
+
+    def preview(self) -> tuple[str, str, str | None] | None:
+        facts, text = self.facts(), self.values().get("text")
+        asked = asked_facts(self.message.items)
+        missing = [x for x in asked if not facts.get(x)]
+        lines = [t("facts_count", n=len(facts))]
+        lines += [f"  {k}{colon()}{v}" for k, v in facts.items()] or [f"  {t('no_facts')}"]
+        if text:
+            lines.append(f"{t('f_text')}{colon()}{text}")
+        warning = t("facts_missing", n=len(missing), total=len(asked), which="、".join(missing)) if missing else None
+        return self.sending(lines, warning)
+
     async def submit(self, values: dict[str, Any]) -> MessageDetail | None:
-        return await self.send(facts=parse_facts(values["facts"]), text=values.get("text"))
+        return await self.send(facts=self.facts(), text=values.get("text"))
 
 
 def parse_facts(text: str) -> dict[str, str]:

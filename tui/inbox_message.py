@@ -14,8 +14,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static
 
 from flowpop.rules.divisions_source import pad12
-from flowpop_tui.base import BaseScreen
-from flowpop_tui.format import clip, day, items_text, optional, tail, topic_text, when
+from flowpop_tui.base import BaseScreen, Table
+from flowpop_tui.format import clip, day, items_text, late_text, optional, tail, topic_text, when
 from flowpop_tui.i18n import (
     colon,
     error_text,
@@ -65,11 +65,11 @@ class MessageScreen(BaseScreen, MessageActions):
         yield Static(t("loading"), id="msg-summary")
         with VerticalScroll(id="msg-body"):
             yield Static(t("compare_title"), classes="section")
-            yield DataTable(id="compare", cursor_type="none", cell_padding=0, show_cursor=False)
+            yield Table(id="compare", cursor_type="none", cell_padding=0, show_cursor=False)
             yield Static(t("candidates_title"), classes="section", id="candidates-title")
-            yield DataTable(id="candidates", cursor_type="row", zebra_stripes=True, cell_padding=0)
+            yield Table(id="candidates", cursor_type="row", zebra_stripes=True, cell_padding=0)
             yield Static(t("thread_title"), classes="section", id="thread-title")
-            yield DataTable(id="thread", cursor_type="row", cell_padding=0)
+            yield Table(id="thread", cursor_type="row", cell_padding=0)
         yield Static("", id="status", classes="liststatus")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -172,7 +172,9 @@ class MessageScreen(BaseScreen, MessageActions):
         dates = pair(t("sent"), when(m.created_at))
         if m.due_on:
             dates.append_text(pair(t("due"), day(m.due_on) + (t("due_provisional") if m.due_provisional else "")))
-        if m.working_days_left is not None:
+        if m.overdue and m.due_on:
+            dates.append_text(pair(t("col_left"), late_text(m.due_on)))
+        elif m.working_days_left is not None:
             dates.append_text(pair(t("col_left"), str(m.working_days_left)))
         lines = [head, route, dates]
         items = items_text(m.items)

@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
-from flowpop_tui.base import BaseScreen
+from flowpop_tui.base import BaseScreen, Table
 from flowpop_tui.i18n import error_text, lang, t
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ class ListScreen(BaseScreen, Generic[T]):
                 yield Input(value=self.query_text, placeholder=t(self.PLACEHOLDER), id="q", compact=True,
                             max_length=self.QUERY_MAX or 0)
             yield Static(self.filters_text(), id="filters", classes="listfilters")
-        yield DataTable(id=self.TABLE_ID, cursor_type="row", zebra_stripes=True, cell_padding=0)
+        yield Table(id=self.TABLE_ID, cursor_type="row", zebra_stripes=True, cell_padding=0)
         yield Static("", id="status", classes="liststatus")
         yield Footer(compact=True, show_command_palette=False)
 

@@ -20,7 +20,7 @@ from flowpop import labels
 from flowpop._params import ChangesetValues, SelectionParams
 from flowpop.errors import APIStatusError, ConflictError
 from flowpop.types import BULK_SETTABLE as SETTABLE
-from flowpop_tui.base import BaseScreen, Confirm, Reading
+from flowpop_tui.base import BaseScreen, Confirm, Reading, Table
 from flowpop_tui.format import changes_text, clip, when
 from flowpop_tui.forms import Field, FormScreen
 from flowpop_tui.i18n import FIELD_KINDS, error_text, field_name, label, lang, message, t, translate_bindings
@@ -339,7 +339,7 @@ class ChangesetsScreen(BaseScreen):
 
     def compose(self) -> ComposeResult:
         yield Header(icon="☰")
-        yield DataTable(id="cs-list", cursor_type="row", zebra_stripes=True, cell_padding=0)
+        yield Table(id="cs-list", cursor_type="row", zebra_stripes=True, cell_padding=0)
         yield Static(t("loading"), id="cs-status", classes="ops-status", markup=False)
         yield Footer(compact=True, show_command_palette=False)
 
@@ -354,7 +354,9 @@ class ChangesetsScreen(BaseScreen):
         self.load_list()
 
     @work(group="cs-list", exclusive=True)
-    async def load_list(self) -> None:
+    async def load_list(self, select: str | None = None) -> None:
+        """The changesets, newest first; the cursor on ``select`` (a changeset just made), else on the record
+        it was on."""
         client = await self.get_client()
         if client is None:
             return
@@ -364,13 +366,13 @@ class ChangesetsScreen(BaseScreen):
             self.query_one("#cs-status", Static).update(Text(error_text(exc), style="bold red"))
             return
         table = self.query_one("#cs-list", DataTable)
-        keep = self.current()
+        keep = select or (c.id if (c := self.current()) is not None else None)
         table.clear()
         self.changesets = {c.id: c for c in found}
         for c in found:
             table.add_row(*self._cells(c), key=c.id)
-        if keep is not None and keep.id in self.changesets:
-            table.move_cursor(row=table.get_row_index(keep.id))
+        if keep is not None and keep in self.changesets:
+            table.move_cursor(row=table.get_row_index(keep))
         self.query_one("#cs-status", Static).update(t("loaded_all", n=len(found)) if found else t("bulk_none"))
         self.refresh_bindings()
 
@@ -397,7 +399,7 @@ class ChangesetsScreen(BaseScreen):
         self.refresh_bindings()
 
     def _changed(self, result: Changeset | None) -> None:
-        self.load_list()
+        self.load_list(result.id if result is not None else None)
 
     def action_new(self) -> None:
         start_bulk(self.app, search_selection(self.app), self._changed)

@@ -17,8 +17,8 @@ from textual.widgets import Footer, Header, Static
 from flowpop.labels import pick
 from flowpop.rules.divisions_source import level_of
 from flowpop_tui.base import BaseScreen
-from flowpop_tui.format import clip
-from flowpop_tui.i18n import error_text, label, t
+from flowpop_tui.format import clip, late_text, today
+from flowpop_tui.i18n import error_text, kind_short, label, t
 from flowpop_tui.ops_base import bar, pad, share, short_place
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ class DashboardScreen(BaseScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.quarter = quarter_of(dt.date.today())
+        self.quarter = quarter_of(today())
         self.summary: InboxSummary | None = None
         self.overdue: list[Message] = []
         self.campaigns: list[tuple[Campaign, CampaignProgress | None]] = []
@@ -149,12 +149,10 @@ class DashboardScreen(BaseScreen):
         if not page.data:
             self.show("overdue", Text(t("dash_overdue_none"), style="green"))
             return
-        today = dt.date.today()
         lines = []
         for m in page.data:
-            late = t("dash_overdue_days", n=(today - m.due_on).days) if m.due_on else ""
             who = str(m.subject.get("name") or "")
-            lines.append(Text.assemble((pad(late, 9), "red"), pad(label("message_kind", m.kind), 9),
+            lines.append(Text.assemble((pad(late_text(m.due_on), 11), "red"), pad(kind_short(m.kind), 7),
                                        clip(who, LEFT_TEXT - 18)))
         if page.has_more:
             lines.append(Text("…", style="dim"))

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from flowpop import labels
 from flowpop.errors import VersionConflictError
 from flowpop.types import HouseUpdate, PersonUpdate, StayUpdate
-from flowpop_tui.base import BaseScreen, Confirm
+from flowpop_tui.base import BaseScreen, Confirm, Table
 from flowpop_tui.format import tail
 from flowpop_tui.forms import Field, FormScreen
 from flowpop_tui.i18n import FIELD_KINDS, colon, error_text, label, lang, t
@@ -186,7 +186,7 @@ class InspectScreen(BaseScreen):
         yield Header(icon="☰")
         yield Static(t("loading"), id="insp-head", classes="ops-head", markup=False)
         with Horizontal(classes="ops-body"):
-            yield DataTable(id="insp-items", cursor_type="row", zebra_stripes=True, cell_padding=0)
+            yield Table(id="insp-items", cursor_type="row", zebra_stripes=True, cell_padding=0)
             yield Static("", id="insp-side", classes="ops-side", markup=False)
         yield Static("", id="insp-status", classes="ops-status", markup=False)
         yield Footer(compact=True, show_command_palette=False)

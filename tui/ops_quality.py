@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from flowpop.labels import pick
 from flowpop.rules.idnumber import mask
-from flowpop_tui.base import BaseScreen
+from flowpop_tui.base import BaseScreen, Table
 from flowpop_tui.format import clip
 from flowpop_tui.i18n import error_text, label, lang, t
 from flowpop_tui.ops_base import pad
@@ -47,7 +47,7 @@ class QualityScreen(BaseScreen):
         yield Header(icon="☰")
         yield Static(t("loading"), id="q-head", classes="ops-head", markup=False)
         with Horizontal(classes="ops-body"):
-            yield DataTable(id="q-checks", cursor_type="row", zebra_stripes=True, cell_padding=0)
+            yield Table(id="q-checks", cursor_type="row", zebra_stripes=True, cell_padding=0)
             yield Static("", id="q-side", classes="ops-side", markup=False)
         yield Footer(compact=True, show_command_palette=False)
 
@@ -169,7 +169,7 @@ class QualityPersonsScreen(BaseScreen):
         yield Header(icon="☰")
         yield Static(t("q_persons_title", check=check_name(self.check), n=self.check.count), id="qp-head",
                      classes="ops-head", markup=False)
-        yield DataTable(id="qp-persons", cursor_type="row", zebra_stripes=True, cell_padding=0)
+        yield Table(id="qp-persons", cursor_type="row", zebra_stripes=True, cell_padding=0)
         yield Static(t("loading"), id="qp-status", classes="ops-status", markup=False)
         yield Footer(compact=True, show_command_palette=False)
 

@@ -120,7 +120,7 @@ Row = tuple[str, "Occupant", bool]  # room, person, living there (else: register
 class HouseScreen(ListScreen[Row]):
     """One house: rooms with who lives there (declared or not) and who is registered there."""
 
-    BINDINGS = [Binding("n", "notice", "key_notice")]
+    BINDINGS = [Binding("t", "notice", "key_notice")]
     SEARCH = False
     TABLE_ID = "rooms"
     COLUMNS = {
@@ -187,7 +187,7 @@ class HouseScreen(ListScreen[Row]):
 class LateScreen(ListScreen["LateDeclaration"]):
     """Tenants declared after the deadline or not at all (the deadline passed), with the penalty."""
 
-    BINDINGS = [Binding("n", "notice", "key_notice")]
+    BINDINGS = [Binding("t", "notice", "key_notice")]
     SEARCH = False
     TABLE_ID = "late"
     COLUMNS = {
@@ -220,7 +220,7 @@ class LateScreen(ListScreen["LateDeclaration"]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "notice":
-            return self.current() is not None
+            return True if self.current() is not None else None  # shown greyed while there is no row
         return super().check_action(action, parameters)
 
     def action_notice(self) -> None:

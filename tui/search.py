@@ -27,7 +27,7 @@ STATUSES: tuple[str | None, ...] = ("active", "deregistered", "archived", None)
 # English labels are longer: the sex column shows M/F there and the place column gives way.
 COLUMNS = {
     "zh": (("col_name", 9), ("col_id", 19), ("col_sex", 5), ("col_birth_year", 9), ("col_category", 9),
-           ("col_place", 11), ("col_arrived", 11), ("col_status", 6)),
+           ("col_place", 10), ("col_arrived", 11), ("col_status", 7)),
     "en": (("col_name", 8), ("col_id", 19), ("col_sex", 4), ("col_birth_year", 5), ("col_category", 16),
            ("col_place", 8), ("col_arrived", 11), ("col_status", 8)),
 }

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Input, Select, Static, TextArea
 import flowpop
 from flowpop import labels
 from flowpop_tui import i18n
+from flowpop_tui.base import Confirm
 from flowpop_tui.detail import DetailScreen
 from flowpop_tui.inbox_actions import SHEET_NAME, ForwardForm, MatchForm, ReplyForm
 from tests import tree
@@ -74,7 +75,7 @@ async def test_inbox_lists_by_due_date_with_counts_kinds_and_overdue(
         for key, n in (("count_new", summary.new), ("count_open", summary.open), ("count_overdue", summary.overdue),
                        ("count_due_today", summary.due_today), ("count_outbox", summary.outbox_unsent)):
             assert f"{i18n.t(key)} {n}" in counts
-        assert cell(table, transfer.id, "col_left") == i18n.t("overdue_mark")  # marked late
+        assert cell(table, transfer.id, "col_left") == i18n.t("late_days", n=1)  # marked late, by how much
         assert cell(table, note.id, "col_left") == str(b.inbox.get(note.id).working_days_left)
         assert cell(table, note.id, "col_subject") == registered.name
         assert "*" in cell(table, note.id, "col_id")
@@ -145,6 +146,11 @@ async def test_bulk_acknowledge_selected_rows_then_all_notifications(
         assert cell(table, notes[0], "col_sel") == "✓"
         await pilot.press("c")
         await settle(pilot)
+        assert isinstance(pilot.app.screen, Confirm)  # nothing acknowledged before the count is seen
+        assert i18n.t("confirm_ack", n=2) in str(pilot.app.screen.query_one("#confirm-text", Static).render())
+        assert {d.inbox.get(m).status for m in notes} == {"new"}
+        await pilot.press("y")
+        await settle(pilot)
         status = {m: d.inbox.get(m).status for m in notes}
         assert status == {notes[0]: "closed", notes[1]: "closed", notes[2]: "new", notes[3]: "new"}
         assert sorted(rows(table)) == sorted(str(m) for m in (notes[2], notes[3], asked.id))  # open ones stay
@@ -154,6 +160,8 @@ async def test_bulk_acknowledge_selected_rows_then_all_notifications(
         await settle(pilot)
         assert inbox.selected == {str(notes[2]), str(notes[3])}
         await pilot.press("c")
+        await settle(pilot)
+        await pilot.press("y")
         await settle(pilot)
         assert {d.inbox.get(m).status for m in notes} == {"closed"}
         assert d.inbox.get(asked.id).status == "new"
@@ -268,6 +276,10 @@ async def test_verify_reply_with_facts_and_save_the_sheet(
         area.text = "现居住地址=属实\n婚育情况＝已婚，已查验婚育证明\n"
         form.query_one("#f-text", Input).value = "已入户核实"
         await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, Confirm)  # what leaves, before it leaves
+        assert d.inbox.get(request.id).status == "verifying"
+        await pilot.press("y")
         await settle(pilot)
         assert pilot.app.screen is view
         assert d.inbox.get(request.id).status == "answered"

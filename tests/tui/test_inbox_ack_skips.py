@@ -32,6 +32,8 @@ async def test_a_skip_is_told_with_its_reason(db_url: str, townships: tuple[flow
         d.inbox.acknowledge([second])  # a colleague acknowledged it meanwhile
         await pilot.press("c")
         await settle(pilot)
+        await pilot.press("y")  # the count confirmed
+        await settle(pilot)
         skipped = d.inbox.acknowledge([second]).skipped[0]
         shown = status_line(pilot.app)
         assert i18n.t("acknowledged", done=1, skipped=1) in shown, shown

@@ -93,7 +93,7 @@ async def test_dashboard_shows_inbox_overdue_inspection_quality_and_rates(
         assert t("dash_inbox_due", overdue=1, due_today=summary.due_today) in inbox
         assert dash.query_one("#dash-inbox").has_class("alert")
         overdue = shown(dash, "#dash-overdue")
-        assert late.name in overdue and t("dash_overdue_days", n=3) in overdue
+        assert late.name in overdue and t("late_days", n=3) in overdue
         assert str(dash.query_one("#dash-overdue").border_title) == f"{t('dash_overdue')} 1"
         # the operator of township D sees no campaign of township A
         assert shown(dash, "#dash-inspect") == t("dash_inspect_none")

@@ -126,7 +126,7 @@ async def test_late_declarations_with_penalty_and_the_landlord_notice(
         total = sum(x.penalty_yuan for x in late)
         assert status_line(app) == i18n.t("late_counts", n=2, missing=1, yuan=total)
         table.move_cursor(row=0)
-        await pilot.press("n")
+        await pilot.press("t")
         await settle(pilot)
         notice = app.screen
         assert isinstance(notice, NoticeScreen)
