@@ -13,6 +13,7 @@ import pytest
 
 import flowpop
 from flowpop.registry.files import imports
+from flowpop_cli.progress import Progress
 from tests import tree
 from tests.cli.runner import Run
 from tests.conftest import new_id_number
@@ -40,11 +41,21 @@ def test_a_long_import_shows_its_progress_in_rows(run: Run, tmp_path: Path, monk
         time.sleep(0.4)
 
     monkeypatch.setattr(imports._Writer, "_write_chunk", slow_chunk)
+    shown: list[tuple[str, int, int | None]] = []
+    update = Progress.update
+
+    def seen(self: Progress, stage: str, done: int, total: int | None = None) -> None:  # what the bar is told
+        shown.append((stage, done, total))
+        update(self, stage, done, total)
+
+    monkeypatch.setattr(Progress, "update", seen)
     source = _file(tmp_path / "big.csv", [[f"进度{i}", new_id_number(), "360102", tree.VILLAGE_A1, "2021-05-01", "务工"]
                                           for i in range(450)])
     done = run("import", str(source), "--skip-bad")
     assert len(looked) == 5
     assert "写入（行）: 450/450" in done.stderr
+    # the bar moved while the import ran: the registry's count of rows, polled over HTTP
+    assert any(stage == "写入（行）" and 0 < n < 450 and total == 450 for stage, n, total in shown), shown
     assert "450" in done.stdout
 
 
