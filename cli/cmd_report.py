@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import shutil
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -29,7 +28,7 @@ from flowpop_cli import views
 from flowpop_cli.cmd_bulk import print_preview
 from flowpop_cli.cmd_files import write_bytes, write_text
 from flowpop_cli.cmd_inbox import open_output
-from flowpop_cli.output import dumps, format_options, render, table, width_of
+from flowpop_cli.output import dumps, fitted, format_options, render, table, terminal_width, width_of
 from flowpop_cli.progress import Progress
 from flowpop_cli.report_html import (
     BEIJING,
@@ -121,11 +120,7 @@ def rates_text(report: RatesReport, keys: list[str], width: int | None) -> str:
     if width_of(turned.splitlines()[0]) <= width:
         return turned
     click.echo(t("表格较宽：可用 --rate 只列部分比率", "a wide table: --rate picks some rates"), err=True)
-    return text
-
-
-def _tty() -> bool:
-    return sys.stdout.isatty()
+    return table(rows, headers, max_width=width, flex=["end"] + [None] * len(keys))  # each row over several lines
 
 
 def wide_rows(report: RatesReport, keys: list[str]) -> tuple[list[str], list[list[Any]]]:
@@ -241,7 +236,8 @@ def rates(state: State, quarter: str | None, month: str | None, level: str, divi
     elif fmt == "xlsx":
         write_bytes(rates_xlsx(data, keys), output, binary=True)
     else:
-        text = rates_text(data, keys, shutil.get_terminal_size().columns if output in (None, "-") and _tty() else None)
+        width = terminal_width(sys.stdout) if output in (None, "-") else None
+        text = rates_text(data, keys, width)
         title = t(f"{data.period}（{data.start} 至 {data.end}）{data.total.division_name or ''}",
                   f"{data.period} ({data.start} to {data.end}) {data.total.division_name or ''}")
         if data.frozen_at:
@@ -249,7 +245,8 @@ def rates(state: State, quarter: str | None, month: str | None, level: str, divi
             title += t(f"  已截止，数据冻结于 {frozen}", f"  closed: figures frozen at {frozen} (Beijing time)")
         # beside the rates: seed 000's measure, each side's registrations, the gap and 漏管 against its target
         co = comanagement_summary(state.client.reports.comanagement(by="county"))
-        write_text(title.strip() + "\n" + text + "\n" + co + "\n", output)
+        lines = [*fitted(title.strip(), width), text, *fitted(co, width)]
+        write_text("\n".join(lines) + "\n", output)
         click.echo(t("查看差距背后的人员：flowpop report rates --records 比率代码（如 registration）",
                      "the people behind a gap: flowpop report rates --records KEY (e.g. registration)"), err=True)
     if output not in (None, "-"):
@@ -297,7 +294,7 @@ def trend(state: State, quarters: str | None, division: str | None, rate_keys: t
     keys = wanted_rates(reports[0], rate_keys)
     if fmt == "table":
         headers, rows = trend_rows(reports, keys)
-        click.echo(table(rows, headers))
+        click.echo(table(rows, headers, max_width=terminal_width(sys.stdout)))
     elif fmt == "csv":
         out = CsvOut(sys.stdout)  # as every flowpop CSV: BOM, CRLF, headers in the user's language
         out.row([t("季度", "Period"), t("比率代码", "Rate key"), t("比率", "Rate"), t("分子", "Numerator"),

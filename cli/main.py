@@ -158,7 +158,9 @@ class FlowpopGroup(click.Group):
             raise click.exceptions.Exit(PIPE_CLOSED) from None
 
 
-PIPE_CLOSED = 141  # 128 + SIGPIPE: what the shell reports for a tool the closed pipe stopped (`yes | head -1`)
+# A reader that stops reading (`flowpop persons list --format json | head -1`) is no failure of the command: it
+# ends quietly with 0, so that a script under `set -o pipefail` goes on (a tool killed by SIGPIPE reports 141)
+PIPE_CLOSED = 0
 
 
 def silence_stdout() -> None:
@@ -196,6 +198,9 @@ def main() -> None:
     # rich is installed; this process never runs it, so it is marked absent and httpx keeps its stub (its
     # __init__ catches the ImportError). Only the `flowpop` command does this, not a program importing flowpop.
     sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # None: "not importable" (importlib)
+    # FastAPI imports pydantic's v1 compatibility package (~25 ms) as it builds routes, only to ask whether a model
+    # is a v1 one; flowpop has none, and FastAPI answers "no" when pydantic.v1 cannot be imported
+    sys.modules.setdefault("pydantic.v1", None)  # type: ignore[arg-type]
     try:
         try:
             cli(prog_name="flowpop")

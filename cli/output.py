@@ -1,14 +1,16 @@
 """Rendering for every command: a table for people, JSON/JSON lines/CSV for scripts.
 
 JSON is the API's own JSON (``model_dump(mode="json")``) so scripts see the contract, not our labels.
-Tables go through tabulate, which measures Chinese characters with wcwidth, then every line is padded
-to the same display width.
+Tables measure Chinese characters with wcwidth (two columns each) and fit the terminal's width: shortened
+place names keep their end, other cells wrap (``table``, ``fit_widths``).
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import os
+import re
 import shutil
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -17,7 +19,6 @@ from typing import IO, Any
 
 import click
 from pydantic import BaseModel
-from tabulate import tabulate
 from wcwidth import wcswidth, wcwidth
 
 from flowpop.labels import CODED, label, title
@@ -86,6 +87,22 @@ def width_of(text: str) -> int:
     return max(wcswidth(text), len(text))  # wcswidth is -1 for unprintable characters
 
 
+def terminal_width(out: IO[str]) -> int | None:
+    """The width a table is fitted to: ``COLUMNS`` when set (as ls, tput and Click read it), else the terminal's
+    when writing to one; none for a pipe or a file, which get every cell whole."""
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        return shutil.get_terminal_size().columns if out.isatty() else None
+    except (AttributeError, ValueError):  # a closed or unusual stream
+        return None
+
+
+def _char_width(ch: str) -> int:
+    return max(wcwidth(ch), 0)
+
+
 def cut(text: str, width: int, *, keep: str = "start") -> str:
     """At most ``width`` display columns, with an ellipsis where shortened.
 
@@ -95,7 +112,7 @@ def cut(text: str, width: int, *, keep: str = "start") -> str:
     out: list[str] = []
     used = 0
     for ch in reversed(text) if keep == "end" else text:
-        w = max(wcwidth(ch), 0)
+        w = _char_width(ch)
         if used + w > width - 1:
             break
         out.append(ch)
@@ -103,42 +120,151 @@ def cut(text: str, width: int, *, keep: str = "start") -> str:
     return "…" + "".join(reversed(out)) if keep == "end" else "".join(out) + "…"
 
 
-def fit(cells: list[list[str]], headers: Sequence[str], max_width: int,
-        flex: Sequence[str | None] | None = None) -> list[list[str]]:
-    """Shorten the widest flexible columns until the table fits ``max_width`` (a terminal's width)."""
-    n = len(headers)
-    if not cells or not n:
-        return cells
-    floors = [max(width_of(h) + 2, 8) for h in headers]  # tabulate pads headers by 2
-    widths = [max([floors[i]] + [width_of(r[i]) for r in cells]) for i in range(n)]
-    if flex is not None:  # fixed columns keep their width
-        floors = [f if flex[i] else widths[i] for i, f in enumerate(floors)]
-    total = sum(widths) + 2 * (n - 1)
-    while total > max_width:
-        i = max(range(n), key=lambda j: widths[j] - floors[j])
-        if widths[i] <= floors[i]:
+def wrap(text: str, width: int) -> list[str]:
+    """Lines of at most ``width`` display columns: broken at spaces where there are some (English), else between
+    characters (Chinese has no spaces; a wide character is never split)."""
+    if width_of(text) <= width or width < 2:
+        return [text]
+    lines: list[str] = []
+    line, used = "", 0
+    for word in re.findall(r"\S+\s*|\s+", text):
+        w = width_of(word.rstrip())
+        if line and used + w > width:  # the word starts the next line
+            lines.append(line.rstrip())
+            line, used = "", 0
+        if used + w <= width:
+            line, used = line + word, used + width_of(word)
+            continue
+        for ch in word.rstrip():  # a word wider than the line: broken between characters
+            cw = _char_width(ch)
+            if used + cw > width:
+                lines.append(line)
+                line, used = "", 0
+            line, used = line + ch, used + cw
+        line, used = line + " ", used + 1
+    if line.strip() or not lines:
+        lines.append(line.rstrip())
+    return lines
+
+
+def fitted(text: str, width: int | None) -> list[str]:
+    """A paragraph's lines, wrapped to ``width`` when there is one."""
+    return wrap(text, width) if width else [text]
+
+
+FLEX_FLOOR = 15  # a shortened place keeps its last 7 characters: …三元区城关街道
+GAP = 2
+INDENT = 2  # a row's continuation lines
+
+
+def _span(widths: Sequence[int]) -> int:
+    return sum(widths) + GAP * (len(widths) - 1)
+
+
+def shorten_widths(widths: list[int], flexible: Sequence[bool], max_width: int) -> list[int]:
+    """The shortenable columns narrowed, the widest first (evenly), each down to FLEX_FLOOR, until the row fits."""
+    widths = list(widths)
+    while _span(widths) > max_width:
+        i = max(range(len(widths)), key=lambda j: widths[j] - FLEX_FLOOR if flexible[j] else -1)
+        if not flexible[i] or widths[i] <= FLEX_FLOOR:
+            break
+        widths[i] -= 1  # one column at a time: the widest give way evenly
+    return widths
+
+
+def fit_widths(columns: list[list[str]], flexible: Sequence[bool], max_width: int) -> list[int]:
+    """Widths for columns (each a list of its cells, header first) that must share one line of ``max_width``:
+    the shortenable ones give way first (:func:`shorten_widths`); then a column is narrowed where that adds the
+    fewest wrapped lines (a header such as 出生年份 breaks before an ID number does), down to 4 columns (two Chinese
+    characters); last, the shortenable ones go below their floor."""
+    natural = [max(width_of(c) for c in col) for col in columns]
+    widths = shorten_widths(natural, flexible, max_width)
+    lines: dict[tuple[int, int], int] = {}
+
+    def lines_at(i: int, w: int) -> int:
+        if (i, w) not in lines:
+            lines[(i, w)] = sum(len(wrap(c, w)) for c in columns[i])
+        return lines[(i, w)]
+
+    n = len(columns)
+    while _span(widths) > max_width:
+        candidates = [i for i in range(n) if not flexible[i] and widths[i] > min(4, natural[i])]
+        if not candidates:
+            break
+        i = min(candidates, key=lambda j: (lines_at(j, widths[j] - 1) - lines_at(j, widths[j]), -widths[j]))
+        widths[i] -= 1
+    while _span(widths) > max_width:
+        i = max(range(n), key=lambda j: widths[j] if flexible[j] else -1)
+        if not flexible[i] or widths[i] <= 4:
             break
         widths[i] -= 1
-        total -= 1
-    keep = [(flex[i] if flex else None) or "start" for i in range(n)]
-    return [[cut(c, widths[i], keep=keep[i]) for i, c in enumerate(r)] for r in cells]
+    return widths
+
+
+def layout(columns: list[list[str]], flexible: Sequence[bool], max_width: int | None) -> list[tuple[list[int], list[int]]]:
+    """Which columns go on which line of a row, and their widths: all on one line when they fit, shortened places
+    included; else each row continues on further lines (indented), as many columns on each as fit (a place
+    shortened no further than FLEX_FLOOR); a column too wide for a line alone is shortened or wrapped there."""
+    natural = [max(width_of(c) for c in col) for col in columns]
+    everything = list(range(len(columns)))
+    if not max_width or _span(natural) <= max_width:
+        return [(everything, natural)]
+    shortened = shorten_widths(natural, flexible, max_width)
+    if _span(shortened) <= max_width:
+        return [(everything, shortened)]
+    # a shortenable column counts as its floor when deciding whether it still goes on a line
+    least = [min(natural[i], FLEX_FLOOR) if flexible[i] else natural[i] for i in everything]
+    groups: list[list[int]] = [[]]
+    for i in everything:
+        room = max_width - (INDENT if len(groups) > 1 else 0)
+        if groups[-1] and _span([least[j] for j in groups[-1]] + [least[i]]) > room:
+            groups.append([])
+        groups[-1].append(i)
+    out = []
+    for k, group in enumerate(groups):
+        room = max_width - (INDENT if k else 0)
+        out.append((group, fit_widths([columns[i] for i in group], [flexible[i] for i in group], room)))
+    return out
 
 
 def table(rows: Sequence[Sequence[Any]], headers: Sequence[str] = (), *, max_width: int | None = None,
           flex: Sequence[str | None] | None = None) -> str:
-    """Columns aligned by display width (a Chinese character takes two columns)."""
+    """Columns aligned by display width (a Chinese character takes two columns), every line padded to the same
+    width. With ``max_width`` (a terminal's) no line is wider: see :func:`layout`; ``flex`` columns ("start" or
+    "end": the part kept) are the ones that may be shortened with an ellipsis, others wrap."""
     cells = [["".join(ch if ch >= " " else " " for ch in str(c)) for c in r] for r in rows]
-    if max_width:
-        cells = fit(cells, headers, max_width, flex)
-    text = tabulate(cells, headers=list(headers), tablefmt="simple", disable_numparse=True)
-    lines = text.splitlines()
-    width = max((width_of(line) for line in lines), default=0)
-    return "\n".join(line + " " * (width - width_of(line)) for line in lines)
+    n = len(headers) or (len(cells[0]) if cells else 0)
+    if not n:
+        return ""
+    keep = [(flex[i] if flex else None) for i in range(n)]
+    columns = [[*([headers[i]] if headers else []), *(r[i] for r in cells)] for i in range(n)]
+    lines_of_row = layout(columns, [bool(k) for k in keep], max_width)
+
+    def lines_of(row: Sequence[str], heading: bool = False) -> list[str]:
+        out: list[str] = []
+        for k, (group, widths) in enumerate(lines_of_row):
+            parts = [[cut(row[i], w, keep=keep[i] or "start")] if keep[i] and not heading else wrap(row[i], w)
+                     for i, w in zip(group, widths, strict=True)]
+            for h in range(max(len(p) for p in parts)):
+                out.append(" " * (INDENT if k else 0) + (" " * GAP).join(
+                    (p[h] if h < len(p) else "") + " " * (w - width_of(p[h] if h < len(p) else ""))
+                    for p, w in zip(parts, widths, strict=True)))
+        return out
+
+    text: list[str] = []
+    if headers:
+        text += lines_of(list(headers), heading=True)
+        text.append((" " * GAP).join("-" * w for w in lines_of_row[0][1]))
+    for r in cells:
+        text += lines_of(r)
+    width = max(width_of(line) for line in text)
+    return "\n".join(line + " " * (width - width_of(line)) for line in text)
 
 
-def card(pairs: Sequence[tuple[str, str]]) -> str:
-    """One record as label/value lines."""
-    return tabulate([[k, v] for k, v in pairs], tablefmt="plain", disable_numparse=True)
+def card(pairs: Sequence[tuple[str, str]], *, max_width: int | None = None) -> str:
+    """One record as label/value lines; on a terminal, long values wrap under themselves."""
+    width = max_width if max_width is not None else terminal_width(sys.stdout)
+    return "\n".join(line.rstrip() for line in table([[k, v] for k, v in pairs], max_width=width).splitlines())
 
 
 def _csv_cell(value: Any) -> Any:
@@ -168,8 +294,7 @@ def render(items: Iterable[Any], fmt: str, columns: Sequence[Column] | None = No
             cells = [[c.get(r) for c in columns] for r in rows]
             flex = [c.flex for c in columns]
         if rows:
-            max_width = shutil.get_terminal_size().columns if out.isatty() else None
-            out.write(table(cells, headers, max_width=max_width, flex=flex) + "\n")
+            out.write(table(cells, headers, max_width=terminal_width(out), flex=flex) + "\n")
         else:
             click.echo(t("（没有记录）", "(no records)"), err=True)
     elif fmt == "json":

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import rich.progress
-from rich.console import Console
+if TYPE_CHECKING:
+    import rich.progress
+
+# rich is imported when a Progress is made, not with this module: commands that only may show progress (and the
+# modules that import theirs, such as `persons`' grafted subcommands) start without it (issue #16 item 4)
 
 
 class Progress:
     """``update(stage, done, total)``; a new stage name starts a new bar."""
 
     def __init__(self, *, enabled: bool = True) -> None:
+        from rich.console import Console
+
         self.enabled = enabled
         self.console = Console(stderr=True)
         self.live = enabled and self.console.is_terminal
@@ -23,6 +28,8 @@ class Progress:
 
     def __enter__(self) -> Progress:
         if self.live:
+            import rich.progress
+
             self._bar = rich.progress.Progress(
                 rich.progress.TextColumn("{task.description}"),
                 rich.progress.BarColumn(),

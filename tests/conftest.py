@@ -30,6 +30,13 @@ PG_URL = os.environ.get("FLOWPOP_TEST_DATABASE_URL")
 _serial = itertools.count(1)
 
 
+@pytest.fixture(autouse=True)
+def _no_inherited_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI fits its tables to COLUMNS when set, and pytest-xdist's workers set COLUMNS=80: every test starts
+    without it, as a pipe does; a test of the width passes its own (tests/cli/test_table_width.py)."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+
+
 def _pg_schema_url(schema: str) -> str:
     """The test database with its search path set to one schema (for tests that build their own)."""
     base = normalize_url(PG_URL or "")
