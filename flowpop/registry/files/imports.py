@@ -107,6 +107,10 @@ def import_persons(reg: Registry, actor: Actor, data: Any, options: Options, pro
                 if options.dry_run or result.problems or not (result.inserted or result.updated or result.unchanged):
                     batch.finish("done" if options.dry_run else "refused", result)
                     return result
+                if not (result.inserted or result.updated):  # every row repeats the store: nothing to write
+                    result.applied = True
+                    batch.finish("done", result)
+                    return result
                 # every row passed: now write them (checked again, as the store may have moved meanwhile)
                 result = _blank(False)
                 result.batch_id = batch.id
