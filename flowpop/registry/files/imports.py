@@ -56,7 +56,7 @@ from flowpop.registry.store.chunks import in_chunks
 from flowpop.rules import idnumber, legacy
 from flowpop.types import ImportProblem, ImportResult
 
-CHUNK = 5000  # rows per write transaction: what another writer may wait on
+CHUNK = 2500  # rows per write transaction: what another writer may wait on
 CHUNK_ATTEMPTS = 3  # a chunk whose records someone else changed meanwhile is read and written again
 PARALLEL_ROWS = 20_000  # from this many rows, worker processes check them
 BULK_ROWS = 50_000  # from this many rows (and at least half the persons stored), stored ID numbers are read up front
