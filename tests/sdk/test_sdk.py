@@ -108,7 +108,8 @@ async def lifecycle(sdk: Any, name: str) -> dict[str, Any]:
     d = await call(sdk.persons.deregister(p.id, version=u.version, reason="返乡"))
     history = await call(sdk.persons.history(p.id))
     stays = await call(sdk.stays.list(p.id))
-    skip = {"id", "person_id", "current_stay_id", "created_at", "updated_at", "name", "name_pinyin", "id_number"}
+    skip = {"id", "person_id", "current_stay_id", "created_at", "updated_at", "name", "name_pinyin", "id_number",
+            "inflow_registered_at", "outflow_registered_at"}  # moments, as created_at
     return {
         "created": p.model_dump(exclude=skip | {"stays"}),
         "found": [x.id == p.id for x in found],
