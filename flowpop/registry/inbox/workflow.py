@@ -200,7 +200,7 @@ def resolve_not_found(reg: Registry, session: Session, actor: Actor, message_id:
         stay = session.get(t.Stay, person.current_stay_id) if person.current_stay_id else None
     if data.outcome != "present" and (stay is None or stay.status != "open"):
         raise Conflict("stay_not_open", "该流出记录已结束，无需更正", "the outflow record is no longer open")
-    outcome = {"returned": "returned", "moved": "moved", "present": "present"}[data.outcome]
+    outcome = data.outcome  # kinds.NOT_FOUND_OUTCOMES, kept as the message's outcome
     _step(session, actor, row, "resolve", data.version, {"answered_at": t.utcnow(), "outcome": outcome},
           data.text or label("message_outcome", outcome, "zh"))
     facts: dict[str, Any] = {"outcome": outcome, "date": day.isoformat() if data.outcome != "present" else None}
