@@ -169,7 +169,8 @@ STAY_CARD = [
 ]
 DIVISION_CARD = ["code", "name", "level", "full_name", "parent_code", "valid_from", "valid_to", "successor_code",
                  "is_demo", "retired"]
-ME_CARD = ["username", "display_name", "role", "jurisdiction_name", "jurisdiction_code", "permissions", "embedded"]
+ME_CARD = ["username", "display_name", "role", "jurisdiction_name", "jurisdiction_code", "permissions", "embedded",
+           "own_area"]
 USER_CARD = ["id", "username", "display_name", "role", "jurisdiction_name", "disabled", "created_at"]
 TOKEN_CARD = ["id", "username", "name", "prefix", "created_at", "expires_at"]
 PERSON_KINDS = {"status": "person_status"}

@@ -476,6 +476,8 @@ class User(Out):
 class Me(User):
     permissions: list[str]
     embedded: bool = False
+    own_area: list[str] = Field(default_factory=list, description="division prefixes this registry holds down to "
+                                "villages; messages for places outside leave through the exchange")
 
 
 class TokenCreate(Model):

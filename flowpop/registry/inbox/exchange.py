@@ -15,7 +15,7 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from flowpop.registry.kernel import history
+from flowpop.registry.kernel import area, history
 from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.kernel.errors import ApiError
 from flowpop.registry.kernel.registry import Registry
@@ -156,6 +156,7 @@ def import_batch(reg: Registry, session: Session, actor: Actor, path: Path) -> E
     inserted = skipped = 0
     rejected: list[dict[str, Any]] = []
     seen: set[str] = set()
+    own = area.own_area(reg)
     for chunk in _chunks(path):
         records: list[tuple[int, dict[str, Any]]] = []
         for line_no, line in chunk:
@@ -184,7 +185,7 @@ def import_batch(reg: Registry, session: Session, actor: Actor, path: Path) -> E
                 continue
             uid = msg.uid
             addressee = msg.addressee_code
-            if reg.divisions.get(addressee) is None or addressee[:6] not in reg.divisions.home_counties:
+            if reg.divisions.get(addressee) is None or not area.inside(own, addressee):
                 rejected.append(_problem(line_no, f"收件单位 {addressee} 不在本系统", f"addressee {addressee} is not served here", uid))
                 continue
             if actor.prefix and not actor.covers(addressee):

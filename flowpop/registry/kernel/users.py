@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from flowpop.registry.kernel import history
+from flowpop.registry.kernel import area, history
 from flowpop.registry.kernel.auth import ASSIGNABLE, Actor, hash_token, new_token_secret
 from flowpop.registry.kernel.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from flowpop.registry.kernel.registry import Registry
@@ -29,6 +29,7 @@ def me(reg: Registry, actor: Actor) -> Me:
         role=actor.role, jurisdiction_code=actor.jurisdiction_code,
         jurisdiction_name=reg.divisions.name(actor.jurisdiction_code), disabled=False,
         created_at=dt.datetime(2000, 1, 1), permissions=sorted(actor.permissions), embedded=actor.embedded,
+        own_area=list(area.own_area(reg)),
     )
 
 

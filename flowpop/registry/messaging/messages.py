@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from flowpop.registry.kernel import history
+from flowpop.registry.kernel import area, history
 from flowpop.registry.kernel.auth import Actor
 from flowpop.registry.kernel.divisions import township_of
 from flowpop.registry.kernel.errors import NotFound
@@ -42,7 +42,7 @@ def new_message(
     """``batch``: the caller matches, flushes and writes history for many messages at once."""
     uid = uid or str(uuid.uuid4())
     sent = beijing.day_of(created_at or t.utcnow())  # the Beijing day: deadlines count from it
-    external = addressee_code[:6] not in reg.divisions.home_counties if reg.divisions.home_counties else False
+    external = area.outside(reg, addressee_code)  # outside the own area: leaves through the exchange
     row = t.Message(
         uid=uid, kind=kind, topic=topic, thread_uid=thread_uid or uid, in_reply_to=in_reply_to,
         sender_code=sender_code, addressee_code=addressee_code, subject=subject,
