@@ -331,7 +331,7 @@ UI = labels.Catalog({
     "left_title": ("已离开：{name}（将注销）", "Left: {name} (deregisters)"),
     "f_left_on": ("离开日期", "Left on"),
     # quality
-    "q_head": ("检查 {n} 人，用时 {s:.1f} 秒", "{n} records checked in {s:.1f}s"),
+    "q_head": ("检查 {n} 人", "{n} records checked"),
     "col_check": ("检查项", "Check"),
     "col_count": ("问题数", "Count"),
     "col_fix": ("修复", "Fix"),

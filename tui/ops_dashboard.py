@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
 
 from flowpop.labels import pick
 from flowpop.rules.divisions_source import level_of
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     )
 
 OVERDUE_SHOWN = 5
+OPENABLE = ("overdue", "quality")  # panels whose lines open with Enter
 CAMPAIGNS_SHOWN = 2
 RATE_NAME = 14  # cells: the longest Chinese rate name (信息采集及时率)
 RATE_BAR = 14
@@ -91,10 +93,47 @@ class DashboardScreen(BaseScreen):
         yield Footer(compact=True, show_command_palette=False)
 
     @staticmethod
-    def _panel(part: str, title: str) -> Static:
-        panel = Static(t("loading"), id=f"dash-{part}", classes="panel", markup=False)
+    def _panel(part: str, title: str) -> Static | OptionList:
+        """A panel; the overdue items and the quality lines are lists whose items open with Enter."""
+        panel: Static | OptionList
+        if part in OPENABLE:
+            panel = OptionList(Option(t("loading"), disabled=True), id=f"dash-{part}", classes="panel items",
+                               markup=False)
+        else:
+            panel = Static(t("loading"), id=f"dash-{part}", classes="panel", markup=False)
         panel.border_title = Text(title)  # Text: never read as markup
         return panel
+
+    def items(self, part: str, lines: list[tuple[Text, str | None]]) -> None:
+        """Fill a list panel: (line, what Enter opens: an id, or None for a line that opens nothing)."""
+        panel = self.query_one(f"#dash-{part}", OptionList)
+        panel.clear_options()
+        panel.add_options([Option(text, id=f"{part}:{key}" if key else None, disabled=key is None)
+                           for text, key in lines])
+        first = next((n for n, (_text, key) in enumerate(lines) if key), None)
+        if first is not None:
+            panel.highlighted = first
+
+    @on(OptionList.OptionSelected)
+    def _open(self, event: OptionList.OptionSelected) -> None:
+        """Enter on an overdue item opens the message in the inbox; on a quality line, the people behind it."""
+        part, _, key = (event.option.id or "").partition(":")
+        if part == "overdue":
+            from flowpop_tui.inbox_message import MessageScreen
+
+            self.app.action_go("inbox")  # type: ignore[attr-defined]  # self.app is textual's App; ours is FlowpopApp
+            self.app.push_screen(MessageScreen(int(key)))
+        elif part == "quality" and self.quality is not None:
+            from flowpop_tui.ops_quality import QualityPersonsScreen
+
+            check = next((c for c in self.quality.checks if c.key == key), None)
+            if check is not None:
+                self.app.action_go("quality")  # type: ignore[attr-defined]  # self.app is textual's App; ours is FlowpopApp
+                self.app.push_screen(QualityPersonsScreen(check))
+
+    def setup(self) -> None:
+        self.query_one("#dash-overdue", OptionList).focus()
+        self.load()
 
     def load(self) -> None:
         self.load_inbox()
@@ -104,6 +143,9 @@ class DashboardScreen(BaseScreen):
         self.load_rates()
 
     def show(self, part: str, content: Text | str) -> None:
+        if part in OPENABLE:
+            self.items(part, [(Text(content) if isinstance(content, str) else content, None)])
+            return
         self.query_one(f"#dash-{part}", Static).update(content)
 
     def show_error(self, part: str, exc: BaseException) -> None:
@@ -132,7 +174,7 @@ class DashboardScreen(BaseScreen):
                         "dim")
         text.highlight_regex(r"\d+", "bold")
         self.query_one("#dash-inbox", Static).set_class(s.overdue > 0, "alert")
-        self.query_one("#dash-overdue", Static).border_title = Text(f"{t('dash_overdue')} {s.overdue}")
+        self.query_one("#dash-overdue", OptionList).border_title = Text(f"{t('dash_overdue')} {s.overdue}")
         self.show("inbox", text)
 
     @work(group="dash-overdue", exclusive=True)
@@ -149,14 +191,14 @@ class DashboardScreen(BaseScreen):
         if not page.data:
             self.show("overdue", Text(t("dash_overdue_none"), style="green"))
             return
-        lines = []
+        lines: list[tuple[Text, str | None]] = []
         for m in page.data:
             who = str(m.subject.get("name") or "")
-            lines.append(Text.assemble((pad(late_text(m.due_on), 11), "red"), pad(kind_short(m.kind), 7),
-                                       clip(who, LEFT_TEXT - 18)))
+            lines.append((Text.assemble((pad(late_text(m.due_on), 11), "red"), pad(kind_short(m.kind), 7),
+                                        clip(who, LEFT_TEXT - 18)), str(m.id)))
         if page.has_more:
-            lines.append(Text("…", style="dim"))
-        self.show("overdue", Text("\n").join(lines))
+            lines.append((Text("…", style="dim"), None))
+        self.items("overdue", lines)
 
     @work(group="dash-inspect", exclusive=True)
     async def load_inspections(self) -> None:
@@ -208,11 +250,12 @@ class DashboardScreen(BaseScreen):
         if not flagged:
             self.show("quality", Text(t("dash_quality_ok", n=report.persons_checked), style="green"))
             return
-        lines = [Text(t("dash_quality_sum", checks=len(flagged), n=sum(c.count for c in flagged)), style="yellow")]
+        lines: list[tuple[Text, str | None]] = [
+            (Text(t("dash_quality_sum", checks=len(flagged), n=sum(c.count for c in flagged)), style="yellow"), None)]
         for c in flagged[:3]:
             name = pick((c.name, c.name_en))
-            lines.append(Text.assemble(pad(name, LEFT_TEXT - 7), (f"{c.count:>6}", "bold")))
-        self.show("quality", Text("\n").join(lines))
+            lines.append((Text.assemble(pad(name, LEFT_TEXT - 7), (f"{c.count:>6}", "bold")), c.key))
+        self.items("quality", lines)
 
     @work(group="dash-rates", exclusive=True)
     async def load_rates(self) -> None:

@@ -74,7 +74,7 @@ class QualityScreen(BaseScreen):
             return
         await self._name_places(report)
         self.report = report
-        self.query_one("#q-head", Static).update(t("q_head", n=report.persons_checked, s=report.seconds))
+        self.query_one("#q-head", Static).update(t("q_head", n=report.persons_checked))
         table = self.query_one("#q-checks", DataTable)
         keep = self.current()
         table.clear()
