@@ -29,7 +29,6 @@ from flowpop.registry.people import stays
 from flowpop.registry.store import tables as t
 from flowpop.registry.store.scans import unindexed
 from flowpop.rules import beijing
-from flowpop.rules.divisions_source import prefix_of
 
 Counts = dict[str, list[int]]  # division prefix → [numerator, denominator] (as county.rates)
 
@@ -101,63 +100,60 @@ def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:
 # --------------------------------------------------------------------- 协查 for key targets, 5 working days
 
 
-def _registering_side(reg: Registry, jurisdiction: str | None, residence: str, household: str) -> str:
-    """The code of the side that registered a stay (its creator's jurisdiction): the household side for an
-    outflow registration, the residence side otherwise (the local administrator registers as the residence side,
-    as messages.on_stay has it)."""
-    if jurisdiction:
-        node = reg.divisions.get(jurisdiction)
-        prefix = prefix_of(node.code, node.level) if node else jurisdiction
-        if not residence.startswith(prefix) and household.startswith(prefix):
-            return household
-    return residence
-
-
 def key_requests(
     reg: Registry, session: Session, prefix: str, start_at: dt.datetime, end_at: dt.datetime, end_day: dt.date
 ) -> list[tuple[int, str, dt.date, dt.date | None, dt.date]]:
-    """Key targets' cross-county stays registered in [start_at, end_at): (person id, the registering side's
-    code, the day registered, the day the first 协查 about her was sent since then or None, the day it is due)."""
-    S, P, U, M = t.Stay, t.Person, t.User, t.Message
+    """Each side's registration in [start_at, end_at) of a key target's cross-county stay — the residence side's
+    inflow (inflow_registered_at), the household side's outflow (outflow_registered_at): (person id, that side's
+    code, the day it registered her, the day that side (its county) first sent a 协查 about her since then or
+    None, the day it is due)."""
+    S, P, M = t.Stay, t.Person, t.Message
+
+    def within(at: Any) -> ColumnElement[bool]:
+        return and_(at >= start_at, at < end_at)
+
     rows = session.execute(
-        select(S.person_id, S.residence_code, S.household_code, S.created_at, U.jurisdiction_code)
+        select(
+            S.person_id, S.residence_code, S.inflow_registered_at, S.household_code, S.outflow_registered_at
+        )
         .join(P, P.id == S.person_id)
-        .outerjoin(U, U.username == S.created_by)
         .where(
-            S.created_at >= start_at,
-            S.created_at < end_at,
+            or_(within(S.inflow_registered_at), within(S.outflow_registered_at)),
             S.status.in_(tuple(stays.LIVED)),
             _cross(),
             _key_target(P.birth_date, end_day),
             or_(code_range(S.residence_code, prefix), code_range(S.household_code, prefix)),
         )
     ).all()
-    sent: dict[int | None, list[dt.datetime]] = {}
+    sent: dict[int | None, list[tuple[str, dt.datetime]]] = {}
     for ids in _chunks(sorted({r[0] for r in rows})):
-        for pid, at in session.execute(
-            select(M.sender_person_id, M.created_at).where(
+        for pid, sender, at in session.execute(
+            select(M.sender_person_id, M.sender_code, M.created_at).where(
                 M.kind == "assist_request", M.sender_person_id.in_(ids)
             )
         ).all():
-            sent.setdefault(pid, []).append(at)
+            sent.setdefault(pid, []).append((sender, at))
     days = settings_mod.load().deadline("assist_request_send")
     calendar = deadlines.calendar(reg)  # with the holiday notices loaded into the registry
     out = []
-    for pid, residence, household, created, jurisdiction in rows:
-        side = _registering_side(reg, jurisdiction, residence, household)
-        if not side.startswith(prefix):
-            continue
-        first = min((at for at in sent.get(pid, []) if at >= created), default=None)
-        registered = beijing.day_of(created)
-        out.append(
-            (
-                pid,
-                side,
-                registered,
-                beijing.day_of(first) if first else None,
-                calendar.add_working_days(registered, days),
+    for pid, residence, inflow_at, household, outflow_at in rows:
+        for side, registered_at in ((residence, inflow_at), (household, outflow_at)):
+            if registered_at is None or not start_at <= registered_at < end_at or not side.startswith(prefix):
+                continue
+            first = min(
+                (at for sender, at in sent.get(pid, []) if sender[:6] == side[:6] and at >= registered_at),
+                default=None,
             )
-        )
+            registered = beijing.day_of(registered_at)
+            out.append(
+                (
+                    pid,
+                    side,
+                    registered,
+                    beijing.day_of(first) if first else None,
+                    calendar.add_working_days(registered, days),
+                )
+            )
     return out
 
 

@@ -302,7 +302,7 @@ def send(reg: Registry, session: Session, actor: Actor, data: Any) -> t.Message:
         addressee = county_of(addressee)
     # a key target's 协查 runs from her registration: event_on keeps its day (deadlines.sent_late)
     stay = session.get(t.Stay, person.current_stay_id) if person is not None and person.current_stay_id else None
-    event_on = deadlines.key_target_registered_on(person, stay, t.utcnow().date()) \
+    event_on = deadlines.key_target_registered_on(person, stay, t.utcnow().date(), sender or "") \
         if data.kind == "assist_request" and person is not None else None
     return messages.new_message(reg, session, actor, kind=data.kind, topic=data.topic, sender_code=sender or "", event_on=event_on,
                        addressee_code=addressee, subject=subject, items=data.items, text=data.text,

@@ -122,12 +122,15 @@ def sent_late_by(created_at: dt.datetime, event_on: dt.date, deadline: str, cal:
     return beijing.day_of(created_at) > (cal or s.calendar).add_working_days(event_on, s.deadline(deadline))
 
 
-def key_target_registered_on(person: t.Person, stay: t.Stay | None, day: dt.date) -> dt.date | None:
-    """The Beijing day a key target's (married woman of 15–49) cross-county stay was registered: her 协查 is
-    due within assist_request_send working days of it (seed 000); None for anyone else."""
+def key_target_registered_on(person: t.Person, stay: t.Stay | None, day: dt.date, sender: str) -> dt.date | None:
+    """The Beijing day the sender's side registered a key target's (married woman of 15–49) cross-county stay —
+    the residence side its inflow, the household side its outflow: the 协查 that side sends is due within
+    assist_request_send working days of it (seed 000); None for anyone else, or a side that has not registered it."""
     if stay is None or person.category != "married_female" or stay.household_code[:6] == stay.residence_code[:6]:
         return None
-    return beijing.day_of(stay.created_at) if 15 <= age_on(person.birth_date, day) <= 49 else None
+    registered = {stay.residence_code[:6]: stay.inflow_registered_at,
+                  stay.household_code[:6]: stay.outflow_registered_at}.get(sender[:6])
+    return beijing.day_of(registered) if registered and 15 <= age_on(person.birth_date, day) <= 49 else None
 
 
 def sent_late(row: t.Message, cal: Calendar | None = None) -> bool:

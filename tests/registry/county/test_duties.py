@@ -79,9 +79,11 @@ def key_target(client: flowpop.Client, arrived: str = "2026-03-01", **overrides:
 
 
 def registered_at(store: Callable[..., None], person_id: int, at: str) -> None:
+    """The residence side registered her then (the local administrator registers as the residence side)."""
+    when = dt.datetime.fromisoformat(at)
     store(
-        "UPDATE stays SET created_at = :at WHERE person_id = :p",
-        at=dt.datetime.fromisoformat(at),
+        "UPDATE stays SET created_at = :at, inflow_registered_at = :at WHERE person_id = :p",
+        at=when,
         p=person_id,
     )
 
@@ -129,6 +131,21 @@ def test_key_target_requests_within_five_working_days_of_registration(
         env={"FLOWPOP_LANG": "zh", "FLOWPOP_TODAY": TODAY},
     ).output
     assert "重点对象协查及时率" in shown and "33.3%" in shown
+
+    # the household side's registration (流出登记) owes its own 协查: the residence side's does not count for it
+    outflow = key_target(client, household_code=tree.TOWNSHIP_D)
+    store(
+        "UPDATE stays SET inflow_registered_at = NULL, outflow_registered_at = :at WHERE person_id = :p",
+        at=dt.datetime(2026, 8, 3, 2),
+        p=outflow,
+    )
+    sent_at(store, request(client, outflow), "2026-08-04 02:00")  # from the residence side
+    report = client.reports.rates(QUARTER, level="township")
+    assert rate(report, "key_requests_on_time", tree.TOWNSHIP_D[:9]) == (0, 1)
+    sent_at(store, request(client, outflow, sender=tree.TOWNSHIP_D, to=tree.TOWNSHIP_A), "2026-08-05 02:00")
+    report = client.reports.rates(QUARTER, level="township")
+    assert rate(report, "key_requests_on_time", tree.TOWNSHIP_D[:9]) == (1, 1)
+    assert rate(report, "key_requests_on_time") == (2, 4)
 
 
 def test_a_late_request_is_flagged_in_the_inbox(client, db_url, store) -> None:
