@@ -244,6 +244,7 @@ def main() -> int:
     parser.add_argument("--pg", help="a PostgreSQL database URL to run on as well (dropped and created anew)")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--no-writer", action="store_true", help="without the concurrent writer")
+    parser.add_argument("--no-sqlite-utils", action="store_true", help="leave out sqlite-utils (slow)")
     parser.add_argument("--writer", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.writer:
@@ -262,7 +263,7 @@ def main() -> int:
         figures["executemany"] = plain_executemany(path, workdir / "plain.db")
         log(f"  {figures['executemany']:.1f} s")
         log("sqlite-utils insert --csv …")
-        figures["sqlite_utils"] = plain_sqlite_utils(path, workdir / "plain-utils.db")
+        figures["sqlite_utils"] = None if args.no_sqlite_utils else plain_sqlite_utils(path, workdir / "plain-utils.db")
         log(f"  {figures['sqlite_utils']}")
         db = workdir / "registry.db"
         for old in workdir.glob("registry.db*"):
@@ -283,7 +284,7 @@ def main() -> int:
         ratio = s["import"] / plain
         row("csv + executemany, table with one index (SQLite)", f"{plain:.2f}", used=CPU["executemany"])
         if utils is None:
-            row("sqlite-utils insert --csv", "n/a", "pip install -e '.[bench]'")
+            row("sqlite-utils insert --csv", "n/a", "not installed, or left out")
         else:
             row("sqlite-utils insert --csv", f"{utils:.2f}", used=CPU["sqlite_utils"])
         row("flowpop import --skip-bad (SQLite)", f"{s['import']:.2f}", "≤ 3 × executemany",
