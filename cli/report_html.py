@@ -213,7 +213,7 @@ def comanagement_summary(c: ComanagementReport) -> str:
              f"{c.unmanaged_target} {mark}), co-managed {tot.both}, co-management {percent(tot.co_management) or '—'}.")
 
 
-def _comanagement(c: ComanagementReport) -> str:
+def _comanagement(c: ComanagementReport, area: str | None) -> str:
     heads = [t("县（市、区）", "County"), t("流入登记", "Inflows registered"), t("流出登记", "Outflows registered"),
              t("差额（流出−流入）", "Gap (out − in)"), t("缺流入登记", "Missing inflow"), t("缺流出登记", "Missing outflow"),
              t("漏管", "Unmanaged"), t("共管率", "Co-management")]
@@ -221,11 +221,13 @@ def _comanagement(c: ComanagementReport) -> str:
     rows = []
     for row in [*c.rows, c.total]:
         name = t("合计", "Total") if row is c.total else (row.name or row.key)
+        if area and row is not c.total and name.startswith(area) and name != area:
+            name = name[len(area):]  # 三元区, not 福建省三明市三元区, as the rates' rows are named
         cells = [row.inflows_registered, row.outflows_registered, row.gap, row.missing_inflow, row.missing_outflow]
         unmanaged = (f'<td class="{"ok" if c.meets_target else "bad"}">{row.unmanaged}</td>' if row is c.total
                      else f"<td>{row.unmanaged}</td>")
         css = ' class="total"' if row is c.total else ""
-        rows.append(f'<tr{css}><td class="name">{_e(name)}</td>' + "".join(f"<td>{v}</td>" for v in cells)
+        rows.append(f'<tr{css}><td class="name county">{_e(name)}</td>' + "".join(f"<td>{v}</td>" for v in cells)
                     + unmanaged + f"<td>{_e(percent(row.co_management) or '—')}</td></tr>")
     heading = t("市内跨县共管（流入地流入登记与户籍地流出登记）", "Co-management across counties (both sides registered)")
     legend = t("漏管：只有一方登记；县行：本县应补的登记（流入地缺流入登记、户籍地缺流出登记）",
@@ -444,7 +446,7 @@ def render_quarterly(data: QuarterlyData) -> str:
              f"Period: {r.start} to {r.end}  Generated: {data.generated:%Y-%m-%d %H:%M}  By: {data.author}")
     sections = [
         (t("一、主要指标", "1. Rates against targets"), _summary(r) + _rates_table(r, labels)
-         + (_comanagement(data.comanagement) if data.comanagement else "")),
+         + (_comanagement(data.comanagement, area) if data.comanagement else "")),
         (t("二、各单位比率", "2. Each rate by division"), _charts(r, labels)),
         (t("三、近四个季度趋势", "3. The last four quarters"), _trend(data.trend)),
         (t("四、信息交换", "4. Exchange between places"), _inbox(data.figures, area, data.ancestors)),

@@ -160,6 +160,15 @@ LABELS: dict[str, dict[str, Pair]] = {
         "local": ("本地", "local"),
         "other": ("其他", "elsewhere"),
     },
+    # the lists behind the co-management figures (GET /v1/comanagement/records?kind=)
+    "comanagement_list": {
+        "both": ("双方已登记（共管）", "registered by both sides"),
+        "inflow": ("已做流入登记", "inflow registered"),
+        "outflow": ("已做流出登记", "outflow registered"),
+        "missing_inflow": ("缺流入登记", "missing inflow registration"),
+        "missing_outflow": ("缺流出登记", "missing outflow registration"),
+        "unmanaged": ("漏管（仅一方登记）", "unmanaged (one side only)"),
+    },
     "role": {
         "village_assistant": ("村居协管员", "village assistant"),
         "township_operator": ("乡镇信息员", "township operator"),

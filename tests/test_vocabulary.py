@@ -26,6 +26,7 @@ ALIAS_KINDS = {
     "NotificationTopic": "topic", "MessageActionName": "message_action", "ServiceKind": "service",
     "HouseUse": "house_use", "HouseMode": "house_mode", "ChangeOperation": "operation",
     "InspectionOutcome": "inspection_outcome", "NotFoundOutcome": "not_found_outcome",
+    "ComanagementList": "comanagement_list",
 }
 # Literals written inside a model, by model.field
 INLINE_KINDS = {
@@ -36,7 +37,7 @@ INLINE_KINDS = {
 }
 # Literals no user reads as a label: query parameters, typed as the option values they are
 NOT_LABELLED_ALIASES = {"PersonSort", "ExportFormat", "InboxBox", "InboxStatus"}
-NOT_LABELLED = {"box", "sort", "format"}  # fields of that sort written inline
+NOT_LABELLED = {"box", "sort", "format", "by"}  # fields of that sort written inline (by: county | pair rows)
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 JOINED = re.compile(r"[\u3400-\u9fff）。]\s*(\||\s/\s)\s*[A-Za-z]")  # '中文|English', '中文 / English'
