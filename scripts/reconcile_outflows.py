@@ -3,16 +3,18 @@
     python scripts/reconcile_outflows.py [--division CODE] [--period 2026Q4] [--include-probable]
                                          [--apply] [--json]
 
-A stay registered by one side only is unmanaged: its registration notice (流动登记通报) to the other
-side is still unacknowledged. When the household side registered an outflow and the residence side
+A stay registered by one side only is unmanaged (漏管: county.comanagement counts each side's
+registration, not notices). The job finds such stays through their still unacknowledged registration
+notices (流动登记通报). When the household side registered an outflow and the residence side
 registered an inflow of the same flow (same household and residence county) as two separate
 records, the two are paired:
   - certain  (确定): the same ID number;
   - probable (可能): the same name and birth date but different ID numbers — shown, and merged only
     with --include-probable.
 --apply merges each pair with a merge changeset keeping the residence side's record (it has the
-current address; the other record is archived, its stay archived and moved to the kept record), then
-acknowledges both registration notices, since each side has in fact registered the flow. The
+current address; the other record is archived, its stay archived and moved to the kept record; the
+merge carries the household side's registration over to the kept stay, which makes it co-managed), then
+acknowledges both registration notices (receipt only: it counts for nothing in the rate). The
 co-management rate (共管率) of the period is shown before and, after --apply, again.
 """
 
