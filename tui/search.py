@@ -11,13 +11,14 @@ from textual.widgets import DataTable, Input
 
 from flowpop.rules.idnumber import mask
 from flowpop.types import PersonFilters
-from flowpop_tui.format import person_cells, plain
+from flowpop_tui.format import person_cells, plain, tail
 from flowpop_tui.i18n import colon, label, lang, t
 from flowpop_tui.listing import Fetched, ListScreen
+from flowpop_tui.pickers import pick_division
 
 if TYPE_CHECKING:
     import flowpop
-    from flowpop.types import Person
+    from flowpop.types import Division, Person
 
 DIRECTIONS: tuple[str | None, ...] = (None, "inflow", "outflow")
 QUERY_MAX = 64  # PersonFilters.q's bound: longer text could not be searched
@@ -39,6 +40,7 @@ class SearchScreen(ListScreen["Person"]):
         Binding("f2", "cycle_direction", "key_direction", key_display="F2"),
         Binding("f3", "cycle_status", "key_status", key_display="F3"),
         Binding("f4", "toggle_key_target", "key_key_target", key_display="F4"),
+        Binding("f6", "pick_division", "key_division", key_display="F6"),
         Binding("ctrl+r", "refresh", "key_refresh"),
         Binding("space", "toggle_select", "key_select", key_display="␣"),
         Binding("B", "bulk", "key_bulk", key_display="B"),
@@ -55,6 +57,7 @@ class SearchScreen(ListScreen["Person"]):
         self.direction_filter: str | None = None
         self.status_filter: str | None = "active"
         self.key_target: bool | None = None
+        self.division: Division | None = None  # the area searched (F6), within the user's jurisdiction
         self.selected: set[int] = set()  # rows marked with space for a bulk change (kept across searches)
 
     def setup(self) -> None:
@@ -91,6 +94,7 @@ class SearchScreen(ListScreen["Person"]):
             part("F2", t("direction"), label("direction", self.direction_filter) if self.direction_filter else t("all")),
             part("F3", t("status"), label("person_status", self.status_filter) if self.status_filter else t("all")),
             part("F4", t("key_target"), t("only") if self.key_target else t("all")),
+            part("F6", t("division"), tail(self.division.name, 12) if self.division else t("all")),
         )
 
     def status_text(self) -> str:
@@ -112,8 +116,27 @@ class SearchScreen(ListScreen["Person"]):
         self.action_focus_filter()
 
     def action_cycle_direction(self) -> None:
-        self.direction_filter = DIRECTIONS[(DIRECTIONS.index(self.direction_filter) + 1) % len(DIRECTIONS)]
+        after = DIRECTIONS[(DIRECTIONS.index(self.direction_filter) + 1) % len(DIRECTIONS)]
+        me = self.app.me  # type: ignore[attr-defined]  # self.app is textual's App; ours is FlowpopApp
+        if after is not None and self.division is None and me is not None and me.jurisdiction_code is None:
+            # a direction is inflow or outflow relative to an area: one with the whole tree picks it first
+            def picked(division: Division | None) -> None:
+                if division is not None:
+                    self.division, self.direction_filter = division, after
+                    self.filters_changed()
+
+            pick_division(self, t("picker_division"), picked)
+            return
+        self.direction_filter = after
         self.filters_changed()
+
+    def action_pick_division(self) -> None:
+        def picked(division: Division | None) -> None:
+            if division is not None:
+                self.division = division
+                self.filters_changed()
+
+        pick_division(self, t("picker_division"), picked)
 
     def action_cycle_status(self) -> None:
         self.status_filter = STATUSES[(STATUSES.index(self.status_filter) + 1) % len(STATUSES)]
@@ -131,7 +154,8 @@ class SearchScreen(ListScreen["Person"]):
     def _filters(self) -> PersonFilters:
         """The search as the contract's person filters: what the registry searches by and a bulk change selects."""
         return PersonFilters.model_validate({"q": self.query_text.strip() or None, "direction": self.direction_filter,
-                                             "status": self.status_filter, "key_target": self.key_target})
+                                             "status": self.status_filter, "key_target": self.key_target,
+                                             "division": self.division.code if self.division else None})
 
     async def fetch(self, client: flowpop.AsyncClient) -> Fetched:
         pager = client.persons.list(**self._filters().model_dump(exclude_none=True), limit=self.PAGE_SIZE)
