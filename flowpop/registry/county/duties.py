@@ -13,8 +13,8 @@ period's rows (key targets registered or served in one period), not in SQL; the 
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
-from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import ColumnElement, Date, and_, case, cast, exists, func, not_, or_, select
@@ -27,6 +27,7 @@ from flowpop.registry.kernel.validation import years_before
 from flowpop.registry.messaging import deadlines
 from flowpop.registry.people import stays
 from flowpop.registry.store import tables as t
+from flowpop.registry.store.chunks import in_chunks
 from flowpop.registry.store.scans import unindexed
 from flowpop.rules import beijing
 
@@ -57,15 +58,9 @@ DUE_SOON_DAYS = 30
 
 
 def months_before(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` earlier (the month's last day when it has no such day)."""
+    """The same day ``months`` earlier (the month's last day when it is shorter)."""
     year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
-    month += 1
-    for last in (day.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 def _key_target(born: Any, day: dt.date) -> ColumnElement[bool]:
@@ -90,11 +85,6 @@ def _add(counts: Counts, code: str, width: int, hit: bool, whole: int = 1) -> No
     cell = counts.setdefault(_row(code, width), [0, 0])
     cell[0] += int(hit)
     cell[1] += whole
-
-
-def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:
-    for i in range(0, len(ids), size):
-        yield ids[i : i + size]
 
 
 # --------------------------------------------------------------------- 协查 for key targets, 5 working days
@@ -126,7 +116,7 @@ def key_requests(
         )
     ).all()
     sent: dict[int | None, list[tuple[str, dt.datetime]]] = {}
-    for ids in _chunks(sorted({r[0] for r in rows})):
+    for ids in in_chunks(sorted({r[0] for r in rows})):
         for pid, sender, at in session.execute(
             select(M.sender_person_id, M.sender_code, M.created_at).where(
                 M.kind == "assist_request", M.sender_person_id.in_(ids)
@@ -134,7 +124,7 @@ def key_requests(
         ).all():
             sent.setdefault(pid, []).append((sender, at))
     days = settings_mod.load().deadline("assist_request_send")
-    calendar = deadlines.calendar(reg)  # with the holiday notices loaded into the registry
+    cal = deadlines.calendar(reg)  # with the holiday notices loaded into the registry
     out = []
     for pid, residence, inflow_at, household, outflow_at in rows:
         for side, registered_at in ((residence, inflow_at), (household, outflow_at)):
@@ -151,7 +141,7 @@ def key_requests(
                     side,
                     registered,
                     beijing.day_of(first) if first else None,
-                    calendar.add_working_days(registered, days),
+                    cal.add_working_days(registered, days),
                 )
             )
     return out
@@ -306,7 +296,7 @@ def inquiries(
         .where(_outflow(prefix, end_day))
     ).all()
     sent: dict[int | None, list[tuple[str, dt.datetime]]] = {}
-    for ids in _chunks(sorted({r[0] for r in rows})):
+    for ids in in_chunks(sorted({r[0] for r in rows})):
         for pid, sender, at in session.execute(
             select(M.sender_person_id, M.sender_code, M.created_at).where(
                 M.kind == "assist_request", M.sender_person_id.in_(ids), M.created_at < end_at
