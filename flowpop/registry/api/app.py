@@ -203,8 +203,12 @@ class RegistryApp(FastAPI):
                 self.include_router(module.router, responses=ERRORS, dependencies=[Depends(deps.known_query)])
                 (self._routers[name],) = self.router.routes[before:]  # one entry per included router
                 self._pending.remove(name)
+            # the modules' entries right after the app's own routes, in ROUTERS' order; a route added to the app
+            # after it was made (add_api_route) stays after them, where it would be had all been included at once
             included = [route for name in ROUTERS if (route := self._routers.get(name)) is not None]
-            self.router.routes[self._base_routes:] = included
+            ours = {id(route) for route in included}
+            later = [route for route in self.router.routes[self._base_routes:] if id(route) not in ours]
+            self.router.routes[self._base_routes:] = included + later
             changed = getattr(self.router, "_mark_routes_changed", None)
             if callable(changed):
                 changed()

@@ -13,6 +13,7 @@ import pytest
 from fastapi.routing import APIRoute
 
 import flowpop
+from flowpop._embedded import EmbeddedTransport
 from flowpop.registry.api import create_app
 from flowpop.registry.api.app import ROUTERS, claims, routers_for
 from tests import tree
@@ -65,6 +66,28 @@ def test_lazily_included_routes_end_as_a_servers_in_the_same_order(db_url: str) 
     finally:
         lazy.state.registry.close()
         server.state.registry.close()
+
+
+def test_a_route_added_to_the_app_stays_behind_the_modules_routes(db_url: str) -> None:
+    def ping() -> dict[str, str]:
+        return {"pong": "yes"}
+
+    server, lazy = create_app(db_url), create_app(db_url, embedded=True)
+    try:
+        for app in (server, lazy):
+            app.add_api_route("/v1/ping", ping)
+        lazy.include_routes(["routes_admin"])  # type: ignore[attr-defined]
+        lazy.include_routes()  # type: ignore[attr-defined]
+        assert shape(lazy) == shape(server)
+        assert shape(lazy)[-1] == ("APIRoute", "/v1/ping")
+    finally:
+        lazy.state.registry.close()
+        server.state.registry.close()
+    fresh = create_app(db_url, embedded=True)
+    fresh.add_api_route("/v1/ping", ping)
+    with flowpop.Client(url="http://flowpop.test", transport=EmbeddedTransport(fresh), max_retries=0) as client:
+        assert client.request("GET", "/v1/ping").json() == {"pong": "yes"}  # a path no module claims: all built
+        assert client.request("GET", "/v1/ping").json() == {"pong": "yes"}
 
 
 def test_openapi_lists_every_operation_whichever_were_reached(db_url: str) -> None:
