@@ -19,7 +19,6 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Static
 from textual.widgets.data_table import ColumnKey, RowKey
 
-from flowpop.labels import pick
 from flowpop_tui.format import clip, fit
 from flowpop_tui.i18n import UI, error_text, lang, t, translate_bindings
 
@@ -131,12 +130,14 @@ class BaseScreen(Screen[Any]):
 
 def key_lines(screen: Screen[Any]) -> list[tuple[str, str]]:
     """Every key the screen answers with a meaning of ours (its own, the focused widget's, the app's: areas
-    included), as (key, what it does); Textual's own scrolling and copying keys are left out."""
-    ours = {pick(pair) for pair in UI.pairs.values()}
+    included), as (key, what it does). Ours are the bindings our classes declare with a catalog key as their
+    description; Textual's own scrolling, copying and quitting keys are left out."""
     out: list[tuple[str, str]] = []
     for key, active in screen.active_bindings.items():
         binding = active.binding
-        if not binding.description or binding.description not in ours:
+        merged = type(active.node)._merged_bindings
+        declared = merged.key_to_bindings.get(key, []) if merged is not None else []
+        if not binding.description or not any(b.description in UI for b in declared):
             continue
         display = screen.app.get_key_display(binding) or key
         if (display, binding.description) not in out:
