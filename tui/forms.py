@@ -33,7 +33,7 @@ class Field:
     name: str
     title: str
     value: str | None = None
-    kind: str = "text"  # text | select | date
+    kind: str = "text"  # text | select | date | division (a code, picked from the tree with F6)
     options: list[tuple[str, str]] = field(default_factory=list)
     required: bool = False
     allow_blank: bool = True
@@ -48,7 +48,8 @@ class FormScreen(ModalScreen[R | None], Generic[R]):
     """Fields in rows (label, input), a message line under each, Save/Cancel. Subclasses say what
     the fields are (``fields``) and how to send them (``submit``); ``reload`` after a conflict."""
 
-    BINDINGS = [Binding("ctrl+s", "save", "key_save"), Binding("escape", "cancel", "key_cancel")]
+    BINDINGS = [Binding("ctrl+s", "save", "key_save"), Binding("escape", "cancel", "key_cancel"),
+                Binding("f6", "pick_division", "key_division", key_display="F6")]
 
     def __init__(self, client: flowpop.AsyncClient, title: str) -> None:
         super().__init__()
@@ -153,6 +154,30 @@ class FormScreen(ModalScreen[R | None], Generic[R]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    def division_field(self) -> str | None:
+        """The field a division picked with F6 goes into (a form with none has no F6)."""
+        return next((f.name for f in self.fields() if f.kind == "division"), None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "pick_division":
+            return self.division_field() is not None
+        return True
+
+    def action_pick_division(self) -> None:
+        from flowpop_tui.pickers import pick_division
+
+        name = self.division_field()
+        if name is None:
+            return
+
+        def picked(division: Any) -> None:
+            if division is not None:
+                box = self.query_one(f"#f-{name}", Input)
+                box.value = division.code
+                box.focus()
+
+        pick_division(self, t("picker_division"), picked)
 
     @on(Button.Pressed, "#save")
     def _save_pressed(self) -> None:

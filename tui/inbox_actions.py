@@ -245,7 +245,7 @@ class ForwardForm(StepForm):
         super().__init__(client, message, t("title_forward"))
 
     def fields(self) -> list[Field]:
-        return [Field("to_code", t("f_to_code"), None, required=True, hint=t("to_code_hint")),
+        return [Field("to_code", t("f_to_code"), None, "division", required=True, hint=t("to_code_hint")),
                 Field("reason", t("f_why"), None)]
 
     async def submit(self, values: dict[str, Any]) -> MessageDetail | None:

@@ -101,12 +101,18 @@ class BulkForm(FormScreen["ChangesetPreview"]):
             Field("reason", t("f_reason"), None, required=True),
         ]
 
+    def division_field(self) -> str | None:
+        """A move's village is picked from the tree (F6)."""
+        found = self.query("#f-operation")
+        return "value" if found and found.first(Select).value == "move" else None
+
     @on(Select.Changed, "#f-operation")
     def _operation(self, event: Select.Changed) -> None:
         op = str(event.value)
         self.query_one("#f-value", Input).placeholder = t(f"hint_{op}")
         self.query_one("#f-field", Select).disabled = op != "set"
         self.query_one("#f-value", Input).disabled = op == "archive"
+        self.refresh_bindings()  # F6 picks a move's village
 
     def field_errors(self) -> dict[str, str]:
         errors = super().field_errors()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.widgets import DataTable, Input, OptionList
+from textual.widgets import DataTable, Input, OptionList, Select
 
 import flowpop
 from flowpop_tui.app import FlowpopApp
@@ -49,3 +49,35 @@ async def test_direction_for_an_admin_asks_for_the_division(
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is search and search.division is not None
+
+
+async def test_a_bulk_move_picks_its_village(search_first: None, app: FlowpopApp) -> None:
+    from flowpop_tui.ops_bulk import BulkForm
+
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(BulkForm(app.client, {"ids": [1]}))  # type: ignore[arg-type]  # the client is open
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, BulkForm)
+        assert form.check_action("pick_division", ()) is False  # a set needs no division
+        form.query_one("#f-operation", Select).value = "move"
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        picker = app.screen
+        assert isinstance(picker, DivisionPicker)
+        picker.query_one("#picker-q", Input).value = client_name(app, tree.VILLAGE_A1)
+        await settle(pilot)
+        options = picker.query_one("#picker-list", OptionList)
+        index = next(n for n in range(options.option_count) if options.get_option_at_index(n).id == tree.VILLAGE_A1)
+        options.focus()
+        options.highlighted = index
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is form and form.query_one("#f-value", Input).value == tree.VILLAGE_A1
+
+
+def client_name(app: FlowpopApp, code: str) -> str:
+    with flowpop.Client(db=app.client.settings.db, max_retries=0) as c:  # type: ignore[union-attr]  # open by now
+        return c.divisions.get(code).name
