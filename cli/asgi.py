@@ -12,6 +12,9 @@ from flowpop.config import resolve
 
 def create() -> Any:
     from flowpop.registry.api import create_app, logs
+    from flowpop.registry.inbox import delivery
 
     logs.install()  # uvicorn has set up its logging by now; its lines leave redacted
-    return create_app(resolve().db or "")
+    app = create_app(resolve().db or "")
+    delivery.attach(app)  # each worker delivers the outbox too (a doubled delivery is received once)
+    return app

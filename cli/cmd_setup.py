@@ -148,8 +148,11 @@ def serve(state: State, serve_db: str | None, host: str, port: int, workers: int
                  f"registry server: http://{host}:{port} (registry {shown_db(db)}; tokens required)"), err=True)
     if workers == 1:
         from flowpop.registry.api import create_app
+        from flowpop.registry.inbox import delivery
 
-        uvicorn.run(create_app(db), host=host, port=port, log_config=logs.config())
+        app = create_app(db)
+        delivery.attach(app)  # the outbox leaves continuously while the server runs
+        uvicorn.run(app, host=host, port=port, log_config=logs.config())
         return
     # several processes each build their own app from the environment
     os.environ["FLOWPOP_DB"] = db

@@ -49,6 +49,8 @@ LAZY: dict[str, tuple[str, str]] = {
              "people and stays)."),
     "divisions": ("cmd_admin:divisions", "行政区划 / administrative divisions."),
     "employers": ("cmd_places:employers", "用人单位（以业管人）/ employers."),
+    "exchange": ("cmd_exchange:exchange", "与其他登记库在线交换：密钥、对端、投递 / online exchange with other "
+                 "registries: key, peers, delivery."),
     "export": ("cmd_files:export", "导出人员（身份证号默认遮蔽；每次导出记入访问日志）/ export people (ID numbers masked "
                "unless --reveal; every export is access-logged)."),
     "houses": ("cmd_places:houses", "房屋与房东（以房管人）/ houses and landlords."),

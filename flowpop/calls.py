@@ -25,7 +25,11 @@ from flowpop.types import (
     Division,
     DivisionImportResult,
     Employer,
+    EnvelopeResult,
+    ExchangeIdentity,
     ExchangeImportResult,
+    ExchangePeer,
+    ExchangeSyncResult,
     HistoryEntry,
     HolidayNotice,
     House,
@@ -201,6 +205,30 @@ def export_outbox(include_sent: bool) -> Call:
 def import_batch(text: str) -> Call:
     return Call("POST", "/v1/exchange/import", content=text.encode("utf-8"), model=ExchangeImportResult,
                 headers={"Content-Type": "application/x-ndjson"})
+
+
+def exchange_key() -> Call:
+    return Call("GET", "/v1/exchange/key", model=ExchangeIdentity)
+
+
+def create_exchange_key() -> Call:
+    return Call("POST", "/v1/exchange/key", model=ExchangeIdentity)
+
+
+def list_peers() -> Call:
+    return Call("GET", "/v1/exchange/peers", model=list[ExchangePeer])
+
+
+def add_peer(values: dict[str, Any]) -> Call:
+    return Call("POST", "/v1/exchange/peers", json=body(values), model=ExchangePeer)
+
+
+def exchange_sync(retry_now: bool) -> Call:
+    return Call("POST", "/v1/exchange/sync", params=clean_params({"retry_now": retry_now or None}), model=ExchangeSyncResult)
+
+
+def send_envelope(envelope: dict[str, Any]) -> Call:
+    return Call("POST", "/v1/exchange/envelopes", json=envelope, model=EnvelopeResult)
 
 
 def record_service(person_id: int, values: dict[str, Any]) -> Call:

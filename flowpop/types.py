@@ -752,6 +752,56 @@ class ExchangeImportResult(BaseModel):
     rejected: list[dict[str, Any]] = []
 
 
+# ---------------------------------------------------------------- online exchange between registries (inbox.trust, .envelopes)
+
+
+class ExchangeIdentity(Out):
+    """This registry's signing key: give its public key and fingerprint to the administrators of its peers."""
+
+    registry_id: str
+    public_key: str = Field(description="Ed25519 public key, base64 of its 32 bytes")
+    fingerprint: str = Field(description="SHA256: and the base64 of the public key's SHA-256, to compare by phone")
+    own_area: list[str]
+    created_at: Timestamp
+
+
+class ExchangePeerCreate(Model):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+    url: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https?://[^\s]{1,480}$")]
+    key: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
+    serves: list[Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{2,12}$")]] = Field(
+        min_length=1, max_length=1000, description="division code prefixes the peer serves (a relay serves many)")
+
+
+class ExchangePeer(Out):
+    name: str
+    url: str
+    public_key: str
+    fingerprint: str
+    serves: list[str]
+    created_at: Timestamp
+
+
+class EnvelopeResult(Out):
+    """What a signed envelope did here: messages inserted, already here (by uid), state changes applied."""
+
+    inserted: int
+    skipped: int
+    states: int
+
+
+class ExchangeSyncResult(Out):
+    """One delivery round: envelopes delivered, refused by the other side (kept, not retried), failed (retried
+    later with back-off), still pending (not yet due, or no peer serves them: unrouted)."""
+
+    delivered: int
+    refused: int
+    failed: int
+    pending: int
+    unrouted: int = Field(0, description="pending for places no peer serves yet (flowpop exchange peer add)")
+    errors: list[str] = []
+
+
 # ---------------------------------------------------------------- services for key targets
 
 ServiceKind = Literal["checkup", "first_child", "surgery"]

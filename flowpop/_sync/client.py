@@ -99,7 +99,11 @@ from flowpop.types import (
     EmployerCreate,
     EmployerFilters,
     EmployerUpdate,
+    EnvelopeResult,
+    ExchangeIdentity,
     ExchangeImportResult,
+    ExchangePeer,
+    ExchangeSyncResult,
     ExportFormat,
     ForwardAction,
     HistoryEntry,
@@ -382,6 +386,29 @@ class Exchange(_Resource):
     def import_batch(self, text: str) -> ExchangeImportResult:
         return self._c._run(calls.import_batch(text))
 
+    def key(self) -> ExchangeIdentity:
+        """This registry's signing key (public key, fingerprint); NotFoundError when none was created."""
+        return self._c._run(calls.exchange_key())
+
+    def create_key(self) -> ExchangeIdentity:
+        """Create this registry's Ed25519 key pair (kept in the registry); ConflictError when it has one."""
+        return self._c._run(calls.create_exchange_key())
+
+    def peers(self) -> builtins.list[ExchangePeer]:
+        return self._c._run(calls.list_peers())
+
+    def add_peer(self, name: str, *, url: str, key: str, serves: builtins.list[str]) -> ExchangePeer:
+        """Add a peer registry (or relay), or replace the one of that name."""
+        return self._c._run(calls.add_peer({"name": name, "url": url, "key": key, "serves": serves}))
+
+    def sync(self, *, retry_now: bool = False) -> ExchangeSyncResult:
+        """One delivery round: pending envelopes to their peers (``retry_now``: those backing off too)."""
+        return self._c._run(calls.exchange_sync(retry_now))
+
+    def send_envelope(self, envelope: dict[str, Any]) -> EnvelopeResult:
+        """Deliver a signed envelope here (what a peer's delivery does)."""
+        return self._c._run(calls.send_envelope(envelope))
+
 
 class Houses(_Resource):
     """Houses and landlords (以房管人)."""
@@ -658,6 +685,12 @@ class RawExchange:
     def __init__(self, r: Exchange) -> None:
         self.export = _raw(r.export)
         self.import_batch = _raw(r.import_batch)
+        self.key = _raw(r.key)
+        self.create_key = _raw(r.create_key)
+        self.peers = _raw(r.peers)
+        self.add_peer = _raw(r.add_peer)
+        self.sync = _raw(r.sync)
+        self.send_envelope = _raw(r.send_envelope)
 
 
 class RawHouses:

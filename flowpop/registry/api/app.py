@@ -157,6 +157,7 @@ ROUTERS: dict[str, tuple[str, ...]] = {
     "routes_bulk": ("changesets",),
     "routes_files": ("exports", "imports"),
     "routes_inspect": ("campaigns", "comanagement", "quality", "rates", "persons/*/certificates"),
+    "routes_exchange": ("exchange/envelopes", "exchange/key", "exchange/peers", "exchange/sync"),
 }
 
 

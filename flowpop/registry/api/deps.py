@@ -17,6 +17,8 @@ from flowpop.registry.kernel.auth import Actor, actor_for_token, local_admin, to
 from flowpop.registry.kernel.errors import Unauthorized
 from flowpop.registry.kernel.registry import Registry
 
+ENVELOPES = "/v1/exchange/envelopes"
+
 # Dependencies are async so that FastAPI does not hop to a worker thread for each of them;
 # only a token lookup, which touches the database, runs in the thread pool.
 
@@ -41,6 +43,8 @@ async def actor(request: Request) -> Actor:
         return await run_in_threadpool(_token_actor, reg, header[7:].strip())
     if header:
         raise Unauthorized()
+    if request.url.path == ENVELOPES:  # another registry: the route checks the envelope's signature instead
+        return Actor(None, "exchange", "city_viewer", None)
     if request.app.state.embedded:
         return local_admin()
     raise Unauthorized()

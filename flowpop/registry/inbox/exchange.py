@@ -83,10 +83,15 @@ def export(reg: Registry, session: Session, actor: Actor, *, include_sent: bool 
         stmt = stmt.where(t.Message.exported_at.is_(None))
     rows = list(session.execute(stmt.order_by(t.Message.id)).scalars())
     lines = []
+    ident = session.get(t.ExchangeIdentity, 1)  # with a key, each line is a signed envelope (inbox.envelopes)
     for r in rows:
         record: dict[str, Any] = {"format": FORMAT, **{k: getattr(r, k) for k in FIELDS}}
         record["created_at"] = r.created_at.isoformat()
         record["due_on"] = r.due_on.isoformat() if r.due_on else None
+        if ident is not None:
+            from flowpop.registry.inbox import envelopes
+
+            record = envelopes.seal(ident, r.sender_code, records=[record])
         lines.append(json.dumps(record, ensure_ascii=False, sort_keys=True))
     if rows:
         now = t.utcnow()
@@ -171,6 +176,14 @@ def import_batch(reg: Registry, session: Session, actor: Actor, path: Path) -> E
                 reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
                 rejected.append(_problem(line_no, f"JSON 格式错误：{reason}", f"invalid JSON: {reason}"))
                 continue
+            if isinstance(rec, dict) and rec.get("format") == ENVELOPE:
+                result = _envelope_line(reg, session, line_no, rec)
+                if isinstance(result, dict):
+                    rejected.append(result)
+                else:
+                    inserted += result.inserted
+                    skipped += result.skipped
+                continue
             if not isinstance(rec, dict) or rec.get("format") != FORMAT:
                 rejected.append(_problem(line_no, f"不是 {FORMAT} 记录", f"not a {FORMAT} record"))
                 continue
@@ -208,6 +221,23 @@ def import_batch(reg: Registry, session: Session, actor: Actor, path: Path) -> E
             raise ApiError("too_many_rejected", f"批次中超过 {MAX_REJECTED} 行无法接收，整批未导入",
                            f"more than {MAX_REJECTED} lines of the batch refused: nothing imported", status=422)
     return ExchangeImportResult(inserted=inserted, skipped=skipped, rejected=rejected)
+
+
+ENVELOPE = "flowpop.envelope/1"
+
+
+def _envelope_line(reg: Registry, session: Session, line_no: int, rec: dict[str, Any]) -> Any:
+    """A signed envelope carried in a file: checked and applied as one posted online, in a savepoint (a refused
+    one writes nothing and is logged); a refusal comes back as the line's problem."""
+    from flowpop.registry.inbox import envelopes
+
+    try:
+        with session.begin_nested():
+            return envelopes.receive(reg, session, rec)
+    except ApiError as exc:
+        envelopes.refusal_logged(reg, exc, f"file line {line_no}", rec, session)
+        uid = next((r.get("uid") for r in rec.get("records") or [] if isinstance(r, dict)), None)
+        return _problem(line_no, exc.message, exc.message_en, uid if isinstance(uid, str) and len(uid) <= 40 else None)
 
 
 def _receive(reg: Registry, session: Session, actor: Actor, batch: list[t.Message]) -> None:

@@ -54,6 +54,10 @@ def new_message(
         imported=imported, candidates=[], version=1, **({"created_at": created_at} if created_at else {}),
     )
     session.add(row)
+    if row.external:  # the durable outbox of the online exchange: written with the message, or not at all
+        from flowpop.registry.inbox import outbox  # the inbox's exchange sits above messaging
+
+        outbox.queue_message(session, row)
     if batch:
         return row
     if not row.external:

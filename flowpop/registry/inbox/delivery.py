@@ -1,0 +1,214 @@
+"""Delivery of the outbox (issue 13 item 2): each pending envelope goes to the peer serving its addressee (the
+longest prefix wins), in the order it was queued, at least once. A round (``deliver``) first queues the state
+changes of received messages, then posts what is due: a 2xx marks it delivered; a refusal (4xx) marks it
+refused, kept with the reason and not sent again; no answer or a 5xx leaves it pending with its next attempt
+backed off exponentially (and that peer's later envelopes wait, so that order holds). Within one attempt,
+tenacity retries a dropped connection or a 5xx a few times, shortly.
+
+`flowpop exchange sync` runs one round (cron-friendly); `flowpop serve` runs rounds continuously (Courier)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select, update
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+from flowpop.registry.inbox import envelopes, outbox, trust
+from flowpop.registry.kernel.errors import ApiError
+from flowpop.registry.kernel.registry import Registry
+from flowpop.registry.store import tables as t
+from flowpop.types import ExchangeSyncResult
+
+log = logging.getLogger("flowpop.exchange")
+PATH = "/v1/exchange/envelopes"
+BACKOFF_MAX = 300.0  # seconds between attempts at most
+UNROUTED_WAIT = dt.timedelta(seconds=60)  # a place no peer serves: looked at again after this
+ROUND = 1000  # envelopes per round at most
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(seconds=min(BACKOFF_MAX, 2.0 ** max(0, attempts - 1)))
+
+
+def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, httpx.TransportError):
+        return True
+    return isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code >= 500
+
+
+def _post(client: httpx.Client, url: str, envelope: dict[str, Any]) -> httpx.Response:
+    for attempt in Retrying(
+        stop=stop_after_attempt(3),
+        wait=wait_exponential(multiplier=0.2, max=2),
+        retry=retry_if_exception(_retryable),
+        reraise=True,
+    ):
+        with attempt:
+            response = client.post(url + PATH, json=envelope)
+            if response.status_code >= 500:
+                response.raise_for_status()
+            return response
+    raise AssertionError("unreachable")  # Retrying re-raises the last error
+
+
+def _why(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+        return f"{response.status_code} {body.get('code')}: {body.get('message_en') or body.get('title')}"[
+            :500
+        ]
+    except ValueError:
+        return f"{response.status_code} {response.text[:200]}"
+
+
+def deliver(
+    reg: Registry, *, retry_now: bool = False, client: httpx.Client | None = None
+) -> ExchangeSyncResult:
+    """One round. ``retry_now``: what waits for its back-off is tried now too (an admin's sync after an outage)."""
+    with reg.writing() as session:
+        ident = trust.identity_row(session)
+        if ident is None:
+            raise ApiError(
+                "no_exchange_key",
+                "本库尚无交换密钥：先运行 flowpop exchange key",
+                "this registry has no exchange key yet: run flowpop exchange key first",
+                status=409,
+            )
+        outbox.queue_states(session)
+    now = t.utcnow()
+    with reg.reading() as session:
+        stmt = select(t.ExchangeOutbox).where(t.ExchangeOutbox.status == "pending")
+        if not retry_now:
+            stmt = stmt.where(t.ExchangeOutbox.next_attempt_at <= now)
+        due = list(session.execute(stmt.order_by(t.ExchangeOutbox.id).limit(ROUND)).scalars())
+        routes = {code: trust.peer_for(session, code) for code in {r.route_code for r in due}}
+        session.expunge_all()
+    delivered = refused = failed = unrouted = 0
+    errors: list[str] = []
+    blocked: set[str] = set()
+    own = client is None
+    http = client or httpx.Client(timeout=10.0)
+    try:
+        for row in due:
+            peer = routes[row.route_code]
+            # no peer serves it: it waits for the directory (no failure of delivery), looked at again in a while
+            if peer is None:
+                unrouted += 1
+                _mark(reg, row, "pending", f"no peer serves {row.route_code}", delay=UNROUTED_WAIT)
+                continue
+            if peer.name in blocked:
+                continue
+            payload = dict(row.payload)
+            body = (
+                {"records": [payload["record"]]} if row.what == "record" else {"states": [payload["state"]]}
+            )
+            envelope = envelopes.seal(ident, payload["division"], **body)
+            try:
+                response = _post(http, peer.url, envelope)
+            except httpx.HTTPError as exc:
+                failed += 1
+                blocked.add(peer.name)
+                error = f"{peer.name}: {type(exc).__name__}: {exc}"[:500]
+                errors.append(error)
+                _mark(reg, row, "pending", error, retry=True, peer=peer.name)
+                continue
+            if response.is_success:
+                delivered += 1
+                _mark(reg, row, "delivered", None, peer=peer.name)
+            else:
+                refused += 1
+                error = f"{peer.name}: {_why(response)}"
+                errors.append(error)
+                _mark(reg, row, "refused", error, peer=peer.name)
+    finally:
+        if own:
+            http.close()
+    with reg.reading() as session:
+        pending = session.execute(
+            select(func.count()).select_from(t.ExchangeOutbox).where(t.ExchangeOutbox.status == "pending")
+        ).scalar_one()
+    return ExchangeSyncResult(
+        delivered=delivered,
+        refused=refused,
+        failed=failed,
+        pending=pending,
+        unrouted=unrouted,
+        errors=errors[:20],
+    )
+
+
+def _mark(
+    reg: Registry,
+    row: t.ExchangeOutbox,
+    status: str,
+    error: str | None,
+    *,
+    retry: bool = False,
+    delay: dt.timedelta | None = None,
+    peer: str | None = None,
+) -> None:
+    now = t.utcnow()
+    values: dict[str, Any] = {"status": status, "last_error": error, "peer": peer}
+    if status == "delivered":
+        values["delivered_at"] = now
+    if retry:
+        values["attempts"] = row.attempts + 1
+        values["next_attempt_at"] = now + backoff(row.attempts + 1)
+    if delay is not None:
+        values["next_attempt_at"] = now + delay
+    with reg.writing() as session:
+        session.execute(update(t.ExchangeOutbox).where(t.ExchangeOutbox.id == row.id).values(**values))
+
+
+class Courier(threading.Thread):
+    """Delivery rounds every ``interval`` seconds while a server runs (FLOWPOP_EXCHANGE_INTERVAL, default 5)."""
+
+    def __init__(self, reg: Registry, interval: float) -> None:
+        super().__init__(name="flowpop-exchange", daemon=True)
+        self.reg, self.interval, self.stopped = reg, interval, threading.Event()
+
+    def run(self) -> None:
+        with httpx.Client(timeout=10.0) as client:
+            while not self.stopped.wait(self.interval):
+                try:
+                    with self.reg.reading() as session:
+                        if trust.identity_row(session) is None:
+                            continue
+                    result = deliver(self.reg, client=client)
+                    if result.delivered or result.failed or result.refused:
+                        log.info(
+                            "exchange round: %d delivered, %d refused, %d failed, %d pending",
+                            result.delivered,
+                            result.refused,
+                            result.failed,
+                            result.pending,
+                        )
+                except Exception:  # a round that fails is logged; the next one tries again
+                    log.exception("exchange round failed")
+
+
+def attach(app: Any) -> None:
+    """Run a Courier beside the app while it serves (`flowpop serve`)."""
+    interval = float(os.environ.get("FLOWPOP_EXCHANGE_INTERVAL") or 5)
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(a: Any) -> AsyncIterator[Any]:
+        courier = Courier(app.state.registry, interval)
+        courier.start()
+        try:
+            async with inner(a) as state:
+                yield state
+        finally:
+            courier.stopped.set()
+            courier.join(timeout=15)
+
+    app.router.lifespan_context = lifespan

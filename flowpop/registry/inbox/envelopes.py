@@ -1,0 +1,274 @@
+"""Signed envelopes (issue 13 items 2-3): what one registry sends another, online (POST /v1/exchange/envelopes)
+or in a JSON Lines file (one envelope a line; `flowpop inbox export/import`).
+
+    {"format": "flowpop.envelope/1", "registry": <sender registry id>, "key": <sender public key>,
+     "division": <the sender's division: the messages' sender, or the addressee whose state changed>,
+     "records": [<message records, as exchange.Record>], "states": [<state changes of messages the receiver sent>],
+     "created_at": <ISO 8601 UTC>, "nonce": <random hex>, "signature": <Ed25519 over the rest, RFC 8785>}
+
+The receiver checks, before anything is written: the signature against the key of a registered peer, that the
+peer serves the division the envelope claims and every record's sender (a record), or every changed message's
+addressee (a state), and that each record is addressed inside its own area. A refusal is logged (access log and
+the server's log) and nothing of the envelope is written; receipt is idempotent by message uid, a state change
+already applied changes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import secrets
+from typing import Annotated, Any, Literal
+
+from pydantic import ConfigDict, StringConstraints
+from pydantic import ValidationError as PydanticError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from flowpop.registry.inbox import exchange, outbox, trust
+from flowpop.registry.kernel import area, history
+from flowpop.registry.kernel.auth import Actor
+from flowpop.registry.kernel.errors import ApiError
+from flowpop.registry.kernel.registry import Registry
+from flowpop.registry.messaging import messages
+from flowpop.registry.store import tables as t
+from flowpop.types import Code, EnvelopeResult, MessageStatus, Model
+
+FORMAT = "flowpop.envelope/1"
+MAX_RECORDS = 500
+log = logging.getLogger("flowpop.exchange")
+
+Uid = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+
+class State(Model):
+    """A message's state at its addressee, travelling back to its sender."""
+
+    model_config = ConfigDict(extra="ignore")
+    uid: Uid
+    status: MessageStatus
+    outcome: Annotated[str, StringConstraints(max_length=20)] | None = None
+    read_at: dt.datetime | None = None
+    answered_at: dt.datetime | None = None
+    closed_at: dt.datetime | None = None
+    version: int = 1
+
+
+class Envelope(Model):
+    model_config = ConfigDict(extra="ignore")  # what later versions add
+    format: Literal["flowpop.envelope/1"]
+    registry: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    key: Annotated[str, StringConstraints(max_length=64)]
+    division: Code
+    records: list[dict[str, Any]] = []
+    states: list[State] = []
+    created_at: str
+    nonce: Annotated[str, StringConstraints(min_length=8, max_length=64)]
+    signature: str
+
+
+def seal(
+    ident: t.ExchangeIdentity,
+    division: str,
+    *,
+    records: list[dict[str, Any]] | None = None,
+    states: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    envelope = {
+        "format": FORMAT,
+        "registry": ident.registry_id,
+        "key": ident.public_key,
+        "division": division,
+        "records": records or [],
+        "states": states or [],
+        "created_at": t.utcnow().isoformat() + "Z",
+        "nonce": secrets.token_hex(16),
+    }
+    return trust.sign(ident, envelope)
+
+
+def _problem(exc: PydanticError, where: str) -> ApiError:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    return ApiError(
+        "malformed_envelope",
+        f"信封格式错误：{where}{loc}：{err['msg']}",
+        f"malformed envelope: {where}{loc}: {err['msg']}",
+        status=422,
+    )
+
+
+def parse(body: bytes | str) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise ApiError(
+            "malformed_envelope", f"信封不是 JSON：{exc}", f"the envelope is not JSON: {exc}", status=422
+        ) from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ApiError("malformed_envelope", f"不是 {FORMAT} 信封", f"not a {FORMAT} envelope", status=422)
+    return data
+
+
+def receive(reg: Registry, session: Session, data: dict[str, Any]) -> EnvelopeResult:
+    """Check and apply one envelope in ``session``; raises ApiError (nothing written by it) when refused."""
+    peer = trust.signer(session, data)  # unsigned, unknown key, forged: refused before the content is read
+    try:
+        env = Envelope.model_validate(data)
+    except PydanticError as exc:
+        raise _problem(exc, "") from None
+    if len(env.records) > MAX_RECORDS:
+        raise ApiError(
+            "malformed_envelope",
+            f"信封最多 {MAX_RECORDS} 条消息",
+            f"{MAX_RECORDS} records per envelope at most",
+            status=422,
+        )
+    wrong = trust.refused(
+        "wrong_division",
+        f"发件库（{peer.name}）未登记为 {env.division} 的服务方，拒收",
+        f"the sender ({peer.name}) is not registered as serving {env.division}: refused",
+    )
+    if not trust.serves(peer, env.division):
+        raise wrong
+    records = []
+    for i, rec in enumerate(env.records):
+        try:
+            records.append(exchange.Record.model_validate(rec))
+        except PydanticError as exc:
+            raise _problem(exc, f"records.{i}.") from None
+    own = area.own_area(reg)
+    for msg in records:
+        if not trust.serves(peer, msg.sender_code):
+            raise trust.refused(
+                "wrong_division",
+                f"消息 {msg.uid} 的发件单位 {msg.sender_code} 不由发件库（{peer.name}）服务，拒收",
+                f"message {msg.uid}: its sender {msg.sender_code} is not served by {peer.name}: refused",
+            )
+        if reg.divisions.get(msg.addressee_code) is None or not area.inside(own, msg.addressee_code):
+            raise ApiError(
+                "not_served_here",
+                f"消息 {msg.uid} 的收件单位 {msg.addressee_code} 不在本库辖区",
+                f"message {msg.uid}: addressee {msg.addressee_code} is not served here",
+                status=422,
+            )
+    actor = Actor(None, f"exchange:{peer.name}"[:64], "admin", None)
+    known = exchange._known_uids(session, [{"uid": m.uid} for m in records])
+    batch, skipped = [], 0
+    for msg in records:
+        if msg.uid in known:
+            skipped += 1
+            continue
+        known.add(msg.uid)
+        batch.append(
+            messages.new_message(
+                reg,
+                session,
+                actor,
+                kind=msg.kind,
+                topic=msg.topic,
+                sender_code=msg.sender_code,
+                addressee_code=msg.addressee_code,
+                subject=msg.subject.model_dump(mode="json", exclude_none=True),
+                items=msg.items or {},
+                text=msg.text,
+                thread_uid=msg.thread_uid,
+                in_reply_to=msg.in_reply_to,
+                uid=msg.uid,
+                created_at=msg.created_at,
+                imported=True,
+                batch=True,
+            )
+        )
+    if batch:
+        exchange._receive(reg, session, actor, batch)
+        outbox.received(session, [m.uid for m in batch])
+    applied = _apply_states(session, actor, peer, env.states)
+    return EnvelopeResult(inserted=len(batch), skipped=skipped, states=applied)
+
+
+def _apply_states(session: Session, actor: Actor, peer: t.ExchangePeer, states: list[State]) -> int:
+    if not states:
+        return 0
+    rows = {
+        r.uid: r
+        for r in session.execute(
+            select(t.Message).where(t.Message.uid.in_([s.uid for s in states]))
+        ).scalars()
+    }
+    applied = 0
+    for state in states:
+        row = rows.get(state.uid)
+        if row is None or row.imported:
+            raise ApiError(
+                "unknown_message",
+                f"状态变更所指消息 {state.uid} 不是本库发出的",
+                f"state change for message {state.uid}, which this registry did not send",
+                status=422,
+            )
+        if not trust.serves(peer, row.addressee_code):
+            raise trust.refused(
+                "wrong_division",
+                f"消息 {row.uid} 的收件单位 {row.addressee_code} 不由 {peer.name} 服务，拒收",
+                f"message {row.uid}: its addressee {row.addressee_code} is not served by {peer.name}: refused",
+            )
+        values = {
+            "status": state.status,
+            "outcome": state.outcome,
+            "read_at": state.read_at,
+            "answered_at": state.answered_at,
+            "closed_at": state.closed_at,
+        }
+        before = {k: getattr(row, k) for k in values}
+        if before == values:
+            continue
+        session.execute(
+            update(t.Message)
+            .where(t.Message.id == row.id)
+            .values(**values, version=t.Message.version + 1)
+            .execution_options(synchronize_session="fetch")
+        )
+        history.record(
+            session,
+            actor,
+            entity="message",
+            entity_id=row.id,
+            person_id=row.sender_person_id,
+            action="exchange_state",
+            changes={
+                "status": [before["status"], state.status],
+                "outcome": [before["outcome"], state.outcome],
+            },
+            reason=f"exchange: {peer.name}",
+            scope_code=row.sender_code,
+        )
+        applied += 1
+    return applied
+
+
+def refusal_logged(
+    reg: Registry, exc: ApiError, where: str, data: dict[str, Any] | None, session: Session | None = None
+) -> None:
+    """A refused envelope: in the access log (in ``session``, else a transaction of its own: the envelope's was
+    rolled back) and the server's log."""
+    key = data.get("key") if isinstance(data, dict) else None
+    detail = f"{where}: {exc.code}: {exc.message_en}; key={str(key)[:16] if key else '-'}"[:500]
+    log.warning("exchange envelope refused (%s)", detail)
+    who = Actor(None, "exchange", "admin", None)
+    if session is not None:
+        history.log_access(session, who, "exchange_refused", "envelope", [], detail=detail)
+        return
+    with reg.writing() as own:
+        history.log_access(own, who, "exchange_refused", "envelope", [], detail=detail)
+
+
+def receive_bytes(reg: Registry, body: bytes, where: str = "http") -> EnvelopeResult:
+    """POST /v1/exchange/envelopes: one envelope, all of it or nothing."""
+    data: dict[str, Any] | None = None
+    try:
+        data = parse(body)
+        with reg.writing() as session:
+            return receive(reg, session, data)
+    except ApiError as exc:
+        refusal_logged(reg, exc, where, data)
+        raise

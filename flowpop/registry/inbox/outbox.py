@@ -1,0 +1,96 @@
+"""The durable outbox of the online exchange (issue 13 item 2): what waits to leave for another registry.
+
+A message addressed outside the own area gets its row here in the same transaction as the message (called from
+messaging.messages.new_message); a state change of a message received from a peer is queued by ``queue_states``
+(the delivery round sweeps the messages whose version moved past the one last queued: the state itself is the
+durable part, so a bulk acknowledgement or any other path that changes it is caught). ``delivery`` sends them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from flowpop.registry.store import tables as t
+
+FIELDS = (
+    "uid",
+    "kind",
+    "topic",
+    "thread_uid",
+    "in_reply_to",
+    "sender_code",
+    "addressee_code",
+    "subject",
+    "items",
+    "text",
+)
+
+
+def record_of(row: t.Message) -> dict[str, Any]:
+    """A message as a record of the exchange (exchange.Record's fields), as `inbox export` writes it."""
+    rec: dict[str, Any] = {"format": "flowpop.message/1", **{k: getattr(row, k) for k in FIELDS}}
+    rec["created_at"] = (row.created_at or t.utcnow()).isoformat()
+    rec["due_on"] = row.due_on.isoformat() if row.due_on else None
+    return rec
+
+
+def state_of(row: t.Message) -> dict[str, Any]:
+    def iso(value: Any) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "uid": row.uid,
+        "status": row.status,
+        "outcome": row.outcome,
+        "read_at": iso(row.read_at),
+        "answered_at": iso(row.answered_at),
+        "closed_at": iso(row.closed_at),
+        "version": row.version,
+    }
+
+
+def _row(uid: str, what: str, route: str, division: str, body: dict[str, Any]) -> t.ExchangeOutbox:
+    now = t.utcnow()
+    return t.ExchangeOutbox(
+        message_uid=uid,
+        what=what,
+        route_code=route,
+        payload={"division": division, what: body},
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+def queue_message(session: Session, row: t.Message) -> None:
+    """The message leaves with the transaction that raised it (it is not flushed yet: its record is taken now)."""
+    session.add(_row(row.uid, "record", row.addressee_code, row.sender_code, record_of(row)))
+
+
+def received(session: Session, uids: list[str]) -> None:
+    """Messages that came from a peer: their state will travel back (first as the receipt, version 1)."""
+    known = set(
+        session.execute(
+            select(t.ExchangeMirror.message_uid).where(t.ExchangeMirror.message_uid.in_(uids))
+        ).scalars()
+    )
+    session.add_all(t.ExchangeMirror(message_uid=uid, sent_version=0) for uid in uids if uid not in known)
+
+
+def queue_states(session: Session, limit: int = 5000) -> int:
+    """Queue the state of every received message that changed since its state was last queued (the receipt too)."""
+    M, R = t.Message, t.ExchangeMirror
+    rows = session.execute(
+        select(M, R.sent_version)
+        .join(R, R.message_uid == M.uid)
+        .where(R.sent_version < M.version)
+        .order_by(M.id)
+        .limit(limit)
+    ).all()
+    for msg, _sent in rows:
+        session.add(_row(msg.uid, "state", msg.sender_code, msg.addressee_code, state_of(msg)))
+        session.execute(update(R).where(R.message_uid == msg.uid).values(sent_version=msg.version))
+    return len(rows)
