@@ -95,7 +95,24 @@ def measure(db: str, runs: int) -> list[list[Any]]:
     with flowpop.Client(db=db) as client, engine.connect() as conn:
         persons = conn.execute(text("SELECT count(*) FROM persons")).scalar_one()
         stays = conn.execute(text("SELECT count(*) FROM stays")).scalar_one()
-        plain_times, plain = timed(lambda: conn.execute(text(PLAIN)).all(), runs)
+        # the statement as written (SQLite may walk a code index), and on SQLite also read straight through
+        # (`+column` keeps the index out): the faster one is the plain figure
+        statements = [PLAIN]
+        if engine.dialect.name == "sqlite":
+            statements.append(PLAIN.replace("household_code >= '3504' AND household_code < '3505'",
+                                            "+household_code >= '3504' AND +household_code < '3505'").replace(
+                "residence_code >= '3504' AND residence_code < '3505'",
+                "+residence_code >= '3504' AND +residence_code < '3505'"))
+        best: tuple[list[float], Any] | None = None
+        for statement in statements:
+            def plain_rows(statement: str = statement) -> Any:
+                return conn.execute(text(statement)).all()
+
+            found = timed(plain_rows, runs)
+            if best is None or statistics.median(found[0]) < statistics.median(best[0]):
+                best = found
+        assert best is not None
+        plain_times, plain = best
         total_plain = (sum(r.inflows for r in plain), sum(r.outflows for r in plain), sum(r.one_side for r in plain))
         for by in ("county", "pair"):
             def report_of(by: Literal["county", "pair"] = by) -> ComanagementReport:
