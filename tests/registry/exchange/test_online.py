@@ -98,7 +98,10 @@ def test_the_other_registry_down_then_back_loses_nothing_and_doubles_nothing(ab:
     assert state(b, uid) is None
     b.start()
     # an embedded sync by command, as cron runs it on A's registry (A's server delivers too: both are safe)
-    until(lambda: '"pending": 0' in a.cli("exchange", "sync", "--retry-now", "--format", "json"), "A's outbox empty")
+    until(
+        lambda: '"pending": 0' in a.cli("exchange", "sync", "--retry-now", "--format", "json"),
+        "A's outbox empty",
+    )
     until(lambda: state(a, uid) == state(b, uid), "the receipt came back")
     # the same envelope delivered again (as a retry after a lost answer would) changes nothing
     assert (
