@@ -783,11 +783,13 @@ class ExchangePeer(Out):
 
 
 class EnvelopeResult(Out):
-    """What a signed envelope did here: messages inserted, already here (by uid), state changes applied."""
+    """What a signed envelope did here: messages inserted, already here (by uid), state changes applied, or
+    passed on (a relay)."""
 
     inserted: int
     skipped: int
     states: int
+    forwarded: int = Field(0, description="passed on by a relay to the registry serving the destination")
 
 
 class ExchangeSyncResult(Out):

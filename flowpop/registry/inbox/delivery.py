@@ -107,10 +107,15 @@ def deliver(
             if peer.name in blocked:
                 continue
             payload = dict(row.payload)
-            body = (
-                {"records": [payload["record"]]} if row.what == "record" else {"states": [payload["state"]]}
-            )
-            envelope = envelopes.seal(ident, payload["division"], **body)
+            if row.what == "forward":  # a relay's: passed on as it came, its sender's signature intact
+                envelope = payload["envelope"]
+            else:
+                body = (
+                    {"records": [payload["record"]]}
+                    if row.what == "record"
+                    else {"states": [payload["state"]]}
+                )
+                envelope = envelopes.seal(ident, payload["division"], to=row.route_code, **body)
             try:
                 response = _post(http, peer.url, envelope)
             except httpx.HTTPError as exc:

@@ -3,6 +3,7 @@ or in a JSON Lines file (one envelope a line; `flowpop inbox export/import`).
 
     {"format": "flowpop.envelope/1", "registry": <sender registry id>, "key": <sender public key>,
      "division": <the sender's division: the messages' sender, or the addressee whose state changed>,
+     "to": <the destination division: a relay passes on, unchanged, what is for a place outside its own area>,
      "records": [<message records, as exchange.Record>], "states": [<state changes of messages the receiver sent>],
      "created_at": <ISO 8601 UTC>, "nonce": <random hex>, "signature": <Ed25519 over the rest, RFC 8785>}
 
@@ -60,6 +61,7 @@ class Envelope(Model):
     registry: Annotated[str, StringConstraints(min_length=1, max_length=40)]
     key: Annotated[str, StringConstraints(max_length=64)]
     division: Code
+    to: Code | None = None  # the destination: a relay passes on what is for a place outside its own area
     records: list[dict[str, Any]] = []
     states: list[State] = []
     created_at: str
@@ -73,12 +75,14 @@ def seal(
     *,
     records: list[dict[str, Any]] | None = None,
     states: list[dict[str, Any]] | None = None,
+    to: str | None = None,
 ) -> dict[str, Any]:
     envelope = {
         "format": FORMAT,
         "registry": ident.registry_id,
         "key": ident.public_key,
         "division": division,
+        **({"to": to} if to else {}),
         "records": records or [],
         "states": states or [],
         "created_at": t.utcnow().isoformat() + "Z",
@@ -131,13 +135,15 @@ def receive(reg: Registry, session: Session, data: dict[str, Any]) -> EnvelopeRe
     )
     if not trust.serves(peer, env.division):
         raise wrong
+    own = area.own_area(reg)
+    if env.to and not area.inside(own, env.to):
+        return _relay(session, peer, env.to, data)
     records = []
     for i, rec in enumerate(env.records):
         try:
             records.append(exchange.Record.model_validate(rec))
         except PydanticError as exc:
             raise _problem(exc, f"records.{i}.") from None
-    own = area.own_area(reg)
     for msg in records:
         if not trust.serves(peer, msg.sender_code):
             raise trust.refused(
@@ -185,6 +191,21 @@ def receive(reg: Registry, session: Session, data: dict[str, Any]) -> EnvelopeRe
         outbox.received(session, [m.uid for m in batch])
     applied = _apply_states(session, actor, peer, env.states)
     return EnvelopeResult(inserted=len(batch), skipped=skipped, states=applied)
+
+
+def _relay(session: Session, signer: t.ExchangePeer, to: str, data: dict[str, Any]) -> EnvelopeResult:
+    """An envelope for a place outside the own area, from a registered peer, signed by it: passed on unchanged
+    (its signature is its sender's) to the peer serving ``to``, through the outbox (at least once, in order)."""
+    onward = trust.peer_for(session, to)
+    if onward is None or onward.id == signer.id:
+        raise ApiError(
+            "not_served_here",
+            f"收件单位 {to} 不在本库辖区，也无对端服务",
+            f"{to} is neither served here nor by a peer of this registry",
+            status=422,
+        )
+    outbox.forward(session, to, data)
+    return EnvelopeResult(inserted=0, skipped=0, states=0, forwarded=1)
 
 
 def _apply_states(session: Session, actor: Actor, peer: t.ExchangePeer, states: list[State]) -> int:

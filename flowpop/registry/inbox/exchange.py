@@ -177,7 +177,7 @@ def import_batch(reg: Registry, session: Session, actor: Actor, path: Path) -> E
                 rejected.append(_problem(line_no, f"JSON 格式错误：{reason}", f"invalid JSON: {reason}"))
                 continue
             if isinstance(rec, dict) and rec.get("format") == ENVELOPE:
-                result = _envelope_line(reg, session, line_no, rec)
+                result = _envelope_line(reg, session, actor, line_no, rec)
                 if isinstance(result, dict):
                     rejected.append(result)
                 else:
@@ -226,11 +226,15 @@ def import_batch(reg: Registry, session: Session, actor: Actor, path: Path) -> E
 ENVELOPE = "flowpop.envelope/1"
 
 
-def _envelope_line(reg: Registry, session: Session, line_no: int, rec: dict[str, Any]) -> Any:
+def _envelope_line(reg: Registry, session: Session, actor: Actor, line_no: int, rec: dict[str, Any]) -> Any:
     """A signed envelope carried in a file: checked and applied as one posted online, in a savepoint (a refused
     one writes nothing and is logged); a refusal comes back as the line's problem."""
     from flowpop.registry.inbox import envelopes
 
+    records = [r for r in rec.get("records") or [] if isinstance(r, dict)]
+    if actor.prefix and not all(isinstance(r.get("addressee_code"), str) and actor.covers(r["addressee_code"])
+                                for r in records):
+        return _problem(line_no, "收件单位不在您的管辖范围内", "addressee outside your jurisdiction")
     try:
         with session.begin_nested():
             return envelopes.receive(reg, session, rec)

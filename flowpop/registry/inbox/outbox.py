@@ -65,6 +65,25 @@ def _row(uid: str, what: str, route: str, division: str, body: dict[str, Any]) -
     )
 
 
+def forward(session: Session, to: str, envelope: dict[str, Any]) -> None:
+    """A relay's: another registry's signed envelope, passed on as it came."""
+    uid = next((r.get("uid") for r in envelope.get("records") or [] if isinstance(r, dict)), None)
+    uid = uid or next((s.get("uid") for s in envelope.get("states") or [] if isinstance(s, dict)), None)
+    now = t.utcnow()
+    session.add(
+        t.ExchangeOutbox(
+            message_uid=str(uid or "-")[:40],
+            what="forward",
+            route_code=to,
+            payload={"envelope": envelope},
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
+
+
 def queue_message(session: Session, row: t.Message) -> None:
     """The message leaves with the transaction that raised it (it is not flushed yet: its record is taken now)."""
     session.add(_row(row.uid, "record", row.addressee_code, row.sender_code, record_of(row)))

@@ -528,7 +528,7 @@ class ExchangeOutbox(Base):
     __tablename__ = "exchange_outbox"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     message_uid: Mapped[str] = mapped_column(String(40), index=True)
-    what: Mapped[str] = mapped_column(String(10))  # message | state
+    what: Mapped[str] = mapped_column(String(10))  # record | state | forward (a relay passing one on)
     route_code: Mapped[str] = mapped_column(CStr(15))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(12))  # pending | delivered

@@ -135,3 +135,24 @@ def test_flowpop_me_shows_the_own_area(ab: tuple[Node, Node]) -> None:
 
 def _unused(c: flowpop.Client) -> None:  # pragma: no cover
     del c
+
+
+def test_a_relay_passes_envelopes_on_both_ways(template_db: str, tmp_path: Path) -> None:
+    """A and B know each other only through R (a city's or province's relay): each has the other's key, with R's
+    URL; R has both with their own URLs. What A sends reaches B through R unchanged (B checks A's signature), and
+    B's acknowledgement comes back through R the same way; R keeps none of it as a message of its own."""
+    with registries(template_db, tmp_path, {"A": "3504", "B": "3601", "R": "5101"}) as nodes:
+        a, b, r = nodes["A"], nodes["B"], nodes["R"]
+        a.cli("exchange", "peer", "add", "B", "--url", r.url, "--key", b.public_key, "--serves", b.home)
+        b.cli("exchange", "peer", "add", "A", "--url", r.url, "--key", a.public_key, "--serves", a.home)
+        uid = outflow(a)
+        b_admin = b.client()
+        got = until(
+            lambda: [m for m in b_admin.inbox.list(kind="notification") if m.uid == uid], "the notice in B"
+        )
+        b_admin.inbox.acknowledge([got[0].id])
+        until(lambda: state(a, uid) == state(b, uid) == ("closed", None), "A's copy closed through the relay")
+        assert state(r, uid) is None
+        forwarded = r.sql("SELECT status, route_code FROM exchange_outbox WHERE what = 'forward' ORDER BY id")
+        assert [f[0] for f in forwarded] == ["delivered"] * len(forwarded) and len(forwarded) >= 2
+        assert {f[1][:4] for f in forwarded} == {"3601", "3504"}

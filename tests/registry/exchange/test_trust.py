@@ -98,9 +98,19 @@ def test_a_signed_envelope_is_received_once_without_a_token(
     rec = record()
     envelope = envelopes.seal(a_key, tree.TOWNSHIP_A, records=[rec])
     first = post(server, envelope)
-    assert first.status_code == 200 and first.json() == {"inserted": 1, "skipped": 0, "states": 0}
+    assert first.status_code == 200 and first.json() == {
+        "inserted": 1,
+        "skipped": 0,
+        "states": 0,
+        "forwarded": 0,
+    }
     again = post(server, envelope)  # the same envelope twice (a retry after a lost answer)
-    assert again.status_code == 200 and again.json() == {"inserted": 0, "skipped": 1, "states": 0}
+    assert again.status_code == 200 and again.json() == {
+        "inserted": 0,
+        "skipped": 1,
+        "states": 0,
+        "forwarded": 0,
+    }
     assert count(b, rec["uid"]) == 1
 
 
