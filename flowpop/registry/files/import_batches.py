@@ -121,6 +121,8 @@ class Batch:
 def status(reg: Registry, actor: Actor, batch_id: str) -> ImportBatchStatus:
     """An import's progress: the caller's own imports, or anyone's for a caller without a jurisdiction limit."""
     actor.require("bulk")
+    if len(batch_id) > 40:  # longer than any batch id: none such
+        raise NotFound("import_batch", batch_id[:40])
     live = LIVE.get(batch_id)
     if live is not None:
         state = dict(live.state)
