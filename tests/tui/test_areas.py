@@ -3,6 +3,9 @@ palette (found by pinyin and initials too); the console opens on the dashboard."
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from textual.widgets import DataTable
 
 from flowpop_tui import i18n
@@ -14,7 +17,7 @@ from flowpop_tui.search import SearchScreen
 from tests.tui.pilot import SIZE, settle
 
 
-async def test_areas_are_modes_kept_as_they_were_left(app: FlowpopApp, make_person) -> None:  # type: ignore[no-untyped-def]
+async def test_areas_are_modes_kept_as_they_were_left(app: FlowpopApp, make_person: Callable[..., Any]) -> None:
     person = make_person(name="区域测试")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

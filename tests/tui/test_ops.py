@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Select, Static
+from textual.widgets import DataTable, Input, OptionList, Select, Static
 
 import flowpop
 from flowpop.registry.store.db import normalize_url
@@ -41,6 +41,10 @@ async def open_ops(pilot: Pilot[Any], key: str) -> Any:
 
 
 def shown(screen: Any, selector: str) -> str:
+    """A panel's text: a Static's, or a list's lines (the dashboard's overdue items and quality lines)."""
+    node = screen.query_one(selector)
+    if isinstance(node, OptionList):
+        return "\n".join(str(node.get_option_at_index(n).prompt) for n in range(node.option_count))
     return str(screen.query_one(selector, Static).render())
 
 
