@@ -31,7 +31,10 @@ log = logging.getLogger("flowpop.exchange")
 PATH = "/v1/exchange/envelopes"
 BACKOFF_MAX = 300.0  # seconds between attempts at most
 UNROUTED_WAIT = dt.timedelta(seconds=60)  # a place no peer serves: looked at again after this
-ROUND = 1000  # envelopes per round at most
+ROUND = 5000  # outbox rows per round at most
+BATCH = (
+    200  # rows in one envelope at most (consecutive rows for one peer, of one kind, division and destination)
+)
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -91,48 +94,30 @@ def deliver(
         due = list(session.execute(stmt.order_by(t.ExchangeOutbox.id).limit(ROUND)).scalars())
         routes = {code: trust.peer_for(session, code) for code in {r.route_code for r in due}}
         session.expunge_all()
-    delivered = refused = failed = unrouted = 0
+    counts = {"delivered": 0, "refused": 0, "failed": 0}
+    unrouted = 0
     errors: list[str] = []
-    blocked: set[str] = set()
+    plan: dict[str, tuple[t.ExchangePeer, list[list[t.ExchangeOutbox]]]] = {}
+    for row in due:
+        peer = routes[row.route_code]
+        # no peer serves it: it waits for the directory (no failure of delivery), looked at again in a while
+        if peer is None:
+            unrouted += 1
+            _mark(reg, [row], "pending", f"no peer serves {row.route_code}", delay=UNROUTED_WAIT)
+            continue
+        groups = plan.setdefault(peer.name, (peer, []))[1]
+        last = groups[-1] if groups else None
+        if last and len(last) < BATCH and row.what != "forward" and _key(last[-1]) == _key(row):
+            last.append(row)
+        else:
+            groups.append([row])
     own = client is None
     http = client or httpx.Client(timeout=10.0)
     try:
-        for row in due:
-            peer = routes[row.route_code]
-            # no peer serves it: it waits for the directory (no failure of delivery), looked at again in a while
-            if peer is None:
-                unrouted += 1
-                _mark(reg, row, "pending", f"no peer serves {row.route_code}", delay=UNROUTED_WAIT)
-                continue
-            if peer.name in blocked:
-                continue
-            payload = dict(row.payload)
-            if row.what == "forward":  # a relay's: passed on as it came, its sender's signature intact
-                envelope = payload["envelope"]
-            else:
-                body = (
-                    {"records": [payload["record"]]}
-                    if row.what == "record"
-                    else {"states": [payload["state"]]}
-                )
-                envelope = envelopes.seal(ident, payload["division"], to=row.route_code, **body)
-            try:
-                response = _post(http, peer.url, envelope)
-            except httpx.HTTPError as exc:
-                failed += 1
-                blocked.add(peer.name)
-                error = f"{peer.name}: {type(exc).__name__}: {exc}"[:500]
-                errors.append(error)
-                _mark(reg, row, "pending", error, retry=True, peer=peer.name)
-                continue
-            if response.is_success:
-                delivered += 1
-                _mark(reg, row, "delivered", None, peer=peer.name)
-            else:
-                refused += 1
-                error = f"{peer.name}: {_why(response)}"
-                errors.append(error)
-                _mark(reg, row, "refused", error, peer=peer.name)
+        for peer, groups in plan.values():
+            for group in groups:
+                if not _send(reg, http, ident, peer, group, counts, errors):
+                    break  # the peer does not answer: its later envelopes wait, so that order holds
     finally:
         if own:
             http.close()
@@ -141,18 +126,63 @@ def deliver(
             select(func.count()).select_from(t.ExchangeOutbox).where(t.ExchangeOutbox.status == "pending")
         ).scalar_one()
     return ExchangeSyncResult(
-        delivered=delivered,
-        refused=refused,
-        failed=failed,
+        delivered=counts["delivered"],
+        refused=counts["refused"],
+        failed=counts["failed"],
         pending=pending,
         unrouted=unrouted,
         errors=errors[:20],
     )
 
 
+def _key(row: t.ExchangeOutbox) -> tuple[str, str, str]:
+    return row.what, str(row.payload.get("division")), row.route_code
+
+
+def _envelope(ident: t.ExchangeIdentity, group: list[t.ExchangeOutbox]) -> dict[str, Any]:
+    first = group[0]
+    if first.what == "forward":  # a relay's: passed on as it came, its sender's signature intact
+        return dict(first.payload["envelope"])
+    items = [row.payload[first.what] for row in group]
+    body = {"records": items} if first.what == "record" else {"states": items}
+    return envelopes.seal(ident, first.payload["division"], to=first.route_code, **body)
+
+
+def _send(
+    reg: Registry,
+    http: httpx.Client,
+    ident: t.ExchangeIdentity,
+    peer: t.ExchangePeer,
+    group: list[t.ExchangeOutbox],
+    counts: dict[str, int],
+    errors: list[str],
+) -> bool:
+    """Post one envelope of ``group``; False when the peer did not answer. A batch the peer refuses is sent again
+    one by one, so that one bad message does not hold back the others."""
+    try:
+        response = _post(http, peer.url, _envelope(ident, group))
+    except httpx.HTTPError as exc:
+        counts["failed"] += len(group)
+        error = f"{peer.name}: {type(exc).__name__}: {exc}"[:500]
+        errors.append(error)
+        _mark(reg, group, "pending", error, retry=True, peer=peer.name)
+        return False
+    if response.is_success:
+        counts["delivered"] += len(group)
+        _mark(reg, group, "delivered", None, peer=peer.name)
+        return True
+    if len(group) > 1:
+        return all(_send(reg, http, ident, peer, [row], counts, errors) for row in group)
+    counts["refused"] += 1
+    error = f"{peer.name}: {_why(response)}"
+    errors.append(error)
+    _mark(reg, group, "refused", error, peer=peer.name)
+    return True
+
+
 def _mark(
     reg: Registry,
-    row: t.ExchangeOutbox,
+    rows: list[t.ExchangeOutbox],
     status: str,
     error: str | None,
     *,
@@ -165,12 +195,15 @@ def _mark(
     if status == "delivered":
         values["delivered_at"] = now
     if retry:
-        values["attempts"] = row.attempts + 1
-        values["next_attempt_at"] = now + backoff(row.attempts + 1)
+        attempts = max(row.attempts for row in rows) + 1
+        values["attempts"] = t.ExchangeOutbox.attempts + 1
+        values["next_attempt_at"] = now + backoff(attempts)
     if delay is not None:
         values["next_attempt_at"] = now + delay
     with reg.writing() as session:
-        session.execute(update(t.ExchangeOutbox).where(t.ExchangeOutbox.id == row.id).values(**values))
+        session.execute(
+            update(t.ExchangeOutbox).where(t.ExchangeOutbox.id.in_([row.id for row in rows])).values(**values)
+        )
 
 
 class Courier(threading.Thread):

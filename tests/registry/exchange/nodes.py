@@ -51,6 +51,7 @@ class Node:
     public_key: str = ""
     proc: subprocess.Popen[bytes] | None = None
     clients: list[flowpop.Client] = field(default_factory=list)
+    tokens: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -65,10 +66,11 @@ class Node:
         env.update(FLOWPOP_SETTINGS=str(self.settings), FLOWPOP_EXCHANGE_INTERVAL="0.2", FLOWPOP_LANG="en")
         return env
 
-    def cli(self, *args: str) -> str:
-        """A `flowpop` command on this registry's file (embedded), as its administrator types it."""
+    def cli(self, *args: str, code: int | None = 0) -> str:
+        """A `flowpop` command on this registry's file (embedded), as its administrator types it; its exit code
+        must be ``code`` (None: any)."""
         result = CliRunner().invoke(cli, ["--db", self.db, *args], env=self.env(), catch_exceptions=False)
-        assert result.exit_code == 0, result.output
+        assert code is None or result.exit_code == code, result.output
         return result.output
 
     def client(self, token: str | None = None) -> flowpop.Client:
@@ -106,6 +108,14 @@ class Node:
             self.proc.terminate()
             self.proc.wait(timeout=20)
         self.proc = None
+
+    def execute(self, statement: str, **params: Any) -> None:
+        engine = create_engine(normalize_url(self.db), poolclass=NullPool)
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(statement), params)
+        finally:
+            engine.dispose()
 
     def sql(self, query: str, **params: Any) -> list[Any]:
         engine = create_engine(normalize_url(self.db), poolclass=NullPool)

@@ -5,6 +5,8 @@ come back so that both sides show the same state; B down then back loses nothing
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,14 +26,18 @@ def ab(template_db: str, tmp_path: Path) -> Iterator[tuple[Node, Node]]:
 
 def outflow(a: Node) -> str:
     """A's township operator registers an outflow to B's village: the 通报 for 东湖 leaves A (its uid)."""
-    op = a.client(a.token_for("township_operator", tree.TOWNSHIP_A))
+    before = {r.message_uid for r in a.sql("SELECT message_uid FROM exchange_outbox")}
+    if "op" not in a.tokens:
+        a.tokens["op"] = a.token_for("township_operator", tree.TOWNSHIP_A)
+    op = a.client(a.tokens["op"])
     op.persons.create(
         **person_fields(
             household_code=tree.TOWNSHIP_A,
             stay={"residence_code": tree.VILLAGE_D1, "reason": "work", "arrived_on": "2026-03-01"},
         )
     )
-    (uid,) = [r.message_uid for r in a.sql("SELECT message_uid FROM exchange_outbox WHERE what = 'record'")]
+    rows = a.sql("SELECT message_uid FROM exchange_outbox WHERE what = 'record'")
+    (uid,) = [r.message_uid for r in rows if r.message_uid not in before]
     return uid
 
 
@@ -156,3 +162,32 @@ def test_a_relay_passes_envelopes_on_both_ways(template_db: str, tmp_path: Path)
         forwarded = r.sql("SELECT status, route_code FROM exchange_outbox WHERE what = 'forward' ORDER BY id")
         assert [f[0] for f in forwarded] == ["delivered"] * len(forwarded) and len(forwarded) >= 2
         assert {f[1][:4] for f in forwarded} == {"3601", "3504"}
+
+
+def test_a_batch_with_one_bad_message_delivers_the_others(ab: tuple[Node, Node]) -> None:
+    """Pending messages for one peer leave together in one envelope; when the peer refuses it (one of them is
+    addressed to a place it does not hold), they are sent again one by one: the good ones arrive, the bad one is
+    kept as refused with the reason, not retried."""
+    a, b = ab
+    b.stop()  # so that the three wait in A's outbox and leave in one round
+    first, second = outflow(a), outflow(a)
+    payload = a.sql("SELECT payload FROM exchange_outbox WHERE message_uid = :uid", uid=first)[0][0]
+    bad = json.loads(payload) if isinstance(payload, str) else payload
+    bad["record"] = {**bad["record"], "uid": "bad-" + first[:30], "addressee_code": "360199001000"}
+    a.execute(
+        "INSERT INTO exchange_outbox (message_uid, what, route_code, payload, status, attempts, next_attempt_at,"
+        " created_at) VALUES (:uid, 'record', '360102001000', :payload, 'pending', 0, :now, :now)",
+        uid=bad["record"]["uid"],
+        payload=json.dumps(bad),
+        now=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+    )
+    b.start()
+    until(
+        lambda: '"pending": 0' in a.cli("exchange", "sync", "--retry-now", "--format", "json", code=None),
+        "all sent",
+    )
+    rows = dict(a.sql("SELECT message_uid, status FROM exchange_outbox WHERE what = 'record'"))
+    assert rows == {first: "delivered", second: "delivered", bad["record"]["uid"]: "refused"}
+    assert state(b, first) and state(b, second) and state(b, bad["record"]["uid"]) is None
+    (error,) = [r[0] for r in a.sql("SELECT last_error FROM exchange_outbox WHERE status = 'refused'")]
+    assert "not_served_here" in error
