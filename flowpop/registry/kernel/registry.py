@@ -12,12 +12,14 @@ from sqlalchemy.orm import Session
 
 from flowpop.registry.kernel.divisions import DivisionCache
 from flowpop.registry.store.db import make_engine, normalize_url, sessions
+from flowpop.rules import beijing
 
 
 def today() -> dt.date:
-    """The registry's 'today'; FLOWPOP_TODAY pins it (demo snapshots, tests of deadlines)."""
+    """The registry's 'today': the Beijing day, whatever the server's time zone (a server kept in UTC would say
+    'yesterday' until 08:00 Beijing time); FLOWPOP_TODAY pins it (demo snapshots, tests of deadlines)."""
     pinned = os.environ.get("FLOWPOP_TODAY")
-    return dt.date.fromisoformat(pinned) if pinned else dt.date.today()
+    return dt.date.fromisoformat(pinned) if pinned else dt.datetime.now(beijing.TZ).date()
 
 
 class Registry:
