@@ -20,6 +20,7 @@ from pydantic import (
     StrictBool,
     StrictInt,
     StringConstraints,
+    ValidationInfo,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -1478,6 +1479,19 @@ class HolidayNotice(BaseModel):
     holidays: list[dt.date] = Field(default_factory=list, description="days off (放假), weekends included or not")
     workdays: list[dt.date] = Field(default_factory=list, description="weekend days worked (调休上班)")
     source: str = Field("", max_length=300, description="the notice (its title or number)")
+
+    @field_validator("holidays", "workdays", mode="after")
+    @classmethod
+    def _in_its_year(cls, days: list[dt.date], info: ValidationInfo) -> list[dt.date]:
+        # as a notice file is checked (rules.workdays.read_notice): its days lie in its year, none both off and on
+        year = info.data.get("year")
+        outside = sorted(d for d in days if year is not None and d.year != year)
+        if outside:
+            raise PydanticCustomError("notice_outside_year", "{day} is not in {year}", {"day": str(outside[0]), "year": year})
+        both = sorted(set(days) & set(info.data.get("holidays") or ())) if info.field_name == "workdays" else []
+        if both:
+            raise PydanticCustomError("notice_day_twice", "{day} is both a holiday and a working day", {"day": str(both[0])})
+        return days
 
 
 class CalendarYearInfo(BaseModel):

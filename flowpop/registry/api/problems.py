@@ -47,6 +47,8 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     **TEXT_FAULTS,
     "free_json": ("{problem_zh}", "{problem}"),
     "date_format": ("日期格式应为 YYYY-MM-DD", "must be a date as YYYY-MM-DD"),
+    "notice_outside_year": ("{day} 不在 {year} 年内", "{day} is not in {year}"),
+    "notice_day_twice": ("{day} 既是放假日又是调休上班日", "{day} is both a holiday and a working day"),
 }
 
 
