@@ -427,7 +427,6 @@ FIELDS: dict[str, Pair] = {
     "permissions": ("权限", "Permissions"),
     "embedded": ("本机登记库", "Embedded"),
     "own_area": ("本库辖区（详至村居）", "Own area (down to villages)"),
-    "own_area": ("本库辖区（详至村居）", "Own area (down to villages)"),
     "user_id": ("用户编号", "User ID"),
     "prefix": ("令牌前缀", "Prefix"),
     "expires_at": ("到期时间", "Expires"),
