@@ -80,7 +80,7 @@ def _employers(session: Any, rng: random.Random) -> int:
     session.execute(t.Employer.__table__.insert(), rows)
     # workers: open work stays in the employer's county
     stays = session.execute(select(t.Stay.id, t.Stay.residence_code).where(t.Stay.status == "open", t.Stay.reason == "work")
-                            ).all()
+                            .order_by(t.Stay.id)).all()
     by_county: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         by_county.setdefault(r["division_code"][:6], []).append(r)
@@ -99,7 +99,7 @@ def _employers(session: Any, rng: random.Random) -> int:
 def _permits(session: Any, rng: random.Random, day: dt.date) -> int:
     stays = session.execute(select(t.Stay.id, t.Stay.arrived_on).where(
         t.Stay.status == "open", func.substr(t.Stay.household_code, 1, 6) != func.substr(t.Stay.residence_code, 1, 6),
-        t.Stay.arrived_on <= day - dt.timedelta(days=182))).all()
+        t.Stay.arrived_on <= day - dt.timedelta(days=182)).order_by(t.Stay.id)).all()
     rows = []
     for sid, arrived in stays:
         if rng.random() < 0.78:
@@ -121,7 +121,7 @@ def _certificates(session: Any, rng: random.Random, day: dt.date) -> int:
     oldest, youngest = day.replace(year=day.year - 50), day.replace(year=day.year - 15)
     people = session.execute(select(t.Person.id, t.Person.household_code, t.Person.arrived_on, t.Person.residence_code).where(
         t.Person.status == "active", t.Person.category == "married_female", t.Person.birth_date > oldest,
-        t.Person.birth_date <= youngest, t.Person.residence_code.is_not(None))).all()
+        t.Person.birth_date <= youngest, t.Person.residence_code.is_not(None)).order_by(t.Person.id)).all()
     rows = []
     for pid, household, arrived, residence in people:
         if rng.random() < 0.86:
@@ -144,7 +144,7 @@ def _checkups(session: Any, rng: random.Random, day: dt.date) -> int:
     people = session.execute(select(t.Person.id, t.Person.current_stay_id, t.Person.residence_code).where(
         t.Person.status == "active", t.Person.category == "married_female", t.Person.birth_date > oldest,
         t.Person.birth_date <= youngest, t.Person.residence_code.is_not(None),
-        func.substr(t.Person.residence_code, 1, 6) != func.substr(t.Person.household_code, 1, 6))).all()
+        func.substr(t.Person.residence_code, 1, 6) != func.substr(t.Person.household_code, 1, 6)).order_by(t.Person.id)).all()
     rows = []
     for pid, stay_id, residence in people:
         r = rng.random()
@@ -164,7 +164,7 @@ def _pick_township(reg: Registry, width: int = 9) -> str | None:
     with reg.reading() as session:
         place = func.substr(t.Person.residence_code, 1, width)
         row = session.execute(select(place, func.count()).where(t.Person.residence_code.like("350404%"))
-                              .group_by(place).order_by(func.count().desc()).limit(1)).first()
+                              .group_by(place).order_by(func.count().desc(), place).limit(1)).first()
     return row[0].ljust(12, "0") if row else None
 
 
@@ -176,13 +176,13 @@ def _inbox(reg: Registry, actor: Actor, rng: random.Random, day: dt.date) -> dic
     made = 0
     with reg.writing() as session:
         residents = session.execute(select(t.Person).where(t.Person.residence_code.like(home[:9] + "%"),
-                                                           t.Person.status == "active").limit(400)).scalars().all()
+                                                           t.Person.status == "active").order_by(t.Person.id).limit(400)).scalars().all()
         locals_out = session.execute(select(t.Person).where(t.Person.household_code.like(home[:6] + "%"),
                                                             t.Person.residence_code.is_not(None),
                                                             ~t.Person.residence_code.like(home[:6] + "%"))
-                                     .limit(60)).scalars().all()
+                                     .order_by(t.Person.id).limit(60)).scalars().all()
         neighbours = session.execute(select(t.Division.code).where(t.Division.level == "township", t.Division.is_demo.is_(True),
-                                                                   t.Division.code != home).limit(12)).scalars().all()
+                                                                   t.Division.code != home).order_by(t.Division.code).limit(12)).scalars().all()
         if not residents or not neighbours:
             return {"messages": 0}
 
@@ -211,7 +211,7 @@ def _inbox(reg: Registry, actor: Actor, rng: random.Random, day: dt.date) -> dic
         # them: from the stay's township to the target's, the stay moving to one of our villages when accepted)
         movers = session.execute(select(t.Person).where(
             t.Person.residence_code.like(home[:6] + "%"), ~t.Person.residence_code.like(home[:9] + "%"),
-            t.Person.status == "active", t.Person.current_stay_id.is_not(None)).limit(6)).scalars().all()
+            t.Person.status == "active", t.Person.current_stay_id.is_not(None)).order_by(t.Person.id).limit(6)).scalars().all()
         villages = session.execute(select(t.Division.code).where(
             t.Division.level == "village", t.Division.code.like(home[:9] + "%"), t.Division.valid_to.is_(None),
             t.Division.successor_code.is_(None)).order_by(t.Division.code)).scalars().all()
@@ -270,7 +270,8 @@ def _registration_notices(session: Any, rng: random.Random, day: dt.date) -> int
                t.Person.name, t.Person.id_number, t.Person.birth_date)
         .join(t.Person, t.Person.id == t.Stay.person_id)
         .where(t.Stay.status == "open", t.Stay.residence_code.like("3504%"), t.Stay.household_code.like("3504%"),
-               func.substr(t.Stay.household_code, 1, 6) != func.substr(t.Stay.residence_code, 1, 6))).all()
+               func.substr(t.Stay.household_code, 1, 6) != func.substr(t.Stay.residence_code, 1, 6))
+        .order_by(t.Stay.id)).all()
     rows = []
     for sid, pid, residence, household, created, name, number, born in stays:
         uid = str(uuid.UUID(int=rng.getrandbits(128)))

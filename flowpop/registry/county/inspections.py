@@ -88,6 +88,7 @@ def create(reg: Registry, session: Session, actor: Actor, data: CampaignCreate) 
                t.Stay.grid_code, literal(1))
         .join(t.Person, t.Person.id == t.Stay.person_id)
         .where(code_range(t.Stay.residence_code, prefix), t.Stay.status == "open", t.Person.status == "active")
+        .order_by(t.Stay.id)  # items numbered in the same order on every store
     )
     cols = ["campaign_id", "kind", "person_id", "stay_id", "house_code", "village_code", "grid_code", "version"]
     session.execute(insert(t.CampaignItem).from_select(cols, stay_rows))
@@ -95,6 +96,7 @@ def create(reg: Registry, session: Session, actor: Actor, data: CampaignCreate) 
         select(literal(row.id), literal("house"), literal(None), literal(None), t.House.code, t.House.division_code,
                t.House.grid_code, literal(1))
         .where(code_range(t.House.division_code, prefix), t.House.use == "rented", t.House.status == "active")
+        .order_by(t.House.code)
     )
     session.execute(insert(t.CampaignItem).from_select(cols, house_rows))
     total = session.execute(select(func.count()).where(t.CampaignItem.campaign_id == row.id)).scalar_one()
