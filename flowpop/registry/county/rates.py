@@ -83,6 +83,13 @@ def period_utc(period: str) -> tuple[dt.datetime, dt.datetime]:
     return beijing.to_utc(start), beijing.to_utc(end)
 
 
+def entered_by(period: str, end_at: dt.datetime) -> dt.datetime:
+    """The moment a period counts records entered before. A month: its cut-off — whatever is entered later is
+    the next month's (seed 000, 12日半夜三点后修改的数据就是下个月的数据了), so a month's figures are the same
+    whenever it is first asked for and frozen (county.closing). A quarter stays live (its inspection runs on)."""
+    return end_at if re.fullmatch(r"\d{4}-\d{2}", period) else dt.datetime(9999, 12, 31)
+
+
 def local_day(at: Any, dialect: str) -> Any:
     """The Beijing day of a stored (naive UTC) timestamp, in SQL."""
     if dialect == "sqlite":
@@ -147,12 +154,14 @@ def counts(reg: Registry, session: Session, period: str, prefix: str, width: int
     start_at, end_at = period_utc(period)
     dialect = session.get_bind().dialect.name
     end_day = (end - dt.timedelta(seconds=1)).date()
+    cut = entered_by(period, end_at)
     S, P, M, CI = t.Stay, t.Person, t.Message, t.CampaignItem
     res_key = func.substr(S.residence_code, 1, width)
     in_scope = code_range(S.residence_code, prefix)
     cross = func.substr(S.household_code, 1, 6) != func.substr(S.residence_code, 1, 6)
+    # as entered by a month's cut-off (entered_by)
     open_at_end = and_(unindexed(S.arrived_on) <= end_day, or_(S.returned_on.is_(None), S.returned_on >= end_day),
-                       unindexed(S.status).in_(tuple(stays.LIVED)))
+                       unindexed(S.status).in_(tuple(stays.LIVED)), S.created_at < cut)
     results: dict[str, Counts] = {}
 
     # inspections of the quarter
@@ -193,20 +202,21 @@ def counts(reg: Registry, session: Session, period: str, prefix: str, width: int
     floating_now = floating.stay_counted(reg, end_day)
     oldest, youngest = years_before(end_day, 50), years_before(end_day, 15)
     key_target = and_(P.category == "married_female", P.birth_date > oldest, P.birth_date <= youngest)
-    has_cert = exists().where(t.Certificate.person_id == P.id)
-    verified = exists().where(t.Certificate.person_id == P.id, t.Certificate.verified_on.is_not(None))
+    has_cert = exists().where(t.Certificate.person_id == P.id, t.Certificate.created_at < cut)
+    verified = exists().where(t.Certificate.person_id == P.id, t.Certificate.created_at < cut,
+                              t.Certificate.verified_on.is_not(None), t.Certificate.verified_on <= end_day)
     targets_where = and_(open_at_end, floating_now, floating.of_age(P.birth_date, end_day), in_scope, key_target)
     results |= _groups(session, res_key, {"certificate_held": (has_cert, S.id.is_not(None)),
                                           "certificate_verified": (verified, has_cert)}, targets_where,
                        select_from=S.__table__.join(P.__table__, P.id == S.person_id))
     # co-managed: both sides hold a registration of the stay (seed 000; county.comanagement); acknowledging
     # a notice is receipt, not registration. Of the stays registered by at least one side
-    registered_both = and_(S.inflow_registered_at.is_not(None), S.outflow_registered_at.is_not(None))
-    registered_any = or_(S.inflow_registered_at.is_not(None), S.outflow_registered_at.is_not(None))
+    registered_both = and_(S.inflow_registered_at < cut, S.outflow_registered_at < cut)
+    registered_any = or_(S.inflow_registered_at < cut, S.outflow_registered_at < cut)
     # both sides in this registry: for places elsewhere, whether they registered it is not known here
     home = sorted(reg.divisions.home_counties) or [""]
     both_here = and_(func.substr(S.household_code, 1, 6).in_(home), func.substr(S.residence_code, 1, 6).in_(home))
-    managed_here = and_(unindexed(S.status) == "open", both_here)
+    managed_here = and_(or_(unindexed(S.status) == "open", S.ended_at >= cut), both_here)  # open at the cut-off
     living = and_(open_at_end, cross)
     # one pass over the stays for the rates that count them: each rate's own rows are a condition inside
     results |= _groups(session, res_key, {
@@ -279,13 +289,16 @@ def shortfall(reg: Registry, session: Session, actor: Actor, key: str, period: s
         if node is not None and prefix_of(node.code, node.level).startswith(prefix):
             prefix = prefix_of(node.code, node.level)
     end_day = (end - dt.timedelta(seconds=1)).date()
+    cut = entered_by(period, end_at)
     if key in duties.LISTS:
         return duties.behind(reg, session, key, prefix, start_at, end_at, start.date(), end_day, limit)
     dialect = session.get_bind().dialect.name
     S, P, CI = t.Stay, t.Person, t.CampaignItem
     in_scope = code_range(S.residence_code, prefix)
     cross = func.substr(S.household_code, 1, 6) != func.substr(S.residence_code, 1, 6)
-    open_at_end = and_(S.arrived_on <= end_day, or_(S.returned_on.is_(None), S.returned_on >= end_day))
+    open_at_end = and_(S.arrived_on <= end_day, or_(S.returned_on.is_(None), S.returned_on >= end_day),
+                       S.created_at < cut)  # as entered by the cut-off (counts)
+    cert = and_(t.Certificate.person_id == P.id, t.Certificate.created_at < cut)
     oldest, youngest = years_before(end_day, 50), years_before(end_day, 15)
     key_target = and_(P.category == "married_female", P.birth_date > oldest, P.birth_date <= youngest)
     floating_now = floating.stay_counted(reg, end_day)
@@ -304,19 +317,19 @@ def shortfall(reg: Registry, session: Session, actor: Actor, key: str, period: s
         "residence_permit": lambda: select(S.person_id).where(
             open_at_end, floating_now, in_scope, or_(S.permit_expires_on.is_(None), S.permit_expires_on < end_day)),
         "certificate_held": lambda: select(S.person_id).join(P, P.id == S.person_id).where(
-            open_at_end, floating_now, fp_age, in_scope, key_target,
-            not_(exists().where(t.Certificate.person_id == P.id))),
+            open_at_end, floating_now, fp_age, in_scope, key_target, not_(exists().where(cert))),
         "certificate_verified": lambda: select(S.person_id).join(P, P.id == S.person_id).where(
             open_at_end, floating_now, fp_age, in_scope, key_target,
-            exists().where(t.Certificate.person_id == P.id),
-            not_(exists().where(t.Certificate.person_id == P.id, t.Certificate.verified_on.is_not(None)))),
+            exists().where(cert),
+            not_(exists().where(cert, t.Certificate.verified_on.is_not(None), t.Certificate.verified_on <= end_day))),
         "co_management": lambda: select(S.person_id).where(
-            open_at_end, cross, in_scope, S.status == "open",
+            open_at_end, cross, in_scope, or_(S.status == "open", S.ended_at >= cut),
             func.substr(S.household_code, 1, 6).in_(sorted(reg.divisions.home_counties) or [""]),
             func.substr(S.residence_code, 1, 6).in_(sorted(reg.divisions.home_counties) or [""]),
             # registered by one side only (漏管): the other side's registration is missing
-            or_(S.inflow_registered_at.is_(None), S.outflow_registered_at.is_(None)),
-            or_(S.inflow_registered_at.is_not(None), S.outflow_registered_at.is_not(None))),
+            or_(S.inflow_registered_at.is_(None), S.inflow_registered_at >= cut,
+                S.outflow_registered_at.is_(None), S.outflow_registered_at >= cut),
+            or_(S.inflow_registered_at < cut, S.outflow_registered_at < cut)),
         "person_address_match": lambda: select(CI.person_id).where(
             CI.campaign_id.in_(select(t.Campaign.id).where(t.Campaign.quarter == quarter)),
             code_range(CI.village_code, prefix), CI.kind == "stay", CI.outcome.is_not(None),

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 import flowpop
 from flowpop.registry.county import rates
@@ -35,6 +36,18 @@ def _live(reg: Registry, key: str) -> list[int]:
         return [sum(v[i] for v in rates.counts(reg, session, "2026-11", "", 6)[key].values()) for i in (0, 1)]
 
 
+def _entered_in_october(reg: Registry, person_id: int) -> None:
+    """As if her stay had been entered before November's cut-off (tests run after it)."""
+    with reg.writing() as session:
+        session.execute(
+            update(t.Stay)
+            .where(t.Stay.person_id == person_id)
+            .values(
+                created_at=dt.datetime(2026, 10, 20, 2), inflow_registered_at=dt.datetime(2026, 10, 20, 2)
+            )
+        )
+
+
 def _current_month() -> str:
     """The month whose period holds now (it closes on the coming 12th)."""
     now = beijing.to_local(t.utcnow())
@@ -46,6 +59,7 @@ def test_an_edit_after_the_cut_off_leaves_the_closed_month_as_it_was(
     client: flowpop.Client, make_person: Callable[..., Any], registry: Registry
 ) -> None:
     stays_on = make_person()  # from another county since March, no residence permit: November counts it
+    _entered_in_october(registry, stays_on.id)  # (a record entered after the cut-off would be December's)
     before = client.reports.rates("2026-11", level="village")
     assert before.frozen_at is not None
     permit = _rate(before, "residence_permit")
