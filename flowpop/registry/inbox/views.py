@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from flowpop.labels import label
+from flowpop.registry.county.rates import local_day
 from flowpop.registry.inbox import workflow as inbox
 from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.kernel.errors import Invalid, field_error
@@ -182,6 +183,7 @@ def figures(reg: Registry, session: Session, actor: Actor, level: str = "townshi
     if width is None:
         raise Invalid([field_error("level", "bad_level", "只能按县、乡镇或村统计", "level must be county, township or village")])
     day = today()
+    dialect = session.get_bind().dialect.name  # answered by the due day in Beijing time
     group = func.substr(t.Message.addressee_code, 1, width)
     is_notice = t.Message.kind.in_(tuple(kinds.ACKNOWLEDGEABLE))
     # a 查无此人 closed with its subject (its stay or person ended meanwhile) is nobody's answer and nobody's lateness
@@ -195,7 +197,7 @@ def figures(reg: Registry, session: Session, actor: Actor, level: str = "townshi
             func.sum(case((and_(is_notice, t.Message.status == "closed"), 1), else_=0)),
             func.sum(case((is_request, 1), else_=0)),
             func.sum(case((and_(is_request, answered), 1), else_=0)),
-            func.sum(case((and_(is_request, answered, func.date(t.Message.answered_at) <= t.Message.due_on), 1), else_=0)),
+            func.sum(case((and_(is_request, answered, local_day(t.Message.answered_at, dialect) <= t.Message.due_on), 1), else_=0)),
             func.sum(case((and_(t.Message.status.in_(OPEN), t.Message.due_on < day), 1), else_=0)),
         ).where(code_range(t.Message.addressee_code, actor.prefix), t.Message.external.is_(False)).group_by(group)
     ).all()
