@@ -10,6 +10,7 @@ import math
 import re
 from collections.abc import Iterable
 from typing import Annotated, Any, Generic, Literal, TypeVar
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
@@ -57,6 +58,14 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 # The store keeps naive UTC; what leaves says so (RFC 3339 with an offset).
 Timestamp = Annotated[dt.datetime, AfterValidator(_utc)]
+
+
+def _beijing(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=ZoneInfo("Asia/Shanghai")) if value.tzinfo is None else value
+
+
+# A wall time of the offices (a period's bound): Beijing time, said with its offset (+08:00).
+BeijingTime = Annotated[dt.datetime, AfterValidator(_beijing)]
 
 
 def _pad_code(code: str) -> str:
@@ -1456,7 +1465,7 @@ class RatesReport(BaseModel):
     level: str
     rows: list[RateRow]
     total: RateRow
-    frozen_at: dt.datetime | None = Field(None, description="a closed month: when its figures were frozen (UTC); "
+    frozen_at: Timestamp | None = Field(None, description="a closed month: when its figures were frozen (UTC); "
                                           "they no longer change (county.closing)")
 
 
@@ -1464,9 +1473,9 @@ class PeriodClosed(BaseModel):
     """A closed month whose figures are frozen (county.closing)."""
 
     period: str
-    start: dt.datetime = Field(description="Beijing time: the 12th of the month before, 03:00")
-    end: dt.datetime = Field(description="Beijing time: the 12th, 03:00 (the cut-off)")
-    closed_at: dt.datetime = Field(description="when the figures were frozen (UTC)")
+    start: BeijingTime = Field(description="Beijing time: the 12th of the month before, 03:00")
+    end: BeijingTime = Field(description="Beijing time: the 12th, 03:00 (the cut-off)")
+    closed_at: Timestamp = Field(description="when the figures were frozen (UTC)")
     closed_by: str
 
 
@@ -1505,7 +1514,7 @@ class CalendarYearInfo(BaseModel):
     holidays: list[dt.date] = Field(default_factory=list)
     workdays: list[dt.date] = Field(default_factory=list)
     notice: str | None = None
-    loaded_at: dt.datetime | None = None
+    loaded_at: Timestamp | None = None
     loaded_by: str | None = None
     recomputed: int | None = Field(None, description="after a load: open deadlines whose due date was recomputed")
 

@@ -165,7 +165,7 @@ def report(
     if close_row is None:
         return rates.report(reg, period, level, prefix, rates.counts(reg, session, period, prefix, width))
     out = rates.report(reg, period, level, prefix, regroup(close_row.figures, prefix, width))
-    return out.model_copy(update={"frozen_at": close_row.closed_at})
+    return out.model_copy(update={"frozen_at": close_row.closed_at.replace(tzinfo=dt.UTC)})  # UTC, said so
 
 
 def shortfall(
