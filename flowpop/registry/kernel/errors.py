@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from flowpop.types import FieldError, Problem
+
+_TITLES = {422: "Unprocessable Content"}  # as Invalid says it (RFC 9110's name)
 
 
 class ApiError(Exception):
@@ -26,8 +29,9 @@ class ApiError(Exception):
         self.message = message
         self.message_en = message_en
         self.errors = errors or []
-        if status is not None:
+        if status is not None and status != self.status:
             self.status = status
+            self.title = _TITLES.get(status) or HTTPStatus(status).phrase  # the title names the status given
         self.extra = extra
 
     def problem(self) -> Problem:
