@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from flowpop.types import (
         Campaign,
         CampaignProgress,
+        ComanagementReport,
         InboxSummary,
         Message,
         QualityReport,
@@ -61,6 +62,17 @@ def rate_line(rate: Rate, name_width: int = RATE_NAME, bar_width: int = RATE_BAR
     line.append(f" {value:>6}", style)
     line.append(f" {'≥' if rate.higher_is_better else '≤'}{rate.target * 100:g}%", "dim")
     return line
+
+
+def comanagement_text(report: ComanagementReport | Exception) -> Text:
+    """``共管 流入N 流出M 差G 漏管U≤500`` for the user's jurisdiction (the report's total), for the rates panel's
+    bottom border (its body is full at 80×24); green when 漏管 is within its target, red when not."""
+    if isinstance(report, Exception):
+        return Text(t("failed", error=error_text(report)), style="red")
+    total = report.total
+    text = t("dash_coman", inflows=total.inflows_registered, outflows=total.outflows_registered, gap=total.gap,
+             unmanaged=total.unmanaged, target=report.unmanaged_target)
+    return Text(text, style="green" if report.meets_target else "red")
 
 
 def rate_widths(rates: list[Rate]) -> tuple[int, int]:
@@ -270,10 +282,15 @@ class DashboardScreen(BaseScreen):
         except Exception as exc:
             self.show_error("rates", exc)
             return
+        try:  # the co-management figures beside the rates (issue 14); the rates show without them
+            coman: ComanagementReport | Exception = await client.reports.comanagement()
+        except Exception as exc:
+            coman = exc
         self.rates = report
         panel = self.query_one("#dash-rates", Static)
         place = report.total.division_name or ""
         panel.border_title = Text(t("dash_rates", period=report.period) + (f" · {place}" if place else ""))
+        panel.border_subtitle = comanagement_text(coman)
         if not report.total.rates:
             self.show("rates", Text(t("dash_rates_none"), style="dim"))
             return
