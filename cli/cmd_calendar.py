@@ -9,17 +9,11 @@ from pathlib import Path
 
 import click
 
+from flowpop.labels import label
 from flowpop.rules.workdays import read_notice
 from flowpop.types import CalendarYearInfo, HolidayNotice
 from flowpop_cli.output import format_options, render_one
 from flowpop_cli.state import State, bad_input, pass_state, t
-
-SOURCES = {
-    "package": ("chinesecalendar 软件包", "the chinesecalendar package"),
-    "registry": ("已载入的国务院通知", "the State Council notice loaded"),
-    "settings": ("设置文件", "the settings file"),
-    "none": ("无：按周一至周五计算，期限为暂定", "none: counted Monday–Friday, deadlines provisional"),
-}
 
 
 def _days(days: list[dt.date]) -> str:
@@ -36,7 +30,7 @@ def _days(days: list[dt.date]) -> str:
 def _card(info: CalendarYearInfo) -> list[tuple[str, str]]:
     rows = [
         (t("年份", "Year"), str(info.year)),
-        (t("来源", "Source"), t(*SOURCES[info.source])),
+        (t("来源", "Source"), label("calendar_source", info.source)),
         (t("暂定", "Provisional"), t("是", "yes") if info.provisional else t("否", "no")),
         (t("放假", "Holidays"), _days(info.holidays)),
         (t("调休上班", "Make-up working days"), _days(info.workdays)),
@@ -54,7 +48,8 @@ def _card(info: CalendarYearInfo) -> list[tuple[str, str]]:
 
 @click.group()
 def calendar() -> None:
-    """工作日日历：节假日与调休（期限按工作日计算）/ the working-day calendar (holidays and make-up days)."""
+    """工作日日历：节假日与调休，载入新一年的国务院通知 / the working-day calendar: holidays, and loading the State
+    Council's notice for a new year."""
 
 
 @calendar.command("show")

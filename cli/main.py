@@ -202,7 +202,7 @@ def main() -> None:
     sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # None: "not importable" (importlib)
     # FastAPI imports pydantic's v1 compatibility package (~25 ms) as it builds routes, only to ask whether a model
     # is a v1 one; flowpop has none, and FastAPI answers "no" when pydantic.v1 cannot be imported
-    sys.modules.setdefault("pydantic.v1", None)  # type: ignore[arg-type]
+    sys.modules.setdefault("pydantic.v1", None)  # type: ignore[arg-type]  # None: "not importable" (importlib)
     try:
         try:
             cli(prog_name="flowpop")

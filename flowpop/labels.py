@@ -160,6 +160,13 @@ LABELS: dict[str, dict[str, Pair]] = {
         "local": ("本地", "local"),
         "other": ("其他", "elsewhere"),
     },
+    # where a year's working days come from (GET /v1/calendar/{year})
+    "calendar_source": {
+        "package": ("chinesecalendar 软件包", "the chinesecalendar package"),
+        "registry": ("已载入的国务院通知", "the State Council notice loaded"),
+        "settings": ("设置文件", "the settings file"),
+        "none": ("无：按周一至周五计算，期限为暂定", "none: counted Monday–Friday, deadlines provisional"),
+    },
     # the lists behind the co-management figures (GET /v1/comanagement/records?kind=)
     "comanagement_list": {
         "both": ("双方已登记（共管）", "registered by both sides"),

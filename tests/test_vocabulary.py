@@ -9,6 +9,7 @@ import io
 import json
 import re
 import typing
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,7 +31,7 @@ ALIAS_KINDS = {
 }
 # Literals written inside a model, by model.field
 INLINE_KINDS = {
-    "MessageCreate.kind": "message_kind", "Message.accountable_side": "accountable_side",
+    "MessageCreate.kind": "message_kind", "CalendarYearInfo.source": "calendar_source", "Message.accountable_side": "accountable_side",
     "LateDeclaration.state": "declaration_state", "Changeset.status": "changeset_status",
     "ChangesetPreview.status": "changeset_status", "Campaign.status": "campaign_status",
     "CampaignItem.kind": "inspection_kind",
@@ -116,15 +117,19 @@ def test_a_catalog_falls_back_and_formats(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_the_front_ends_share_the_vocabulary() -> None:
+    import flowpop_tui
     from flowpop_cli import state, views
-    from flowpop_tui import i18n, ops_i18n
+    from flowpop_tui import i18n
 
     assert state.t is labels.t
     assert views.FIELDS is labels.FIELDS and i18n.FIELDS is labels.FIELDS
-    assert views.OPERATIONS is ops_i18n.OPERATIONS is labels.LABELS["operation"]
-    assert views.OUTCOMES is ops_i18n.OUTCOMES and views.CHANGESET_STATUS is ops_i18n.CHANGESET_STATUS
+    assert views.OPERATIONS is labels.LABELS["operation"] and views.CHANGESET_STATUS is labels.LABELS["changeset_status"]
+    assert i18n.OUTCOMES is labels.LABELS["message_outcome"]
     assert i18n.lang is labels.lang and i18n.set_lang is labels.set_lang
-    assert isinstance(i18n.UI, labels.Catalog) and isinstance(ops_i18n.UI, labels.Catalog)
+    # the console has one catalog: no second translation module beside tui/i18n.py
+    assert isinstance(i18n.UI, labels.Catalog)
+    tui = Path(flowpop_tui.__file__).parent
+    assert not [p.name for p in tui.glob("*i18n*.py") if p.name != "i18n.py"]
 
 
 # ---------------------------------------------------------------- exports

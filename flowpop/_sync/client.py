@@ -611,6 +611,7 @@ class RawPersons:
         self.restore = _raw(r.restore)
         self.history = _raw(r.history)
         self.import_file = _raw(r.import_file)
+        self.import_status = _raw(r.import_status)
         self.export = _raw(r.export)
         self.add_certificate = _raw(r.add_certificate)
         self.certificates = _raw(r.certificates)

@@ -133,7 +133,7 @@ def test_keyword_parameters_are_the_contract_models_fields(params: type, model: 
 
 
 def test_inbox_actions_take_the_action_models_fields() -> None:
-    models = (types.MatchAction, types.ForwardAction, types.ReplyAction, types.RegisterFromMessage)
+    models = (types.MatchAction, types.ForwardAction, types.ReplyAction, types.RegisterFromMessage, types.NotFoundAnswer)
     assert set(get_type_hints(_params.MessageActionParams)) == {f for m in models for f in m.model_fields} - {"version"}
 
 
