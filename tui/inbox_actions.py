@@ -1,5 +1,5 @@
 """One key per step on a message (read, match, verify, reply, accept, refuse, forward, return, escalate,
-close, save the verification sheet), shared by the inbox list and the message view, and the small forms
+close, resolve a 查无此人, save the verification sheet), shared by the inbox list and the message view, and the small forms
 some steps need. The registry decides what is allowed (each message's allowed_actions); a refusal (the
 message moved on meanwhile) is shown where the user is."""
 
@@ -20,7 +20,8 @@ from textual.widgets import Button, Footer, Input, Label, Static, TextArea
 from flowpop import labels
 from flowpop.errors import ConflictError
 from flowpop_tui.base import Confirm
-from flowpop_tui.forms import Field, FormScreen
+from flowpop_tui.format import today
+from flowpop_tui.forms import Field, FormScreen, code_options
 from flowpop_tui.i18n import colon, error_text, label, paren, step_done, t
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ ACTION_BINDINGS = [
     Binding("f", "forward", "key_forward"),
     Binding("b", "return", "key_return"),
     Binding("u", "escalate", "key_escalate"),
+    Binding("s", "resolve", "key_resolve"),
     Binding("p", "sheet", "key_sheet"),
 ]
 STEP_KEYS = frozenset(b.action for b in ACTION_BINDINGS) - {"sheet"}  # the keys that ask the registry for a step
@@ -120,6 +122,9 @@ class MessageActions:
 
     def action_forward(self) -> None:
         self._form(ForwardForm)
+
+    def action_resolve(self) -> None:
+        self._form(ResolveForm)
 
     def _form(self, form: type[StepForm], *args: Any) -> None:
         m = self.message_for_action()
@@ -250,6 +255,38 @@ class ForwardForm(StepForm):
 
     async def submit(self, values: dict[str, Any]) -> MessageDetail | None:
         return await self.send(to_code=values["to_code"], reason=values.get("reason"))
+
+
+class ResolveForm(StepForm):
+    """答复查无此人: what the household side did to its outflow record — returned (ends it on the date), moved
+    (ends it and registers the new residence from the date), present (kept, disputed); the registry checks
+    the combination (a new residence only with moved)."""
+
+    action = "resolve"
+
+    def __init__(self, client: flowpop.AsyncClient, message: Message) -> None:
+        super().__init__(client, message, t("title_resolve"))
+
+    def fields(self) -> list[Field]:
+        return [Field("outcome", t("f_outcome"), None, "select", code_options("not_found_outcome"), required=True),
+                Field("date", t("f_date"), None, "date", hint=t("resolve_date_hint")),
+                Field("residence_code", t("f_new_residence"), None, "division", hint=t("new_residence_hint")),
+                Field("residence_address", t("f_new_address"), None),
+                Field("text", t("f_text"), None)]
+
+    def preview(self) -> tuple[str, str, str | None] | None:
+        v = self.values()
+        lines = [f"{t('f_outcome')}{colon()}{label('not_found_outcome', v['outcome'])}"]
+        if v["outcome"] != "present":
+            lines.append(f"{t('f_date')}{colon()}{v['date'] or today().isoformat()}")
+        for name, title in (("residence_code", "f_new_residence"), ("residence_address", "f_new_address"),
+                            ("text", "f_text")):
+            if v[name]:
+                lines.append(f"{t(title)}{colon()}{v[name]}")
+        return self.sending(lines)
+
+    async def submit(self, values: dict[str, Any]) -> MessageDetail | None:
+        return await self.send(**{k: v for k, v in values.items() if v is not None})
 
 
 class MatchForm(StepForm):
