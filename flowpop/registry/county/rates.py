@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Date, and_, case, cast, exists, func, not_, or_, select
+from sqlalchemy import and_, case, exists, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from flowpop.labels import LABELS
@@ -21,6 +21,7 @@ from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.kernel.errors import Invalid, field_error
 from flowpop.registry.kernel.registry import Registry
 from flowpop.registry.messaging import kinds
+from flowpop.registry.messaging.deadlines import local_day
 from flowpop.registry.people import floating, stays
 from flowpop.registry.people.search import years_before
 from flowpop.registry.store import tables as t
@@ -88,13 +89,6 @@ def entered_by(period: str, end_at: dt.datetime) -> dt.datetime:
     the next month's (seed 000, 12日半夜三点后修改的数据就是下个月的数据了), so a month's figures are the same
     whenever it is first asked for and frozen (county.closing). A quarter stays live (its inspection runs on)."""
     return end_at if re.fullmatch(r"\d{4}-\d{2}", period) else dt.datetime(9999, 12, 31)
-
-
-def local_day(at: Any, dialect: str) -> Any:
-    """The Beijing day of a stored (naive UTC) timestamp, in SQL."""
-    if dialect == "sqlite":
-        return func.date(at, f"+{int(beijing.OFFSET.total_seconds()) // 3600} hours")
-    return cast(at + beijing.OFFSET, Date)
 
 
 def _days(later: Any, earlier: Any, dialect: str) -> Any:

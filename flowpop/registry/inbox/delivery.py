@@ -21,9 +21,10 @@ import httpx
 from sqlalchemy import func, select, update
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from flowpop.registry.inbox import envelopes, outbox, trust
+from flowpop.registry.inbox import envelopes, trust
 from flowpop.registry.kernel.errors import ApiError
 from flowpop.registry.kernel.registry import Registry
+from flowpop.registry.messaging import outbox
 from flowpop.registry.store import tables as t
 from flowpop.types import ExchangeSyncResult
 

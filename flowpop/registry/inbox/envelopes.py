@@ -4,7 +4,7 @@ or in a JSON Lines file (one envelope a line; `flowpop inbox export/import`).
     {"format": "flowpop.envelope/1", "registry": <sender registry id>, "key": <sender public key>,
      "division": <the sender's division: the messages' sender, or the addressee whose state changed>,
      "to": <the destination division: a relay passes on, unchanged, what is for a place outside its own area>,
-     "records": [<message records, as exchange.Record>], "states": [<state changes of messages the receiver sent>],
+     "records": [<message records, as inbox.records.Record>], "states": [<state changes of messages the receiver sent>],
      "created_at": <ISO 8601 UTC>, "nonce": <random hex>, "signature": <Ed25519 over the rest, RFC 8785>}
 
 The receiver checks, before anything is written: the signature against the key of a registered peer, that the
@@ -26,12 +26,13 @@ from pydantic import ValidationError as PydanticError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from flowpop.registry.inbox import exchange, outbox, trust
+from flowpop.registry.inbox import trust
+from flowpop.registry.inbox.records import Record, known_uids, receive_batch
 from flowpop.registry.kernel import area, history
 from flowpop.registry.kernel.auth import Actor
 from flowpop.registry.kernel.errors import ApiError
 from flowpop.registry.kernel.registry import Registry
-from flowpop.registry.messaging import messages
+from flowpop.registry.messaging import messages, outbox
 from flowpop.registry.store import tables as t
 from flowpop.types import Code, EnvelopeResult, MessageStatus, Model
 
@@ -141,7 +142,7 @@ def receive(reg: Registry, session: Session, data: dict[str, Any]) -> EnvelopeRe
     records = []
     for i, rec in enumerate(env.records):
         try:
-            records.append(exchange.Record.model_validate(rec))
+            records.append(Record.model_validate(rec))
         except PydanticError as exc:
             raise _problem(exc, f"records.{i}.") from None
     for msg in records:
@@ -159,7 +160,7 @@ def receive(reg: Registry, session: Session, data: dict[str, Any]) -> EnvelopeRe
                 status=422,
             )
     actor = Actor(None, f"exchange:{peer.name}"[:64], "admin", None)
-    known = exchange._known_uids(session, [{"uid": m.uid} for m in records])
+    known = known_uids(session, [{"uid": m.uid} for m in records])
     batch, skipped = [], 0
     for msg in records:
         if msg.uid in known:
@@ -187,7 +188,7 @@ def receive(reg: Registry, session: Session, data: dict[str, Any]) -> EnvelopeRe
             )
         )
     if batch:
-        exchange._receive(reg, session, actor, batch)
+        receive_batch(reg, session, actor, batch)
         outbox.received(session, [m.uid for m in batch])
     applied = _apply_states(session, actor, peer, env.states)
     return EnvelopeResult(inserted=len(batch), skipped=skipped, states=applied)

@@ -3,76 +3,29 @@ elsewhere enter the inbox. A message's uid travels with it, so importing a batch
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BeforeValidator, ConfigDict, StringConstraints
 from pydantic import ValidationError as PydanticError
-from pydantic_core import PydanticCustomError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from flowpop.registry.inbox import envelopes
+from flowpop.registry.inbox.records import FIELDS, FORMAT, Record, known_uids, receive_batch
 from flowpop.registry.kernel import area, history
 from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.kernel.errors import ApiError
 from flowpop.registry.kernel.registry import Registry
-from flowpop.registry.messaging import matching, messages
+from flowpop.registry.messaging import messages
 from flowpop.registry.store import tables as t
 from flowpop.registry.store.chunks import IN_LIMIT
 from flowpop.types import (
     TEXT_FAULTS,
-    Code,
     ExchangeImportResult,
-    FreeJson,
-    MessageKind,
-    Model,
-    Subject,
     text_fault,
 )
-
-FORMAT = "flowpop.message/1"
-FIELDS = ("uid", "kind", "topic", "thread_uid", "in_reply_to", "sender_code", "addressee_code", "subject", "items", "text")
-
-
-def _timestamp(value: object) -> object:
-    """created_at as ISO 8601 text (stored naive, in UTC) — never a number read as a Unix time."""
-    if not isinstance(value, str):
-        raise PydanticCustomError("datetime_format", "must be an ISO 8601 timestamp")
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise PydanticCustomError("datetime_format", "must be an ISO 8601 timestamp") from exc
-    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
-
-
-Uid = Annotated[str, StringConstraints(min_length=1, max_length=40)]
-Text = Annotated[str, StringConstraints(max_length=2000)]
-
-
-class _Subject(Subject):
-    model_config = ConfigDict(extra="ignore")  # another registry may know more about the person
-
-
-class Record(Model):
-    """One line of a batch, typed before anything is written: text only where text is expected, bounded free
-    parts (the same contract as a message sent here), nothing the store or an answer cannot carry."""
-
-    model_config = ConfigDict(extra="ignore")  # due_on and what later versions add
-
-    uid: Uid
-    kind: MessageKind
-    topic: Annotated[str, StringConstraints(max_length=30)] | None = None
-    thread_uid: Uid | None = None
-    in_reply_to: Uid | None = None
-    sender_code: Code
-    addressee_code: Code
-    subject: _Subject
-    items: FreeJson | None = None
-    text: Text | None = None
-    created_at: Annotated[dt.datetime, BeforeValidator(_timestamp)] | None = None
 
 
 def export(reg: Registry, session: Session, actor: Actor, *, include_sent: bool = False) -> str:
@@ -89,8 +42,6 @@ def export(reg: Registry, session: Session, actor: Actor, *, include_sent: bool 
         record["created_at"] = r.created_at.isoformat()
         record["due_on"] = r.due_on.isoformat() if r.due_on else None
         if ident is not None:
-            from flowpop.registry.inbox import envelopes
-
             record = envelopes.seal(ident, r.sender_code, records=[record])
         lines.append(json.dumps(record, ensure_ascii=False, sort_keys=True))
     if rows:
@@ -188,7 +139,7 @@ def import_batch(reg: Registry, session: Session, actor: Actor, path: Path) -> E
                 rejected.append(_problem(line_no, f"不是 {FORMAT} 记录", f"not a {FORMAT} record"))
                 continue
             records.append((line_no, rec))
-        known = _known_uids(session, [rec for _, rec in records])
+        known = known_uids(session, [rec for _, rec in records])
         batch: list[t.Message] = []
         for line_no, rec in records:
             try:
@@ -216,7 +167,7 @@ def import_batch(reg: Registry, session: Session, actor: Actor, path: Path) -> E
             ))
             inserted += 1
         if batch:
-            _receive(reg, session, actor, batch)
+            receive_batch(reg, session, actor, batch)
         if len(rejected) > MAX_REJECTED:
             raise ApiError("too_many_rejected", f"批次中超过 {MAX_REJECTED} 行无法接收，整批未导入",
                            f"more than {MAX_REJECTED} lines of the batch refused: nothing imported", status=422)
@@ -229,8 +180,6 @@ ENVELOPE = "flowpop.envelope/1"
 def _envelope_line(reg: Registry, session: Session, actor: Actor, line_no: int, rec: dict[str, Any]) -> Any:
     """A signed envelope carried in a file: checked and applied as one posted online, in a savepoint (a refused
     one writes nothing and is logged); a refusal comes back as the line's problem."""
-    from flowpop.registry.inbox import envelopes
-
     records = [r for r in rec.get("records") or [] if isinstance(r, dict)]
     if actor.prefix and not all(isinstance(r.get("addressee_code"), str) and actor.covers(r["addressee_code"])
                                 for r in records):
@@ -242,21 +191,3 @@ def _envelope_line(reg: Registry, session: Session, actor: Actor, line_no: int, 
         envelopes.refusal_logged(reg, exc, f"file line {line_no}", rec, session)
         uid = next((r.get("uid") for r in rec.get("records") or [] if isinstance(r, dict)), None)
         return _problem(line_no, exc.message, exc.message_en, uid if isinstance(uid, str) and len(uid) <= 40 else None)
-
-
-def _receive(reg: Registry, session: Session, actor: Actor, batch: list[t.Message]) -> None:
-    matching.apply_many(session, reg.divisions, batch)
-    session.flush()
-    now = t.utcnow()
-    session.execute(t.HistoryEntry.__table__.insert(), [
-        history.entry(actor, entity="message", entity_id=m.id, person_id=None, action="receive",
-                      changes={"kind": [None, m.kind], "from": [None, m.sender_code]}, reason="exchange batch",
-                      scope_code=m.addressee_code, at=now) for m in batch])
-
-
-def _known_uids(session: Session, records: list[dict[str, Any]]) -> set[str]:
-    """Which of a chunk's uids are already here (one query per chunk instead of one per line)."""
-    uids = [rec["uid"] for rec in records if isinstance(rec.get("uid"), str)]
-    if not uids:
-        return set()
-    return set(session.execute(select(t.Message.uid).where(t.Message.uid.in_(uids))).scalars())

@@ -11,7 +11,6 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from flowpop.labels import label
-from flowpop.registry.county.rates import local_day
 from flowpop.registry.inbox import workflow as inbox
 from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.kernel.errors import Invalid, field_error
@@ -197,7 +196,7 @@ def figures(reg: Registry, session: Session, actor: Actor, level: str = "townshi
             func.sum(case((and_(is_notice, t.Message.status == "closed"), 1), else_=0)),
             func.sum(case((is_request, 1), else_=0)),
             func.sum(case((and_(is_request, answered), 1), else_=0)),
-            func.sum(case((and_(is_request, answered, local_day(t.Message.answered_at, dialect) <= t.Message.due_on), 1), else_=0)),
+            func.sum(case((and_(is_request, answered, deadlines.local_day(t.Message.answered_at, dialect) <= t.Message.due_on), 1), else_=0)),
             func.sum(case((and_(t.Message.status.in_(OPEN), t.Message.due_on < day), 1), else_=0)),
         ).where(code_range(t.Message.addressee_code, actor.prefix), t.Message.external.is_(False)).group_by(group)
     ).all()

@@ -11,7 +11,7 @@ import datetime as dt
 import time
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Date, cast, func, select
 from sqlalchemy.orm import Session
 
 from flowpop.registry.kernel import settings as settings_mod
@@ -91,6 +91,14 @@ def recompute(session: Session, cal: Calendar, year: int) -> list[dict[str, Any]
             row.due_on = after
     session.flush()
     return moved
+
+
+def local_day(at: Any, dialect: str) -> Any:
+    """The Beijing day of a stored (naive UTC) timestamp, in SQL: what a due day is compared with (the inbox's
+    on-time figure, the county's rates)."""
+    if dialect == "sqlite":
+        return func.date(at, f"+{int(beijing.OFFSET.total_seconds()) // 3600} hours")
+    return cast(at + beijing.OFFSET, Date)
 
 
 def is_open(status: str) -> bool:

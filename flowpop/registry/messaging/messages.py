@@ -16,7 +16,7 @@ from flowpop.registry.kernel.auth import Actor
 from flowpop.registry.kernel.divisions import township_of
 from flowpop.registry.kernel.errors import NotFound
 from flowpop.registry.kernel.registry import Registry, today
-from flowpop.registry.messaging import deadlines, kinds, matching
+from flowpop.registry.messaging import deadlines, kinds, matching, outbox
 from flowpop.registry.store import tables as t
 from flowpop.registry.store.chunks import in_chunks
 from flowpop.rules import beijing
@@ -55,8 +55,6 @@ def new_message(
     )
     session.add(row)
     if row.external:  # the durable outbox of the online exchange: written with the message, or not at all
-        from flowpop.registry.inbox import outbox  # the inbox's exchange sits above messaging
-
         outbox.queue_message(session, row)
     if batch:
         return row

@@ -3,7 +3,8 @@
 A message addressed outside the own area gets its row here in the same transaction as the message (called from
 messaging.messages.new_message); a state change of a message received from a peer is queued by ``queue_states``
 (the delivery round sweeps the messages whose version moved past the one last queued: the state itself is the
-durable part, so a bulk acknowledgement or any other path that changes it is caught). ``delivery`` sends them."""
+durable part, so a bulk acknowledgement or any other path that changes it is caught). ``inbox.delivery`` sends them;
+it sits here, below the inbox, so that a message is written with its outbox row."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ FIELDS = (
 
 
 def record_of(row: t.Message) -> dict[str, Any]:
-    """A message as a record of the exchange (exchange.Record's fields), as `inbox export` writes it."""
+    """A message as a record of the exchange (inbox.records.Record's fields), as `inbox export` writes it."""
     rec: dict[str, Any] = {"format": "flowpop.message/1", **{k: getattr(row, k) for k in FIELDS}}
     rec["created_at"] = (row.created_at or t.utcnow()).isoformat()
     rec["due_on"] = row.due_on.isoformat() if row.due_on else None
