@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,6 +26,8 @@ from sqlalchemy import create_engine, text
 from tabulate import tabulate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _bench import build, log, prepare_pg, timed  # noqa: E402
 
 import flowpop  # noqa: E402
 from flowpop.registry.store.db import normalize_url  # noqa: E402
@@ -49,44 +49,6 @@ WHERE status = 'open' AND household_code >= '3504' AND household_code < '3505'
   AND (inflow_registered_at IS NOT NULL OR outflow_registered_at IS NOT NULL)
 GROUP BY substr(household_code, 1, 6), substr(residence_code, 1, 6)
 """
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def timed(fn: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
-    fn()  # warm: the first call pays for imports, the division tree and the page cache
-    times, result = [], None
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return times, result
-
-
-def build(db: str, size: int, reuse: bool) -> None:
-    from flowpop.demo.build import build as demo_build
-
-    if reuse:
-        return
-    log(f"building the demo registry ({size} persons) in {db} …")
-    start = time.perf_counter()
-    demo_build(db, size, replace=True, progress=lambda stage, done, total: None)
-    log(f"built in {time.perf_counter() - start:.1f} s")
-
-
-def prepare_pg(url: str, reuse: bool) -> None:
-    if reuse:
-        return
-    from sqlalchemy.engine import make_url
-
-    target = make_url(normalize_url(url))
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{target.database}"'))
-    admin.dispose()
 
 
 def measure(db: str, runs: int) -> list[list[Any]]:
