@@ -16,22 +16,10 @@ from flowpop.registry.kernel import history
 from flowpop.registry.kernel.auth import Actor
 from flowpop.registry.kernel.registry import Registry
 from flowpop.registry.messaging import matching
+from flowpop.registry.messaging.outbox import FIELDS as FIELDS  # re-exported; defined once there
+from flowpop.registry.messaging.outbox import FORMAT as FORMAT
 from flowpop.registry.store import tables as t
 from flowpop.types import Code, FreeJson, MessageKind, Model, Subject
-
-FORMAT = "flowpop.message/1"
-FIELDS = (
-    "uid",
-    "kind",
-    "topic",
-    "thread_uid",
-    "in_reply_to",
-    "sender_code",
-    "addressee_code",
-    "subject",
-    "items",
-    "text",
-)
 
 
 def _timestamp(value: object) -> object:

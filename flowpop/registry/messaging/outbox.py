@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from flowpop.registry.store import tables as t
 
+FORMAT = "flowpop.message/1"
+# A message's fields carried by a record of the exchange; inbox.records (above) takes them from here.
 FIELDS = (
     "uid",
     "kind",
@@ -31,7 +33,7 @@ FIELDS = (
 
 def record_of(row: t.Message) -> dict[str, Any]:
     """A message as a record of the exchange (inbox.records.Record's fields), as `inbox export` writes it."""
-    rec: dict[str, Any] = {"format": "flowpop.message/1", **{k: getattr(row, k) for k in FIELDS}}
+    rec: dict[str, Any] = {"format": FORMAT, **{k: getattr(row, k) for k in FIELDS}}
     rec["created_at"] = (row.created_at or t.utcnow()).isoformat()
     rec["due_on"] = row.due_on.isoformat() if row.due_on else None
     return rec
