@@ -191,14 +191,19 @@ class FormScreen(ModalScreen[R | None], Generic[R]):
     def _enter(self) -> None:
         self.action_save()
 
-    def action_save(self) -> None:
-        """Check what can be checked here; a form whose result leaves the office shows it first (``preview``)."""
+    def _refused_here(self) -> bool:
+        """Clear the messages, then show what the form itself finds wrong; True when something was."""
         self.clear_errors()
         local = self.field_errors()
+        for name, text in local.items():
+            self.show_field_error(name, text)
         if local:
-            for name, text in local.items():
-                self.show_field_error(name, text)
             self.show_form_error(t("fix_errors"))
+        return bool(local)
+
+    def action_save(self) -> None:
+        """Check what can be checked here; a form whose result leaves the office shows it first (``preview``)."""
+        if self._refused_here():
             return
         shown = self.preview()
         if shown is None:
@@ -218,12 +223,7 @@ class FormScreen(ModalScreen[R | None], Generic[R]):
 
     @work(exclusive=True, group="save")
     async def save(self) -> None:
-        self.clear_errors()
-        local = self.field_errors()
-        if local:
-            for name, text in local.items():
-                self.show_field_error(name, text)
-            self.show_form_error(t("fix_errors"))
+        if self._refused_here():
             return
         self.show_form_error(t("saving"))
         try:
