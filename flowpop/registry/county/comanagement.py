@@ -4,8 +4,9 @@ record (matched by ID number: a second side's registration joins the existing st
 stay registered by one side only is 漏管. Seed 000 measures it between the counties of one city: inflows
 registered 53,943, outflows registered 62,690, a gap of 8,747 to bring under 500.
 
-Counted over the open stays between two counties this registry serves (both sides here: for places elsewhere,
-whether they registered it is not known here), now. Acknowledging a notice is receipt, not registration:
+Counted over the open stays between two counties this registry serves, now. When the other side is another
+registry, its registration is known here by its notice through the exchange (people.other_side records it on the
+stay), so both registries count the same stay alike. Acknowledging a notice is receipt, not registration:
 nothing here reads messages."""
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from flowpop.registry.kernel.registry import Registry
 from flowpop.registry.messaging import matching
 from flowpop.registry.messaging.outbox import FIELDS as FIELDS  # re-exported; defined once there
 from flowpop.registry.messaging.outbox import FORMAT as FORMAT
+from flowpop.registry.people import other_side
 from flowpop.registry.store import tables as t
 from flowpop.types import Code, FreeJson, MessageKind, Model, Subject
 
@@ -63,6 +64,7 @@ class Record(Model):
 def receive_batch(reg: Registry, session: Session, actor: Actor, batch: list[t.Message]) -> None:
     matching.apply_many(session, reg.divisions, batch)
     session.flush()
+    other_side.noted(session, actor, batch)  # the other registry's registration of a stay held here too
     now = t.utcnow()
     session.execute(
         t.HistoryEntry.__table__.insert(),

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from flowpop.registry.kernel import history
+from flowpop.registry.kernel import area, history
 from flowpop.registry.kernel.auth import Actor
 from flowpop.registry.kernel.divisions import township_of
 from flowpop.registry.kernel.errors import Conflict, Invalid, field_error
@@ -17,7 +17,7 @@ from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.kernel.validation import birth_as_seen, check_stay_dates
 from flowpop.registry.kernel.versioning import compare_and_set, expect_version
 from flowpop.registry.messaging import deadlines, messages
-from flowpop.registry.people import present
+from flowpop.registry.people import other_side, present
 from flowpop.registry.people.access import load_person, load_stay
 from flowpop.registry.people.sides import SIDES, joinable, registering_side
 from flowpop.registry.places import houses
@@ -51,8 +51,8 @@ def check_fields(
 ) -> list[FieldError]:
     values = data if isinstance(data, dict) else data.model_dump()
     errors: list[FieldError] = []
-    errors += reg.divisions.check(household_code, prefix + "household_code")
-    errors += reg.divisions.check(values.get("residence_code"), prefix + "residence_code", levels=("village",), current=True)
+    errors += area.check_place(reg, household_code, prefix + "household_code", village=False)
+    errors += area.check_place(reg, values.get("residence_code"), prefix + "residence_code", current=True)
     grid = values.get("grid_code")
     if grid:
         errors += reg.divisions.check(grid, prefix + "grid_code", levels=("grid",))
@@ -97,6 +97,7 @@ def insert(reg: Registry, session: Session, actor: Actor, person: t.Person, data
                    scope_code=row.residence_code)
     _point_person(session, person.id, row)
     messages.on_stay(reg, session, actor, person, row, "stay_registered")
+    other_side.on_insert(session, actor, person, row)  # the other registry registered it already (issue 13)
     return row
 
 
@@ -260,7 +261,7 @@ def request_transfer(reg: Registry, session: Session, actor: Actor, stay_id: int
     expect_version(row, version, entity="stay")
     if row.status != "open":
         raise Conflict("stay_not_open", "流动记录已结束", "the stay is closed")
-    errors = reg.divisions.check(to_code, "to_residence_code", levels=("village",), current=True)
+    errors = area.check_place(reg, to_code, "to_residence_code", current=True)
     if not errors and township_of(to_code) == township_of(row.residence_code):
         errors.append(field_error("to_residence_code", "same_township", "目标在同一乡镇，直接修改现居住地即可",
                                   "same township: edit the residence instead"))
