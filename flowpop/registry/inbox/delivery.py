@@ -18,7 +18,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
+from sqlalchemy.orm import Session
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from flowpop.registry.inbox import envelopes, trust
@@ -208,30 +209,64 @@ def _mark(
 
 
 class Courier(threading.Thread):
-    """Delivery rounds every ``interval`` seconds while a server runs (FLOWPOP_EXCHANGE_INTERVAL, default 5)."""
+    """Delivery rounds while a server runs: at once when a transaction of this process that queued something
+    commits (outbox.QUEUED), and every ``interval`` seconds besides (FLOWPOP_EXCHANGE_INTERVAL, default 5: what
+    another process queued, back-offs come due, state changes swept by ``queue_states``). Commits close together
+    leave together: a round waits ``GATHER`` seconds after its wake-up."""
+
+    GATHER = 0.02
 
     def __init__(self, reg: Registry, interval: float) -> None:
         super().__init__(name="flowpop-exchange", daemon=True)
-        self.reg, self.interval, self.stopped = reg, interval, threading.Event()
+        self.reg, self.interval = reg, interval
+        self.stopped, self.wake = threading.Event(), threading.Event()
+
+    def _committed(self, session: Session) -> None:
+        if session.info.pop(outbox.QUEUED, False) and session.get_bind().engine.pool is self.reg.engine.pool:
+            self.wake.set()
+
+    @staticmethod
+    def _forget(session: Session, *_: Any) -> None:
+        session.info.pop(outbox.QUEUED, None)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.wake.set()
 
     def run(self) -> None:
-        with httpx.Client(timeout=10.0) as client:
-            while not self.stopped.wait(self.interval):
-                try:
-                    with self.reg.reading() as session:
-                        if trust.identity_row(session) is None:
-                            continue
-                    result = deliver(self.reg, client=client)
-                    if result.delivered or result.failed or result.refused:
-                        log.info(
-                            "exchange round: %d delivered, %d refused, %d failed, %d pending",
-                            result.delivered,
-                            result.refused,
-                            result.failed,
-                            result.pending,
-                        )
-                except Exception:  # a round that fails is logged; the next one tries again
-                    log.exception("exchange round failed")
+        event.listen(Session, "after_commit", self._committed)
+        event.listen(Session, "after_rollback", self._forget)
+        try:
+            with httpx.Client(timeout=10.0) as client:
+                self._rounds(client)
+        finally:
+            event.remove(Session, "after_commit", self._committed)
+            event.remove(Session, "after_rollback", self._forget)
+
+    def _rounds(self, client: httpx.Client) -> None:
+        while not self.stopped.is_set():
+            if self.wake.wait(self.interval):
+                self.stopped.wait(self.GATHER)
+            self.wake.clear()
+            if self.stopped.is_set():
+                return
+            try:
+                with self.reg.reading() as session:
+                    if trust.identity_row(session) is None:
+                        continue
+                result = deliver(self.reg, client=client)
+                if result.delivered or result.failed or result.refused:
+                    log.info(
+                        "exchange round: %d delivered, %d refused, %d failed, %d pending",
+                        result.delivered,
+                        result.refused,
+                        result.failed,
+                        result.pending,
+                    )
+                if result.delivered and result.pending:
+                    self.wake.set()  # more may be due (a round takes ROUND rows at most): the next round at once
+            except Exception:  # a round that fails is logged; the next one tries again
+                log.exception("exchange round failed")
 
 
 def attach(app: Any) -> None:
@@ -247,7 +282,7 @@ def attach(app: Any) -> None:
             async with inner(a) as state:
                 yield state
         finally:
-            courier.stopped.set()
+            courier.stop()
             courier.join(timeout=15)
 
     app.router.lifespan_context = lifespan

@@ -54,6 +54,13 @@ def state_of(row: t.Message) -> dict[str, Any]:
     }
 
 
+QUEUED = "exchange_queued"  # in a session's info: something was queued; the courier is woken at its commit
+
+
+def _queued(session: Session) -> None:
+    session.info[QUEUED] = True
+
+
 def _row(uid: str, what: str, route: str, division: str, body: dict[str, Any]) -> t.ExchangeOutbox:
     now = t.utcnow()
     return t.ExchangeOutbox(
@@ -73,6 +80,7 @@ def forward(session: Session, to: str, envelope: dict[str, Any]) -> None:
     uid = next((r.get("uid") for r in envelope.get("records") or [] if isinstance(r, dict)), None)
     uid = uid or next((s.get("uid") for s in envelope.get("states") or [] if isinstance(s, dict)), None)
     now = t.utcnow()
+    _queued(session)
     session.add(
         t.ExchangeOutbox(
             message_uid=str(uid or "-")[:40],
@@ -90,6 +98,7 @@ def forward(session: Session, to: str, envelope: dict[str, Any]) -> None:
 def queue_message(session: Session, row: t.Message) -> None:
     """The message leaves with the transaction that raised it (it is not flushed yet: its record is taken now)."""
     session.add(_row(row.uid, "record", row.addressee_code, row.sender_code, record_of(row)))
+    _queued(session)
 
 
 def received(session: Session, uids: list[str]) -> None:
@@ -100,6 +109,7 @@ def received(session: Session, uids: list[str]) -> None:
         ).scalars()
     )
     session.add_all(t.ExchangeMirror(message_uid=uid, sent_version=0) for uid in uids if uid not in known)
+    _queued(session)  # the receipt leaves at the next round
 
 
 def queue_states(session: Session, limit: int = 5000) -> int:
