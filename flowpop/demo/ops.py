@@ -3,7 +3,12 @@ agreements), residence permits, marriage-and-childbearing certificates, an inbox
 message (some matched, some overdue), a closed inspection campaign for last quarter and one in progress.
 
 Messages and inspection outcomes go through the registry's own services, so their effects (matching,
-deadlines, deregistrations, not-found notices, reminders) are the real ones."""
+deadlines, deregistrations, not-found notices, reminders) are the real ones. The demo is one city's registry
+and holds only what such a registry would: permits, verifications and services where its own area lies (the
+counties with villages loaded, kernel.area); a message from a place outside it arrives as received through
+the exchange by file import (imported, with its receipt in the history); a message to a place outside it
+waits in the durable outbox (no peer is configured) and nothing marks it acknowledged or answered there;
+each side's registration of a stay only where that side is in the own area."""
 
 from __future__ import annotations
 
@@ -13,15 +18,17 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import and_, bindparam, false, func, or_, select, update
 from stdnum.cn import uscc
 
 from flowpop.registry.county import inspections
+from flowpop.registry.inbox.records import receive_batch
+from flowpop.registry.kernel import area
 from flowpop.registry.kernel.auth import Actor, local_admin
 from flowpop.registry.kernel.divisions import county_of, township_of
 from flowpop.registry.kernel.errors import ApiError
 from flowpop.registry.kernel.registry import Registry, today
-from flowpop.registry.messaging import messages
+from flowpop.registry.messaging import messages, outbox
 from flowpop.registry.store import tables as t
 from flowpop.types import CampaignCreate, OutcomeRecord
 
@@ -43,16 +50,22 @@ def _credit_code(rng: random.Random, county: str) -> str:
     return body + uscc.calc_check_digit(body)
 
 
+def _in(column: Any, own: tuple[str, ...]) -> Any:
+    """``column`` holds a code in the own area (what this registry holds down to villages)."""
+    return or_(*(column.like(prefix + "%") for prefix in own)) if own else false()
+
+
 def add(reg: Registry, seed: int, report: Progress | None = None) -> dict[str, int]:
     rng = random.Random(seed * 7919 + 1)
     counts: dict[str, int] = {}
     actor = local_admin()
     day = today()
+    own = area.own_area(reg)
     with reg.writing() as session:
         counts["employers"] = _employers(session, rng)
-        counts["permits"] = _permits(session, rng, day)
-        counts["certificates"] = _certificates(session, rng, day)
-        counts["services"] = _checkups(session, rng, day)
+        counts["permits"] = _permits(session, rng, day, own)
+        counts["certificates"] = _certificates(session, rng, day, own)
+        counts["services"] = _checkups(session, rng, day, own)
     if report:
         report("operations", 1, 3)
     counts.update(_inbox(reg, actor, rng, day))
@@ -96,9 +109,11 @@ def _employers(session: Any, rng: random.Random) -> int:
     return len(rows)
 
 
-def _permits(session: Any, rng: random.Random, day: dt.date) -> int:
+def _permits(session: Any, rng: random.Random, day: dt.date, own: tuple[str, ...]) -> int:
+    """Residence permits of the people living in the own area (a permit elsewhere is that place's)."""
     stays = session.execute(select(t.Stay.id, t.Stay.arrived_on).where(
         t.Stay.status == "open", func.substr(t.Stay.household_code, 1, 6) != func.substr(t.Stay.residence_code, 1, 6),
+        _in(t.Stay.residence_code, own),
         t.Stay.arrived_on <= day - dt.timedelta(days=182)).order_by(t.Stay.id)).all()
     rows = []
     for sid, arrived in stays:
@@ -117,7 +132,9 @@ def _permits(session: Any, rng: random.Random, day: dt.date) -> int:
     return len(rows)
 
 
-def _certificates(session: Any, rng: random.Random, day: dt.date) -> int:
+def _certificates(session: Any, rng: random.Random, day: dt.date, own: tuple[str, ...]) -> int:
+    """Certificates of married women of childbearing age; shown (verified) at a residence in the own area only:
+    a verification elsewhere is that place's record."""
     oldest, youngest = day.replace(year=day.year - 50), day.replace(year=day.year - 15)
     people = session.execute(select(t.Person.id, t.Person.household_code, t.Person.arrived_on, t.Person.residence_code).where(
         t.Person.status == "active", t.Person.category == "married_female", t.Person.birth_date > oldest,
@@ -129,6 +146,8 @@ def _certificates(session: Any, rng: random.Random, day: dt.date) -> int:
             # shown at the residence township within days of arrival, mostly inside the 10 days (seed 001 第十二条)
             shown_from = max(issued, arrived or day)
             verified = min(day, shown_from + dt.timedelta(days=rng.randrange(1, 14))) if rng.random() < 0.8 else None
+            if not area.inside(own, residence):
+                verified = None
             rows.append({"person_id": pid, "number": f"婚育{issued.year}{rng.randrange(10**6):06d}",
                          "issued_by_code": household, "issued_on": issued, "expires_on": issued + dt.timedelta(days=1095),
                          "verified_on": verified, "verified_by_code": (residence[:9] + "000") if verified else None})
@@ -137,14 +156,16 @@ def _certificates(session: Any, rng: random.Random, day: dt.date) -> int:
     return len(rows)
 
 
-def _checkups(session: Any, rng: random.Random, day: dt.date) -> int:
-    """孕环情检查 for key targets living away from home (every 6 months, seed 001 第十八条): most checked within the
-    last six months, some overdue, some never (county.duties counts them)."""
+def _checkups(session: Any, rng: random.Random, day: dt.date, own: tuple[str, ...]) -> int:
+    """孕环情检查 for key targets living away from home in the own area (every 6 months, seed 001 第十八条): most
+    checked within the last six months, some overdue, some never (county.duties counts them). A check-up
+    elsewhere is that place's record."""
     oldest, youngest = day.replace(year=day.year - 50), day.replace(year=day.year - 15)
     people = session.execute(select(t.Person.id, t.Person.current_stay_id, t.Person.residence_code).where(
         t.Person.status == "active", t.Person.category == "married_female", t.Person.birth_date > oldest,
         t.Person.birth_date <= youngest, t.Person.residence_code.is_not(None),
-        func.substr(t.Person.residence_code, 1, 6) != func.substr(t.Person.household_code, 1, 6)).order_by(t.Person.id)).all()
+        func.substr(t.Person.residence_code, 1, 6) != func.substr(t.Person.household_code, 1, 6),
+        _in(t.Person.residence_code, own)).order_by(t.Person.id)).all()
     rows = []
     for pid, stay_id, residence in people:
         r = rng.random()
@@ -169,10 +190,14 @@ def _pick_township(reg: Registry, width: int = 9) -> str | None:
 
 
 def _inbox(reg: Registry, actor: Actor, rng: random.Random, day: dt.date) -> dict[str, int]:
-    """A working day for the busiest township: every kind of message, some matched, some overdue."""
+    """A working day for the busiest township: every kind of message, some matched, some overdue. A message from
+    a place outside the own area came through the exchange, by a batch file imported (imported, matched among
+    our records, its receipt in the history, as inbox.exchange.import_batch leaves it); one between places of the
+    own area is local. Our answers to requests from elsewhere wait in the outbox."""
     home = _pick_township(reg)
     if home is None:
         return {"messages": 0}
+    own = area.own_area(reg)
     made = 0
     with reg.writing() as session:
         residents = session.execute(select(t.Person).where(t.Person.residence_code.like(home[:9] + "%"),
@@ -185,18 +210,26 @@ def _inbox(reg: Registry, actor: Actor, rng: random.Random, day: dt.date) -> dic
                                                                    t.Division.code != home).order_by(t.Division.code).limit(12)).scalars().all()
         if not residents or not neighbours:
             return {"messages": 0}
+        received: list[t.Message] = []
 
         def at(days_ago: int) -> dt.datetime:
             return dt.datetime.combine(day - dt.timedelta(days=days_ago), dt.time(9, rng.randrange(60)))
 
-        def send(kind: str, person: t.Person, sender: str, addressee: str, days_ago: int, **extra: Any) -> t.Message:
-            return messages.new_message(reg, session, actor, kind=kind, sender_code=sender, addressee_code=addressee,
-                                     subject=messages.subject_of(person), person_id=person.id, created_at=at(days_ago),
-                                     uid=str(uuid.UUID(int=rng.getrandbits(128))), **extra)
+        def send(kind: str, person: t.Person, sender: str, addressee: str, days_ago: int, stay_id: int | None = None,
+                 **extra: Any) -> t.Message:
+            elsewhere = not area.inside(own, sender)  # received from another registry: a record carries no ids of ours
+            row = messages.new_message(reg, session, actor, kind=kind, sender_code=sender, addressee_code=addressee,
+                                       subject=messages.subject_of(person), person_id=None if elsewhere else person.id,
+                                       stay_id=None if elsewhere else stay_id, created_at=at(days_ago),
+                                       uid=str(uuid.UUID(int=rng.getrandbits(128))), imported=elsewhere, batch=elsewhere,
+                                       **extra)
+            if elsewhere:
+                received.append(row)
+            return row
 
         for p in rng.sample(residents, min(25, len(residents))):  # assistance requests from the household side
             send("assist_request", p, p.household_code[:6] + "000000", home, rng.choice((1, 2, 5, 9, 18, 25, 30)),
-                 items={"核实事项": ["是否在住", "现居住地址", "婚育情况"]}, imported=True)
+                 items={"核实事项": ["是否在住", "现居住地址", "婚育情况"]})
             made += 1
         for p in rng.sample(residents, min(40, len(residents))):  # notifications from other places
             send("notification", p, rng.choice(neighbours), home, rng.choice((0, 1, 3, 8, 16, 24)),
@@ -205,7 +238,14 @@ def _inbox(reg: Registry, actor: Actor, rng: random.Random, day: dt.date) -> dic
             made += 1
         for p in locals_out[:15]:  # not found at the stated residence
             send("not_found", p, township_of(p.residence_code or home), home, rng.choice((2, 6, 12, 20)),
-                 text="现居住地查无此人", stay_id=p.current_stay_id)  # about that stay: closes with it
+                 text="现居住地查无此人", stay_id=p.current_stay_id)  # about that stay (a local one closes with it)
+            made += 1
+        # the residence side elsewhere registered some of our outflow and told us (通报), through the exchange
+        away = [p for p in locals_out[15:] if not area.inside(own, p.residence_code)]
+        for p in away[:10]:
+            send("notification", p, township_of(p.residence_code or home), township_of(p.household_code),
+                 rng.choice((1, 4, 11, 30)), topic="stay_registered",
+                 items={"arrived_on": p.arrived_on.isoformat() if p.arrived_on else None})
             made += 1
         # transfers into our township from another township of our county (移交, as stays.request_transfer sends
         # them: from the stay's township to the target's, the stay moving to one of our villages when accepted)
@@ -228,69 +268,107 @@ def _inbox(reg: Registry, actor: Actor, rng: random.Random, day: dt.date) -> dic
                  text="对移交结果有异议，请县级裁定")
             made += 1
         session.flush()
-        # a realistic morning: some read, some matched by hand, some already answered
+        if received:  # the batch's receipt: matched among our records, one history row each
+            receive_batch(reg, session, actor, received)
+        # a realistic morning: some read, some matched by hand, some already answered (the answer sent back: to a
+        # place elsewhere it waits in the outbox)
         rows = session.execute(select(t.Message).where(t.Message.addressee_code == home).order_by(t.Message.id)).scalars().all()
+        morning = dt.datetime.combine(day, dt.time(8, 30))
+        answered: list[t.Message] = []
         for m in rows:
             r = rng.random()
             age = (day - m.created_at.date()).days
             if m.kind == "assist_request" and age >= 5 and r < 0.55:
                 m.status, m.outcome = "answered", "answered"
-                m.answered_at = m.created_at + dt.timedelta(days=rng.choice((2, 4, 6, 25)))
+                m.answered_at = min(morning, m.created_at + dt.timedelta(days=rng.choice((2, 4, 6, 25))))
+                answered.append(m)
             elif m.kind == "notification" and r < 0.35:
                 m.status, m.closed_at = "closed", m.created_at + dt.timedelta(days=1)
             elif m.kind in ("assist_request", "not_found") and r < 0.3:
                 m.status, m.read_at = "read", m.created_at + dt.timedelta(hours=3)
             elif m.kind == "assist_request" and r < 0.5 and m.matched_person_id:
                 m.status = "matched"
-        made += _registration_notices(session, rng, day)
-        _side_registrations(session)
-    return {"messages": made, "inbox_township": int(home)}
+        for m in answered:  # the answer (协查回复), as inbox.workflow.reply sends it
+            messages.new_message(reg, session, actor, kind="assist_reply", sender_code=m.addressee_code,
+                                 addressee_code=m.sender_code, subject=m.subject,
+                                 items={"是否在住": "在住", "现居住地址": (m.subject or {}).get("residence_address")},
+                                 thread_uid=m.thread_uid, in_reply_to=m.uid, person_id=m.matched_person_id,
+                                 created_at=m.answered_at, uid=str(uuid.UUID(int=rng.getrandbits(128))))
+            made += 1
+        made += _registration_notices(session, rng, day, own)
+        _side_registrations(session, own)
+    return {"messages": made, "received": len(received), "inbox_township": int(home)}
 
 
-def _side_registrations(session: Any) -> None:
-    """Each side's registration of the stays across counties (co-management counts registrations, seed 000):
-    both sides registered most of them; of the stays between 三明's own counties some were registered by one
-    side only (漏管), a deterministic share per stay (its id) so the demo's random draws are untouched."""
+def _side_registrations(session: Any, own: tuple[str, ...]) -> None:
+    """Each side's registration of the stays across counties (co-management counts registrations, seed 000), where
+    that side is in the own area: a registration elsewhere is that registry's, not known here. Of the stays between
+    the own area's counties both sides registered most, some one side only (漏管), a deterministic share per stay
+    (its id) so the demo's random draws are untouched."""
     s = t.Stay
     cross = func.substr(s.household_code, 1, 6) != func.substr(s.residence_code, 1, 6)
-    session.execute(update(s).where(cross).values(inflow_registered_at=s.created_at, outflow_registered_at=s.created_at)
+    lives_here, home_here = _in(s.residence_code, own), _in(s.household_code, own)
+    session.execute(update(s).where(cross, lives_here).values(inflow_registered_at=s.created_at)
                     .execution_options(synchronize_session=False))
-    within = and_(cross, s.residence_code.like("3504%"), s.household_code.like("3504%"))
+    session.execute(update(s).where(cross, home_here).values(outflow_registered_at=s.created_at)
+                    .execution_options(synchronize_session=False))
+    within = and_(cross, lives_here, home_here)
     session.execute(update(s).where(within, s.id % 17 == 3).values(outflow_registered_at=None)  # inflow only
                     .execution_options(synchronize_session=False))
     session.execute(update(s).where(within, s.id % 23 == 5).values(inflow_registered_at=None)  # outflow only
                     .execution_options(synchronize_session=False))
 
 
-def _registration_notices(session: Any, rng: random.Random, day: dt.date) -> int:
-    """Stays across 三明's counties were announced to the household side when registered (通报); most were
-    acknowledged (receipt: the co-management rate counts registrations, _side_registrations)."""
+def _registration_notices(session: Any, rng: random.Random, day: dt.date, own: tuple[str, ...]) -> int:
+    """Stays across counties were announced to the other side when registered (通报, messages.on_stay): the side
+    in the own area tells the other. Between the own area's counties the household side acknowledged most
+    (receipt: the co-management rate counts registrations, _side_registrations); to a place elsewhere the notice
+    left through the exchange — written with its outbox row, pending while no peer serves that place, and never
+    acknowledged here (only a state from that registry could say it was)."""
+    lives_here, home_here = _in(t.Stay.residence_code, own), _in(t.Stay.household_code, own)
     stays = session.execute(
         select(t.Stay.id, t.Stay.person_id, t.Stay.residence_code, t.Stay.household_code, t.Stay.created_at,
-               t.Person.name, t.Person.id_number, t.Person.birth_date)
+               t.Stay.arrived_on, t.Stay.reason, t.Person.name, t.Person.id_number, t.Person.birth_date)
         .join(t.Person, t.Person.id == t.Stay.person_id)
-        .where(t.Stay.status == "open", t.Stay.residence_code.like("3504%"), t.Stay.household_code.like("3504%"),
+        .where(t.Stay.status == "open", or_(lives_here, home_here),
                func.substr(t.Stay.household_code, 1, 6) != func.substr(t.Stay.residence_code, 1, 6))
         .order_by(t.Stay.id)).all()
     rows = []
-    for sid, pid, residence, household, created, name, number, born in stays:
+    outgoing = []
+    for sid, pid, residence, household, created, arrived, reason, name, number, born in stays:
         uid = str(uuid.UUID(int=rng.getrandbits(128)))
         sent = created or dt.datetime.combine(day, dt.time(9))
-        acked = rng.random() < (0.97 if (day - sent.date()).days > 30 else 0.6)
-        rows.append({
+        here = area.inside(own, residence)
+        if here:
+            sender, addressee = township_of(residence), township_of(household)
+        else:  # the household side registered the outflow (流出登记) and tells the residence side
+            sender, addressee = township_of(household), township_of(residence)
+        external = not (here and area.inside(own, household))
+        acked = not external and rng.random() < (0.97 if (day - sent.date()).days > 30 else 0.6)
+        row = {
             "uid": uid, "kind": "notification", "topic": "stay_registered", "thread_uid": uid, "in_reply_to": None,
-            "sender_code": township_of(residence), "addressee_code": township_of(household),
+            "sender_code": sender, "addressee_code": addressee,
             "subject": {"id_number": number, "name": name, "birth_date": born.isoformat(), "household_code": household,
                         "residence_code": residence},
-            "subject_id_number": number, "subject_name": name, "subject_birth_date": born, "items": {}, "text": None,
+            "subject_id_number": number, "subject_name": name, "subject_birth_date": born,
+            "items": {"arrived_on": arrived.isoformat(), "reason": reason, "returned_on": None}, "text": None,
             "stay_id": sid, "sender_person_id": pid, "status": "closed" if acked else "new", "outcome": None,
-            "matched_person_id": pid, "match_score": 98, "candidates": [], "assignee": None, "event_on": sent.date(),
+            # matched on arrival where the addressee is here; elsewhere the other registry matches it
+            "matched_person_id": None if external else pid, "match_score": None if external else 98, "candidates": [],
+            "assignee": None, "event_on": sent.date(),
             "created_at": sent, "due_on": sent.date() + dt.timedelta(days=21), "read_at": None, "answered_at": None,
-            "closed_at": sent + dt.timedelta(days=rng.randrange(1, 10)) if acked else None, "external": False,
+            "closed_at": sent + dt.timedelta(days=rng.randrange(1, 10)) if acked else None, "external": external,
             "exported_at": None, "imported": False, "version": 1,
-        })
+        }
+        rows.append(row)
+        if external:  # its outbox row, as outbox.queue_message writes it with the message
+            outgoing.append({"message_uid": uid, "what": "record", "route_code": addressee,
+                             "payload": {"division": sender, "record": outbox.record_of(t.Message(**row))},
+                             "status": "pending", "attempts": 0, "next_attempt_at": sent, "created_at": sent})
     for start in range(0, len(rows), 5000):
         session.execute(t.Message.__table__.insert(), rows[start:start + 5000])
+    for start in range(0, len(outgoing), 5000):
+        session.execute(t.ExchangeOutbox.__table__.insert(), outgoing[start:start + 5000])
     return len(rows)
 
 

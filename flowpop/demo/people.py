@@ -20,7 +20,7 @@ from faker.providers.person.zh_CN import Provider as _FakerNames
 
 from flowpop.demo.history import history_entries
 from flowpop.demo.houses import Declarations, HouseSlot, build_houses
-from flowpop.demo.places import PREDECESSORS, ROADS, SANMING, Places, Village
+from flowpop.demo.places import PREDECESSORS, ROADS, ROADS_ELSEWHERE, SANMING, Elsewhere, Places, Village
 from flowpop.registry.kernel.validation import category as category_of
 from flowpop.registry.kernel.validation import is_key_target
 from flowpop.rules.idnumber import make as make_id
@@ -309,7 +309,11 @@ class PeopleGenerator:
         cum = self._home_cum[county6] if home else self._vill_cum[county6]
         return self._pick(self._villages[county6], cum)
 
-    def _residence(self, village: Village, in_sanming: bool) -> tuple[dict[str, Any], HouseSlot | None]:
+    def _residence(self, village: Village | Elsewhere, in_sanming: bool) -> tuple[dict[str, Any], HouseSlot | None]:
+        if isinstance(village, Elsewhere):  # a county elsewhere: its code, an address text, no village nor grid
+            address = f"{village.address}{self._rc(ROADS_ELSEWHERE)}{self._ri(1, 600)}号"
+            return {"residence_code": village.code, "residence_address": address, "grid_code": None,
+                    "house_code": None, "room": None}, None
         address = f"{village.address}{self._rc(ROADS)}{self._ri(1, 300)}号"
         grid = self._rc(village.grids) if in_sanming and village.grids else None
         house = self._rc(self._houses[grid]) if grid in self._houses else None
@@ -333,7 +337,7 @@ class PeopleGenerator:
         r = self.rng.random()
         return "inflow" if r < 0.56 else "outflow" if r < 0.84 else "cross_county" if r < 0.97 else "local"
 
-    def _current_place(self, direction: str, home_county: str | None) -> tuple[Village, bool]:
+    def _current_place(self, direction: str, home_county: str | None) -> tuple[Village | Elsewhere, bool]:
         """Where the current stay lives, and whether that is in 三明."""
         if direction == "outflow":
             return self._pick(*self._dest), False
@@ -476,7 +480,10 @@ class PeopleGenerator:
                 break
             start = self._date_between(start_lo, upto - dt.timedelta(days=90))
             end = self._date_between(start + dt.timedelta(days=60), upto)
-            place = self._pick(*self._dest) if rng.random() < 0.5 else self._sanming_village(
+            # a stay elsewhere only for 三明's own people (their household side registered it); for the others an
+            # earlier stay in 三明: the registry holds no stay between two places outside its area
+            elsewhere = home_county is not None and rng.random() < 0.5
+            place: Village | Elsewhere = self._pick(*self._dest) if elsewhere else self._sanming_village(
                 self._rc(list(self._villages)), home=False)
             stay = self._stay(person_id, hh_code, hh_address, place, place.code[:4] == "3504", start)
             stay.update(status="closed", returned_on=end, end_reason=self._rc(_END_CLOSED), version=2,
@@ -489,7 +496,7 @@ class PeopleGenerator:
             self.next_stay += 1
         return stays
 
-    def _stay(self, person_id: int, hh_code: str, hh_address: str, village: Village, in_sanming: bool,
+    def _stay(self, person_id: int, hh_code: str, hh_address: str, village: Village | Elsewhere, in_sanming: bool,
               arrived: dt.date) -> dict[str, Any]:
         rng = self.rng
         reason = self._pick(*self._reasons)

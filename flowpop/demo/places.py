@@ -1,6 +1,8 @@
-"""Places for the demo registry: the national list (with the 2021 三明 successors), demo townships,
-villages and grids under 三明's counties, demo villages where 三明's outflow lives, and the counties
-inflow comes from."""
+"""Places for the demo registry, which is one city's registry (三明市): the national list of counties
+(with the 2021 三明 successors), and demo townships, villages and grids under 三明's 11 counties only — its
+own area (kernel.area derives it from the counties with villages loaded). Everywhere else stays at county
+level, as a real city registry holds it: the counties 三明's outflow lives in (a stay there names the county
+and an address text, no village) and the counties inflow comes from. Nothing is invented outside 3504."""
 
 from __future__ import annotations
 
@@ -47,6 +49,9 @@ ORIGIN_COUNTIES_PER_PROVINCE = 24
 _A = "东西南北上下中大小新老青白石金龙凤桂林溪坑坪洋岭岩山水江河湖塘田坊桥口头湾沙竹松梅兰桃李杨柳高长安福"
 _B = "溪坑坪洋岭岩山源田塘坊桥口湾坂墩坑洲岗里厝埔垄亭营寨堡峰川阳丰兴和平安宁乐明华光荣盛"
 ROADS = ("建设路", "人民路", "新华路", "解放路", "东新路", "列东街", "北山路", "滨江路", "和平街", "工业路", "中山路", "府前路")
+# roads of an address elsewhere (text only: the registry holds those places at county level)
+ROADS_ELSEWHERE = ("建设路", "人民路", "新华路", "解放路", "中山路", "工业路", "滨江路", "和平路", "东风路", "胜利路",
+                   "文化路", "青年路")
 
 
 @dataclass
@@ -55,6 +60,16 @@ class Village:
     name: str
     address: str  # the part of an address above the street: 福建省三明市三元区某某街道某某社区
     grids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Elsewhere:
+    """A county outside the own area where 三明's outflow lives: the registry holds it at county level, and a
+    stay there names the county (its 12-digit code) and an address text (the county's full name, a road, a
+    number), no village and no grid."""
+
+    code: str
+    address: str  # the county's full name: 广东省深圳市宝安区
 
 
 @dataclass
@@ -70,7 +85,7 @@ class Places:
     rows: list[DivisionRow]
     names: dict[str, str]  # code6 → full name (province + city + county) for every county-level code
     sanming: dict[str, County]
-    destinations: list[Village]
+    destinations: list[Elsewhere]
     destination_weights: list[int]
     origins: list[str]  # code6 of counties inflow comes from
     origin_weights: list[int]
@@ -149,12 +164,8 @@ def build_places(rng: random.Random, size: int) -> Places:
     villages = max(2, min(8, size // 1500))
     grids = 3 if size < 20_000 else 4
     sanming = {c: _county_tree(rng, c, names[c], townships, villages, grids, rows) for c in SANMING}
-    destinations: list[Village] = []
-    dest_weights: list[int] = []
-    for code6, weight in DESTINATIONS.items():
-        county = _county_tree(rng, code6, names[code6], 2, 3 if size < 20_000 else 5, 0, rows)
-        destinations += county.villages
-        dest_weights += [weight] * len(county.villages)
+    destinations = [Elsewhere(f"{code6}000000", names[code6]) for code6 in DESTINATIONS]
+    dest_weights = list(DESTINATIONS.values())
     current = [r for r in national if r.level == "county" and r.valid_to is None and r.name != "市辖区"]
     by_province: dict[str, list[str]] = {}
     for r in current:
