@@ -41,9 +41,8 @@ from flowpop.registry.files.import_rows import (
     check_id,
     problem,
 )
-from flowpop.registry.files.import_updates import IMPORT_CONFLICT, STAY_DEFAULTS, Reader, Repeats, Updates
+from flowpop.registry.files.import_updates import IMPORT_CONFLICT, Reader, Repeats, Updates
 from flowpop.registry.files.import_workers import checked_in_helpers
-from flowpop.registry.kernel import history
 from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.kernel.errors import Conflict
 from flowpop.registry.kernel.registry import Registry, today
@@ -51,7 +50,7 @@ from flowpop.registry.people import sides
 from flowpop.registry.people.persons import HELD_ELSEWHERE
 from flowpop.registry.store import bulk_insert
 from flowpop.registry.store import tables as t
-from flowpop.registry.store.bulk_insert import allocate_ids
+from flowpop.registry.store.bulk_insert import allocate_ids, insert_tuples
 from flowpop.registry.store.chunks import in_chunks
 from flowpop.rules import idnumber, legacy
 from flowpop.types import ImportProblem, ImportResult
@@ -321,10 +320,10 @@ class _Writer:
                     if self.known is not None:
                         self._catch_up(session)
                     plan = self._plan(session, rows, probe, history_rows)
-                    if plan.fresh:
-                        self._insert(session, plan.fresh, probe, history_rows)
+                    entries = self._insert(session, plan.fresh, probe) if plan.fresh else []
                     plan.updates.write()
                     _insert(session, t.HistoryEntry, history_rows)
+                    insert_tuples(session.connection(), t.HistoryEntry.__table__, _HISTORY_KEYS, entries)
                     self.batch.note(session, "import", self.result, rows[-1].line, plus=probe)
             except Conflict as exc:
                 if exc.code != IMPORT_CONFLICT or attempt == CHUNK_ATTEMPTS - 1:
@@ -335,41 +334,61 @@ class _Writer:
             self.wrote = True
             return
 
-    def _insert(self, session: Session, rows: list[Row], probe: ImportResult, history_rows: list[dict[str, Any]]) -> None:
-        now, username = self.now, self.actor.username
+    def _insert(self, session: Session, rows: list[Row], probe: ImportResult) -> list[tuple[Any, ...]]:
+        """New records (person, open stay) as tuples straight to the driver (``insert_tuples``): building and
+        encoding a dictionary per record cost more than the store's own work. Returns their history rows
+        (``_HISTORY_KEYS``), for the caller to write after those of the chunk's updates."""
+        conn = session.connection()
+        enc = bulk_insert.Encoding(conn)
+        date, as_json = enc.date, enc.json
+        now, username, user_id = enc.datetime(self.now), self.actor.username, self.actor.user_id
+        reason = f"legacy import {self.batch.id}"
         ids = allocate_ids(session, t.Person, len(rows))
         owners = [i for i, r in enumerate(rows) if r.stay]
         stay_ids = dict(zip(owners, allocate_ids(session, t.Stay, len(owners)), strict=True))
-        persons, stays = [], []
+        side = sides.registering_side
+        persons, stays, entries = [], [], []
         for i, (pid, r) in enumerate(zip(ids, rows, strict=True)):
             p, stay, sid = r.person, r.stay, stay_ids.get(i)
-            persons.append({
-                "id": pid, "id_number": p["id_number"], "id_rev": p["id_rev"], "name": p["name"],
-                "name_pinyin": p["name_pinyin"], "name_initials": p["name_initials"], "sex": p["sex"],
-                "birth_date": p["birth_date"], "ethnicity": p.get("ethnicity"), "education": p.get("education"),
-                "hukou_type": p.get("hukou_type"), "marital_status": p.get("marital_status"),
-                "category": p["category"], "phone": p.get("phone"), "household_code": p["household_code"],
-                "household_address": p.get("household_address"), "note": p.get("note"), "status": "active",
-                "residence_code": stay.get("residence_code"), "arrived_on": stay.get("arrived_on"),
-                "current_stay_id": sid, "warnings": r.warnings, "version": 1, "created_at": now, "updated_at": now,
-                "created_by": username,
-            })
+            arrived = stay.get("arrived_on")
+            persons.append((
+                pid, p["id_number"], p["id_rev"], p["name"], p["name_pinyin"], p["name_initials"], p["sex"],
+                date(p["birth_date"]), p.get("ethnicity"), p.get("education"), p.get("hukou_type"),
+                p.get("marital_status"), p["category"], p.get("phone"), p["household_code"],
+                p.get("household_address"), p.get("note"), "active", stay.get("residence_code"),
+                None if arrived is None else date(arrived), sid, as_json(r.warnings) if r.warnings else "[]", 1,
+                now, now, username))
             if sid is not None:
-                stays.append({**STAY_DEFAULTS, **stay, "reason": stay.get("reason") or "other", "id": sid,
-                              "person_id": pid, "status": "open", "version": 1, "created_at": now, "updated_at": now,
-                              "created_by": username,
-                              **sides.side_columns(self.actor, stay.get("residence_code"),
-                                                   stay.get("household_code"), now)})
-            history_rows.append(history.entry(self.actor, entity="person", entity_id=pid, person_id=pid,
-                                              action="import", changes={"line": [None, r.line]},
-                                              reason=f"legacy import {self.batch.id}",
-                                              scope_code=p["household_code"], at=now))
-        _insert(session, t.Person, persons)
-        _insert(session, t.Stay, stays)
+                g = stay.get
+                left, expected = g("left_home_on"), g("expected_return_on")
+                registered = side(self.actor, g("residence_code"), g("household_code"))
+                stays.append((
+                    sid, pid, g("household_code"), g("residence_code"), g("residence_address"), g("grid_code"),
+                    g("house_code"), g("room"), g("reason") or "other", None if left is None else date(left),
+                    None if arrived is None else date(arrived), None if expected is None else date(expected),
+                    g("occupation"), g("employer"), "open", 1, now, now, username,
+                    now if registered == "inflow" else None, now if registered == "outflow" else None))
+            entries.append((now, "person", pid, pid, "import", user_id, username, reason,
+                            f'{{"line":[null,{r.line}]}}', p["household_code"]))
+        insert_tuples(conn, t.Person.__table__, _PERSON_KEYS, persons)
+        insert_tuples(conn, t.Stay.__table__, _STAY_KEYS, stays)
         if self.known is not None:
-            self.known.update(p["id_number"] for p in persons)
+            self.known.update(r.person["id_number"] for r in rows)
             self.high = max(self.high, ids[-1])
         probe.inserted += len(persons)
+        return entries
+
+
+# the columns of the records a new row makes, in the order ``_Writer._insert`` builds them
+_PERSON_KEYS = ("id", "id_number", "id_rev", "name", "name_pinyin", "name_initials", "sex", "birth_date", "ethnicity",
+                "education", "hukou_type", "marital_status", "category", "phone", "household_code",
+                "household_address", "note", "status", "residence_code", "arrived_on", "current_stay_id", "warnings",
+                "version", "created_at", "updated_at", "created_by")
+_STAY_KEYS = ("id", "person_id", "household_code", "residence_code", "residence_address", "grid_code", "house_code",
+              "room", "reason", "left_home_on", "arrived_on", "expected_return_on", "occupation", "employer", "status",
+              "version", "created_at", "updated_at", "created_by", *sides.SIDES.values())
+_HISTORY_KEYS = ("at", "entity", "entity_id", "person_id", "action", "user_id", "username", "reason", "changes",
+                 "scope_code")
 
 
 class _Plan:
