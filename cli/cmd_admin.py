@@ -9,6 +9,7 @@ from typing import Any, get_args
 
 import click
 
+from flowpop.errors import NotFoundError
 from flowpop.rules.divisions_source import DivisionRow, read_csv
 from flowpop.types import DivisionImportResult, DivisionIn, Level, Role
 from flowpop_cli import views
@@ -85,6 +86,27 @@ def show_division(state: State, code: str, fmt: str) -> None:
     """一个区划 / one division."""
     d = state.client.divisions.get(code)
     render_one(d, fmt, lambda: views.card_rows(d, views.DIVISION_CARD))
+
+
+@divisions.command("area")
+@format_options
+@pass_state
+def own_area(state: State, fmt: str) -> None:
+    """本库辖区：详至村居的区划；其余地区按全国区县表，区县即可 /
+    the own area: the divisions held down to villages; elsewhere the national county list, where a county is enough."""
+    prefixes = state.client.me().own_area
+    rows = []
+    for prefix in prefixes:
+        try:
+            rows.append(state.client.divisions.get(prefix.ljust(12, "0")))
+        except NotFoundError:  # a configured prefix with no division of its own: shown by its code only
+            click.echo(t(f"本库辖区前缀 {prefix}（无对应区划）", f"own-area prefix {prefix} (no such division)"), err=True)
+    render(rows, fmt, views.DIVISION_COLUMNS)
+    if fmt == "table":
+        click.echo(t("本库辖区内现居住地须到村/居；辖区以外（流出地、户籍地、移交去向、收件单位、导入）填区县即可，详址写在地址中。",
+                     "Inside the own area a residence is a village; outside it (outflow residence, household place, "
+                     "transfer destination, addressee, imports) the county is enough, with the address as text."),
+                   err=True)
 
 
 @divisions.command("load")

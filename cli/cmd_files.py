@@ -123,6 +123,7 @@ def import_counts(r: ImportResult) -> list[tuple[str, str]]:
         (t("无变化", "Unchanged"), str(r.unchanged)),
         (t("重复行（忽略）", "Duplicate rows (ignored)"), str(r.duplicates)),
         (t("错误行", "Rejected rows"), str(r.rejected)),
+        *([(t("提示（已导入）", "Warnings (imported)"), str(len(r.warnings)))] if r.warnings else []),
         (t("结果", "Result"), state),
     ]
 
@@ -269,6 +270,15 @@ def run_import(state: State, resource: str, file: Path, dry_run: bool, skip_bad:
         if more > 0:
             click.echo(t(f"  ……另有 {more} 处", f"  … {more} more"), err=True)
         click.echo(t(f"错误报告：{target}", f"error report: {target}"), err=True)
+    if result.warnings:  # rows kept with a remark (a residence inside the own area above village level)
+        headers = headers_of(data, name, columns)
+        for p in result.warnings[:SHOWN_PROBLEMS]:
+            column = headers.get(p.column) or views.field_label(p.column)
+            click.echo(t(f"  提示：第 {p.line} 行 {column}：{p.reason}（{p.value}）",
+                         f"  note: line {p.line} {column}: {p.reason_en} ({p.value})"), err=True)
+        more = len(result.warnings) - SHOWN_PROBLEMS
+        if more > 0:
+            click.echo(t(f"  ……另有 {more} 条提示", f"  … {more} more notes"), err=True)
     good = result.total - result.rejected - result.duplicates
     if result.rejected and (not skip_bad or good <= 0):  # rows were rejected and nothing was (or would be) imported
         if skip_bad:

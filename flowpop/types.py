@@ -1315,6 +1315,8 @@ class ImportResult(BaseModel):
     duplicates: int = Field(description="exact repeats of an earlier row, ignored")
     rejected: int = Field(description="rows with at least one problem")
     problems: list[ImportProblem]
+    warnings: list[ImportProblem] = Field(default_factory=list, description="rows kept with a remark: a residence "
+                                          "inside the own area above village level (the quality check lists it)")
     dry_run: bool
     applied: bool = Field(description="false when nothing was written (dry run, or bad rows without skip_bad)")
     batch_id: str | None = Field(None, description="the import's batch: its progress at GET /v1/imports/batches/{id}")

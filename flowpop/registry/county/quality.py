@@ -14,7 +14,9 @@ from typing import Any
 from sqlalchemy import and_, case, exists, func, not_, or_, select
 from sqlalchemy.orm import Session
 
+from flowpop.registry.kernel import area
 from flowpop.registry.kernel.auth import Actor, code_range
+from flowpop.registry.kernel.divisions import county_of
 from flowpop.registry.kernel.errors import Invalid, field_error
 from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.kernel.validation import LANDLINE, MARRIED, MOBILE
@@ -90,16 +92,29 @@ def _person_pass(reg: Registry, prefix: str, dialect: str) -> dict[str, list[Any
 
 
 def _division_codes(reg: Registry, session: Session, prefix: str) -> tuple[list[str], list[str]]:
-    """The codes persons point at that are unknown or retired, and the residence codes above village level:
-    the distinct codes come from the indexes, the division tree is in memory."""
+    """The codes persons point at that are unknown or retired, and the residence codes inside the own area above
+    village level, by the rule records are checked with (``area.place_fault``: outside the own area a county
+    is enough, and a finer code of a known county is kept as given): the distinct codes come from the
+    indexes, the division tree is in memory."""
     P = t.Person
     household = session.execute(select(P.household_code).where(code_range(P.household_code, prefix))
                                 .distinct()).scalars().all()
     residence = session.execute(select(P.residence_code).where(code_range(P.residence_code, prefix),
                                                                P.residence_code.is_not(None)).distinct()).scalars().all()
     nodes = reg.divisions.nodes
-    bad = sorted({c for c in (*household, *residence) if c and (nodes.get(c) is None or nodes[c].retired)})
-    above_village = sorted({c for c in residence if c in nodes and nodes[c].level != "village"})
+    own = area.own_area(reg)
+
+    def level_of(code: str) -> str | None:
+        node = nodes.get(code)
+        return node.level if node is not None else None
+
+    def retired(code: str) -> bool:
+        node = nodes.get(code) or nodes.get(county_of(code))  # a finer code outside: its county's
+        return node is not None and node.retired
+
+    bad = sorted({c for c in (*household, *residence)
+                  if c and (area.place_fault(own, level_of, c, village=False) == "unknown" or retired(c))})
+    above_village = sorted({c for c in residence if c and area.place_fault(own, level_of, c) == "no_village"})
     return bad, above_village
 
 

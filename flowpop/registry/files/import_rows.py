@@ -11,7 +11,8 @@ from functools import lru_cache
 from operator import mul
 from typing import Any
 
-from flowpop.labels import code_for
+from flowpop.labels import code_for, label
+from flowpop.registry.kernel import area
 from flowpop.registry.kernel.auth import Actor
 from flowpop.registry.kernel.validation import LANDLINE, MOBILE, category
 from flowpop.registry.people import sides
@@ -36,9 +37,10 @@ Stored = dict[str, tuple[dict[str, Any], "dict[str, Any] | None"]]
 class Row:
     """A good row: the person and stay it describes, and a digest of its cleaned cells (to tell an exact
     duplicate line from a different one with the same ID number). ``same``: the row repeats what is
-    stored (``same_as_stored``), so it carries only its line, number and digest."""
+    stored (``same_as_stored``), so it carries only its line, number and digest. ``notes``: what the import
+    reports about a row it keeps (a residence inside the own area above village level)."""
 
-    __slots__ = ("line", "person", "stay", "number", "warnings", "digest", "same")
+    __slots__ = ("line", "person", "stay", "number", "warnings", "digest", "same", "notes")
 
     def __init__(self, line: int) -> None:
         self.line = line
@@ -48,6 +50,7 @@ class Row:
         self.warnings: list[dict[str, str]] = []
         self.digest = b""
         self.same = False
+        self.notes: list[ImportProblem] = []
 
     def __getstate__(self) -> tuple[Any, ...]:
         return tuple(getattr(self, k) for k in self.__slots__)
@@ -60,13 +63,15 @@ class Row:
 @dataclass
 class Context:
     """What checking needs, and nothing that cannot travel to a worker process: the division tree as
-    code → level and full name → code, the caller, today, and which column holds which field."""
+    code → level and full name → code, the caller, today, which column holds which field, and the own area
+    (``area.own_area``: the prefixes held down to villages)."""
 
     levels: dict[str, str]
     by_name: dict[str, str]
     actor: Actor
     day: dt.date
     columns: list[tuple[int, str]]
+    own: tuple[str, ...] = ()
 
     def resolve(self, text: str) -> str | None:
         """A division code (6 or 12 digits) or full name (江西省南昌市东湖区) to its code."""
@@ -85,7 +90,8 @@ class Context:
         compact = text.replace(" ", "")
         if compact.isascii() and compact.isdigit():
             code = pad12(compact) if len(compact) == 6 else compact
-            return code if code in self.levels else None
+            known = code in self.levels  # or a finer code of a county outside the own area (area.place_fault)
+            return code if known or area.place_fault(self.own, self.levels.get, code, village=False) is None else None
         return self.by_name.get(compact)
 
 
@@ -212,10 +218,18 @@ def check_row(ctx: Context, line: int, values: dict[str, str]) -> tuple[Row | No
         level = ctx.levels.get(code or "")
         if not residence:
             bad("residence_code", "有流动信息但现居住地为空", "stay details without a residence")
-        elif level is None:
+        elif code is None:
             bad("residence_code", f"未知的行政区划：{residence}", f"unknown division: {residence}")
-        elif level != "village":
-            bad("residence_code", "现居住地须到村/居", "residence must be a village or community")
+        else:
+            fault = area.place_fault(ctx.own, ctx.levels.get, code)
+            if fault == "coarse":
+                bad("residence_code", f"现居住地是{label('level', level, 'zh')}级；本库辖区以外须到区县或更细",
+                    f"the residence is a {label('level', level, 'en')}; outside the own area a county or finer is needed")
+            elif fault == "no_village":  # kept, reported, and listed by the quality check (residence_not_village)
+                row.notes.append(problem(line, "residence_code", residence,
+                                         "本库辖区内的现居住地未到村/居：已导入，请补全（数据质量检查列出）",
+                                         "a residence inside the own area above village level: imported; complete "
+                                         "it (the quality check lists it)"))
         row.stay["residence_code"] = code
         for key in ("left_home_on", "arrived_on", "expected_return_on"):
             if values.get(key):
@@ -275,7 +289,7 @@ def same_as_stored(ctx: Context, values: dict[str, str], check: idnumber.IdCheck
             if key in STAY_FIELDS:
                 stored = stay[key]  # type: ignore[index]  # a stay cell: has_stay, so stay was checked above
                 if key == "residence_code":
-                    same = ctx.resolve(value) == stored and ctx.levels.get(stored) == "village"
+                    same = ctx.resolve(value) == stored and area.place_fault(ctx.own, ctx.levels.get, stored) is None
                 elif key in _STAY_DATES:
                     same = legacy.parse_date_text(value) == stored
                 elif key == "reason":

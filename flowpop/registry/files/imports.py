@@ -43,6 +43,7 @@ from flowpop.registry.files.import_rows import (
 )
 from flowpop.registry.files.import_updates import IMPORT_CONFLICT, Reader, Repeats, Updates
 from flowpop.registry.files.import_workers import checked_in_helpers
+from flowpop.registry.kernel import area
 from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.kernel.errors import Conflict
 from flowpop.registry.kernel.registry import Registry, today
@@ -92,7 +93,7 @@ def import_persons(reg: Registry, actor: Actor, data: Any, options: Options, pro
     nodes = reg.divisions.nodes
     ctx = Context(levels={code: n.level for code, n in nodes.items()},
                   by_name={n.full_name: n.code for n in nodes.values()},
-                  actor=actor, day=today(), columns=sorted(columns.items()))
+                  actor=actor, day=today(), columns=sorted(columns.items()), own=area.own_area(reg))
     expected = legacy.count_rows(data, options.filename)
     batch = import_batches.Batch.start(reg, actor, options.batch_id, "persons", options.filename, expected,
                                        {"dry_run": options.dry_run, "skip_bad": options.skip_bad,
@@ -176,6 +177,7 @@ def _good_rows(chunks: Iterator[list[Checked]], result: ImportResult) -> Iterato
                 if earlier is None:
                     seen[row.number] = (row.line, row.digest)
                     good.append(row)
+                    result.warnings += row.notes
                     continue
                 if earlier[1] == row.digest:
                     result.duplicates += 1

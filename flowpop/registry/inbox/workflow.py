@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from flowpop.labels import label
-from flowpop.registry.kernel import history
+from flowpop.registry.kernel import area, history
 from flowpop.registry.kernel.auth import Actor
 from flowpop.registry.kernel.divisions import county_of
 from flowpop.registry.kernel.errors import ApiError, Conflict, Invalid, field_error
@@ -285,7 +285,7 @@ def acknowledge(reg: Registry, session: Session, actor: Actor, ids: list[int]) -
 def send(reg: Registry, session: Session, actor: Actor, data: Any) -> t.Message:
     """A user raises a request (协查), not-found (查无此人), dispute (申诉) or notification by hand."""
     actor.require("write")
-    errors = reg.divisions.check(data.addressee_code, "addressee_code")
+    errors = area.check_place(reg, data.addressee_code, "addressee_code", village=False)
     sender = data.sender_code or actor.jurisdiction_code
     errors += reg.divisions.check_acting(actor, sender, "sender_code", ("发件单位", "sender"))
     if data.kind == "notification" and not data.topic:

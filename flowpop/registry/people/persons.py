@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from flowpop.registry.kernel import history
+from flowpop.registry.kernel import area, history
 from flowpop.registry.kernel.auth import Actor
 from flowpop.registry.kernel.errors import ApiError, Conflict, Invalid, field_error
 from flowpop.registry.kernel.registry import Registry, today
@@ -69,7 +69,7 @@ def create(reg: Registry, session: Session, actor: Actor, data: PersonCreate) ->
                 field_error("birth_date", "birth_date_mismatch", "出生日期与身份证号码不符", "birth date disagrees with the ID number")
             )
     errors += check_phone(data.phone)
-    errors += reg.divisions.check(data.household_code, "household_code")
+    errors += area.check_place(reg, data.household_code, "household_code", village=False)
     name = _clean_name(data.name, errors)
     if data.stay is not None:
         stay_errors = stays.check_fields(reg, actor, data.stay, born=check.birth_date, prefix="stay.",
@@ -218,7 +218,7 @@ def check_values(reg: Registry, changes: dict[str, Any], prefix: str = "") -> li
     errors = [field_error(prefix + key, "required", "不能为空", "may not be empty")
               for key in ("id_number", "name", "household_code") if key in changes and changes[key] is None]
     if changes.get("household_code"):
-        errors += reg.divisions.check(changes["household_code"], prefix + "household_code")
+        errors += area.check_place(reg, changes["household_code"], prefix + "household_code", village=False)
     return errors + check_phone(changes.get("phone"), prefix + "phone")
 
 

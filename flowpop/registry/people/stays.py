@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from flowpop.registry.kernel import history
+from flowpop.registry.kernel import area, history
 from flowpop.registry.kernel.auth import Actor
 from flowpop.registry.kernel.divisions import township_of
 from flowpop.registry.kernel.errors import Conflict, Invalid, field_error
@@ -51,8 +51,8 @@ def check_fields(
 ) -> list[FieldError]:
     values = data if isinstance(data, dict) else data.model_dump()
     errors: list[FieldError] = []
-    errors += reg.divisions.check(household_code, prefix + "household_code")
-    errors += reg.divisions.check(values.get("residence_code"), prefix + "residence_code", levels=("village",), current=True)
+    errors += area.check_place(reg, household_code, prefix + "household_code", village=False)
+    errors += area.check_place(reg, values.get("residence_code"), prefix + "residence_code", current=True)
     grid = values.get("grid_code")
     if grid:
         errors += reg.divisions.check(grid, prefix + "grid_code", levels=("grid",))
@@ -261,7 +261,7 @@ def request_transfer(reg: Registry, session: Session, actor: Actor, stay_id: int
     expect_version(row, version, entity="stay")
     if row.status != "open":
         raise Conflict("stay_not_open", "流动记录已结束", "the stay is closed")
-    errors = reg.divisions.check(to_code, "to_residence_code", levels=("village",), current=True)
+    errors = area.check_place(reg, to_code, "to_residence_code", current=True)
     if not errors and township_of(to_code) == township_of(row.residence_code):
         errors.append(field_error("to_residence_code", "same_township", "目标在同一乡镇，直接修改现居住地即可",
                                   "same township: edit the residence instead"))
