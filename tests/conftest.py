@@ -26,6 +26,9 @@ from flowpop.registry.store.db import normalize_url
 from flowpop.rules import idnumber
 from tests import tree
 
+# --citus-report=FILE: the statements sent to PostgreSQL checked against the Citus rules (issue #17)
+pytest_plugins = ["tests.citus.plugin"]
+
 PG_URL = os.environ.get("FLOWPOP_TEST_DATABASE_URL")
 _serial = itertools.count(1)
 

@@ -1,0 +1,157 @@
+"""``pytest --citus-report=FILE``: every distinct statement the suite sends to PostgreSQL, checked against the Citus
+rules (tests/citus/statements.py), with the tests and the code that sent it, written as JSON at the end.
+
+Not enforced yet (issue #17: the schema with ``county`` comes in a later session, which will turn the report into an
+assertion of zero). With pytest-xdist each worker hands its part to the controller, which merges them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from flowpop.registry.store import distribution
+from flowpop.registry.store.tables import Base
+from tests.citus.statements import CHECKED, check, normalize
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = str(ROOT / "flowpop")
+STORE = str(ROOT / "flowpop" / "registry" / "store")
+TESTS = str(ROOT / "tests")
+KEPT_TESTS = 5
+
+COLUMNS = {
+    name: {c.name for c in table.columns} | ({distribution.COUNTY} if name in distribution.distributed() else set())
+    for name, table in Base.metadata.tables.items()
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--citus-report", metavar="FILE", default=None,
+                     help="check every statement sent to PostgreSQL against the Citus rules (issue #17); "
+                          "write the violations as JSON to FILE")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    path = config.getoption("citus_report")
+    if path:
+        config.pluginmanager.register(Recorder(Path(path), config), "citus-report")
+
+
+def _module(filename: str) -> str:
+    path = Path(filename).resolve()
+    rel = path.relative_to(ROOT) if path.is_relative_to(ROOT) else Path(path.name)
+    return ".".join(rel.with_suffix("").parts)
+
+
+LIBRARIES = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix, str(ROOT / ".venv")})
+
+
+def sender() -> str:
+    """Who sent the statement: the innermost function of flowpop outside the store's helpers, else the innermost of
+    flowpop, else the innermost of the tests (a fixture or a test's own SQL), else of any code but libraries."""
+    frame: FrameType | None = sys._getframe(2)
+    package = tests = other = None
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if filename.startswith(PACKAGE):
+            if not filename.startswith(STORE):
+                return f"{_module(filename)}:{frame.f_code.co_name}"
+            package = package or f"{_module(filename)}:{frame.f_code.co_name}"
+        elif filename.startswith(TESTS):
+            tests = tests or f"{_module(filename)}:{frame.f_code.co_name}"
+        elif not filename.startswith(LIBRARIES) and not filename.startswith("<"):
+            other = other or f"{_module(filename)}:{frame.f_code.co_name}"
+        frame = frame.f_back
+    return package or tests or other or "?"
+
+
+class Recorder:
+    def __init__(self, path: Path, config: pytest.Config) -> None:
+        self.path = path
+        self.config = config
+        self.current = "(no test)"
+        self.parts: list[dict[str, Any]] = []  # from the xdist workers
+        # normalized statement → its violations, executions, senders and tests
+        self.seen: dict[str, dict[str, Any]] = {}
+        event.listen(Engine, "before_cursor_execute", self.on_execute)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Iterator[None]:
+        self.current = item.nodeid
+        try:
+            return (yield)
+        finally:
+            self.current = "(between tests)"
+
+    def on_execute(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
+                   executemany: bool) -> None:
+        if conn.dialect.name != "postgresql" or not CHECKED.match(statement):
+            return
+        key = normalize(statement)
+        entry = self.seen.get(key)
+        if entry is None:
+            violations = [{"kind": v.kind, "tables": list(v.tables), "detail": v.detail}
+                          for v in check(key, columns=COLUMNS)]
+            entry = self.seen[key] = {"violations": violations, "executions": 0, "senders": Counter(),
+                                      "test_ids": set()}
+        entry["executions"] += 1
+        entry["senders"][sender()] += 1
+        entry["test_ids"].add(self.current)
+
+    def part(self) -> dict[str, Any]:
+        return {sql: {**e, "senders": dict(e["senders"]), "test_ids": sorted(e["test_ids"])}
+                for sql, e in self.seen.items()}
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """xdist, on the controller: a worker's part."""
+        part = getattr(node, "workeroutput", {}).get("citus_report")
+        if part:
+            self.parts.append(json.loads(part))
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        event.remove(Engine, "before_cursor_execute", self.on_execute)
+        if hasattr(self.config, "workerinput"):
+            self.config.workeroutput["citus_report"] = json.dumps(self.part(), ensure_ascii=False)  # type: ignore[attr-defined]
+            return
+        report = merge([self.part(), *self.parts])
+        self.path.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """One report from the parts of several processes: every distinct statement checked, violating ones first."""
+    statements: dict[str, dict[str, Any]] = {}
+    for part in parts:
+        for sql, e in part.items():
+            into = statements.setdefault(sql, {"violations": e["violations"], "executions": 0, "test_ids": set(),
+                                               "senders": Counter()})
+            into["executions"] += e["executions"]
+            into["test_ids"] |= set(e["test_ids"])
+            into["senders"].update(e["senders"])
+    kinds: Counter[str] = Counter()
+    for e in statements.values():
+        kinds.update({v["kind"] for v in e["violations"]})
+    return {
+        "note": "issue #17: the statements the tests sent to PostgreSQL, checked against the Citus rules "
+                "(tests/citus/statements.py); not enforced yet",
+        "checked_statements": len(statements),
+        "violating_statements": sum(1 for e in statements.values() if e["violations"]),
+        "statements_by_kind": dict(sorted(kinds.items())),
+        "statements": [
+            {"sql": sql, "violations": e["violations"], "executions": e["executions"],
+             "senders": dict(e["senders"].most_common()), "test_count": len(e["test_ids"]),
+             "tests": sorted(e["test_ids"])[:KEPT_TESTS]}
+            for sql, e in sorted(statements.items(),
+                                 key=lambda kv: (not kv[1]["violations"], min(kv[1]["senders"]), kv[0]))
+        ],
+    }
