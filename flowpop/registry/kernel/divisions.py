@@ -70,6 +70,8 @@ class DivisionCache:
             nodes = None
         if nodes is None:
             with self._lock, Session(self._engine) as s:
+                if self._nodes is not None:  # built by the request that held the lock (the first ones come together)
+                    return self._nodes
                 self._signature = self._current_signature()
                 self._checked = time.monotonic()
                 # plain columns, not ORM objects: building thousands of Division instances took most of the
