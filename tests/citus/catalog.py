@@ -16,6 +16,9 @@ flowpop/registry/store/distribution.py:
 - ``fk_to_distributed``: a foreign key from a reference or local table to a distributed one
 - ``fk_to_local``: a foreign key from a distributed or reference table to a local one
 - ``fk_collation``: a foreign key pairing columns of different collations
+
+``county_guard(conn, schema)`` holds the last rule at run time on a test database: a trigger on each distributed
+table refuses an UPDATE that changes ``county``.
 """
 
 from __future__ import annotations
@@ -157,3 +160,23 @@ def violations(conn: Any, schema: str = "public", layout: Mapping[str, Placement
                 found.append(Violation("fk_collation", table,
                                        f"{con}: {table}.{a} {ca.collation} vs {target}.{b} {cb.collation}"))
     return sorted(found)
+
+
+def county_guard(conn: Any, schema: str = "public", layout: Mapping[str, Placement] | None = None) -> list[str]:
+    """Installs on each distributed table of ``schema`` that has a ``county`` a trigger refusing an UPDATE that
+    changes it (Citus cannot move a row between shards that way); returns the tables guarded. For test databases."""
+    layout = distribution.LAYOUT if layout is None else layout
+    conn.execute(text(
+        f"CREATE OR REPLACE FUNCTION {schema}.citus_county_guard() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        f"BEGIN IF NEW.{COUNTY} IS DISTINCT FROM OLD.{COUNTY} THEN "
+        f"RAISE EXCEPTION 'citus: % changed the {COUNTY} of a row', TG_TABLE_NAME; END IF; RETURN NEW; END $$"))
+    rows = conn.execute(text(
+        "SELECT table_name FROM information_schema.columns WHERE table_schema = :schema AND column_name = :county"),
+        {"schema": schema, "county": COUNTY})
+    guarded = sorted(str(name) for (name,) in rows
+                     if (p := layout.get(str(name))) is not None and p.kind == "distributed")
+    for name in guarded:
+        conn.execute(text(f'DROP TRIGGER IF EXISTS citus_county_guard ON {schema}."{name}"'))
+        conn.execute(text(f'CREATE TRIGGER citus_county_guard BEFORE UPDATE OF {COUNTY} ON {schema}."{name}" '
+                          f"FOR EACH ROW EXECUTE FUNCTION {schema}.citus_county_guard()"))
+    return guarded

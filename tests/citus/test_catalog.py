@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from flowpop.registry.store.db import normalize_url
 from flowpop.registry.store.distribution import Placement
@@ -120,3 +121,15 @@ def test_the_layout_decides_what_is_checked(conn: Connection) -> None:
     assert flagged(conn, layout=layout) == {
         ("no_county", "areas"), ("unique_without_county", "areas"),
         ("fk_to_distributed", "log"), ("fk_not_through_county", "people")}
+
+
+def test_the_county_guard_refuses_an_update_of_county(conn: Connection) -> None:
+    schema = build(conn)
+    assert catalog.county_guard(conn, schema, LAYOUT) == ["notes", "people", "visits"]
+    conn.execute(text("INSERT INTO people (county, id) VALUES ('360102', 1)"))
+    conn.execute(text("UPDATE people SET area = NULL, county = '360102' WHERE id = 1"))  # unchanged: allowed
+    conn.execute(text("SAVEPOINT before_move"))
+    with pytest.raises(DBAPIError, match="changed the county"):
+        conn.execute(text("UPDATE people SET county = '350402' WHERE id = 1"))
+    conn.execute(text("ROLLBACK TO SAVEPOINT before_move"))
+    assert conn.execute(text("SELECT county FROM people")).scalar_one() == "360102"
