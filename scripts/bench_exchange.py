@@ -32,6 +32,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -442,6 +443,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg", help="PostgreSQL URL: <its database>_a0, _a, _b are dropped and made anew")
     parser.add_argument("--keep", help="a folder to keep the registries and server logs in (else a temporary one)")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a kill stops the servers too (finally blocks run)
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench_exchange_"))
     folder.mkdir(parents=True, exist_ok=True)
     interval = os.environ.get("FLOWPOP_EXCHANGE_INTERVAL") or "default"

@@ -2,7 +2,8 @@
 longest prefix wins), in the order it was queued, at least once. A round (``deliver``) first queues the state
 changes of received messages, then posts what is due: a 2xx marks it delivered; a refusal (4xx) marks it
 refused, kept with the reason and not sent again; no answer or a 5xx leaves it pending with its next attempt
-backed off exponentially (and that peer's later envelopes wait, so that order holds). Within one attempt,
+backed off exponentially (and that peer's later envelopes wait, so that order holds); when the peer answers
+again, what was backing off is due at once. Within one attempt,
 tenacity retries a dropped connection or a 5xx a few times, shortly.
 
 `flowpop exchange sync` runs one round (cron-friendly); `flowpop serve` runs rounds continuously (Courier)."""
@@ -168,10 +169,14 @@ def _send(
         error = f"{peer.name}: {type(exc).__name__}: {exc}"[:500]
         errors.append(error)
         _mark(reg, group, "pending", error, retry=True, peer=peer.name)
+        _unanswered.add((reg.url, peer.name))
         return False
     if response.is_success:
         counts["delivered"] += len(group)
         _mark(reg, group, "delivered", None, peer=peer.name)
+        if (reg.url, peer.name) in _unanswered:  # it answers again: what waits for its back-off is due now
+            _unanswered.discard((reg.url, peer.name))
+            _due_now(reg, peer.name)
         return True
     if len(group) > 1:
         return all(_send(reg, http, ident, peer, [row], counts, errors) for row in group)
@@ -180,6 +185,23 @@ def _send(
     errors.append(error)
     _mark(reg, group, "refused", error, peer=peer.name)
     return True
+
+
+_unanswered: set[tuple[str, str]] = set()  # (registry, peer) found not answering here: its envelopes back off
+
+
+def _due_now(reg: Registry, peer: str) -> None:
+    now = t.utcnow()
+    with reg.writing() as session:
+        session.execute(
+            update(t.ExchangeOutbox)
+            .where(
+                t.ExchangeOutbox.status == "pending",
+                t.ExchangeOutbox.peer == peer,
+                t.ExchangeOutbox.next_attempt_at > now,
+            )
+            .values(next_attempt_at=now)
+        )
 
 
 def _mark(
