@@ -2,16 +2,18 @@
 or in a JSON Lines file (one envelope a line; `flowpop inbox export/import`).
 
     {"format": "flowpop.envelope/1", "registry": <sender registry id>, "key": <sender public key>,
-     "division": <the sender's division: the messages' sender, or the addressee whose state changed>,
+     "division": <the sender's division: the messages' sender, or the side whose state changed>,
      "to": <the destination division: a relay passes on, unchanged, what is for a place outside its own area>,
-     "records": [<message records, as inbox.records.Record>], "states": [<state changes of messages the receiver sent>],
+     "records": [<message records, as inbox.records.Record>], "states": [<state changes of messages exchanged with
+     the receiver, either way: by the addressee of what the receiver sent, by the sender of what it received>],
      "created_at": <ISO 8601 UTC>, "nonce": <random hex>, "signature": <Ed25519 over the rest, RFC 8785>}
 
 The receiver checks, before anything is written: the signature against the key of a registered peer, that the
 peer serves the division the envelope claims and every record's sender (a record), or every changed message's
-addressee (a state), and that each record is addressed inside its own area. A refusal is logged (access log and
-the server's log) and nothing of the envelope is written; receipt is idempotent by message uid, a state change
-already applied changes nothing."""
+side there (a state: its addressee, or its sender), and that each record is addressed inside its own area. A
+refusal is logged (access log and the server's log) and nothing of the envelope is written; receipt is
+idempotent by message uid, a state change already applied changes nothing, and a state never moves a message back
+(``merged``)."""
 
 from __future__ import annotations
 
@@ -209,7 +211,29 @@ def _relay(session: Session, signer: t.ExchangePeer, to: str, data: dict[str, An
     return EnvelopeResult(inserted=0, skipped=0, states=0, forwarded=1)
 
 
+# how far a message has come: a state never moves it back (both sides acting at once converge on the furthest)
+PROGRESS = {"new": 0, "read": 1, "forwarded": 1, "escalated": 1, "matched": 2, "verifying": 3, "answered": 4,
+            "returned": 4, "closed": 5}
+STATE_FIELDS = ("outcome", "read_at", "answered_at", "closed_at")
+
+
+def merged(row: t.Message, state: State) -> dict[str, Any]:
+    """The message's state after ``state`` from the other side: the further status (the other side's on a tie),
+    each time and the outcome as the other side has it, else as here."""
+    status = state.status if PROGRESS.get(state.status, 0) >= PROGRESS.get(row.status, 0) else row.status
+    values: dict[str, Any] = {"status": status}
+    for key in STATE_FIELDS:
+        theirs = getattr(state, key)
+        if isinstance(theirs, dt.datetime) and theirs.tzinfo:
+            theirs = theirs.astimezone(dt.UTC).replace(tzinfo=None)
+        values[key] = theirs if theirs is not None else getattr(row, key)
+    return values
+
+
 def _apply_states(session: Session, actor: Actor, peer: t.ExchangePeer, states: list[State]) -> int:
+    """State changes of messages exchanged with ``peer``, both ways: of a message sent from here, by its addressee
+    there (received, matched, answered, ...), and of a message received from there, by its sender (closed when
+    it acknowledged the reply, ...). What is applied is not sent back (its mirror moves with it)."""
     if not states:
         return 0
     rows = {
@@ -218,51 +242,60 @@ def _apply_states(session: Session, actor: Actor, peer: t.ExchangePeer, states: 
             select(t.Message).where(t.Message.uid.in_([s.uid for s in states]))
         ).scalars()
     }
+    mirrors = {
+        m.message_uid: m
+        for m in session.execute(
+            select(t.ExchangeMirror).where(t.ExchangeMirror.message_uid.in_(list(rows)))
+        ).scalars()
+    }
     applied = 0
     for state in states:
         row = rows.get(state.uid)
-        if row is None or row.imported:
+        if row is None or not (row.imported or row.external):
             raise ApiError(
                 "unknown_message",
-                f"状态变更所指消息 {state.uid} 不是本库发出的",
-                f"state change for message {state.uid}, which this registry did not send",
+                f"状态变更所指消息 {state.uid} 不是与对方交换的消息",
+                f"state change for message {state.uid}, which was not exchanged with another registry",
                 status=422,
             )
-        if not trust.serves(peer, row.addressee_code):
+        other = row.sender_code if row.imported else row.addressee_code  # the side that changed it
+        if not trust.serves(peer, other):
             raise trust.refused(
                 "wrong_division",
-                f"消息 {row.uid} 的收件单位 {row.addressee_code} 不由 {peer.name} 服务，拒收",
-                f"message {row.uid}: its addressee {row.addressee_code} is not served by {peer.name}: refused",
+                f"消息 {row.uid} 的对方单位 {other} 不由 {peer.name} 服务，拒收",
+                f"message {row.uid}: its other side {other} is not served by {peer.name}: refused",
             )
-        values = {
-            "status": state.status,
-            "outcome": state.outcome,
-            "read_at": state.read_at,
-            "answered_at": state.answered_at,
-            "closed_at": state.closed_at,
-        }
+        values = merged(row, state)
         before = {k: getattr(row, k) for k in values}
         if before == values:
             continue
+        version = row.version
         session.execute(
             update(t.Message)
             .where(t.Message.id == row.id)
             .values(**values, version=t.Message.version + 1)
             .execution_options(synchronize_session="fetch")
         )
+        mirror = mirrors.get(row.uid)
+        if mirror is None:  # a message sent before its mirror was kept: from now on
+            mirror = t.ExchangeMirror(message_uid=row.uid, sent_version=version + 1)
+            session.add(mirror)
+            mirrors[row.uid] = mirror
+        elif mirror.sent_version >= version:  # nothing of this side's waits to leave: this change stays here
+            mirror.sent_version = version + 1
         history.record(
             session,
             actor,
             entity="message",
             entity_id=row.id,
-            person_id=row.sender_person_id,
+            person_id=row.matched_person_id if row.imported else row.sender_person_id,
             action="exchange_state",
             changes={
-                "status": [before["status"], state.status],
-                "outcome": [before["outcome"], state.outcome],
+                "status": [before["status"], values["status"]],
+                "outcome": [before["outcome"], values["outcome"]],
             },
             reason=f"exchange: {peer.name}",
-            scope_code=row.sender_code,
+            scope_code=row.addressee_code if row.imported else row.sender_code,
         )
         applied += 1
     return applied

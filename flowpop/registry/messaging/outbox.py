@@ -1,7 +1,8 @@
 """The durable outbox of the online exchange (issue 13 item 2): what waits to leave for another registry.
 
 A message addressed outside the own area gets its row here in the same transaction as the message (called from
-messaging.messages.new_message); a state change of a message received from a peer is queued by ``queue_states``
+messaging.messages.new_message); a state change of a message exchanged with a peer (received from it, or sent to
+it) is queued by ``queue_states``
 (the delivery round sweeps the messages whose version moved past the one last queued: the state itself is the
 durable part, so a bulk acknowledgement or any other path that changes it is caught). ``inbox.delivery`` sends them;
 it sits here, below the inbox, so that a message is written with its outbox row."""
@@ -96,8 +97,11 @@ def forward(session: Session, to: str, envelope: dict[str, Any]) -> None:
 
 
 def queue_message(session: Session, row: t.Message) -> None:
-    """The message leaves with the transaction that raised it (it is not flushed yet: its record is taken now)."""
+    """The message leaves with the transaction that raised it (it is not flushed yet: its record is taken now).
+    Its state as the record carries it (version 1) is its mirror's: what this side does to it later (closing it
+    when the reply is acknowledged, ...) travels to the addressee as a state."""
     session.add(_row(row.uid, "record", row.addressee_code, row.sender_code, record_of(row)))
+    session.add(t.ExchangeMirror(message_uid=row.uid, sent_version=row.version or 1))
     _queued(session)
 
 
@@ -113,7 +117,8 @@ def received(session: Session, uids: list[str]) -> None:
 
 
 def queue_states(session: Session, limit: int = 5000) -> int:
-    """Queue the state of every received message that changed since its state was last queued (the receipt too)."""
+    """Queue the state of every exchanged message that changed here since its state was last queued: a received
+    one's (the receipt too) to its sender, a sent one's to its addressee."""
     M, R = t.Message, t.ExchangeMirror
     rows = session.execute(
         select(M, R.sent_version)
@@ -123,6 +128,7 @@ def queue_states(session: Session, limit: int = 5000) -> int:
         .limit(limit)
     ).all()
     for msg, _sent in rows:
-        session.add(_row(msg.uid, "state", msg.sender_code, msg.addressee_code, state_of(msg)))
+        route, division = (msg.sender_code, msg.addressee_code) if msg.imported else (msg.addressee_code, msg.sender_code)
+        session.add(_row(msg.uid, "state", route, division, state_of(msg)))
         session.execute(update(R).where(R.message_uid == msg.uid).values(sent_version=msg.version))
     return len(rows)
