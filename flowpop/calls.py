@@ -223,8 +223,9 @@ def add_peer(values: dict[str, Any]) -> Call:
     return Call("POST", "/v1/exchange/peers", json=body(values), model=ExchangePeer)
 
 
-def exchange_sync(retry_now: bool) -> Call:
-    return Call("POST", "/v1/exchange/sync", params=clean_params({"retry_now": retry_now or None}), model=ExchangeSyncResult)
+def exchange_sync(retry_now: bool, if_ready: bool = False) -> Call:
+    return Call("POST", "/v1/exchange/sync", params=clean_params({"retry_now": retry_now or None, "if_ready": if_ready or None}),
+                model=ExchangeSyncResult)
 
 
 def send_envelope(envelope: dict[str, Any]) -> Call:

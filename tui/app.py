@@ -7,6 +7,7 @@ everything shown comes through ``flowpop.AsyncClient``."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Callable, Iterable
 from functools import partial
 from pathlib import Path
@@ -18,12 +19,25 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import Screen
 
+from flowpop.errors import AuthenticationError, PermissionDeniedError
 from flowpop.rules.names import name_keys
 from flowpop_tui.i18n import error_text, label, lang, paren, set_lang, t, translate_bindings
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     import flowpop
-    from flowpop.types import Me
+    from flowpop.types import ExchangeSyncResult, Me
+
+EXCHANGE_INTERVAL = 30.0  # seconds between an embedded registry's exchange rounds (FLOWPOP_EXCHANGE_INTERVAL)
+
+
+def exchange_interval() -> float:
+    """FLOWPOP_EXCHANGE_INTERVAL (0 or less: no rounds from the console), else EXCHANGE_INTERVAL."""
+    try:
+        return float(os.environ.get("FLOWPOP_EXCHANGE_INTERVAL") or EXCHANGE_INTERVAL)
+    except ValueError:
+        return EXCHANGE_INTERVAL
 
 
 def _screen(area: str) -> Screen[Any]:
@@ -138,6 +152,9 @@ class FlowpopApp(App[None]):
         self.me: Me | None = None
         self.connect_error: str | None = None
         self._connected = asyncio.Event()
+        self.exchange_timer: Timer | None = None
+        self.exchange_result: ExchangeSyncResult | None = None  # the last round's, or None
+        self._exchanging = False
         translate_bindings(self)
 
     # ------------------------------------------------------------------ areas
@@ -189,6 +206,35 @@ class FlowpopApp(App[None]):
         self.client = client
         self._connected.set()
         self._whoami()
+        self._start_exchange(client)
+
+    # ------------------------------------------------------------------ exchange
+
+    def _start_exchange(self, client: flowpop.AsyncClient) -> None:
+        """An embedded registry has no server delivering its outbox: while the console is open, it runs the round
+        of `flowpop exchange sync` on a timer (the registry answers an idle round when it has no key or no peer).
+        A served registry's own server runs its rounds; nothing runs between two ticks."""
+        interval = exchange_interval()
+        if client.settings.embedded and interval > 0:
+            self.exchange_timer = self.set_interval(interval, self._exchange_round)
+
+    def _exchange_round(self) -> None:
+        if not self._exchanging:  # a slow round (a peer not answering) is not doubled by the next tick
+            self._exchanging = True
+            self._exchange()
+
+    @work(group="exchange", exit_on_error=False)
+    async def _exchange(self) -> None:
+        try:
+            if self.client is not None:
+                self.exchange_result = await self.client.exchange.sync(if_ready=True)
+        except (PermissionDeniedError, AuthenticationError):
+            if self.exchange_timer is not None:  # not the administrator: the cron job's or the server's to do
+                self.exchange_timer.stop()
+        except Exception:  # a round that fails is tried again at the next tick (what waits stays in the outbox)
+            self.exchange_result = None
+        finally:
+            self._exchanging = False
 
     @work(exclusive=True, group="me")
     async def _whoami(self) -> None:

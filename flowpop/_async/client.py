@@ -400,9 +400,11 @@ class AsyncExchange(_Resource):
         """Add a peer registry (or relay), or replace the one of that name."""
         return await self._c._run(calls.add_peer({"name": name, "url": url, "key": key, "serves": serves}))
 
-    async def sync(self, *, retry_now: bool = False) -> ExchangeSyncResult:
-        """One delivery round: pending envelopes to their peers (``retry_now``: those backing off too)."""
-        return await self._c._run(calls.exchange_sync(retry_now))
+    async def sync(self, *, retry_now: bool = False, if_ready: bool = False) -> ExchangeSyncResult:
+        """One delivery round: pending envelopes to their peers (``retry_now``: those backing off too).
+        ``if_ready``: a registry without its key or peers answers an idle round instead of refusing (what a
+        console open on an embedded registry runs on its timer)."""
+        return await self._c._run(calls.exchange_sync(retry_now, if_ready))
 
     async def send_envelope(self, envelope: dict[str, Any]) -> EnvelopeResult:
         """Deliver a signed envelope here (what a peer's delivery does)."""

@@ -46,9 +46,15 @@ def add_peer(body: ExchangePeerCreate, reg: Reg, who: Caller) -> ExchangePeer:
 
 
 @router.post("/exchange/sync", response_model=ExchangeSyncResult)
-async def sync(reg: Reg, who: Caller, retry_now: bool = False) -> ExchangeSyncResult:
-    """One delivery round now: state changes queued, due envelopes posted to their peers."""
+async def sync(reg: Reg, who: Caller, retry_now: bool = False, if_ready: bool = False) -> ExchangeSyncResult:
+    """One delivery round now: state changes queued, due envelopes posted to their peers. ``if_ready``: without a
+    key or a peer, an idle round (nothing sent, what waits counted) instead of 409."""
     trust.require_admin(who)
+    if if_ready:
+        with reg.reading() as session:
+            idle = trust.idle_round(session)
+        if idle is not None:
+            return idle
     return await run_in_threadpool(delivery.deliver, reg, retry_now=retry_now)
 
 

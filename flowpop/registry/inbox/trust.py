@@ -19,7 +19,7 @@ import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from flowpop.registry.kernel import area
@@ -27,7 +27,7 @@ from flowpop.registry.kernel.auth import Actor
 from flowpop.registry.kernel.errors import ApiError, Conflict, Forbidden, Invalid, NotFound, field_error
 from flowpop.registry.kernel.registry import Registry
 from flowpop.registry.store import tables as t
-from flowpop.types import ExchangeIdentity, ExchangePeer, ExchangePeerCreate
+from flowpop.types import ExchangeIdentity, ExchangePeer, ExchangePeerCreate, ExchangeSyncResult
 
 
 def require_admin(actor: Actor) -> None:
@@ -161,6 +161,17 @@ def peers(session: Session, actor: Actor) -> list[ExchangePeer]:
         present_peer(r)
         for r in session.execute(select(t.ExchangePeer).order_by(t.ExchangePeer.name)).scalars()
     ]
+
+
+def idle_round(session: Session) -> ExchangeSyncResult | None:
+    """A delivery round's answer when there is nobody to deliver to (no key, or no peer): nothing sent, what waits
+    in the outbox counted as pending and unrouted; None when a round can run."""
+    if identity_row(session) is not None and session.execute(select(t.ExchangePeer.id).limit(1)).first():
+        return None
+    waiting = session.execute(
+        select(func.count()).select_from(t.ExchangeOutbox).where(t.ExchangeOutbox.status == "pending")
+    ).scalar_one()
+    return ExchangeSyncResult(delivered=0, refused=0, failed=0, pending=waiting, unrouted=waiting)
 
 
 def peer_for(session: Session, code: str) -> t.ExchangePeer | None:
