@@ -18,6 +18,7 @@ from flowpop.registry.kernel.paging import decode_cursor, encode_cursor
 from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.messaging import deadlines, kinds, matching, messages
 from flowpop.registry.people.search import (
+    LATIN,
     is_id_text,
     log_lookups,
     partial_id_needs_reveal,
@@ -127,8 +128,13 @@ def list_messages(reg: Registry, session: Session, actor: Actor, query: MessageF
         number = whole_number(text)
         if number is None and is_id_text(text) and not actor.can("reveal"):
             raise partial_id_needs_reveal("q")  # as in person search: no number rebuilt a character at a time
-        conds.append(or_(t.Message.subject_name.startswith(text, autoescape=True),
-                         t.Message.subject_id_number == (number or text.upper())))
+        found = [t.Message.subject_name.startswith(text, autoescape=True),
+                 t.Message.subject_id_number == (number or text.upper())]
+        low = text.lower().replace(" ", "")
+        if LATIN.match(low):  # pinyin or initials of the subject's name (zhangsan, zs), as in person search
+            found += [and_(column >= low, column < low + "\uffff")  # a prefix range, as person search's
+                      for column in (t.Message.subject_pinyin, t.Message.subject_initials)]
+        conds.append(or_(*found))
     # due date first (NULLs last), then id; keyset on (due_on, id)
     far = dt.date(9999, 12, 31)
     due = func.coalesce(t.Message.due_on, far)

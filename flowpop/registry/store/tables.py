@@ -27,12 +27,29 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from flowpop.rules.names import name_keys
+
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets BIGINT.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _subject_keys(context: Any) -> tuple[str | None, str | None]:
+    name = context.get_current_parameters().get("subject_name")
+    pinyin, initials = name_keys(name) if name else ("", "")
+    return pinyin or None, initials or None
+
+
+def subject_pinyin(context: Any) -> str | None:
+    """A message's subject_pinyin as it is inserted (every way one is written: sent, received, imported, the demo)."""
+    return _subject_keys(context)[0]
+
+
+def subject_initials(context: Any) -> str | None:
+    return _subject_keys(context)[1]
 
 
 def CStr(length: int) -> String:  # noqa: N802
@@ -234,6 +251,9 @@ class Message(Base):
     subject: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     subject_id_number: Mapped[str | None] = mapped_column(CStr(18), index=True)
     subject_name: Mapped[str | None] = mapped_column(CStr(64))
+    # the inbox's filter finds the subject by pinyin or initials, as person search finds a person (rules.names)
+    subject_pinyin: Mapped[str | None] = mapped_column(CStr(200), default=subject_pinyin)
+    subject_initials: Mapped[str | None] = mapped_column(CStr(64), default=subject_initials)
     subject_birth_date: Mapped[dt.date | None] = mapped_column(Date)
     items: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     text: Mapped[str | None] = mapped_column(Text)
