@@ -37,16 +37,13 @@ async def test_an_open_console_delivers_an_embedded_registrys_outbox(
         async with app.run_test(size=SIZE) as pilot:
             for _ in range(600):
                 await pilot.pause(0.1)
-                if b.sql("SELECT 1 FROM messages WHERE uid = :uid", uid=uid) and app.exchange_result:
+                if a.sql("SELECT 1 FROM exchange_outbox WHERE message_uid = :uid AND status = 'delivered'", uid=uid):
                     break
-            assert b.sql("SELECT 1 FROM messages WHERE uid = :uid", uid=uid), "the console did not deliver"
-            # B's receipt comes back to A, still through the console's rounds
-            for _ in range(600):
-                await pilot.pause(0.1)
-                if a.sql("SELECT status FROM exchange_outbox WHERE what = 'state'") or \
-                        a.sql("SELECT 1 FROM exchange_mirror WHERE message_uid = :uid AND sent_version > 1", uid=uid):
-                    break
-            assert a.sql("SELECT status FROM exchange_outbox WHERE message_uid = :uid", uid=uid)[0][0] == "delivered"
+            else:
+                raise AssertionError("the console did not deliver")
+            assert b.sql("SELECT 1 FROM messages WHERE uid = :uid", uid=uid)
+            # (B's receipt waits in B's outbox: an embedded registry sends, but nothing can post to it until it is
+            # served, or the receipt comes in a file)
             assert app.exchange_timer is not None and app.is_running
 
 
