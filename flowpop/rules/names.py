@@ -57,5 +57,12 @@ def name_keys(name: str) -> tuple[str, str]:
     return "".join(p[0] for p in parts)[:200], "".join(p[1] for p in parts)[:64]
 
 
+def place_keys(name: str) -> tuple[str, str]:
+    """(full pinyin, initials) of a place name (沙县区: ``shaxianqu``, ``sxq``): as ``name_keys`` without the
+    surname readings (乐山 is leshan)."""
+    parts = [_char_keys(c) for c in clean_name(name)]
+    return "".join(p[0] for p in parts), "".join(p[1] for p in parts)
+
+
 def is_pinyin_query(text: str) -> bool:
     return bool(_LATIN.match(text.lower()))

@@ -11,6 +11,7 @@ from flowpop.registry.kernel import divisions, history, users
 from flowpop.registry.kernel.errors import Invalid, NotFound, field_error
 from flowpop.registry.messaging import holidays
 from flowpop.rules.divisions_source import pad12
+from flowpop.rules.names import is_pinyin_query
 from flowpop.types import (
     AccessLogEntry,
     AccessLogFilters,
@@ -54,12 +55,16 @@ def list_divisions(reg: Reg, who: Caller, filters: Annotated[DivisionFilters, Qu
             continue
         if level and node.level != level:
             continue
-        if q and q not in node.full_name and not node.code.startswith(q):
+        if q and not reg.divisions.name_matches(node, q):
             continue
         if node.retired and not include_retired:
             continue
         out.append(node)
-    out.sort(key=lambda n: n.code)
+    if q and is_pinyin_query(q.lower().replace(" ", "")):  # initials match many names (sx: 沙县, 市辖区): own places first
+        home = reg.divisions.home_counties
+        out.sort(key=lambda n: (n.code[:6] not in home, n.code))
+    else:
+        out.sort(key=lambda n: n.code)
     return [_division(n) for n in out[:limit]]
 
 

@@ -15,6 +15,7 @@ from flowpop.registry.kernel.auth import Actor
 from flowpop.registry.kernel.errors import field_error
 from flowpop.registry.store import tables as t
 from flowpop.rules.divisions_source import LEVELS, DivisionRow, level_of, pad12, parent_of
+from flowpop.rules.names import is_pinyin_query, place_keys
 from flowpop.types import FieldError
 
 
@@ -46,6 +47,7 @@ class DivisionCache:
         self._nodes: dict[str, Node] | None = None
         self._signature: tuple[int, int] | None = None
         self._checked = 0.0
+        self._keys: dict[str, tuple[str, str]] = {}  # a division name's pinyin and initials (name_matches)
 
     def invalidate(self) -> None:
         with self._lock:
@@ -82,6 +84,19 @@ class DivisionCache:
                 nodes = {row[0]: Node(*row) for row in rows}
                 self._nodes = nodes
         return nodes
+
+    def name_matches(self, node: Node, q: str) -> bool:
+        """What a user types to find a division: part of its full name, the start of its code, or (Latin letters)
+        the start of its name's pinyin or initials (``sx``, ``shaxian`` find 沙县区), as person search."""
+        if q in node.full_name or node.code.startswith(q):
+            return True
+        low = q.lower().replace(" ", "")
+        if not is_pinyin_query(low):
+            return False
+        keys = self._keys.get(node.name)
+        if keys is None:
+            keys = self._keys[node.name] = place_keys(node.name)
+        return keys[0].startswith(low) or keys[1].startswith(low)
 
     @property
     def home_counties(self) -> frozenset[str]:
