@@ -28,8 +28,9 @@ from flowpop.registry.kernel.auth import Actor, local_admin
 from flowpop.registry.kernel.divisions import county_of, township_of
 from flowpop.registry.kernel.errors import ApiError
 from flowpop.registry.kernel.registry import Registry, today
-from flowpop.registry.messaging import messages, outbox
+from flowpop.registry.messaging import deadlines, messages, outbox
 from flowpop.registry.store import tables as t
+from flowpop.rules import beijing
 from flowpop.types import CampaignCreate, OutcomeRecord
 
 Progress = Callable[[str, int, int], None]
@@ -295,7 +296,7 @@ def _inbox(reg: Registry, actor: Actor, rng: random.Random, day: dt.date) -> dic
                                  thread_uid=m.thread_uid, in_reply_to=m.uid, person_id=m.matched_person_id,
                                  created_at=m.answered_at, uid=str(uuid.UUID(int=rng.getrandbits(128))))
             made += 1
-        made += _registration_notices(session, rng, day, own)
+        made += _registration_notices(reg, session, actor, rng, day, own)
         _side_registrations(session, own)
     return {"messages": made, "received": len(received), "inbox_township": int(home)}
 
@@ -319,12 +320,14 @@ def _side_registrations(session: Any, own: tuple[str, ...]) -> None:
                     .execution_options(synchronize_session=False))
 
 
-def _registration_notices(session: Any, rng: random.Random, day: dt.date, own: tuple[str, ...]) -> int:
+def _registration_notices(reg: Registry, session: Any, actor: Actor, rng: random.Random, day: dt.date,
+                          own: tuple[str, ...]) -> int:
     """Stays across counties were announced to the other side when registered (通报, messages.on_stay): the side
     in the own area tells the other. Between the own area's counties the household side acknowledged most
     (receipt: the co-management rate counts registrations, _side_registrations); to a place elsewhere the notice
-    left through the exchange — written with its outbox row, pending while no peer serves that place, and never
-    acknowledged here (only a state from that registry could say it was)."""
+    left through the exchange — with its outbox row as messages.new_message writes it (the first through it, the
+    others in bulk alike: new_message one by one would double the build's time), pending while no peer serves that
+    place, and never acknowledged here (only a state from that registry could say it was)."""
     lives_here, home_here = _in(t.Stay.residence_code, own), _in(t.Stay.household_code, own)
     stays = session.execute(
         select(t.Stay.id, t.Stay.person_id, t.Stay.residence_code, t.Stay.household_code, t.Stay.created_at,
@@ -334,7 +337,7 @@ def _registration_notices(session: Any, rng: random.Random, day: dt.date, own: t
                func.substr(t.Stay.household_code, 1, 6) != func.substr(t.Stay.residence_code, 1, 6))
         .order_by(t.Stay.id)).all()
     rows = []
-    outgoing = []
+    out: list[dict[str, Any]] = []  # to places elsewhere
     for sid, pid, residence, household, created, arrived, reason, name, number, born in stays:
         uid = str(uuid.UUID(int=rng.getrandbits(128)))
         sent = created or dt.datetime.combine(day, dt.time(9))
@@ -343,33 +346,69 @@ def _registration_notices(session: Any, rng: random.Random, day: dt.date, own: t
             sender, addressee = township_of(residence), township_of(household)
         else:  # the household side registered the outflow (流出登记) and tells the residence side
             sender, addressee = township_of(household), township_of(residence)
-        external = not (here and area.inside(own, household))
-        acked = not external and rng.random() < (0.97 if (day - sent.date()).days > 30 else 0.6)
+        subject = {"id_number": number, "name": name, "birth_date": born.isoformat(), "household_code": household,
+                   "residence_code": residence}
+        items = {"arrived_on": arrived.isoformat(), "reason": reason, "returned_on": None}
+        if not (here and area.inside(own, household)):
+            out.append({"uid": uid, "sender_code": sender, "addressee_code": addressee, "subject": subject,
+                        "items": items, "stay_id": sid, "person_id": pid, "created_at": sent})
+            continue
+        acked = rng.random() < (0.97 if (day - sent.date()).days > 30 else 0.6)
         row = {
             "uid": uid, "kind": "notification", "topic": "stay_registered", "thread_uid": uid, "in_reply_to": None,
             "sender_code": sender, "addressee_code": addressee,
-            "subject": {"id_number": number, "name": name, "birth_date": born.isoformat(), "household_code": household,
-                        "residence_code": residence},
-            "subject_id_number": number, "subject_name": name, "subject_birth_date": born,
-            "items": {"arrived_on": arrived.isoformat(), "reason": reason, "returned_on": None}, "text": None,
+            "subject": subject, "subject_id_number": number, "subject_name": name, "subject_birth_date": born,
+            "items": items, "text": None,
             "stay_id": sid, "sender_person_id": pid, "status": "closed" if acked else "new", "outcome": None,
-            # matched on arrival where the addressee is here; elsewhere the other registry matches it
-            "matched_person_id": None if external else pid, "match_score": None if external else 98, "candidates": [],
+            "matched_person_id": pid, "match_score": 98, "candidates": [],
             "assignee": None, "event_on": sent.date(),
             "created_at": sent, "due_on": sent.date() + dt.timedelta(days=21), "read_at": None, "answered_at": None,
-            "closed_at": sent + dt.timedelta(days=rng.randrange(1, 10)) if acked else None, "external": external,
+            "closed_at": sent + dt.timedelta(days=rng.randrange(1, 10)) if acked else None, "external": False,
             "exported_at": None, "imported": False, "version": 1,
         }
         rows.append(row)
-        if external:  # its outbox row, as outbox.queue_message writes it with the message
-            outgoing.append({"message_uid": uid, "what": "record", "route_code": addressee,
-                             "payload": {"division": sender, "record": outbox.record_of(t.Message(**row))},
-                             "status": "pending", "attempts": 0, "next_attempt_at": sent, "created_at": sent})
     for start in range(0, len(rows), 5000):
         session.execute(t.Message.__table__.insert(), rows[start:start + 5000])
-    for start in range(0, len(outgoing), 5000):
-        session.execute(t.ExchangeOutbox.__table__.insert(), outgoing[start:start + 5000])
-    return len(rows)
+    _sent_elsewhere(reg, session, actor, out)
+    return len(rows) + len(out)
+
+
+def _sent_elsewhere(reg: Registry, session: Any, actor: Actor, notices: list[dict[str, Any]]) -> None:
+    """Notices to places outside the own area: the first through messages.new_message (the message, its outbox
+    row and whatever else the registry writes with a sent message), the others in bulk as it wrote that one."""
+    if not notices:
+        return
+    first, *rest = notices
+    written = messages.new_message(reg, session, actor, kind="notification", topic="stay_registered",
+                                   event_on=first["created_at"].date(), batch=True, **first)
+    session.flush()
+    mirrored = session.get(t.ExchangeMirror, written.uid) is not None
+    cal = deadlines.calendar(reg)
+    now = t.utcnow()
+    rows, queued, mirrors = [], [], []
+    for n in rest:
+        sent, subject = n["created_at"], n["subject"]
+        row = {"uid": n["uid"], "kind": "notification", "topic": "stay_registered", "thread_uid": n["uid"],
+               "in_reply_to": None, "sender_code": n["sender_code"], "addressee_code": n["addressee_code"],
+               "subject": subject, "subject_id_number": subject["id_number"], "subject_name": subject["name"],
+               "subject_birth_date": dt.date.fromisoformat(subject["birth_date"]), "items": n["items"], "text": None,
+               "stay_id": n["stay_id"], "sender_person_id": n["person_id"], "status": "new", "outcome": None,
+               "matched_person_id": None, "match_score": None, "candidates": [], "assignee": None,
+               "event_on": sent.date(), "created_at": sent,
+               "due_on": deadlines.due_on("notification", beijing.day_of(sent), cal), "read_at": None,
+               "answered_at": None, "closed_at": None, "external": True, "exported_at": None, "imported": False,
+               "version": 1}
+        rows.append(row)
+        record = {"format": outbox.FORMAT, **{k: row[k] for k in outbox.FIELDS}, "created_at": sent.isoformat(),
+                  "due_on": row["due_on"].isoformat()}  # outbox.record_of's
+        queued.append({"message_uid": n["uid"], "what": "record", "route_code": n["addressee_code"],
+                       "payload": {"division": n["sender_code"], "record": record}, "status": "pending",
+                       "attempts": 0, "next_attempt_at": now, "created_at": now})
+        if mirrored:
+            mirrors.append({"message_uid": n["uid"], "sent_version": 1})
+    for table, values in ((t.Message, rows), (t.ExchangeOutbox, queued), (t.ExchangeMirror, mirrors)):
+        for start in range(0, len(values), 5000):
+            session.execute(table.__table__.insert(), values[start:start + 5000])
 
 
 def _campaigns(reg: Registry, actor: Actor, rng: random.Random, day: dt.date) -> dict[str, int]:

@@ -6,8 +6,10 @@ receipt in the history, the outbox rows, the side columns) is read from the stor
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session
 import flowpop
 from flowpop.demo.build import build
 from flowpop.demo.places import DESTINATIONS
+from flowpop.registry.messaging import outbox
 from flowpop.registry.store import tables as t
 from flowpop.registry.store.db import make_engine, normalize_url
 from tests.conftest import empty_registry
@@ -87,16 +90,25 @@ def test_messages_to_elsewhere_wait_in_the_outbox_unacknowledged(demo: Demo) -> 
         sent = Session(bind=conn).execute(select(t.Message).where(~t.Message.addressee_code.like(CITY + "%"))).scalars().all()
         pending = conn.execute(select(t.ExchangeOutbox.message_uid, t.ExchangeOutbox.status, t.ExchangeOutbox.what,
                                       t.ExchangeOutbox.route_code)).all()
+        payloads: dict[str, Any] = dict(conn.execute(select(t.ExchangeOutbox.message_uid, t.ExchangeOutbox.payload)).all())
+        mirrored = set(conn.execute(select(t.ExchangeMirror.message_uid)).scalars())
         local_external = conn.execute(select(func.count()).select_from(t.Message).where(
             t.Message.addressee_code.like(CITY + "%"), t.Message.external.is_(True))).scalar_one()
     assert {m.kind for m in sent} >= {"notification", "assist_reply"}
-    outbox = {uid: (status, what, route) for uid, status, what, route in pending}
+    queued = {uid: (status, what, route) for uid, status, what, route in pending}
     for m in sent:
         assert m.external and not m.imported
         # nothing came back from that registry: no receipt, answer or acknowledgement is recorded here
         assert m.status == "new" and m.read_at is m.answered_at is m.closed_at is None and m.outcome is None
-        assert outbox[m.uid] == ("pending", "record", m.addressee_code)
-    assert len(outbox) == len(sent) and local_external == 0
+        assert queued[m.uid] == ("pending", "record", m.addressee_code)
+        # the record that leaves is the message as the registry writes it (outbox.record_of); a message the
+        # registry's own services raised (an inspection's notice) took its created_at a moment before it was stored
+        record, expected = dict(payloads[m.uid]["record"]), outbox.record_of(m)
+        sent_at, stored_at = dt.datetime.fromisoformat(record.pop("created_at")), expected.pop("created_at")
+        assert payloads[m.uid]["division"] == m.sender_code and record == expected
+        assert abs(sent_at - dt.datetime.fromisoformat(stored_at)) < dt.timedelta(seconds=5)
+    assert len(queued) == len(sent) and local_external == 0
+    assert len({m.uid in mirrored for m in sent}) == 1  # written alike, the bulk ones as new_message writes one
     assert {m.external for m in demo.client.inbox.list(box="out", status="all", kind="assist_reply", limit=200)} \
         == {True, False}  # answers to requests from elsewhere wait; answers within the city are local
 
