@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 import flowpop
+from flowpop._startup import first_import
 from flowpop.labels import choice_kept, set_lang
 from flowpop_cli import clicktext
 
@@ -148,8 +149,9 @@ class FlowpopGroup(click.Group):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
-        from flowpop.errors import FlowpopError
-        from flowpop_cli.state import CommandFailed
+        with first_import("flowpop.errors"):  # the SDK's contract, pydantic and httpx (flowpop._startup)
+            from flowpop.errors import FlowpopError
+            from flowpop_cli.state import CommandFailed
 
         try:
             return super().invoke(ctx)

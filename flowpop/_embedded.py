@@ -8,14 +8,17 @@ from typing import Any
 
 import httpx
 
+from flowpop._startup import first_import
+
 
 def open_app(db: str) -> Any:
     """Migrate the local registry (creating it on first use) and build its app."""
-    from flowpop.registry.api import create_app
-    from flowpop.registry.store.db import migrate
+    with first_import("flowpop.registry.api"):  # the first open imports the registry (flowpop._startup)
+        from flowpop.registry.api import create_app
+        from flowpop.registry.store.db import migrate
 
-    migrate(db)
-    return create_app(db, embedded=True)
+        migrate(db)
+        return create_app(db, embedded=True)
 
 
 class AsyncEmbeddedTransport(httpx.ASGITransport):

@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flowpop import __version__
+from flowpop._startup import first_import
 from flowpop.registry.api import deps, problems
 from flowpop.registry.kernel import settings as settings_mod
 from flowpop.registry.kernel.errors import Invalid, field_error
@@ -195,7 +196,7 @@ class RegistryApp(FastAPI):
         wanted = [name for name in (self._pending if names is None else names) if name in self._pending]
         if not wanted:
             return
-        with _INCLUDING:
+        with _INCLUDING, first_import(*(f"flowpop.registry.api.{name}" for name in wanted)):
             for name in wanted:
                 if name not in self._pending:
                     continue
