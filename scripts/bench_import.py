@@ -225,10 +225,12 @@ def bench_store(label: str, db: str, path: Path, workdir: Path, writer_on: bool)
     else:
         (seconds, result), writes = run_import(db, path), {}
     first_cpu = CPU["last_import"]
-    log(f"  {seconds:.1f} s: {result['inserted']:,} inserted, {result['rejected']} rejected; writer: {writes}")
+    log(f"  {seconds:.1f} s ({first_cpu:.1f} CPU s): {result['inserted']:,} inserted, {result['rejected']} rejected; "
+        f"writer: {writes}")
     log(f"{label}: the same file again …")
     again, second = run_import(db, path)
-    log(f"  {again:.1f} s: {second['unchanged']:,} unchanged, {second['updated'] + second['inserted']} written")
+    log(f"  {again:.1f} s ({CPU['last_import']:.1f} CPU s): {second['unchanged']:,} unchanged, "
+        f"{second['updated'] + second['inserted']} written")
     return {"import": seconds, "result": result, "again": again, "second": second, "writer": writes,
             "import_cpu": first_cpu, "again_cpu": CPU["last_import"]}
 
@@ -261,10 +263,10 @@ def main() -> int:
     if not args.no_sqlite:
         log("csv + executemany …")
         figures["executemany"] = plain_executemany(path, workdir / "plain.db")
-        log(f"  {figures['executemany']:.1f} s")
+        log(f"  {figures['executemany']:.1f} s ({CPU['executemany']:.2f} CPU s)")
         log("sqlite-utils insert --csv …")
         figures["sqlite_utils"] = None if args.no_sqlite_utils else plain_sqlite_utils(path, workdir / "plain-utils.db")
-        log(f"  {figures['sqlite_utils']}")
+        log(f"  {figures['sqlite_utils']} s ({CPU.get('sqlite_utils')} CPU s)")
         db = workdir / "registry.db"
         for old in workdir.glob("registry.db*"):
             old.unlink()

@@ -30,6 +30,9 @@ ENUMS = {"education": "education", "hukou_type": "hukou_type", "marital_status":
 LIMITS = {"name": 64, "ethnicity": 20, "household_address": 200, "residence_address": 200, "occupation": 50,
           "employer": 100, "room": 20, "note": 1000, "house_code": 32}
 Checked = tuple["Row | None", list[ImportProblem]]
+# what check_row's loop over the cells does with each field: its length limit, its code list, kept as given
+_READ = {key: (LIMITS.get(key), ENUMS.get(key), key in PLAIN_PERSON_FIELDS)
+         for key in (*LIMITS, *ENUMS, *PLAIN_PERSON_FIELDS)}
 # ID number → the stored person a row with that number would update, and its open stay
 Stored = dict[str, tuple[dict[str, Any], "dict[str, Any] | None"]]
 
@@ -91,6 +94,19 @@ class Context:
         found = self._resolve(text)
         if len(self._resolved) < 65536:
             self._resolved[text] = found
+        return found
+
+    def fault(self, code: str) -> str | None:
+        """``area.place_fault`` of a residence code, once per code."""
+        try:
+            return self._faults[code]
+        except AttributeError:
+            self._faults: dict[str, str | None] = {}
+        except KeyError:
+            pass
+        found = area.place_fault(self.own, self.levels.get, code)
+        if len(self._faults) < 65536:
+            self._faults[code] = found
         return found
 
     def _resolve(self, text: str) -> str | None:
@@ -179,7 +195,7 @@ def check_row(ctx: Context, line: int, values: dict[str, str]) -> tuple[Row | No
             row.person.update(id_number=check.number, id_rev=check.number[::-1], sex=check.sex, birth_date=check.birth_date)
             row.warnings = [{"code": c, "message": zh, "message_en": en, "field": "id_number"} for c, zh, en in check.warnings]
             sex = values.get("sex")
-            if sex and {"男": "M", "女": "F", "M": "M", "F": "F"}.get(sex.upper() if sex.isascii() else sex) != check.sex:
+            if sex and _SEX.get(sex.upper() if sex.isascii() else sex) != check.sex:
                 bad("sex", "性别与身份证号码不符", "sex disagrees with the ID number")
             if values.get("birth_date"):
                 try:
@@ -191,20 +207,23 @@ def check_row(ctx: Context, line: int, values: dict[str, str]) -> tuple[Row | No
     if not name:
         bad("name", "姓名为空", "name is empty")
     row.person["name"] = name
+    person = row.person
     for key, value in values.items():
         if not value:
             continue
-        limit = LIMITS.get(key)
+        read = _READ.get(key)
+        if read is None:
+            continue
+        limit, kind, plain = read
         if limit is not None and len(value) > limit:
             bad(key, f"过长（最多 {limit} 个字符）", f"too long (at most {limit} characters)")
-        kind = ENUMS.get(key)
         if kind is not None:
             code = _code_for(kind, value)
             if code is None:
                 bad(key, f"无法识别的取值：{value}", f"unrecognised value: {value}")
-            (row.stay if key == "reason" else row.person)[key] = code
-        elif key in PLAIN_PERSON_FIELDS:
-            row.person[key] = value
+            (row.stay if key == "reason" else person)[key] = code
+        elif plain:
+            person[key] = value
     phone = values.get("phone", "").replace(" ", "")
     if phone:
         if not (MOBILE.match(phone) or LANDLINE.match(phone)):
@@ -218,7 +237,7 @@ def check_row(ctx: Context, line: int, values: dict[str, str]) -> tuple[Row | No
         if code is None:
             bad("household_code", f"未知的行政区划：{household}", f"unknown division: {household}")
         row.person["household_code"] = code
-    has_stay = any(values.get(k) for k in STAY_FIELDS if k in values)
+    has_stay = any(values.get(k) for k in STAY_FIELDS)
     if has_stay:
         residence = values.get("residence_code", "")
         code = ctx.resolve(residence) if residence else None
@@ -228,7 +247,7 @@ def check_row(ctx: Context, line: int, values: dict[str, str]) -> tuple[Row | No
         elif code is None:
             bad("residence_code", f"未知的行政区划：{residence}", f"unknown division: {residence}")
         else:
-            fault = area.place_fault(ctx.own, ctx.levels.get, code)
+            fault = ctx.fault(code)
             if fault == "coarse":
                 bad("residence_code", f"现居住地是{label('level', level, 'zh')}级；本库辖区以外须到区县或更细",
                     f"the residence is a {label('level', level, 'en')}; outside the own area a county or finer is needed")
