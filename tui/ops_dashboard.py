@@ -16,7 +16,6 @@ from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from flowpop.labels import pick
-from flowpop.rules.divisions_source import level_of
 from flowpop_tui.base import BaseScreen
 from flowpop_tui.format import clip, late_text, today
 from flowpop_tui.i18n import error_text, kind_short, label, t
@@ -275,10 +274,9 @@ class DashboardScreen(BaseScreen):
         if client is None:
             return
         try:
-            me = self.app.me or await client.me()  # type: ignore[attr-defined]  # self.app is textual's App; ours is FlowpopApp
-            code = me.jurisdiction_code
-            level = "township" if code and level_of(code) in ("township", "village", "grid") else "county"
-            report = await client.reports.rates(self.quarter, level=level)
+            # the totals only (the trend's report of one quarter): the rates by division (every county that
+            # figures anywhere: ~300 rows and 1.2 MB on the 100k demo) are not shown here
+            (report,) = await client.reports.trend([self.quarter])
         except Exception as exc:
             self.show_error("rates", exc)
             return
