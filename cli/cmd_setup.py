@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 import flowpop
+from flowpop._startup import first_import
 from flowpop.config import need
 from flowpop.labels import label, lang
 from flowpop_cli.cmd_admin import import_divisions, read_division_file, report_import
@@ -165,7 +166,8 @@ def serve(state: State, serve_db: str | None, host: str, port: int, workers: int
 def console(state: State) -> None:
     """打开全屏控制台 / open the full-screen console."""
     try:
-        from flowpop_tui.app import run
+        with first_import("flowpop_tui.app"):  # Textual and the console's screens (flowpop._startup)
+            from flowpop_tui.app import run
     except ImportError as exc:
         raise CommandFailed(t(f"控制台不可用：{exc}", f"the console is not available: {exc}"), FAILURE) from None
     settings = state.settings
