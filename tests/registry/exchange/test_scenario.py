@@ -177,5 +177,12 @@ def test_a_person_leaves_sanming_for_hunan_without_a_file_carried(ab: tuple[Node
     for node in (a, b):
         assert node.sql("SELECT count(*) FROM messages WHERE exported_at IS NOT NULL")[0][0] == 0
         assert node.sql("SELECT count(*) FROM exchange_outbox WHERE status <> 'delivered'")[0][0] == 0
+    # as each side's inbox shows them: the same status and outcome, nobody overdue nor held accountable
+    seen = [{m.uid: m for m in client.inbox.list(status="all", box="all")} for client in (a_admin, b_admin)]
+    assert set(seen[0]) == set(seen[1]) == set(on_a)
     for uid in on_a:
-        assert state(a, uid) == state(b, uid)
+        here, there = seen[0][uid], seen[1][uid]
+        assert (here.kind, here.status, here.outcome) == (there.kind, there.status, there.outcome)
+        assert here.status == "closed"
+        for m in (here, there):
+            assert not m.overdue and m.accountable_code is None and m.accountable_side is None and not m.sent_late
