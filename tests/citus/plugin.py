@@ -2,13 +2,17 @@
 rules (tests/citus/statements.py), with the tests and the code that sent it, written as JSON at the end.
 
 Not enforced yet (issue #17: the schema with ``county`` comes in a later session, which will turn the report into an
-assertion of zero). With pytest-xdist each worker hands its part to the controller, which merges them.
+assertion of zero). With pytest-xdist each worker hands its part to the controller, which merges them. Each process
+also keeps its part in ``FILE.<process>.part`` (rewritten at most every 30 s), so a run stopped midway still leaves
+what it saw: ``merge_parts(FILE)`` writes the report from them.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +32,7 @@ PACKAGE = str(ROOT / "flowpop")
 STORE = str(ROOT / "flowpop" / "registry" / "store")
 TESTS = str(ROOT / "tests")
 KEPT_TESTS = 5
+FLUSH_SECONDS = 30
 
 COLUMNS = {
     name: {c.name for c in table.columns} | ({distribution.COUNTY} if name in distribution.distributed() else set())
@@ -80,6 +85,9 @@ class Recorder:
         self.path = path
         self.config = config
         self.current = "(no test)"
+        self.flushed = time.monotonic()
+        worker = getattr(config, "workerinput", {}).get("workerid", "main")
+        self.part_path = path.with_name(f"{path.name}.{worker}-{os.getpid()}.part")
         self.parts: list[dict[str, Any]] = []  # from the xdist workers
         # normalized statement → its violations, executions, senders and tests
         self.seen: dict[str, dict[str, Any]] = {}
@@ -92,6 +100,14 @@ class Recorder:
             return (yield)
         finally:
             self.current = "(between tests)"
+            if time.monotonic() - self.flushed > FLUSH_SECONDS:
+                self.flush()
+
+    def flush(self) -> None:
+        temporary = self.part_path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(self.part(), ensure_ascii=False), encoding="utf-8")
+        temporary.replace(self.part_path)
+        self.flushed = time.monotonic()
 
     def on_execute(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
                    executemany: bool) -> None:
@@ -123,9 +139,21 @@ class Recorder:
         event.remove(Engine, "before_cursor_execute", self.on_execute)
         if hasattr(self.config, "workerinput"):
             self.config.workeroutput["citus_report"] = json.dumps(self.part(), ensure_ascii=False)  # type: ignore[attr-defined]
+            self.part_path.unlink(missing_ok=True)
             return
         report = merge([self.part(), *self.parts])
         self.path.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+        self.part_path.unlink(missing_ok=True)
+
+
+def merge_parts(path: Path) -> dict[str, Any]:
+    """The report from the parts a stopped run left next to ``path`` (written to ``path``; the parts removed)."""
+    files = sorted(path.parent.glob(f"{path.name}.*.part"))
+    report = merge([json.loads(f.read_text(encoding="utf-8")) for f in files])
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    for f in files:
+        f.unlink()
+    return report
 
 
 def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
