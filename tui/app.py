@@ -126,6 +126,13 @@ class AreaCommands(Provider):
                 yield Hit(max(score, 0.5), matcher.highlight(title), run, help=help_text)
 
 
+def _place_commands() -> type[Provider]:
+    """The places provider, imported when the palette first opens."""
+    from flowpop_tui.palette_places import PlaceCommands
+
+    return PlaceCommands
+
+
 def _en(name: str) -> str:
     from flowpop_tui.i18n import UI
 
@@ -137,7 +144,7 @@ class FlowpopApp(App[None]):
     CSS_PATH = str(Path(__file__).with_name("flowpop.tcss"))  # the one stylesheet; absolute, for subclasses elsewhere
     DEFAULT_MODE: ClassVar[str] = "dashboard"  # the area the console opens on
     MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {area: partial(_screen, area) for area in AREAS}
-    COMMANDS = App.COMMANDS | {AreaCommands}
+    COMMANDS = App.COMMANDS | {AreaCommands, _place_commands}
     BINDINGS = [
         Binding("q", "quit", "key_quit"),
         Binding("ctrl+p", "command_palette", "key_palette", show=False, priority=True),

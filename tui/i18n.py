@@ -126,6 +126,7 @@ UI = labels.Catalog({
     "cmd_inspection_help": ("逐户记录清查结果，各村居进度", "Record outcomes door to door; progress by village"),
     "cmd_quality_help": ("检查项 → 人数 → 人员；自动修复", "Check → count → people; automatic fixes"),
     "cmd_bulk_help": ("批量变更：预览、执行、撤销", "Bulk changes: preview, apply, revert"),
+    "cmd_place_help": ("{level} · 在此区域查找人员", "{level} · find people in this area"),
     "key_help": ("全部按键", "All keys"),
     "key_close_help": ("关闭", "Close"),
     "help_title": ("本屏按键", "Keys on this screen"),
