@@ -10,7 +10,8 @@ or in a JSON Lines file (one envelope a line; `flowpop inbox export/import`).
 
 The receiver checks, before anything is written: the signature against the key of a registered peer, that the
 peer serves the division the envelope claims and every record's sender (a record), or every changed message's
-side there (a state: its addressee, or its sender), and that each record is addressed inside its own area. A
+side there (a state: its addressee, or its sender), that each record is addressed inside its own area, and that
+an envelope signed longer ago than the replay window brings no message not received yet (``replay_window``). A
 refusal is logged (access log and the server's log) and nothing of the envelope is written; receipt is
 idempotent by message uid, a state change already applied changes nothing, and a state never moves a message back
 (``merged``)."""
@@ -31,6 +32,7 @@ from sqlalchemy.orm import Session
 from flowpop.registry.inbox import trust
 from flowpop.registry.inbox.records import Record, known_uids, receive_batch
 from flowpop.registry.kernel import area, history
+from flowpop.registry.kernel import settings as settings_mod
 from flowpop.registry.kernel.auth import Actor
 from flowpop.registry.kernel.errors import ApiError
 from flowpop.registry.kernel.registry import Registry
@@ -163,6 +165,14 @@ def receive(reg: Registry, session: Session, data: dict[str, Any]) -> EnvelopeRe
             )
     actor = Actor(None, f"exchange:{peer.name}"[:64], "admin", None)
     known = known_uids(session, [{"uid": m.uid} for m in records])
+    if (age := _age(env.created_at)) > replay_window() and any(m.uid not in known for m in records):
+        raise trust.refused(
+            "stale_envelope",
+            f"信封签于 {age.days} 天前，超过重放窗口（{replay_window().days} 天），且其中有本库未收过的消息：拒收"
+            "（请发件库重新导出或重发）",
+            f"the envelope was signed {age.days} days ago, beyond the replay window ({replay_window().days} days), "
+            "and carries messages not received here: refused (ask the sender to export or send them again)",
+        )
     batch, skipped = [], 0
     for msg in records:
         if msg.uid in known:
@@ -194,6 +204,27 @@ def receive(reg: Registry, session: Session, data: dict[str, Any]) -> EnvelopeRe
         outbox.received(session, [m.uid for m in batch])
     applied = _apply_states(session, actor, peer, env.states)
     return EnvelopeResult(inserted=len(batch), skipped=skipped, states=applied)
+
+
+def replay_window() -> dt.timedelta:
+    """How old a signed envelope may be and still bring messages not received yet (settings: [exchange]
+    replay_window_days). Older ones are replays, or files kept too long; what they carry that is here already is
+    received again as nothing (idempotent by uid)."""
+    return dt.timedelta(days=settings_mod.load().replay_window_days)
+
+
+def _age(created_at: str) -> dt.timedelta:
+    try:
+        moment = dt.datetime.fromisoformat(created_at)
+    except ValueError:
+        raise ApiError(
+            "malformed_envelope",
+            "信封格式错误：created_at 不是 ISO 8601 时间",
+            "malformed envelope: created_at is not an ISO 8601 timestamp",
+            status=422,
+        ) from None
+    moment = moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
+    return t.utcnow() - moment
 
 
 def _relay(session: Session, signer: t.ExchangePeer, to: str, data: dict[str, Any]) -> EnvelopeResult:

@@ -12,7 +12,7 @@ from pydantic import ValidationError as PydanticError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from flowpop.registry.inbox import envelopes
+from flowpop.registry.inbox import envelopes, trust
 from flowpop.registry.inbox.records import FIELDS, FORMAT, Record, known_uids, receive_batch
 from flowpop.registry.kernel import area, history
 from flowpop.registry.kernel.auth import Actor, code_range
@@ -52,9 +52,12 @@ def export(reg: Registry, session: Session, actor: Actor, *, include_sent: bool 
     return "".join(line + "\n" for line in lines)
 
 
-def _problem(line_no: int, zh: str, en: str, uid: str | None = None, field: str | None = None) -> dict[str, Any]:
-    """A refused line: its number, uid and field where known, why as a pair (message, message_en)."""
-    return {"line": line_no, "uid": uid, "message": zh, "message_en": en, **({"field": field} if field else {})}
+def _problem(line_no: int, zh: str, en: str, uid: str | None = None, field: str | None = None,
+             code: str | None = None) -> dict[str, Any]:
+    """A refused line: its number, uid and field where known, why as a pair (message, message_en), and for a
+    refused envelope the refusal's code (unsigned_envelope, unknown_key, bad_signature, wrong_division, ...)."""
+    return {"line": line_no, "uid": uid, "message": zh, "message_en": en, **({"field": field} if field else {}),
+            **({"code": code} if code else {})}
 
 
 def _refusal(line_no: int, rec: dict[str, Any], exc: PydanticError) -> dict[str, Any]:
@@ -113,6 +116,7 @@ def import_batch(reg: Registry, session: Session, actor: Actor, path: Path) -> E
     rejected: list[dict[str, Any]] = []
     seen: set[str] = set()
     own = area.own_area(reg)
+    signed_only = trust.signed_only(session)  # peers registered: the exchange is signed, files too
     for chunk in _chunks(path):
         records: list[tuple[int, dict[str, Any]]] = []
         for line_no, line in chunk:
@@ -137,6 +141,14 @@ def import_batch(reg: Registry, session: Session, actor: Actor, path: Path) -> E
                 continue
             if not isinstance(rec, dict) or rec.get("format") != FORMAT:
                 rejected.append(_problem(line_no, f"不是 {FORMAT} 记录", f"not a {FORMAT} record"))
+                continue
+            if signed_only:
+                uid = rec.get("uid")
+                rejected.append(_problem(
+                    line_no, "未签名的记录，拒收：本库与其他库之间只收签名信封（对方库有交换密钥时 flowpop inbox export 写出）",
+                    "unsigned record refused: this registry takes signed envelopes only from other registries "
+                    "(flowpop inbox export writes them where the sender has an exchange key)",
+                    uid if isinstance(uid, str) and len(uid) <= 40 else None, code="unsigned_envelope"))
                 continue
             records.append((line_no, rec))
         known = known_uids(session, [rec for _, rec in records])
@@ -190,4 +202,5 @@ def _envelope_line(reg: Registry, session: Session, actor: Actor, line_no: int, 
     except ApiError as exc:
         envelopes.refusal_logged(reg, exc, f"file line {line_no}", rec, session)
         uid = next((r.get("uid") for r in rec.get("records") or [] if isinstance(r, dict)), None)
-        return _problem(line_no, exc.message, exc.message_en, uid if isinstance(uid, str) and len(uid) <= 40 else None)
+        return _problem(line_no, exc.message, exc.message_en, uid if isinstance(uid, str) and len(uid) <= 40 else None,
+                        code=exc.code)

@@ -163,6 +163,13 @@ def peers(session: Session, actor: Actor) -> list[ExchangePeer]:
     ]
 
 
+def signed_only(session: Session) -> bool:
+    """Does this registry take only signed envelopes from other registries in files too? Once it has peers: the
+    plain records of a file (flowpop.message/1, what a registry without a key exports) are refused then, as an
+    unsigned envelope online is. A registry with no peer still takes them (file exchange without keys)."""
+    return session.execute(select(t.ExchangePeer.id).limit(1)).first() is not None
+
+
 def idle_round(session: Session) -> ExchangeSyncResult | None:
     """A delivery round's answer when there is nobody to deliver to (no key, or no peer): nothing sent, what waits
     in the outbox counted as pending and unrouted; None when a round can run."""

@@ -70,7 +70,8 @@ DEFAULTS: dict[str, Any] = {
         "excluded_reasons": [],  # stay reasons not counted (条例: 上学 … 预期将返回 — a province may list "study")
     },
     # division code prefixes this registry serves; messages for other places go to the outbox
-    "exchange": {"home": []},
+    # replay_window_days: a signed envelope older than this whose messages are not here yet is refused (a replay)
+    "exchange": {"home": [], "replay_window_days": 30},
     "calendar": {},
 }
 
@@ -102,6 +103,7 @@ class Floating(BaseModel):
 class Exchange(BaseModel):
     model_config = _STRICT
     home: list[str] = Field(default_factory=list)
+    replay_window_days: int = Field(default=DEFAULTS["exchange"]["replay_window_days"], ge=1)
 
 
 class CalendarYear(BaseModel):
@@ -144,6 +146,7 @@ class Settings:
     calendar: Calendar = field(compare=False)
     employers: dict[str, int] = field(default_factory=lambda: dict(DEFAULTS["employers"]))
     floating: dict[str, Any] = field(default_factory=lambda: dict(DEFAULTS["floating"]))
+    replay_window_days: int = DEFAULTS["exchange"]["replay_window_days"]
 
     def deadline(self, name: str) -> int:
         return int(self.deadlines[name])
@@ -186,4 +189,5 @@ def _load(path: str) -> Settings:
         calendar=Calendar(extra=extra),
         employers=dict(data["employers"]),
         floating=dict(data["floating"]),
+        replay_window_days=int(data["exchange"].get("replay_window_days", DEFAULTS["exchange"]["replay_window_days"])),
     )
