@@ -23,6 +23,25 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 DEBOUNCE = 0.25
+# columns whose values have one length (numbers, dates, codes, a mark): they keep their width on a wider screen
+FIXED = frozenset({"col_sel", "col_id", "col_sex", "col_birth_year", "col_arrived", "col_due", "col_left",
+                   "col_house_code", "col_uscc", "col_declare_due", "col_declared_on", "col_occupants",
+                   "col_workers", "col_penalty", "col_room", "col_status", "col_msg_status"})
+SCROLLBAR = 1  # DataTable's vertical scroll bar (flowpop.tcss)
+
+
+def widened(spec: Sequence[tuple[str, int]], width: int) -> list[tuple[str, int]]:
+    """The columns' widths for a table ``width`` cells wide: the widths are for 80 columns; what a wider screen
+    adds goes to the columns of text (names, places, addresses), in proportion to their widths."""
+    spec = list(spec)
+    extra = width - sum(w for _key, w in spec)
+    grow = [n for n, (key, _w) in enumerate(spec) if key not in FIXED]
+    if extra <= 0 or not grow:
+        return spec
+    share = sum(spec[n][1] for n in grow)
+    added = {n: extra * spec[n][1] // share for n in grow}
+    added[grow[-1]] += extra - sum(added.values())
+    return [(key, w + added.get(n, 0)) for n, (key, w) in enumerate(spec)]
 Fetched = tuple[Sequence[Any], Any]  # the items, and what fetches the next page (None: no more)
 
 
@@ -53,6 +72,7 @@ class ListScreen(BaseScreen, Generic[T]):
         self._next: Any = None
         self._generation = 0
         self._loading_more = False
+        self._shown_spec: list[tuple[str, int]] = []  # the columns as the table has them
 
     # ------------------------------------------------------------------ what a subclass says
 
@@ -109,11 +129,29 @@ class ListScreen(BaseScreen, Generic[T]):
         self.reload()
 
     def _add_columns(self) -> None:
-        for key, width in self.column_spec():
+        self._shown_spec = list(self.column_spec())
+        for key, width in self._shown_spec:
             self.table.add_column(t(key), width=width, key=key)
 
     def column_spec(self) -> Sequence[tuple[str, int]]:
-        return self.COLUMNS.get(lang()) or self.COLUMNS["zh"]
+        """The columns and their widths, widened to the screen's width (``widened``)."""
+        spec = self.COLUMNS.get(lang()) or self.COLUMNS["zh"]
+        width = self.size.width or self.app.size.width
+        return widened(spec, width - SCROLLBAR) if width else spec
+
+    def on_resize(self) -> None:
+        """A wider or narrower terminal: the columns take the new width, the rows are drawn again to fit."""
+        spec = list(self.column_spec())
+        if not self.is_mounted or not self._shown_spec or spec == self._shown_spec:
+            return
+        table = self.table
+        cursor = self.current_key()
+        table.clear(columns=True)
+        self._add_columns()
+        for key, item in self.items.items():
+            table.add_row(*self.cells(item), key=key)
+        if cursor is not None and cursor in table.rows:
+            table.move_cursor(row=table.get_row_index(cursor))
 
     @property
     def table(self) -> DataTable[Any]:

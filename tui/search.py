@@ -70,16 +70,17 @@ class SearchScreen(ListScreen["Person"]):
         return str(item.id)
 
     def cells(self, item: Person) -> list[Text]:
-        cells = self._cells(item)
+        cells = self._cells(item, dict(self.column_spec())["col_place"])
         if item.id in self.selected:
             cells[0] = Text("✓", style="bold green") + cells[0]
             cells[0].stylize("reverse", 1)
         return cells
 
     @staticmethod
-    def _cells(p: Person) -> list[Text]:
-        widths = dict(COLUMNS[lang()])
-        cells = plain(person_cells(p, widths["col_place"] - 1))
+    def _cells(p: Person, place_width: int | None = None) -> list[Text]:
+        """A person's row; the place cut to its column (``place_width``: as the table has it, widened)."""
+        width = place_width or dict(COLUMNS[lang()])["col_place"]
+        cells = plain(person_cells(p, width - 1))
         if lang() == "en":
             cells[2] = Text(p.sex)
         if p.key_target:  # 重点服务管理对象 stand out without an extra column
