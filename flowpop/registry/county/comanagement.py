@@ -21,6 +21,7 @@ from flowpop.registry.kernel import settings as settings_mod
 from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.kernel.errors import Invalid, field_error
 from flowpop.registry.kernel.registry import Registry, today
+from flowpop.registry.people import other_side
 from flowpop.registry.store import tables as t
 from flowpop.registry.store.scans import unindexed
 from flowpop.rules.divisions_source import prefix_of
@@ -45,11 +46,12 @@ def _area(reg: Registry, actor: Actor, division: str | None) -> str | None:
     return prefix_of(node.code, node.level)
 
 
-def scope(reg: Registry, actor: Actor, area: str | None) -> Any:
-    """The stays counted: open, between two different counties this registry serves, both inside ``area`` when
-    given, at least one side in the caller's jurisdiction, registered by at least one side."""
-    home = sorted(reg.divisions.home_counties) or [""]
-    where = [unindexed(S.status) == "open", hh_county != res_county, hh_county.in_(home), res_county.in_(home), or_(INFLOW, OUTFLOW)]
+def scope(reg: Registry, session: Session, actor: Actor, area: str | None) -> Any:
+    """The stays counted: open, between two different counties whose sides are known here (served here, or by a
+    peer registry: people.other_side.counted), both inside ``area`` when given, at least one side in the
+    caller's jurisdiction, registered by at least one side."""
+    where = [unindexed(S.status) == "open", hh_county != res_county,
+             other_side.counted(reg, session, S.household_code, S.residence_code), or_(INFLOW, OUTFLOW)]
     if area:  # a city holds most of a city registry's stays: read the table straight through (scans.unindexed)
         where += [code_range(unindexed(S.residence_code), area), code_range(unindexed(S.household_code), area)]
     if actor.prefix:
@@ -63,7 +65,7 @@ def pair_counts(reg: Registry, session: Session, actor: Actor, area: str | None)
              "missing_inflow": and_(OUTFLOW, S.inflow_registered_at.is_(None)),
              "missing_outflow": and_(INFLOW, S.outflow_registered_at.is_(None))}
     sums = [func.sum(case((conds[k], 1), else_=0)) for k in FIGURES]
-    stmt = select(hh_county, res_county, *sums).where(scope(reg, actor, area)).group_by(hh_county, res_county)
+    stmt = select(hh_county, res_county, *sums).where(scope(reg, session, actor, area)).group_by(hh_county, res_county)
     return {(hh, res): dict(zip(FIGURES, (int(v or 0) for v in values), strict=True))
             for hh, res, *values in session.execute(stmt).all()}
 
@@ -154,7 +156,7 @@ def records(reg: Registry, session: Session, actor: Actor, kind: str, *, county:
     }
     if kind not in kinds:
         raise Invalid([field_error("kind", "unknown_list", "未知的清单", f"unknown list; use {', '.join(kinds)}")])
-    where = [scope(reg, actor, area), kinds[kind]]
+    where = [scope(reg, session, actor, area), kinds[kind]]
     if hh:
         where.append(hh_county == hh)
     if res:

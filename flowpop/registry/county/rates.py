@@ -22,7 +22,7 @@ from flowpop.registry.kernel.errors import Invalid, field_error
 from flowpop.registry.kernel.registry import Registry
 from flowpop.registry.messaging import kinds
 from flowpop.registry.messaging.deadlines import local_day
-from flowpop.registry.people import floating, stays
+from flowpop.registry.people import floating, other_side, stays
 from flowpop.registry.people.search import years_before
 from flowpop.registry.store import tables as t
 from flowpop.registry.store.scans import unindexed
@@ -207,9 +207,8 @@ def counts(reg: Registry, session: Session, period: str, prefix: str, width: int
     # a notice is receipt, not registration. Of the stays registered by at least one side
     registered_both = and_(S.inflow_registered_at < cut, S.outflow_registered_at < cut)
     registered_any = or_(S.inflow_registered_at < cut, S.outflow_registered_at < cut)
-    # both sides in this registry: for places elsewhere, whether they registered it is not known here
-    home = sorted(reg.divisions.home_counties) or [""]
-    both_here = and_(func.substr(S.household_code, 1, 6).in_(home), func.substr(S.residence_code, 1, 6).in_(home))
+    # both sides known here: served here, or by a peer registry whose notices tell its registrations
+    both_here = other_side.counted(reg, session, S.household_code, S.residence_code)
     managed_here = and_(or_(unindexed(S.status) == "open", S.ended_at >= cut), both_here)  # open at the cut-off
     living = and_(open_at_end, cross)
     # one pass over the stays for the rates that count them: each rate's own rows are a condition inside
@@ -318,8 +317,7 @@ def shortfall(reg: Registry, session: Session, actor: Actor, key: str, period: s
             not_(exists().where(cert, t.Certificate.verified_on.is_not(None), t.Certificate.verified_on <= end_day))),
         "co_management": lambda: select(S.person_id).where(
             open_at_end, cross, in_scope, or_(S.status == "open", S.ended_at >= cut),
-            func.substr(S.household_code, 1, 6).in_(sorted(reg.divisions.home_counties) or [""]),
-            func.substr(S.residence_code, 1, 6).in_(sorted(reg.divisions.home_counties) or [""]),
+            other_side.counted(reg, session, S.household_code, S.residence_code),
             # registered by one side only (漏管): the other side's registration is missing
             or_(S.inflow_registered_at.is_(None), S.inflow_registered_at >= cut,
                 S.outflow_registered_at.is_(None), S.outflow_registered_at >= cut),

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from flowpop.registry.kernel import history
-from flowpop.registry.kernel.auth import Actor
+from flowpop.registry.kernel.auth import Actor, code_range
+from flowpop.registry.kernel.registry import Registry
 from flowpop.registry.people.sides import SIDES
 from flowpop.registry.store import tables as t
 from flowpop.rules import idnumber
@@ -121,3 +122,17 @@ def on_insert(session: Session, actor: Actor, person: t.Person, stay: t.Stay) ->
         if topic == REGISTERED:
             session.flush()
             _set(session, actor, stay, side, True, uid)
+
+
+def counted(reg: Registry, session: Session, household: Any, residence: Any) -> Any:
+    """SQL: a cross-county stay whose two sides are both known here (co-management counts only these): each
+    county served here (townships loaded) or by a peer registry, whose registrations its notices tell (one side
+    at least served here)."""
+    home = sorted(reg.divisions.home_counties) or [""]
+    prefixes = sorted({p for serves in session.execute(select(t.ExchangePeer.serves)).scalars() for p in serves or []})
+
+    def known(column: Any) -> Any:
+        return or_(func.substr(column, 1, 6).in_(home), *(code_range(column, p) for p in prefixes))
+
+    return and_(known(household), known(residence),
+                or_(func.substr(household, 1, 6).in_(home), func.substr(residence, 1, 6).in_(home)))

@@ -5,15 +5,20 @@ both registries then count the stay as co-managed, and each lists only the stays
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 import flowpop
+from flowpop.registry.kernel.registry import today as registry_today
+from flowpop.registry.store.db import normalize_url
 from tests import tree
 from tests.conftest import person_fields
 from tests.registry.exchange.nodes import Node, registries, until
+from tests.registry.exchange.test_trust import identity
 
 PAIR = "350404-360102"
 
@@ -71,3 +76,33 @@ def test_both_registrations_count_as_co_managed_on_both_sides(ab: tuple[Node, No
     until(lambda: pair(b_admin) == (1, 0, 0, 1), "B counts the stay one-sided")
     assert listed(b_admin, "missing_outflow") == [theirs]
     assert pair(a_admin) is None
+
+
+def test_a_county_served_by_a_peer_is_counted(
+    db_url: str, as_user: Callable[[str, str | None], flowpop.Client], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A registry that holds 三明 only (东湖's townships not loaded): an outflow to 东湖 counts in co-management
+    once a peer serves 东湖 (its registrations come by its notices), not before."""
+    settings = tmp_path / "settings.toml"
+    settings.write_text("[exchange]\nhome = ['3504']\n", encoding="utf-8")
+    monkeypatch.setenv("FLOWPOP_SETTINGS", str(settings))
+    as_user("township_operator", tree.TOWNSHIP_A).persons.create(**person_fields(
+        household_code=tree.TOWNSHIP_A,
+        stay={"residence_code": tree.VILLAGE_D1, "reason": "work", "arrived_on": "2026-03-01"},
+    ))
+    engine = create_engine(normalize_url(db_url), poolclass=NullPool)
+    with engine.begin() as conn:  # 东湖 below county level is not held here
+        conn.execute(text("DELETE FROM divisions WHERE code LIKE '360102%' AND level IN ('township', 'village')"))
+    engine.dispose()
+    with flowpop.Client(db=db_url, max_retries=0) as admin:
+        assert pair(admin) is None and co_management_rate(admin) == (0, 0)
+        admin.exchange.add_peer("B", url="http://127.0.0.1:9", key=identity().public_key, serves=["3601"])
+        assert pair(admin) == (0, 1, 0, 1)
+        assert co_management_rate(admin) == (0, 1)  # the rates count the same stays
+
+
+def co_management_rate(client: flowpop.Client) -> tuple[int, int]:
+    today = registry_today()  # the quarter under way: the stay is open at its end
+    quarter = f"{today.year}Q{(today.month - 1) // 3 + 1}"
+    (rate,) = [r for r in client.reports.rates(quarter, level="county").total.rates if r.key == "co_management"]
+    return rate.numerator, rate.denominator
