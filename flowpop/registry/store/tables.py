@@ -563,7 +563,8 @@ class ExchangeOutbox(Base):
 
 
 class ExchangeMirror(Base):
-    """For a message received from a peer: the version whose state was last queued back to its sender."""
+    """For a message exchanged with a peer (received from it, or sent to it): the version whose state was last
+    queued for the other side (or applied from it: what came from there is not sent back)."""
 
     __tablename__ = "exchange_mirror"
     message_uid: Mapped[str] = mapped_column(String(40), primary_key=True)
