@@ -340,7 +340,7 @@ def check(sql: str, layout: Mapping[str, Placement] | None = None,
         return []
     layout = distribution.LAYOUT if layout is None else layout
     try:
-        parsed = sqlglot.parse(sql, dialect="postgres")
+        parsed = sqlglot.parse(sql.replace("%%", "%"), dialect="postgres")  # pyformat writes a modulo as %%
     except sqlglot.errors.SqlglotError as error:
         return [Violation("unparsed", (), str(error).splitlines()[0][:200])]
     found: list[Violation] = []

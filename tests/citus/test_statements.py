@@ -42,6 +42,8 @@ GOOD = [
     pytest.param("INSERT INTO users (username, role) VALUES (%(username)s, %(role)s) RETURNING users.id",
                  id="insert into a reference table"),
     pytest.param("CREATE TABLE x (id int)", id="not a query"),
+    pytest.param("SELECT stays.id FROM stays WHERE stays.id %% %(id_1)s::BIGINT = %(param_1)s::BIGINT",
+                 id="a modulo as pyformat writes it"),
 ]
 
 BAD = [
