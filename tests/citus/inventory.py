@@ -24,7 +24,7 @@ import flowpop
 from flowpop.registry.store.db import normalize_url
 from tests.citus import catalog
 from tests.citus.plugin import COLUMNS
-from tests.citus.statements import check
+from tests.citus.statements import check, normalize
 
 
 def catalog_violations(server: str) -> list[catalog.Violation]:
@@ -60,9 +60,21 @@ def catalog_markdown(found: list[catalog.Violation]) -> str:
     return "\n".join(lines)
 
 
+def renormalized(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report's statements under the current ``normalize`` (shapes it now folds together are merged)."""
+    merged: dict[str, dict[str, Any]] = {}
+    for s in report["statements"]:
+        key = normalize(s["sql"])
+        into = merged.setdefault(key, {"sql": key, "executions": 0, "senders": Counter()})
+        into["executions"] += s["executions"]
+        into["senders"].update(s["senders"])
+    return list(merged.values())
+
+
 def statements_markdown(report: dict[str, Any]) -> str:
     rows = []
-    for s in report["statements"]:
+    statements = renormalized(report)
+    for s in statements:
         violations = check(s["sql"], columns=COLUMNS)
         if violations:
             main = max(s["senders"].items(), key=lambda kv: (kv[1], kv[0]))[0]
@@ -70,7 +82,7 @@ def statements_markdown(report: dict[str, Any]) -> str:
     kinds: Counter[str] = Counter()
     for _, violations, _ in rows:
         kinds.update({v.kind for v in violations})
-    lines = [f"{report['checked_statements']} distinct statements checked, {len(rows)} violating.", "",
+    lines = [f"{len(statements)} distinct statements checked, {len(rows)} violating.", "",
              "| kind | statements |", "|---|---|"]
     lines += [f"| `{k}` | {n} |" for k, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))]
 

@@ -353,7 +353,8 @@ def check(sql: str, layout: Mapping[str, Placement] | None = None,
     return sorted(set(found))
 
 
-_PARAM_LIST = re.compile(r"\bIN \((%\(\w+\)s)(?:, %\(\w+\)s)+\)", re.IGNORECASE)
+_PARAM = r"%\(\w+\)s(?:::[A-Za-z][\w ]*?)?"  # a bound parameter, maybe cast: %(id_1_1)s::BIGINT
+_PARAM_LIST = re.compile(rf"\bIN \(({_PARAM})(?:, {_PARAM})+\)", re.IGNORECASE)
 
 
 def normalize(sql: str) -> str:

@@ -125,3 +125,7 @@ def test_one_text_per_statement_shape() -> None:
     listed = "SELECT persons.id FROM persons WHERE persons.id IN (%(id_1_1)s, %(id_1_2)s, %(id_1_3)s)"
     assert normalize(listed) == "SELECT persons.id FROM persons WHERE persons.id IN (%(id_1_1)s)"
     assert normalize(listed.replace("3)s)", "3)s, %(id_1_4)s)")) == normalize(listed)
+    cast = "SELECT stays.id FROM stays WHERE stays.id IN (%(id_1_1)s::BIGINT, %(id_1_2)s::BIGINT) AND stays.x = 1"
+    assert normalize(cast) == "SELECT stays.id FROM stays WHERE stays.id IN (%(id_1_1)s::BIGINT) AND stays.x = 1"
+    text = "SELECT 1 FROM t WHERE t.at IN (%(a_1)s::TIMESTAMP WITHOUT TIME ZONE, %(a_2)s::TIMESTAMP WITHOUT TIME ZONE)"
+    assert normalize(text) == "SELECT 1 FROM t WHERE t.at IN (%(a_1)s::TIMESTAMP WITHOUT TIME ZONE)"
