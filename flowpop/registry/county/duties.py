@@ -313,6 +313,35 @@ def inquiries(
     ]
 
 
+def inquiry_counts(
+    session: Session, prefix: str, width: int, end_at: dt.datetime, end_day: dt.date
+) -> list[tuple[str, int, int]]:
+    """``inquiries`` counted in the store, by household code cut to ``width``: (code, those asked, all). A 协查
+    since the stay was registered is one whose sender's last 协查 about her before the period's end came on or
+    after it (one pass over the 协查, grouped, instead of the outflow rows and their 协查 read into Python)."""
+    S, P, M = t.Stay, t.Person, t.Message
+    county = func.substr(M.sender_code, 1, 6)
+    last = (
+        select(M.sender_person_id.label("person_id"), county.label("county"), func.max(M.created_at).label("at"))
+        .where(M.kind == "assist_request", M.sender_person_id.is_not(None), M.created_at < end_at)
+        .group_by(M.sender_person_id, county)
+        .subquery()
+    )
+    group = func.substr(S.household_code, 1, width)
+    asked = and_(last.c.at.is_not(None), last.c.at >= S.created_at)
+    stmt = (
+        select(group, func.sum(case((asked, 1), else_=0)), func.count())
+        .select_from(
+            S.__table__.join(P.__table__, P.id == S.person_id).outerjoin(
+                last, and_(last.c.person_id == S.person_id, last.c.county == func.substr(S.household_code, 1, 6))
+            )
+        )
+        .where(_outflow(prefix, end_day))
+        .group_by(group)
+    )
+    return [(k, int(n or 0), int(d)) for k, n, d in session.execute(stmt).all()]
+
+
 # --------------------------------------------------------------------- the rates and the lists behind them
 
 
@@ -359,8 +388,9 @@ def counts(
     checked, checkup_due, _last = _checkup_where(prefix, end_day)
     grouped("checkups", S.residence_code, checked, checkup_due)
     grouped("certificate_issued", S.household_code, _issued(), _outflow(prefix, end_day))
-    for _pid, household, asked in inquiries(session, prefix, end_at, end_day):
-        _add(out["outflow_inquiries"], household, width, asked)
+    for household, asked, whole in inquiry_counts(session, prefix, width, end_at, end_day):
+        _add(out["outflow_inquiries"], household, width, False, whole)
+        out["outflow_inquiries"][_row(household, width)][0] += asked
     return out
 
 

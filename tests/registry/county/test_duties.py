@@ -296,3 +296,19 @@ def test_household_side_certificates_issued_and_inquiries(client, store, monkeyp
         [asked, neither]
     )
     assert late and rate(client.reports.rates(QUARTER), "outflow_inquiries") == (1, 3)
+
+
+def test_an_inquiry_counts_only_after_the_stay_was_registered(client, store, monkeypatch) -> None:
+    """函查率 counted in the store (duties.inquiry_counts): a 协查 the household side sent before the stay was
+    registered does not count, one after it does, however many were sent."""
+    monkeypatch.setenv("FLOWPOP_TODAY", TODAY)
+    early, twice = (key_target(client, household_code=tree.TOWNSHIP_D) for _ in range(2))
+    for pid in (early, twice):
+        registered_at(store, pid, "2026-08-03 02:00")
+    sent_at(store, request(client, early, sender=tree.TOWNSHIP_D, to=tree.TOWNSHIP_A), "2026-08-01 02:00")
+    for day in ("2026-07-01 02:00", "2026-09-01 02:00"):
+        sent_at(store, request(client, twice, sender=tree.TOWNSHIP_D, to=tree.TOWNSHIP_A), day)
+    report = client.reports.rates(QUARTER, level="township")
+    assert rate(report, "outflow_inquiries", tree.TOWNSHIP_D[:9]) == (1, 2)
+    assert rate(client.reports.rates(QUARTER, level="county"), "outflow_inquiries", tree.TOWNSHIP_D[:6]) == (1, 2)
+    assert [p.id for p in client.reports.rate_records("outflow_inquiries", QUARTER)] == [early]
