@@ -21,6 +21,7 @@ from flowpop.registry.kernel.errors import Invalid, field_error
 from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.kernel.validation import LANDLINE, MARRIED, MOBILE
 from flowpop.registry.messaging import kinds
+from flowpop.registry.people import other_side
 from flowpop.registry.people.search import years_before
 from flowpop.registry.store import id_sql
 from flowpop.registry.store import tables as t
@@ -168,7 +169,10 @@ def _sql_checks(reg: Registry, session: Session, prefix: str, dialect: str) -> d
         "unmanaged_outflow": lambda: select(P.id, _county()).join(t.Message, t.Message.sender_person_id == P.id).where(
             scope, t.Message.topic == "stay_registered", t.Message.created_at < month_ago,
             t.Message.status.in_(tuple(kinds.UNMATCHED)),
-            func.substr(t.Message.sender_code, 1, 6) == func.substr(P.household_code, 1, 6)),
+            func.substr(t.Message.sender_code, 1, 6) == func.substr(P.household_code, 1, 6),
+            # only where the residence side can answer (served here or by a peer): a notice waiting for a place
+            # this registry has no exchange with is unknown, not 漏管 (as co-management counts, B13)
+            other_side.counted(reg, session, P.household_code, P.residence_code)),
     }
 
 
