@@ -282,8 +282,6 @@ class Message(Base):
         Index("ix_messages_outbox", "external", "exported_at"),
         # "was this stay announced and acknowledged" (co-management rate, reconciliation)
         Index("ix_messages_stay", "stay_id", "topic"),
-        # unmatched 登记通报 older than 30 days (quality: unmanaged_outflow); migration 0014
-        Index("ix_messages_topic_status", "topic", "status", "created_at"),
     )
 
 
