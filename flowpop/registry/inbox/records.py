@@ -12,6 +12,7 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from flowpop.registry.inbox import transfers
 from flowpop.registry.kernel import history
 from flowpop.registry.kernel.auth import Actor
 from flowpop.registry.kernel.registry import Registry
@@ -65,6 +66,7 @@ def receive_batch(reg: Registry, session: Session, actor: Actor, batch: list[t.M
     matching.apply_many(session, reg.divisions, batch)
     session.flush()
     other_side.noted(session, actor, batch)  # the other registry's registration of a stay held here too
+    transfers.accepted(reg, session, actor, batch)  # a transfer sent from here, accepted there: the stay follows
     now = t.utcnow()
     session.execute(
         t.HistoryEntry.__table__.insert(),

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from flowpop.labels import label
+from flowpop.registry.inbox import transfers
 from flowpop.registry.kernel import area, history
 from flowpop.registry.kernel.auth import Actor
 from flowpop.registry.kernel.divisions import county_of
@@ -231,7 +232,9 @@ def decide_transfer(reg: Registry, session: Session, actor: Actor, message_id: i
     action = "accept" if accept else "refuse"
     _step(session, actor, row, action, version, {"answered_at": t.utcnow(), "outcome": "accepted" if accept else "refused"},
           reason)
-    if accept and row.stay_id is not None:
+    if accept and row.stay_id is None and row.imported:  # from another registry: the stay registered here
+        transfers.take_over(reg, session, actor, row)
+    elif accept and row.stay_id is not None:
         stays.move(reg, session, actor, row.stay_id, row.items["to_residence_code"], row.items.get("residence_address"),
                    f"transfer {row.uid}")
     messages.new_message(reg, session, actor, kind="notification", topic="transfer_" + ("accepted" if accept else "refused"),

@@ -73,7 +73,8 @@ def insert(reg: Registry, session: Session, actor: Actor, person: t.Person, data
         select(t.Stay).where(t.Stay.person_id == person.id, t.Stay.status == "open").limit(1)
     ).scalar_one_or_none()
     if open_row is not None:
-        side = joinable(actor, open_row, data.residence_code, data.household_code or person.household_code)
+        side = joinable(actor, open_row, data.residence_code, data.household_code or person.household_code,
+                        area.own_area(reg))
         if side is not None:  # the other side's registration of the same flow: join it
             return join(session, actor, open_row, side)
         open_stay = open_row.id
@@ -81,7 +82,7 @@ def insert(reg: Registry, session: Session, actor: Actor, person: t.Person, data
                        f"person already has an open stay ({open_stay}); close it first")
     values = data.model_dump(exclude={"person_id", "over_capacity_ok"})
     values["household_code"] = values.get("household_code") or person.household_code
-    side = registering_side(actor, values.get("residence_code"), values["household_code"])
+    side = registering_side(actor, values.get("residence_code"), values["household_code"], area.own_area(reg))
     if side is not None:
         values[SIDES[side]] = t.utcnow()
     errors, extra = houses.stay_links(reg, session, actor, {**values, "over_capacity_ok": data.over_capacity_ok},
@@ -278,5 +279,9 @@ def request_transfer(reg: Registry, session: Session, actor: Actor, stay_id: int
         reg, session, actor, kind="transfer", sender_code=township_of(row.residence_code),
         addressee_code=township_of(to_code), subject=messages.subject_of(person, row), stay_id=row.id,
         person_id=person.id, text=reason,
-        items={"from_residence_code": row.residence_code, "to_residence_code": to_code, "residence_address": address},
+        items={"from_residence_code": row.residence_code, "to_residence_code": to_code, "residence_address": address,
+               # what another registry accepting it registers the stay with (inbox.transfers.take_over)
+               "reason": row.reason, "arrived_on": row.arrived_on.isoformat(),
+               "left_home_on": row.left_home_on.isoformat() if row.left_home_on else None,
+               "occupation": row.occupation},
     )
