@@ -66,21 +66,22 @@ def new_message(
     return row
 
 
-def _sides(actor: Actor, residence: str, household: str) -> tuple[bool, bool]:
-    if not actor.prefix:
-        return True, False  # the local administrator registers as the residence side
+def _sides(actor: Actor, residence: str, household: str, own: tuple[str, ...]) -> tuple[bool, bool]:
+    if not actor.prefix:  # the local administrator acts as the side in the own area; both or neither: the residence
+        hh_only = bool(own) and area.inside(own, household) and not area.inside(own, residence)
+        return not hh_only, hh_only
     return actor.covers(residence), actor.covers(household)
 
 
-def _route(actor: Actor, stay: t.Stay) -> tuple[str, str] | None:
+def _route(reg: Registry, actor: Actor, stay: t.Stay) -> tuple[str, str] | None:
     """Who tells whom about a stay across counties (sender, addressee): the side that acted tells the other."""
     if stay.household_code[:6] == stay.residence_code[:6]:
         return None  # within one county: not floating population (人户分离)
-    res_side, hh_side = _sides(actor, stay.residence_code, stay.household_code)
+    res_side, hh_side = _sides(actor, stay.residence_code, stay.household_code, area.own_area(reg))
     if res_side and not hh_side:
         return township_of(stay.residence_code), township_of(stay.household_code)
     if hh_side and not res_side:
-        return (actor.jurisdiction_code or stay.household_code), township_of(stay.residence_code)
+        return (actor.jurisdiction_code or township_of(stay.household_code)), township_of(stay.residence_code)
     return None
 
 
@@ -95,7 +96,7 @@ def _notice(reg: Registry, session: Session, actor: Actor, person: t.Person, sta
 
 def on_stay(reg: Registry, session: Session, actor: Actor, person: t.Person, stay: t.Stay, topic: str) -> None:
     """Registering or ending a stay across counties tells the other side (通报)."""
-    if (route := _route(actor, stay)) is not None:
+    if (route := _route(reg, actor, stay)) is not None:
         _notice(reg, session, actor, person, stay, topic, route)
 
 
@@ -107,7 +108,7 @@ def on_stays(reg: Registry, session: Session, actor: Actor, stay_ids: list[int],
         pairs = session.execute(select(t.Stay, t.Person).join(t.Person, t.Person.id == t.Stay.person_id)
                                 .where(t.Stay.id.in_(part)).execution_options(populate_existing=True)).all()
         for stay, person in pairs:
-            if (route := _route(actor, stay)) is not None:
+            if (route := _route(reg, actor, stay)) is not None:
                 made.append(_notice(reg, session, actor, person, stay, topic, route, batch=True))
     if not made:
         return 0

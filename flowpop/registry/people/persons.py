@@ -83,7 +83,7 @@ def create(reg: Registry, session: Session, actor: Actor, data: PersonCreate) ->
     errors += house_errors
     if errors:
         raise Invalid(errors)
-    joined = _join_other_side(session, actor, check.number, data)
+    joined = _join_other_side(session, actor, check.number, data, area.own_area(reg))
     if joined is not None:
         return get(reg, session, actor, joined, reveal=False)
     duplicate(session, actor, check.number)
@@ -122,7 +122,8 @@ def create(reg: Registry, session: Session, actor: Actor, data: PersonCreate) ->
     return get(reg, session, actor, row.id, reveal=False)
 
 
-def _join_other_side(session: Session, actor: Actor, number: str, data: PersonCreate) -> int | None:
+def _join_other_side(session: Session, actor: Actor, number: str, data: PersonCreate,
+                     own: tuple[str, ...]) -> int | None:
     """A registration of a flow the other side already registered (the same ID number, in either form, with an
     open stay between the same two counties) joins that record instead of being refused as a duplicate: the
     caller's side's registration is recorded on the existing stay (stays.join). The person's id, or None."""
@@ -135,7 +136,7 @@ def _join_other_side(session: Session, actor: Actor, number: str, data: PersonCr
         .order_by(t.Person.id)
     ).all()
     for person, stay in rows:
-        side = stays.joinable(actor, stay, data.stay.residence_code, household)
+        side = stays.joinable(actor, stay, data.stay.residence_code, household, own)
         if side is not None and sees_person(session, actor, person):
             stays.join(session, actor, stay, side)
             return person.id

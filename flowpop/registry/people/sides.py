@@ -14,13 +14,22 @@ from flowpop.registry.kernel.auth import Actor
 SIDES = {"inflow": "inflow_registered_at", "outflow": "outflow_registered_at"}
 
 
-def registering_side(actor: Actor, residence_code: str | None, household_code: str | None) -> str | None:
+def _inside(own: tuple[str, ...], code: str) -> bool:
+    return any(code.startswith(prefix) for prefix in own)
+
+
+def registering_side(actor: Actor, residence_code: str | None, household_code: str | None,
+                     own: tuple[str, ...] = ()) -> str | None:
     """Which side's registration a caller's write of a stay is: the residence side's inflow, or the household
     side's outflow; None within one county (no other side) or for a caller on neither side. A caller whose area
     holds both places (a city-wide or nationwide user) registers where the person lives: the residence side
-    manages (以现居住地为主), and one entry is one registration, never both."""
+    manages (以现居住地为主), and one entry is one registration, never both. A caller without jurisdiction (the
+    administrator) registers as the side in the registry's own area ``own`` (kernel.area.own_area) when only one
+    place is in it: the household side's outflow when only the household is here."""
     if not residence_code or not household_code or residence_code[:6] == household_code[:6]:
         return None
+    if not actor.prefix and own and _inside(own, household_code) and not _inside(own, residence_code):
+        return "outflow"
     if actor.covers(residence_code):
         return "inflow"
     if actor.covers(household_code):
@@ -29,7 +38,7 @@ def registering_side(actor: Actor, residence_code: str | None, household_code: s
 
 
 def joinable(actor: Actor, row: Any, residence_code: str | None,
-             household_code: str | None) -> str | None:
+             household_code: str | None, own: tuple[str, ...] = ()) -> str | None:
     """The side a second registration of the same flow adds to the open stay ``row`` (a record, or its columns
     as a mapping): the same household and residence counties, the caller on the side that has not registered
     it yet (else None: a true duplicate, or another flow)."""
@@ -39,8 +48,8 @@ def joinable(actor: Actor, row: Any, residence_code: str | None,
     stored_res, stored_hh = get("residence_code"), get("household_code")
     if not stored_res or not stored_hh or (residence_code[:6], household_code[:6]) != (stored_res[:6], stored_hh[:6]):
         return None
-    side = registering_side(actor, stored_res, stored_hh)
-    if side is None or side != registering_side(actor, residence_code, household_code):
+    side = registering_side(actor, stored_res, stored_hh, own)
+    if side is None or side != registering_side(actor, residence_code, household_code, own):
         return None
     return side if get(SIDES[side]) is None else None
 
