@@ -303,7 +303,7 @@ def same_as_stored(ctx: Context, values: dict[str, str], check: idnumber.IdCheck
                              or (has_stay and actor.covers(stay["residence_code"]))):  # type: ignore[index]  # has_stay: stay was checked above
         return False
     if has_stay and sides.joinable(actor, stay, ctx.resolve(values["residence_code"]),
-                                   ctx.resolve(values["household_code"])) is not None:
+                                   ctx.resolve(values["household_code"]), ctx.own) is not None:
         return False  # the other side's record of the same flow: this row is this side's registration of it
     try:
         for key, value in values.items():

@@ -125,8 +125,9 @@ class Updates:
     nothing written) unless ``accept_identity``; then the change is written and history records it. A row
     that would open a stay for a person who is no longer active is refused as ``stays.create`` refuses it."""
 
-    def __init__(self, session: Session, actor: Actor, now: dt.datetime, *, accept_identity: bool = False) -> None:
-        self.session, self.actor, self.now = session, actor, now
+    def __init__(self, session: Session, actor: Actor, now: dt.datetime, *, accept_identity: bool = False,
+                 own: tuple[str, ...] = ()) -> None:
+        self.session, self.actor, self.now, self.own = session, actor, now, own  # own: the own area (sides)
         self.accept_identity = accept_identity
         self.persons: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
         self.stays: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
@@ -197,13 +198,14 @@ class Updates:
                                    "created_at": self.now, "updated_at": self.now,
                                    "created_by": self.actor.username,
                                    **sides.side_columns(self.actor, values.get("residence_code"),
-                                                        values.get("household_code"), self.now)})
+                                                        values.get("household_code"), self.now, self.own)})
             changes.update({f"stay.{k}": [None, _json(v)] for k, v in values.items() if k in STAY_FIELDS and v is not None})
             person.update(residence_code=values["residence_code"], arrived_on=values["arrived_on"])
             return True
         delta = {k: v for k, v in r.stay.items() if k in STAY_FIELDS and v is not None and stay[k] != v}
         # the other side's stay of the same flow: this import is the importer's side's registration of it
-        side = sides.joinable(self.actor, stay, r.stay.get("residence_code"), r.stay.get("household_code"))
+        side = sides.joinable(self.actor, stay, r.stay.get("residence_code"), r.stay.get("household_code"),
+                              self.own)
         if side is not None:
             delta[sides.SIDES[side]] = self.now
         if not delta:

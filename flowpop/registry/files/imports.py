@@ -214,7 +214,7 @@ def _check_all(reg: Registry, actor: Actor, ctx: Context, table: Iterator[list[A
                 existing, held = _existing(look, actor, [r.number for r in rows])
                 rows = _refuse_held(result, rows, held)
                 result.inserted += sum(1 for r in rows if r.number not in existing)
-                Updates(look, actor, now, accept_identity=options.accept_identity_changes).compare(
+                Updates(look, actor, now, accept_identity=options.accept_identity_changes, own=ctx.own).compare(
                     [r for r in rows if r.number in existing], existing, result, [])
                 look.rollback()
         _report(progress, "check", result.total, expected)
@@ -310,7 +310,8 @@ class _Writer:
             numbers = [n for n in numbers if self._is_known(n)]
         existing, held = _existing(session, self.actor, numbers) if numbers else ({}, set())
         rows = _refuse_held(probe, rows, held)
-        updates = Updates(session, self.actor, self.now, accept_identity=self.accept_identity)
+        updates = Updates(session, self.actor, self.now, accept_identity=self.accept_identity,
+                          own=area.own_area(self.reg))
         updates.compare([r for r in rows if r.number in existing], existing, probe, history_rows)
         return _Plan([r for r in rows if r.number not in existing], updates)
 
@@ -349,7 +350,7 @@ class _Writer:
         ids = allocate_ids(session, t.Person, len(rows))
         owners = [i for i, r in enumerate(rows) if r.stay]
         stay_ids = dict(zip(owners, allocate_ids(session, t.Stay, len(owners)), strict=True))
-        side = sides.registering_side
+        side, own = sides.registering_side, area.own_area(self.reg)
         persons, stays, entries = [], [], []
         for i, (pid, r) in enumerate(zip(ids, rows, strict=True)):
             p, stay, sid = r.person, r.stay, stay_ids.get(i)
@@ -364,7 +365,7 @@ class _Writer:
             if sid is not None:
                 g = stay.get
                 left, expected = g("left_home_on"), g("expected_return_on")
-                registered = side(self.actor, g("residence_code"), g("household_code"))
+                registered = side(self.actor, g("residence_code"), g("household_code"), own)
                 stays.append((
                     sid, pid, g("household_code"), g("residence_code"), g("residence_address"), g("grid_code"),
                     g("house_code"), g("room"), g("reason") or "other", None if left is None else date(left),

@@ -54,7 +54,8 @@ def joinable(actor: Actor, row: Any, residence_code: str | None,
     return side if get(SIDES[side]) is None else None
 
 
-def side_columns(actor: Actor, residence_code: str | None, household_code: str | None, at: dt.datetime) -> dict[str, Any]:
+def side_columns(actor: Actor, residence_code: str | None, household_code: str | None, at: dt.datetime,
+                 own: tuple[str, ...] = ()) -> dict[str, Any]:
     """Both side columns of a new stay written in bulk (imports): the caller's side registered ``at``."""
-    side = registering_side(actor, residence_code, household_code)
+    side = registering_side(actor, residence_code, household_code, own)
     return {column: at if key == side else None for key, column in SIDES.items()}

@@ -12,7 +12,7 @@ import pytest
 
 import flowpop
 from tests import tree
-from tests.conftest import person_fields
+from tests.conftest import new_id_number, person_fields
 
 
 def home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, prefixes: list[str]) -> None:
@@ -50,3 +50,19 @@ def test_otherwise_the_residence_side_registers(client: flowpop.Client, monkeypa
         household_code=household, stay={"residence_code": residence, "reason": "work", "arrived_on": "2026-03-01"}))
     (stay,) = client.stays.list(p.id)
     assert stay.inflow_registered_at is not None and stay.outflow_registered_at is None
+
+
+def test_an_import_by_the_administrator_follows_the_same_rule(client: flowpop.Client, monkeypatch: pytest.MonkeyPatch,
+                                                             tmp_path: Path) -> None:
+    home(monkeypatch, tmp_path, ["350404"])
+    rows = [["姓名", "身份证号", "户籍地", "现居住地", "流入日期", "流动原因"],
+            ["王秀英", new_id_number(), tree.VILLAGE_A1, tree.VILLAGE_D1, "2026-03-01", "务工"],  # household here
+            ["李强", new_id_number(), tree.VILLAGE_D1, tree.VILLAGE_A1, "2026-03-01", "务工"]]  # residence here
+    data = "\n".join(",".join(r) for r in rows).encode("utf-8")
+    result = client.persons.import_file(data, filename="people.csv")
+    assert (result.applied, result.inserted) == (True, 2)
+    sides = {}
+    for p in client.persons.list():
+        (stay,) = client.stays.list(p.id)
+        sides[p.name] = (stay.inflow_registered_at is not None, stay.outflow_registered_at is not None)
+    assert sides == {"王秀英": (False, True), "李强": (True, False)}
