@@ -101,6 +101,11 @@ def deliver(
     unrouted = 0
     errors: list[str] = []
     plan: dict[str, tuple[t.ExchangePeer, list[list[t.ExchangeOutbox]]]] = {}
+    # a row joins the open envelope of its kind, division and destination, even past others' rows (records and
+    # states interleave: a reply and its request's state), unless a later envelope holds a row of the same
+    # message: each message's rows still leave in the order they were queued
+    open_group: dict[tuple[str, tuple[str, str, str]], int] = {}
+    last_of: dict[tuple[str, str], int] = {}
     for row in due:
         peer = routes[row.route_code]
         # no peer serves it: it waits for the directory (no failure of delivery), looked at again in a while
@@ -109,11 +114,18 @@ def deliver(
             _mark(reg, [row], "pending", f"no peer serves {row.route_code}", delay=UNROUTED_WAIT)
             continue
         groups = plan.setdefault(peer.name, (peer, []))[1]
-        last = groups[-1] if groups else None
-        if last and len(last) < BATCH and row.what != "forward" and _key(last[-1]) == _key(row):
-            last.append(row)
+        at = open_group.get((peer.name, _key(row)), -1)
+        if (
+            at >= 0
+            and len(groups[at]) < BATCH
+            and row.what != "forward"
+            and last_of.get((peer.name, row.message_uid), -1) <= at
+        ):
+            groups[at].append(row)
         else:
             groups.append([row])
+            at = open_group[(peer.name, _key(row))] = len(groups) - 1
+        last_of[(peer.name, row.message_uid)] = at
     own = client is None
     http = client or httpx.Client(timeout=10.0)
     try:
