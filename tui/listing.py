@@ -227,6 +227,7 @@ class ListScreen(BaseScreen, Generic[T]):
             self.table.move_cursor(row=self.table.get_row_index(cursor_key))
         self.update_status()
         self.loaded()
+        self.refresh_bindings()  # keys that need a row (check_action) show as the rows arrive, not on the next key
 
     @work(exclusive=True, group="more")
     async def load_more(self) -> None:
