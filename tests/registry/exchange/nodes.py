@@ -22,8 +22,10 @@ from sqlalchemy.pool import NullPool
 
 import flowpop
 from flowpop.registry.store.db import normalize_url
+from flowpop.types import DivisionIn, Message
 from flowpop_cli.main import cli
-from tests.conftest import _free_port, registry_copy
+from tests import tree
+from tests.conftest import _free_port, person_fields, registry_copy
 
 T = TypeVar("T")
 
@@ -163,3 +165,40 @@ def registries(template_db: str, tmp_path: Path, homes: dict[str, str]) -> Itera
             stack.callback(lambda n=node: [c.close() for c in n.clients])
             node.start()
         yield nodes
+
+
+COUNTY_FURONG = "430102000000"
+TOWNSHIP_E = "430102001000"
+VILLAGE_E1 = "430102001001"
+NATIONAL = [  # as the national county list has them (the suite's tree has no Hunan)
+    DivisionIn(code="430000000000", name="湖南省", level="province"),
+    DivisionIn(code="430100000000", name="长沙市", level="city", parent_code="430000000000"),
+    DivisionIn(code=COUNTY_FURONG, name="芙蓉区", level="county", parent_code="430100000000", valid_from=1996),
+]
+TOWNSHIPS = [  # B's own township and village
+    DivisionIn(code=TOWNSHIP_E, name="测试街道戊", level="township", is_demo=True),
+    DivisionIn(code=VILLAGE_E1, name="戊一社区", level="village", is_demo=True),
+]
+
+
+@contextlib.contextmanager
+def hunan(template_db: str, tmp_path: Path) -> Iterator[tuple[Node, Node]]:
+    """A holds 三明 (3504), B holds 长沙市芙蓉区 (430102): B's administrator loads its own township and village and
+    the national rows of its county, which A loads too (outside A's own area the county is all A needs)."""
+    with registries(template_db, tmp_path, {"A": "3504", "B": "430102"}) as nodes:
+        a, b = nodes["A"], nodes["B"]
+        a.client().divisions.import_rows(NATIONAL)
+        b.client().divisions.import_rows(NATIONAL + TOWNSHIPS)
+        yield a, b
+
+
+def ask(a: Node, b: Node, b_township: str = tree.TOWNSHIP_D
+        ) -> tuple[flowpop.Client, flowpop.Client, Message, Message]:
+    """A's township operator sends a 协查 (在住?) to B's township; waits for it in B. Returns A's and B's operators,
+    the request as sent and as B's inbox shows it."""
+    a_op = a.client(a.token_for("township_operator", tree.TOWNSHIP_A))
+    b_op = b.client(b.token_for("township_operator", b_township))
+    sent = a_op.inbox.send(kind="assist_request", addressee_code=b_township, items={"在住": None},
+                           subject={"name": "李四", "id_number": person_fields()["id_number"]})
+    got = until(lambda: [m for m in b_op.inbox.list(kind="assist_request") if m.uid == sent.uid], "the 协查 in B")[0]
+    return a_op, b_op, sent, got

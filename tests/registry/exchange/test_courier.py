@@ -9,9 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import tree
-from tests.conftest import person_fields
-from tests.registry.exchange.nodes import Node, registries, until
+from tests.registry.exchange.nodes import Node, ask, registries, until
 from tests.registry.exchange.test_online import state
 
 
@@ -27,15 +25,7 @@ def ab(template_db: str, tmp_path: Path) -> Iterator[tuple[Node, Node]]:
 
 def test_a_commit_that_queues_wakes_the_courier(ab: tuple[Node, Node]) -> None:
     a, b = ab
-    a_op = a.client(a.token_for("township_operator", tree.TOWNSHIP_A))
-    b_op = b.client(b.token_for("township_operator", tree.TOWNSHIP_D))
-    sent = a_op.inbox.send(
-        kind="assist_request",
-        addressee_code=tree.TOWNSHIP_D,
-        items={"在住": None},
-        subject={"name": "李四", "id_number": person_fields()["id_number"]},
-    )
-    got = until(lambda: [m for m in b_op.inbox.list(kind="assist_request") if m.uid == sent.uid], "the 协查 in B")[0]
+    a_op, b_op, sent, got = ask(a, b)
     # B's receipt goes back by the round its receiving commit started
     until(lambda: a.sql("SELECT count(*) FROM exchange_outbox WHERE status = 'pending'")[0][0] == 0
           and b.sql("SELECT count(*) FROM exchange_outbox WHERE status = 'delivered'")[0][0] == 1, "B's receipt sent")

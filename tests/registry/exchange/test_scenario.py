@@ -16,35 +16,19 @@ from pathlib import Path
 import pytest
 
 import flowpop
-from flowpop.types import DivisionIn, Message
+from flowpop.types import Message
 from tests import tree
 from tests.conftest import person_fields
-from tests.registry.exchange.nodes import Node, registries, until
+from tests.registry.exchange.nodes import COUNTY_FURONG, TOWNSHIP_E, VILLAGE_E1, Node, hunan, until
 from tests.registry.exchange.test_online import state
 
-COUNTY_FURONG = "430102000000"
-TOWNSHIP_E = "430102001000"
-VILLAGE_E1 = "430102001001"
 PAIR = "350404-430102"  # 三元区 → 芙蓉区
-
-NATIONAL = [  # as the national county list has them
-    DivisionIn(code="430000000000", name="湖南省", level="province"),
-    DivisionIn(code="430100000000", name="长沙市", level="city", parent_code="430000000000"),
-    DivisionIn(code=COUNTY_FURONG, name="芙蓉区", level="county", parent_code="430100000000", valid_from=1996),
-]
-TOWNSHIPS = [  # B's own township and village
-    DivisionIn(code=TOWNSHIP_E, name="测试街道戊", level="township", is_demo=True),
-    DivisionIn(code=VILLAGE_E1, name="戊一社区", level="village", is_demo=True),
-]
 
 
 @pytest.fixture
 def ab(template_db: str, tmp_path: Path) -> Iterator[tuple[Node, Node]]:
-    with registries(template_db, tmp_path, {"A": "3504", "B": "430102"}) as nodes:
-        a, b = nodes["A"], nodes["B"]
-        a.client().divisions.import_rows(NATIONAL)
-        b.client().divisions.import_rows(NATIONAL + TOWNSHIPS)
-        yield a, b
+    with hunan(template_db, tmp_path) as pair:
+        yield pair
 
 
 def pair(client: flowpop.Client) -> tuple[int, int, int, int, int] | None:

@@ -9,9 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import tree
-from tests.conftest import person_fields
-from tests.registry.exchange.nodes import Node, registries, until
+from tests.registry.exchange.nodes import Node, ask, registries, until
 from tests.registry.exchange.test_online import state
 
 
@@ -23,15 +21,7 @@ def ab(template_db: str, tmp_path: Path) -> Iterator[tuple[Node, Node]]:
 
 def test_the_sender_closing_its_request_reaches_the_addressee(ab: tuple[Node, Node]) -> None:
     a, b = ab
-    a_op = a.client(a.token_for("township_operator", tree.TOWNSHIP_A))
-    b_op = b.client(b.token_for("township_operator", tree.TOWNSHIP_D))
-    sent = a_op.inbox.send(
-        kind="assist_request",
-        addressee_code=tree.TOWNSHIP_D,
-        items={"在住": None},
-        subject={"name": "李四", "id_number": person_fields()["id_number"]},
-    )
-    got = until(lambda: [m for m in b_op.inbox.list(kind="assist_request") if m.uid == sent.uid], "the 协查 in B")[0]
+    a_op, b_op, sent, got = ask(a, b)
     b_op.inbox.act(got.id, "reply", version=b_op.inbox.get(got.id).version, facts={"在住": "属实"}, text="在住")
     reply = until(lambda: [m for m in a_op.inbox.list() if m.in_reply_to == sent.uid], "B's reply in A")[0]
     until(lambda: state(a, sent.uid) == state(b, sent.uid) == ("answered", "answered"), "answered on both sides")

@@ -16,18 +16,15 @@ from flowpop.registry.store import tables as t
 from flowpop.rules import beijing
 from tests import tree
 from tests.conftest import person_fields
-from tests.registry.exchange.nodes import Node, registries, until
+from tests.registry.exchange.nodes import TOWNSHIP_E, VILLAGE_E1, Node, hunan, until
 from tests.registry.exchange.test_online import state
-from tests.registry.exchange.test_scenario import NATIONAL, TOWNSHIP_E, TOWNSHIPS, VILLAGE_E1, arrives
+from tests.registry.exchange.test_scenario import arrives
 
 
 @pytest.fixture
 def ab(template_db: str, tmp_path: Path) -> Iterator[tuple[Node, Node]]:
-    with registries(template_db, tmp_path, {"A": "3504", "B": "430102"}) as nodes:
-        a, b = nodes["A"], nodes["B"]
-        a.client().divisions.import_rows(NATIONAL)
-        b.client().divisions.import_rows(NATIONAL + TOWNSHIPS)
-        yield a, b
+    with hunan(template_db, tmp_path) as pair:
+        yield pair
 
 
 def clients(a: Node, b: Node) -> tuple[flowpop.Client, flowpop.Client, flowpop.Client, flowpop.Client]:
