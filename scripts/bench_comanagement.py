@@ -16,18 +16,16 @@ and the ratio ours / plain, which is what the registry adds. On demand only; not
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import create_engine, text
-from tabulate import tabulate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _bench import build, log, prepare_pg, timed  # noqa: E402
+from _bench import compare_main, log, timed  # noqa: E402
 
 import flowpop  # noqa: E402
 from flowpop.registry.store.db import normalize_url  # noqa: E402
@@ -95,25 +93,7 @@ def measure(db: str, runs: int) -> list[list[Any]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=1_000_000)
-    parser.add_argument("--db", default="bench_comanagement.db", help="SQLite file (default: %(default)s)")
-    parser.add_argument("--pg", help="also on PostgreSQL: this database is dropped and made anew")
-    parser.add_argument("--reuse", action="store_true", help="time the registries built before")
-    parser.add_argument("--skip-sqlite", action="store_true")
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args(argv)
-    headers = ["figure", "persons", "stays", "ours median ms", "ours max ms", "plain SQL median ms", "ratio"]
-    for store, db in (("SQLite", None if args.skip_sqlite else args.db), ("PostgreSQL", args.pg)):
-        if not db:
-            continue
-        if store == "PostgreSQL":
-            prepare_pg(db, args.reuse)
-        build(db, args.size, args.reuse)
-        rows = measure(db, args.runs)
-        print(f"\n{store}")
-        print(tabulate(rows, headers, floatfmt=".1f"))
-    return 0
+    return compare_main(argv, __doc__ or "", db="bench_comanagement.db", size=1_000_000, runs=5, measure=measure)
 
 
 if __name__ == "__main__":
