@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ import click
 from flowpop.errors import FlowpopError
 from flowpop.rules import legacy
 from flowpop.rules.cells import csv_row
-from flowpop.types import ExportFormat, ImportResult, PersonExportFilters
+from flowpop.types import ExportFormat, ImportProblem, ImportResult, PersonExportFilters
 from flowpop_cli import inputs, views
 from flowpop_cli.filter_options import chosen, filter_options
 from flowpop_cli.output import card, dumps
@@ -261,24 +262,10 @@ def run_import(state: State, resource: str, file: Path, dry_run: bool, skip_bad:
         target = errors_path or (Path("stdin.errors.csv") if stdin else file.with_name(file.name + ".errors.csv"))
         headers = headers_of(data, name, columns)
         write_errors(result, target, headers)
-        for p in result.problems[:SHOWN_PROBLEMS]:
-            reason = t(p.reason, p.reason_en)
-            column = headers.get(p.column) or views.field_label(p.column)
-            click.echo(t(f"  第 {p.line} 行 {column}：{reason}（{p.value}）",
-                         f"  line {p.line} {column}: {reason} ({p.value})"), err=True)
-        more = len(result.problems) - SHOWN_PROBLEMS
-        if more > 0:
-            click.echo(t(f"  ……另有 {more} 处", f"  … {more} more"), err=True)
+        _show_lines(result.problems, headers, ("", ""), ("处", "more"))
         click.echo(t(f"错误报告：{target}", f"error report: {target}"), err=True)
     if result.warnings:  # rows kept with a remark (a residence inside the own area above village level)
-        headers = headers_of(data, name, columns)
-        for p in result.warnings[:SHOWN_PROBLEMS]:
-            column = headers.get(p.column) or views.field_label(p.column)
-            click.echo(t(f"  提示：第 {p.line} 行 {column}：{p.reason}（{p.value}）",
-                         f"  note: line {p.line} {column}: {p.reason_en} ({p.value})"), err=True)
-        more = len(result.warnings) - SHOWN_PROBLEMS
-        if more > 0:
-            click.echo(t(f"  ……另有 {more} 条提示", f"  … {more} more notes"), err=True)
+        _show_lines(result.warnings, headers_of(data, name, columns), ("提示：", "note: "), ("条提示", "more notes"))
     good = result.total - result.rejected - result.duplicates
     if result.rejected and (not skip_bad or good <= 0):  # rows were rejected and nothing was (or would be) imported
         if skip_bad:
@@ -327,3 +314,16 @@ def export(state: State, query: str | None, fmt: ExportFormat, output: str | Non
     masked = t("含完整身份证号", "with full ID numbers") if reveal else t("身份证号已遮蔽", "ID numbers masked")
     click.echo(t(f"已导出 {rows} 人到 {where}（{masked}）；本次导出已记入访问日志",
                  f"exported {rows} people to {where} ({masked}); this export is recorded in the access log"), err=True)
+
+
+def _show_lines(lines: Sequence[ImportProblem], headers: dict[str, str], label: tuple[str, str],
+                more_word: tuple[str, str]) -> None:
+    """The first rows' problems (or remarks) of an import on stderr, each with its line, column and value."""
+    for p in lines[:SHOWN_PROBLEMS]:
+        reason = t(p.reason, p.reason_en)
+        column = headers.get(p.column) or views.field_label(p.column)
+        click.echo(t(f"  {label[0]}第 {p.line} 行 {column}：{reason}（{p.value}）",
+                     f"  {label[1]}line {p.line} {column}: {reason} ({p.value})"), err=True)
+    more = len(lines) - SHOWN_PROBLEMS
+    if more > 0:
+        click.echo(t(f"  ……另有 {more} {more_word[0]}", f"  … {more} {more_word[1]}"), err=True)

@@ -156,3 +156,15 @@ def test_divisions_area_shows_the_own_area(client: flowpop.Client, db_url: str) 
     assert result.exit_code == 0, result.output
     assert all(name in result.stdout for name in ("三元区", "沙县区", "东湖区")) and "宁化" not in result.stdout
     assert "区县即可" in result.stderr
+
+
+def test_the_import_command_shows_rows_kept_with_a_remark(client: flowpop.Client, db_url: str, tmp_path: Path) -> None:
+    """`flowpop import` names the rows kept with a warning (line, column, reason, value) and the rows refused."""
+    inside = ["辖内", new_id_number(), "女", "初婚", "360102", "350404", "三元区某路 2 号", "2020-01-01", "务工"]
+    bad = ["省级", new_id_number(), "女", "初婚", tree.VILLAGE_A1, "510000", "", "2020-01-01", "务工"]
+    path = tmp_path / "old.csv"
+    path.write_bytes(_csv([inside, bad]))
+    result = CliRunner().invoke(cli, ["--db", db_url, "import", str(path), "--skip-bad", "--yes"],
+                                env={"FLOWPOP_LANG": "zh"})
+    assert "提示：第 2 行" in result.stderr and "350404" in result.stderr
+    assert "第 3 行" in result.stderr and "提示：第 3 行" not in result.stderr
