@@ -5,14 +5,16 @@
 flowpop/registry/store/distribution.py:
 
 - ``undeclared`` / ``missing``: a table the layout does not place / a declared table the database lacks
-- ``no_county``: a distributed table without a ``county`` column
+- ``no_county``: a distributed table without its distribution column (``county``; ``Placement.column`` names
+  another, as the ID-number index's ``id_number``, in a colocation group of its own)
 - ``generated_county``: ``county`` is a generated column (Citus distributes by a plain column only)
 - ``county_nullable``: ``county`` may be NULL (rows without scope go to the bucket county instead)
 - ``county_type`` / ``county_collation``: the distributed tables' ``county`` columns differ in type or collation
   (colocation needs one type and one collation)
 - ``unique_without_county``: a primary key, unique constraint or unique index of a distributed table without
-  ``county`` among its plain key columns
-- ``fk_not_through_county``: a foreign key between distributed tables that does not pair ``county`` with ``county``
+  its distribution column among its plain key columns
+- ``fk_not_through_county``: a foreign key between distributed tables that does not pair their distribution
+  columns, or between two colocation groups
 - ``fk_to_distributed``: a foreign key from a reference or local table to a distributed one
 - ``fk_to_local``: a foreign key from a distributed or reference table to a local one
 - ``fk_collation``: a foreign key pairing columns of different collations
@@ -95,6 +97,14 @@ def violations(conn: Any, schema: str = "public", layout: Mapping[str, Placement
         p = layout.get(table)
         return p.kind if p else None
 
+    def column_of(table: str) -> str:  # the distribution column (``county`` but for the ID-number index)
+        p = layout.get(table)
+        return p.column if p else COUNTY
+
+    def group_of(table: str) -> str | None:
+        p = layout.get(table)
+        return p.colocation if p else None
+
     for name in sorted(by_name):
         if name in distribution.IGNORED:
             continue
@@ -107,15 +117,17 @@ def violations(conn: Any, schema: str = "public", layout: Mapping[str, Placement
     for name in sorted(by_name):
         if kind_of(name) != "distributed":
             continue
-        county = columns[by_name[name]].get(COUNTY)
+        key = column_of(name)
+        county = columns[by_name[name]].get(key)
         if county is None:
-            found.append(Violation("no_county", name, f"no {COUNTY} column"))
+            found.append(Violation("no_county", name, f"no {key} column"))
             continue
         if county.generated:
-            found.append(Violation("generated_county", name, f"{COUNTY} is generated, not written by the registry"))
+            found.append(Violation("generated_county", name, f"{key} is generated, not written by the registry"))
         if county.nullable:
-            found.append(Violation("county_nullable", name, f"{COUNTY} may be NULL"))
-        county_shape.setdefault((county.type, county.collation), []).append(name)
+            found.append(Violation("county_nullable", name, f"{key} may be NULL"))
+        if key == COUNTY:  # the county group shares one type and collation; a group of its own has nothing to match
+            county_shape.setdefault((county.type, county.collation), []).append(name)
     if len(county_shape) > 1:
         types = {t for t, _ in county_shape}
         colls = {c for _, c in county_shape}
@@ -135,7 +147,7 @@ def violations(conn: Any, schema: str = "public", layout: Mapping[str, Placement
         if kind_of(table) != "distributed":
             continue
         plain = [attnums[rel].get(k) for k in list(keys)[:nkeys] if k > 0]
-        if COUNTY not in plain:
+        if column_of(table) not in plain:
             what = "primary key" if primary else "unique"
             cols = ", ".join(str(c) for c in plain) or "an expression"
             found.append(Violation("unique_without_county", table, f"{what} {index} ({cols})"))
@@ -147,7 +159,7 @@ def violations(conn: Any, schema: str = "public", layout: Mapping[str, Placement
         pairs = [(attnums[rel].get(k), attnums.get(frel, {}).get(f)) for k, f in zip(keys, fkeys, strict=True)]
         shown = f"{con}: {table}({', '.join(str(a) for a, _ in pairs)}) → {target}({', '.join(str(b) for _, b in pairs)})"
         if src == "distributed" and dst == "distributed":
-            if (COUNTY, COUNTY) not in pairs:
+            if (column_of(table), column_of(target)) not in pairs or group_of(table) != group_of(target):
                 found.append(Violation("fk_not_through_county", table, shown))
         elif dst == "distributed":
             found.append(Violation("fk_to_distributed", table, f"{src or 'undeclared'} table: {shown}"))
@@ -163,20 +175,21 @@ def violations(conn: Any, schema: str = "public", layout: Mapping[str, Placement
 
 
 def county_guard(conn: Any, schema: str = "public", layout: Mapping[str, Placement] | None = None) -> list[str]:
-    """Installs on each distributed table of ``schema`` that has a ``county`` a trigger refusing an UPDATE that
-    changes it (Citus cannot move a row between shards that way); returns the tables guarded. For test databases."""
+    """Installs on each distributed table of ``schema`` that has its distribution column (``county``; the ID-number
+    index's ``id_number``) a trigger refusing an UPDATE that changes it (Citus cannot move a row between shards that
+    way); returns the tables guarded. For test databases."""
     layout = distribution.LAYOUT if layout is None else layout
-    conn.execute(text(
-        f"CREATE OR REPLACE FUNCTION {schema}.citus_county_guard() RETURNS trigger LANGUAGE plpgsql AS $$ "
-        f"BEGIN IF NEW.{COUNTY} IS DISTINCT FROM OLD.{COUNTY} THEN "
-        f"RAISE EXCEPTION 'citus: % changed the {COUNTY} of a row', TG_TABLE_NAME; END IF; RETURN NEW; END $$"))
-    rows = conn.execute(text(
-        "SELECT table_name FROM information_schema.columns WHERE table_schema = :schema AND column_name = :county"),
-        {"schema": schema, "county": COUNTY})
-    guarded = sorted(str(name) for (name,) in rows
-                     if (p := layout.get(str(name))) is not None and p.kind == "distributed")
-    for name in guarded:
+    rows = conn.execute(text("SELECT table_name, column_name FROM information_schema.columns "
+                             "WHERE table_schema = :schema"), {"schema": schema})
+    guarded = sorted((str(name), str(column)) for name, column in rows
+                     if (p := layout.get(str(name))) is not None and p.kind == "distributed" and p.column == column)
+    for column in sorted({column for _, column in guarded}):
+        conn.execute(text(
+            f"CREATE OR REPLACE FUNCTION {schema}.citus_guard_{column}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN IF NEW.{column} IS DISTINCT FROM OLD.{column} THEN "
+            f"RAISE EXCEPTION 'citus: % changed the {column} of a row', TG_TABLE_NAME; END IF; RETURN NEW; END $$"))
+    for name, column in guarded:
         conn.execute(text(f'DROP TRIGGER IF EXISTS citus_county_guard ON {schema}."{name}"'))
-        conn.execute(text(f'CREATE TRIGGER citus_county_guard BEFORE UPDATE OF {COUNTY} ON {schema}."{name}" '
-                          f"FOR EACH ROW EXECUTE FUNCTION {schema}.citus_county_guard()"))
-    return guarded
+        conn.execute(text(f'CREATE TRIGGER citus_county_guard BEFORE UPDATE OF {column} ON {schema}."{name}" '
+                          f"FOR EACH ROW EXECUTE FUNCTION {schema}.citus_guard_{column}()"))
+    return [name for name, _ in guarded]

@@ -24,6 +24,8 @@ LAYOUT = {
     "people": Placement("distributed", "the register", "the person's county", "county"),
     "visits": Placement("distributed", "a person's visits", "the person's county", "county"),
     "notes": Placement("distributed", "a case's table", "its county", "county"),
+    # an index distributed by another column, in a colocation group of its own (as id_numbers)
+    "numbers": Placement("distributed", "the number index", "the person's county", "id_number", "id_number"),
     "log": Placement("local", "bookkeeping"),
 }
 
@@ -38,6 +40,8 @@ CREATE TABLE visits (
     county char(6) COLLATE "C" NOT NULL, id bigint NOT NULL, person_id bigint NOT NULL, PRIMARY KEY (county, id),
     FOREIGN KEY (county, person_id) REFERENCES people (county, id));
 CREATE TABLE notes (county char(6) COLLATE "C" NOT NULL, id bigint NOT NULL, UNIQUE (id, county));
+CREATE TABLE numbers (id_number varchar(18) COLLATE "C" NOT NULL, county varchar(6) COLLATE "C" NOT NULL,
+    person_id bigint NOT NULL, PRIMARY KEY (id_number, person_id));
 """
 
 
@@ -105,6 +109,12 @@ def test_a_good_schema_passes(conn: Connection) -> None:
                  {("county_collation", "notes")}, id="county of another collation"),
     pytest.param("ALTER TABLE log ADD COLUMN home varchar(15) COLLATE \"POSIX\" REFERENCES areas (code)",
                  {("fk_collation", "log")}, id="foreign key across collations"),
+    pytest.param("ALTER TABLE numbers DROP CONSTRAINT numbers_pkey; ALTER TABLE numbers ADD PRIMARY KEY (county, person_id)",
+                 {("unique_without_county", "numbers")}, id="a key without the table's own distribution column"),
+    pytest.param("ALTER TABLE numbers DROP CONSTRAINT numbers_pkey; ALTER TABLE numbers ALTER id_number DROP NOT NULL",
+                 {("county_nullable", "numbers")}, id="nullable distribution column of its own"),
+    pytest.param("ALTER TABLE numbers ADD FOREIGN KEY (county, person_id) REFERENCES people (county, id)",
+                 {("fk_not_through_county", "numbers")}, id="foreign key across colocation groups"),
     pytest.param("CREATE TABLE extra (id int)", {("undeclared", "extra")}, id="undeclared table"),
     pytest.param("DROP TABLE notes", {("missing", "notes")}, id="declared table missing"),
 ])
@@ -125,7 +135,7 @@ def test_the_layout_decides_what_is_checked(conn: Connection) -> None:
 
 def test_the_county_guard_refuses_an_update_of_county(conn: Connection) -> None:
     schema = build(conn)
-    assert catalog.county_guard(conn, schema, LAYOUT) == ["notes", "people", "visits"]
+    assert catalog.county_guard(conn, schema, LAYOUT) == ["notes", "numbers", "people", "visits"]
     conn.execute(text("INSERT INTO people (county, id) VALUES ('360102', 1)"))
     conn.execute(text("UPDATE people SET area = NULL, county = '360102' WHERE id = 1"))  # unchanged: allowed
     conn.execute(text("SAVEPOINT before_move"))
@@ -133,3 +143,16 @@ def test_the_county_guard_refuses_an_update_of_county(conn: Connection) -> None:
         conn.execute(text("UPDATE people SET county = '350402' WHERE id = 1"))
     conn.execute(text("ROLLBACK TO SAVEPOINT before_move"))
     assert conn.execute(text("SELECT county FROM people")).scalar_one() == "360102"
+
+
+def test_the_guard_of_a_table_distributed_by_another_column(conn: Connection) -> None:
+    # the number index: its county follows the person (an UPDATE), its number never changes in place
+    schema = build(conn)
+    catalog.county_guard(conn, schema, LAYOUT)
+    conn.execute(text("INSERT INTO numbers (id_number, county, person_id) VALUES ('350404199001010011', '360102', 1)"))
+    conn.execute(text("UPDATE numbers SET county = '350402' WHERE person_id = 1"))
+    conn.execute(text("SAVEPOINT before_renumber"))
+    with pytest.raises(DBAPIError, match="changed the id_number"):
+        conn.execute(text("UPDATE numbers SET id_number = '350404199001010022' WHERE person_id = 1"))
+    conn.execute(text("ROLLBACK TO SAVEPOINT before_renumber"))
+    assert conn.execute(text("SELECT id_number, county FROM numbers")).one() == ("350404199001010011", "350402")

@@ -19,9 +19,13 @@ def test_a_new_table_would_be_refused() -> None:
 
 
 def test_distributed_tables_say_their_county_and_share_one_group() -> None:
-    for name in distribution.distributed():
+    # all but the ID-number index, distributed by the number in a group of its own
+    for name in distribution.distributed() - {"id_numbers"}:
         p = distribution.LAYOUT[name]
-        assert p.county_of and p.colocation == distribution.GROUP, name
+        assert p.county_of and p.colocation == distribution.GROUP and p.column == distribution.COUNTY, name
+    index = distribution.LAYOUT["id_numbers"]
+    assert (index.kind, index.column, index.colocation) == ("distributed", "id_number", "id_number")
+    assert index.county_of
     for name, p in distribution.LAYOUT.items():
         assert p.reason, name
         if p.kind != "distributed":

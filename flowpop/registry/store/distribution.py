@@ -7,7 +7,9 @@ keys) is for a later session. Today the layout is what tests/citus reads: the ca
 
 - **distributed**: sharded by the 6-digit county code in a plain column ``county`` (NOT NULL, never updated, part of
   every primary, unique and foreign key). All distributed tables are in one colocation group, so any join with
-  county equality runs on one node; ``county_of`` says which county a row belongs to.
+  county equality runs on one node; ``county_of`` says which county a row belongs to. One exception: the
+  ID-number index ``id_numbers`` is sharded by ``id_number`` (``Placement.column``) in a group of its own, and is
+  never joined: a look-up there names (county, person), read from ``persons`` next.
 - **reference**: small, shared, read everywhere: replicated to every node (a foreign key from a distributed table to
   one is allowed; none from it to a distributed table).
 - **local**: kept on the coordinator only: the server's own bookkeeping, never joined with a distributed table.
@@ -33,6 +35,7 @@ class Placement:
     reason: str
     county_of: str | None = None  # distributed only: which county the row's ``county`` is
     colocation: str | None = None  # distributed only
+    column: str = COUNTY  # distributed only: the distribution column
 
 
 def _person(reason: str) -> Placement:
@@ -62,6 +65,11 @@ LAYOUT: dict[str, Placement] = {
     "certificates": _person("a person's certificates, checked with the person"),
     "reminders": _person("notices to a person, listed with the person"),
     "changeset_items": _person("one person's planned change: applied with an UPDATE joined to persons/stays"),
+    # the ID-number index: "who holds this number" is one shard; the records it names are then read by county
+    "id_numbers": Placement(
+        "distributed", "uniqueness, duplicates and matching look numbers up here (kernel/id_numbers.py)",
+        "the person's county (a copy, updated when the person moves; not the distribution column)", "id_number",
+        "id_number"),
     # the exchange: an inbox is one shard
     "messages": _distributed("the addressee's county", "an inbox is one county's; the outbox view is the rare cross-shard read"),
     # places: by the county of their division

@@ -147,6 +147,16 @@ class Person(Base):
     )
 
 
+class IdNumber(Base):
+    """The ID-number index (migration 0015, kernel/id_numbers.py): each record's number as stored → (county,
+    person), distributed by the number so that a look-up by number is one shard; written with the person."""
+
+    __tablename__ = "id_numbers"
+    id_number: Mapped[str] = mapped_column(CStr(18), primary_key=True)
+    person_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    county: Mapped[str] = mapped_column(CStr(6))
+
+
 class Stay(Base):
     __tablename__ = "stays"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
