@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest revision in migrations/versions (tests/registry/store/test_migrations.py keeps this honest):
 # opening an up-to-date registry then needs no Alembic at all.
-SCHEMA_HEAD = "0017"
+SCHEMA_HEAD = "0018"
 # How long a statement waits for a lock another writer holds (SQLite's busy timeout, PostgreSQL's
 # lock_timeout) before the request answers 503 with Retry-After: short enough for an HTTP request, so
 # that a long import makes others retry instead of hanging and failing. FLOWPOP_LOCK_WAIT overrides it.
