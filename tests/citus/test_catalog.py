@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
+from flowpop.registry.store import distribution
 from flowpop.registry.store.db import normalize_url
 from flowpop.registry.store.distribution import Placement
 from tests.citus import catalog
@@ -156,3 +157,29 @@ def test_the_guard_of_a_table_distributed_by_another_column(conn: Connection) ->
         conn.execute(text("UPDATE numbers SET id_number = '350404199001010022' WHERE person_id = 1"))
     conn.execute(text("ROLLBACK TO SAVEPOINT before_renumber"))
     assert conn.execute(text("SELECT id_number, county FROM numbers")).one() == ("350404199001010011", "350402")
+
+
+def test_a_registry_migrated_to_head_breaks_no_rule(db_url: str) -> None:
+    # issue #17: the test template is migrated to head (county columns, keys through the county, the ID-number index)
+    engine = create_engine(normalize_url(db_url))
+    try:
+        with engine.connect() as c:
+            assert catalog.violations(c) == []
+    finally:
+        engine.dispose()
+
+
+def test_every_test_registry_guards_the_distribution_columns(db_url: str) -> None:
+    # tests/conftest.py installs county_guard on the template, so the whole suite on PostgreSQL runs with it
+    engine = create_engine(normalize_url(db_url))
+    try:
+        with engine.begin() as c:
+            guarded = {str(name) for (name,) in c.execute(text(
+                "SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname = 'citus_county_guard'"))}
+            assert guarded == set(distribution.distributed())
+            c.execute(text("INSERT INTO history (county, at, entity, entity_id, action, username, changes, scope_code) "
+                           "VALUES ('360102', now(), 'person', 1, 'test', 'test', '{}', '360102001001')"))
+            with pytest.raises(DBAPIError, match="changed the county"):
+                c.execute(text("UPDATE history SET county = '350402'"))
+    finally:
+        engine.dispose()
