@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from flowpop.registry.store import id_sql
 from flowpop.rules.names import name_keys
 
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets BIGINT.
@@ -144,6 +145,9 @@ class Person(Base):
         Index("ix_persons_household_house_code", "household_house_code",
               sqlite_where=text("household_house_code IS NOT NULL"),
               postgresql_where=text("household_house_code IS NOT NULL")),
+        # the persons whose ID number fails its check, kept by the store: the quality check reads them (migration 0018)
+        Index(id_sql.CHECK_FAILED_INDEX, "id", sqlite_where=text(id_sql.checksum_failed_sql("sqlite")),
+              postgresql_where=text(id_sql.checksum_failed_sql("postgresql"))),
     )
 
 

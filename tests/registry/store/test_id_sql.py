@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, literal, select
 from flowpop.registry.store import id_sql
 from flowpop.registry.store.db import normalize_url
 from flowpop.rules import idnumber
+from tests.conftest import person_fields
 
 DIGITS = st.text(alphabet="0123456789", min_size=17, max_size=17)
 
@@ -48,3 +49,41 @@ def test_birth_digits_match_the_number(db_url) -> None:
     finally:
         engine.dispose()
     assert got == number[6:14] == "19840229"
+
+
+def test_failed_ids_come_from_the_index_the_store_keeps(client, db_url) -> None:
+    """The persons whose number fails its check, as the quality check reads them (``checksum_failed_ids``, from the
+    partial index of migration 0018), are those the check character refuses — whatever wrote the number (here a
+    plain UPDATE, as an old import or a hand repair would): the store keeps the index. The migration's copy of the
+    condition is the text the query states (else the index is never used); SQLite reads the index."""
+    from importlib import import_module
+
+    from sqlalchemy import text
+
+    people = [client.persons.create(**person_fields()).id for _ in range(6)]
+    body = "36010219900506123"
+    good = body + idnumber.check_char(body)
+    wrong = body + ("0" if good[-1] != "0" else "1")
+    numbers = [good, wrong, "360102900506123", body, wrong[:17] + "x",
+               idnumber.make("350402", dt.date(1985, 1, 2), 7)]
+    engine = create_engine(normalize_url(db_url))
+    dialect = engine.dialect.name
+    try:
+        with engine.begin() as conn:
+            for pid, number in zip(people, numbers, strict=True):
+                conn.execute(text("UPDATE persons SET id_number = :n WHERE id = :id"), {"n": number, "id": pid})
+            failed = set(conn.execute(id_sql.checksum_failed_ids(dialect)).scalars())
+            if dialect == "sqlite":
+                plan = " ".join(str(r) for r in conn.execute(text("EXPLAIN QUERY PLAN " + str(
+                    id_sql.checksum_failed_ids(dialect)))).all())
+                assert id_sql.CHECK_FAILED_INDEX in plan
+    finally:
+        engine.dispose()
+
+    def fails(n: str) -> bool:
+        return len(n) != 15 and (len(n) != 18 or n[17] != idnumber.check_char(n[:17]))
+
+    assert failed & set(people) == {pid for pid, n in zip(people, numbers, strict=True) if fails(n)}
+    assert len(failed & set(people)) == 3  # the wrong check character, 17 characters, a lower-case x
+    migration = import_module("flowpop.registry.store.migrations.versions.0018_id_check_failed_index")
+    assert all(migration.failed(d) == id_sql.checksum_failed_sql(d) for d in ("sqlite", "postgresql"))
