@@ -17,7 +17,20 @@ import calendar
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, and_, case, cast, exists, func, not_, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from flowpop.registry.kernel import settings as settings_mod
@@ -313,33 +326,103 @@ def inquiries(
     ]
 
 
-def inquiry_counts(
-    session: Session, prefix: str, width: int, end_at: dt.datetime, end_day: dt.date
-) -> list[tuple[str, int, int]]:
-    """``inquiries`` counted in the store, by household code cut to ``width``: (code, those asked, all). A 协查
-    since the stay was registered is one whose sender's last 协查 about her before the period's end came on or
-    after it (one pass over the 协查, grouped, instead of the outflow rows and their 协查 read into Python)."""
-    S, P, M = t.Stay, t.Person, t.Message
+def _last_inquiry(end_at: dt.datetime) -> Any:
+    """Each sender county's last 协查 about a person before ``end_at``: (person_id, county, at)."""
+    M = t.Message
     county = func.substr(M.sender_code, 1, 6)
-    last = (
+    return (
         select(M.sender_person_id.label("person_id"), county.label("county"), func.max(M.created_at).label("at"))
         .where(M.kind == "assist_request", M.sender_person_id.is_not(None), M.created_at < end_at)
         .group_by(M.sender_person_id, county)
         .subquery()
     )
-    group = func.substr(S.household_code, 1, width)
+
+
+# the bits of a key target's stay in key_target_counts: each condition worked out once per stay
+SHOWN_COUNTED, SHOWN = 1, 2  # 婚育证明按时交验率
+CHECKUP_DUE, CHECKED = 4, 8  # 孕环情检查率
+OUTFLOW, ISSUED, ASKED = 16, 32, 64  # 婚育证明办证率, 流出人口函查率
+
+
+def key_target_counts(
+    session: Session, prefix: str, width: int, end_at: dt.datetime, start_day: dt.date, end_day: dt.date
+) -> dict[str, Counts]:
+    """certificate_on_time, checkups, certificate_issued and outflow_inquiries in one pass over the key targets'
+    cross-county stays (they were four, each joining the stays to the persons): each stay's conditions are worked
+    out once, as bits, and the flagged stays are counted twice — by residence code for the first two, by household
+    code for the others — distinct persons per code as each rate counts them (函查率: stays). A 协查 counts for
+    函查率 when its sender's last 协查 about her before the period's end came on or after the stay's registration."""
+    S, P = t.Stay, t.Person
+    dialect = session.get_bind().dialect.name
+    shown, shown_counted = _certificate_where(prefix, start_day, end_day, dialect)
+    checked, checkup_due, _last = _checkup_where(prefix, end_day)
+    outflow = _outflow(prefix, end_day)
+    last = _last_inquiry(end_at)
     asked = and_(last.c.at.is_not(None), last.c.at >= S.created_at)
-    stmt = (
-        select(group, func.sum(case((asked, 1), else_=0)), func.count())
+
+    def bits(counted: Any, whole: int, *parts: tuple[Any, int]) -> Any:
+        """``whole`` when the stay is counted, with the bit of each part it meets (only then worked out)."""
+        return case((counted, sum((case((cond, bit), else_=0) for cond, bit in parts), start=literal(whole))), else_=0)
+
+    flags = (
+        bits(shown_counted, SHOWN_COUNTED, (shown, SHOWN))
+        + bits(checkup_due, CHECKUP_DUE, (checked, CHECKED))
+        + bits(outflow, OUTFLOW, (_issued(), ISSUED), (asked, ASKED))
+    ).label("flags")
+    asof = min(end_day, today())
+    # every stay one of the rates may count (each condition above holds its own): a key target on one of the two
+    # days (checkups: the earlier), living across counties, one side in the caller's area
+    born = and_(P.category == "married_female", P.birth_date > years_before(asof, 50),
+                P.birth_date <= years_before(end_day, 15))
+    stays_ = (
+        select(
+            S.person_id.label("person_id"),
+            func.substr(S.residence_code, 1, width).label("residence"),
+            func.substr(S.household_code, 1, width).label("household"),
+            flags,
+        )
         .select_from(
             S.__table__.join(P.__table__, P.id == S.person_id).outerjoin(
                 last, and_(last.c.person_id == S.person_id, last.c.county == func.substr(S.household_code, 1, 6))
             )
         )
-        .where(_outflow(prefix, end_day))
-        .group_by(group)
+        .where(
+            born,
+            S.status.in_(tuple(stays.LIVED)),
+            _cross(),
+            or_(code_range(S.residence_code, prefix), code_range(S.household_code, prefix)),
+        )
+        .cte("key_target_stays")
     )
-    return [(k, int(n or 0), int(d)) for k, n, d in session.execute(stmt).all()]
+    k = stays_.c
+
+    def persons(bit: int) -> Any:
+        return func.count(func.distinct(case((k.flags.op("&")(bit) != 0, k.person_id))))
+
+    def rows(bit: int) -> Any:
+        return func.sum(case((k.flags.op("&")(bit) != 0, 1), else_=0))
+
+    by_residence = (
+        select(literal("residence"), k.residence, persons(SHOWN), persons(SHOWN_COUNTED), persons(CHECKED),
+               persons(CHECKUP_DUE))
+        .where(k.flags.op("&")(SHOWN_COUNTED | CHECKUP_DUE) != 0)
+        .group_by(k.residence)
+    )
+    by_household = (
+        select(literal("household"), k.household, persons(ISSUED), persons(OUTFLOW), rows(ASKED), rows(OUTFLOW))
+        .where(k.flags.op("&")(OUTFLOW) != 0)
+        .group_by(k.household)
+    )
+    out: dict[str, Counts] = {key: {} for key in ("certificate_on_time", "checkups", "certificate_issued",
+                                                  "outflow_inquiries")}
+    for side, code, n1, d1, n2, d2 in session.execute(union_all(by_residence, by_household)).all():
+        first, second = ("certificate_on_time", "checkups") if side == "residence" else (
+            "certificate_issued", "outflow_inquiries")
+        for key, num, den in ((first, n1, d1), (second, n2, d2)):
+            if den:
+                _add(out[key], code, width, False, int(den))
+                out[key][_row(code, width)][0] += int(num or 0)
+    return out
 
 
 # --------------------------------------------------------------------- the rates and the lists behind them
@@ -356,9 +439,6 @@ def counts(
     end_day: dt.date,
 ) -> dict[str, Counts]:
     """Numerator and denominator of each of RATES by division code cut to ``width``."""
-    dialect = session.get_bind().dialect.name
-    S, P = t.Stay, t.Person
-    joined = S.__table__.join(P.__table__, P.id == S.person_id)
     out: dict[str, Counts] = {key: {} for key in RATES}
     day = today()
     for _pid, side, _registered, sent, due in key_requests(reg, session, prefix, start_at, end_at, end_day):
@@ -366,32 +446,7 @@ def counts(
             _add(out["key_requests_on_time"], side, width, sent is not None and sent <= due)
     for _, place, in_time in service_notices(reg, session, prefix, start_at, end_at):
         _add(out["service_notices_on_time"], place, width, in_time)
-
-    def grouped(key: str, column: Any, num: Any, den: Any) -> None:
-        group = func.substr(column, 1, width)
-        stmt = (
-            select(
-                group,
-                func.count(func.distinct(S.person_id)).filter(num),
-                func.count(func.distinct(S.person_id)),
-            )
-            .select_from(joined)
-            .where(den)
-            .group_by(group)
-        )
-        for k, n, d in session.execute(stmt).all():
-            _add(out[key], k, width, False, int(d))
-            out[key][_row(k, width)][0] += int(n)
-
-    shown, counted = _certificate_where(prefix, start_day, end_day, dialect)
-    grouped("certificate_on_time", S.residence_code, shown, counted)
-    checked, checkup_due, _last = _checkup_where(prefix, end_day)
-    grouped("checkups", S.residence_code, checked, checkup_due)
-    grouped("certificate_issued", S.household_code, _issued(), _outflow(prefix, end_day))
-    for household, asked, whole in inquiry_counts(session, prefix, width, end_at, end_day):
-        _add(out["outflow_inquiries"], household, width, False, whole)
-        out["outflow_inquiries"][_row(household, width)][0] += asked
-    return out
+    return out | key_target_counts(session, prefix, width, end_at, start_day, end_day)
 
 
 def behind(
