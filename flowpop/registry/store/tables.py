@@ -160,6 +160,8 @@ class IdNumber(Base):
     person_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     county: Mapped[str] = mapped_column(CStr(6))
 
+    __table_args__ = {"sqlite_with_rowid": False}  # the rows in the key's B-tree: a look-up reads one (0015)
+
 
 class Stay(Base):
     __tablename__ = "stays"

@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("county", code(6), nullable=False),
         sa.Column("person_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.PrimaryKeyConstraint("id_number", "person_id"),
+        sqlite_with_rowid=False,  # SQLite: the rows live in the key's B-tree, a look-up reads one (no rowid table)
     )
     op.execute("INSERT INTO id_numbers (id_number, county, person_id) SELECT id_number, county, id FROM persons")
 
