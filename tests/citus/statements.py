@@ -91,6 +91,11 @@ class _Statement:
         p = self.layout.get(table or "")
         return bool(p and p.kind == "distributed")
 
+    def key(self, table: str | None) -> str:
+        """The distribution column of ``table`` (``county``, or the column its placement names: id_numbers')."""
+        p = self.layout.get(table or "")
+        return p.column if p is not None and p.kind == "distributed" else COUNTY
+
     def query(self, node: exp.Expr, parent: _Block | None, context: str, ctes: frozenset[str]) -> None:
         with_ = node.args.get("with_") or node.args.get("with")
         if with_ is not None:
@@ -164,10 +169,12 @@ class _Statement:
             for join in node.args.get("joins") or []:
                 extra.append(join.this)
             for assignment in node.expressions:
-                if (isinstance(assignment, exp.EQ) and isinstance(assignment.this, exp.Column)
-                        and assignment.this.name == COUNTY and alias and self.distributed(block.sources.get(alias))):
+                if (isinstance(assignment, exp.EQ) and isinstance(assignment.this, exp.Column) and alias
+                        and self.distributed(block.sources.get(alias))
+                        and assignment.this.name == self.key(block.sources.get(alias))):
                     table = block.sources[alias] or ""
-                    self.found.append(Violation("county_update", (table,), f"UPDATE {table} SET {COUNTY} = …"))
+                    self.found.append(Violation("county_update", (table,),
+                                                f"UPDATE {table} SET {assignment.this.name} = …"))
         else:
             extra.extend(node.args.get("using") or [])
         for item in extra:
@@ -183,7 +190,7 @@ class _Statement:
             names = [e.name for e in target.expressions]
             target = target.this
         table = target.name if isinstance(target, exp.Table) else ""
-        if self.distributed(table) and names is not None and COUNTY not in names:
+        if self.distributed(table) and names is not None and self.key(table) not in names:
             self.found.append(Violation("insert_without_county", (table,), f"INSERT INTO {table} ({', '.join(names)})"))
         source = node.expression
         if isinstance(source, (*QUERY, exp.Subquery)):
@@ -232,10 +239,10 @@ class _Statement:
         while isinstance(node, (exp.Paren, exp.Cast)):
             node = node.this
         if isinstance(node, exp.Column):
-            if node.name != COUNTY:
-                return None
             where = self.resolve(block, node)
-            return ("county", id(where[0]), where[1]) if where else None
+            if where is None or node.name != self.key(where[0].sources.get(where[1])):
+                return None
+            return ("county", id(where[0]), where[1])
         if node.find(exp.Column) is None and node.find(*QUERY) is None:
             return ("value", node.sql(dialect="postgres"))
         return None

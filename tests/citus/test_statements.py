@@ -44,6 +44,11 @@ GOOD = [
     pytest.param("CREATE TABLE x (id int)", id="not a query"),
     pytest.param("SELECT stays.id FROM stays WHERE stays.id %% %(id_1)s::BIGINT = %(param_1)s::BIGINT",
                  id="a modulo as pyformat writes it"),
+    # the ID-number index is distributed by id_number: its county is a copy, written and updated like any column
+    pytest.param("UPDATE id_numbers SET county=%(county)s::VARCHAR WHERE id_numbers.id_number = %(id_number_1)s",
+                 id="id_numbers: its county is no distribution column"),
+    pytest.param("INSERT INTO id_numbers (id_number, person_id) VALUES (%(id_number)s, %(person_id)s)",
+                 id="id_numbers: an insert names its id_number"),
 ]
 
 BAD = [
@@ -89,6 +94,10 @@ BAD = [
                  "ON s.person_id = p.id", [("join", ("persons", "stays"))], id="INSERT … SELECT with a bad join"),
     pytest.param("SELECT a.id FROM persons a JOIN persons b ON b.id_number = a.id_number AND b.id < a.id",
                  [("join", ("persons",))], id="self-join across counties"),
+    pytest.param("SELECT p.id FROM persons p JOIN id_numbers i ON i.person_id = p.id AND i.county = p.county",
+                 [("join", ("id_numbers", "persons"))], id="id_numbers joined on its county copy"),
+    pytest.param("UPDATE id_numbers SET id_number = %(n)s WHERE id_numbers.person_id = %(p)s",
+                 [("county_update", ("id_numbers",))], id="id_numbers: moving a row by its distribution column"),
 ]
 
 
