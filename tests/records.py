@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Connection, text
 from stdnum.cn import uscc
 
 import flowpop
@@ -30,3 +31,10 @@ def credit_code(serial: int) -> str:
 def unmarried_people(client: flowpop.Client, n: int, **overrides: Any) -> list[int]:
     """The ids of ``n`` new unmarried people (the usual subjects of a bulk change)."""
     return [client.persons.create(**person_fields(marital_status="unmarried", **overrides)).id for _ in range(n)]
+
+
+def reindex_id_numbers(conn: Connection) -> None:
+    """After a test wrote ``persons.id_number`` straight into the store (a legacy 15-digit number, a duplicate, as
+    old systems left them): the ID-number index says the same again, as migration 0015 fills it from such data."""
+    conn.execute(text("DELETE FROM id_numbers"))
+    conn.execute(text("INSERT INTO id_numbers (id_number, county, person_id) SELECT id_number, county, id FROM persons"))

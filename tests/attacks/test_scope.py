@@ -19,6 +19,7 @@ from flowpop.registry.store.db import normalize_url
 from flowpop.rules import idnumber
 from tests import tree
 from tests.conftest import person_fields
+from tests.records import reindex_id_numbers
 
 HEADER = ["姓名", "身份证号", "户籍地", "现居住地", "流入日期"]
 TOWNSHIP_C = "350405001000"  # 沙县's test township
@@ -205,6 +206,7 @@ def _legacy(db_url: str, person_id: int, number18: str) -> str:
     with engine.begin() as conn:
         conn.execute(text("UPDATE persons SET id_number = :n, id_rev = :r WHERE id = :id"),
                      {"n": old, "r": old[::-1], "id": person_id})
+        reindex_id_numbers(conn)
     engine.dispose()
     return old
 

@@ -17,6 +17,7 @@ from flowpop.registry.store.db import normalize_url
 from tests import tree
 from tests.cli.runner import Run, jsonout
 from tests.conftest import new_id_number, person_fields
+from tests.records import reindex_id_numbers
 
 TODAY = dt.date.today()
 QUARTER = f"{TODAY.year}Q{(TODAY.month - 1) // 3 + 1}"
@@ -159,6 +160,7 @@ def test_quality_list_persons_and_fix(run: Run, client: flowpop.Client, db_url: 
     engine = create_engine(normalize_url(db_url))
     with engine.begin() as conn:  # a legacy 15-digit number, as old imports left it
         conn.execute(text("UPDATE persons SET id_number = '360102900506124' WHERE id = :id"), {"id": people[1].id})
+        reindex_id_numbers(conn)
     engine.dispose()
     checks = {c["key"]: c for c in jsonout(run("quality", "--format", "json"))}
     assert checks["id_15_digits"]["count"] == 1 and checks["id_15_digits"]["fixable"] == "upgrade_id15"

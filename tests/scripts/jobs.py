@@ -50,3 +50,7 @@ def sql(db_url: str, statement: str, **params: Any) -> None:
 def set_id_number(db_url: str, person_id: int, number: str) -> None:
     """As legacy systems left it: no check, no duplicate guard."""
     sql(db_url, "UPDATE persons SET id_number = :n, id_rev = :r WHERE id = :id", n=number, r=number[::-1], id=person_id)
+    # the ID-number index says the same, as migration 0015 fills it from such data
+    sql(db_url, "DELETE FROM id_numbers WHERE person_id = :id", id=person_id)
+    sql(db_url, "INSERT INTO id_numbers (id_number, county, person_id) SELECT id_number, county, id FROM persons "
+                "WHERE id = :id", id=person_id)

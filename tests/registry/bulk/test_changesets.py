@@ -9,7 +9,7 @@ import flowpop
 from flowpop.registry.store.db import normalize_url
 from tests import tree
 from tests.conftest import person_fields
-from tests.records import unmarried_people
+from tests.records import reindex_id_numbers, unmarried_people
 
 
 def test_set_field_preview_apply_revert(client) -> None:
@@ -124,6 +124,7 @@ def test_upgrade_15_digit_numbers(client, db_url) -> None:
     engine = create_engine(normalize_url(db_url))
     with engine.begin() as conn:
         conn.execute(text("UPDATE persons SET id_number = '360102900506124' WHERE id = :id"), {"id": p.id})
+        reindex_id_numbers(conn)
     engine.dispose()
     cs = client.changesets.plan(operation="upgrade_id15", selection={"ids": [p.id]}, reason="15位升级")
     client.changesets.apply(cs.id)

@@ -13,6 +13,7 @@ import flowpop
 from flowpop.registry.store.db import normalize_url
 from tests import tree
 from tests.conftest import person_fields
+from tests.records import reindex_id_numbers
 
 TODAY = dt.date.today()
 QUARTER = f"{TODAY.year}Q{(TODAY.month - 1) // 3 + 1}"
@@ -134,6 +135,7 @@ def test_quality_checks_count_and_open_the_people(client, db_url) -> None:
         row = conn.execute(text("SELECT id_number FROM persons WHERE id = :id"), {"id": bad.id}).scalar_one()
         wrong = row[:17] + ("0" if row[17] != "0" else "1")
         conn.execute(text("UPDATE persons SET id_number = :n WHERE id = :id"), {"n": wrong, "id": bad.id})
+        reindex_id_numbers(conn)
     engine.dispose()
     report = {c.key: c for c in client.reports.quality().checks}
     assert report["bad_phone"].count == 1 and report["id_15_digits"].count == 1
@@ -163,6 +165,7 @@ def test_quality_finds_duplicates_and_house_problems(client, db_url) -> None:
         conn.execute(text("UPDATE stays SET house_code = :h WHERE person_id IN (:e, :f)"),
                      {"h": house.code, "e": e.id, "f": f.id})
         conn.execute(text("UPDATE stays SET house_code = '350404001001999999' WHERE person_id = :g"), {"g": g.id})
+        reindex_id_numbers(conn)
     engine.dispose()
     report = {k.key: k for k in client.reports.quality().checks}
     assert report["duplicate_active_id"].count == 3  # a, b and c: d is archived
@@ -182,6 +185,7 @@ def test_exact_duplicates_are_fixed_by_merging_each_group(client, db_url) -> Non
             for copy in copies:
                 conn.execute(text("UPDATE persons SET id_number = :n, name = :m, updated_at = :t WHERE id = :id"),
                              {"n": number, "m": keep.name, "t": dt.datetime(2020, 1, 1), "id": copy.id})  # keep: newest
+        reindex_id_numbers(conn)
     engine.dispose()
     checks = {k.key: k for k in client.reports.quality().checks}
     assert (checks["duplicate_record"].count, checks["duplicate_record"].fixable) == (5, "merge")
