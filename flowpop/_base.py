@@ -89,6 +89,20 @@ def headers(settings: Settings) -> dict[str, str]:
     return h
 
 
+# one adapter per answer's type, kept: the contract's models are built on first use (flowpop.types), and a new
+# adapter over one would work out its schema again for every answer
+_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+
+
+def adapter(model: Any) -> TypeAdapter[Any]:
+    """The adapter that parses answers into ``model`` (a contract model, or a type over them: ``list[Message]``)."""
+    try:
+        return _ADAPTERS[model]
+    except KeyError:
+        made = _ADAPTERS[model] = TypeAdapter(model)
+        return made
+
+
 def decode(call: Call, response: httpx.Response) -> Any:
     if response.status_code >= 400:
         raise from_response(response)
@@ -98,7 +112,7 @@ def decode(call: Call, response: httpx.Response) -> Any:
         return response.text
     if call.model is bytes:
         return response.content
-    return TypeAdapter(call.model).validate_python(response.json())
+    return adapter(call.model).validate_python(response.json())
 
 
 def finish(call: Call, response: httpx.Response, *, raw: bool = False) -> Any:

@@ -141,8 +141,17 @@ def _check_text(value: Any) -> None:
                 _check_text(item)
 
 
+# The contract's models are made when flowpop.types is imported, and building each one's validator and serializer
+# is most of that import's cost (issue #16 item 4): each is built when it is first used instead (defer_build), so a
+# one-command process pays for the models it uses. The inputs' adapters stay eager (see the end of this module).
+class Base(BaseModel):
+    """A model that is neither a request's input (:class:`Model`) nor a record as it leaves (:class:`Out`)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     @field_validator("*", mode="after")
     @classmethod
@@ -223,7 +232,7 @@ FreeJson = Annotated[dict[str, Any], AfterValidator(_free_json)]
 
 
 class Out(BaseModel):
-    model_config = ConfigDict(extra="ignore", from_attributes=True)
+    model_config = ConfigDict(extra="ignore", from_attributes=True, defer_build=True)
 
 
 class Notice(Out):
@@ -406,7 +415,7 @@ class PersonDetail(Person):
     stays: list[Stay] = []
 
 
-class Page(BaseModel, Generic[T]):
+class Page(Base, Generic[T]):
     data: list[T]
     next_cursor: str | None = None
     has_more: bool = False
@@ -444,7 +453,7 @@ class DivisionImport(Model):
     rows: list[DivisionIn] = Field(max_length=100_000)
 
 
-class DivisionImportResult(BaseModel):
+class DivisionImportResult(Base):
     inserted: int
     updated: int
 
@@ -525,14 +534,14 @@ class AccessLogEntry(Out):
 # ---------------------------------------------------------------- errors
 
 
-class FieldError(BaseModel):
+class FieldError(Base):
     field: str
     code: str
     message: str
     message_en: str
 
 
-class Problem(BaseModel):
+class Problem(Base):
     """application/problem+json (RFC 9457) with a stable code and Chinese/English messages."""
 
     type: str = "about:blank"
@@ -579,13 +588,13 @@ class MessageCreate(Model):
     text: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
-class CandidateDifference(BaseModel):
+class CandidateDifference(Base):
     field: str
     message: str | None = Field(None, description="what the message says")
     local: str | None = Field(None, description="what the local record says")
 
 
-class Candidate(BaseModel):
+class Candidate(Base):
     person_id: int
     name: str
     id_number: str = Field(description="masked")
@@ -693,7 +702,7 @@ class BulkAck(Model):
     ids: list[StrictInt] = Field(min_length=1, max_length=50_000)
 
 
-class Skipped(BaseModel):
+class Skipped(Base):
     """A record a bulk operation left alone, and why (the same rule and words as a refusal of that one record)."""
 
     id: int
@@ -702,12 +711,12 @@ class Skipped(BaseModel):
     message_en: str
 
 
-class BulkResult(BaseModel):
+class BulkResult(Base):
     done: int
     skipped: list[Skipped] = []
 
 
-class InboxSummary(BaseModel):
+class InboxSummary(Base):
     new: int
     open: int
     overdue: int
@@ -716,7 +725,7 @@ class InboxSummary(BaseModel):
     outbox_unsent: int
 
 
-class NotFoundCounts(BaseModel):
+class NotFoundCounts(Base):
     """查无此人 messages of one side: how each one ended."""
 
     raised: int = Field(description="查无此人 messages")
@@ -727,7 +736,7 @@ class NotFoundCounts(BaseModel):
     closed_otherwise: int
 
 
-class NotFoundLoop(BaseModel):
+class NotFoundLoop(Base):
     """The 查无此人 loop in the caller's area: as the residence side (raised here) and as the household side
     (addressed here)."""
 
@@ -735,7 +744,7 @@ class NotFoundLoop(BaseModel):
     addressed_here: NotFoundCounts
 
 
-class InboxFigures(BaseModel):
+class InboxFigures(Base):
     division_code: str
     division_name: str | None = None
     received: int
@@ -756,7 +765,7 @@ class TransferCreate(Model):
     reason: Why
 
 
-class ExchangeImportResult(BaseModel):
+class ExchangeImportResult(Base):
     inserted: int
     skipped: int
     rejected: list[dict[str, Any]] = []
@@ -900,7 +909,7 @@ class House(Out):
     updated_at: Timestamp
 
 
-class Occupant(BaseModel):
+class Occupant(Base):
     person_id: int
     name: str
     id_number: str
@@ -914,13 +923,13 @@ class Occupant(BaseModel):
     declared_on: Day | None = None
 
 
-class Room(BaseModel):
+class Room(Base):
     room: str
     living: list[Occupant] = Field(description="everyone living in the room now")
     household_members: list[Occupant] = Field(description="registered here, wherever they live now")
 
 
-class HouseResidents(BaseModel):
+class HouseResidents(Base):
     house: House
     rooms: list[Room]
 
@@ -940,7 +949,7 @@ class Declaration(Out):
     created_at: Timestamp
 
 
-class LateDeclaration(BaseModel):
+class LateDeclaration(Base):
     house_code: str
     address: str
     landlord_name: str | None = None
@@ -1165,7 +1174,7 @@ class RateRecordFilters(Model):
     limit: int = Field(500, ge=1, le=5000)
 
 
-class ComanagementRow(BaseModel):
+class ComanagementRow(Base):
     """One county (both of its sides) or one pair of counties (household → residence): each side's registrations
     of the open cross-county stays between the counties of the registry (seed 000's 市内跨县 measure)."""
 
@@ -1184,7 +1193,7 @@ class ComanagementRow(BaseModel):
     co_management: float | None = Field(None, description="共管率: both ÷ (both + unmanaged)")
 
 
-class ComanagementReport(BaseModel):
+class ComanagementReport(Base):
     by: Literal["county", "pair"]
     division_code: str | None = Field(None, description="both sides of every stay counted lie in it (a city: 市内跨县)")
     division_name: str | None = None
@@ -1251,7 +1260,7 @@ class MergeValues(Model):
     archive_open_stays: StrictBool = Field(False, description="archive the merged records' open stays instead of refusing")
 
 
-class ChangeSample(BaseModel):
+class ChangeSample(Base):
     person_id: int
     name: str
     id_number: str
@@ -1259,7 +1268,7 @@ class ChangeSample(BaseModel):
     after: dict[str, Any]
 
 
-class ChangeFailure(BaseModel):
+class ChangeFailure(Base):
     person_id: int
     name: str
     id_number: str
@@ -1268,7 +1277,7 @@ class ChangeFailure(BaseModel):
     message_en: str
 
 
-class Changeset(BaseModel):
+class Changeset(Base):
     id: str
     operation: ChangeOperation
     reason: str
@@ -1297,7 +1306,7 @@ class ApplyOptions(Model):
 # ---------------------------------------------------------------- import and export
 
 
-class ImportProblem(BaseModel):
+class ImportProblem(Base):
     line: int
     column: str
     value: str
@@ -1307,7 +1316,7 @@ class ImportProblem(BaseModel):
                                                "number is registered outside your jurisdiction, as create says)")
 
 
-class ImportResult(BaseModel):
+class ImportResult(Base):
     total: int = Field(description="data rows read")
     inserted: int
     updated: int
@@ -1322,7 +1331,7 @@ class ImportResult(BaseModel):
     batch_id: str | None = Field(None, description="the import's batch: its progress at GET /v1/imports/batches/{id}")
 
 
-class ImportBatchStatus(BaseModel):
+class ImportBatchStatus(Base):
     """A legacy import's progress. It commits a chunk at a time: ``last_line`` is the last line of the file
     whose good rows are all stored (none after it are); an ``interrupted`` import (its process ended) is
     resumed by importing the same file again, the rows already stored being recognised as unchanged."""
@@ -1376,7 +1385,7 @@ class CampaignCreate(Model):
     name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
 
 
-class Campaign(BaseModel):
+class Campaign(Base):
     id: int
     quarter: str
     jurisdiction_code: str
@@ -1395,7 +1404,7 @@ class Assignment(Model):
     username: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
 
 
-class CampaignItem(BaseModel):
+class CampaignItem(Base):
     id: int
     kind: Literal["stay", "house"]
     person_id: int | None = None
@@ -1428,7 +1437,7 @@ class NewFound(Model):
     person: PersonCreate
 
 
-class Progress(BaseModel):
+class Progress(Base):
     key: str
     name: str | None = None
     total: int
@@ -1436,13 +1445,13 @@ class Progress(BaseModel):
     by_outcome: dict[str, int]
 
 
-class CampaignProgress(BaseModel):
+class CampaignProgress(Base):
     campaign: Campaign
     by_village: list[Progress]
     by_assignee: list[Progress]
 
 
-class Rate(BaseModel):
+class Rate(Base):
     key: str
     name: str
     name_en: str
@@ -1454,13 +1463,13 @@ class Rate(BaseModel):
     meets_target: bool | None
 
 
-class RateRow(BaseModel):
+class RateRow(Base):
     division_code: str
     division_name: str | None = None
     rates: list[Rate]
 
 
-class RatesReport(BaseModel):
+class RatesReport(Base):
     period: str
     start: Day
     end: Day
@@ -1471,7 +1480,7 @@ class RatesReport(BaseModel):
                                           "they no longer change (county.closing)")
 
 
-class PeriodClosed(BaseModel):
+class PeriodClosed(Base):
     """A closed month whose figures are frozen (county.closing)."""
 
     period: str
@@ -1481,7 +1490,7 @@ class PeriodClosed(BaseModel):
     closed_by: str
 
 
-class HolidayNotice(BaseModel):
+class HolidayNotice(BaseModel):  # an input (a request's body): built at once, as Model is not
     """The State Council's holiday notice for one year (国务院办公厅关于某年部分节假日安排的通知): the days off
     and the weekend days worked instead (调休)."""
 
@@ -1505,7 +1514,7 @@ class HolidayNotice(BaseModel):
         return days
 
 
-class CalendarYearInfo(BaseModel):
+class CalendarYearInfo(Base):
     """Where a year's working days come from, and whether deadlines running into it are provisional."""
 
     year: int
@@ -1521,7 +1530,7 @@ class CalendarYearInfo(BaseModel):
     recomputed: int | None = Field(None, description="after a load: open deadlines whose due date was recomputed")
 
 
-class QualityCheck(BaseModel):
+class QualityCheck(Base):
     key: str
     name: str
     name_en: str
@@ -1530,7 +1539,7 @@ class QualityCheck(BaseModel):
     fixable: str | None = Field(None, description="the changeset operation that fixes it, when one does")
 
 
-class QualityShare(BaseModel):
+class QualityShare(Base):
     """Records with at least one error of a county's records (seed 000: 差错32万条, 占11%, 清流18%)."""
 
     division_code: str
@@ -1540,10 +1549,34 @@ class QualityShare(BaseModel):
     share: float | None = Field(description="errors ÷ records")
 
 
-class QualityReport(BaseModel):
+class QualityReport(Base):
     checks: list[QualityCheck]
     persons_checked: int
     seconds: float
     records_with_errors: int = 0
     error_share: float | None = None
     by_county: list[QualityShare] = []
+
+
+def _eager_inputs() -> None:
+    """The inputs' adapters are built at once, as before. FastAPI makes a TypeAdapter per route parameter over
+    ``Annotated[Model, Field(alias=name)]`` and silences the warning pydantic gives for that alias only while it
+    builds it; an adapter over a deferred model would be built at its first request, outside that silence, and warn
+    (UnsupportedFieldAttributeWarning). An adapter defers when its model's config says so at the adapter's making,
+    so turning defer_build off here, once every input model is made deferred, keeps their adapters eager while the
+    models themselves are still built on first use (the registry builds a route module's inputs before including
+    it: flowpop.registry.api.app). A model made later from one of these (a subclass) is built at once."""
+    for value in list(globals().values()):
+        if isinstance(value, type) and issubclass(value, Model):
+            value.model_config["defer_build"] = False
+
+
+_eager_inputs()
+
+
+def build_all() -> None:
+    """Builds every model of the contract now, for what reads them all (the OpenAPI document): adapters made over
+    them then take each one's schema as it is instead of working it out again each."""
+    for value in list(globals().values()):
+        if isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == __name__:
+            value.model_rebuild()

@@ -10,10 +10,11 @@ from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from importlib import import_module
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_type_hints
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -26,7 +27,7 @@ from flowpop.registry.api import deps, problems
 from flowpop.registry.kernel import settings as settings_mod
 from flowpop.registry.kernel.errors import Invalid, field_error
 from flowpop.registry.kernel.registry import Registry
-from flowpop.types import TEXT_FAULTS, Problem
+from flowpop.types import TEXT_FAULTS, Model, Problem, build_all
 
 # Every operation may answer with these; the OpenAPI document says so (schemathesis checks it).
 ERRORS: dict[int | str, dict[str, object]] = {
@@ -201,6 +202,7 @@ class RegistryApp(FastAPI):
                 if name not in self._pending:
                     continue
                 module = import_module(f"flowpop.registry.api.{name}")
+                build_inputs(module.router)
                 before = len(self.router.routes)
                 self.include_router(module.router, responses=ERRORS, dependencies=[Depends(deps.known_query)])
                 (self._routers[name],) = self.router.routes[before:]  # one entry per included router
@@ -222,10 +224,32 @@ class RegistryApp(FastAPI):
 
     def openapi(self) -> dict[str, Any]:
         self.include_routes()  # the document lists every operation, whichever were reached so far
+        if self.openapi_schema is None:
+            build_all()  # the document reads every model (flowpop.types: built on first use)
         return super().openapi()
 
 
 _INCLUDING = threading.RLock()
+
+
+def _inputs_in(annotation: Any, found: dict[type[Model], None]) -> None:
+    if isinstance(annotation, type) and issubclass(annotation, Model):
+        found[annotation] = None
+    for arg in get_args(annotation):
+        _inputs_in(arg, found)
+
+
+def build_inputs(router: APIRouter) -> None:
+    """Builds the input models (bodies, filters) the router's routes take, before FastAPI makes its adapters over
+    them: the contract's models are built on first use (flowpop.types), and an adapter made over a model not built
+    yet would work out the model's schema again for itself, once per route and parameter."""
+    found: dict[type[Model], None] = {}
+    for route in router.routes:
+        if isinstance(route, APIRoute):
+            for hint in get_type_hints(route.endpoint, include_extras=True).values():
+                _inputs_in(hint, found)
+    for model in found:
+        model.model_rebuild()
 
 
 def create_app(db: str | Path | Registry, *, embedded: bool = False, lazy_routes: bool | None = None) -> FastAPI:
