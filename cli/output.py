@@ -1,7 +1,7 @@
 """Rendering for every command: a table for people, JSON/JSON lines/CSV for scripts.
 
 JSON is the API's own JSON (``model_dump(mode="json")``) so scripts see the contract, not our labels.
-Tables measure Chinese characters with wcwidth (two columns each) and fit the terminal's width: shortened
+Tables measure Chinese characters (two columns each; wcwidth beyond ASCII and CJK) and fit the terminal's width: shortened
 place names keep their end, other cells wrap (``table``, ``fit_widths``).
 """
 
@@ -19,7 +19,6 @@ from typing import IO, Any
 
 import click
 from pydantic import BaseModel
-from wcwidth import wcswidth, wcwidth
 
 from flowpop.labels import CODED, label, title
 from flowpop.rules.cells import CsvOut
@@ -83,7 +82,17 @@ def dumps(item: Any, *, indent: int | None = None) -> str:
     return json.dumps(as_json(item), ensure_ascii=False, indent=indent)
 
 
+# Printable ASCII (one column), CJK unified ideographs and the fullwidth forms (two): what tables mostly hold, each
+# as wcwidth measures it (tests/cli/test_table_width.py), told without importing it (~15 ms a process, issue #16)
+_NARROW_OR_WIDE = re.compile(r"[\x20-\x7e\u4e00-\u9fff\uff01-\uff60]*")
+_WIDE = re.compile(r"[\u4e00-\u9fff\uff01-\uff60]")
+
+
 def width_of(text: str) -> int:
+    if _NARROW_OR_WIDE.fullmatch(text):
+        return len(text) + len(_WIDE.findall(text))
+    from wcwidth import wcswidth
+
     return max(wcswidth(text), len(text))  # wcswidth is -1 for unprintable characters
 
 
@@ -100,6 +109,10 @@ def terminal_width(out: IO[str]) -> int | None:
 
 
 def _char_width(ch: str) -> int:
+    if _NARROW_OR_WIDE.fullmatch(ch):
+        return 2 if _WIDE.match(ch) else 1
+    from wcwidth import wcwidth
+
     return max(wcwidth(ch), 0)
 
 

@@ -5,6 +5,8 @@ COLUMNS, gets every cell whole."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 
 import pytest
@@ -145,3 +147,26 @@ def test_wrapping_never_splits_a_wide_character() -> None:
     assert lines == ["福建", "省三", "明市", "三元", "区城", "关街", "道"]
     assert wrap("Date of arrival", 8) == ["Date of", "arrival"]
     assert tree.VILLAGE_A1  # the registry's village whose full name RESIDENCE is
+
+
+def test_widths_told_without_wcwidth_are_wcwidths() -> None:
+    """Printable ASCII, CJK ideographs and the fullwidth forms are measured without importing wcwidth (start-up,
+    issue #16); each, and text mixing them with other characters, measures as wcwidth measures it."""
+    from flowpop_cli.output import _char_width, width_of
+
+    ranges = [(0x20, 0x7E), (0x4E00, 0x9FFF), (0xFF01, 0xFF60), (0x3000, 0x303F), (0x1F300, 0x1F320)]
+    for first, last in ranges:
+        for code in range(first, last + 1):
+            ch = chr(code)
+            assert _char_width(ch) == max(wcwidth(ch), 0), hex(code)
+            assert width_of(ch) == max(wcswidth(ch), 1), hex(code)
+    for text in (RESIDENCE, "福建省三明市明溪县大坂街道（演示）沙洋社区", "360731***********X 男 1999", "",
+                 "王秀英、李\u0301", "tab\there", "e\u0301", "👍🏽 ok", "ｶﾀｶﾅ", "\x1b[1m"):
+        assert width_of(text) == max(wcswidth(text), len(text)), text
+
+
+def test_a_table_of_chinese_and_ascii_needs_no_wcwidth() -> None:
+    probe = ("import sys; from flowpop_cli.output import width_of; "
+             "assert width_of('福建省三明市（演示）360731***X') == 30; print('wcwidth' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
