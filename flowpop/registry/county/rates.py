@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, not_, or_, select
+from sqlalchemy import and_, case, exists, func, literal, not_, or_, select
 from sqlalchemy.orm import Session
 
 from flowpop.labels import LABELS
@@ -119,6 +119,31 @@ def _groups(session: Session, key: Any, rates: dict[str, tuple[Any, Any]], where
     return out
 
 
+def _flagged(session: Session, key: Any, flags: dict[str, Any],
+             rates: dict[str, tuple[tuple[str, ...], tuple[str, ...]]], where: Any,
+             select_from: Any = None) -> dict[str, Counts]:
+    """As ``_groups``, for rates made of shared conditions: each condition of ``flags`` is worked out once a row, as
+    a bit, and a rate's numerator and denominator name the conditions they need all of (none: every row). Written
+    as conditions of each sum, SQLite works a shared one out again in every sum that holds it."""
+    bit = {name: 1 << i for i, name in enumerate(flags)}
+    mask = sum((case((cond, bit[name]), else_=0) for name, cond in flags.items()), start=literal(0))
+    rows = select(key.label("key"), mask.label("flags")).where(where)
+    if select_from is not None:
+        rows = rows.select_from(select_from)
+    flagged = rows.cte("flagged").prefix_with("MATERIALIZED")  # computed once, not merged into the sums
+
+    def all_of(names: tuple[str, ...]) -> Any:
+        wanted = sum(bit[n] for n in names)
+        return func.sum(case((flagged.c.flags.op("&")(wanted) == wanted, 1), else_=0))
+
+    sums = [all_of(names) for num, den in rates.values() for names in (num, den)]
+    out: dict[str, Counts] = {name: {} for name in rates}
+    for k, *values in session.execute(select(flagged.c.key, *sums).group_by(flagged.c.key)).all():
+        for i, name in enumerate(rates):
+            out[name][k] = [int(values[2 * i] or 0), int(values[2 * i + 1] or 0)]
+    return out
+
+
 
 def compute(reg: Registry, session: Session, actor: Actor, period: str, level: str = "township",
             division: str | None = None) -> RatesReport:
@@ -200,9 +225,9 @@ def counts(reg: Registry, session: Session, period: str, prefix: str, width: int
     verified = exists().where(t.Certificate.person_id == P.id, t.Certificate.created_at < cut,
                               t.Certificate.verified_on.is_not(None), t.Certificate.verified_on <= end_day)
     targets_where = and_(open_at_end, floating_now, floating.of_age(P.birth_date, end_day), in_scope, key_target)
-    results |= _groups(session, res_key, {"certificate_held": (has_cert, S.id.is_not(None)),
-                                          "certificate_verified": (verified, has_cert)}, targets_where,
-                       select_from=S.__table__.join(P.__table__, P.id == S.person_id))
+    results |= _flagged(session, res_key, {"held": has_cert, "verified": verified},
+                        {"certificate_held": (("held",), ()), "certificate_verified": (("held", "verified"), ("held",))},
+                        targets_where, select_from=S.__table__.join(P.__table__, P.id == S.person_id))
     # co-managed: both sides hold a registration of the stay (seed 000; county.comanagement); acknowledging
     # a notice is receipt, not registration. Of the stays registered by at least one side
     registered_both = and_(S.inflow_registered_at < cut, S.outflow_registered_at < cut)
@@ -212,10 +237,15 @@ def counts(reg: Registry, session: Session, period: str, prefix: str, width: int
     managed_here = and_(or_(unindexed(S.status) == "open", S.ended_at >= cut), both_here)  # open at the cut-off
     living = and_(open_at_end, cross)
     # one pass over the stays for the rates that count them: each rate's own rows are a condition inside
-    results |= _groups(session, res_key, {
-        "stale_departures": (and_(departed, stale), departed),
-        "residence_permit": (and_(open_at_end, floating_now, S.permit_expires_on >= end_day), and_(open_at_end, floating_now)),
-        "co_management": (and_(living, managed_here, registered_both), and_(living, managed_here, registered_any)),
+    results |= _flagged(session, res_key, {
+        "departed": departed, "stale": and_(departed, stale), "open": open_at_end, "cross": cross,
+        "floating": and_(open_at_end, floating_now), "permit": S.permit_expires_on >= end_day,
+        # the registrations first: they are few, and both_here's code lists are the dearest test
+        "one_side": registered_any, "both_sides": registered_both, "managed": and_(registered_any, managed_here),
+    }, {
+        "stale_departures": (("stale",), ("departed",)),
+        "residence_permit": (("floating", "permit"), ("floating",)),
+        "co_management": (("open", "cross", "managed", "both_sides"), ("open", "cross", "managed", "one_side")),
     }, and_(in_scope, or_(departed, living)))
 
     # the inbox, by addressee
