@@ -137,11 +137,12 @@ def _certificates(session: Any, rng: random.Random, day: dt.date, own: tuple[str
     """Certificates of married women of childbearing age; shown (verified) at a residence in the own area only:
     a verification elsewhere is that place's record."""
     oldest, youngest = day.replace(year=day.year - 50), day.replace(year=day.year - 15)
-    people = session.execute(select(t.Person.id, t.Person.household_code, t.Person.arrived_on, t.Person.residence_code).where(
+    people = session.execute(select(t.Person.id, t.Person.household_code, t.Person.arrived_on, t.Person.residence_code,
+                                    t.Person.county).where(
         t.Person.status == "active", t.Person.category == "married_female", t.Person.birth_date > oldest,
         t.Person.birth_date <= youngest, t.Person.residence_code.is_not(None)).order_by(t.Person.id)).all()
     rows = []
-    for pid, household, arrived, residence in people:
+    for pid, household, arrived, residence, county in people:
         if rng.random() < 0.86:
             issued = (arrived or day) - dt.timedelta(days=rng.randrange(3, 40))
             # shown at the residence township within days of arrival, mostly inside the 10 days (seed 001 第十二条)
@@ -149,7 +150,7 @@ def _certificates(session: Any, rng: random.Random, day: dt.date, own: tuple[str
             verified = min(day, shown_from + dt.timedelta(days=rng.randrange(1, 14))) if rng.random() < 0.8 else None
             if not area.inside(own, residence):
                 verified = None
-            rows.append({"person_id": pid, "number": f"婚育{issued.year}{rng.randrange(10**6):06d}",
+            rows.append({"person_id": pid, "county": county, "number": f"婚育{issued.year}{rng.randrange(10**6):06d}",
                          "issued_by_code": household, "issued_on": issued, "expires_on": issued + dt.timedelta(days=1095),
                          "verified_on": verified, "verified_by_code": (residence[:9] + "000") if verified else None})
     if rows:
@@ -162,19 +163,19 @@ def _checkups(session: Any, rng: random.Random, day: dt.date, own: tuple[str, ..
     checked within the last six months, some overdue, some never (county.duties counts them). A check-up
     elsewhere is that place's record."""
     oldest, youngest = day.replace(year=day.year - 50), day.replace(year=day.year - 15)
-    people = session.execute(select(t.Person.id, t.Person.current_stay_id, t.Person.residence_code).where(
+    people = session.execute(select(t.Person.id, t.Person.current_stay_id, t.Person.residence_code, t.Person.county).where(
         t.Person.status == "active", t.Person.category == "married_female", t.Person.birth_date > oldest,
         t.Person.birth_date <= youngest, t.Person.residence_code.is_not(None),
         func.substr(t.Person.residence_code, 1, 6) != func.substr(t.Person.household_code, 1, 6),
         _in(t.Person.residence_code, own)).order_by(t.Person.id)).all()
     rows = []
-    for pid, stay_id, residence in people:
+    for pid, stay_id, residence, county in people:
         r = rng.random()
         if r < 0.1:
             continue  # never checked
         last = day - dt.timedelta(days=rng.randrange(190, 300) if r < 0.2 else rng.randrange(0, 175))
         for provided in (last, last - dt.timedelta(days=rng.randrange(170, 190))):
-            rows.append({"person_id": pid, "stay_id": stay_id, "kind": "checkup", "provided_on": provided,
+            rows.append({"person_id": pid, "county": county, "stay_id": stay_id, "kind": "checkup", "provided_on": provided,
                          "provider_code": residence[:9] + "000", "created_by": "demo"})
     if rows:
         session.execute(t.ServiceRecord.__table__.insert(), rows)

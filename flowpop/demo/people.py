@@ -23,6 +23,8 @@ from flowpop.demo.houses import Declarations, HouseSlot, build_houses
 from flowpop.demo.places import PREDECESSORS, ROADS, ROADS_ELSEWHERE, SANMING, Elsewhere, Places, Village
 from flowpop.registry.kernel.validation import category as category_of
 from flowpop.registry.kernel.validation import is_key_target
+from flowpop.registry.people.moves import person_county
+from flowpop.registry.store.distribution import county_of
 from flowpop.rules.idnumber import make as make_id
 from flowpop.rules.names import name_keys
 
@@ -408,13 +410,17 @@ class PeopleGenerator:
             "current_stay_id": current["id"], "status": status, "note": None, "warnings": [],
             "version": 1 if status == "active" else 2, "created_at": created,
             "updated_at": current["updated_at"] if ended else created, "created_by": "demo",
+            "county": person_county(current["residence_code"], hh_code),
         }
+        for stay in stays:  # all the person's stays live in the person's county (issue #17)
+            stay["county"] = person["county"]
         chunk.persons.append(person)
         chunk.stays += stays
         chunk.history += history_entries(person, stays)
         for stay, declared_on, landlord in self._declared:
             chunk.declarations.append({
-                "house_code": stay["house_code"], "stay_id": stay["id"], "declared_on": declared_on,
+                "house_code": stay["house_code"], "county": county_of(stay["house_code"]), "stay_id": stay["id"],
+                "declared_on": declared_on,
                 "declared_by": landlord or None, "created_at": dt.datetime.combine(declared_on, dt.time(11)),
                 "created_by": "demo"})
         self._declared.clear()

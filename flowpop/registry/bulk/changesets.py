@@ -26,7 +26,7 @@ from flowpop.registry.kernel.errors import ApiError, Conflict, Invalid, NotFound
 from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.kernel.validation import category
 from flowpop.registry.messaging import messages
-from flowpop.registry.people import persons, stays, survivors
+from flowpop.registry.people import moves, persons, stays, survivors
 from flowpop.registry.people.search import person_conditions
 from flowpop.registry.people.sides import SIDES
 from flowpop.registry.places import houses
@@ -53,7 +53,7 @@ Item = Any  # a changeset_items row: id, person_id, stay_id, before, after, pers
 
 SETTABLE = BULK_SETTABLE
 PERSON_COLUMNS = ("id", "id_number", "name", "sex", "birth_date", "status", "version", "current_stay_id", "category",
-                  "residence_code", "household_code", "note", *SETTABLE[:-2])
+                  "residence_code", "household_code", "note", "county", *SETTABLE[:-2])
 STAY_COLUMNS = tuple(dict.fromkeys(("id", "status", "version", *stays.FIELDS, "declare_due_on", "returned_on",
                                     "end_reason", "ended_at")))
 DATES = {"returned_on", "birth_date", "arrived_on", "declare_due_on"}  # kept as text in a plan's items
@@ -407,7 +407,7 @@ def plan(reg: Registry, session: Session, actor: Actor, data: ChangesetCreate) -
         outcome = planner(person, stay)
         if len(refusals) >= FAILURES_SHOWN:
             break
-        item = {"changeset_id": cs_id, "person_id": person["id"], "stay_id": stay["id"] if stay else None,
+        item = {"changeset_id": cs_id, "person_id": person["id"], "county": person["county"], "stay_id": stay["id"] if stay else None,
                 "person_version": person["version"], "stay_version": stay["version"] if stay else None,
                 "before": {}, "after": {}, "error": None, "state": "pending"}
         if isinstance(outcome, dict):
@@ -524,8 +524,10 @@ def _write(session: Session, actor: Actor, cs: t.Changeset, items: list[Item], *
     now = t.utcnow()
     person_groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     stay_groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    handed: dict[int, int] = {}
     moved: list[dict[str, Any]] = []
     hist: list[dict[str, Any]] = []
+    counties = history.person_counties(session, (i.person_id for i in items))
     for item in items:
         src = item.before if revert else item.after
         other = item.after if revert else item.before
@@ -534,6 +536,8 @@ def _write(session: Session, actor: Actor, cs: t.Changeset, items: list[Item], *
             person_groups[tuple(sorted(values))].append({"b_id": item.person_id, **values})
         if src.get("stay") and item.stay_id:
             values = _date_values(src["stay"])
+            if "person_id" in values:  # a merge's archived stay changes person too: handed over below
+                handed[item.stay_id] = values.pop("person_id")
             stay_groups[tuple(sorted(values))].append({"b_id": item.stay_id, **values})
         if src.get("kept_stay"):  # a merge: the merged record's side registrations carried to the kept stay
             values = _date_values({k: v for k, v in src["kept_stay"].items() if k != "id"})
@@ -546,19 +550,21 @@ def _write(session: Session, actor: Actor, cs: t.Changeset, items: list[Item], *
                 changes[k if part == "person" else f"{part}.{k}"] = [(other.get(part) or {}).get(k), v]
         hist.append(history.entry(actor, entity="person", entity_id=item.person_id, person_id=item.person_id,
                                   action=("revert:" if revert else "bulk:") + cs.operation, changes=changes,
-                                  reason=cs.reason, changeset_id=cs.id, at=now))
+                                  reason=cs.reason, changeset_id=cs.id, at=now, county=counties[item.person_id]))
     for cols, rows in person_groups.items():
         _update_rows(session, t.Person.__table__, cols, rows, now)
     for cols, rows in stay_groups.items():
         _update_rows(session, t.Stay.__table__, cols, rows, now)
-    if moved:
-        stmt = (update(t.Stay.__table__).where(t.Stay.__table__.c.id == bindparam("b_id"))
-                .values(person_id=bindparam("person_id"), version=t.Stay.__table__.c.version + 1, updated_at=now))
-        session.execute(stmt, moved)
+    # the stays change person: deleted and inserted again with their new person, in that person's county
+    moves.hand_over(session, {m["b_id"]: m["person_id"] for m in moved}, now)
+    moves.hand_over(session, handed, now, step=0)  # their version stepped with the update above
     for entries in in_chunks(hist, 5000):
         bulk_insert.insert_rows(session.connection(), t.HistoryEntry.__table__, entries)
     if cs.operation == "merge":
         _repoint_merged(session, items, revert=revert)
+    if cs.operation in ("set", "move", "merge"):  # a household, residence or stays changed: people may move county
+        affected = {i.person_id for i in items} | {i.after["merged_into"] for i in items if i.after.get("merged_into")}
+        moves.settle(session, affected)
 
 
 def _announce(reg: Registry, session: Session, actor: Actor, cs: t.Changeset, items: list[Item]) -> None:

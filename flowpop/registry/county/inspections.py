@@ -21,6 +21,7 @@ from flowpop.registry.messaging import messages
 from flowpop.registry.people import access, certificates, persons, stays
 from flowpop.registry.places import houses
 from flowpop.registry.store import tables as t
+from flowpop.registry.store.distribution import county_sql
 from flowpop.rules import cells
 from flowpop.rules.divisions_source import prefix_of
 from flowpop.rules.idnumber import mask
@@ -85,16 +86,16 @@ def create(reg: Registry, session: Session, actor: Actor, data: CampaignCreate) 
     prefix = prefix_of(node.code, node.level)
     stay_rows = (
         select(literal(row.id), literal("stay"), t.Stay.person_id, t.Stay.id, t.Stay.house_code, t.Stay.residence_code,
-               t.Stay.grid_code, literal(1))
+               t.Stay.grid_code, literal(1), county_sql(t.Stay.residence_code))
         .join(t.Person, t.Person.id == t.Stay.person_id)
         .where(code_range(t.Stay.residence_code, prefix), t.Stay.status == "open", t.Person.status == "active")
         .order_by(t.Stay.id)  # items numbered in the same order on every store
     )
-    cols = ["campaign_id", "kind", "person_id", "stay_id", "house_code", "village_code", "grid_code", "version"]
+    cols = ["campaign_id", "kind", "person_id", "stay_id", "house_code", "village_code", "grid_code", "version", "county"]
     session.execute(insert(t.CampaignItem).from_select(cols, stay_rows))
     house_rows = (
         select(literal(row.id), literal("house"), literal(None), literal(None), t.House.code, t.House.division_code,
-               t.House.grid_code, literal(1))
+               t.House.grid_code, literal(1), county_sql(t.House.division_code))
         .where(code_range(t.House.division_code, prefix), t.House.use == "rented", t.House.status == "active")
         .order_by(t.House.code)
     )

@@ -132,6 +132,8 @@ class Updates:
         self.persons: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
         self.stays: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
         self.new_stays: list[dict[str, Any]] = []
+        # persons whose residence or household changed: they may move county (people.moves.settle, after write)
+        self.moved: set[int] = set()
 
     def compare(self, rows: list[Row], existing: dict[str, dict[str, Any]], result: ImportResult,
                 history: list[dict[str, Any]]) -> None:
@@ -177,7 +179,10 @@ class Updates:
                 reason += "; identity change accepted (" + ", ".join(identity) + ")"
             history.append(history_entry(self.actor, entity="person", entity_id=current["id"], person_id=current["id"],
                                          action="import", changes=changes, reason=reason,
-                                         scope_code=r.person.get("household_code"), at=self.now))
+                                         scope_code=r.person.get("household_code"), at=self.now,
+                                         county=current["county"]))
+            if "household_code" in person or "residence_code" in person:
+                self.moved.add(current["id"])
 
     def _stay(self, r: Row, current: dict[str, Any], stay: dict[str, Any] | None, person: dict[str, Any],
               changes: dict[str, list[Any]]) -> bool:
@@ -194,7 +199,8 @@ class Updates:
             return False
         if stay is None:
             values = {**STAY_DEFAULTS, **r.stay, "reason": r.stay.get("reason") or "other"}
-            self.new_stays.append({**values, "person_id": current["id"], "status": "open", "version": 1,
+            self.new_stays.append({**values, "person_id": current["id"], "county": current["county"], "status": "open",
+                                   "version": 1,
                                    "created_at": self.now, "updated_at": self.now,
                                    "created_by": self.actor.username,
                                    **sides.side_columns(self.actor, values.get("residence_code"),

@@ -47,7 +47,8 @@ from flowpop.registry.kernel import area
 from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.kernel.errors import Conflict
 from flowpop.registry.kernel.registry import Registry, today
-from flowpop.registry.people import sides
+from flowpop.registry.people import moves, sides
+from flowpop.registry.people.moves import person_county
 from flowpop.registry.people.persons import HELD_ELSEWHERE
 from flowpop.registry.store import bulk_insert
 from flowpop.registry.store import tables as t
@@ -328,6 +329,7 @@ class _Writer:
                     plan.updates.write()
                     _insert(session, t.HistoryEntry, history_rows)
                     insert_tuples(session.connection(), t.HistoryEntry.__table__, _HISTORY_KEYS, entries)
+                    moves.settle(session, plan.updates.moved)  # a stay in another county moves the person
                     self.batch.note(session, "import", self.result, rows[-1].line, plus=probe)
             except Conflict as exc:
                 if exc.code != IMPORT_CONFLICT or attempt == CHUNK_ATTEMPTS - 1:
@@ -355,13 +357,14 @@ class _Writer:
         for i, (pid, r) in enumerate(zip(ids, rows, strict=True)):
             p, stay, sid = r.person, r.stay, stay_ids.get(i)
             arrived = stay.get("arrived_on")
+            county = person_county(stay.get("residence_code") if sid is not None else None, p["household_code"])
             persons.append((
                 pid, p["id_number"], p["id_rev"], p["name"], p["name_pinyin"], p["name_initials"], p["sex"],
                 date(p["birth_date"]), p.get("ethnicity"), p.get("education"), p.get("hukou_type"),
                 p.get("marital_status"), p["category"], p.get("phone"), p["household_code"],
                 p.get("household_address"), p.get("note"), "active", stay.get("residence_code"),
                 None if arrived is None else date(arrived), sid, as_json(r.warnings) if r.warnings else "[]", 1,
-                now, now, username))
+                now, now, username, county))
             if sid is not None:
                 g = stay.get
                 left, expected = g("left_home_on"), g("expected_return_on")
@@ -371,9 +374,9 @@ class _Writer:
                     g("house_code"), g("room"), g("reason") or "other", None if left is None else date(left),
                     None if arrived is None else date(arrived), None if expected is None else date(expected),
                     g("occupation"), g("employer"), "open", 1, now, now, username,
-                    now if registered == "inflow" else None, now if registered == "outflow" else None))
+                    now if registered == "inflow" else None, now if registered == "outflow" else None, county))
             entries.append((now, "person", pid, pid, "import", user_id, username, reason,
-                            f'{{"line":[null,{r.line}]}}', p["household_code"]))
+                            f'{{"line":[null,{r.line}]}}', p["household_code"], county))
         insert_tuples(conn, t.Person.__table__, _PERSON_KEYS, persons)
         insert_tuples(conn, t.Stay.__table__, _STAY_KEYS, stays)
         if self.known is not None:
@@ -387,12 +390,12 @@ class _Writer:
 _PERSON_KEYS = ("id", "id_number", "id_rev", "name", "name_pinyin", "name_initials", "sex", "birth_date", "ethnicity",
                 "education", "hukou_type", "marital_status", "category", "phone", "household_code",
                 "household_address", "note", "status", "residence_code", "arrived_on", "current_stay_id", "warnings",
-                "version", "created_at", "updated_at", "created_by")
+                "version", "created_at", "updated_at", "created_by", "county")
 _STAY_KEYS = ("id", "person_id", "household_code", "residence_code", "residence_address", "grid_code", "house_code",
               "room", "reason", "left_home_on", "arrived_on", "expected_return_on", "occupation", "employer", "status",
-              "version", "created_at", "updated_at", "created_by", *sides.SIDES.values())
+              "version", "created_at", "updated_at", "created_by", *sides.SIDES.values(), "county")
 _HISTORY_KEYS = ("at", "entity", "entity_id", "person_id", "action", "user_id", "username", "reason", "changes",
-                 "scope_code")
+                 "scope_code", "county")
 
 
 class _Plan:
@@ -415,7 +418,7 @@ def _existing(session: Session, actor: Actor, numbers: list[str]) -> tuple[dict[
     outside the area are never updated; a number held there only by ended ones is new here, as for create.
     A record may hold the number in its legacy 15-digit form (idnumber.forms)."""
     cols = [t.Person.id, t.Person.id_number, t.Person.version, t.Person.status, t.Person.current_stay_id,
-            t.Person.residence_code, t.Person.sex, t.Person.birth_date, *[getattr(t.Person, f) for f in PERSON_FIELDS if f != "name"], t.Person.name]
+            t.Person.county, t.Person.residence_code, t.Person.sex, t.Person.birth_date, *[getattr(t.Person, f) for f in PERSON_FIELDS if f != "name"], t.Person.name]
     rows: list[dict[str, Any]] = []
     keys = [c.key for c in cols]
     given = {form: number for number in numbers for form in _forms(number)}

@@ -274,10 +274,12 @@ def acknowledge(reg: Registry, session: Session, actor: Actor, ids: list[int]) -
             .values(status="closed", closed_at=now, version=t.Message.version + 1)
             .execution_options(synchronize_session=False)
         )
+    counties = history.person_counties(session, (r.matched_person_id for r in good))
     session.execute(
         t.HistoryEntry.__table__.insert(),
         [history.entry(actor, entity="message", entity_id=r.id, person_id=r.matched_person_id, action="ack",
-                       changes={"status": [r.status, "closed"]}, scope_code=r.addressee_code, at=now) for r in good],
+                       changes={"status": [r.status, "closed"]}, scope_code=r.addressee_code, at=now,
+                       county=counties[r.matched_person_id]) for r in good],
     )
     for r in good:
         if r.in_reply_to:

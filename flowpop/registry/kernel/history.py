@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any, NotRequired, TypedDict, Unpack
 
 from sqlalchemy import select
@@ -10,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.store import tables as t
+from flowpop.registry.store.chunks import in_chunks
+from flowpop.registry.store.distribution import county_of
 from flowpop.rules.idnumber import mask
 
 
@@ -34,21 +37,43 @@ class Fields(TypedDict):
     reason: NotRequired[str | None]
     scope_code: NotRequired[str | None]
     changeset_id: NotRequired[str | None]
+    county: NotRequired[str | None]
 
 
 def entry(actor: Actor, *, entity: str, entity_id: int, person_id: int | None, action: str, changes: dict[str, Any],
           reason: str | None = None, scope_code: str | None = None, changeset_id: str | None = None,
-          at: dt.datetime | None = None) -> dict[str, Any]:
+          at: dt.datetime | None = None, county: str | None = None) -> dict[str, Any]:
     """One history row, every column named: ``record`` adds one; bulk paths (the inbox's acknowledgement and
     exchange, changesets, imports) build many with one ``at`` and insert them in one statement. (Named
-    parameters rather than ``**Fields``: an import builds a row per record, and unpacking costs 5x.)"""
+    parameters rather than ``**Fields``: an import builds a row per record, and unpacking costs 5x.)
+
+    ``county`` (issue #17): a row about a person takes the person's county, which the caller gives (the insert
+    fails without it); a row about no person, its scope's (``distribution.county_of``)."""
+    if county is None and person_id is None:
+        county = county_of(scope_code)
     return {"at": at or t.utcnow(), "entity": entity, "entity_id": entity_id, "person_id": person_id, "action": action,
             "user_id": actor.user_id, "username": actor.username, "reason": reason, "changes": changes,
-            "scope_code": scope_code, "changeset_id": changeset_id}
+            "scope_code": scope_code, "changeset_id": changeset_id, "county": county}
 
 
 def record(session: Session, actor: Actor, **fields: Unpack[Fields]) -> None:
+    """One history row; about a person, in the person's county (the person is in the session's identity map on
+    every path that records one, else read)."""
+    person_id = fields["person_id"]
+    if fields.get("county") is None and person_id is not None:
+        person = session.get(t.Person, person_id)
+        fields["county"] = person.county if person is not None else None
     session.add(t.HistoryEntry(**entry(actor, **fields)))
+
+
+def person_counties(session: Session, person_ids: Iterable[int | None]) -> dict[int | None, str | None]:
+    """The county of each person (for ``entry(..., county=...)`` of history rows about them); None: no person."""
+    ids = sorted({pid for pid in person_ids if pid is not None})
+    found: dict[int | None, str | None] = {None: None}
+    for part in in_chunks(ids):
+        found.update((pid, county) for pid, county in
+                     session.execute(select(t.Person.id, t.Person.county).where(t.Person.id.in_(part))))
+    return found
 
 
 SENSITIVE = ("id_number", "id_rev", "landlord_id_number")

@@ -115,11 +115,12 @@ def on_stays(reg: Registry, session: Session, actor: Actor, stay_ids: list[int],
     matching.apply_many(session, reg.divisions, [m for m in made if not m.external])
     session.flush()
     now = t.utcnow()
+    counties = history.person_counties(session, (m.sender_person_id for m in made))
     for entries in in_chunks(made, 5000):
         session.execute(t.HistoryEntry.__table__.insert(), [
             history.entry(actor, entity="message", entity_id=m.id, person_id=m.sender_person_id, action="send",
                           changes={"kind": [None, m.kind], "to": [None, m.addressee_code]}, scope_code=m.addressee_code,
-                          at=now) for m in entries])
+                          at=now, county=counties[m.sender_person_id]) for m in entries])
     return len(made)
 
 
@@ -140,10 +141,12 @@ def close_with_subject(session: Session, actor: Actor, stay_ids: list[int], why:
             update(t.Message).where(t.Message.id.in_([r.id for r in rows]), t.Message.status.in_(tuple(deadlines.OPEN)))
             .values(status="closed", outcome=kinds.SUBJECT_ENDED, closed_at=now, version=t.Message.version + 1)
             .execution_options(synchronize_session="fetch"))
+        counties = history.person_counties(session, (r.matched_person_id for r in rows))
         session.execute(t.HistoryEntry.__table__.insert(), [
             history.entry(actor, entity="message", entity_id=r.id, person_id=r.matched_person_id, action="close",
                           changes={"status": [r.status, "closed"], "outcome": [None, kinds.SUBJECT_ENDED]},
-                          reason=why or kinds.SUBJECT_ENDED, scope_code=r.addressee_code, at=now) for r in rows])
+                          reason=why or kinds.SUBJECT_ENDED, scope_code=r.addressee_code, at=now,
+                          county=counties[r.matched_person_id]) for r in rows])
         closed += len(rows)
     return closed
 

@@ -33,7 +33,7 @@ def add(reg: Registry, session: Session, actor: Actor, person_id: int, data: Cer
     if errors:
         raise Invalid(errors)
     verifier = township_of(person.residence_code) if data.verified_on and person.residence_code else None
-    row = t.Certificate(person_id=person.id, number=data.number, issued_by_code=data.issued_by_code, issued_on=data.issued_on,
+    row = t.Certificate(person_id=person.id, county=person.county, number=data.number, issued_by_code=data.issued_by_code, issued_on=data.issued_on,
                         expires_on=data.expires_on, verified_on=data.verified_on, verified_by_code=verifier)
     session.add(row)
     session.flush()
@@ -61,7 +61,7 @@ def remind(reg: Registry, session: Session, actor: Actor, person: t.Person, reas
     deadline = today() + dt.timedelta(days=days)
     text = (f"{person.name}：经{reason}，您未能出示婚育证明。请于 {deadline:%Y年%m月%d日} 前持户籍地出具的婚育证明"
             f"到现居住地乡镇（街道）流动人口服务站办理查验。")
-    row = t.Reminder(person_id=person.id, kind="certificate", issued_on=today(), deadline=deadline, text=text,
+    row = t.Reminder(person_id=person.id, county=person.county, kind="certificate", issued_on=today(), deadline=deadline, text=text,
                      issued_by=actor.username)
     session.add(row)
     session.flush()

@@ -14,7 +14,7 @@ from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.kernel.validation import category, check_id, check_phone
 from flowpop.registry.kernel.versioning import compare_and_set, expect_version
 from flowpop.registry.messaging import messages
-from flowpop.registry.people import present, stays
+from flowpop.registry.people import moves, present, stays
 from flowpop.registry.people.access import load_person, sees_person
 from flowpop.registry.places import houses
 from flowpop.registry.store import tables as t
@@ -103,6 +103,8 @@ def create(reg: Registry, session: Session, actor: Actor, data: PersonCreate) ->
         category=category(check.sex or "M", data.marital_status),
         phone=data.phone,
         household_code=data.household_code,
+        # where the stay given with it lives, else the household's: the person is inserted there (issue #17)
+        county=moves.person_county(data.stay.residence_code if data.stay is not None else None, data.household_code),
         household_address=data.household_address,
         household_house_code=house_code,
         household_room=data.household_room,
@@ -211,6 +213,8 @@ def update_person(reg: Registry, session: Session, actor: Actor, person_id: int,
     compare_and_set(session, row, data.version, values, entity="person")
     history.record(session, actor, entity="person", entity_id=row.id, person_id=row.id, action="update",
                    changes=delta, reason=data.change_reason, scope_code=row.household_code)
+    if "household_code" in values:  # a person with no stay lives in the household's county
+        moves.follow(session, row)
     return get(reg, session, actor, row.id, reveal=False)
 
 

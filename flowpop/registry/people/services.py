@@ -29,7 +29,7 @@ def record(reg: Registry, session: Session, actor: Actor, person_id: int, data: 
         errors.append(field_error("provided_on", "date_range", "服务日期须在出生日期与今天之间", "service date must lie between birth and today"))
     if errors:
         raise Invalid(errors)
-    row = t.ServiceRecord(person_id=person.id, stay_id=stay.id if stay else None, kind=data.kind, provided_on=data.provided_on,
+    row = t.ServiceRecord(person_id=person.id, county=person.county, stay_id=stay.id if stay else None, kind=data.kind, provided_on=data.provided_on,
                           provider_code=provider, detail=data.detail, created_by=actor.username)
     session.add(row)
     session.flush()

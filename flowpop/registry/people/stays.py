@@ -17,7 +17,7 @@ from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.kernel.validation import birth_as_seen, check_stay_dates
 from flowpop.registry.kernel.versioning import compare_and_set, expect_version
 from flowpop.registry.messaging import deadlines, messages
-from flowpop.registry.people import other_side, present
+from flowpop.registry.people import moves, other_side, present
 from flowpop.registry.people.access import load_person, load_stay
 from flowpop.registry.people.sides import SIDES, joinable, registering_side
 from flowpop.registry.places import houses
@@ -90,7 +90,11 @@ def insert(reg: Registry, session: Session, actor: Actor, person: t.Person, data
     if errors:
         raise Invalid(errors)
     values.update(extra)
-    row = t.Stay(person_id=person.id, status="open", version=1, created_by=actor.username, **values)
+    county = moves.person_county(values["residence_code"], person.household_code)
+    if county != person.county:  # a stay in another county: the person and their rows move there first
+        moves.move_person(session, person.id, county)
+        session.refresh(person)
+    row = t.Stay(person_id=person.id, county=county, status="open", version=1, created_by=actor.username, **values)
     session.add(row)
     session.flush()
     history.record(session, actor, entity="stay", entity_id=row.id, person_id=person.id, action="create",
@@ -186,6 +190,8 @@ def update_stay(reg: Registry, session: Session, actor: Actor, stay_id: int, dat
     session.refresh(row)
     if person.current_stay_id == row.id:
         _point_person(session, person.id, row)
+    if "residence_code" in changes:  # to another county: the person and their rows move there
+        moves.settle(session, [row.person_id])
     return present.stay(reg, actor, row)
 
 
@@ -252,6 +258,7 @@ def move(reg: Registry, session: Session, actor: Actor, stay_id: int, to_code: s
                    changes=history.diff(before, values), reason=reason, scope_code=to_code)
     session.refresh(row)
     _point_person(session, row.person_id, row)
+    moves.settle(session, [row.person_id])  # to another county: the person and their rows move there
 
 
 def request_transfer(reg: Registry, session: Session, actor: Actor, stay_id: int, version: int, to_code: str,

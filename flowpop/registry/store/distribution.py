@@ -1,7 +1,8 @@
 """Where each table would live on a distributed PostgreSQL (Citus, issue #17): the declared layout, in one place.
 
-Not applied to any database yet: the schema change (a plain ``county`` column written by the registry, composite
-keys) is for a later session. Today the layout is what tests/citus reads: the catalog checker
+The registry writes the plain ``county`` column (migration 0014) on every insert: ``county_of`` here for rows
+decided by a code, people/moves.py for a person and their rows (and for moving them). The layout is what
+tests/citus reads: the catalog checker
 (tests/citus/catalog.py) compares a migrated database against it, and the statement checker
 (tests/citus/statements.py) refuses joins and correlations between distributed tables without county equality.
 
@@ -19,7 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
+
+from sqlalchemy import case, func, literal
 
 COUNTY = "county"  # the distribution column of every distributed table
 COUNTY_LENGTH = 6  # the first six digits of a 12-digit division code
@@ -27,6 +30,18 @@ BUCKET = "000000"  # the county of a row without scope (no person, no division):
 GROUP = "county"  # the one colocation group
 
 Kind = Literal["distributed", "reference", "local"]
+
+
+def county_of(code: str | None) -> str:
+    """The county of a division code (its first six digits), else BUCKET: a row's ``county`` when it is decided
+    by a code (a message's addressee, a house's division, a history row's scope). The migration that added the
+    column (0014) says the same in SQL."""
+    return code[:COUNTY_LENGTH] if code and len(code) >= COUNTY_LENGTH else BUCKET
+
+
+def county_sql(code: Any) -> Any:
+    """``county_of`` as a SQL expression over a code column (an INSERT … SELECT gives ``county`` with it)."""
+    return case((func.length(code) >= COUNTY_LENGTH, func.substr(code, 1, COUNTY_LENGTH)), else_=literal(BUCKET))
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from flowpop.registry.store import id_sql
+from flowpop.registry.store.distribution import county_of
 from flowpop.rules.names import name_keys
 
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets BIGINT.
@@ -51,6 +52,23 @@ def subject_pinyin(context: Any) -> str | None:
 
 def subject_initials(context: Any) -> str | None:
     return _subject_keys(context)[1]
+
+
+def _county_from(column: str) -> Any:
+    """The ``county`` of a row decided by one of its codes (a message's addressee, a house's division, a
+    declaration's house, an inspection item's village), filled on every insert that goes through SQLAlchemy."""
+
+    def default(context: Any) -> str:
+        if context is None:  # store.bulk_insert fills defaults without a row: such a path gives county itself
+            raise ValueError(f"county: give it with the rows (county_of({column}))")
+        return county_of(context.get_current_parameters().get(column))
+
+    return default
+
+
+def County() -> Any:  # noqa: N802
+    """The distribution column (issue #17, store/distribution.py): written on insert, never updated."""
+    return mapped_column(CStr(6))
 
 
 def CStr(length: int) -> String:  # noqa: N802
@@ -107,6 +125,7 @@ class Token(Base):
 class Person(Base):
     __tablename__ = "persons"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    county: Mapped[str] = County()
     id_number: Mapped[str] = mapped_column(CStr(18), index=True)
     # reversed ID number: "search by its last digits" becomes an indexed prefix search
     id_rev: Mapped[str] = mapped_column(CStr(18), index=True)
@@ -141,6 +160,7 @@ class Person(Base):
     __table_args__ = (
         Index("ix_persons_res_status", "residence_code", "status"),
         Index("ix_persons_hh_status", "household_code", "status"),
+        Index("ix_persons_county_status", "county", "status"),
         # most persons have none: a partial index keeps the planner's statistics true (migration 0008)
         Index("ix_persons_household_house_code", "household_house_code",
               sqlite_where=text("household_house_code IS NOT NULL"),
@@ -166,6 +186,7 @@ class IdNumber(Base):
 class Stay(Base):
     __tablename__ = "stays"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    county: Mapped[str] = County()
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     household_code: Mapped[str] = mapped_column(CStr(15), index=True)
     household_address: Mapped[str | None] = mapped_column(String(200))
@@ -208,6 +229,7 @@ class HistoryEntry(Base):
 
     __tablename__ = "history"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    county: Mapped[str] = County()
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     entity: Mapped[str] = mapped_column(String(16))
     entity_id: Mapped[int] = mapped_column(BigId)
@@ -255,6 +277,7 @@ class Message(Base):
 
     __tablename__ = "messages"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    county: Mapped[str] = mapped_column(CStr(6), default=_county_from("addressee_code"))
     # stable across registries: batch files carry it, importing twice changes nothing
     uid: Mapped[str] = mapped_column(String(40), unique=True)
     kind: Mapped[str] = mapped_column(String(20), index=True)
@@ -306,6 +329,7 @@ class ServiceRecord(Base):
 
     __tablename__ = "services"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    county: Mapped[str] = County()
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     stay_id: Mapped[int | None] = mapped_column(BigId)
     kind: Mapped[str] = mapped_column(String(20))
@@ -321,6 +345,7 @@ class House(Base):
 
     __tablename__ = "houses"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    county: Mapped[str] = mapped_column(CStr(6), default=_county_from("division_code"))
     code: Mapped[str] = mapped_column(CStr(18), unique=True)
     legacy_code: Mapped[str | None] = mapped_column(CStr(40))
     division_code: Mapped[str] = mapped_column(CStr(15), index=True)
@@ -345,6 +370,7 @@ class Declaration(Base):
 
     __tablename__ = "declarations"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    county: Mapped[str] = mapped_column(CStr(6), default=_county_from("house_code"))
     house_code: Mapped[str] = mapped_column(CStr(18), index=True)
     stay_id: Mapped[int] = mapped_column(BigId, unique=True)
     declared_on: Mapped[dt.date] = mapped_column(Date)
@@ -397,6 +423,7 @@ class ChangesetItem(Base):
 
     __tablename__ = "changeset_items"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    county: Mapped[str] = County()
     changeset_id: Mapped[str] = mapped_column(String(40))
     person_id: Mapped[int] = mapped_column(BigId)
     stay_id: Mapped[int | None] = mapped_column(BigId)
@@ -416,6 +443,7 @@ class Certificate(Base):
 
     __tablename__ = "certificates"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    county: Mapped[str] = County()
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     number: Mapped[str | None] = mapped_column(String(40))
     issued_by_code: Mapped[str | None] = mapped_column(CStr(15))
@@ -431,6 +459,7 @@ class Reminder(Base):
 
     __tablename__ = "reminders"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    county: Mapped[str] = County()
     person_id: Mapped[int] = mapped_column(BigId, index=True)
     kind: Mapped[str] = mapped_column(String(20))
     issued_on: Mapped[dt.date] = mapped_column(Date)
@@ -467,6 +496,7 @@ class CampaignItem(Base):
 
     __tablename__ = "campaign_items"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    county: Mapped[str] = mapped_column(CStr(6), default=_county_from("village_code"))
     campaign_id: Mapped[int] = mapped_column(BigId)
     kind: Mapped[str] = mapped_column(String(8))  # stay | house
     person_id: Mapped[int | None] = mapped_column(BigId)
