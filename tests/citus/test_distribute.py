@@ -92,7 +92,7 @@ def test_a_new_colocation_group_starts_with_its_first_table() -> None:
     ]
 
 
-def test_sqlite_gets_nothing(tmp_path: pytest.TempPathFactory) -> None:
+def test_sqlite_gets_nothing() -> None:
     engine = create_engine("sqlite://")
     with engine.connect() as conn:
         assert not citus.has_citus(conn)
