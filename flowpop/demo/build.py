@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from flowpop.demo import ops as demo_ops
 from flowpop.demo.people import Chunk, PeopleGenerator, make_plan
 from flowpop.demo.places import CITY, Places, build_places
-from flowpop.registry.kernel import divisions
+from flowpop.registry.kernel import divisions, id_numbers
 from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.store import bulk_insert
 from flowpop.registry.store import tables as t
@@ -151,6 +151,7 @@ def _insert(conn: Connection, table: type[t.Base], rows: list[dict[str, Any]]) -
 
 def _write(conn: Connection, chunk: Chunk) -> None:
     _insert(conn, t.Person, chunk.persons)
+    id_numbers.add_rows(conn, [(p["id_number"], p["county"], p["id"]) for p in chunk.persons])
     _insert(conn, t.Stay, chunk.stays)
     _insert(conn, t.HistoryEntry, chunk.history)
     _insert(conn, t.Declaration, chunk.declarations)

@@ -20,7 +20,7 @@ from sqlalchemy import BigInteger, and_, any_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from flowpop.registry.kernel import history
+from flowpop.registry.kernel import history, id_numbers
 from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.kernel.errors import ApiError, Conflict, Invalid, NotFound, field_error
 from flowpop.registry.kernel.registry import Registry, today
@@ -527,6 +527,7 @@ def _write(session: Session, actor: Actor, cs: t.Changeset, items: list[Item], *
     handed: dict[int, int] = {}
     moved: list[dict[str, Any]] = []
     hist: list[dict[str, Any]] = []
+    renumbered: list[tuple[int, str, str, str]] = []
     counties = history.person_counties(session, (i.person_id for i in items))
     for item in items:
         src = item.before if revert else item.after
@@ -534,6 +535,10 @@ def _write(session: Session, actor: Actor, cs: t.Changeset, items: list[Item], *
         if src.get("person"):
             values = _date_values(src["person"])
             person_groups[tuple(sorted(values))].append({"b_id": item.person_id, **values})
+            if "id_number" in values:  # the 15→18-digit upgrade, or its revert: the ID-number index follows
+                county = counties[item.person_id]
+                assert county is not None  # every person has one
+                renumbered.append((item.person_id, other["person"]["id_number"], values["id_number"], county))
         if src.get("stay") and item.stay_id:
             values = _date_values(src["stay"])
             if "person_id" in values:  # a merge's archived stay changes person too: handed over below
@@ -553,6 +558,7 @@ def _write(session: Session, actor: Actor, cs: t.Changeset, items: list[Item], *
                                   reason=cs.reason, changeset_id=cs.id, at=now, county=counties[item.person_id]))
     for cols, rows in person_groups.items():
         _update_rows(session, t.Person.__table__, cols, rows, now)
+    id_numbers.renumber_many(session, renumbered)
     for cols, rows in stay_groups.items():
         _update_rows(session, t.Stay.__table__, cols, rows, now)
     # the stays change person: deleted and inserted again with their new person, in that person's county

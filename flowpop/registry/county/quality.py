@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, case, exists, func, not_, or_, select
 from sqlalchemy.orm import Session
 
-from flowpop.registry.kernel import area
+from flowpop.registry.kernel import area, id_numbers
 from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.kernel.divisions import county_of
 from flowpop.registry.kernel.errors import Invalid, field_error
@@ -131,7 +131,7 @@ def _sql_checks(reg: Registry, session: Session, prefix: str, dialect: str) -> d
     # ID numbers held more than once, whatever the status: read from the ID-number index alone, then the
     # (few) records holding them are looked at. Groups are made of records inside the caller's area only: one
     # with a record elsewhere would confirm its name (type it into a record here, see it listed) or its status
-    repeated = select(P.id_number).group_by(P.id_number).having(func.count() > 1)
+    repeated = id_numbers.repeated()  # grouped on the index's shards (distributed by the number), not persons'
     dup_active = select(P.id_number).where(P.id_number.in_(repeated), P.status == "active", scope) \
         .group_by(P.id_number).having(func.count() > 1)
     # archived records (退档, and the records a merge retired) are no longer duplicates of anything

@@ -43,7 +43,7 @@ from flowpop.registry.files.import_rows import (
 )
 from flowpop.registry.files.import_updates import IMPORT_CONFLICT, Reader, Repeats, Updates
 from flowpop.registry.files.import_workers import checked_in_helpers
-from flowpop.registry.kernel import area
+from flowpop.registry.kernel import area, id_numbers
 from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.kernel.errors import Conflict
 from flowpop.registry.kernel.registry import Registry, today
@@ -53,7 +53,7 @@ from flowpop.registry.people.persons import HELD_ELSEWHERE
 from flowpop.registry.store import bulk_insert
 from flowpop.registry.store import tables as t
 from flowpop.registry.store.bulk_insert import allocate_ids, insert_tuples
-from flowpop.registry.store.chunks import in_chunks
+from flowpop.registry.store.chunks import IN_LIMIT, in_chunks
 from flowpop.rules import idnumber, legacy
 from flowpop.types import ImportProblem, ImportResult
 
@@ -353,7 +353,7 @@ class _Writer:
         owners = [i for i, r in enumerate(rows) if r.stay]
         stay_ids = dict(zip(owners, allocate_ids(session, t.Stay, len(owners)), strict=True))
         side, own = sides.registering_side, area.own_area(self.reg)
-        persons, stays, entries = [], [], []
+        persons, stays, entries, numbers = [], [], [], []
         for i, (pid, r) in enumerate(zip(ids, rows, strict=True)):
             p, stay, sid = r.person, r.stay, stay_ids.get(i)
             arrived = stay.get("arrived_on")
@@ -365,6 +365,7 @@ class _Writer:
                 p.get("household_address"), p.get("note"), "active", stay.get("residence_code"),
                 None if arrived is None else date(arrived), sid, as_json(r.warnings) if r.warnings else "[]", 1,
                 now, now, username, county))
+            numbers.append((p["id_number"], county, pid))
             if sid is not None:
                 g = stay.get
                 left, expected = g("left_home_on"), g("expected_return_on")
@@ -379,6 +380,7 @@ class _Writer:
                             f'{{"line":[null,{r.line}]}}', p["household_code"], county))
         insert_tuples(conn, t.Person.__table__, _PERSON_KEYS, persons)
         insert_tuples(conn, t.Stay.__table__, _STAY_KEYS, stays)
+        id_numbers.add_rows(conn, numbers)
         if self.known is not None:
             self.known.update(r.person["id_number"] for r in rows)
             self.high = max(self.high, ids[-1])
@@ -422,9 +424,10 @@ def _existing(session: Session, actor: Actor, numbers: list[str]) -> tuple[dict[
     rows: list[dict[str, Any]] = []
     keys = [c.key for c in cols]
     given = {form: number for number in numbers for form in _forms(number)}
-    forms = list(given)
-    for part in in_chunks(forms):
-        stmt = select(*cols).where(t.Person.id_number.in_(part)).order_by(t.Person.id)
+    # the index first (one shard per number on a distributed store), then the records it names, by (county, id)
+    holders = id_numbers.holders(session.connection(), list(given))  # ordered by person: so are the rows
+    for part in in_chunks(holders, IN_LIMIT // 2):  # (county, id): two values bound per record at most
+        stmt = select(*cols).where(id_numbers.among(session, part)).order_by(t.Person.id)
         rows += [dict(zip(keys, row, strict=True)) for row in session.connection().execute(stmt)]
     ours = _in_area(session, actor, rows)
     found: dict[str, dict[str, Any]] = {}

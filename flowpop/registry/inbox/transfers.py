@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from flowpop.registry.kernel import area, history
+from flowpop.registry.kernel import area, history, id_numbers
 from flowpop.registry.kernel.auth import Actor
 from flowpop.registry.kernel.errors import Invalid
 from flowpop.registry.kernel.registry import Registry, today
@@ -52,7 +52,7 @@ def take_over(reg: Registry, session: Session, actor: Actor, row: t.Message) -> 
         return
     data = _stay_fields(row)
     person = session.execute(
-        select(t.Person).where(t.Person.id_number.in_(idnumber.forms(said)), t.Person.status == "active")
+        select(t.Person).where(id_numbers.holding(session, said), t.Person.status == "active")
         .order_by(t.Person.id).limit(1)
     ).scalar_one_or_none()
     if person is None:

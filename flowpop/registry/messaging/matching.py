@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from flowpop.registry.kernel import id_numbers
 from flowpop.registry.kernel.auth import code_range
 from flowpop.registry.kernel.divisions import DivisionCache
 from flowpop.registry.store import tables as t
-from flowpop.registry.store.chunks import in_chunks
+from flowpop.registry.store.chunks import IN_LIMIT, in_chunks
 from flowpop.rules import idnumber
 from flowpop.rules.divisions_source import prefix_of
 from flowpop.rules.names import clean_name, name_keys
@@ -82,7 +83,8 @@ def candidates(session: Session, divisions: DivisionCache, subject: dict[str, An
     if raw_id:
         check = idnumber.check(raw_id)
         number, valid = check.number, check.ok
-        rows = list(session.execute(select(t.Person).where(t.Person.id_number.in_(idnumber.forms(number)),
+        # the ID-number index names the records (one shard per number on a distributed store), read by (county, id)
+        rows = list(session.execute(select(t.Person).where(id_numbers.holding(session, number),
                                                            _in_scope(scope)).limit(LIMIT)).scalars())
         add(rows, 98, "id_number")
     name = clean_name(subject.get("name") or "")
@@ -148,9 +150,9 @@ def apply_many(session: Session, divisions: DivisionCache, rows: list[t.Message]
             numbers[row.uid] = idnumber.check(raw).number
     found: dict[str, list[t.Person]] = {}
     given = {form: number for number in set(numbers.values()) for form in idnumber.forms(number)}
-    wanted = sorted(given)
-    for part in in_chunks(wanted):
-        for person in session.execute(select(t.Person).where(t.Person.id_number.in_(part))).scalars():
+    holders = id_numbers.holders(session, given)
+    for part in in_chunks(holders, IN_LIMIT // 2):  # (county, id): two values bound per record at most
+        for person in session.execute(select(t.Person).where(id_numbers.among(session, part))).scalars():
             found.setdefault(given[person.id_number], []).append(person)
     for row in rows:
         scope = scope_prefix(row.addressee_code)

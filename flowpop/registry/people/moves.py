@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Table, and_, delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from flowpop.registry.kernel import id_numbers
 from flowpop.registry.store import tables as t
 from flowpop.registry.store.chunks import in_chunks
 from flowpop.registry.store.distribution import county_of
@@ -60,6 +61,7 @@ def move_person(session: Session, person_id: int, county: str) -> bool:
     if moving:
         session.execute(delete(P).where(P.c.id == person_id))
         session.execute(insert(P), [{**person, "county": county}])
+        id_numbers.move(session, person_id, person["id_number"], county)  # its row stays on the number's shard
     for table in tables:
         if children[table.name]:
             session.execute(insert(table), [{**row, "county": county} for row in children[table.name]])

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from flowpop.registry.kernel import area, history
+from flowpop.registry.kernel import area, history, id_numbers
 from flowpop.registry.kernel.auth import Actor
 from flowpop.registry.kernel.errors import ApiError, Conflict, Invalid, field_error
 from flowpop.registry.kernel.registry import Registry, today
@@ -18,7 +18,6 @@ from flowpop.registry.people import moves, present, stays
 from flowpop.registry.people.access import load_person, sees_person
 from flowpop.registry.places import houses
 from flowpop.registry.store import tables as t
-from flowpop.rules import idnumber
 from flowpop.rules.names import clean_name, name_keys
 from flowpop.types import FieldError, PersonCreate, PersonDetail, PersonUpdate, StatusChange
 
@@ -45,7 +44,7 @@ def held_elsewhere(field: str = "id_number") -> Conflict:
 def duplicate(session: Session, actor: Actor, id_number: str, exclude: int | None = None) -> None:
     """Refuses an ID number another active record holds, in either of its forms: held_elsewhere outside the
     caller's area, duplicate_id_number (naming the record) inside it."""
-    stmt = select(t.Person).where(t.Person.id_number.in_(idnumber.forms(id_number)), t.Person.status == "active")
+    stmt = select(t.Person).where(id_numbers.holding(session, id_number), t.Person.status == "active")
     if exclude is not None:
         stmt = stmt.where(t.Person.id != exclude)
     others = list(session.execute(stmt.order_by(t.Person.id)).scalars())
@@ -116,6 +115,7 @@ def create(reg: Registry, session: Session, actor: Actor, data: PersonCreate) ->
     )
     session.add(row)
     session.flush()
+    id_numbers.add(session, row.id, row.id_number, row.county)
     history.record(session, actor, entity="person", entity_id=row.id, person_id=row.id, action="create",
                    changes={k: [None, history.jsonable(v)] for k, v in snapshot(row).items() if v is not None},
                    scope_code=row.household_code)
@@ -134,7 +134,7 @@ def _join_other_side(session: Session, actor: Actor, number: str, data: PersonCr
     household = data.stay.household_code or data.household_code
     rows = session.execute(
         select(t.Person, t.Stay).join(t.Stay, t.Stay.id == t.Person.current_stay_id)
-        .where(t.Person.id_number.in_(idnumber.forms(number)), t.Person.status == "active")
+        .where(id_numbers.holding(session, number), t.Person.status == "active")
         .order_by(t.Person.id)
     ).all()
     for person, stay in rows:
@@ -210,7 +210,10 @@ def update_person(reg: Registry, session: Session, actor: Actor, person_id: int,
     delta = history.diff(before, {k: v for k, v in values.items() if k in before})
     if not delta:
         return get(reg, session, actor, row.id, reveal=False)
+    old_number = row.id_number
     compare_and_set(session, row, data.version, values, entity="person")
+    if "id_number" in values:
+        id_numbers.renumber(session, row.id, old_number, values["id_number"], row.county)
     history.record(session, actor, entity="person", entity_id=row.id, person_id=row.id, action="update",
                    changes=delta, reason=data.change_reason, scope_code=row.household_code)
     if "household_code" in values:  # a person with no stay lives in the household's county
