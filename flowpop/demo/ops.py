@@ -25,6 +25,7 @@ from flowpop.registry.county import inspections
 from flowpop.registry.inbox.records import receive_batch
 from flowpop.registry.kernel import area
 from flowpop.registry.kernel.auth import Actor, local_admin
+from flowpop.registry.kernel.counties import person_stays
 from flowpop.registry.kernel.divisions import county_of, township_of
 from flowpop.registry.kernel.errors import ApiError
 from flowpop.registry.kernel.registry import Registry, today
@@ -333,7 +334,7 @@ def _registration_notices(reg: Registry, session: Any, actor: Actor, rng: random
     stays = session.execute(
         select(t.Stay.id, t.Stay.person_id, t.Stay.residence_code, t.Stay.household_code, t.Stay.created_at,
                t.Stay.arrived_on, t.Stay.reason, t.Person.name, t.Person.id_number, t.Person.birth_date)
-        .join(t.Person, t.Person.id == t.Stay.person_id)
+        .join(t.Person, person_stays())
         .where(t.Stay.status == "open", or_(lives_here, home_here),
                func.substr(t.Stay.household_code, 1, 6) != func.substr(t.Stay.residence_code, 1, 6))
         .order_by(t.Stay.id)).all()

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from flowpop.registry.kernel import history, id_numbers
 from flowpop.registry.kernel.auth import Actor, code_range
+from flowpop.registry.kernel.counties import same_county
 from flowpop.registry.kernel.errors import ApiError, Conflict, Invalid, NotFound, field_error
 from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.kernel.validation import category
@@ -104,7 +105,8 @@ def _rows(session: Session, ids: list[int]) -> Iterator[tuple[dict[str, Any], di
     pcols = [getattr(t.Person, c) for c in PERSON_COLUMNS]
     scols = [getattr(t.Stay, c).label("stay_" + c) for c in STAY_COLUMNS]
     for part in in_chunks(ids):
-        stmt = select(*pcols, *scols).outerjoin(t.Stay, t.Stay.id == t.Person.current_stay_id).where(t.Person.id.in_(part))
+        stmt = select(*pcols, *scols).outerjoin(t.Stay, and_(t.Stay.id == t.Person.current_stay_id,
+                                                             same_county(t.Stay, t.Person))).where(t.Person.id.in_(part))
         for row in session.execute(stmt.order_by(t.Person.id)).mappings():
             person = {c: row[c] for c in PERSON_COLUMNS}
             stay = {c: row["stay_" + c] for c in STAY_COLUMNS} if row["stay_id"] is not None else None
@@ -716,16 +718,20 @@ def revert(reg: Registry, actor: Actor, cs_id: str) -> Changeset:
         return _present(cs)
 
 
+def _item_person() -> Any:
+    return and_(t.Person.id == t.ChangesetItem.person_id, same_county(t.Person, t.ChangesetItem))
+
+
 def get(reg: Registry, session: Session, actor: Actor, cs_id: str) -> ChangesetPreview:
     actor.require("bulk")
     cs = _load(session, actor, cs_id)
     sample_rows = session.execute(select(t.ChangesetItem, t.Person.name, t.Person.id_number)
-                                  .join(t.Person, t.Person.id == t.ChangesetItem.person_id)
+                                  .join(t.Person, _item_person())
                                   .where(t.ChangesetItem.changeset_id == cs_id, t.ChangesetItem.state != "failed",
                                          t.ChangesetItem.state != "unchanged")
                                   .order_by(t.ChangesetItem.id).limit(SAMPLES)).all()
     fail_rows = session.execute(select(t.ChangesetItem, t.Person.name, t.Person.id_number)
-                                .join(t.Person, t.Person.id == t.ChangesetItem.person_id)
+                                .join(t.Person, _item_person())
                                 .where(t.ChangesetItem.changeset_id == cs_id, t.ChangesetItem.state == "failed")
                                 .order_by(t.ChangesetItem.id).limit(FAILURES_SHOWN)).all()
     return ChangesetPreview(

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from flowpop.registry.kernel import settings as settings_mod
 from flowpop.registry.kernel.auth import code_range
+from flowpop.registry.kernel.counties import person_stays, same_county
 from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.kernel.validation import years_before
 from flowpop.registry.messaging import deadlines
@@ -119,7 +120,7 @@ def key_requests(
         select(
             S.person_id, S.residence_code, S.inflow_registered_at, S.household_code, S.outflow_registered_at
         )
-        .join(P, P.id == S.person_id)
+        .join(P, person_stays())
         .where(
             or_(within(S.inflow_registered_at), within(S.outflow_registered_at)),
             S.status.in_(tuple(stays.LIVED)),
@@ -171,9 +172,7 @@ def service_notices(
     stay it was about names an employer registered here."""
     M, S, E = t.Message, t.Stay, t.Employer
     rows = session.execute(
-        select(M.sender_person_id, M.sender_code, M.event_on, M.created_at, E.division_code)
-        .outerjoin(S, S.id == M.stay_id)
-        .outerjoin(E, E.uscc == S.employer_code)
+        select(M.sender_person_id, M.sender_code, M.event_on, M.created_at, M.stay_id)
         .where(
             M.kind == "notification",
             M.topic == "service_provided",
@@ -182,10 +181,16 @@ def service_notices(
             M.imported.is_(False),
         )
     ).all()
+    # then the stays they were about (a message lives in its addressee's county, a stay in its person's)
+    employer_place: dict[int, str | None] = {}
+    for ids in in_chunks(sorted({r.stay_id for r in rows if r.stay_id is not None})):
+        employer_place.update({sid: place for sid, place in session.execute(
+            select(S.id, E.division_code).outerjoin(E, E.uscc == S.employer_code).where(S.id.in_(ids)))})
     cal = deadlines.calendar(reg)
     out = []
-    for pid, sender, event_on, created, employer_place in rows:
-        place = employer_place or sender
+    for pid, sender, event_on, created, stay_id in rows:
+        place = employer_place.get(stay_id) if stay_id is not None else None
+        place = place or sender
         if place.startswith(prefix) and event_on is not None:
             out.append((pid, place, not deadlines.sent_late_by(created, event_on, "notification_send", cal)))
     return out
@@ -209,6 +214,7 @@ def _certificate_where(
     days = settings_mod.load().deadline("certificate_show_days")
     shown = exists().where(
         C.person_id == P.id,
+        same_county(C, P),
         C.verified_on.is_not(None),
         C.verified_on >= S.arrived_on,
         _days_between(C.verified_on, S.arrived_on, dialect) <= days,
@@ -237,7 +243,7 @@ def _checkup_where(prefix: str, end_day: dt.date) -> tuple[ColumnElement[bool], 
     since = months_before(asof, settings_mod.load().deadline("checkup_interval_months"))
     last = (
         select(func.max(V.provided_on))
-        .where(V.person_id == P.id, V.kind == "checkup", V.provided_on <= asof)
+        .where(V.person_id == P.id, same_county(V, P), V.kind == "checkup", V.provided_on <= asof)
         .scalar_subquery()
     )
     living = and_(
@@ -272,7 +278,7 @@ def checkups_due(session: Session, prefix: str, limit: int) -> list[int]:
         basis > months_before(day, interval),
         basis <= months_before(day + dt.timedelta(days=DUE_SOON_DAYS), interval),
     )
-    stmt = select(S.person_id).join(P, P.id == S.person_id).where(living, soon)
+    stmt = select(S.person_id).join(P, person_stays()).where(living, soon)
     return list(session.execute(stmt.distinct().order_by(S.person_id).limit(limit)).scalars())
 
 
@@ -293,7 +299,8 @@ def _outflow(prefix: str, end_day: dt.date) -> ColumnElement[bool]:
 
 def _issued() -> ColumnElement[bool]:
     C = t.Certificate
-    return exists().where(C.person_id == t.Person.id, or_(C.issued_on.is_not(None), C.number.is_not(None)))
+    return exists().where(C.person_id == t.Person.id, same_county(C, t.Person),
+                          or_(C.issued_on.is_not(None), C.number.is_not(None)))
 
 
 def inquiries(
@@ -305,7 +312,7 @@ def inquiries(
     S, P, M = t.Stay, t.Person, t.Message
     rows = session.execute(
         select(S.person_id, S.household_code, S.created_at)
-        .join(P, P.id == S.person_id)
+        .join(P, person_stays())
         .where(_outflow(prefix, end_day))
     ).all()
     sent: dict[int | None, list[tuple[str, dt.datetime]]] = {}
@@ -376,13 +383,14 @@ def key_target_counts(
                 P.birth_date <= years_before(end_day, 15))
     stays_ = (
         select(
+            S.county.label("county"),
             S.person_id.label("person_id"),
             func.substr(S.residence_code, 1, width).label("residence"),
             func.substr(S.household_code, 1, width).label("household"),
             flags,
         )
         .select_from(
-            S.__table__.join(P.__table__, P.id == S.person_id).outerjoin(
+            S.__table__.join(P.__table__, person_stays()).outerjoin(
                 last, and_(last.c.person_id == S.person_id, last.c.county == func.substr(S.household_code, 1, 6))
             )
         )
@@ -402,16 +410,18 @@ def key_target_counts(
     def rows(bit: int) -> Any:
         return func.sum(case((k.flags.op("&")(bit) != 0, 1), else_=0))
 
+    # each county's shard counts its own persons (a person's stays are all in her county, so the counties'
+    # distinct counts add up to the code's)
     by_residence = (
         select(literal("residence"), k.residence, persons(SHOWN), persons(SHOWN_COUNTED), persons(CHECKED),
                persons(CHECKUP_DUE))
         .where(k.flags.op("&")(SHOWN_COUNTED | CHECKUP_DUE) != 0)
-        .group_by(k.residence)
+        .group_by(k.county, k.residence)
     )
     by_household = (
         select(literal("household"), k.household, persons(ISSUED), persons(OUTFLOW), rows(ASKED), rows(OUTFLOW))
         .where(k.flags.op("&")(OUTFLOW) != 0)
-        .group_by(k.household)
+        .group_by(k.county, k.household)
     )
     out: dict[str, Counts] = {key: {} for key in ("certificate_on_time", "checkups", "certificate_issued",
                                                   "outflow_inquiries")}
@@ -492,5 +502,5 @@ def behind(
         where = and_(counted, not_(checked))
     else:  # certificate_issued
         where = and_(_outflow(prefix, end_day), not_(_issued()))
-    stmt = select(S.person_id).join(P, P.id == S.person_id).where(where)
+    stmt = select(S.person_id).join(P, person_stays()).where(where)
     return list(session.execute(stmt.distinct().order_by(S.person_id).limit(limit)).scalars())

@@ -6,13 +6,15 @@ from __future__ import annotations
 import html
 import io
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, literal, select
+from sqlalchemy import and_, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from flowpop.registry.kernel import history
 from flowpop.registry.kernel.auth import Actor, code_range
+from flowpop.registry.kernel.counties import in_counties, person_stays, same_county
 from flowpop.registry.kernel.divisions import township_of
 from flowpop.registry.kernel.errors import Conflict, Invalid, NotFound, field_error
 from flowpop.registry.kernel.registry import Registry, today
@@ -21,6 +23,7 @@ from flowpop.registry.messaging import messages
 from flowpop.registry.people import access, certificates, persons, stays
 from flowpop.registry.places import houses
 from flowpop.registry.store import tables as t
+from flowpop.registry.store.chunks import in_chunks
 from flowpop.registry.store.distribution import county_sql
 from flowpop.rules import cells
 from flowpop.rules.divisions_source import prefix_of
@@ -87,8 +90,10 @@ def create(reg: Registry, session: Session, actor: Actor, data: CampaignCreate) 
     stay_rows = (
         select(literal(row.id), literal("stay"), t.Stay.person_id, t.Stay.id, t.Stay.house_code, t.Stay.residence_code,
                t.Stay.grid_code, literal(1), county_sql(t.Stay.residence_code))
-        .join(t.Person, t.Person.id == t.Stay.person_id)
-        .where(code_range(t.Stay.residence_code, prefix), t.Stay.status == "open", t.Person.status == "active")
+        .join(t.Person, person_stays())
+        # an open stay is where its person lives: in the county of its residence
+        .where(code_range(t.Stay.residence_code, prefix), in_counties(reg, t.Stay, prefix), t.Stay.status == "open",
+               t.Person.status == "active")
         .order_by(t.Stay.id)  # items numbered in the same order on every store
     )
     cols = ["campaign_id", "kind", "person_id", "stay_id", "house_code", "village_code", "grid_code", "version", "county"]
@@ -96,7 +101,8 @@ def create(reg: Registry, session: Session, actor: Actor, data: CampaignCreate) 
     house_rows = (
         select(literal(row.id), literal("house"), literal(None), literal(None), t.House.code, t.House.division_code,
                t.House.grid_code, literal(1), county_sql(t.House.division_code))
-        .where(code_range(t.House.division_code, prefix), t.House.use == "rented", t.House.status == "active")
+        .where(code_range(t.House.division_code, prefix), in_counties(reg, t.House, prefix), t.House.use == "rented",
+               t.House.status == "active")
         .order_by(t.House.code)
     )
     session.execute(insert(t.CampaignItem).from_select(cols, house_rows))
@@ -108,17 +114,18 @@ def list_campaigns(reg: Registry, session: Session, actor: Actor) -> list[Campai
     actor.require("read")
     rows = session.execute(select(t.Campaign).order_by(t.Campaign.quarter.desc(), t.Campaign.id)).scalars().all()
     visible = [r for r in rows if _overlaps(actor, r)]
-    counts = _counts(session, actor, [r.id for r in visible])
+    counts = _counts(reg, session, actor, [r.id for r in visible])
     return [_present(reg, r, *counts.get(r.id, (0, 0))) for r in visible]
 
 
-def _counts(session: Session, actor: Actor, campaign_ids: list[int]) -> dict[int, tuple[int, int]]:
+def _counts(reg: Registry, session: Session, actor: Actor, campaign_ids: list[int]) -> dict[int, tuple[int, int]]:
     """Items and items done per campaign, within the caller's area only (as progress counts them)."""
     if not campaign_ids:
         return {}
     rows = session.execute(
         select(t.CampaignItem.campaign_id, func.count(), func.count(t.CampaignItem.outcome))
-        .where(t.CampaignItem.campaign_id.in_(campaign_ids), code_range(t.CampaignItem.village_code, actor.prefix))
+        .where(t.CampaignItem.campaign_id.in_(campaign_ids), code_range(t.CampaignItem.village_code, actor.prefix),
+               in_counties(reg, t.CampaignItem, actor.prefix))
         .group_by(t.CampaignItem.campaign_id)).all()
     return {cid: (n, done) for cid, n, done in rows}
 
@@ -141,7 +148,7 @@ def assign(reg: Registry, session: Session, actor: Actor, campaign_id: int, assi
             t.CampaignAssignment.campaign_id == campaign_id, t.CampaignAssignment.division_code == a.division_code))
         session.add(t.CampaignAssignment(campaign_id=campaign_id, division_code=a.division_code, username=a.username))
     session.flush()
-    return _present(reg, row, *_counts(session, actor, [row.id]).get(row.id, (0, 0)))
+    return _present(reg, row, *_counts(reg, session, actor, [row.id]).get(row.id, (0, 0)))
 
 
 def _assignees(session: Session, campaign_id: int) -> dict[str, str]:
@@ -160,13 +167,11 @@ def items(reg: Registry, session: Session, actor: Actor, campaign_id: int, *, vi
     actor.require("read")
     _load(session, actor, campaign_id)
     assignments = _assignees(session, campaign_id)
-    stmt = (select(t.CampaignItem, t.Person.name, t.Person.id_number, t.Stay.residence_address, t.House.address)
-            .outerjoin(t.Person, t.Person.id == t.CampaignItem.person_id)
-            .outerjoin(t.Stay, t.Stay.id == t.CampaignItem.stay_id)
-            .outerjoin(t.House, t.House.code == t.CampaignItem.house_code)
+    stmt = (select(t.CampaignItem)
             .where(t.CampaignItem.campaign_id == campaign_id, t.CampaignItem.id > (after or 0)))
     if actor.prefix:
-        stmt = stmt.where(code_range(t.CampaignItem.village_code, actor.prefix))
+        stmt = stmt.where(code_range(t.CampaignItem.village_code, actor.prefix),
+                          in_counties(reg, t.CampaignItem, actor.prefix))
     if village:
         stmt = stmt.where(t.CampaignItem.village_code == village)
     if grid:
@@ -181,9 +186,33 @@ def items(reg: Registry, session: Session, actor: Actor, campaign_id: int, *, vi
             return []
         stmt = stmt.where(t.CampaignItem.village_code.in_(mine) | t.CampaignItem.grid_code.in_(mine))
     rows = session.execute(stmt.order_by(t.CampaignItem.village_code, t.CampaignItem.grid_code, t.CampaignItem.id)
-                           .limit(limit)).all() if after is None else \
-        session.execute(stmt.order_by(t.CampaignItem.id).limit(limit)).all()
-    return [_item(r[0], r[1], r[2], r[3] or r[4], assignments) for r in rows]
+                           .limit(limit)).scalars().all() if after is None else \
+        session.execute(stmt.order_by(t.CampaignItem.id).limit(limit)).scalars().all()
+    people, addresses = _details(session, rows)
+    out = []
+    for r in rows:
+        name, number = people.get(r.person_id or 0, (None, None))
+        address = addresses.get(("stay", r.stay_id)) or addresses.get(("house", r.house_code))
+        out.append(_item(r, name, number, address, assignments))
+    return out
+
+
+def _details(session: Session, rows: Sequence[t.CampaignItem]) -> tuple[dict[int, tuple[str, str]],
+                                                                         dict[tuple[str, Any], str | None]]:
+    """The names, ID numbers and addresses a page of items shows: read after the items, by id (an item lives in
+    its village's county, its person in hers, which may since have changed: no join between them)."""
+    people: dict[int, tuple[str, str]] = {}
+    for ids in in_chunks(sorted({r.person_id for r in rows if r.person_id is not None})):
+        people.update({pid: (name, number) for pid, name, number in session.execute(
+            select(t.Person.id, t.Person.name, t.Person.id_number).where(t.Person.id.in_(ids)))})
+    addresses: dict[tuple[str, Any], str | None] = {}
+    for ids in in_chunks(sorted({r.stay_id for r in rows if r.stay_id is not None})):
+        addresses.update({("stay", sid): address for sid, address in session.execute(
+            select(t.Stay.id, t.Stay.residence_address).where(t.Stay.id.in_(ids)))})
+    for codes in in_chunks(sorted({r.house_code for r in rows if r.house_code is not None})):
+        addresses.update({("house", code): address for code, address in session.execute(
+            select(t.House.code, t.House.address).where(t.House.code.in_(codes)))})
+    return people, addresses
 
 
 def _item(row: t.CampaignItem, name: str | None, number: str | None, address: str | None,
@@ -284,7 +313,8 @@ def progress(reg: Registry, session: Session, actor: Actor, campaign_id: int) ->
     rows = session.execute(
         select(t.CampaignItem.village_code, t.CampaignItem.grid_code, t.CampaignItem.outcome, func.count())
         # a township or village sees the progress of its own area only, not its neighbours'
-        .where(t.CampaignItem.campaign_id == campaign_id, code_range(t.CampaignItem.village_code, actor.prefix))
+        .where(t.CampaignItem.campaign_id == campaign_id, code_range(t.CampaignItem.village_code, actor.prefix),
+               in_counties(reg, t.CampaignItem, actor.prefix))
         .group_by(t.CampaignItem.village_code, t.CampaignItem.grid_code, t.CampaignItem.outcome)
     ).all()
     by_village: dict[str, Counter[str]] = defaultdict(Counter)
@@ -357,7 +387,8 @@ def checklist(reg: Registry, session: Session, actor: Actor, campaign_id: int, v
 
 
 def due_reminders(session: Session, prefix: str) -> int:
-    return session.execute(select(func.count()).select_from(t.Reminder).join(t.Person, t.Person.id == t.Reminder.person_id)
+    return session.execute(select(func.count()).select_from(t.Reminder)
+                           .join(t.Person, and_(t.Person.id == t.Reminder.person_id, same_county(t.Person, t.Reminder)))
                            .where(t.Reminder.resolved_on.is_(None), t.Reminder.deadline < today(),
                                   code_range(t.Person.residence_code, prefix))).scalar_one()
 

@@ -11,11 +11,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, not_, or_, select
+from sqlalchemy import and_, case, exists, func, not_, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from flowpop.registry.kernel import area, id_numbers
 from flowpop.registry.kernel.auth import Actor, code_range
+from flowpop.registry.kernel.counties import person_stays, same_county
 from flowpop.registry.kernel.divisions import county_of
 from flowpop.registry.kernel.errors import Invalid, field_error
 from flowpop.registry.kernel.registry import Registry, today
@@ -155,22 +156,24 @@ def _sql_checks(reg: Registry, session: Session, prefix: str, dialect: str) -> d
         "duplicate_active_id": lambda: select(P.id, _county()).where(scope, P.status == "active", P.id_number.in_(dup_active)),
         "duplicate_record": lambda: select(P.id, _county()).join(
             dup_exact, and_(dup_exact.c.id_number == P.id_number, dup_exact.c.name == P.name)).where(scope, live),
-        "arrival_impossible": lambda: select(P.id, _county()).join(S, S.person_id == P.id).where(
+        "arrival_impossible": lambda: select(P.id, _county()).join(S, person_stays()).where(
             scope, or_(S.arrived_on > day, S.arrived_on < P.birth_date)),
         "key_target_no_certificate": lambda: select(P.id, _county()).where(
             scope, P.status == "active", P.category == "married_female", P.birth_date > oldest, P.birth_date <= youngest,
             P.residence_code.is_not(None), func.substr(P.residence_code, 1, 6) != func.substr(P.household_code, 1, 6),
-            not_(exists().where(t.Certificate.person_id == P.id))),
+            not_(exists().where(t.Certificate.person_id == P.id, same_county(t.Certificate, P)))),
         # the stays first (a pass over them), then only their persons: joining every person to her stays cost
         # an index probe per person
         "house_problem": lambda: select(P.id, _county()).where(scope, P.id.in_(
             select(S.person_id).where(S.status == "open", S.house_code.in_(problem_houses)))),
         "deregistered_before_arrival": lambda: select(P.id, _county()).where(scope, P.id.in_(
             select(S.person_id).where(S.returned_on.is_not(None), S.returned_on < S.arrived_on))),
-        "unmanaged_outflow": lambda: select(P.id, _county()).join(t.Message, t.Message.sender_person_id == P.id).where(
-            scope, t.Message.topic == "stay_registered", t.Message.created_at < month_ago,
-            t.Message.status.in_(tuple(kinds.UNMATCHED)),
-            func.substr(t.Message.sender_code, 1, 6) == func.substr(P.household_code, 1, 6),
+        # the notices first (a message lives in its addressee's county, a person in hers: no join), then their senders
+        "unmanaged_outflow": lambda: select(P.id, _county()).where(
+            scope, tuple_(P.id, func.substr(P.household_code, 1, 6)).in_(
+                select(t.Message.sender_person_id, func.substr(t.Message.sender_code, 1, 6)).where(
+                    t.Message.topic == "stay_registered", t.Message.created_at < month_ago,
+                    t.Message.status.in_(tuple(kinds.UNMATCHED)))),
             # only where the residence side can answer (served here or by a peer): a notice waiting for a place
             # this registry has no exchange with is unknown, not 漏管 (as co-management counts, B13)
             other_side.counted(reg, session, P.household_code, P.residence_code)),

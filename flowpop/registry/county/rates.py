@@ -18,6 +18,7 @@ from flowpop.labels import LABELS
 from flowpop.registry.county import duties
 from flowpop.registry.kernel import settings as settings_mod
 from flowpop.registry.kernel.auth import Actor, code_range
+from flowpop.registry.kernel.counties import county, in_counties, person_stays, same_county
 from flowpop.registry.kernel.errors import Invalid, field_error
 from flowpop.registry.kernel.registry import Registry
 from flowpop.registry.messaging import kinds
@@ -101,48 +102,51 @@ def _days(later: Any, earlier: Any, dialect: str) -> Any:
 Counts = dict[str, list[int]]  # division prefix → [numerator, denominator]
 
 
-def _group(session: Session, key: Any, num: Any, den: Any, where: Any, select_from: Any = None) -> Counts:
-    return _groups(session, key, {"": (num, den)}, where, select_from)[""]
+def _group(session: Session, shard: Any, key: Any, num: Any, den: Any, where: Any) -> Counts:
+    return _groups(session, shard, key, {"": (num, den)}, where)[""]
 
 
-def _groups(session: Session, key: Any, rates: dict[str, tuple[Any, Any]], where: Any,
+def _groups(session: Session, shard: Any, key: Any, rates: dict[str, tuple[Any, Any]], where: Any,
             select_from: Any = None) -> dict[str, Counts]:
-    """Several rates over the same rows in one pass: numerator and denominator of each, by division."""
+    """Several rates over the same rows in one pass: numerator and denominator of each, by division. Grouped by
+    the county of ``shard``'s rows too (a distributed table's), so on Citus each county's shard counts its own
+    rows and only the sums travel; the counties' sums are added here."""
     sums = [func.sum(case((cond, 1), else_=0)) for num, den in rates.values() for cond in (num, den)]
-    stmt = select(key, *sums).where(where).group_by(key)
+    shard_county = county(shard)
+    stmt = select(key, *sums).where(where).group_by(shard_county, key)
     if select_from is not None:
         stmt = stmt.select_from(select_from)
     out: dict[str, Counts] = {name: {} for name in rates}
     for k, *values in session.execute(stmt).all():
         for i, name in enumerate(rates):
-            out[name][k] = [int(values[2 * i] or 0), int(values[2 * i + 1] or 0)]
+            cell = out[name].setdefault(k, [0, 0])
+            cell[0] += int(values[2 * i] or 0)
+            cell[1] += int(values[2 * i + 1] or 0)
     return out
 
 
-def _flagged(session: Session, key: Any, flags: dict[str, Any],
+def _flagged(session: Session, shard: Any, key: Any, flags: dict[str, Any],
              rates: dict[str, tuple[tuple[str, ...], tuple[str, ...]]], where: Any,
              select_from: Any = None) -> dict[str, Counts]:
     """As ``_groups``, for rates made of shared conditions: each condition of ``flags`` is worked out once a row, as
     a bit, and a rate's numerator and denominator name the conditions they need all of (none: every row). Written
-    as conditions of each sum, SQLite works a shared one out again in every sum that holds it."""
+    as conditions of each sum, SQLite works a shared one out again in every sum that holds it. The rows are
+    counted by their bits (a few combinations occur), and the rates added up here."""
     bit = {name: 1 << i for i, name in enumerate(flags)}
     mask = sum((case((cond, bit[name]), else_=0) for name, cond in flags.items()), start=literal(0))
-    rows = select(key.label("key"), mask.label("flags")).where(where)
+    stmt = select(key, mask, func.count()).where(where).group_by(county(shard), key, mask)
     if select_from is not None:
-        rows = rows.select_from(select_from)
-    flagged = rows.cte("flagged").prefix_with("MATERIALIZED")  # computed once, not merged into the sums
-
-    def all_of(names: tuple[str, ...]) -> Any:
-        wanted = sum(bit[n] for n in names)
-        return func.sum(case((flagged.c.flags.op("&")(wanted) == wanted, 1), else_=0))
-
-    sums = [all_of(names) for num, den in rates.values() for names in (num, den)]
+        stmt = stmt.select_from(select_from)
+    wanted = {name: tuple(sum(bit[n] for n in names) for names in pair) for name, pair in rates.items()}
     out: dict[str, Counts] = {name: {} for name in rates}
-    for k, *values in session.execute(select(flagged.c.key, *sums).group_by(flagged.c.key)).all():
-        for i, name in enumerate(rates):
-            out[name][k] = [int(values[2 * i] or 0), int(values[2 * i + 1] or 0)]
+    for k, flagged, n in session.execute(stmt).all():
+        for name, (num, den) in wanted.items():
+            cell = out[name].setdefault(k, [0, 0])  # a division with rows counts, with zeros (as _groups)
+            if flagged & den == den:
+                cell[1] += n
+                if flagged & num == num:
+                    cell[0] += n
     return out
-
 
 
 def compute(reg: Registry, session: Session, actor: Actor, period: str, level: str = "township",
@@ -186,28 +190,29 @@ def counts(reg: Registry, session: Session, period: str, prefix: str, width: int
     # inspections of the quarter
     campaigns = select(t.Campaign.id).where(t.Campaign.quarter == quarter)
     ci_key = func.substr(CI.village_code, 1, width)
-    ci_where = and_(CI.campaign_id.in_(campaigns), code_range(CI.village_code, prefix))
+    ci_where = and_(CI.campaign_id.in_(campaigns), code_range(CI.village_code, prefix), in_counties(reg, CI, prefix))
     registered_found = CI.outcome.in_(("present", "corrected", "certificate_missing", "left"))
-    results["registration"] = _group(session, ci_key, and_(CI.kind == "stay", registered_found),
+    results["registration"] = _group(session, CI, ci_key, and_(CI.kind == "stay", registered_found),
                                      and_(CI.kind == "stay", or_(registered_found, CI.outcome == "new_found")), ci_where)
     new_houses = and_(t.House.use == "rented", t.House.created_at >= start_at, t.House.created_at < end_at,
-                      code_range(t.House.division_code, prefix))
-    house_found = _group(session, ci_key, and_(CI.kind == "house", CI.outcome.in_(("present", "corrected"))),
+                      code_range(t.House.division_code, prefix), in_counties(reg, t.House, prefix))
+    house_found = _group(session, CI, ci_key, and_(CI.kind == "house", CI.outcome.in_(("present", "corrected"))),
                          and_(CI.kind == "house", CI.outcome.in_(("present", "corrected"))), ci_where)
     house_key = func.substr(t.House.division_code, 1, width)
-    for k, n in session.execute(select(house_key, func.count()).where(new_houses).group_by(house_key)).all():
+    for k, n in session.execute(select(house_key, func.count()).where(new_houses)
+                                .group_by(t.House.county, house_key)).all():
         house_found.setdefault(k, [0, 0])[1] += int(n)
     results["rented_house_registration"] = house_found
     checked = and_(CI.kind == "stay", CI.outcome.is_not(None), CI.outcome != "new_found")
-    results["person_address_match"] = _group(session, ci_key, and_(checked, CI.outcome == "present"), checked, ci_where)
+    results["person_address_match"] = _group(session, CI, ci_key, and_(checked, CI.outcome == "present"), checked, ci_where)
     # seed 000 信息采集率 / 准确率 (docs/rules.md): of the people found living here, those already registered;
     # of the registered records checked, those found as recorded (a missing certificate is no wrong record)
     living_found = CI.outcome.in_(COLLECTED)
-    results["collection"] = _group(session, ci_key, and_(CI.kind == "stay", living_found),
+    results["collection"] = _group(session, CI, ci_key, and_(CI.kind == "stay", living_found),
                                    and_(CI.kind == "stay", or_(living_found, CI.outcome == "new_found")), ci_where)
-    results["accuracy"] = _group(session, ci_key, and_(checked, CI.outcome.in_(ACCURATE)), checked, ci_where)
+    results["accuracy"] = _group(session, CI, ci_key, and_(checked, CI.outcome.in_(ACCURATE)), checked, ci_where)
     house_checked = and_(CI.kind == "house", CI.outcome.is_not(None))
-    results["rented_house_accuracy"] = _group(session, ci_key, and_(house_checked, CI.outcome == "present"),
+    results["rented_house_accuracy"] = _group(session, CI, ci_key, and_(house_checked, CI.outcome == "present"),
                                               house_checked, ci_where)
 
     # stays
@@ -221,13 +226,13 @@ def counts(reg: Registry, session: Session, period: str, prefix: str, width: int
     floating_now = floating.stay_counted(reg, end_day)
     oldest, youngest = years_before(end_day, 50), years_before(end_day, 15)
     key_target = and_(P.category == "married_female", P.birth_date > oldest, P.birth_date <= youngest)
-    has_cert = exists().where(t.Certificate.person_id == P.id, t.Certificate.created_at < cut)
-    verified = exists().where(t.Certificate.person_id == P.id, t.Certificate.created_at < cut,
+    has_cert = exists().where(t.Certificate.person_id == P.id, same_county(t.Certificate, P), t.Certificate.created_at < cut)
+    verified = exists().where(t.Certificate.person_id == P.id, same_county(t.Certificate, P), t.Certificate.created_at < cut,
                               t.Certificate.verified_on.is_not(None), t.Certificate.verified_on <= end_day)
     targets_where = and_(open_at_end, floating_now, floating.of_age(P.birth_date, end_day), in_scope, key_target)
-    results |= _flagged(session, res_key, {"held": has_cert, "verified": verified},
+    results |= _flagged(session, S, res_key, {"held": has_cert, "verified": verified},
                         {"certificate_held": (("held",), ()), "certificate_verified": (("held", "verified"), ("held",))},
-                        targets_where, select_from=S.__table__.join(P.__table__, P.id == S.person_id))
+                        targets_where, select_from=S.__table__.join(P.__table__, person_stays()))
     # co-managed: both sides hold a registration of the stay (seed 000; county.comanagement); acknowledging
     # a notice is receipt, not registration. Of the stays registered by at least one side
     registered_both = and_(S.inflow_registered_at < cut, S.outflow_registered_at < cut)
@@ -237,7 +242,7 @@ def counts(reg: Registry, session: Session, period: str, prefix: str, width: int
     managed_here = and_(or_(unindexed(S.status) == "open", S.ended_at >= cut), both_here)  # open at the cut-off
     living = and_(open_at_end, cross)
     # one pass over the stays for the rates that count them: each rate's own rows are a condition inside
-    results |= _flagged(session, res_key, {
+    results |= _flagged(session, S, res_key, {
         "departed": departed, "stale": and_(departed, stale), "open": open_at_end, "cross": cross,
         "floating": and_(open_at_end, floating_now), "permit": S.permit_expires_on >= end_day,
         # the registrations first: they are few, and both_here's code lists are the dearest test
@@ -250,13 +255,14 @@ def counts(reg: Registry, session: Session, period: str, prefix: str, width: int
 
     # the inbox, by addressee
     m_key = func.substr(M.addressee_code, 1, width)
-    m_where = and_(M.created_at >= start_at, M.created_at < end_at, code_range(M.addressee_code, prefix), M.external.is_(False))
+    m_where = and_(M.created_at >= start_at, M.created_at < end_at, code_range(M.addressee_code, prefix),
+                   in_counties(reg, M, prefix), M.external.is_(False))
     # a 查无此人 closed with its subject (its stay or person ended first) is nobody's answer nor anybody's lateness
     request = and_(M.kind.in_(tuple(kinds.ANSWER_COUNTED)), or_(M.outcome.is_(None), M.outcome != kinds.SUBJECT_ENDED))
     answered = M.status.in_(tuple(kinds.ANSWERED))
     on_time = and_(request, answered, local_day(M.answered_at, dialect) <= M.due_on)
     notice = M.kind.in_(tuple(kinds.ACKNOWLEDGEABLE))
-    results |= _groups(session, m_key, {"requests_answered": (and_(request, answered), request),
+    results |= _groups(session, M, m_key, {"requests_answered": (and_(request, answered), request),
                                         "requests_on_time": (on_time, request),
                                         "notifications_received": (and_(notice, M.status == "closed"), notice)},
                        m_where)
@@ -323,7 +329,7 @@ def shortfall(reg: Registry, session: Session, actor: Actor, key: str, period: s
     cross = func.substr(S.household_code, 1, 6) != func.substr(S.residence_code, 1, 6)
     open_at_end = and_(S.arrived_on <= end_day, or_(S.returned_on.is_(None), S.returned_on >= end_day),
                        S.created_at < cut)  # as entered by the cut-off (counts)
-    cert = and_(t.Certificate.person_id == P.id, t.Certificate.created_at < cut)
+    cert = and_(t.Certificate.person_id == P.id, same_county(t.Certificate, P), t.Certificate.created_at < cut)
     oldest, youngest = years_before(end_day, 50), years_before(end_day, 15)
     key_target = and_(P.category == "married_female", P.birth_date > oldest, P.birth_date <= youngest)
     floating_now = floating.stay_counted(reg, end_day)
@@ -331,19 +337,19 @@ def shortfall(reg: Registry, session: Session, actor: Actor, key: str, period: s
     builders: dict[str, Callable[[], Any]] = {
         "collection": lambda: select(CI.person_id).where(
             CI.campaign_id.in_(select(t.Campaign.id).where(t.Campaign.quarter == quarter)),
-            code_range(CI.village_code, prefix), CI.kind == "stay", CI.outcome == "new_found"),
+            code_range(CI.village_code, prefix), in_counties(reg, CI, prefix), CI.kind == "stay", CI.outcome == "new_found"),
         "accuracy": lambda: select(CI.person_id).where(
             CI.campaign_id.in_(select(t.Campaign.id).where(t.Campaign.quarter == quarter)),
-            code_range(CI.village_code, prefix), CI.kind == "stay", CI.outcome.is_not(None),
+            code_range(CI.village_code, prefix), in_counties(reg, CI, prefix), CI.kind == "stay", CI.outcome.is_not(None),
             CI.outcome.not_in((*ACCURATE, "new_found"))),
         "stale_departures": lambda: select(S.person_id).where(
             S.ended_at >= start_at, S.ended_at < end_at, in_scope, S.returned_on.is_not(None),
             _days(S.ended_at, S.returned_on, dialect) > settings_mod.load().deadline("stale_departure_days")),
         "residence_permit": lambda: select(S.person_id).where(
             open_at_end, floating_now, in_scope, or_(S.permit_expires_on.is_(None), S.permit_expires_on < end_day)),
-        "certificate_held": lambda: select(S.person_id).join(P, P.id == S.person_id).where(
+        "certificate_held": lambda: select(S.person_id).join(P, person_stays()).where(
             open_at_end, floating_now, fp_age, in_scope, key_target, not_(exists().where(cert))),
-        "certificate_verified": lambda: select(S.person_id).join(P, P.id == S.person_id).where(
+        "certificate_verified": lambda: select(S.person_id).join(P, person_stays()).where(
             open_at_end, floating_now, fp_age, in_scope, key_target,
             exists().where(cert),
             not_(exists().where(cert, t.Certificate.verified_on.is_not(None), t.Certificate.verified_on <= end_day))),
@@ -356,11 +362,11 @@ def shortfall(reg: Registry, session: Session, actor: Actor, key: str, period: s
             or_(S.inflow_registered_at < cut, S.outflow_registered_at < cut)),
         "person_address_match": lambda: select(CI.person_id).where(
             CI.campaign_id.in_(select(t.Campaign.id).where(t.Campaign.quarter == quarter)),
-            code_range(CI.village_code, prefix), CI.kind == "stay", CI.outcome.is_not(None),
+            code_range(CI.village_code, prefix), in_counties(reg, CI, prefix), CI.kind == "stay", CI.outcome.is_not(None),
             CI.outcome.not_in(("present", "new_found"))),
         "registration": lambda: select(CI.person_id).where(
             CI.campaign_id.in_(select(t.Campaign.id).where(t.Campaign.quarter == quarter)),
-            code_range(CI.village_code, prefix), CI.outcome == "new_found"),
+            code_range(CI.village_code, prefix), in_counties(reg, CI, prefix), CI.outcome == "new_found"),
     }
     builder = builders.get(key)
     if builder is None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from flowpop.registry.kernel import area, history
 from flowpop.registry.kernel.auth import Actor
+from flowpop.registry.kernel.counties import person_stays
 from flowpop.registry.kernel.divisions import township_of
 from flowpop.registry.kernel.errors import NotFound
 from flowpop.registry.kernel.registry import Registry, today
@@ -105,7 +106,7 @@ def on_stays(reg: Registry, session: Session, actor: Actor, stay_ids: list[int],
     matched in bulk, one history row each. Answers how many notices were sent."""
     made: list[t.Message] = []
     for part in in_chunks(stay_ids):
-        pairs = session.execute(select(t.Stay, t.Person).join(t.Person, t.Person.id == t.Stay.person_id)
+        pairs = session.execute(select(t.Stay, t.Person).join(t.Person, person_stays())
                                 .where(t.Stay.id.in_(part)).execution_options(populate_existing=True)).all()
         for stay, person in pairs:
             if (route := _route(reg, actor, stay)) is not None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from flowpop.registry.kernel import history, id_numbers
 from flowpop.registry.kernel.auth import Actor, code_range
+from flowpop.registry.kernel.counties import person_stays
 from flowpop.registry.kernel.registry import Registry
 from flowpop.registry.people.sides import SIDES
 from flowpop.registry.store import tables as t
@@ -50,7 +51,7 @@ def _open_stays(session: Session, numbers: list[str], subject: dict[str, Any]) -
     """This registry's open stays of the person between the notice's two counties."""
     res, hh = str(subject["residence_code"])[:6], str(subject["household_code"])[:6]
     return list(session.execute(
-        select(t.Stay).join(t.Person, t.Person.id == t.Stay.person_id)
+        select(t.Stay).join(t.Person, person_stays())
         .where(id_numbers.among(session, id_numbers.holders(session, numbers)), t.Stay.status == "open",
                func.substr(t.Stay.residence_code, 1, 6) == res, func.substr(t.Stay.household_code, 1, 6) == hh)
         .order_by(t.Stay.id)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from flowpop.registry.kernel import area, history, id_numbers
 from flowpop.registry.kernel.auth import Actor
+from flowpop.registry.kernel.counties import same_county
 from flowpop.registry.kernel.errors import ApiError, Conflict, Invalid, field_error
 from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.kernel.validation import category, check_id, check_phone
@@ -133,7 +134,7 @@ def _join_other_side(session: Session, actor: Actor, number: str, data: PersonCr
         return None
     household = data.stay.household_code or data.household_code
     rows = session.execute(
-        select(t.Person, t.Stay).join(t.Stay, t.Stay.id == t.Person.current_stay_id)
+        select(t.Person, t.Stay).join(t.Stay, and_(t.Stay.id == t.Person.current_stay_id, same_county(t.Stay, t.Person)))
         .where(id_numbers.holding(session, number), t.Person.status == "active")
         .order_by(t.Person.id)
     ).all()

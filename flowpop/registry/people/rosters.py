@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flowpop.registry.kernel.auth import Actor
+from flowpop.registry.kernel.counties import person_stays
 from flowpop.registry.kernel.registry import Registry
 from flowpop.registry.people import present
 from flowpop.registry.places import employers
@@ -18,7 +19,7 @@ def employer_roster(reg: Registry, session: Session, actor: Actor, code: str) ->
     actor.require("read")
     row = employers.load(session, actor, code)
     persons = session.execute(
-        select(t.Person).join(t.Stay, t.Stay.person_id == t.Person.id)
+        select(t.Person).join(t.Stay, person_stays())
         .where(t.Stay.employer_code == row.uscc, t.Stay.status == "open", employers.sees_worker(actor)).order_by(t.Person.name_pinyin)
     ).scalars().all()
     return [present.person(reg, actor, p) for p in persons]

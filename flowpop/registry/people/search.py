@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from flowpop.registry.kernel import history
 from flowpop.registry.kernel.auth import Actor, code_range
+from flowpop.registry.kernel.counties import in_counties, same_county
 from flowpop.registry.kernel.errors import Invalid, field_error
 from flowpop.registry.kernel.paging import decode_cursor, encode_cursor
 from flowpop.registry.kernel.registry import Registry, today
@@ -156,6 +157,10 @@ def person_conditions(reg: Registry, actor: Actor, query: PersonFilters) -> tupl
         broad = reg.engine.dialect.name == "sqlite" and 0 < len(view_prefix) <= 6 and not (query.q or query.name
                                                                                           or query.id_number)
         conditions.append(_scope(view_prefix, query.direction, broad=broad))
+        if query.direction in ("inflow", "local") and reg.engine.dialect.name != "sqlite":
+            # living here: a person is in the county of her current residence (the shards to ask, on Citus; SQLite
+            # has none, and its planner would take the county index for the walk in the sort order)
+            conditions.append(in_counties(reg, t.Person, view_prefix))
         if prefix and (view_prefix != prefix or query.direction == "other"):
             conditions.append(_scope(prefix, None))  # never beyond the caller's jurisdiction
     if query.q:
@@ -177,14 +182,16 @@ def person_conditions(reg: Registry, actor: Actor, query: PersonFilters) -> tupl
         day = today()
         counted = and_(t.Person.status == "active", floating.away(reg, t.Person.household_code, t.Person.residence_code),
                        floating.long_enough(t.Person.arrived_on, day),
-                       exists().where(t.Stay.id == t.Person.current_stay_id, floating.reason_counted(t.Stay.reason)))
+                       exists().where(t.Stay.id == t.Person.current_stay_id, same_county(t.Stay, t.Person),
+                                      floating.reason_counted(t.Stay.reason)))
         conditions.append(counted if query.floating else not_(counted))
     if query.arrived_from:
         conditions.append(t.Person.arrived_on >= query.arrived_from)
     if query.arrived_to:
         conditions.append(t.Person.arrived_on <= query.arrived_to)
     if query.expected_return_before:
-        conditions.append(exists().where(t.Stay.id == t.Person.current_stay_id, t.Stay.status == "open",
+        conditions.append(exists().where(t.Stay.id == t.Person.current_stay_id, same_county(t.Stay, t.Person),
+                                         t.Stay.status == "open",
                                          t.Stay.expected_return_on < query.expected_return_before))
     return and_(*conditions), view_prefix
 

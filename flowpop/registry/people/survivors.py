@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from flowpop.registry.kernel.counties import same_county
 from flowpop.registry.store import tables as t
 from flowpop.registry.store.chunks import in_chunks
 
@@ -35,7 +36,7 @@ def merge_groups(session: Session, ids: list[int]) -> list[list[int]]:
 def _keeping_ranks(session: Session, ids: list[int]) -> dict[int, tuple[tuple[Any, ...], str, str]]:
     """Record → (its sort key for keeping, ID number, name)."""
     P = t.Person
-    stays = select(func.count()).where(t.Stay.person_id == P.id).correlate(P).scalar_subquery()
+    stays = select(func.count()).where(t.Stay.person_id == P.id, same_county(t.Stay, P)).correlate(P).scalar_subquery()
     epoch = dt.datetime(1970, 1, 1)
     out: dict[int, tuple[tuple[Any, ...], str, str]] = {}
     for part in in_chunks(ids):

@@ -10,6 +10,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from flowpop.registry.kernel import history
 from flowpop.registry.kernel import settings as settings_mod
 from flowpop.registry.kernel.auth import Actor, code_range
+from flowpop.registry.kernel.counties import person_stays
 from flowpop.registry.kernel.errors import Conflict, Invalid, NotFound, field_error
 from flowpop.registry.kernel.registry import Registry
 from flowpop.registry.kernel.validation import check_phone
@@ -48,7 +49,7 @@ def _counts(actor: Actor) -> tuple[ColumnElement[int], ColumnElement[int]]:
 def workers(session: Session, actor: Actor, codes: list[str]) -> dict[str, Workers]:
     if not codes:
         return {}
-    rows = session.execute(select(t.Stay.employer_code, *_counts(actor)).join(t.Person, t.Person.id == t.Stay.person_id)
+    rows = session.execute(select(t.Stay.employer_code, *_counts(actor)).join(t.Person, person_stays())
                            .where(t.Stay.employer_code.in_(codes), t.Stay.status == "open")
                            .group_by(t.Stay.employer_code)).all()
     return {c: (int(seen or 0), n) for c, seen, n in rows if c is not None}
@@ -116,7 +117,7 @@ def update_employer(reg: Registry, session: Session, actor: Actor, code: str, da
 def list_employers(reg: Registry, session: Session, actor: Actor, *, q: str | None = None, needs_agreement: bool = False,
                    limit: int = 100) -> list[Employer]:
     actor.require("read")
-    workers = select(t.Stay.employer_code, *_counts(actor)).join(t.Person, t.Person.id == t.Stay.person_id) \
+    workers = select(t.Stay.employer_code, *_counts(actor)).join(t.Person, person_stays()) \
         .where(t.Stay.status == "open", t.Stay.employer_code.is_not(None)).group_by(t.Stay.employer_code).subquery()
     stmt = select(t.Employer, func.coalesce(workers.c.seen, 0), func.coalesce(workers.c.n, 0)) \
         .outerjoin(workers, workers.c.employer_code == t.Employer.uscc) \

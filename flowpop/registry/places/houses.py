@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from flowpop.registry.kernel import history
 from flowpop.registry.kernel import settings as settings_mod
 from flowpop.registry.kernel.auth import Actor, code_range
+from flowpop.registry.kernel.counties import person_stays
 from flowpop.registry.kernel.errors import Conflict, Invalid, NotFound, field_error
 from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.kernel.validation import check_id, check_phone
@@ -19,6 +20,7 @@ from flowpop.registry.kernel.versioning import compare_and_set, expect_version
 from flowpop.registry.messaging import deadlines
 from flowpop.registry.places import employers
 from flowpop.registry.store import tables as t
+from flowpop.registry.store.chunks import in_chunks
 from flowpop.rules import housecode
 from flowpop.rules.divisions_source import prefix_of
 from flowpop.rules.idnumber import mask
@@ -188,14 +190,14 @@ def residents(reg: Registry, session: Session, actor: Actor, code: str) -> House
     actor.require("read")
     house = load(session, actor, code)
     living = session.execute(
-        select(t.Stay, t.Person, t.Declaration.declared_on)
-        .join(t.Person, t.Person.id == t.Stay.person_id)
-        .outerjoin(t.Declaration, t.Declaration.stay_id == t.Stay.id)
+        select(t.Stay, t.Person).join(t.Person, person_stays())
         .where(t.Stay.house_code == house.code, t.Stay.status == "open")
     ).all()
+    declared = _declared(session, [stay.id for stay, _ in living])
     registered = session.execute(select(t.Person).where(t.Person.household_house_code == house.code)).scalars().all()
     rooms: dict[str, Room] = defaultdict(lambda: Room(room="", living=[], household_members=[]))
-    for stay, person, declared_on in living:
+    for stay, person in living:
+        declared_on = declared.get(stay.id)
         key = stay.room or ""
         rooms[key].room = key
         rooms[key].living.append(Occupant(
@@ -320,28 +322,51 @@ def late_declarations(reg: Registry, session: Session, actor: Actor, *, division
         prefix = prefix_of(node.code, node.level)
     penalty = settings_mod.load().penalties["undeclared_tenant_yuan"]
     day = today()
+    S, D, H = t.Stay, t.Declaration, t.House
+    # The stays first, then their declarations and houses by key: a declaration lives in its house's county, a
+    # stay in its person's, which need not be the same once she moved on. A late or missing declaration was due
+    # before today, unless declared on or after today (declared_on > due): those few come by id.
     stmt = (
-        select(t.Stay.id, t.Stay.person_id, t.Stay.arrived_on, t.Stay.declare_due_on, t.Stay.house_code,
-               t.Declaration.declared_on, t.Person.name, t.House.address, t.House.landlord_name, t.House.landlord_phone)
-        .join(t.House, t.House.code == t.Stay.house_code)
-        .join(t.Person, t.Person.id == t.Stay.person_id)
-        .outerjoin(t.Declaration, t.Declaration.stay_id == t.Stay.id)
-        # a house code starts with its village's code: walking the house-code index over the area gives
-        # the order wanted, and the first `limit` rows end the walk
-        .where(code_range(t.Stay.house_code, prefix), code_range(t.Stay.residence_code, prefix),
-               t.Stay.declare_due_on.is_not(None),
-               or_(t.Declaration.declared_on > t.Stay.declare_due_on,
-                   and_(t.Declaration.id.is_(None), t.Stay.declare_due_on < day, t.Stay.status == "open")))
-        .order_by(t.Stay.house_code, t.Stay.id).limit(limit)
+        select(S.id, S.person_id, S.arrived_on, S.declare_due_on, S.house_code, S.status, t.Person.name)
+        .join(t.Person, person_stays())
+        # a house code starts with its village's code: walking the house-code index over the area gives the order
+        .where(code_range(S.house_code, prefix), code_range(S.residence_code, prefix), S.declare_due_on.is_not(None),
+               or_(S.declare_due_on < day, S.id.in_(select(D.stay_id).where(D.declared_on >= day))))
+        .order_by(S.house_code, S.id)
     )
-    out = []
-    for r in session.execute(stmt).all():
-        out.append(LateDeclaration(
-            house_code=r.house_code, address=r.address, landlord_name=r.landlord_name, landlord_phone=r.landlord_phone,
-            stay_id=r.id, person_id=r.person_id, name=r.name, arrived_on=r.arrived_on, due_on=r.declare_due_on,
-            declared_on=r.declared_on, state="late" if r.declared_on else "missing",
-            penalty_yuan=0 if r.declared_on else penalty,
-        ))
+    out: list[LateDeclaration] = []
+    for part in in_chunks(session.execute(stmt).all()):
+        declared = _declared(session, [r.id for r in part])
+        found = {house.code: house for house in session.execute(
+            select(H).where(H.code.in_(sorted({r.house_code for r in part})))).scalars()}
+        for r in part:
+            house, declared_on = found.get(r.house_code), declared.get(r.id, _NONE)
+            late = declared_on is not _NONE and declared_on is not None and declared_on > r.declare_due_on
+            missing = declared_on is _NONE and r.declare_due_on < day and r.status == "open"
+            if house is None or not (late or missing):
+                continue
+            shown = declared_on if late else None
+            out.append(LateDeclaration(
+                house_code=r.house_code, address=house.address, landlord_name=house.landlord_name,
+                landlord_phone=house.landlord_phone, stay_id=r.id, person_id=r.person_id, name=r.name,
+                arrived_on=r.arrived_on, due_on=r.declare_due_on, declared_on=shown,
+                state="late" if shown else "missing", penalty_yuan=0 if shown else penalty,
+            ))
+            if len(out) == limit:
+                return out
+    return out
+
+
+_NONE: Any = object()  # no declaration of the stay
+
+
+def _declared(session: Session, stay_ids: list[int]) -> dict[int, Any]:
+    """Stay id → the day its declaration was made, for those of ``stay_ids`` declared (read by stay id: a
+    declaration lives in its house's county)."""
+    out: dict[int, Any] = {}
+    for part in in_chunks(stay_ids):
+        out.update({sid: day for sid, day in session.execute(
+            select(t.Declaration.stay_id, t.Declaration.declared_on).where(t.Declaration.stay_id.in_(part)))})
     return out
 
 
