@@ -1,8 +1,12 @@
-"""``pytest --citus-report=FILE``: every distinct statement the suite sends to PostgreSQL, checked against the Citus
-rules (tests/citus/statements.py), with the tests and the code that sent it, written as JSON at the end.
+"""Every distinct statement the suite sends to PostgreSQL, checked against the Citus rules (tests/citus/statements.py),
+with the tests and the code that sent it.
 
-Not enforced yet (issue #17: the schema with ``county`` comes in a later session, which will turn the report into an
-assertion of zero). With pytest-xdist each worker hands its part to the controller, which merges them. Each process
+Enforced whenever the suite runs on PostgreSQL (FLOWPOP_TEST_DATABASE_URL): a statement sent by the registry's code
+(a sender in ``flowpop``, not a test's own SQL) that breaks a rule — a join or correlation between distributed tables
+without county equality, an INSERT into one without ``county``, an UPDATE of ``county`` — fails the run at its end,
+listed (issue #17 item 4). ``pytest --citus-report=FILE`` writes every statement as JSON too, on any run.
+
+With pytest-xdist each worker hands its part to the controller, which merges them. With a report file each process
 also keeps its part in ``FILE.<process>.part`` (rewritten at most every 30 s), so a run stopped midway still leaves
 what it saw: ``merge_parts(FILE)`` writes the report from them.
 """
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -30,9 +35,14 @@ from tests.citus.statements import CHECKED, check, normalize
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = str(ROOT / "flowpop")
 STORE = str(ROOT / "flowpop" / "registry" / "store")
+MIGRATIONS = str(ROOT / "flowpop" / "registry" / "store" / "migrations")
+# the migrations up to the Citus step (0017_citus_distribute) run before any table is distributed: not checked
+BEFORE_CITUS = re.compile(r"^flowpop\.registry\.store\.migrations\.versions\.(00(0\d|1[0-7]))_")
 TESTS = str(ROOT / "tests")
 KEPT_TESTS = 5
 FLUSH_SECONDS = 30
+ENFORCED_WHEN = "FLOWPOP_TEST_DATABASE_URL"  # the suite on PostgreSQL
+SHOWN = 40  # offending statements listed at the end of a failed run
 
 COLUMNS = {
     name: {c.name for c in table.columns} | ({distribution.COUNTY} if name in distribution.distributed() else set())
@@ -48,8 +58,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     path = config.getoption("citus_report")
-    if path:
-        config.pluginmanager.register(Recorder(Path(path), config), "citus-report")
+    enforced = bool(os.environ.get(ENFORCED_WHEN))
+    if path or enforced:
+        config.pluginmanager.register(Recorder(Path(path) if path else None, config, enforced=enforced), "citus-report")
 
 
 def _module(filename: str) -> str:
@@ -62,13 +73,16 @@ LIBRARIES = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix, str(ROOT / ".ve
 
 
 def sender() -> str:
-    """Who sent the statement: the innermost function of flowpop outside the store's helpers, else the innermost of
-    flowpop, else the innermost of the tests (a fixture or a test's own SQL), else of any code but libraries."""
+    """Who sent the statement: a migration, else the innermost function of flowpop outside the store's helpers, else
+    the innermost of flowpop, else the innermost of the tests (a fixture or a test's own SQL), else of any code but
+    libraries."""
     frame: FrameType | None = sys._getframe(2)
     package = tests = other = None
     while frame is not None:
         filename = frame.f_code.co_filename
         if filename.startswith(PACKAGE):
+            if filename.startswith(MIGRATIONS):
+                return f"{_module(filename)}:{frame.f_code.co_name}"
             if not filename.startswith(STORE):
                 return f"{_module(filename)}:{frame.f_code.co_name}"
             package = package or f"{_module(filename)}:{frame.f_code.co_name}"
@@ -80,14 +94,27 @@ def sender() -> str:
     return package or tests or other or "?"
 
 
+def registry_code(sender: str) -> bool:
+    """Is ``sender`` the registry's code, held to the rules: flowpop, but not a migration that runs before the tables
+    are distributed."""
+    return sender.startswith("flowpop.") and not BEFORE_CITUS.match(sender)
+
+
+def offending(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report's violating statements that the registry's code sent (``registry_code``)."""
+    return [s for s in report["statements"] if s["violations"] and any(registry_code(x) for x in s["senders"])]
+
+
 class Recorder:
-    def __init__(self, path: Path, config: pytest.Config) -> None:
+    def __init__(self, path: Path | None, config: pytest.Config, *, enforced: bool = False) -> None:
         self.path = path
         self.config = config
+        self.enforced = enforced
+        self.offending: list[dict[str, Any]] = []
         self.current = "(no test)"
         self.flushed = time.monotonic()
         worker = getattr(config, "workerinput", {}).get("workerid", "main")
-        self.part_path = path.with_name(f"{path.name}.{worker}-{os.getpid()}.part")
+        self.part_path = path.with_name(f"{path.name}.{worker}-{os.getpid()}.part") if path else None
         self.parts: list[dict[str, Any]] = []  # from the xdist workers
         # normalized statement → its violations, executions, senders and tests
         self.seen: dict[str, dict[str, Any]] = {}
@@ -104,6 +131,8 @@ class Recorder:
                 self.flush()
 
     def flush(self) -> None:
+        if self.part_path is None:
+            return
         temporary = self.part_path.with_suffix(".tmp")
         temporary.write_text(json.dumps(self.part(), ensure_ascii=False), encoding="utf-8")
         temporary.replace(self.part_path)
@@ -139,11 +168,31 @@ class Recorder:
         event.remove(Engine, "before_cursor_execute", self.on_execute)
         if hasattr(self.config, "workerinput"):
             self.config.workeroutput["citus_report"] = json.dumps(self.part(), ensure_ascii=False)  # type: ignore[attr-defined]
-            self.part_path.unlink(missing_ok=True)
+            if self.part_path is not None:
+                self.part_path.unlink(missing_ok=True)
             return
         report = merge([self.part(), *self.parts])
-        self.path.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
-        self.part_path.unlink(missing_ok=True)
+        if self.path is not None and self.part_path is not None:
+            self.path.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+            self.part_path.unlink(missing_ok=True)
+        if self.enforced:
+            self.offending = offending(report)
+            if self.offending and session.exitstatus == pytest.ExitCode.OK:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.offending:
+            return
+        write = terminalreporter.write_line
+        terminalreporter.section("Citus statement check (issue #17)", red=True)
+        write(f"{len(self.offending)} statements sent by flowpop break the Citus rules (tests/citus/statements.py); "
+              "the run fails:")
+        for s in self.offending[:SHOWN]:
+            kinds = "; ".join(f"{v['kind']}: {v['detail']}" for v in s["violations"])
+            senders = ", ".join(sender for sender in s["senders"] if registry_code(sender))
+            write(f"- {kinds}\n    sent by {senders}\n    {s['sql'][:300]}")
+        if len(self.offending) > SHOWN:
+            write(f"… and {len(self.offending) - SHOWN} more (pytest --citus-report=FILE lists them all)")
 
 
 def merge_parts(path: Path) -> dict[str, Any]:
@@ -171,7 +220,7 @@ def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
         kinds.update({v["kind"] for v in e["violations"]})
     return {
         "note": "issue #17: the statements the tests sent to PostgreSQL, checked against the Citus rules "
-                "(tests/citus/statements.py); not enforced yet",
+                "(tests/citus/statements.py); a violating one sent by flowpop fails a PostgreSQL run",
         "checked_statements": len(statements),
         "violating_statements": sum(1 for e in statements.values() if e["violations"]),
         "statements_by_kind": dict(sorted(kinds.items())),

@@ -63,3 +63,42 @@ def test_the_report_names_each_violating_statement_and_its_senders(tmp_path: Pat
     assert bad["tests"] == ["test_sample.py::test_bad", "test_sample.py::test_bad_again"]
     good = [s for s in rest if "s.county = p.county" in s["sql"]]
     assert len(good) == 1 and good[0]["violations"] == []
+
+
+# the registry's code, as the plugin tells it: a function whose file lies in the flowpop package
+FROM_FLOWPOP = '''
+from pathlib import Path
+import flowpop
+
+def _flowpop_function(source):
+    namespace = {}
+    exec(compile(source, str(Path(flowpop.__file__).parent / "citus_sample.py"), "exec"), namespace)
+    return namespace["send"]
+
+send_from_flowpop = _flowpop_function("def send(conn, sql):\\n    conn.execute(sql)\\n")
+
+def test_registry_sends_a_bad_join():
+    with connect() as conn:
+        send_from_flowpop(conn, text("SELECT s.id FROM stays s JOIN persons p ON p.id = s.person_id"))
+
+def test_registry_inserts_without_county():
+    with connect() as conn:
+        send_from_flowpop(conn, text("INSERT INTO stays (id, person_id) VALUES (1, 2)"))
+'''
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one process", "xdist"])
+def test_a_run_on_postgresql_fails_when_the_registry_breaks_a_rule(tmp_path: Path, workers: list[str]) -> None:
+    """Every test passes, but statements sent by flowpop's code break the rules: the run fails at its end and lists
+    them (without --citus-report too); the tests' own bad SQL alone (the sample above) passes."""
+    (tmp_path / "test_sample.py").write_text(SAMPLE.split("def send_bad_join")[0] + FROM_FLOWPOP, encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "tests.citus.plugin", "--rootdir", str(tmp_path), "-c", os.devnull,
+         *workers, str(tmp_path / "test_sample.py")],
+        cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    assert run.returncode == pytest.ExitCode.TESTS_FAILED, run.stdout + run.stderr
+    assert "2 passed" in run.stdout
+    assert "2 statements sent by flowpop break the Citus rules" in run.stdout
+    assert "join: stays s with persons p without county equality" in run.stdout
+    assert "insert_without_county: INSERT INTO stays (id, person_id)" in run.stdout
+    assert "sent by flowpop.citus_sample:send" in run.stdout
