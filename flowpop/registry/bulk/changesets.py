@@ -16,8 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticError
-from sqlalchemy import BigInteger, and_, any_, bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import ARRAY, BigInteger, and_, any_, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from flowpop.registry.kernel import history, id_numbers
