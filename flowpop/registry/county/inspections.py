@@ -167,7 +167,13 @@ def items(reg: Registry, session: Session, actor: Actor, campaign_id: int, *, vi
     actor.require("read")
     _load(session, actor, campaign_id)
     assignments = _assignees(session, campaign_id)
-    stmt = (select(t.CampaignItem)
+    CI, P, S, H = t.CampaignItem, t.Person, t.Stay, t.House
+    # the item's person, stay and house where they share its county (nearly always: an item takes its village's,
+    # a stay's person lives there, a house is in it); one whose person has moved since is read by key after
+    stmt = (select(CI, P.id, P.name, P.id_number, S.id, S.residence_address, H.code, H.address)
+            .outerjoin(P, and_(P.id == CI.person_id, same_county(P, CI)))
+            .outerjoin(S, and_(S.id == CI.stay_id, same_county(S, CI)))
+            .outerjoin(H, and_(H.code == CI.house_code, same_county(H, CI)))
             .where(t.CampaignItem.campaign_id == campaign_id, t.CampaignItem.id > (after or 0)))
     if actor.prefix:
         stmt = stmt.where(code_range(t.CampaignItem.village_code, actor.prefix),
@@ -186,21 +192,27 @@ def items(reg: Registry, session: Session, actor: Actor, campaign_id: int, *, vi
             return []
         stmt = stmt.where(t.CampaignItem.village_code.in_(mine) | t.CampaignItem.grid_code.in_(mine))
     rows = session.execute(stmt.order_by(t.CampaignItem.village_code, t.CampaignItem.grid_code, t.CampaignItem.id)
-                           .limit(limit)).scalars().all() if after is None else \
-        session.execute(stmt.order_by(t.CampaignItem.id).limit(limit)).scalars().all()
-    people, addresses = _details(session, rows)
+                           .limit(limit)).all() if after is None else \
+        session.execute(stmt.order_by(t.CampaignItem.id).limit(limit)).all()
+    missed = [r[0] for r in rows if (r[0].person_id is not None and r[1] is None)
+              or (r[0].stay_id is not None and r[4] is None) or (r[0].house_code is not None and r[6] is None)]
+    people, addresses = _details(session, missed)
     out = []
-    for r in rows:
-        name, number = people.get(r.person_id or 0, (None, None))
-        address = addresses.get(("stay", r.stay_id)) or addresses.get(("house", r.house_code))
-        out.append(_item(r, name, number, address, assignments))
+    for item, pid, name, number, sid, stay_address, code, house_address in rows:
+        if pid is None:
+            name, number = people.get(item.person_id or 0, (None, None))
+        if sid is None:
+            stay_address = addresses.get(("stay", item.stay_id))
+        if code is None:
+            house_address = addresses.get(("house", item.house_code))
+        out.append(_item(item, name, number, stay_address or house_address, assignments))
     return out
 
 
 def _details(session: Session, rows: Sequence[t.CampaignItem]) -> tuple[dict[int, tuple[str, str]],
                                                                          dict[tuple[str, Any], str | None]]:
-    """The names, ID numbers and addresses a page of items shows: read after the items, by id (an item lives in
-    its village's county, its person in hers, which may since have changed: no join between them)."""
+    """The names, ID numbers and addresses of items whose person, stay or house is not in the item's county (the
+    person moved since the campaign began): read by key, from any county."""
     people: dict[int, tuple[str, str]] = {}
     for ids in in_chunks(sorted({r.person_id for r in rows if r.person_id is not None})):
         people.update({pid: (name, number) for pid, name, number in session.execute(
