@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 import flowpop
+from flowpop.rules import beijing
 from tests import tree
 from tests.conftest import person_fields
 
@@ -81,7 +82,8 @@ def test_transfer_accepted_moves_the_stay(client, as_user) -> None:
     assert exc.value.code == "transfer_required"
     t = a.stays.transfer(stay.id, version=stay.version, to_residence_code=tree.VILLAGE_B1, reason="搬迁至乙镇")
     assert client.stays.get(stay.id).residence_code == tree.VILLAGE_A1  # nothing moves before acceptance
-    assert t.due_on == t.created_at.date() + dt.timedelta(days=4)
+    # 4 calendar days from the day it was sent, as the offices count it: in Beijing time, not UTC
+    assert t.due_on == t.created_at.astimezone(beijing.TZ).date() + dt.timedelta(days=4)
     incoming = [m for m in b.inbox.list(kind="transfer")]
     assert [m.id for m in incoming] == [t.id]
     b.inbox.act(t.id, "accept", version=incoming[0].version)
