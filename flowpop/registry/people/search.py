@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, false, func, not_, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import True_
 
 from flowpop.registry.kernel import history
 from flowpop.registry.kernel.auth import Actor, code_range
@@ -180,10 +181,14 @@ def person_conditions(reg: Registry, actor: Actor, query: PersonFilters) -> tupl
         conditions.append(target if query.key_target else not_(target))
     if query.floating is not None:
         day = today()
+        reason = floating.reason_counted(t.Stay.reason)
+        # every reason counted: a current stay is enough (current_stay_id always names a stay), without the EXISTS
+        # whose two equalities (id, county) PostgreSQL takes for independent: it then hashes every stay and sorts
+        # the area instead of walking the sort index (20k demo, a county's first page: 0.2 -> 47 ms)
+        current = t.Person.current_stay_id.is_not(None) if isinstance(reason, True_) else exists().where(
+            t.Stay.id == t.Person.current_stay_id, same_county(t.Stay, t.Person), reason)
         counted = and_(t.Person.status == "active", floating.away(reg, t.Person.household_code, t.Person.residence_code),
-                       floating.long_enough(t.Person.arrived_on, day),
-                       exists().where(t.Stay.id == t.Person.current_stay_id, same_county(t.Stay, t.Person),
-                                      floating.reason_counted(t.Stay.reason)))
+                       floating.long_enough(t.Person.arrived_on, day), current)
         conditions.append(counted if query.floating else not_(counted))
     if query.arrived_from:
         conditions.append(t.Person.arrived_on >= query.arrived_from)
