@@ -36,10 +36,22 @@ class Node:
         return self.valid_to is not None and self.valid_to <= dt.date.today().year
 
 
+# Node's fields, in its order, as the store's columns: read as plain rows, not ORM objects (building thousands of
+# Division instances took most of the first request's time, issue #16 item 4)
+NODE_COLUMNS = (t.Division.code, t.Division.name, t.Division.level, t.Division.parent_code, t.Division.full_name,
+                t.Division.valid_to, t.Division.is_demo, t.Division.valid_from, t.Division.successor_code)
+
+
 class DivisionCache:
-    """All divisions in memory: a county has thousands, the whole country some 700k villages (~100 MB)."""
+    """All divisions in memory: a county has thousands, the whole country some 700k villages (~100 MB).
+
+    Until something needs the tree (a scope, a list of places), a division asked for by code (``get``, ``name``,
+    ``check``) is read alone and kept for RECHECK_SECONDS, as the tree would be: a one-command process naming the
+    places of a few records reads those rows, not all of them (7,000 for a city, ~0.03 s of a one-row query's
+    start, issue #16). Past FEW such codes the tree is loaded after all."""
 
     RECHECK_SECONDS = 10.0
+    FEW = 16
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -48,10 +60,12 @@ class DivisionCache:
         self._signature: tuple[int, int] | None = None
         self._checked = 0.0
         self._keys: dict[str, tuple[str, str]] = {}  # a division name's pinyin and initials (name_matches)
+        self._few: dict[str, tuple[Node, float]] = {}  # read by code before the tree was loaded: (node, when read)
 
     def invalidate(self) -> None:
         with self._lock:
             self._nodes = None
+            self._few = {}
 
     def _current_signature(self) -> tuple[int, int]:
         with Session(self._engine) as s:
@@ -76,14 +90,31 @@ class DivisionCache:
                     return self._nodes
                 self._signature = self._current_signature()
                 self._checked = time.monotonic()
-                # plain columns, not ORM objects: building thousands of Division instances took most of the
-                # first request's time (issue #16 item 4); the columns are Node's fields, in its order
-                d = t.Division
-                rows = s.execute(select(d.code, d.name, d.level, d.parent_code, d.full_name, d.valid_to, d.is_demo,
-                                        d.valid_from, d.successor_code)).all()
+                rows = s.execute(select(*NODE_COLUMNS)).all()
                 nodes = {row[0]: Node(*row) for row in rows}
                 self._nodes = nodes
+                self._few = {}
         return nodes
+
+    def _alone(self, code: str) -> tuple[bool, Node | None]:
+        """(True, ``code``'s division or None when there is none), read by itself, while the tree is not loaded
+        and few codes were asked for; else (False, None): ask the tree."""
+        with self._lock:
+            if self._nodes is not None:
+                return False, None
+            now = time.monotonic()
+            kept = self._few.get(code)
+            if kept is not None and now - kept[1] <= self.RECHECK_SECONDS:
+                return True, kept[0]
+            if len(self._few) >= self.FEW:
+                return False, None
+            with Session(self._engine) as s:
+                row = s.execute(select(*NODE_COLUMNS).where(t.Division.code == code)).first()
+            if row is None:  # read again when asked again, as the tree looks again for a code it lacks
+                return True, None
+            node = Node(*row)
+            self._few[code] = (node, now)
+            return True, node
 
     def name_matches(self, node: Node, q: str) -> bool:
         """What a user types to find a division: part of its full name, the start of its code, or (Latin letters)
@@ -111,6 +142,10 @@ class DivisionCache:
     def get(self, code: str | None) -> Node | None:
         if not code:
             return None
+        if self._nodes is None:
+            answered, alone = self._alone(code)
+            if answered:
+                return alone
         node = self.nodes.get(code)
         if node is None and self._stale():  # a code we have not seen: maybe just loaded elsewhere
             self.invalidate()
