@@ -147,7 +147,8 @@ def test_move_person_deletes_and_inserts_never_updates_county(client: flowpop.Cl
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     updates = [s for s in sent if s.lstrip().upper().startswith("UPDATE")]
-    assert not [s for s in updates if "county" in s.lower()]
+    # only id_numbers, distributed by the number, may have its copy of the county brought up to date
+    assert updates and not [s for s in updates if "county" in s.lower() and not s.startswith("UPDATE id_numbers ")]
     after = rows_of(registry, p.id)
     assert ids(after) == ids(before) and counties(after) == {SHAXIAN}
     with registry.reading() as session:  # the rule says 三元区: the check names every misplaced row

@@ -26,9 +26,11 @@ def code(length: int) -> sa.types.TypeEngine[str]:
 def upgrade() -> None:
     op.create_table(
         "id_numbers",
+        # the key's columns first: SQLite 3.40's integrity_check (which backups run) misreads a WITHOUT ROWID
+        # table whose key columns are not its leading ones ("NULL value in id_numbers.county")
         sa.Column("id_number", code(18), nullable=False),
-        sa.Column("county", code(6), nullable=False),
         sa.Column("person_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("county", code(6), nullable=False),
         sa.PrimaryKeyConstraint("id_number", "person_id"),
         sqlite_with_rowid=False,  # SQLite: the rows live in the key's B-tree, a look-up reads one (no rowid table)
     )
