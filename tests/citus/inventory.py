@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 import flowpop
 from flowpop.registry.store.db import normalize_url
 from tests.citus import catalog
-from tests.citus.plugin import COLUMNS
+from tests.citus.plugin import COLUMNS, registry_code
 from tests.citus.statements import check, normalize
 
 
@@ -74,15 +74,19 @@ def renormalized(report: dict[str, Any]) -> list[dict[str, Any]]:
 def statements_markdown(report: dict[str, Any]) -> str:
     rows = []
     statements = renormalized(report)
+    exempt = 0
     for s in statements:
         violations = check(s["sql"], columns=COLUMNS)
-        if violations:
+        if violations and not any(registry_code(sender) for sender in s["senders"]):
+            exempt += 1  # a test's own SQL, or a migration that runs before the tables are distributed
+        elif violations:
             main = max(s["senders"].items(), key=lambda kv: (kv[1], kv[0]))[0]
             rows.append((s, violations, main))
     kinds: Counter[str] = Counter()
     for _, violations, _ in rows:
         kinds.update({v.kind for v in violations})
-    lines = [f"{len(statements)} distinct statements checked, {len(rows)} violating.", "",
+    lines = [f"{len(statements)} distinct statements checked, {len(rows)} violating (sent by the registry's code; "
+             f"{exempt} more by tests' own SQL or migrations before the Citus step, which the plugin lets pass).", "",
              "| kind | statements |", "|---|---|"]
     lines += [f"| `{k}` | {n} |" for k, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))]
 
