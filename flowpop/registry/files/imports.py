@@ -353,6 +353,8 @@ class _Writer:
         owners = [i for i, r in enumerate(rows) if r.stay]
         stay_ids = dict(zip(owners, allocate_ids(session, t.Stay, len(owners)), strict=True))
         side, own = sides.registering_side, area.own_area(self.reg)
+        # the side by (residence, household): a file names few pairs, and the caller and own area are the chunk's
+        sides_of: dict[tuple[str | None, str | None], str | None] = {}
         persons, stays, entries, numbers = [], [], [], []
         for i, (pid, r) in enumerate(zip(ids, rows, strict=True)):
             p, stay, sid = r.person, r.stay, stay_ids.get(i)
@@ -369,7 +371,11 @@ class _Writer:
             if sid is not None:
                 g = stay.get
                 left, expected = g("left_home_on"), g("expected_return_on")
-                registered = side(self.actor, g("residence_code"), g("household_code"), own)
+                pair = (g("residence_code"), g("household_code"))
+                try:
+                    registered = sides_of[pair]
+                except KeyError:
+                    registered = sides_of[pair] = side(self.actor, *pair, own)
                 stays.append((
                     sid, pid, g("household_code"), g("residence_code"), g("residence_address"), g("grid_code"),
                     g("house_code"), g("room"), g("reason") or "other", None if left is None else date(left),
