@@ -9,6 +9,8 @@ by side in one run:
   subprocess: start-up included), the plain write (``csv`` + ``executemany`` into a table with one index,
   one transaction), ``sqlite-utils insert --csv`` when it is installed (``pip install -e ".[bench]"``; the
   column is skipped otherwise), and the same import again (an unchanged re-import);
+- the floor of the import's writing: the rows it stored written again by ``executemany`` into the registry's
+  own tables with their indexes (persons, stays, history, id_numbers), a chunk a transaction, nothing checked;
 - while the first import runs, another process writes a small change (a person's phone, through the SDK)
   every 100 ms and records how long each write took: the longest wait of a concurrent writer;
 - PostgreSQL (--pg: the database is dropped and created anew): the same import against ``COPY`` of the file
@@ -103,6 +105,38 @@ def plain_executemany(path: Path, db: Path) -> float:
     conn.close()
     CPU["executemany"] += cpu(resource.RUSAGE_SELF)
     return time.perf_counter() - started
+
+
+FLOOR_TABLES = ("persons", "stays", "history", "id_numbers")
+
+
+def floor(registry_db: Path, db: Path, chunk: int) -> float:
+    """The floor of the import's writing: the rows it stored (read back from ``registry_db``), written again by
+    ``executemany`` into the same tables with the same indexes (the registry's schema), ``chunk`` rows a
+    transaction, with the store's pragmas — no check, no encoding, no look-up. CPU seconds."""
+    src = sqlite3.connect(registry_db)
+    schema = src.execute("SELECT type, sql FROM sqlite_master WHERE sql IS NOT NULL AND tbl_name IN "
+                         f"({', '.join('?' * len(FLOOR_TABLES))}) ORDER BY type = 'index'", FLOOR_TABLES).fetchall()
+    rows = {name: src.execute(f"SELECT * FROM {name}").fetchall() for name in FLOOR_TABLES}
+    src.close()
+    for old in db.parent.glob(db.name + "*"):
+        old.unlink()
+    conn = sqlite3.connect(db)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "cache_size=-65536"):
+        conn.execute(f"PRAGMA {pragma}")
+    for _, sql in schema:
+        conn.execute(sql)
+    conn.commit()
+    used = -cpu(resource.RUSAGE_SELF)
+    for start in range(0, len(rows["persons"]), chunk):
+        for name in FLOOR_TABLES:  # persons first: stays refer to them
+            part = rows[name][start:start + chunk]
+            if part:
+                conn.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * len(part[0]))})", part)
+        conn.commit()
+    used += cpu(resource.RUSAGE_SELF)
+    conn.close()
+    return used
 
 
 def plain_sqlite_utils(path: Path, db: Path) -> float | None:
@@ -271,6 +305,11 @@ def main() -> int:
         for old in workdir.glob("registry.db*"):
             old.unlink()
         figures["sqlite"] = bench_store("SQLite", str(db), path, workdir, not args.no_writer)
+        log("the floor: the stored rows written again by executemany, same tables and indexes, no check …")
+        from flowpop.registry.files.imports import CHUNK
+
+        figures["floor_cpu"] = floor(db, workdir / "floor.db", CHUNK)
+        log(f"  {figures['floor_cpu']:.2f} CPU s")
     if args.pg:
         url = fresh_pg(args.pg)
         log("COPY …")
@@ -296,6 +335,9 @@ def main() -> int:
             row("  … against sqlite-utils", "", "faster", f"ratio {s['import'] / utils:.2f} "
                 f"({'ok' if s['import'] < utils else 'MISSED'}); CPU {s['import_cpu'] / CPU['sqlite_utils']:.2f}")
         _again(s)
+        low = figures["floor_cpu"]
+        row("  floor: its rows by executemany, same tables and indexes", "", "", f"CPU {low / CPU['executemany']:.2f} "
+            f"× executemany; the import {s['import_cpu'] / low:.2f} × the floor", used=low)
     if "pg" in figures:
         s, copy = figures["pg"], figures["copy"]
         row("COPY, table with one index (PostgreSQL)", f"{copy:.2f}")
