@@ -9,11 +9,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from flowpop.registry.kernel.errors import VersionConflict
+from flowpop.registry.store.distribution import COUNTY
 from flowpop.registry.store.tables import Base, utcnow
 
 
 def compare_and_set(session: Session, row: Base, version: int, values: dict[str, Any], *, entity: str) -> None:
-    """``UPDATE <row's table> SET values, version = version + 1 WHERE id = row.id AND version = version``.
+    """``UPDATE <row's table> SET values, version = version + 1 WHERE id = row.id AND version = version`` (and
+    ``county = row.county`` on a distributed table, issue #17).
 
     A table with ``updated_at`` gets the time too. On success ``row`` is expired (read again when next used).
     When no row matched, the transaction is rolled back and :class:`VersionConflict` names the version now
@@ -21,8 +23,11 @@ def compare_and_set(session: Session, row: Base, version: int, values: dict[str,
     table: Any = type(row)
     row_id = row.id  # type: ignore[attr-defined]  # every versioned table has an id; Base declares none
     stamp = {"updated_at": utcnow()} if "updated_at" in table.__table__.c else {}
+    where = [table.id == row_id, table.version == version]
+    if COUNTY in table.__table__.c:  # a distributed table: on Citus the row's shard alone, not every shard's
+        where.append(table.__table__.c[COUNTY] == getattr(row, COUNTY))
     result = session.execute(
-        update(table).where(table.id == row_id, table.version == version)
+        update(table).where(*where)
         .values(**values, **stamp, version=version + 1)
         .execution_options(synchronize_session=False)
     )
