@@ -133,6 +133,7 @@ LARGE_FILE = 1 << 20  # about 10k rows: a few seconds of work
 
 
 POLL = 0.5  # seconds between looks at a running import's progress
+QUIET = 1.0  # seconds: an import done sooner shows no progress
 
 
 def _send(state: State, data: bytes, filename: str, *, dry_run: bool, skip_bad: bool,
@@ -163,14 +164,14 @@ def _send(state: State, data: bytes, filename: str, *, dry_run: bool, skip_bad: 
     with Progress(enabled=True) as progress:
         while worker.is_alive():
             worker.join(POLL)
-            if not worker.is_alive() or time.monotonic() - started < 1.0:  # work under a second shows nothing
+            if not worker.is_alive() or time.monotonic() - started < QUIET:
                 continue
             try:
                 now = state.client.persons.import_status(batch)
             except FlowpopError:  # not started yet (the file is still on its way), or no right to see it
                 continue
             progress.update(stages[now.stage], now.done, now.total or None)
-        if answer and time.monotonic() - started >= 1.0:
+        if answer and time.monotonic() - started >= QUIET:
             done = answer[0]
             progress.update(stages["check" if done.dry_run else "import"], done.total, done.total)
     if failure:
