@@ -6,20 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import (
-    Integer,
-    String,
-    TextualSelect,
-    and_,
-    case,
-    cast,
-    column,
-    func,
-    literal,
-    not_,
-    or_,
-    text,
-)
+from sqlalchemy import Integer, String, TextualSelect, case, cast, column, func, literal, text
 
 # ISO 7064 MOD 11-2 as GB 11643 uses it: the weight of each of the first 17 digits, and the check
 # character for each remainder
@@ -42,13 +29,6 @@ def check_char(number: Any, dialect: str) -> Any:
 
 def checksum_ok(number: Any, dialect: str) -> Any:
     return func.substr(number, 18, 1) == check_char(number, dialect)
-
-
-def checksum_failed(number: Any, dialect: str) -> Any:
-    """``checksum_failed_sql`` as an expression over ``number``, worked out per row: for a select list, where Citus
-    refuses a subquery (``checksum_failed_ids``) over a distributed table."""
-    length = func.length(number)
-    return and_(length != 15, or_(length != 18, not_(checksum_ok(number, dialect))))
 
 
 def birth_digits(birth_date: Any) -> Any:
