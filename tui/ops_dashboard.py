@@ -4,7 +4,7 @@ this quarter's rates as bars against their targets. Each part loads in its own w
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -12,6 +12,8 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.css.query import NoMatches
+from textual.widget import Widget
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
         Rate,
         RatesReport,
     )
+
+W = TypeVar("W", bound=Widget)
 
 OVERDUE_SHOWN = 5
 OPENABLE = ("overdue", "quality")  # panels whose lines open with Enter
@@ -117,7 +121,9 @@ class DashboardScreen(BaseScreen):
 
     def items(self, part: str, lines: list[tuple[Text, str | None]]) -> None:
         """Fill a list panel: (line, what Enter opens: an id, or None for a line that opens nothing)."""
-        panel = self.query_one(f"#dash-{part}", OptionList)
+        panel = self._found(part, OptionList)
+        if panel is None:
+            return
         panel.clear_options()
         panel.add_options([Option(text, id=f"{part}:{key}" if key else None, disabled=key is None)
                            for text, key in lines])
@@ -157,7 +163,16 @@ class DashboardScreen(BaseScreen):
         if part in OPENABLE:
             self.items(part, [(Text(content) if isinstance(content, str) else content, None)])
             return
-        self.query_one(f"#dash-{part}", Static).update(content)
+        panel = self._found(part, Static)
+        if panel is not None:
+            panel.update(content)
+
+    def _found(self, part: str, kind: type[W]) -> W | None:
+        """A part's panel; None once the console is closing (a worker that answers then finds its panel gone)."""
+        try:
+            return self.query_one(f"#dash-{part}", kind)
+        except NoMatches:
+            return None
 
     def show_error(self, part: str, exc: BaseException) -> None:
         self.show(part, Text(t("failed", error=error_text(exc)), style="red"))
