@@ -28,7 +28,7 @@ from flowpop.registry.kernel.registry import Registry, today
 from flowpop.registry.store import bulk_insert
 from flowpop.registry.store import tables as t
 from flowpop.registry.store.db import make_engine, migrate, normalize_url
-from flowpop.registry.store.distribution import county_of
+from flowpop.registry.store.distribution import shard_county
 
 Progress = Callable[[str, int, int], None]
 CHUNK = 5000
@@ -131,7 +131,7 @@ def _users(conn: Connection, places: Places) -> list[str]:
         conn.execute(insert(t.HistoryEntry).values(
             entity="user", entity_id=user_id, person_id=None, action="create", user_id=None, username="demo",
             changes={"username": [None, username], "role": [None, role], "jurisdiction_code": [None, code]},
-            scope_code=code, county=county_of(code)))
+            scope_code=code, county=shard_county(code)))
         made.append(username)
     return made
 

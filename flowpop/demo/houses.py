@@ -10,7 +10,7 @@ from typing import Any
 
 from flowpop.demo.places import ROADS, Places
 from flowpop.registry.kernel import settings
-from flowpop.registry.store.distribution import county_of
+from flowpop.registry.store.distribution import shard_county
 from flowpop.rules import housecode
 
 # use → (weight, mode choices, rooms range, persons per room or None for no capacity set)
@@ -63,7 +63,7 @@ def build_houses(rng: random.Random, places: Places, size: int, *, landlord: Any
                 name = None  # company dormitories are managed by the employer
             created = now - dt.timedelta(days=rng.randint(60, 4000), minutes=rng.randrange(1440))
             rows.append({
-                "code": code, "legacy_code": None, "division_code": village.code, "county": county_of(village.code),
+                "code": code, "legacy_code": None, "division_code": village.code, "county": shard_county(village.code),
                 "grid_code": grid,
                 "address": f"{village.address}{rng.choice(ROADS)}{rng.randint(1, 400)}号", "rooms": rooms,
                 "capacity": rooms * per_room if per_room and rng.random() < 0.85 else None, "use": use,

@@ -24,7 +24,7 @@ from flowpop.demo.places import PREDECESSORS, ROADS, ROADS_ELSEWHERE, SANMING, E
 from flowpop.registry.kernel.validation import category as category_of
 from flowpop.registry.kernel.validation import is_key_target
 from flowpop.registry.people.moves import person_county
-from flowpop.registry.store.distribution import county_of
+from flowpop.registry.store.distribution import shard_county
 from flowpop.rules.idnumber import make as make_id
 from flowpop.rules.names import name_keys
 
@@ -419,7 +419,7 @@ class PeopleGenerator:
         chunk.history += history_entries(person, stays)
         for stay, declared_on, landlord in self._declared:
             chunk.declarations.append({
-                "house_code": stay["house_code"], "county": county_of(stay["house_code"]), "stay_id": stay["id"],
+                "house_code": stay["house_code"], "county": shard_county(stay["house_code"]), "stay_id": stay["id"],
                 "declared_on": declared_on,
                 "declared_by": landlord or None, "created_at": dt.datetime.combine(declared_on, dt.time(11)),
                 "created_by": "demo"})

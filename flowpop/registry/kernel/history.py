@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from flowpop.registry.kernel.auth import Actor, code_range
 from flowpop.registry.store import tables as t
 from flowpop.registry.store.chunks import in_chunks
-from flowpop.registry.store.distribution import county_of
+from flowpop.registry.store.distribution import shard_county
 from flowpop.rules.idnumber import mask
 
 
@@ -48,9 +48,9 @@ def entry(actor: Actor, *, entity: str, entity_id: int, person_id: int | None, a
     parameters rather than ``**Fields``: an import builds a row per record, and unpacking costs 5x.)
 
     ``county`` (issue #17): a row about a person takes the person's county, which the caller gives (the insert
-    fails without it); a row about no person, its scope's (``distribution.county_of``)."""
+    fails without it); a row about no person, its scope's (``distribution.shard_county``)."""
     if county is None and person_id is None:
-        county = county_of(scope_code)
+        county = shard_county(scope_code)
     return {"at": at or t.utcnow(), "entity": entity, "entity_id": entity_id, "person_id": person_id, "action": action,
             "user_id": actor.user_id, "username": actor.username, "reason": reason, "changes": changes,
             "scope_code": scope_code, "changeset_id": changeset_id, "county": county}

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from flowpop.registry.kernel import id_numbers
 from flowpop.registry.store import tables as t
 from flowpop.registry.store.chunks import in_chunks
-from flowpop.registry.store.distribution import county_of
+from flowpop.registry.store.distribution import shard_county
 
 # what belongs to a person and lives in the person's county; the first three hold a foreign key to persons
 COLOCATED: tuple[type[t.Base], ...] = (t.Stay, t.ServiceRecord, t.Certificate, t.Reminder, t.ChangesetItem,
@@ -32,7 +32,7 @@ COLOCATED: tuple[type[t.Base], ...] = (t.Stay, t.ServiceRecord, t.Certificate, t
 
 def person_county(residence_code: str | None, household_code: str | None) -> str:
     """The person's county from the residence of their current (or most recent) stay, else their household."""
-    return county_of(residence_code) if residence_code else county_of(household_code)
+    return shard_county(residence_code) if residence_code else shard_county(household_code)
 
 
 def move_person(session: Session, person_id: int, county: str) -> bool:
@@ -169,6 +169,6 @@ def problems(session: Session) -> list[str]:
         stmt = select(code, table.c.county, func.count()).group_by(code, table.c.county)
         if table.name == "history":
             stmt = stmt.where(table.c.person_id.is_(None))
-        out += [f"{table.name} with {column} {value}: {n} in {county}, county_of says {county_of(value)}"
-                for value, county, n in session.execute(stmt) if county != county_of(value)]
+        out += [f"{table.name} with {column} {value}: {n} in {county}, shard_county says {shard_county(value)}"
+                for value, county, n in session.execute(stmt) if county != shard_county(value)]
     return out

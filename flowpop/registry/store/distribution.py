@@ -1,6 +1,6 @@
 """Where each table would live on a distributed PostgreSQL (Citus, issue #17): the declared layout, in one place.
 
-The registry writes the plain ``county`` column (migration 0014) on every insert: ``county_of`` here for rows
+The registry writes the plain ``county`` column (migration 0014) on every insert: ``shard_county`` here for rows
 decided by a code, people/moves.py for a person and their rows (and for moving them). The layout is what
 tests/citus reads: the catalog checker
 (tests/citus/catalog.py) compares a migrated database against it, and the statement checker
@@ -8,7 +8,7 @@ tests/citus reads: the catalog checker
 
 - **distributed**: sharded by the 6-digit county code in a plain column ``county`` (NOT NULL, never updated, part of
   every primary, unique and foreign key). All distributed tables are in one colocation group, so any join with
-  county equality runs on one node; ``county_of`` says which county a row belongs to. One exception: the
+  county equality runs on one node; ``Placement.county_of`` says which county a row belongs to. One exception: the
   ID-number index ``id_numbers`` is sharded by ``id_number`` (``Placement.column``) in a group of its own, and is
   never joined: a look-up there names (county, person), read from ``persons`` next.
 - **reference**: small, shared, read everywhere: replicated to every node (a foreign key from a distributed table to
@@ -32,15 +32,15 @@ GROUP = "county"  # the one colocation group
 Kind = Literal["distributed", "reference", "local"]
 
 
-def county_of(code: str | None) -> str:
-    """The county of a division code (its first six digits), else BUCKET: a row's ``county`` when it is decided
-    by a code (a message's addressee, a house's division, a history row's scope). The migration that added the
+def shard_county(code: str | None) -> str:
+    """A row's shard key (not ``kernel.divisions.county_of``, a place's 12-digit county code): the first six digits
+    of a division code, else BUCKET; a row's ``county`` when it is decided by a code (a message's addressee, a house's division, a history row's scope). The migration that added the
     column (0014) says the same in SQL."""
     return code[:COUNTY_LENGTH] if code and len(code) >= COUNTY_LENGTH else BUCKET
 
 
 def county_sql(code: Any) -> Any:
-    """``county_of`` as a SQL expression over a code column (an INSERT … SELECT gives ``county`` with it)."""
+    """``shard_county`` as a SQL expression over a code column (an INSERT … SELECT gives ``county`` with it)."""
     return case((func.length(code) >= COUNTY_LENGTH, func.substr(code, 1, COUNTY_LENGTH)), else_=literal(BUCKET))
 
 

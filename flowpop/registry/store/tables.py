@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from flowpop.registry.store import id_sql
-from flowpop.registry.store.distribution import county_of
+from flowpop.registry.store.distribution import shard_county
 from flowpop.rules.names import name_keys
 
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets BIGINT.
@@ -63,8 +63,8 @@ def _county_from(column: str) -> Any:
 
     def default(context: Any) -> str:
         if context is None:  # store.bulk_insert fills defaults without a row: such a path gives county itself
-            raise ValueError(f"county: give it with the rows (county_of({column}))")
-        return county_of(context.get_current_parameters().get(column))
+            raise ValueError(f"county: give it with the rows (shard_county({column}))")
+        return shard_county(context.get_current_parameters().get(column))
 
     return default
 

@@ -36,7 +36,7 @@ BUCKET = "000000"
 
 
 def county_of(column: str) -> str:
-    """distribution.county_of in SQL: the first six characters of a code, else the bucket."""
+    """distribution.shard_county in SQL: the first six characters of a code, else the bucket."""
     return f"CASE WHEN length({column}) >= 6 THEN substr({column}, 1, 6) ELSE '{BUCKET}' END"
 
 
