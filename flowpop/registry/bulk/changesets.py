@@ -501,27 +501,33 @@ def _date_values(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _stale(session: Session, items: list[Item], *, after_apply: bool) -> list[dict[str, Any]]:
-    """Records changed since they were planned (apply) or applied (revert)."""
+def _stale(session: Session, items: list[Item], *, after_apply: bool) -> tuple[list[dict[str, Any]], dict[int, str]]:
+    """Records changed since they were planned (apply) or applied (revert), and the county each item's person is in
+    now (read in the same pass, for the history rows ``_write`` adds)."""
     bump = 1 if after_apply else 0
     persons_expected = {i.person_id: i.person_version + (bump if i.after.get("person") else 0)
                         for i in items if i.after.get("person")}
     stays_expected = {i.stay_id: (i.stay_version or 0) + (bump if i.after.get("stay") else 0)
                       for i in items if i.after.get("stay") and i.stay_id}
     stale: list[dict[str, Any]] = []
-    for part in in_chunks(list(persons_expected)):
-        for pid, version in session.execute(select(t.Person.id, t.Person.version).where(t.Person.id.in_(part))).all():
-            if version != persons_expected[pid]:
+    counties: dict[int, str] = {}
+    for part in in_chunks(sorted({i.person_id for i in items})):
+        for pid, version, county in session.execute(select(t.Person.id, t.Person.version, t.Person.county)
+                                                    .where(t.Person.id.in_(part))).all():
+            counties[pid] = county
+            if pid in persons_expected and version != persons_expected[pid]:
                 stale.append({"person_id": pid, "expected_version": persons_expected[pid], "version": version})
     for part in in_chunks(list(stays_expected)):
         for sid, version in session.execute(select(t.Stay.id, t.Stay.version).where(t.Stay.id.in_(part))).all():
             if version != stays_expected[sid]:
                 stale.append({"stay_id": sid, "expected_version": stays_expected[sid], "version": version})
-    return stale
+    return stale, counties
 
 
-def _write(session: Session, actor: Actor, cs: t.Changeset, items: list[Item], *, revert: bool) -> None:
-    """Set-based writes: one executemany per (table, columns) shape, plus one history row per record."""
+def _write(session: Session, actor: Actor, cs: t.Changeset, items: list[Item], counties: dict[int, str], *,
+           revert: bool) -> None:
+    """Set-based writes: one executemany per (table, columns) shape, plus one history row per record (in the
+    county of its person, ``counties``: from ``_stale``)."""
     now = t.utcnow()
     person_groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     stay_groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
@@ -529,7 +535,6 @@ def _write(session: Session, actor: Actor, cs: t.Changeset, items: list[Item], *
     moved: list[dict[str, Any]] = []
     hist: list[dict[str, Any]] = []
     renumbered: list[tuple[int, str, str, str]] = []
-    counties = history.person_counties(session, (i.person_id for i in items))
     for item in items:
         src = item.before if revert else item.after
         other = item.after if revert else item.before
@@ -537,9 +542,8 @@ def _write(session: Session, actor: Actor, cs: t.Changeset, items: list[Item], *
             values = _date_values(src["person"])
             person_groups[tuple(sorted(values))].append({"b_id": item.person_id, **values})
             if "id_number" in values:  # the 15→18-digit upgrade, or its revert: the ID-number index follows
-                county = counties[item.person_id]
-                assert county is not None  # every person has one
-                renumbered.append((item.person_id, other["person"]["id_number"], values["id_number"], county))
+                renumbered.append((item.person_id, other["person"]["id_number"], values["id_number"],
+                                   counties[item.person_id]))
         if src.get("stay") and item.stay_id:
             values = _date_values(src["stay"])
             if "person_id" in values:  # a merge's archived stay changes person too: handed over below
@@ -569,9 +573,14 @@ def _write(session: Session, actor: Actor, cs: t.Changeset, items: list[Item], *
         bulk_insert.insert_rows(session.connection(), t.HistoryEntry.__table__, entries)
     if cs.operation == "merge":
         _repoint_merged(session, items, revert=revert)
-    if cs.operation in ("set", "move", "merge"):  # a household, residence or stays changed: people may move county
+    # a residence, stays or (for a person without a stay) the household changed: people may move county. Of a
+    # set, only a household's change can; other fields leave everyone where they are (no look at 100k persons)
+    if cs.operation in ("move", "merge"):
         affected = {i.person_id for i in items} | {i.after["merged_into"] for i in items if i.after.get("merged_into")}
         moves.settle(session, affected)
+    elif cs.operation == "set":
+        moves.settle(session, {i.person_id for i in items
+                               if "household_code" in ((i.before if revert else i.after).get("person") or {})})
 
 
 def _announce(reg: Registry, session: Session, actor: Actor, cs: t.Changeset, items: list[Item]) -> None:
@@ -637,16 +646,25 @@ def _pending(session: Session, cs_id: str, limit: int | None) -> list[Item]:
     return _items(session, cs_id, "pending", limit)
 
 
-def _mark_all(session: Session, cs_id: str, state: str, to: str) -> None:
-    session.execute(update(t.ChangesetItem).where(t.ChangesetItem.changeset_id == cs_id, t.ChangesetItem.state == state)
-                    .values(state=to).execution_options(synchronize_session=False))
+def _mark_all(session: Session, cs_id: str, state: str, to: str, upto: int | None = None) -> None:
+    """Every item of the changeset in ``state`` (with an id up to ``upto``: a chunk's) to state ``to``, through
+    the (changeset, state, id) index."""
+    where = [t.ChangesetItem.changeset_id == cs_id, t.ChangesetItem.state == state]
+    if upto is not None:
+        where.append(t.ChangesetItem.id <= upto)
+    session.execute(update(t.ChangesetItem).where(*where).values(state=to).execution_options(synchronize_session=False))
 
 
 def _mark(session: Session, items: Iterable[Item], state: str) -> None:
-    ids = [i.id for i in items]
-    for part in in_chunks(ids):
-        session.execute(update(t.ChangesetItem).where(t.ChangesetItem.id.in_(part)).values(state=state)
-                        .execution_options(synchronize_session=False))
+    """By (county, id), the items' key: by id alone PostgreSQL cannot know one id is one row (the key is
+    (county, id)) and, its statistics not yet counting a plan's fresh items, scans the whole table."""
+    by_county: dict[str, list[int]] = defaultdict(list)
+    for i in items:
+        by_county[i.county].append(i.id)
+    for county, ids in sorted(by_county.items()):
+        for part in in_chunks(ids):
+            session.execute(update(t.ChangesetItem).where(t.ChangesetItem.county == county, t.ChangesetItem.id.in_(part))
+                            .values(state=state).execution_options(synchronize_session=False))
 
 
 def apply(reg: Registry, actor: Actor, cs_id: str, options: ApplyOptions) -> Changeset:
@@ -662,12 +680,12 @@ def apply(reg: Registry, actor: Actor, cs_id: str, options: ApplyOptions) -> Cha
         chunk = cs.chunk_size
         if not chunk:
             items = _pending(session, cs_id, None)
-            stale = _stale(session, items, after_apply=False)
+            stale, counties = _stale(session, items, after_apply=False)
             if stale:
                 raise ApiError("changed_since_preview", f"{len(stale)} 条记录在预览后被修改，未做任何更改；请重新预览",
                                f"{len(stale)} records changed since the preview; nothing was applied — preview again",
                                status=409, records=stale[:200])
-            _write(session, actor, cs, items, revert=False)
+            _write(session, actor, cs, items, counties, revert=False)
             _announce(reg, session, actor, cs, items)
             _mark_all(session, cs_id, "pending", "applied")  # the items just written: every pending one
             cs.applied, cs.status, cs.applied_at = len(items), "applied", t.utcnow()
@@ -681,17 +699,17 @@ def apply(reg: Registry, actor: Actor, cs_id: str, options: ApplyOptions) -> Cha
             if not items:
                 cs.status, cs.applied_at = "applied", t.utcnow()
                 return _present(cs)
-            changed = {s.get("person_id") for s in _stale(session, items, after_apply=False)}
-            changed |= {s.get("stay_id") for s in _stale(session, items, after_apply=False) if "stay_id" in s}
+            stale, counties = _stale(session, items, after_apply=False)
+            changed = {s.get("person_id") for s in stale} | {s.get("stay_id") for s in stale if "stay_id" in s}
             good = [i for i in items if i.person_id not in changed and (i.stay_id not in changed or not i.after.get("stay"))]
             kept = {i.id for i in good}
             bad = [i for i in items if i.id not in kept]
-            _write(session, actor, cs, good, revert=False)
+            _write(session, actor, cs, good, counties, revert=False)
             _announce(reg, session, actor, cs, good)
-            _mark(session, good, "applied")
-            if bad:
+            if bad:  # few: by their keys; then the chunk's other pending items, the ones just written
                 _mark(session, bad, "failed")
                 cs.failing += len(bad)
+            _mark_all(session, cs_id, "pending", "applied", upto=items[-1].id)
             cs.applied += len(good)
         done_chunks += 1
         if options.max_chunks and done_chunks >= options.max_chunks:
@@ -706,12 +724,12 @@ def revert(reg: Registry, actor: Actor, cs_id: str) -> Changeset:
         if cs.status not in ("applied", "applying"):
             raise Conflict("changeset_not_applied", f"批量变更状态为“{cs.status}”，不能撤销", f"changeset is {cs.status}")
         items = _items(session, cs_id, "applied")
-        stale = _stale(session, items, after_apply=True)
+        stale, counties = _stale(session, items, after_apply=True)
         if stale:
             raise ApiError("changed_since_apply", f"{len(stale)} 条记录在批量变更后又被修改，撤销会覆盖这些修改，已拒绝",
                            f"{len(stale)} records changed after this changeset; reverting would overwrite them — refused",
                            status=409, records=stale[:200])
-        _write(session, actor, cs, items, revert=True)
+        _write(session, actor, cs, items, counties, revert=True)
         _mark_all(session, cs_id, "applied", "reverted")  # the items just written: every applied one
         cs.status, cs.reverted_at = "reverted", t.utcnow()
         return _present(cs)

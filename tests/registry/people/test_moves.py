@@ -158,3 +158,38 @@ def test_move_person_deletes_and_inserts_never_updates_county(client: flowpop.Cl
         assert moves.settle(session, [p.id]) == 1
     assert counties(rows_of(registry, p.id)) == {SANYUAN}
     no_problems(registry)
+
+
+def test_a_bulk_household_change_moves_people_without_a_stay_and_its_revert_moves_them_back(
+        client: flowpop.Client, registry: Registry) -> None:
+    lonely = client.persons.create(**person_fields(stay=None))  # no stay: the household's county (东湖区)
+    living = client.persons.create(**person_fields())  # a stay in 三元区: the household does not place her
+    plan = client.changesets.plan(operation="set", selection={"ids": [lonely.id, living.id]},
+                                  values={"household_code": "350405000000"}, reason="户籍地更正")
+    client.changesets.apply(plan.id)
+    assert counties(rows_of(registry, lonely.id)) == {SHAXIAN}
+    assert counties(rows_of(registry, living.id)) == {SANYUAN}
+    no_problems(registry)
+    client.changesets.revert(plan.id)
+    assert counties(rows_of(registry, lonely.id)) == {DONGHU}
+    no_problems(registry)
+
+
+def test_a_bulk_set_of_another_field_moves_nobody(client: flowpop.Client, registry: Registry,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    p = client.persons.create(**person_fields(stay=None))
+    looked: list[list[int]] = []
+    real = moves.misplaced
+
+    def watched(session: Any, person_ids: Any) -> list[tuple[int, str]]:
+        looked.append(sorted(person_ids))
+        return real(session, person_ids)
+
+    monkeypatch.setattr(moves, "misplaced", watched)
+    plan = client.changesets.plan(operation="set", selection={"ids": [p.id]}, values={"education": "senior"},
+                                  reason="学历更正")
+    client.changesets.apply(plan.id)
+    client.changesets.revert(plan.id)
+    assert all(not ids for ids in looked)  # no person looked at for a move
+    assert counties(rows_of(registry, p.id)) == {DONGHU}
+    no_problems(registry)
