@@ -22,7 +22,7 @@ from flowpop.registry.kernel.validation import category
 from flowpop.registry.people import sides
 from flowpop.registry.store import bulk_insert
 from flowpop.registry.store import tables as t
-from flowpop.registry.store.chunks import in_chunks
+from flowpop.registry.store.chunks import in_chunks, one_of, piece
 from flowpop.rules.names import name_keys
 from flowpop.types import ImportProblem, ImportResult
 
@@ -38,9 +38,10 @@ ENDED_WITH_PERSON = frozenset(("deregistered", "archived"))  # stay statuses set
 def open_stays(session: Session, person_ids: list[int]) -> dict[int, dict[str, Any]]:
     """The open stay of each person, read 900 persons at a time."""
     found: dict[int, dict[str, Any]] = {}
-    for part in in_chunks(person_ids):
+    dialect = session.get_bind().dialect.name
+    for part in in_chunks(person_ids, piece(dialect)):
         # the status is tested here: as a condition, SQLite (no statistics) would walk every open stay instead
-        stmt = select(*_STAY_COLUMNS).where(t.Stay.person_id.in_(part)).order_by(t.Stay.id)
+        stmt = select(*_STAY_COLUMNS).where(one_of(dialect, t.Stay.person_id, part)).order_by(t.Stay.id)
         for row in session.connection().execute(stmt):
             if row.status == "open" and row.person_id not in found:
                 found[row.person_id] = dict(zip(_STAY_KEYS, row, strict=True))
@@ -53,8 +54,9 @@ def current_stays(session: Session, persons: list[dict[str, Any]]) -> dict[int, 
     residence and arrival, which an export writes, are still its). A closed stay (moved on) is nobody's."""
     found = open_stays(session, [p["id"] for p in persons])
     ended = [p["current_stay_id"] for p in persons if p["id"] not in found and p.get("current_stay_id")]
-    for part in in_chunks(ended):
-        stmt = select(*_STAY_COLUMNS).where(t.Stay.id.in_(part))
+    dialect = session.get_bind().dialect.name
+    for part in in_chunks(ended, piece(dialect)):
+        stmt = select(*_STAY_COLUMNS).where(one_of(dialect, t.Stay.id, part))
         for row in session.connection().execute(stmt):
             if row.status in ENDED_WITH_PERSON:
                 found[row.person_id] = dict(zip(_STAY_KEYS, row, strict=True))

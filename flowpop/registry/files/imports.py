@@ -52,7 +52,7 @@ from flowpop.registry.people.persons import HELD_ELSEWHERE
 from flowpop.registry.store import bulk_insert
 from flowpop.registry.store import tables as t
 from flowpop.registry.store.bulk_insert import allocate_ids, insert_tuples
-from flowpop.registry.store.chunks import IN_LIMIT, in_chunks
+from flowpop.registry.store.chunks import in_chunks, piece
 from flowpop.rules import idnumber, legacy
 from flowpop.types import ImportProblem, ImportResult
 
@@ -430,7 +430,7 @@ def _existing(session: Session, actor: Actor, numbers: list[str]) -> tuple[dict[
     given = {form: number for number in numbers for form in _forms(number)}
     # the index first (one shard per number on a distributed store), then the records it names, by (county, id)
     holders = id_numbers.holders(session.connection(), list(given))  # ordered by person: so are the rows
-    for part in in_chunks(holders, IN_LIMIT // 2):  # (county, id): two values bound per record at most
+    for part in in_chunks(holders, piece(session.get_bind().dialect.name) // 2):  # (county, id): two values a record
         stmt = select(*cols).where(id_numbers.among(session, part)).order_by(t.Person.id)
         rows += [dict(zip(keys, row, strict=True)) for row in session.connection().execute(stmt)]
     ours = _in_area(session, actor, rows)

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from flowpop.registry.store import tables as t
 from flowpop.registry.store.bulk_insert import insert_tuples
-from flowpop.registry.store.chunks import in_chunks
+from flowpop.registry.store.chunks import in_chunks, one_of
 from flowpop.rules import idnumber
 
 TABLE = t.IdNumber.__table__
@@ -90,9 +90,13 @@ def holders(session: Session | Connection, numbers: Collection[str]) -> list[Hol
     found: list[Holder] = []
     stmt = select(TABLE.c.id_number, TABLE.c.county, TABLE.c.person_id)
     wanted = sorted(set(numbers))  # in order: SQLite probes its index page by page
-    if _dialect(session) == "postgresql":  # one array parameter, one statement (the driver parses every placeholder)
-        array = bindparam("numbers", wanted, type_=ARRAY(String))
-        found += map(Holder._make, session.execute(stmt.where(TABLE.c.id_number == any_(array))).all())
+    if _dialect(session) == "postgresql":
+        # one array parameter a statement (the driver parses every placeholder), of at most IN_LIMIT numbers:
+        # given 3,000 of 1M, PostgreSQL's default costs (random_page_cost 4) prefer reading the whole index table
+        # (70 ms) to 3,000 look-ups (5 ms)
+        for part in in_chunks(wanted):
+            array = bindparam("numbers", part, type_=ARRAY(String))
+            found += map(Holder._make, session.execute(stmt.where(TABLE.c.id_number == any_(array))).all())
     else:
         for part in in_chunks(wanted):
             found += map(Holder._make, session.execute(stmt.where(TABLE.c.id_number.in_(part))).all())
@@ -112,10 +116,11 @@ def among(session: Session | Connection, found: Iterable[Holder]) -> ColumnEleme
     found = list(found)
     if not found:
         return false()
-    ids = t.Person.id.in_(sorted({h.person_id for h in found}))
-    if _dialect(session) == "sqlite":
+    dialect = _dialect(session)
+    ids = one_of(dialect, t.Person.id, sorted({h.person_id for h in found}))
+    if dialect == "sqlite":
         return ids
-    return and_(t.Person.county.in_(sorted({h.county for h in found})), ids)
+    return and_(one_of(dialect, t.Person.county, sorted({h.county for h in found})), ids)
 
 
 def holding(session: Session | Connection, number: str) -> ColumnElement[bool]:

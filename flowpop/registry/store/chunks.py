@@ -4,14 +4,32 @@ under SQLite's limit on parameters (999 in older builds), and larger pieces boun
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from sqlalchemy import ARRAY, BigInteger, ColumnElement, Integer, String, any_, bindparam
+from sqlalchemy.orm import QueryableAttribute
 
 T = TypeVar("T")
 
 IN_LIMIT = 900  # bound values per IN (...)
+ARRAY_LIMIT = 5000  # values per PostgreSQL array parameter (``one_of``): one statement for a whole import chunk
 
 
 def in_chunks(values: Sequence[T], size: int = IN_LIMIT) -> Iterator[list[T]]:
     """``values`` in consecutive pieces of at most ``size``, in order."""
     for start in range(0, len(values), size):
         yield list(values[start:start + size])
+
+
+def piece(dialect: str) -> int:
+    """How many values one ``one_of`` condition takes on this store."""
+    return ARRAY_LIMIT if dialect == "postgresql" else IN_LIMIT
+
+
+def one_of(dialect: str, column: ColumnElement[Any] | QueryableAttribute[Any], values: Sequence[Any]) -> ColumnElement[bool]:
+    """``column IN (values)``; on PostgreSQL ``column = ANY(:array)``, one parameter: the driver parses a
+    statement's placeholders one by one, which for thousands of them cost more than the look-up itself."""
+    if dialect == "postgresql":
+        item = BigInteger() if isinstance(column.type, Integer) else String()
+        return column == any_(bindparam(None, list(values), type_=ARRAY(item)))
+    return column.in_(values)
