@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticError
-from sqlalchemy import ARRAY, BigInteger, and_, any_, bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from flowpop.registry.kernel import history, id_numbers
@@ -32,7 +32,7 @@ from flowpop.registry.people.sides import SIDES
 from flowpop.registry.places import houses
 from flowpop.registry.store import bulk_insert
 from flowpop.registry.store import tables as t
-from flowpop.registry.store.chunks import in_chunks
+from flowpop.registry.store.chunks import in_chunks, one_of
 from flowpop.rules import idnumber
 from flowpop.types import (
     BULK_SETTABLE,
@@ -606,13 +606,11 @@ def _update_rows(session: Session, table: Any, cols: tuple[str, ...], rows: list
         by_values.clear()
     step = {"version": table.c.version + 1, "updated_at": now}
     if by_values and len(by_values) * 20 <= len(rows):
-        postgres = session.get_bind().dialect.name == "postgresql"
+        dialect = session.get_bind().dialect.name
         for values, ids in by_values.items():
             for part in in_chunks(ids, 5000):
-                # PostgreSQL: one array parameter, not 5000 (the driver parses every placeholder)
-                which = (table.c.id == any_(bindparam("ids", part, type_=ARRAY(BigInteger)))) if postgres \
-                    else table.c.id.in_(part)
-                session.execute(update(table).where(which).values({**dict(zip(cols, values, strict=True)), **step}))
+                session.execute(update(table).where(one_of(dialect, table.c.id, part))
+                                .values({**dict(zip(cols, values, strict=True)), **step}))
         return
     stmt = update(table).where(table.c.id == bindparam("b_id")).values({**{c: bindparam(c) for c in cols}, **step})
     for batch in in_chunks(rows, 5000):
