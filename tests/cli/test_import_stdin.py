@@ -18,10 +18,11 @@ from tests.registry.files.test_office_files import HEADER, _xls
 def test_import_reads_a_csv_from_standard_input(run: Run, client: flowpop.Client, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    good, bad = new_id_number(), new_id_number()
+    good, number = new_id_number(), new_id_number()
+    bad = number[:-1] + ("1" if number[-1] == "0" else "0")  # a wrong check character (one number in 11 ends in 0)
     text = "\n".join([",".join(HEADER),
                       f"王秀英,{good},360102,{tree.VILLAGE_A1},2026年3月1日,",
-                      f"李强,{bad[:-1]}0,360102,{tree.VILLAGE_A1},2026-03-01,"]) + "\n"
+                      f"李强,{bad},360102,{tree.VILLAGE_A1},2026-03-01,"]) + "\n"
     done = run("--lang", "en", "import", "-", "--skip-bad", "--format", "json", input=text.encode("gb18030"))
     result = json.loads(done.stdout)
     assert result["inserted"] == 1 and result["rejected"] == 1
