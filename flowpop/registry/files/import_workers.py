@@ -1,7 +1,8 @@
 """Helper processes that check a large import's rows while the importing process writes.
 
-Each helper is a fresh interpreter (``python -m flowpop.registry.files.import_workers``) talking pickle over
-its standard input and output: a context once, then chunks of raw rows (with the stored records of their
+Each helper is a fresh interpreter (``python -m flowpop.registry.files.import_workers``) talking pickle: in over
+its standard input, out over a pipe of its own (not its standard output, where anything printed would break the
+stream): a context once, then chunks of raw rows (with the stored records of their
 ID numbers) in, checked chunks out, in order.
 A helper takes about a second to start (its imports); until one says it is ready, the importing process
 checks the first chunks itself, so that a file of known rows is not left waiting on the start-up.
@@ -31,15 +32,26 @@ Chunk = tuple[list[tuple[int, list[Any]]], Stored]  # raw rows (line, cells), an
 AHEAD = 2  # chunks handed to each helper before its first answer is awaited
 HERE_AT_MOST = 4  # chunks checked in the importing process while the helpers start
 READY = "ready"
+ANSWERS_FD = "FLOWPOP_IMPORT_ANSWERS_FD"  # the helper's end of its answers' pipe
 
 
 class _Helper:
     def __init__(self, ctx: Context) -> None:
         package_root = str(Path(flowpop.__file__).resolve().parents[1])  # the folder holding flowpop/
         env_path = os.pathsep.join(p for p in (package_root, *sys.path) if p)
-        self.proc = subprocess.Popen([sys.executable, "-m", "flowpop.registry.files.import_workers"],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     env={**os.environ, "PYTHONPATH": env_path})
+        # answers come on a pipe of their own, not the helper's standard output: anything printed there (a
+        # library's warning, a profiler's or site's start-up text) would break the pickle stream
+        read, write = os.pipe()
+        try:
+            self.proc = subprocess.Popen([sys.executable, "-m", "flowpop.registry.files.import_workers"],
+                                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, pass_fds=(write,),
+                                         env={**os.environ, "PYTHONPATH": env_path, ANSWERS_FD: str(write)})
+        except BaseException:
+            os.close(read)
+            raise
+        finally:
+            os.close(write)
+        self.answers = os.fdopen(read, "rb")
         self.inbox: queue.Queue[Chunk | None] = queue.Queue()
         self.feeder = threading.Thread(target=self._feed, args=(ctx,), daemon=True, name="import-feeder")
         self.feeder.start()
@@ -62,20 +74,20 @@ class _Helper:
 
     def ready(self) -> bool:
         """Whether the helper has started: its marker is waiting (never blocks)."""
-        if not self.started and select.select([self.proc.stdout], [], [], 0)[0]:  # type: ignore[type-var]  # stdout=PIPE: never None
+        if not self.started and select.select([self.answers], [], [], 0)[0]:
             self._started()
         return self.started
 
     def _started(self) -> None:
         self.started = True
         with contextlib.suppress(EOFError):  # a helper that died: answer() says so
-            pickle.load(self.proc.stdout)  # type: ignore[arg-type]  # stdout=PIPE: never None
+            pickle.load(self.answers)
 
     def answer(self) -> list[Checked]:
         if not self.started:
             self._started()
         try:
-            return pickle.load(self.proc.stdout)  # type: ignore[arg-type]  # stdout=PIPE: never None
+            return pickle.load(self.answers)
         except EOFError as exc:
             raise RuntimeError(f"an import helper process ended early (exit code {self.proc.poll()})") from exc
 
@@ -91,6 +103,7 @@ class _Helper:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         self.proc.wait()
+        self.answers.close()
 
 
 def checked_in_helpers(ctx: Context, chunks: Iterable[Chunk], helpers: int) -> Iterator[list[Checked]]:
@@ -113,16 +126,16 @@ def checked_in_helpers(ctx: Context, chunks: Iterable[Chunk], helpers: int) -> I
             yield waiting.popleft().answer()
     finally:
         for helper in started:
-            if helper.proc.poll() is None and helper.proc.stdout is not None:
-                helper.proc.stdout.close()  # an early stop: the helper sees a broken pipe and ends
+            if helper.proc.poll() is None:
+                helper.answers.close()  # an early stop: the helper sees a broken pipe and ends
             helper.stop()
         for helper in started:  # all told first, so that they end side by side
             helper.close()
 
 
-def serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
-    pickle.dump(READY, stdout, pickle.HIGHEST_PROTOCOL)
-    stdout.flush()
+def serve(stdin: IO[bytes], answers: IO[bytes]) -> None:
+    pickle.dump(READY, answers, pickle.HIGHEST_PROTOCOL)
+    answers.flush()
     ctx: Context = pickle.load(stdin)
     # as in the importing process: each chunk's tens of thousands of short-lived objects set the cyclic
     # collector off again and again (a fifth of a helper's time), and checking makes no cycles to collect
@@ -132,12 +145,13 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
                 chunk: Chunk = pickle.load(stdin)
             except EOFError:
                 return
-            pickle.dump(check_chunk(ctx, *chunk), stdout, pickle.HIGHEST_PROTOCOL)
-            stdout.flush()
+            pickle.dump(check_chunk(ctx, *chunk), answers, pickle.HIGHEST_PROTOCOL)
+            answers.flush()
 
 
 if __name__ == "__main__":
+    answers = os.fdopen(int(os.environ[ANSWERS_FD]), "wb")
     with contextlib.suppress(BrokenPipeError):
-        serve(sys.stdin.buffer, sys.stdout.buffer)
-        sys.stdout.flush()
+        serve(sys.stdin.buffer, answers)
+        answers.flush()
     os._exit(0)  # nothing left to clean up: tearing down the checked rows' objects would keep the importer waiting

@@ -223,3 +223,20 @@ def test_an_import_leaves_postgresql_statistics_for_the_id_number_index(client, 
                                           "relname IN ('persons', 'stays', 'history', 'id_numbers')")).all())
     engine.dispose()
     assert analysed == {"persons": True, "stays": True, "history": True, "id_numbers": True}
+
+
+def test_a_helper_that_prints_does_not_break_the_import(client, monkeypatch, tmp_path) -> None:
+    """The helpers answer on a pipe of their own: text a helper's interpreter prints on its standard output (here
+    a site hook, as a profiler or a library's warning might) is not read as an answer (it broke the pickle stream:
+    "invalid load key" and a 500)."""
+    import sys
+
+    from flowpop.registry.files import imports
+
+    (tmp_path / "sitecustomize.py").write_text("print('7 noise on stdout from the helper', flush=True)\n")
+    monkeypatch.setattr(sys, "path", [str(tmp_path), *sys.path])  # the helpers' PYTHONPATH is built from it
+    monkeypatch.setattr(imports, "PARALLEL_ROWS", 100)
+    monkeypatch.setattr(imports, "CHUNK", 250)
+    data, bad_lines, kept, _ = _large_file(1500)
+    done = client.persons.import_file(data, filename="big.csv", skip_bad=True)
+    assert done.applied and done.inserted == kept and done.rejected == len(bad_lines)
