@@ -32,7 +32,7 @@ from flowpop.registry.people.sides import SIDES
 from flowpop.registry.places import houses
 from flowpop.registry.store import bulk_insert
 from flowpop.registry.store import tables as t
-from flowpop.registry.store.chunks import in_chunks, one_of
+from flowpop.registry.store.chunks import by_county, in_chunks, one_of
 from flowpop.rules import idnumber
 from flowpop.types import (
     BULK_SETTABLE,
@@ -654,15 +654,9 @@ def _mark_all(session: Session, cs_id: str, state: str, to: str, upto: int | Non
 
 
 def _mark(session: Session, items: Iterable[Item], state: str) -> None:
-    """By (county, id), the items' key: by id alone PostgreSQL cannot know one id is one row (the key is
-    (county, id)) and, its statistics not yet counting a plan's fresh items, scans the whole table."""
-    by_county: dict[str, list[int]] = defaultdict(list)
-    for i in items:
-        by_county[i.county].append(i.id)
-    for county, ids in sorted(by_county.items()):
-        for part in in_chunks(ids):
-            session.execute(update(t.ChangesetItem).where(t.ChangesetItem.county == county, t.ChangesetItem.id.in_(part))
-                            .values(state=state).execution_options(synchronize_session=False))
+    for county, part in by_county((i.county, i.id) for i in items):
+        session.execute(update(t.ChangesetItem).where(t.ChangesetItem.county == county, t.ChangesetItem.id.in_(part))
+                        .values(state=state).execution_options(synchronize_session=False))
 
 
 def apply(reg: Registry, actor: Actor, cs_id: str, options: ApplyOptions) -> Changeset:

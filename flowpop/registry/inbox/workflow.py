@@ -28,7 +28,7 @@ from flowpop.registry.messaging.kinds import (
 )
 from flowpop.registry.people import access, persons, stays
 from flowpop.registry.store import tables as t
-from flowpop.registry.store.chunks import in_chunks
+from flowpop.registry.store.chunks import by_county
 from flowpop.rules import idnumber
 from flowpop.types import MessageActionName, NotFoundAnswer, Skipped, StayCreate
 
@@ -267,12 +267,7 @@ def acknowledge(reg: Registry, session: Session, actor: Actor, ids: list[int]) -
     if not good:
         return 0, skipped
     now = t.utcnow()
-    # by (county, id), the key: by id alone PostgreSQL cannot know one id is one row, and with no statistics
-    # yet for messages just received it scans the table (one shard a county on Citus, too)
-    by_county: dict[str, list[int]] = {}
-    for r in good:
-        by_county.setdefault(r.county, []).append(r.id)
-    for county, chunk in ((c, part) for c, ids_ in sorted(by_county.items()) for part in in_chunks(ids_)):
+    for county, chunk in by_county((r.county, r.id) for r in good):
         session.execute(
             update(t.Message).where(t.Message.county == county, t.Message.id.in_(chunk),
                                     t.Message.status.in_(deadlines.OPEN))

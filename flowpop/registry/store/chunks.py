@@ -3,7 +3,7 @@ under SQLite's limit on parameters (999 in older builds), and larger pieces boun
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import ARRAY, BigInteger, ColumnElement, Integer, String, any_, bindparam
@@ -19,6 +19,18 @@ def in_chunks(values: Sequence[T], size: int = IN_LIMIT) -> Iterator[list[T]]:
     """``values`` in consecutive pieces of at most ``size``, in order."""
     for start in range(0, len(values), size):
         yield list(values[start:start + size])
+
+
+def by_county(keys: Iterable[tuple[str, int]]) -> Iterator[tuple[str, list[int]]]:
+    """(county, ids) pieces of rows given by their key (county, id), for statements that name both: by id alone
+    PostgreSQL cannot know one id is one row (the key is (county, id)) and, with no statistics yet for rows just
+    written, scans the whole table; on Citus the county routes each statement to its shard."""
+    grouped: dict[str, list[int]] = {}
+    for county, row_id in keys:
+        grouped.setdefault(county, []).append(row_id)
+    for county, ids in sorted(grouped.items()):
+        for part in in_chunks(ids):
+            yield county, part
 
 
 def piece(dialect: str) -> int:

@@ -34,8 +34,8 @@ Kind = Literal["distributed", "reference", "local"]
 
 def shard_county(code: str | None) -> str:
     """A row's shard key (not ``kernel.divisions.county_of``, a place's 12-digit county code): the first six digits
-    of a division code, else BUCKET; a row's ``county`` when it is decided by a code (a message's addressee, a house's division, a history row's scope). The migration that added the
-    column (0014) says the same in SQL."""
+    of a division code, else BUCKET; a row's ``county`` when it is decided by a code (a message's addressee, a
+    house's division, a history row's scope). The migration that added the column (0014) says the same in SQL."""
     return code[:COUNTY_LENGTH] if code and len(code) >= COUNTY_LENGTH else BUCKET
 
 
